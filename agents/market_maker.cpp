@@ -1,0 +1,70 @@
+#include "agents/market_maker.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace sl {
+
+MarketMaker::MarketMaker(const MarketMakerConfig& cfg, AccountId account, std::size_t asset, VenueKind venue,
+                         Micros base_start, Rng rng)
+    : cfg_(cfg), account_(account), asset_(asset), venue_(venue), base_start_(base_start), rng_(rng) {
+  live_.reserve(static_cast<std::size_t>(2 * std::max(cfg.levels, 1)));
+}
+
+double MarketMaker::realized_step_vol() const { return ewma_var_ > 0 ? std::sqrt(ewma_var_) : 0.0; }
+
+void MarketMaker::act(Market& m) {
+  AssetMarket& am = m.assets[asset_];
+  Venue& v = am.venue(venue_);
+  for (OrderId id : live_) v.cancel(id);
+  live_.clear();
+
+  const double ref = am.reference.price();
+  const double mid = v.ticks_to_price(v.mid_ticks(v.price_to_ticks(ref)));
+  const double fair = cfg_.reference_weight * ref + (1.0 - cfg_.reference_weight) * mid;
+
+  // Realized volatility: EWMA of squared log changes of the fair value between requotes, seeded
+  // with the calm-regime variance so the first quotes are calm ones.
+  const double alpha = 2.0 / (cfg_.vol_window_steps + 1.0);
+  const double calm_var = am.calm_step_vol * am.calm_step_vol * cfg_.requote_every_steps;
+  if (ewma_var_ < 0) ewma_var_ = calm_var;
+  if (last_fair_ > 0) {
+    const double r = std::log(fair / last_fair_);
+    ewma_var_ = (1.0 - alpha) * ewma_var_ + alpha * r * r;
+  }
+  last_fair_ = fair;
+  const double vol = std::sqrt(ewma_var_);
+  const double vol_ratio = calm_var > 0 ? vol / std::sqrt(calm_var) : 1.0;
+
+  const double inventory = m.ledger.balance(account_, venue_ == VenueKind::Spot ? am.spot_asset : am.perp_asset) - base_start_;
+  const double inv_units = inventory / static_cast<double>(kMicrosPerUnit);
+  const double skew_bps = cfg_.max_inventory > 0 ? -cfg_.inventory_skew_bps * inv_units / cfg_.max_inventory : 0.0;
+  const double center = fair * (1.0 + skew_bps * 1e-4);
+  const double half_bps = 0.5 * cfg_.base_spread_bps + cfg_.vol_spread_mult * vol * 1e4;
+  const double thin = 1.0 / (1.0 + cfg_.depth_vol_sensitivity * std::max(0.0, vol_ratio - 1.0));
+  const Lots lots = v.qty_to_lots(cfg_.quote_size * thin * size_mult_);
+  if (lots <= 0) return;
+  const int levels = std::max(1, static_cast<int>(std::lround(cfg_.levels * depth_mult_)));
+  const bool quote_bids = inv_units < cfg_.max_inventory;
+  const bool quote_asks = inv_units > -cfg_.max_inventory;
+  const double tick = v.spec().tick_size;
+  for (int i = 0; i < levels; ++i) {
+    const double off = (half_bps + i * cfg_.level_spacing_bps) * 1e-4;
+    if (quote_bids) {
+      const Tick p = static_cast<Tick>(std::floor(center * (1.0 - off) / tick));
+      if (p >= 1) {
+        const SubmitResult r = v.limit(account_, Side::Buy, p, lots);
+        if (r.id) live_.push_back(r.id);
+      }
+    }
+    if (quote_asks) {
+      const Tick p = static_cast<Tick>(std::ceil(center * (1.0 + off) / tick));
+      if (p <= v.spec().max_tick) {
+        const SubmitResult r = v.limit(account_, Side::Sell, p, lots);
+        if (r.id) live_.push_back(r.id);
+      }
+    }
+  }
+}
+
+}  // namespace sl

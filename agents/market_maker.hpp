@@ -1,0 +1,41 @@
+// Market maker: quotes `levels` price levels per side around a fair value that blends the reference
+// price with its own book's mid. Spread widens and quoted size shrinks as the realized volatility
+// it observes rises (depth evaporates in a spike), and quotes are skewed against inventory; beyond
+// max_inventory it stops quoting the side that would add to it.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "agents/agent.hpp"
+#include "scenarios/scenario_config.hpp"
+#include "sim/market.hpp"
+#include "sim/rng.hpp"
+
+namespace sl {
+
+class MarketMaker {
+ public:
+  MarketMaker(const MarketMakerConfig& cfg, AccountId account, std::size_t asset, VenueKind venue, Micros base_start, Rng rng);
+
+  bool wants_to_act(std::int64_t step) const { return step % cfg_.requote_every_steps == 0; }
+  void act(Market& m);
+
+  AccountId account() const { return account_; }
+  double realized_step_vol() const;
+  // Liquidity scaling set by shocks (liquidity_withdrawal); 1 = normal.
+  void set_liquidity_multipliers(double depth_mult, double size_mult) { depth_mult_ = depth_mult; size_mult_ = size_mult; }
+
+ private:
+  MarketMakerConfig cfg_;
+  AccountId account_;
+  std::size_t asset_;
+  VenueKind venue_;
+  Micros base_start_;  // starting base holding, inventory is measured against it
+  Rng rng_;
+  std::vector<OrderId> live_;
+  double last_fair_ = 0.0;
+  double ewma_var_ = -1.0;  // per-step variance of fair-value log returns; < 0 until first observation
+  double depth_mult_ = 1.0, size_mult_ = 1.0;
+};
+
+}  // namespace sl

@@ -1,0 +1,437 @@
+// The scenario schema tables (one row per JSON field) and the generic readers they use.
+#include "scenarios/schema.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+
+namespace sl::schema {
+
+// ---------------------------------------------------------------------------------------------
+// The tables. Ranges are part of the user-facing contract: keep them documented and sensible.
+// Money (quote units) and quantities (asset units) are capped so that their micro-unit
+// fixed-point value fits int64 with headroom (quote_cash <= 1e12 -> 1e18 micros).
+
+namespace {
+
+const ObjectSchema<ReferenceConfig>& reference_schema() {
+  using R = ReferenceConfig;
+  static const ObjectSchema<R> s({
+      field("drift_annual", &R::drift_annual, {.range = closed(-10, 10), .unit = "1/year", .doc = "GBM drift mu"}),
+      field("vol_calm_annual", &R::vol_calm_annual, {.range = closed(0, 50), .unit = "1/sqrt(year)", .doc = "volatility in the calm regime"}),
+      field("vol_stress_annual", &R::vol_stress_annual, {.range = closed(0, 50), .unit = "1/sqrt(year)", .doc = "volatility in the stress regime"}),
+      field("p_calm_to_stress_per_hour", &R::p_calm_to_stress_per_hour, {.range = closed(0, 36000), .unit = "1/hour", .doc = "calm -> stress switching intensity (Markov rate; per-step probability 1 - exp(-rate * dt))"}),
+      field("p_stress_to_calm_per_hour", &R::p_stress_to_calm_per_hour, {.range = closed(0, 36000), .unit = "1/hour", .doc = "stress -> calm switching intensity (Markov rate)"}),
+      field("jump_intensity_per_day", &R::jump_intensity_per_day, {.range = closed(0, 1000), .unit = "1/day", .doc = "Poisson jump rate"}),
+      field("jump_mean_log", &R::jump_mean_log, {.range = closed(-5, 5), .unit = "log-return", .doc = "mean log jump size"}),
+      field("jump_stdev_log", &R::jump_stdev_log, {.range = closed(0, 5), .unit = "log-return", .doc = "stdev of log jump size"}),
+  });
+  return s;
+}
+
+const ObjectSchema<AssetConfig>& asset_schema() {
+  using A = AssetConfig;
+  static const ObjectSchema<A> s({
+      field("symbol", &A::symbol, {.required = true, .doc = "asset symbol, unique", .min_len = 1, .max_len = 16, .identifier = true}),
+      field("initial_price", &A::initial_price, {.required = true, .range = open(0, 1e12), .unit = "quote units", .doc = "initial price; a multiple of tick_size", .micros = true}),
+      field("tick_size", &A::tick_size, {.required = true, .range = open_closed(0, 1e6), .unit = "quote units", .doc = "price increment", .micros = true}),
+      field("lot_size", &A::lot_size, {.required = true, .range = open_closed(0, 1e6), .unit = "asset units", .doc = "quantity increment", .micros = true}),
+      object_field("reference", &A::reference, reference_schema(), {.doc = "synthetic reference price process"}),
+  });
+  return s;
+}
+
+const ObjectSchema<VenueFeesConfig>& fees_schema() {
+  using F = VenueFeesConfig;
+  static const ObjectSchema<F> s({
+      field("maker_fee_bps", &F::maker_fee_bps, {.range = closed(0, 1000), .unit = "bps", .doc = "fee on maker notional (rebates not supported)"}),
+      field("taker_fee_bps", &F::taker_fee_bps, {.range = closed(0, 1000), .unit = "bps", .doc = "fee on taker notional"}),
+  });
+  return s;
+}
+
+const ObjectSchema<VenuesConfig>& venues_schema() {
+  using V = VenuesConfig;
+  static const ObjectSchema<V> s({
+      object_field("spot", &V::spot, fees_schema(), {.doc = "spot venue fees"}),
+      object_field("perp", &V::perp, fees_schema(), {.doc = "perpetual venue fees"}),
+      field("max_price_multiple", &V::max_price_multiple, {.range = open_closed(1, 1000), .unit = "x initial price", .doc = "book price range"}),
+      field("self_trade_prevention", &V::self_trade_prevention, {.doc = "cancel resting orders of the same account instead of trading"}),
+  });
+  return s;
+}
+
+const ObjectSchema<MarketMakerConfig>& market_maker_schema() {
+  using M = MarketMakerConfig;
+  static const ObjectSchema<M> s({
+      field("count_per_venue", &M::count_per_venue, {.range = closed(0, 100000), .unit = "agents", .doc = "market makers per venue"}),
+      field("base_spread_bps", &M::base_spread_bps, {.range = closed(0, 10000), .unit = "bps", .doc = "full spread at zero volatility"}),
+      field("vol_spread_mult", &M::vol_spread_mult, {.range = closed(0, 1000), .unit = "", .doc = "half-spread widening per unit of realized vol"}),
+      field("levels", &M::levels, {.range = closed(1, 1000), .unit = "levels", .doc = "quote levels per side"}),
+      field("level_spacing_bps", &M::level_spacing_bps, {.range = closed(0, 10000), .unit = "bps", .doc = "distance between levels"}),
+      field("quote_size", &M::quote_size, {.range = closed(0, 1e9), .unit = "asset units", .doc = "size per level at calm volatility", .micros = true}),
+      field("depth_vol_sensitivity", &M::depth_vol_sensitivity, {.range = closed(0, 1000), .unit = "", .doc = "depth reduction per excess volatility"}),
+      field("inventory_skew_bps", &M::inventory_skew_bps, {.range = closed(0, 10000), .unit = "bps", .doc = "quote shift per max_inventory held"}),
+      field("max_inventory", &M::max_inventory, {.range = closed(0, 1e9), .unit = "asset units", .doc = "stop quoting a side beyond this", .micros = true}),
+      field("vol_window_steps", &M::vol_window_steps, {.range = closed(1, 1000000), .unit = "steps", .doc = "realized-volatility window"}),
+      field("requote_every_steps", &M::requote_every_steps, {.range = closed(1, 1000000), .unit = "steps", .doc = "requote period"}),
+      field("quote_cash", &M::quote_cash, {.range = closed(0, 1e12), .unit = "quote units", .doc = "starting quote balance", .micros = true}),
+      field("base_inventory", &M::base_inventory, {.range = closed(0, 1e9), .unit = "asset units", .doc = "starting asset balance (spot)", .micros = true}),
+  });
+  return s;
+}
+
+const ObjectSchema<NoiseTraderConfig>& noise_trader_schema() {
+  using N = NoiseTraderConfig;
+  static const ObjectSchema<N> s({
+      field("count", &N::count, {.range = closed(0, 100000), .unit = "agents", .doc = "number of noise traders"}),
+      field("market_orders_per_hour", &N::market_orders_per_hour, {.range = closed(0, 36000), .unit = "1/hour", .doc = "market order rate per trader"}),
+      field("limit_orders_per_hour", &N::limit_orders_per_hour, {.range = closed(0, 36000), .unit = "1/hour", .doc = "limit order rate per trader"}),
+      field("mean_size", &N::mean_size, {.range = open_closed(0, 1e6), .unit = "asset units", .doc = "mean of the exponential order size", .micros = true}),
+      field("limit_offset_bps_mean", &N::limit_offset_bps_mean, {.range = closed(0, 10000), .unit = "bps", .doc = "mean distance of limit orders from mid"}),
+      field("limit_lifetime_steps", &N::limit_lifetime_steps, {.range = closed(1, 100000000), .unit = "steps", .doc = "resting limit orders are cancelled after this"}),
+      field("quote_cash", &N::quote_cash, {.range = closed(0, 1e12), .unit = "quote units", .doc = "starting quote balance", .micros = true}),
+      field("base_inventory", &N::base_inventory, {.range = closed(0, 1e9), .unit = "asset units", .doc = "starting asset balance", .micros = true}),
+  });
+  return s;
+}
+
+const ObjectSchema<LadderConfig>& ladder_schema() {
+  using L = LadderConfig;
+  static const ObjectSchema<L> s({
+      field("venue", &L::venue, {.one_of = {"spot", "perp"}, .doc = "venue the ladder quotes on"}),
+      field("asset_index", &L::asset_index, {.range = closed(0, 7), .unit = "index", .doc = "index into assets"}),
+      field("levels", &L::levels, {.range = closed(1, 10000), .unit = "levels", .doc = "levels per side"}),
+      field("first_offset_ticks", &L::first_offset_ticks, {.range = closed(1, 20000000), .unit = "ticks", .doc = "distance of the first level from the centre"}),
+      field("tick_spacing", &L::tick_spacing, {.range = closed(1, 20000000), .unit = "ticks", .doc = "ticks between levels"}),
+      field("size_per_level", &L::size_per_level, {.range = open_closed(0, 1e9), .unit = "asset units", .doc = "size of each level", .micros = true}),
+      field("refill", &L::refill, {.one_of = {"never", "every_step", "every_n_steps"}, .doc = "when consumed levels are restored"}),
+      field("refill_every_steps", &L::refill_every_steps, {.range = closed(1, 100000000), .unit = "steps", .doc = "period for refill = every_n_steps"}),
+      field("center", &L::center, {.one_of = {"initial", "reference"}, .doc = "centre price: fixed initial price or the live reference"}),
+      field("quote_cash", &L::quote_cash, {.range = closed(0, 1e12), .unit = "quote units", .doc = "starting quote balance", .micros = true}),
+      field("base_inventory", &L::base_inventory, {.range = closed(0, 1e9), .unit = "asset units", .doc = "starting asset balance", .micros = true}),
+  });
+  return s;
+}
+
+const ObjectSchema<AgentsConfig>& agents_schema() {
+  using G = AgentsConfig;
+  static const ObjectSchema<G> s({
+      object_field("market_makers", &G::market_makers, market_maker_schema(), {.doc = "volatility/inventory-aware market makers"}),
+      object_field("noise_traders", &G::noise_traders, noise_trader_schema(), {.doc = "Poisson noise traders"}),
+      array_field("ladders", &G::ladders, ladder_schema(), {.doc = "fixed-depth ladder makers", .min_len = 0, .max_len = 64}),
+  });
+  return s;
+}
+
+const ObjectSchema<OutputConfig>& output_schema() {
+  using O = OutputConfig;
+  static const ObjectSchema<O> s({
+      field("record_every_steps", &O::record_every_steps, {.range = closed(1, 100000000), .unit = "steps", .doc = "time-series sampling period"}),
+  });
+  return s;
+}
+
+}  // namespace
+
+const ObjectSchema<ScenarioConfig>& scenario_schema() {
+  using S = ScenarioConfig;
+  static const ObjectSchema<S> s({
+      field("name", &S::name, {.required = true, .doc = "scenario name", .min_len = 1, .max_len = 200}),
+      field("description", &S::description, {.doc = "free text", .max_len = 4000}),
+      field("seed", &S::seed, {.range = full_range(), .doc = "random seed"}),
+      field("horizon_steps", &S::horizon_steps, {.required = true, .range = closed(1, 100000000), .unit = "steps", .doc = "number of simulation steps"}),
+      field("dt_s", &S::dt_s, {.required = true, .range = open_closed(0, 86400), .unit = "s", .doc = "simulated seconds per step"}),
+      field("quote_asset", &S::quote_asset, {.doc = "quote (cash) asset symbol", .min_len = 1, .max_len = 16, .identifier = true}),
+      array_field("assets", &S::assets, asset_schema(), {.required = true, .doc = "traded assets", .min_len = 1, .max_len = 8}),
+      object_field("venues", &S::venues, venues_schema(), {.doc = "spot and perpetual venues"}),
+      object_field("agents", &S::agents, agents_schema(), {.doc = "agent populations"}),
+      object_field("output", &S::output, output_schema(), {.doc = "recording options"}),
+  });
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generic helpers.
+
+const FieldMeta* ObjectInfo::find(const std::string& name) const {
+  for (std::size_t i = 0; i < size(); ++i)
+    if (at(i).name == name) return &at(i);
+  return nullptr;
+}
+
+std::vector<std::string> ObjectInfo::names() const {
+  std::vector<std::string> v;
+  for (std::size_t i = 0; i < size(); ++i) v.push_back(at(i).name);
+  return v;
+}
+
+std::string format_number(double x) {
+  if (std::isnan(x)) return "nan";
+  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+  std::string plain;
+  if (x == std::floor(x) && std::fabs(x) < 1e18) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.0f", x);
+    plain = buf;
+    if (std::fabs(x) < 1e6) return plain;
+  }
+  // Shortest representation that round-trips.
+  char buf[40];
+  for (int prec = 1; prec <= 17; ++prec) {
+    std::snprintf(buf, sizeof buf, "%.*g", prec, x);
+    if (std::strtod(buf, nullptr) == x) break;
+  }
+  std::string s = buf;
+  // 1e+06 -> 1e6, 1e-07 -> 1e-7
+  const auto e = s.find('e');
+  if (e != std::string::npos) {
+    std::string mant = s.substr(0, e), exp = s.substr(e + 1);
+    bool neg = false;
+    if (!exp.empty() && (exp[0] == '+' || exp[0] == '-')) {
+      neg = exp[0] == '-';
+      exp.erase(0, 1);
+    }
+    while (exp.size() > 1 && exp[0] == '0') exp.erase(0, 1);
+    s = mant + "e" + (neg ? "-" : "") + exp;
+  }
+  // Large integers: scientific only when clearly shorter (1000000 -> 1e6, 1234567 stays).
+  if (!plain.empty() && plain.size() <= s.size() + 2) return plain;
+  return s;
+}
+
+namespace {
+
+std::string range_text(const FieldMeta& m) {
+  const Limits& l = m.opt.range;
+  if (m.kind == Kind::Unsigned && l.full) return "[0, 18446744073709551615]";
+  return std::string(l.lo_incl ? "[" : "(") + format_number(l.lo) + ", " + format_number(l.hi) +
+         (l.hi_incl ? "]" : ")");
+}
+
+bool in_range(const Limits& l, double x) {
+  if (l.lo_incl ? x < l.lo : x <= l.lo) return false;
+  if (l.hi_incl ? x > l.hi : x >= l.hi) return false;
+  return true;
+}
+
+// Escapes control bytes and non-ASCII so messages stay printable whatever the input held.
+std::string printable(const std::string& s, std::size_t max_chars) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (out.size() >= max_chars) {
+      out += "...";
+      break;
+    }
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string FieldMeta::expectation() const {
+  switch (kind) {
+    case Kind::Number: return "a number in " + range_text(*this);
+    case Kind::Integer:
+    case Kind::Unsigned: return "an integer in " + range_text(*this);
+    case Kind::Boolean: return "true or false";
+    case Kind::String:
+      if (!opt.one_of.empty()) return "one of " + quoted_list(opt.one_of);
+      return "a string of " + std::to_string(opt.min_len) + " to " + std::to_string(opt.max_len) +
+             " characters" + (opt.identifier ? " (letters, digits, '_', '-', '.')" : "");
+    case Kind::Object: return "an object";
+    case Kind::Array:
+      return "an array of " + std::to_string(opt.min_len) + " to " + std::to_string(opt.max_len) + " objects";
+  }
+  return "?";
+}
+
+std::string join_path(const std::string& parent, const std::string& name) {
+  return parent.empty() ? name : parent + "." + name;
+}
+
+std::string index_path(const std::string& parent, std::size_t i) { return parent + "[" + std::to_string(i) + "]"; }
+
+std::string preview(const json& v) {
+  switch (v.type()) {
+    case json::value_t::null: return "null";
+    case json::value_t::boolean: return v.get<bool>() ? "true" : "false";
+    case json::value_t::number_integer: return std::to_string(v.get<std::int64_t>());
+    case json::value_t::number_unsigned: return std::to_string(v.get<std::uint64_t>());
+    case json::value_t::number_float: {
+      const double x = v.get<double>();
+      if (std::isinf(x)) return std::string(x > 0 ? "" : "-") + "infinity (number too large)";
+      return format_number(x);
+    }
+    case json::value_t::string: return "\"" + printable(v.get_ref<const std::string&>(), 60) + "\"";
+    case json::value_t::array: return "an array";
+    case json::value_t::object: return "an object";
+    case json::value_t::binary: return "binary data";
+    case json::value_t::discarded: return "nothing";
+  }
+  return "?";
+}
+
+std::string quoted_list(const std::vector<std::string>& v) {
+  std::string s;
+  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", '" : "'") + v[i] + "'";
+  return s;
+}
+
+namespace {
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  if (a.size() > 64 || b.size() > 64) return 1000;  // never suggest for long junk keys
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+}  // namespace
+
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
+  std::string best;
+  std::size_t best_d = std::max<std::size_t>(2, word.size() / 3) + 1;
+  for (const std::string& c : candidates) {
+    std::size_t d = edit_distance(word, c);
+    // A prefix of a field name ("horizon" for "horizon_steps") is a likely abbreviation.
+    if (word.size() >= 4 && c.size() > word.size() && c.compare(0, word.size(), word) == 0) d = std::min<std::size_t>(d, 1);
+    if (d < best_d) {
+      best_d = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+bool read_number(const FieldMeta& m, const json& v, const std::string& path, Errors& e, double& out) {
+  if (!v.is_number()) {
+    e.add(path, "must be " + m.expectation() + ", got " + preview(v));
+    return false;
+  }
+  const double x = v.get<double>();
+  if (!std::isfinite(x) || !in_range(m.opt.range, x)) {
+    e.add(path, "must be " + m.expectation() + ", got " + preview(v));
+    return false;
+  }
+  if (m.opt.micros) {
+    // Range caps keep to_fixed in int64; a positive value must not round to zero micro-units.
+    const std::int64_t f = to_fixed(x, static_cast<double>(kMicrosPerUnit));
+    if (x > 0 && f == 0) {
+      e.add(path, "must be at least 0.000001 (one micro-unit; values are stored as integer micro-units), got " +
+                      preview(v));
+      return false;
+    }
+  }
+  out = x;
+  return true;
+}
+
+bool read_signed(const FieldMeta& m, const json& v, const std::string& path, Errors& e, std::int64_t& out) {
+  bool ok = false;
+  std::int64_t x = 0;
+  if (v.is_number_unsigned()) {
+    const std::uint64_t u = v.get<std::uint64_t>();
+    if (u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+      x = static_cast<std::int64_t>(u);
+      ok = true;
+    }
+  } else if (v.is_number_integer()) {
+    x = v.get<std::int64_t>();
+    ok = true;
+  } else if (v.is_number_float()) {
+    // Accept integral floats such as 3.0 (exactly representable ones only).
+    const double d = v.get<double>();
+    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9007199254740992.0) {
+      x = static_cast<std::int64_t>(d);
+      ok = true;
+    }
+  }
+  if (!ok || !in_range(m.opt.range, static_cast<double>(x))) {
+    e.add(path, "must be " + m.expectation() + ", got " + preview(v));
+    return false;
+  }
+  out = x;
+  return true;
+}
+
+bool read_unsigned(const FieldMeta& m, const json& v, const std::string& path, Errors& e, std::uint64_t& out) {
+  bool ok = false;
+  std::uint64_t x = 0;
+  if (v.is_number_unsigned()) {
+    x = v.get<std::uint64_t>();
+    ok = true;
+  } else if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (std::isfinite(d) && d == std::floor(d) && d >= 0 && d < 9007199254740992.0) {
+      x = static_cast<std::uint64_t>(d);
+      ok = true;
+    }
+  }
+  if (ok && !m.opt.range.full && !in_range(m.opt.range, static_cast<double>(x))) ok = false;
+  if (!ok) {
+    e.add(path, "must be " + m.expectation() + ", got " + preview(v));
+    return false;
+  }
+  out = x;
+  return true;
+}
+
+bool read_bool(const FieldMeta& m, const json& v, const std::string& path, Errors& e, bool& out) {
+  if (!v.is_boolean()) {
+    e.add(path, "must be " + m.expectation() + ", got " + preview(v));
+    return false;
+  }
+  out = v.get<bool>();
+  return true;
+}
+
+bool read_string(const FieldMeta& m, const json& v, const std::string& path, Errors& e, std::string& out) {
+  if (!v.is_string()) {
+    e.add(path, "must be " + m.expectation() + ", got " + preview(v));
+    return false;
+  }
+  const std::string& s = v.get_ref<const std::string&>();
+  if (!m.opt.one_of.empty()) {
+    if (std::find(m.opt.one_of.begin(), m.opt.one_of.end(), s) == m.opt.one_of.end()) {
+      std::string msg = "must be " + m.expectation() + ", got " + preview(v);
+      const std::string sug = did_you_mean(s, m.opt.one_of);
+      if (!sug.empty()) msg += " (did you mean '" + sug + "'?)";
+      e.add(path, msg);
+      return false;
+    }
+  } else {
+    bool ok = s.size() >= m.opt.min_len && s.size() <= m.opt.max_len;
+    if (ok && m.opt.identifier)
+      ok = std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+               c == '-' || c == '.';
+      });
+    if (!ok) {
+      e.add(path, "must be " + m.expectation() + ", got " + preview(v));
+      return false;
+    }
+  }
+  out = s;
+  return true;
+}
+
+}  // namespace sl::schema

@@ -1,0 +1,38 @@
+// The simulated world agents act on: per asset an exogenous reference price, a spot venue and a
+// perpetual venue, all settling through one ledger. The kernel owns it; agents get a reference.
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "sim/ledger.hpp"
+#include "sim/reference_process.hpp"
+#include "sim/venue.hpp"
+
+namespace sl {
+
+struct AssetMarket {
+  std::string symbol;
+  AssetId spot_asset = 0;      // ledger asset of the spot coin
+  AssetId perp_asset = 0;      // ledger asset of the perpetual contract
+  ReferenceProcess reference;
+  // Venues live in deques so references stay valid; index by VenueKind.
+  Venue* spot = nullptr;
+  Venue* perp = nullptr;
+  Venue& venue(VenueKind k) { return k == VenueKind::Spot ? *spot : *perp; }
+  const Venue& venue(VenueKind k) const { return k == VenueKind::Spot ? *spot : *perp; }
+  double initial_price = 0.0;
+  double calm_step_vol = 0.0;  // calm-regime stdev of log returns per step
+};
+
+struct Market {
+  explicit Market(Ledger& l) : ledger(l) {}
+  Ledger& ledger;
+  AssetId quote_asset = 0;
+  double dt_s = 1.0;
+  std::int64_t step = 0;
+  std::vector<AssetMarket> assets;
+  std::deque<Venue> venues;
+};
+
+}  // namespace sl

@@ -1,0 +1,45 @@
+// Recorder: appends one row of time series per recorded step (every `record_every_steps`) and
+// keeps running per-run statistics over every step, recorded or not. Column names are listed in
+// README "Results file"; columns of the second and later assets carry a ".SYMBOL" suffix.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "scenarios/scenario_config.hpp"
+#include "sim/market.hpp"
+#include "sim/run_result.hpp"
+
+namespace sl {
+
+class Recorder {
+ public:
+  Recorder(const ScenarioConfig& sc, const Market& m);
+  void record_step(const Market& m);
+  RunResult finish(const Market& m);
+
+ private:
+  struct AssetStats {
+    double spread_sum_spot = 0, spread_sum_perp = 0;
+    std::int64_t spread_n_spot = 0, spread_n_perp = 0;
+    double max_abs_basis_bps = 0;
+    double max_spot_discount_bps = 0, max_perp_discount_bps = 0;
+    double sum_sq_log_ret = 0;  // of the spot mid, for realized volatility
+    double last_spot_mid = 0;
+    std::int64_t n_ret = 0;
+  };
+  std::size_t col(const std::string& name, const std::string& unit, std::size_t asset);
+  void put(std::size_t c, double v) { cols_[c].values.push_back(v); }
+
+  int every_;
+  double dt_s_;
+  std::size_t n_assets_;
+  std::vector<SeriesColumn> cols_;
+  std::vector<std::vector<std::size_t>> asset_cols_;  // per asset, column indices in push order
+  std::size_t c_time_, c_messages_;
+  std::vector<AssetStats> stats_;
+  std::int64_t messages_since_row_ = 0;
+  std::vector<std::string> symbols_;
+};
+
+}  // namespace sl

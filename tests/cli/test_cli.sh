@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# CLI contract: exit codes, error messages naming file and field, no output file on bad input,
+# no finished-looking file after an interrupted run, and an end-to-end run of the demo scenario.
+# Usage: test_cli.sh STRESSLAB_BINARY SOURCE_DIR
+set -uo pipefail
+BIN="$1"; SRC="$2"
+T="$(mktemp -d)"; trap 'rm -rf "$T"' EXIT
+pass=0; fail=0
+ok()   { pass=$((pass+1)); echo "ok   - $1"; }
+bad()  { fail=$((fail+1)); echo "FAIL - $1"; }
+expect_rc() {  # expect_rc NAME EXPECTED_RC CMD...
+  local name="$1" want="$2"; shift 2
+  "$@" >"$T/out" 2>"$T/err"; local rc=$?
+  if [[ $rc -eq $want ]]; then ok "$name (rc $rc)"; else bad "$name: rc $rc, wanted $want; stderr: $(head -c 400 "$T/err")"; fi
+}
+expect_err() {  # expect_err NAME SUBSTRING  (in the last command's stderr)
+  if grep -qF -- "$2" "$T/err"; then ok "$1"; else bad "$1: stderr lacks '$2': $(head -c 400 "$T/err")"; fi
+}
+
+expect_rc "--version" 0 "$BIN" --version
+grep -q "stresslab" "$T/out" && ok "--version prints name" || bad "--version output"
+expect_rc "--help" 0 "$BIN" --help
+grep -q "Examples" "$T/out" && ok "--help has examples" || bad "--help lacks examples"
+expect_rc "no arguments" 2 "$BIN"
+expect_rc "unknown command" 2 "$BIN" frobnicate
+expect_err "unknown command named" "unknown command 'frobnicate'"
+expect_rc "validate calm" 0 "$BIN" validate "$SRC/scenarios/calm.json"
+
+# Bad inputs: exit 2, message names the file and the field, and no output file appears.
+printf '{"name": "x", "horizon_steps": 10, "dt_s": 1, "assets": [{"symbol": "BTC", "initial_price": 30000, "tick_size": 0.1, "lot_size": 0.001}], "sed": 3}' >"$T/typo.json"
+expect_rc "unknown field" 2 "$BIN" run "$T/typo.json" --out "$T/typo.h5"
+expect_err "unknown field names file" "$T/typo.json"
+expect_err "unknown field names field" "sed"
+[[ ! -e "$T/typo.h5" ]] && ! ls "$T" | grep -q 'tmp-' && ok "no output on bad input" || bad "output created on bad input"
+printf '{"name": "x", "horizon_steps' >"$T/trunc.json"
+expect_rc "truncated json" 2 "$BIN" run "$T/trunc.json" --out "$T/trunc.h5"
+[[ ! -e "$T/trunc.h5" ]] && ok "no output on truncated json" || bad "output on truncated json"
+expect_rc "missing file" 2 "$BIN" run "$T/nope.json"
+expect_err "missing file named" "$T/nope.json"
+expect_rc "bad --set value" 2 "$BIN" run "$SRC/scenarios/calm.json" --set dt_s=-1 --out "$T/neg.h5"
+expect_err "bad --set names field" "dt_s"
+[[ ! -e "$T/neg.h5" ]] && ok "no output on bad --set" || bad "output on bad --set"
+expect_rc "bad --seed" 2 "$BIN" run "$SRC/scenarios/calm.json" --seed abc --out "$T/s.h5"
+expect_rc "output dir missing" 2 "$BIN" run "$SRC/scenarios/calm.json" --out "$T/no/such/dir/x.h5" --set horizon_steps=10
+expect_err "output dir named" "$T/no/such/dir"
+
+# End to end: the demo scenario runs, conserves, and writes a complete file.
+expect_rc "run calm (short)" 0 "$BIN" run "$SRC/scenarios/calm.json" --set horizon_steps=900 --seed 5 --out "$T/calm.h5"
+grep -q "conservation: exact" "$T/out" && ok "conservation reported" || bad "no conservation line: $(head -c 400 "$T/out")"
+[[ -s "$T/calm.h5" ]] && ok "results file written" || bad "no results file"
+ls "$T" | grep -q 'tmp-' && bad "temporary file left behind" || ok "no temporary file left"
+
+# Interrupted run: SIGINT mid-run leaves neither the final file nor a temp file, exit 130.
+"$BIN" run "$SRC/scenarios/calm.json" --set horizon_steps=5000000 --set output.record_every_steps=100 --out "$T/int.h5" --quiet >"$T/out" 2>"$T/err" &
+pid=$!
+sleep 2; kill -INT $pid; wait $pid; rc=$?
+[[ $rc -eq 130 ]] && ok "SIGINT exits 130" || bad "SIGINT rc $rc: $(head -c 300 "$T/err")"
+[[ ! -e "$T/int.h5" ]] && ! ls "$T" | grep -q 'int.h5.tmp' && ok "no file after SIGINT" || bad "file left after SIGINT"
+
+echo "$pass passed, $fail failed"
+[[ $fail -eq 0 ]]

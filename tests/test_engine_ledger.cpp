@@ -1,0 +1,90 @@
+// Ledger: double entry, overdraft rules, and a property test over random transfer sequences.
+#include <doctest/doctest.h>
+
+#include <random>
+
+#include "sim/ledger.hpp"
+
+using namespace sl;
+
+TEST_CASE("ledger: mint and transfer are double entry, sums stay exactly zero") {
+  Ledger L({"USDT", "BTC", "BTC-PERP"}, {false, false, true});
+  const AccountId a = L.open_account("a"), b = L.open_account("b");
+  L.mint(a, 0, 1'000'000);  // 1 USDT
+  CHECK(L.balance(a, 0) == 1'000'000);
+  CHECK(L.balance(L.issuer(0), 0) == -1'000'000);
+  L.transfer(a, b, 0, 250'000);
+  CHECK(L.balance(a, 0) == 750'000);
+  CHECK(L.balance(b, 0) == 250'000);
+  CHECK(L.total(0) == 0);
+  L.check_conservation();
+  CHECK(L.transfer_count() == 2);
+}
+
+TEST_CASE("ledger: spot cannot be overdrawn, contracts can go short") {
+  Ledger L({"USDT", "BTC", "BTC-PERP"}, {false, false, true});
+  const AccountId a = L.open_account("a"), b = L.open_account("b");
+  L.mint(a, 1, 5);
+  CHECK_THROWS_AS(L.transfer(a, b, 1, 6), InsufficientFunds);
+  CHECK(L.balance(a, 1) == 5);  // nothing moved on the failed transfer
+  CHECK(L.balance(b, 1) == 0);
+  L.transfer(a, b, 2, 1'000);   // a goes short 1000 micro-contracts
+  CHECK(L.balance(a, 2) == -1'000);
+  CHECK(L.balance(b, 2) == 1'000);
+  CHECK_THROWS_AS(L.transfer(a, b, 0, -1), LedgerError);
+  L.check_conservation();
+}
+
+TEST_CASE("ledger: overflow is an error, not a wrap") {
+  Ledger L({"USDT"}, {false});
+  const AccountId a = L.open_account("a"), b = L.open_account("b");
+  L.mint(a, 0, INT64_MAX);
+  L.mint(b, 0, 1);
+  CHECK_THROWS_AS(L.transfer(b, a, 0, 1), std::overflow_error);
+  CHECK(L.balance(a, 0) == INT64_MAX);
+  CHECK(L.balance(b, 0) == 1);
+}
+
+TEST_CASE("ledger property: random transfer sequences keep every asset's sum and match a shadow model") {
+  std::mt19937_64 rng(20261123);
+  for (int trial = 0; trial < 20; ++trial) {
+    const int n_assets = 1 + static_cast<int>(rng() % 4);
+    std::vector<std::string> names;
+    std::vector<bool> neg;
+    for (int i = 0; i < n_assets; ++i) {
+      names.push_back("A" + std::to_string(i));
+      neg.push_back(i == n_assets - 1 && n_assets > 1);
+    }
+    Ledger L(names, neg);
+    const int n_acc = 2 + static_cast<int>(rng() % 30);
+    std::vector<AccountId> acc;
+    for (int i = 0; i < n_acc; ++i) acc.push_back(L.open_account("acc" + std::to_string(i)));
+    std::vector<std::vector<__int128>> shadow(L.n_accounts(), std::vector<__int128>(n_assets, 0));
+    for (int i = 0; i < n_acc; ++i)
+      for (int a = 0; a < n_assets; ++a) {
+        const Micros amt = static_cast<Micros>(rng() % 1'000'000'000'000ULL);
+        L.mint(acc[i], static_cast<AssetId>(a), amt);
+        shadow[acc[i]][a] += amt;
+        shadow[L.issuer(static_cast<AssetId>(a))][a] -= amt;
+      }
+    int refused = 0;
+    for (int k = 0; k < 5000; ++k) {
+      const AccountId from = acc[rng() % acc.size()], to = acc[rng() % acc.size()];
+      const AssetId a = static_cast<AssetId>(rng() % n_assets);
+      const Micros amt = static_cast<Micros>(rng() % 2'000'000'000'000ULL);
+      const bool allowed = neg[a] || from == to || shadow[from][a] >= amt;
+      if (allowed) {
+        L.transfer(from, to, a, amt);
+        if (from != to) shadow[from][a] -= amt, shadow[to][a] += amt;
+      } else {
+        CHECK_THROWS_AS(L.transfer(from, to, a, amt), InsufficientFunds);
+        ++refused;
+      }
+    }
+    for (std::size_t x = 0; x < L.n_accounts(); ++x)
+      for (int a = 0; a < n_assets; ++a) REQUIRE(L.balance(static_cast<AccountId>(x), static_cast<AssetId>(a)) == shadow[x][a]);
+    for (int a = 0; a < n_assets; ++a) CHECK(L.total(static_cast<AssetId>(a)) == 0);
+    CHECK_NOTHROW(L.check_conservation());
+    CHECK(refused > 0);  // the sequence exercised the overdraft rule, not only happy paths
+  }
+}

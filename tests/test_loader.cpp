@@ -1,0 +1,346 @@
+// Scenario loader/validator tests: bad inputs with their exact error text, good cases, overrides,
+// fixed-point rounding, round trip of the resolved config, and replay of fuzzer regressions.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "scenarios/loader.hpp"
+
+namespace {
+
+using sl::ScenarioConfig;
+using sl::ScenarioError;
+
+const std::string kSrc = STRESSLAB_SOURCE_DIR;
+const std::string kCalm = kSrc + "/scenarios/calm.json";
+
+// A valid minimal scenario with a placeholder for extra top-level fields.
+std::string minimal(const std::string& extra_top = "", const std::string& asset_extra = "") {
+  return R"({"name":"t","horizon_steps":10,"dt_s":1,"assets":[{"symbol":"BTC","initial_price":30000,)"
+         R"("tick_size":0.1,"lot_size":0.001)" +
+         asset_extra + "}]" + (extra_top.empty() ? "" : "," + extra_top) + "}";
+}
+
+// A valid one-asset scenario with the given price/tick/lot literals.
+std::string asset_scenario(const std::string& price, const std::string& tick, const std::string& lot) {
+  return R"({"name":"t","horizon_steps":10,"dt_s":1,"assets":[{"symbol":"BTC","initial_price":)" + price +
+         R"(,"tick_size":)" + tick + R"(,"lot_size":)" + lot + "}]}";
+}
+
+// Returns the ScenarioError message, or a marker if something else happened.
+std::string error_of(const std::string& text, const std::vector<std::string>& overrides = {}) {
+  try {
+    (void)sl::load_scenario_text(text, "x.json", overrides);
+  } catch (const ScenarioError& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    return std::string("<unexpected exception: ") + e.what() + ">";
+  }
+  return "<no error>";
+}
+
+struct BadCase {
+  const char* name;
+  std::string text;
+  std::vector<std::string> overrides;
+  std::string expected;  // exact message, or (if `exact` is false) a required substring
+  bool exact = true;
+};
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+TEST_CASE("bad inputs are rejected with precise messages") {
+  const std::vector<BadCase> cases = {
+      {"unknown top-level field", minimal(R"("horizon":5)"), {},
+       "x.json: horizon: unknown field (did you mean 'horizon_steps'?)"},
+      {"unknown top-level field without suggestion", minimal(R"("zzzzzzzzzz":5)"), {},
+       "x.json: zzzzzzzzzz: unknown field (allowed here: 'name', 'description', 'seed', 'horizon_steps', "
+       "'dt_s', 'quote_asset', 'assets', 'venues', 'agents', 'output')"},
+      {"unknown nested field with did-you-mean", minimal(R"("agents":{"market_makers":{"base_sprad_bps":3}})"), {},
+       "x.json: agents.market_makers.base_sprad_bps: unknown field (did you mean 'base_spread_bps'?)"},
+      {"string where number", minimal("", R"(,"reference":{"vol_calm_annual":"abc"})"), {},
+       "x.json: assets[0].reference.vol_calm_annual: must be a number in [0, 50], got \"abc\""},
+      {"string tick size", R"({"name":"t","horizon_steps":10,"dt_s":1,"assets":[{"symbol":"BTC","initial_price":30000,"tick_size":"abc","lot_size":0.001}]})",
+       {}, "x.json: assets[0].tick_size: must be a number in (0, 1e6], got \"abc\""},
+      {"null where number", minimal(R"("venues":{"max_price_multiple":null})"), {},
+       "x.json: venues.max_price_multiple: must be a number in (1, 1000], got null"},
+      {"bool where number", minimal(R"("agents":{"noise_traders":{"mean_size":true}})"), {},
+       "x.json: agents.noise_traders.mean_size: must be a number in (0, 1e6], got true"},
+      {"array where number", minimal(R"("output":{"record_every_steps":[1]})"), {},
+       "x.json: output.record_every_steps: must be an integer in [1, 1e8], got an array"},
+      {"non-integer count", minimal(R"("agents":{"noise_traders":{"count":3.5}})"), {},
+       "x.json: agents.noise_traders.count: must be an integer in [0, 100000], got 3.5"},
+      {"negative count", minimal(R"("agents":{"market_makers":{"count_per_venue":-1}})"), {},
+       "x.json: agents.market_makers.count_per_venue: must be an integer in [0, 100000], got -1"},
+      {"negative seed", minimal(R"("seed":-1)"), {},
+       "x.json: seed: must be an integer in [0, 18446744073709551615], got -1"},
+      {"seed beyond uint64", minimal(R"("seed":18446744073709551616)"), {},
+       "x.json: seed: must be an integer in [0, 18446744073709551615], got 1.8446744073709552e19"},
+      {"integer overflowing int64", minimal(R"("output":{"record_every_steps":9223372036854775808})"), {},
+       "x.json: output.record_every_steps: must be an integer in [1, 1e8], got 9223372036854775808"},
+      {"out of range switching rate", minimal("", R"(,"reference":{"p_calm_to_stress_per_hour":-0.5})"), {},
+       "x.json: assets[0].reference.p_calm_to_stress_per_hour: must be a number in [0, 36000], got -0.5"},
+      {"dt_s zero (exclusive bound)", minimal(), {"dt_s=0"},
+       "x.json: dt_s: must be a number in (0, 86400], got 0"},
+      {"NaN via override is a string", minimal(), {"dt_s=nan"}, "x.json: dt_s: must be a number in (0, 86400], got \"nan\""},
+      {"1e400 parses as infinity", minimal(R"("venues":{"max_price_multiple":1e400})"), {},
+       "x.json: line 1, column 155: invalid JSON: number 1e400 is out of range (not a finite double)"},
+      {"1e400 via override", minimal(), {"dt_s=1e400"},
+       "x.json: dt_s: must be a number in (0, 86400], got \"1e400\""},
+      {"empty file", "", {}, "x.json: (top level): empty document; expected a JSON object"},
+      {"whitespace only", " \n\t ", {}, "x.json: (top level): document contains only whitespace; expected a JSON object"},
+      {"truncated JSON", R"({"name":"t","horizon_steps":10,)", {},
+       "x.json: line 1, column 32: invalid JSON: syntax error while parsing object key - unexpected end of input; "
+       "expected string literal"},
+      {"binary garbage", std::string("\x00\xff\xfe{", 4), {}, "x.json: line 1, column 1: invalid JSON: NUL byte (binary data?)"},
+      {"NUL after a valid document", std::string("{}\0junk", 7), {}, "x.json: line 1, column 3: invalid JSON: NUL byte (binary data?)"},
+      {"binary without NUL", "\xff\xfe\x01", {},
+       "x.json: line 1, column 1: invalid JSON: syntax error while parsing value - invalid literal; last read: '\\xff'"},
+      {"invalid UTF-8 in a string", "{\"name\":\"\xc3\x28\"}", {}, "x.json: line 1, column 11: invalid JSON: syntax error while parsing value - invalid string: ill-formed UTF-8 byte; last read: '\"\\xc3('"},
+      {"deep nesting 100k", std::string(100000, '['), {}, "x.json: line 1, column 65: nesting deeper than 64 levels"},
+      {"top-level array", "[1,2]", {}, "x.json: (top level): must be an object, got an array"},
+      {"missing required field",
+       R"({"name":"t","dt_s":1,"assets":[{"symbol":"BTC","initial_price":30000,"tick_size":0.1,"lot_size":0.001}]})", {},
+       "x.json: horizon_steps: required field is missing (an integer in [1, 1e8], steps)"},
+      {"missing required asset field", R"({"name":"t","horizon_steps":1,"dt_s":1,"assets":[{"symbol":"BTC","initial_price":30000,"tick_size":0.1}]})",
+       {}, "x.json: assets[0].lot_size: required field is missing (a number in (0, 1e6], asset units)"},
+      {"empty assets", R"({"name":"t","horizon_steps":1,"dt_s":1,"assets":[]})", {},
+       "x.json: assets: must be an array of 1 to 8 objects, got an array"},
+      {"bad tick/lot combination", asset_scenario("30000", "0.01", "0.00001"), {},
+       "x.json: assets[0]: tick_size (0.01) * lot_size (0.00001) is not a whole number of quote micro-units (0.000001): "
+       "the value of one tick on one lot, tick_micros * lot_micros / 1e6, must be a positive integer; "
+       "with tick_size 0.01, lot_size must be a multiple of 0.0001"},
+      {"tick size not representable", asset_scenario("30000", "1e-9", "1"), {},
+       "x.json: assets[0].tick_size: must be at least 0.000001 (one micro-unit; values are stored as integer "
+       "micro-units), got 1e-9"},
+      {"initial price not a multiple of the tick", asset_scenario("30000.05", "0.1", "0.001"), {},
+       "x.json: assets[0].initial_price: 30000.05 is not a multiple of tick_size 0.1 (nearest multiples: 30000 and "
+       "30000.1)"},
+      {"book too large", asset_scenario("30000", "0.001", "1"), {},
+       "x.json: assets[0]: the order book would span max_tick = venues.max_price_multiple (4) * initial_price "
+       "(30000) / tick_size (0.001) = 120000000 ticks, more than the limit of 20000000 ticks (memory guard); use a "
+       "larger tick_size or a smaller venues.max_price_multiple"},
+      {"duplicate symbols",
+       R"({"name":"t","horizon_steps":1,"dt_s":1,"assets":[{"symbol":"BTC","initial_price":1,"tick_size":0.1,"lot_size":1},{"symbol":"BTC","initial_price":1,"tick_size":0.1,"lot_size":1}]})",
+       {}, "x.json: assets[1].symbol: duplicate symbol \"BTC\" (symbols must be unique)"},
+      {"bad enum string", minimal(R"("agents":{"ladders":[{"venue":"spto"}]})"), {},
+       "x.json: agents.ladders[0].venue: must be one of 'spot', 'perp', got \"spto\" (did you mean 'spot'?)"},
+      {"bad refill enum", minimal(R"("agents":{"ladders":[{"refill":"always"}]})"), {},
+       "x.json: agents.ladders[0].refill: must be one of 'never', 'every_step', 'every_n_steps', got \"always\""},
+      {"ladder asset_index out of range", minimal(R"("agents":{"ladders":[{"asset_index":1}]})"), {},
+       "x.json: agents.ladders[0].asset_index: 1 is out of range: the scenario has 1 asset (valid: 0 to 0)"},
+      {"duplicate key", minimal(R"("dt_s":2)"), {}, "x.json: dt_s: duplicate key (each field may appear once)"},
+      {"override of unknown path", minimal(), {"agents.noise_traders.cnt=5"},
+       "x.json: agents.noise_traders.cnt: unknown field in --set agents.noise_traders.cnt=5 (did you mean 'count'?)"},
+      {"override of unknown pointer path", minimal(), {"/venues/bogus_field_name=1"},
+       "x.json: venues.bogus_field_name: unknown field in --set /venues/bogus_field_name=1 (allowed here: 'spot', "
+       "'perp', 'max_price_multiple', 'self_trade_prevention')"},
+      {"override with out-of-range index", minimal(), {"assets.3.initial_price=5"},
+       "x.json: assets[3]: index out of range in --set assets.3.initial_price=5 (assets has 1 element; set the whole "
+       "array to add elements)"},
+      {"override without '='", minimal(), {"dt_s"}, "x.json: --set dt_s: expected PATH=VALUE, e.g. agents.noise_traders.count=50"},
+      {"override value then validated", minimal(), {"/agents/noise_traders/count=-3"},
+       "x.json: agents.noise_traders.count: must be an integer in [0, 100000], got -3"},
+  };
+  for (const BadCase& c : cases) {
+    CAPTURE(c.name);
+    const std::string got = error_of(c.text, c.overrides);
+    if (!c.exact) MESSAGE(got);
+    if (c.exact)
+      CHECK(got == c.expected);
+    else
+      CHECK(got.find(c.expected) != std::string::npos);
+  }
+}
+
+TEST_CASE("all validation errors are collected, one per line, capped") {
+  const std::string text =
+      R"({"name":"","horizon_steps":0,"dt_s":-1,"assets":[{"symbol":"BTC","initial_price":"x","tick_size":0.1,"lot_size":0.001}],"bogus":1})";
+  const std::string msg = error_of(text);
+  CHECK(msg ==
+        "x.json: bogus: unknown field (allowed here: 'name', 'description', 'seed', 'horizon_steps', 'dt_s', "
+        "'quote_asset', 'assets', 'venues', 'agents', 'output')\n"
+        "x.json: name: must be a string of 1 to 200 characters, got \"\"\n"
+        "x.json: horizon_steps: must be an integer in [1, 1e8], got 0\n"
+        "x.json: dt_s: must be a number in (0, 86400], got -1\n"
+        "x.json: assets[0].initial_price: must be a number in (0, 1e12), got \"x\"");
+
+  std::string many = R"({"name":"t","horizon_steps":1,"dt_s":1,"assets":[{"symbol":"BTC","initial_price":1,"tick_size":0.1,"lot_size":1}])";
+  for (int i = 0; i < 30; ++i) many += ",\"unknown_field_number_" + std::to_string(i) + "\":1";
+  many += "}";
+  const std::string capped = error_of(many);
+  CHECK(std::count(capped.begin(), capped.end(), '\n') == 19);
+  CHECK(capped.find("x.json: ... and 11 more errors") != std::string::npos);
+}
+
+TEST_CASE("file errors") {
+  CHECK_THROWS_WITH_AS(sl::load_scenario_file("/nonexistent/dir/x.json"),
+                       "/nonexistent/dir/x.json: file: cannot open: no such file or directory", ScenarioError);
+  CHECK_THROWS_WITH_AS(sl::load_scenario_file(kSrc + "/scenarios"),
+                       (kSrc + "/scenarios: file: is a directory, expected a scenario JSON file").c_str(), ScenarioError);
+  const auto tmp = std::filesystem::temp_directory_path() / "stresslab_test_loader_big.json";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    const std::string chunk(1 << 20, ' ');
+    for (int i = 0; i < 17; ++i) out << chunk;
+  }
+  CHECK_THROWS_WITH_AS(sl::load_scenario_file(tmp.string()),
+                       (tmp.string() + ": file: too large (more than 16 MiB); a scenario file is a small JSON document").c_str(),
+                       ScenarioError);
+  std::filesystem::remove(tmp);
+}
+
+TEST_CASE("calm.json loads with defaults filled") {
+  const ScenarioConfig c = sl::load_scenario_file(kCalm);
+  CHECK(c.name == "calm");
+  CHECK(!c.description.empty());
+  CHECK(c.seed == 42);
+  CHECK(c.horizon_steps == 3600);
+  CHECK(c.dt_s == 1.0);
+  REQUIRE(c.assets.size() == 1);
+  const sl::AssetConfig& a = c.assets[0];
+  CHECK(a.symbol == "BTC");
+  CHECK(a.initial_price == 30000.0);
+  CHECK(a.tick_micros == 100000);
+  CHECK(a.lot_micros == 1000);
+  CHECK(a.quote_micros_per_tick_lot == 100);
+  CHECK(a.max_tick == 1200000);
+  CHECK(c.agents.market_makers.count_per_venue == 3);
+  CHECK(c.agents.noise_traders.count == 200);
+  CHECK(c.agents.ladders.empty());
+  CHECK(c.source_file == kCalm);
+  // Defaults not written in calm.json:
+  CHECK(c.agents.market_makers.base_spread_bps == 4.0);
+  CHECK(c.agents.noise_traders.limit_lifetime_steps == 300);
+  CHECK(a.reference.jump_stdev_log == 0.0);
+  CHECK(c.venues.self_trade_prevention);
+  // source_json holds every effective value, defaults included.
+  const auto j = nlohmann::json::parse(c.source_json);
+  CHECK(j.at("agents").at("market_makers").at("base_spread_bps") == 4.0);
+  CHECK(j.at("agents").at("noise_traders").at("limit_lifetime_steps") == 300);
+  CHECK(j.at("assets").at(0).at("reference").at("jump_stdev_log") == 0.0);
+}
+
+TEST_CASE("defaults of a minimal scenario match the structs") {
+  const ScenarioConfig c = sl::load_scenario_text(minimal(), "m.json");
+  const ScenarioConfig d;
+  CHECK(c.seed == d.seed);
+  CHECK(c.quote_asset == "USDT");
+  CHECK(c.description.empty());
+  CHECK(c.venues.max_price_multiple == d.venues.max_price_multiple);
+  CHECK(c.venues.spot.taker_fee_bps == d.venues.spot.taker_fee_bps);
+  CHECK(c.agents.market_makers.levels == d.agents.market_makers.levels);
+  CHECK(c.agents.noise_traders.count == d.agents.noise_traders.count);
+  CHECK(c.output.record_every_steps == d.output.record_every_steps);
+  CHECK(c.assets[0].reference.vol_stress_annual == sl::ReferenceConfig{}.vol_stress_annual);
+  CHECK(c.source_file.empty());
+}
+
+TEST_CASE("overrides with both path syntaxes") {
+  const ScenarioConfig c = sl::load_scenario_file(
+      kCalm, {"agents.noise_traders.count=17", "/assets/0/initial_price=25000.5", "assets[0].reference.drift_annual=0.1",
+              "name=\"quoted name\"", "description=plain text", "venues.self_trade_prevention=false", "seed=7",
+              "/agents/ladders=[{\"venue\":\"spot\",\"levels\":3}]", "agents.ladders.0.size_per_level=2.5"});
+  CHECK(c.agents.noise_traders.count == 17);
+  CHECK(c.assets[0].initial_price == 25000.5);
+  CHECK(c.assets[0].reference.drift_annual == 0.1);
+  CHECK(c.name == "quoted name");
+  CHECK(c.description == "plain text");
+  CHECK_FALSE(c.venues.self_trade_prevention);
+  CHECK(c.seed == 7);
+  REQUIRE(c.agents.ladders.size() == 1);
+  CHECK(c.agents.ladders[0].venue == "spot");
+  CHECK(c.agents.ladders[0].levels == 3);
+  CHECK(c.agents.ladders[0].size_per_level == 2.5);
+  // The overrides show in source_json.
+  CHECK(nlohmann::json::parse(c.source_json).at("agents").at("noise_traders").at("count") == 17);
+
+  // Intermediate objects absent from the document are created.
+  const ScenarioConfig m = sl::load_scenario_text(minimal(), "m.json", {"agents.market_makers.levels=2"});
+  CHECK(m.agents.market_makers.levels == 2);
+
+  nlohmann::json doc = nlohmann::json::parse(minimal());
+  sl::apply_override(doc, "/agents/noise_traders/count=9", "d");
+  CHECK(doc["agents"]["noise_traders"]["count"] == 9);
+  CHECK_THROWS_WITH_AS(sl::apply_override(doc, "dt_s.x=1", "d"),
+                       "d: dt_s.x: unknown field in --set dt_s.x=1: dt_s is a number in (0, 86400] and has no fields",
+                       ScenarioError);
+}
+
+TEST_CASE("fixed-point conversion rounds, never truncates") {
+  const ScenarioConfig c = sl::load_scenario_text(asset_scenario("29999.92", "0.29", "0.001"), "r.json");
+  CHECK(c.assets[0].tick_size == 0.29);
+  CHECK(c.assets[0].tick_micros == 290000);
+  CHECK(c.assets[0].lot_micros == 1000);
+  CHECK(c.assets[0].quote_micros_per_tick_lot == 290);
+  CHECK(c.assets[0].max_tick == 413792);  // 4 * 29999.92 / 0.29 = 4 * 103448 ticks
+  // 0.000001 is one micro-unit; 0.0000015 rounds to 2.
+  const ScenarioConfig d = sl::load_scenario_text(asset_scenario("1", "0.0000015", "1000000"), "r.json");
+  CHECK(d.assets[0].tick_micros == 2);
+  CHECK(d.assets[0].quote_micros_per_tick_lot == 2000000);
+}
+
+TEST_CASE("resolved source_json re-loads to an identical config") {
+  for (const std::string& text : {read_file(kCalm), minimal(R"("agents":{"ladders":[{"venue":"spot"}]})")}) {
+    const ScenarioConfig a = sl::load_scenario_text(text, "a.json");
+    const ScenarioConfig b = sl::load_scenario_text(a.source_json, "b.json");
+    CHECK(a.source_json == b.source_json);
+    CHECK(a.seed == b.seed);
+    CHECK(a.dt_s == b.dt_s);
+    REQUIRE(a.assets.size() == b.assets.size());
+    for (std::size_t i = 0; i < a.assets.size(); ++i) {
+      CHECK(a.assets[i].tick_micros == b.assets[i].tick_micros);
+      CHECK(a.assets[i].lot_micros == b.assets[i].lot_micros);
+      CHECK(a.assets[i].quote_micros_per_tick_lot == b.assets[i].quote_micros_per_tick_lot);
+      CHECK(a.assets[i].max_tick == b.assets[i].max_tick);
+    }
+    CHECK(a.agents.ladders.size() == b.agents.ladders.size());
+  }
+}
+
+TEST_CASE("schema reference lists every field") {
+  const std::string ref = sl::scenario_schema_reference();
+  CHECK(ref.find("| dt_s | a number in (0, 86400] | required | s |") != std::string::npos);
+  CHECK(ref.find("| assets[].reference.vol_calm_annual | a number in [0, 50] | default 0.5 |") != std::string::npos);
+  CHECK(ref.find("| agents.ladders[].refill | one of 'never', 'every_step', 'every_n_steps' | default \"never\" |") !=
+        std::string::npos);
+}
+
+// Replays inputs the fuzzer once crashed on (tests/fuzz/regressions; format as in fuzz_loader.cpp).
+TEST_CASE("fuzz regressions load or throw ScenarioError") {
+  const std::filesystem::path dir = kSrc + "/tests/fuzz/regressions";
+  int replayed = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (!entry.is_regular_file() || entry.path().filename() == "README.md") continue;
+    CAPTURE(entry.path().string());
+    std::string text = read_file(entry.path().string());
+    std::vector<std::string> overrides;
+    if (text.rfind("SET:", 0) == 0) {
+      const std::size_t end = text.find("\n\n", 4);
+      std::string head = text.substr(4, end == std::string::npos ? std::string::npos : end - 4);
+      text = end == std::string::npos ? std::string() : text.substr(end + 2);
+      std::istringstream hs(head);
+      for (std::string line; std::getline(hs, line) && overrides.size() < 16;) overrides.push_back(line);
+    }
+    try {
+      const ScenarioConfig c = sl::load_scenario_text(text, entry.path().filename().string(), overrides);
+      CHECK(sl::load_scenario_text(c.source_json, "resolved").source_json == c.source_json);
+    } catch (const ScenarioError&) {
+    } catch (const std::exception& e) {
+      FAIL("unexpected exception: " << e.what());
+    }
+    ++replayed;
+  }
+  MESSAGE("replayed " << replayed << " regression inputs");
+}
