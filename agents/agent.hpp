@@ -12,13 +12,17 @@
 
 namespace sl {
 
-enum class AgentKind : std::uint8_t { MarketMaker, NoiseTrader, Ladder };
+enum class AgentKind : std::uint8_t { MarketMaker, NoiseTrader, Ladder, Arbitrageur, BasisTrader, LeveragedTrader, Liquidator };
 
 inline const char* agent_kind_name(AgentKind k) {
   switch (k) {
     case AgentKind::MarketMaker: return "market_maker";
     case AgentKind::NoiseTrader: return "noise_trader";
     case AgentKind::Ladder: return "ladder";
+    case AgentKind::Arbitrageur: return "arbitrageur";
+    case AgentKind::BasisTrader: return "basis_trader";
+    case AgentKind::LeveragedTrader: return "leveraged_trader";
+    case AgentKind::Liquidator: return "liquidator";
   }
   return "unknown";
 }

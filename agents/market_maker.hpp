@@ -21,6 +21,7 @@ class MarketMaker {
   void act(Market& m);
 
   AccountId account() const { return account_; }
+  std::size_t asset() const { return asset_; }
   double realized_step_vol() const;
   // Liquidity scaling set by shocks (liquidity_withdrawal); 1 = normal.
   void set_liquidity_multipliers(double depth_mult, double size_mult) { depth_mult_ = depth_mult; size_mult_ = size_mult; }

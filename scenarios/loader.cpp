@@ -166,6 +166,91 @@ std::string whole_text(double x) {
   return buf;
 }
 
+// asset_index of a fault or shock: -1 (every asset) or an index into assets.
+void check_asset_index_or_all(int idx, std::size_t n_assets, const std::string& path, std::vector<std::string>& errors) {
+  if (idx >= -1 && static_cast<std::int64_t>(idx) < static_cast<std::int64_t>(n_assets)) return;
+  errors.push_back(path + ".asset_index: " + std::to_string(idx) + " is out of range: the scenario has " +
+                   std::to_string(n_assets) + " asset" + (n_assets == 1 ? "" : "s") +
+                   " (valid: -1 for every asset, or 0 to " + std::to_string(n_assets - 1) + ")");
+}
+
+// The [start_step, end_step) window of a fault or shock. `what` is "fault" or "shock".
+void check_window(std::int64_t start, std::int64_t end, bool end_zero_ok, std::int64_t horizon,
+                  const std::string& path, const char* what, std::vector<std::string>& errors) {
+  if (end <= start && !(end_zero_ok && end == 0))
+    errors.push_back(path + ".end_step: " + std::to_string(end) + " is not after start_step (" + std::to_string(start) +
+                     "); a " + what + " is active in [start_step, end_step)" +
+                     (end_zero_ok ? " (for price_jump, end_step 0 means start_step + 1)" : ""));
+  if (start >= horizon)
+    errors.push_back(path + ".start_step: " + std::to_string(start) + " is not before horizon_steps (" +
+                     std::to_string(horizon) + "); the " + what + " would never happen");
+}
+
+// Cross-field checks of perp (margin tiers, oracle faults, funding), the leveraged traders and shocks.
+void check_perp_and_shocks(const ScenarioConfig& c, std::vector<std::string>& errors) {
+  const std::size_t n_assets = c.assets.size();
+
+  // Margin tiers: strictly increasing max_notional, mmr < imr (mmr > 0 and imr > 0 are field ranges).
+  const auto& tiers = c.perp.margin_tiers;
+  for (std::size_t i = 0; i < tiers.size(); ++i) {
+    const std::string p = sc::index_path("perp.margin_tiers", i);
+    if (i > 0 && !(tiers[i].max_notional > tiers[i - 1].max_notional))
+      errors.push_back(p + ".max_notional: " + sc::format_number(tiers[i].max_notional) + " is not above " +
+                       sc::index_path("perp.margin_tiers", i - 1) + ".max_notional (" +
+                       sc::format_number(tiers[i - 1].max_notional) +
+                       "); max_notional must be strictly increasing from tier to tier");
+    if (!(tiers[i].mmr_bps < tiers[i].imr_bps))
+      errors.push_back(p + ".mmr_bps: " + sc::format_number(tiers[i].mmr_bps) + " is not below imr_bps (" +
+                       sc::format_number(tiers[i].imr_bps) +
+                       "); the maintenance margin must be smaller than the initial margin in every tier");
+  }
+
+  // Leveraged traders: a sane leverage interval, reachable under the first tier's initial margin.
+  const LeveragedTraderConfig& lt = c.agents.leveraged_traders;
+  if (lt.leverage_min > lt.leverage_max)
+    errors.push_back("agents.leveraged_traders.leverage_min: " + sc::format_number(lt.leverage_min) +
+                     " is above leverage_max (" + sc::format_number(lt.leverage_max) +
+                     "); leverage is drawn in [leverage_min, leverage_max]");
+  if (lt.count > 0 && !tiers.empty() && lt.leverage_max * tiers[0].imr_bps > 10000.0 * (1.0 + 1e-12)) {
+    char max_lev[32];
+    std::snprintf(max_lev, sizeof max_lev, "%.6g", 10000.0 / tiers[0].imr_bps);
+    errors.push_back("agents.leveraged_traders.leverage_max: " + sc::format_number(lt.leverage_max) +
+                     " is more than the first margin tier allows: perp.margin_tiers[0].imr_bps = " +
+                     sc::format_number(tiers[0].imr_bps) + " allows at most " + max_lev + "x (10000 / imr_bps)");
+  }
+
+  // Oracle faults.
+  for (std::size_t i = 0; i < c.perp.oracle.faults.size(); ++i) {
+    const OracleFaultConfig& f = c.perp.oracle.faults[i];
+    const std::string p = sc::index_path("perp.oracle.faults", i);
+    check_window(f.start_step, f.end_step, false, c.horizon_steps, p, "fault", errors);
+    check_asset_index_or_all(f.asset_index, n_assets, p, errors);
+  }
+
+  // Funding is settled at most once per step.
+  if (c.perp.funding.enabled && c.perp.funding.interval_s < c.dt_s)
+    errors.push_back("perp.funding.interval_s: " + sc::format_number(c.perp.funding.interval_s) +
+                     " is shorter than dt_s (" + sc::format_number(c.dt_s) +
+                     "); funding is settled at most once per step, so interval_s must be >= dt_s");
+
+  // Shocks.
+  for (std::size_t i = 0; i < c.shocks.size(); ++i) {
+    const ShockConfig& k = c.shocks[i];
+    const std::string p = sc::index_path("shocks", i);
+    const bool jump = k.type == "price_jump";
+    check_window(k.start_step, k.end_step, jump, c.horizon_steps, p, "shock", errors);
+    check_asset_index_or_all(k.asset_index, n_assets, p, errors);
+    if (jump && k.size_pct == 0.0)
+      errors.push_back(p + ".size_pct: a price_jump needs a non-zero size_pct (the total move in percent, e.g. -20)");
+    if (k.type == "vol_regime" && k.vol_multiplier == 1.0)
+      errors.push_back(p + ".vol_multiplier: a vol_regime shock needs vol_multiplier > 0 and != 1; 1 leaves "
+                           "volatility unchanged (the shock would do nothing)");
+    if (k.type == "liquidity_withdrawal" && k.depth_multiplier == 1.0 && k.size_multiplier == 1.0)
+      errors.push_back(p + ": a liquidity_withdrawal shock needs depth_multiplier or size_multiplier != 1 (both "
+                           "in [0, 10]); with both 1 the shock would do nothing");
+  }
+}
+
 // Cross-field checks and derived members; runs after every field validated.
 void derive_and_check(ScenarioConfig& c, std::vector<std::string>& errors) {
   const double scale = static_cast<double>(kMicrosPerUnit);
@@ -231,6 +316,7 @@ void derive_and_check(ScenarioConfig& c, std::vector<std::string>& errors) {
                        " is out of range: the scenario has " + std::to_string(c.assets.size()) + " asset" +
                        (c.assets.size() == 1 ? "" : "s") + " (valid: 0 to " + std::to_string(c.assets.size() - 1) + ")");
   }
+  check_perp_and_shocks(c, errors);
 }
 
 // Splits a --set path into tokens: JSON pointer or dotted (with optional [i] indices).

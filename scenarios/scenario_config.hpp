@@ -25,6 +25,11 @@ struct ReferenceConfig {
 
 struct AssetConfig {
   std::string symbol = "BTC";
+  // Correlation of this asset's diffusion shocks with asset 0's (ignored for asset 0), in the calm
+  // and in the stress regime (the regime is market-wide, driven by asset 0's chain).
+  double correlation_to_first = 0.8;
+  double correlation_to_first_stress = 0.8;
+  double collateral_haircut = 0.1;    // share of the spot value not counted as margin collateral
   double initial_price = 30000.0;     // quote units per unit of asset
   double tick_size = 0.1;             // quote units per tick
   double lot_size = 0.001;            // asset units per lot
@@ -94,10 +99,138 @@ struct LadderConfig {
   double base_inventory = 10'000.0;
 };
 
+// Arbitrageur: trades spot and perp toward the reference and toward each other, with finite capital
+// (a position limit) and latency (acts every latency_steps).
+struct ArbitrageurConfig {
+  int count = 2;
+  int latency_steps = 2;
+  double threshold_bps = 10.0;        // minimum dislocation (after taker fees are included) to trade
+  double max_order_qty = 2.0;         // asset units per order
+  double max_position = 20.0;         // asset units per venue (its capital limit)
+  double quote_cash = 2'000'000.0;
+  double base_inventory = 50.0;       // spot asset units
+};
+
+// Basis trader: long spot in a wallet, short perp in a margin account. Enters when the annualized
+// basis or funding exceeds entry_basis_annual (a negative threshold means: enter at step 0).
+// Spot collateral moved to the margin account arrives only transfer_delay_steps later.
+struct BasisTraderConfig {
+  int count = 0;
+  double entry_basis_annual = -1.0;   // enter when (perp/spot - 1) annualised over funding horizon, or funding, exceeds this
+  double notional_mean = 300'000.0;   // quote units of the short leg (lognormal across traders)
+  double notional_dispersion = 0.5;   // lognormal sigma of the notional
+  double leverage = 5.0;              // short-leg notional / quote margin posted at entry
+  double spot_collateral_share = 0.0; // share of the spot leg posted as collateral at entry (arrives after the delay)
+  int transfer_delay_steps = 120;     // steps between sending spot to the margin account and it counting there
+  bool top_up = true;                 // send spot collateral when the margin ratio falls below topup_ratio
+  double topup_ratio = 1.5;           // equity / maintenance requirement that triggers a top-up
+  double topup_share = 0.5;           // share of the remaining spot wallet sent per top-up
+  int decision_every_steps = 5;
+  double quote_cash_extra = 0.0;      // idle quote kept in the wallet (not margin)
+};
+
+// Leveraged directional trader: one perp position, leverage drawn log-uniformly in [min, max].
+struct LeveragedTraderConfig {
+  int count = 0;
+  double long_share = 1.0;            // probability that a trader is long
+  double leverage_min = 3.0;
+  double leverage_max = 25.0;
+  double notional_mean = 50'000.0;    // quote units (lognormal across traders)
+  double notional_dispersion = 0.7;
+  int entry_window_steps = 60;        // entries spread uniformly over the first steps
+  std::string margin_mode = "isolated";  // "isolated" | "cross"
+  double add_margin_probability = 0.0;   // chance per decision to add margin when near liquidation
+  double add_margin_share = 0.5;      // of the initial margin
+  int decision_every_steps = 10;
+  double quote_cash_extra = 0.0;      // wallet cash available for adding margin
+};
+
+// Liquidator bot: watches the margin engine with latency, pays a per-transaction cost, needs
+// capital, competes with other bots (first valid bot in the seeded order of a step wins).
+struct LiquidatorConfig {
+  int count = 2;
+  int latency_steps = 1;              // an account must have been liquidatable this long before this bot sees it
+  double tx_cost = 5.0;               // quote units per liquidation transaction
+  double capital = 1'000'000.0;       // quote units
+  double min_profit = 0.0;            // quote units: skip liquidations whose expected reward - tx_cost is below this
+};
+
 struct AgentsConfig {
   MarketMakerConfig market_makers;
   NoiseTraderConfig noise_traders;
   std::vector<LadderConfig> ladders;
+  ArbitrageurConfig arbitrageurs;
+  BasisTraderConfig basis_traders;
+  LeveragedTraderConfig leveraged_traders;
+  LiquidatorConfig liquidators;
+};
+
+// Oracle: index from spot mids of the steps [t-1-lag-window+1, t-1-lag] (end-of-step mids).
+struct OracleFaultConfig {
+  std::string kind = "freeze";        // "freeze" | "extra_lag" | "bias"
+  std::int64_t start_step = 0;
+  std::int64_t end_step = 0;          // exclusive
+  int asset_index = -1;               // -1: every asset
+  int extra_lag_steps = 0;            // for extra_lag
+  double bias_bps = 0.0;              // for bias: index x (1 + bias_bps / 1e4)
+};
+
+struct OracleConfig {
+  std::string method = "median";      // "median" | "twap"
+  int window_steps = 5;
+  int lag_steps = 0;
+  std::vector<OracleFaultConfig> faults;
+};
+
+struct MarkConfig {
+  int ema_steps = 30;                 // EMA of (perp mid - index), alpha = 2 / (ema_steps + 1)
+  double clamp_bps = 50.0;            // |mark - index| <= clamp_bps x index
+};
+
+struct FundingConfig {
+  bool enabled = true;
+  double interval_s = 28'800.0;       // 8 h (CEX); 3600 for 1 h venues
+  double interest_bps = 1.0;          // I per interval (0.01% / 8 h on Binance)
+  double interest_clamp_bps = 5.0;    // clamp(I - P, -0.05%, +0.05%)
+  double cap_bps = 30.0;              // |F| <= 0.30% per interval
+  double impact_notional = 10'000.0;  // quote units; impact bid/ask = average fill price for this notional
+};
+
+struct MarginTierConfig {
+  double max_notional = 1e12;         // quote units; tier applies to positions up to this notional
+  double imr_bps = 100.0;             // initial margin
+  double mmr_bps = 50.0;              // maintenance margin
+};
+
+struct LiquidationConfig {
+  std::string policy = "market";      // "market" (#3); dutch, batch, socialized, delta_neutral come with #4
+  double close_factor = 1.0;          // share of the position closed per liquidation
+  double penalty_bps = 100.0;         // on the closed notional
+  double liquidator_share = 0.5;      // share of the penalty paid to the liquidator, rest to the insurance fund
+  double insurance_fund_start = 1'000'000.0;  // quote units
+  // When no liquidator bot acts on a flagged account for this many steps, the venue's own engine
+  // liquidates it (CEX style). -1 disables the fallback (DeFi style: only bots liquidate).
+  int protocol_fallback_steps = 10;
+};
+
+struct PerpConfig {
+  OracleConfig oracle;
+  MarkConfig mark;
+  FundingConfig funding;
+  std::vector<MarginTierConfig> margin_tiers{{100'000.0, 100.0, 50.0}, {1'000'000.0, 200.0, 100.0}, {1e12, 500.0, 250.0}};
+  LiquidationConfig liquidation;
+};
+
+// Scheduled shocks (the full library arrives with #5; price_jump is needed by #3's scenarios).
+struct ShockConfig {
+  std::string type = "price_jump";    // "price_jump" | "vol_regime" | "liquidity_withdrawal"
+  std::int64_t start_step = 0;
+  std::int64_t end_step = 0;          // exclusive; for price_jump: 0 = start_step + 1
+  int asset_index = -1;               // -1: every asset
+  double size_pct = 0.0;              // price_jump: total move in percent (e.g. -20), spread over the window
+  double vol_multiplier = 1.0;        // vol_regime
+  double depth_multiplier = 1.0;      // liquidity_withdrawal: market-maker levels multiplier
+  double size_multiplier = 1.0;       // liquidity_withdrawal: market-maker quote size multiplier
 };
 
 struct OutputConfig {
@@ -114,6 +247,8 @@ struct ScenarioConfig {
   std::vector<AssetConfig> assets;  // at least one
   VenuesConfig venues;
   AgentsConfig agents;
+  PerpConfig perp;
+  std::vector<ShockConfig> shocks;
   OutputConfig output;
   std::string source_json;  // the validated scenario, as JSON text (after --set overrides)
   std::string source_file;  // path it was loaded from ("" if from a string)

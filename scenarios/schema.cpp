@@ -15,6 +15,18 @@ namespace sl::schema {
 
 namespace {
 
+// perp.liquidation.policy: the policies the engine implements. The one place to extend when it
+// learns more (#4 adds "dutch", "batch", "socialized", "delta_neutral").
+const std::vector<std::string>& liquidation_policies() {
+  static const std::vector<std::string> v{"market"};
+  return v;
+}
+
+// Upper bound of step counts and step indices (horizon_steps' own maximum).
+constexpr double kMaxSteps = 1e8;
+// Upper bound of windows/lags whose history the engine keeps in memory.
+constexpr double kMaxHistorySteps = 1e6;
+
 const ObjectSchema<ReferenceConfig>& reference_schema() {
   using R = ReferenceConfig;
   static const ObjectSchema<R> s({
@@ -37,6 +49,9 @@ const ObjectSchema<AssetConfig>& asset_schema() {
       field("initial_price", &A::initial_price, {.required = true, .range = open(0, 1e12), .unit = "quote units", .doc = "initial price; a multiple of tick_size", .micros = true}),
       field("tick_size", &A::tick_size, {.required = true, .range = open_closed(0, 1e6), .unit = "quote units", .doc = "price increment", .micros = true}),
       field("lot_size", &A::lot_size, {.required = true, .range = open_closed(0, 1e6), .unit = "asset units", .doc = "quantity increment", .micros = true}),
+      field("correlation_to_first", &A::correlation_to_first, {.range = closed(-1, 1), .unit = "correlation", .doc = "correlation of this asset's diffusion shocks with asset 0's in the calm regime (ignored for asset 0)"}),
+      field("correlation_to_first_stress", &A::correlation_to_first_stress, {.range = closed(-1, 1), .unit = "correlation", .doc = "the same in the stress regime (the regime is market-wide, driven by asset 0)"}),
+      field("collateral_haircut", &A::collateral_haircut, {.range = closed_open(0, 1), .unit = "fraction", .doc = "share of the spot value not counted as margin collateral"}),
       object_field("reference", &A::reference, reference_schema(), {.doc = "synthetic reference price process"}),
   });
   return s;
@@ -67,6 +82,7 @@ const ObjectSchema<MarketMakerConfig>& market_maker_schema() {
   static const ObjectSchema<M> s({
       field("count_per_venue", &M::count_per_venue, {.range = closed(0, 100000), .unit = "agents", .doc = "market makers per venue"}),
       field("base_spread_bps", &M::base_spread_bps, {.range = closed(0, 10000), .unit = "bps", .doc = "full spread at zero volatility"}),
+      field("reference_weight", &M::reference_weight, {.range = closed(0, 1), .unit = "fraction", .doc = "fair value = w * reference + (1 - w) * own book mid"}),
       field("vol_spread_mult", &M::vol_spread_mult, {.range = closed(0, 1000), .unit = "", .doc = "half-spread widening per unit of realized vol"}),
       field("levels", &M::levels, {.range = closed(1, 1000), .unit = "levels", .doc = "quote levels per side"}),
       field("level_spacing_bps", &M::level_spacing_bps, {.range = closed(0, 10000), .unit = "bps", .doc = "distance between levels"}),
@@ -115,12 +131,176 @@ const ObjectSchema<LadderConfig>& ladder_schema() {
   return s;
 }
 
+const ObjectSchema<ArbitrageurConfig>& arbitrageur_schema() {
+  using A = ArbitrageurConfig;
+  static const ObjectSchema<A> s({
+      field("count", &A::count, {.range = closed(0, 100000), .unit = "agents", .doc = "number of arbitrageurs"}),
+      field("latency_steps", &A::latency_steps, {.range = closed(1, kMaxSteps), .unit = "steps", .doc = "acts every latency_steps steps"}),
+      field("threshold_bps", &A::threshold_bps, {.range = closed(0, 10000), .unit = "bps", .doc = "minimum dislocation, after taker fees, to trade"}),
+      field("max_order_qty", &A::max_order_qty, {.range = open_closed(0, 1e9), .unit = "asset units", .doc = "size of one order", .micros = true}),
+      field("max_position", &A::max_position, {.range = closed(0, 1e9), .unit = "asset units", .doc = "position limit per venue (its capital limit)", .micros = true}),
+      field("quote_cash", &A::quote_cash, {.range = closed(0, 1e12), .unit = "quote units", .doc = "starting quote balance", .micros = true}),
+      field("base_inventory", &A::base_inventory, {.range = closed(0, 1e9), .unit = "asset units", .doc = "starting asset balance (spot)", .micros = true}),
+  });
+  return s;
+}
+
+const ObjectSchema<BasisTraderConfig>& basis_trader_schema() {
+  using B = BasisTraderConfig;
+  static const ObjectSchema<B> s({
+      field("count", &B::count, {.range = closed(0, 100000), .unit = "agents", .doc = "number of basis traders (long spot, short perp)"}),
+      field("entry_basis_annual", &B::entry_basis_annual, {.range = closed(-100, 100), .unit = "1/year", .doc = "enter when the annualized basis (perp/spot - 1) or funding exceeds this; negative: enter at step 0"}),
+      field("notional_mean", &B::notional_mean, {.range = open_closed(0, 1e12), .unit = "quote units", .doc = "mean notional of the short perp leg (lognormal across traders)", .micros = true}),
+      field("notional_dispersion", &B::notional_dispersion, {.range = closed(0, 3), .unit = "log", .doc = "lognormal sigma of the notional"}),
+      field("leverage", &B::leverage, {.range = closed(1, 200), .unit = "x", .doc = "short-leg notional / quote margin posted at entry"}),
+      field("spot_collateral_share", &B::spot_collateral_share, {.range = closed(0, 1), .unit = "fraction", .doc = "share of the spot leg posted as collateral at entry (arrives after transfer_delay_steps)"}),
+      field("transfer_delay_steps", &B::transfer_delay_steps, {.range = closed(0, kMaxSteps), .unit = "steps", .doc = "delay before spot sent to the margin account counts there"}),
+      field("top_up", &B::top_up, {.doc = "send spot collateral when the margin ratio falls below topup_ratio"}),
+      field("topup_ratio", &B::topup_ratio, {.range = open_closed(1, 100), .unit = "ratio", .doc = "equity / maintenance requirement that triggers a top-up"}),
+      field("topup_share", &B::topup_share, {.range = open_closed(0, 1), .unit = "fraction", .doc = "share of the remaining spot wallet sent per top-up"}),
+      field("decision_every_steps", &B::decision_every_steps, {.range = closed(1, kMaxSteps), .unit = "steps", .doc = "decision period"}),
+      field("quote_cash_extra", &B::quote_cash_extra, {.range = closed(0, 1e12), .unit = "quote units", .doc = "idle quote kept in the wallet (not margin)", .micros = true}),
+  });
+  return s;
+}
+
+const ObjectSchema<LeveragedTraderConfig>& leveraged_trader_schema() {
+  using L = LeveragedTraderConfig;
+  static const ObjectSchema<L> s({
+      field("count", &L::count, {.range = closed(0, 100000), .unit = "agents", .doc = "number of leveraged directional traders"}),
+      field("long_share", &L::long_share, {.range = closed(0, 1), .unit = "probability", .doc = "probability that a trader is long"}),
+      field("leverage_min", &L::leverage_min, {.range = closed(1, 200), .unit = "x", .doc = "leverage is drawn log-uniformly in [leverage_min, leverage_max]"}),
+      field("leverage_max", &L::leverage_max, {.range = closed(1, 200), .unit = "x", .doc = "at most 10000 / perp.margin_tiers[0].imr_bps when count > 0"}),
+      field("notional_mean", &L::notional_mean, {.range = open_closed(0, 1e12), .unit = "quote units", .doc = "mean position notional (lognormal across traders)", .micros = true}),
+      field("notional_dispersion", &L::notional_dispersion, {.range = closed(0, 3), .unit = "log", .doc = "lognormal sigma of the notional"}),
+      field("entry_window_steps", &L::entry_window_steps, {.range = closed(1, kMaxSteps), .unit = "steps", .doc = "entries spread uniformly over the first entry_window_steps steps"}),
+      field("margin_mode", &L::margin_mode, {.one_of = {"isolated", "cross"}, .doc = "margin account mode"}),
+      field("add_margin_probability", &L::add_margin_probability, {.range = closed(0, 1), .unit = "probability", .doc = "chance per decision to add margin when near liquidation"}),
+      field("add_margin_share", &L::add_margin_share, {.range = closed(0, 10), .unit = "x initial margin", .doc = "margin added per top-up, as a multiple of the initial margin"}),
+      field("decision_every_steps", &L::decision_every_steps, {.range = closed(1, kMaxSteps), .unit = "steps", .doc = "decision period"}),
+      field("quote_cash_extra", &L::quote_cash_extra, {.range = closed(0, 1e12), .unit = "quote units", .doc = "wallet cash available for adding margin", .micros = true}),
+  });
+  return s;
+}
+
+const ObjectSchema<LiquidatorConfig>& liquidator_schema() {
+  using Q = LiquidatorConfig;
+  static const ObjectSchema<Q> s({
+      field("count", &Q::count, {.range = closed(0, 100000), .unit = "agents", .doc = "number of liquidator bots"}),
+      field("latency_steps", &Q::latency_steps, {.range = closed(0, kMaxSteps), .unit = "steps", .doc = "an account must have been liquidatable this long before the bot sees it"}),
+      field("tx_cost", &Q::tx_cost, {.range = closed(0, 1e12), .unit = "quote units", .doc = "cost per liquidation transaction", .micros = true}),
+      field("capital", &Q::capital, {.range = closed(0, 1e12), .unit = "quote units", .doc = "capital available to take over positions", .micros = true}),
+      field("min_profit", &Q::min_profit, {.range = closed(0, 1e12), .unit = "quote units", .doc = "skip liquidations whose expected reward - tx_cost is below this", .micros = true}),
+  });
+  return s;
+}
+
 const ObjectSchema<AgentsConfig>& agents_schema() {
   using G = AgentsConfig;
   static const ObjectSchema<G> s({
       object_field("market_makers", &G::market_makers, market_maker_schema(), {.doc = "volatility/inventory-aware market makers"}),
       object_field("noise_traders", &G::noise_traders, noise_trader_schema(), {.doc = "Poisson noise traders"}),
       array_field("ladders", &G::ladders, ladder_schema(), {.doc = "fixed-depth ladder makers", .min_len = 0, .max_len = 64}),
+      object_field("arbitrageurs", &G::arbitrageurs, arbitrageur_schema(), {.doc = "spot/perp/reference arbitrageurs"}),
+      object_field("basis_traders", &G::basis_traders, basis_trader_schema(), {.doc = "long spot / short perp basis traders"}),
+      object_field("leveraged_traders", &G::leveraged_traders, leveraged_trader_schema(), {.doc = "leveraged directional perp traders"}),
+      object_field("liquidators", &G::liquidators, liquidator_schema(), {.doc = "liquidator bots"}),
+  });
+  return s;
+}
+
+const ObjectSchema<OracleFaultConfig>& oracle_fault_schema() {
+  using F = OracleFaultConfig;
+  static const ObjectSchema<F> s({
+      field("kind", &F::kind, {.one_of = {"freeze", "extra_lag", "bias"}, .doc = "freeze the index, add lag, or bias it"}),
+      field("start_step", &F::start_step, {.range = closed(0, kMaxSteps), .unit = "step", .doc = "first step of the fault; before horizon_steps"}),
+      field("end_step", &F::end_step, {.range = closed(0, kMaxSteps), .unit = "step", .doc = "end of the fault (exclusive); after start_step"}),
+      field("asset_index", &F::asset_index, {.range = closed(-1, 7), .unit = "index", .doc = "index into assets; -1: every asset"}),
+      field("extra_lag_steps", &F::extra_lag_steps, {.range = closed(0, kMaxHistorySteps), .unit = "steps", .doc = "additional oracle lag (kind extra_lag)"}),
+      field("bias_bps", &F::bias_bps, {.range = open_closed(-10000, 10000), .unit = "bps", .doc = "index x (1 + bias_bps / 1e4) (kind bias); above -10000 so the index stays positive"}),
+  });
+  return s;
+}
+
+const ObjectSchema<OracleConfig>& oracle_schema() {
+  using O = OracleConfig;
+  static const ObjectSchema<O> s({
+      field("method", &O::method, {.one_of = {"median", "twap"}, .doc = "aggregation of the spot mids in the window"}),
+      field("window_steps", &O::window_steps, {.range = closed(1, kMaxHistorySteps), .unit = "steps", .doc = "number of end-of-step spot mids aggregated"}),
+      field("lag_steps", &O::lag_steps, {.range = closed(0, kMaxHistorySteps), .unit = "steps", .doc = "the window ends lag_steps before the previous step"}),
+      array_field("faults", &O::faults, oracle_fault_schema(), {.doc = "scheduled oracle faults", .min_len = 0, .max_len = 256}),
+  });
+  return s;
+}
+
+const ObjectSchema<MarkConfig>& mark_schema() {
+  using M = MarkConfig;
+  static const ObjectSchema<M> s({
+      field("ema_steps", &M::ema_steps, {.range = closed(1, kMaxHistorySteps), .unit = "steps", .doc = "EMA of (perp mid - index), alpha = 2 / (ema_steps + 1)"}),
+      field("clamp_bps", &M::clamp_bps, {.range = closed(0, 10000), .unit = "bps", .doc = "|mark - index| <= clamp_bps x index"}),
+  });
+  return s;
+}
+
+const ObjectSchema<FundingConfig>& funding_schema() {
+  using F = FundingConfig;
+  static const ObjectSchema<F> s({
+      field("enabled", &F::enabled, {.doc = "charge funding between longs and shorts"}),
+      field("interval_s", &F::interval_s, {.range = open_closed(0, 31536000), .unit = "s", .doc = "funding interval (28800 = 8 h); at least dt_s when enabled"}),
+      field("interest_bps", &F::interest_bps, {.range = closed(-10000, 10000), .unit = "bps per interval", .doc = "interest rate component I"}),
+      field("interest_clamp_bps", &F::interest_clamp_bps, {.range = closed(0, 10000), .unit = "bps per interval", .doc = "clamp(I - P, -c, +c)"}),
+      field("cap_bps", &F::cap_bps, {.range = closed(0, 10000), .unit = "bps per interval", .doc = "|funding rate| <= cap_bps"}),
+      field("impact_notional", &F::impact_notional, {.range = open_closed(0, 1e12), .unit = "quote units", .doc = "impact bid/ask = average fill price for this notional", .micros = true}),
+  });
+  return s;
+}
+
+const ObjectSchema<MarginTierConfig>& margin_tier_schema() {
+  using T = MarginTierConfig;
+  static const ObjectSchema<T> s({
+      field("max_notional", &T::max_notional, {.required = true, .range = open_closed(0, 1e12), .unit = "quote units", .doc = "the tier applies to positions up to this notional; strictly increasing", .micros = true}),
+      field("imr_bps", &T::imr_bps, {.required = true, .range = open_closed(0, 10000), .unit = "bps", .doc = "initial margin rate (max leverage = 10000 / imr_bps)"}),
+      field("mmr_bps", &T::mmr_bps, {.required = true, .range = open_closed(0, 10000), .unit = "bps", .doc = "maintenance margin rate; below imr_bps"}),
+  });
+  return s;
+}
+
+const ObjectSchema<LiquidationConfig>& liquidation_schema() {
+  using L = LiquidationConfig;
+  static const ObjectSchema<L> s({
+      field("policy", &L::policy, {.one_of = liquidation_policies(), .doc = "how flagged positions are closed"}),
+      field("close_factor", &L::close_factor, {.range = open_closed(0, 1), .unit = "fraction", .doc = "share of the position closed per liquidation"}),
+      field("penalty_bps", &L::penalty_bps, {.range = closed(0, 10000), .unit = "bps", .doc = "penalty on the closed notional"}),
+      field("liquidator_share", &L::liquidator_share, {.range = closed(0, 1), .unit = "fraction", .doc = "share of the penalty paid to the liquidator; the rest goes to the insurance fund"}),
+      field("insurance_fund_start", &L::insurance_fund_start, {.range = closed(0, 1e12), .unit = "quote units", .doc = "initial insurance fund", .micros = true}),
+      field("protocol_fallback_steps", &L::protocol_fallback_steps, {.range = closed(-1, kMaxSteps), .unit = "steps", .doc = "the venue liquidates an account no bot took for this long; -1: never (only bots)"}),
+  });
+  return s;
+}
+
+const ObjectSchema<PerpConfig>& perp_schema() {
+  using P = PerpConfig;
+  static const ObjectSchema<P> s({
+      object_field("oracle", &P::oracle, oracle_schema(), {.doc = "index price from spot mids"}),
+      object_field("mark", &P::mark, mark_schema(), {.doc = "mark price"}),
+      object_field("funding", &P::funding, funding_schema(), {.doc = "funding payments"}),
+      array_field("margin_tiers", &P::margin_tiers, margin_tier_schema(), {.doc = "margin tiers by position notional", .min_len = 1, .max_len = 16}),
+      object_field("liquidation", &P::liquidation, liquidation_schema(), {.doc = "liquidation rules"}),
+  });
+  return s;
+}
+
+const ObjectSchema<ShockConfig>& shock_schema() {
+  using K = ShockConfig;
+  static const ObjectSchema<K> s({
+      field("type", &K::type, {.one_of = {"price_jump", "vol_regime", "liquidity_withdrawal"}, .doc = "kind of shock"}),
+      field("start_step", &K::start_step, {.range = closed(0, kMaxSteps), .unit = "step", .doc = "first step of the shock; before horizon_steps"}),
+      field("end_step", &K::end_step, {.range = closed(0, kMaxSteps), .unit = "step", .doc = "end of the shock (exclusive); after start_step; price_jump: 0 = start_step + 1"}),
+      field("asset_index", &K::asset_index, {.range = closed(-1, 7), .unit = "index", .doc = "index into assets; -1: every asset"}),
+      field("size_pct", &K::size_pct, {.range = open(-100, 1000), .unit = "%", .doc = "price_jump: total move, spread over the window (non-zero)"}),
+      field("vol_multiplier", &K::vol_multiplier, {.range = open_closed(0, 1000), .unit = "x", .doc = "vol_regime: volatility multiplier (not 1)"}),
+      field("depth_multiplier", &K::depth_multiplier, {.range = closed(0, 10), .unit = "x", .doc = "liquidity_withdrawal: market-maker levels multiplier"}),
+      field("size_multiplier", &K::size_multiplier, {.range = closed(0, 10), .unit = "x", .doc = "liquidity_withdrawal: market-maker quote size multiplier"}),
   });
   return s;
 }
@@ -147,6 +327,8 @@ const ObjectSchema<ScenarioConfig>& scenario_schema() {
       array_field("assets", &S::assets, asset_schema(), {.required = true, .doc = "traded assets", .min_len = 1, .max_len = 8}),
       object_field("venues", &S::venues, venues_schema(), {.doc = "spot and perpetual venues"}),
       object_field("agents", &S::agents, agents_schema(), {.doc = "agent populations"}),
+      object_field("perp", &S::perp, perp_schema(), {.doc = "perpetual contract: oracle, mark, funding, margin, liquidation"}),
+      array_field("shocks", &S::shocks, shock_schema(), {.doc = "scheduled shocks", .min_len = 0, .max_len = 256}),
       object_field("output", &S::output, output_schema(), {.doc = "recording options"}),
   });
   return s;

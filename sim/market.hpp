@@ -11,6 +11,8 @@
 
 namespace sl {
 
+class MarginEngine;
+
 struct AssetMarket {
   std::string symbol;
   AssetId spot_asset = 0;      // ledger asset of the spot coin
@@ -23,6 +25,12 @@ struct AssetMarket {
   const Venue& venue(VenueKind k) const { return k == VenueKind::Spot ? *spot : *perp; }
   double initial_price = 0.0;
   double calm_step_vol = 0.0;  // calm-regime stdev of log returns per step
+  // Perpetual state, updated by the kernel each step (model.md section 4):
+  double index_price = 0.0;    // oracle index published this step (step 2)
+  double mark_price = 0.0;     // index + clamped EMA premium (step 4)
+  double funding_rate = 0.0;   // last settled funding rate, fraction per interval
+  double funding_estimate = 0.0;  // rate the current interval would settle at now (premium so far)
+  double collateral_haircut = 0.0;
 };
 
 struct Market {
@@ -33,6 +41,11 @@ struct Market {
   std::int64_t step = 0;
   std::vector<AssetMarket> assets;
   std::deque<Venue> venues;
+  AccountId transit_account = 0;
+  MarginEngine* margin = nullptr;  // set by the kernel; agents read their account's health from it
+  // Congestion (shock library): multipliers on liquidator transaction cost and latency.
+  double liquidator_cost_multiplier = 1.0;
+  double liquidator_latency_multiplier = 1.0;  // system account holding collateral in transfer between wallets and margin accounts
 };
 
 }  // namespace sl

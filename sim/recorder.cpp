@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 namespace sl {
 
@@ -18,6 +19,8 @@ constexpr ColSpec kAssetCols[] = {
     {"spot_bid_depth_5pct", "asset"}, {"spot_ask_depth_5pct", "asset"}, {"perp_bid_depth_1pct", "asset"},
     {"perp_ask_depth_1pct", "asset"}, {"perp_bid_depth_5pct", "asset"}, {"perp_ask_depth_5pct", "asset"},
     {"spot_volume", "asset"},       {"perp_volume", "asset"},
+    {"index", "quote"},             {"mark", "quote"},               {"premium_bps", "bps"},
+    {"funding_rate", "fraction/interval"}, {"funding_estimate", "fraction/interval"}, {"open_interest", "asset"},
 };
 
 double spread_bps(const Venue& v) {
@@ -47,6 +50,11 @@ Recorder::Recorder(const ScenarioConfig& sc, const Market& m)
   for (std::size_t i = 0; i < n_assets_; ++i)
     for (const ColSpec& cs : kAssetCols) asset_cols_[i].push_back(col(cs.name, cs.unit, i));
   c_messages_ = col("messages", "count", 0);
+  c_insurance_ = col("insurance_fund", "quote", 0);
+  c_bad_debt_ = col("bad_debt_cum", "quote", 0);
+  c_liqs_ = col("liquidations", "count", 0);
+  c_liq_notional_ = col("liquidated_notional", "quote", 0);
+  c_adl_ = col("adl_count", "count", 0);
   // Reserve up to a million rows; longer runs grow the columns geometrically.
   const std::size_t rows = static_cast<std::size_t>(std::min<std::int64_t>(sc.horizon_steps / every_ + 1, 1'000'000));
   for (auto& c : cols_) c.values.reserve(rows);
@@ -59,13 +67,43 @@ std::size_t Recorder::col(const std::string& name, const std::string& unit, std:
   return cols_.size() - 1;
 }
 
-void Recorder::record_step(const Market& m) {
+namespace {
+double open_interest(const Market& m, const AssetMarket& a) {
+  Micros oi = 0;
+  for (std::size_t acc = 0; acc < m.ledger.n_accounts(); ++acc) {
+    const Micros c = m.ledger.balance(static_cast<AccountId>(acc), a.perp_asset);
+    if (c > 0) oi += c;
+  }
+  return from_micros(oi);
+}
+}  // namespace
+
+void Recorder::record_step(const Market& m, const ProtocolStepInfo& p) {
+  step_ = m.step;
+  if (insurance_start_ < 0) insurance_start_ = p.insurance_fund;
+  insurance_min_ = std::min(insurance_min_, p.insurance_fund);
+  if (p.liquidations > 0) {
+    if (first_liq_step_ < 0) first_liq_step_ = m.step;
+    last_liq_step_ = m.step;
+  }
   for (const Venue& v : m.venues) messages_since_row_ += v.step_stats().messages;
   const bool row = (m.step + 1) % every_ == 0;  // the row describes the state at the end of the step
   if (row) {
     put(c_time_, static_cast<double>(m.step + 1) * dt_s_);
     put(c_messages_, static_cast<double>(messages_since_row_));
     messages_since_row_ = 0;
+    put(c_insurance_, p.insurance_fund);
+    put(c_bad_debt_, p.bad_debt_cum);
+    put(c_liqs_, static_cast<double>(liqs_since_row_ + p.liquidations));
+    put(c_liq_notional_, liq_notional_since_row_ + p.liquidated_notional);
+    put(c_adl_, static_cast<double>(adl_since_row_ + p.adl_count));
+    liqs_since_row_ = 0;
+    liq_notional_since_row_ = 0;
+    adl_since_row_ = 0;
+  } else {
+    liqs_since_row_ += p.liquidations;
+    liq_notional_since_row_ += p.liquidated_notional;
+    adl_since_row_ += p.adl_count;
   }
   for (std::size_t i = 0; i < n_assets_; ++i) {
     const AssetMarket& a = m.assets[i];
@@ -87,6 +125,14 @@ void Recorder::record_step(const Market& m) {
       ++st.n_ret;
     }
     st.last_spot_mid = spot_mid;
+    const double index = a.index_price > 0 ? a.index_price : ref;
+    const double premium_bps = 1e4 * (perp_mid - index) / index;
+    st.max_abs_premium_bps = std::max(st.max_abs_premium_bps, std::abs(premium_bps));
+    st.max_abs_funding = std::max(st.max_abs_funding, std::abs(a.funding_rate));
+    st.max_funding_estimate = std::max(st.max_funding_estimate, a.funding_estimate);
+    st.min_funding_estimate = std::min(st.min_funding_estimate, a.funding_estimate);
+    st.min_funding = std::min(st.min_funding, a.funding_rate);
+    st.max_funding = std::max(st.max_funding, a.funding_rate);
     if (!row) continue;
     const std::vector<std::size_t>& c = asset_cols_[i];
     std::size_t k = 0;
@@ -107,12 +153,60 @@ void Recorder::record_step(const Market& m) {
     put(c[k++], depth(*a.perp, Side::Sell, perp_mid_t, 0.05));
     put(c[k++], a.spot->lots_to_qty(a.spot->step_stats().volume_lots));
     put(c[k++], a.perp->lots_to_qty(a.perp->step_stats().volume_lots));
+    put(c[k++], index);
+    put(c[k++], a.mark_price > 0 ? a.mark_price : ref);
+    put(c[k++], premium_bps);
+    put(c[k++], a.funding_rate);
+    put(c[k++], a.funding_estimate);
+    put(c[k++], open_interest(m, a));
   }
 }
 
-RunResult Recorder::finish(const Market& m) {
+RunResult Recorder::finish(const Market& m, std::vector<LiquidationEvent> events, const ProtocolStepInfo& end) {
   RunResult r;
   r.series = std::move(cols_);
+  // Liquidation metrics (model.md section 7).
+  double total = 0, exo = 0, penalties = 0, bad_debt = 0;
+  std::int64_t n_basis = 0, n_lev = 0, n_endo = 0;
+  std::vector<double> slips;
+  slips.reserve(events.size());
+  for (const auto& e : events) {
+    total += e.notional;
+    if (!e.endogenous) exo += e.notional; else ++n_endo;
+    penalties += e.penalty;
+    bad_debt += e.bad_debt;
+    slips.push_back(e.slippage_bps);
+    if (e.agent_type == "basis_trader") ++n_basis;
+    if (e.agent_type == "leveraged_trader") ++n_lev;
+  }
+  std::sort(slips.begin(), slips.end());
+  const double nan = std::nan("");
+  double mean_slip = nan, p95_slip = nan;
+  if (!slips.empty()) {
+    mean_slip = std::accumulate(slips.begin(), slips.end(), 0.0) / static_cast<double>(slips.size());
+    // Nearest-rank 95th percentile.
+    const std::size_t rank = static_cast<std::size_t>(std::ceil(0.95 * static_cast<double>(slips.size())));
+    p95_slip = slips[std::max<std::size_t>(rank, 1) - 1];
+  }
+  r.summary.emplace_back("liquidations", static_cast<double>(events.size()));
+  r.summary.emplace_back("liquidations_basis_trader", static_cast<double>(n_basis));
+  r.summary.emplace_back("liquidations_leveraged_trader", static_cast<double>(n_lev));
+  r.summary.emplace_back("liquidated_notional", total);
+  r.summary.emplace_back("exogenous_liquidated_notional", exo);
+  r.summary.emplace_back("endogenous_share", total > 0 ? (total - exo) / total : nan);
+  // All liquidated notional / exogenous liquidated notional: 1 = no cascade; inf when every
+  // liquidation was endogenous; NaN when nothing was liquidated.
+  r.summary.emplace_back("cascade_amplification", total > 0 ? (exo > 0 ? total / exo : INFINITY) : nan);
+  r.summary.emplace_back("mean_slippage_bps", mean_slip);
+  r.summary.emplace_back("p95_slippage_bps", p95_slip);
+  r.summary.emplace_back("penalties_paid", penalties);
+  r.summary.emplace_back("bad_debt", end.bad_debt_cum);
+  r.summary.emplace_back("insurance_fund_min", insurance_min_ < 1e299 ? insurance_min_ : end.insurance_fund);
+  r.summary.emplace_back("insurance_fund_end", end.insurance_fund);
+  r.summary.emplace_back("insurance_fund_start", insurance_start_);
+  r.summary.emplace_back("first_liquidation_step", static_cast<double>(first_liq_step_));
+  r.summary.emplace_back("last_liquidation_step", static_cast<double>(last_liq_step_));
+  r.liquidations = std::move(events);
   for (std::size_t i = 0; i < n_assets_; ++i) {
     const AssetStats& st = stats_[i];
     const std::string sfx = i > 0 ? "." + symbols_[i] : "";
@@ -121,6 +215,12 @@ RunResult Recorder::finish(const Market& m) {
     r.summary.emplace_back("mean_spot_spread_bps" + sfx, mean(st.spread_sum_spot, st.spread_n_spot));
     r.summary.emplace_back("mean_perp_spread_bps" + sfx, mean(st.spread_sum_perp, st.spread_n_perp));
     r.summary.emplace_back("max_abs_basis_bps" + sfx, st.max_abs_basis_bps);
+    r.summary.emplace_back("max_abs_premium_bps" + sfx, st.max_abs_premium_bps);
+    r.summary.emplace_back("max_abs_funding" + sfx, st.max_abs_funding);
+    r.summary.emplace_back("min_funding" + sfx, st.min_funding);
+    r.summary.emplace_back("max_funding" + sfx, st.max_funding);
+    r.summary.emplace_back("max_funding_estimate" + sfx, st.max_funding_estimate);
+    r.summary.emplace_back("min_funding_estimate" + sfx, st.min_funding_estimate);
     r.summary.emplace_back("max_spot_discount_bps" + sfx, st.max_spot_discount_bps);
     r.summary.emplace_back("max_perp_discount_bps" + sfx, st.max_perp_discount_bps);
     const double years = static_cast<double>(st.n_ret) * dt_s_ / (365.0 * 86400.0);

@@ -12,11 +12,22 @@
 
 namespace sl {
 
+// Protocol-level state of one step that the market itself does not hold (kernel-supplied).
+struct ProtocolStepInfo {
+  double insurance_fund = 0.0;      // quote units
+  double bad_debt_cum = 0.0;        // quote units
+  std::int64_t liquidations = 0;    // events this step
+  double liquidated_notional = 0.0; // quote units this step
+  std::int64_t adl_count = 0;
+};
+
 class Recorder {
  public:
   Recorder(const ScenarioConfig& sc, const Market& m);
-  void record_step(const Market& m);
-  RunResult finish(const Market& m);
+  void record_step(const Market& m, const ProtocolStepInfo& p);
+  // Builds the series and the per-run summary metrics (including the liquidation metrics of
+  // model.md section 7 computed from `events`).
+  RunResult finish(const Market& m, std::vector<LiquidationEvent> events, const ProtocolStepInfo& end_state);
 
  private:
   struct AssetStats {
@@ -27,7 +38,16 @@ class Recorder {
     double sum_sq_log_ret = 0;  // of the spot mid, for realized volatility
     double last_spot_mid = 0;
     std::int64_t n_ret = 0;
+    double max_abs_premium_bps = 0;   // perp mid vs index
+    double max_abs_funding = 0;       // settled rate, fraction per interval
+    double min_funding = 0, max_funding = 0;
+    double min_funding_estimate = 0, max_funding_estimate = 0;
+    double max_perp_drawdown_bps = 0; // perp mid below the reference
   };
+  double insurance_min_ = 1e300;
+  double insurance_start_ = -1;
+  std::int64_t last_liq_step_ = -1, first_liq_step_ = -1;
+  std::int64_t step_ = 0;
   std::size_t col(const std::string& name, const std::string& unit, std::size_t asset);
   void put(std::size_t c, double v) { cols_[c].values.push_back(v); }
 
@@ -36,7 +56,9 @@ class Recorder {
   std::size_t n_assets_;
   std::vector<SeriesColumn> cols_;
   std::vector<std::vector<std::size_t>> asset_cols_;  // per asset, column indices in push order
-  std::size_t c_time_, c_messages_;
+  std::size_t c_time_, c_messages_, c_insurance_, c_bad_debt_, c_liqs_, c_liq_notional_, c_adl_;
+  std::int64_t liqs_since_row_ = 0, adl_since_row_ = 0;
+  double liq_notional_since_row_ = 0;
   std::vector<AssetStats> stats_;
   std::int64_t messages_since_row_ = 0;
   std::vector<std::string> symbols_;

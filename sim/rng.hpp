@@ -22,6 +22,7 @@ inline std::uint64_t splitmix64(std::uint64_t x) {
 enum StreamId : std::uint64_t {
   kStreamKernel = 1,        // agent activation order
   kStreamReference = 2,     // exogenous reference price (shared by all policies: common random numbers)
+  kStreamLiquidation = 3,   // liquidator competition order
   kStreamAgentBase = 1'000,
 };
 

@@ -4,11 +4,22 @@
 #include <boost/random/uniform_int_distribution.hpp>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <vector>
 
+#include "agents/arbitrageur.hpp"
+#include "agents/basis_trader.hpp"
 #include "agents/ladder_maker.hpp"
+#include "agents/leveraged_trader.hpp"
+#include "agents/liquidator_bot.hpp"
 #include "agents/market_maker.hpp"
 #include "agents/noise_trader.hpp"
+#include "sim/funding.hpp"
+#include "sim/liquidation.hpp"
+#include "sim/margin_engine.hpp"
+#include "sim/mark_price.hpp"
+#include "sim/oracle.hpp"
+#include "sim/shocks.hpp"
 #include "sim/market.hpp"
 #include "sim/recorder.hpp"
 #include "sim/rng.hpp"
@@ -18,7 +29,7 @@ namespace sl {
 namespace {
 
 struct World {
-  explicit World(const ScenarioConfig& sc) : ledger(make_ledger(sc)), market(ledger) {}
+  explicit World(const ScenarioConfig& sc) : ledger(make_ledger(sc)), market(ledger), margin(sc.perp, market) {}
 
   static Ledger make_ledger(const ScenarioConfig& sc) {
     std::vector<std::string> names{sc.quote_asset};
@@ -34,11 +45,32 @@ struct World {
 
   Ledger ledger;
   Market market;
+  MarginEngine margin;  // after market: it keeps a reference to it
   std::vector<MarketMaker> makers;
   std::vector<NoiseTrader> noise;
   std::vector<LadderMaker> ladders;
+  std::vector<Arbitrageur> arbs;
+  std::vector<BasisTrader> basis;
+  std::vector<LeveragedTrader> leveraged;
+  std::vector<LiquidatorBot> liquidators;
+  std::vector<std::int32_t> agent_kind_of;  // global agent id -> AgentKind (as int)
   std::vector<AgentHandle> active;  // reused every step
+  // Perpetual mechanics, one per asset (model.md section 4).
+  std::vector<Oracle> oracles;
+  std::vector<MarkPrice> marks;
+  std::vector<FundingClock> funding;
+  std::unique_ptr<ReferenceModel> reference;
+  LiquidationAccounts sys;
+  AccountId funding_pool = 0;
 };
+
+// Spot and perp mid of an asset in quote units; the reference when the book is empty.
+double spot_mid(const AssetMarket& a) {
+  return a.spot->ticks_to_price(a.spot->mid_ticks(a.reference.price() / a.spot->spec().tick_size));
+}
+double perp_mid(const AssetMarket& a) {
+  return a.perp->ticks_to_price(a.perp->mid_ticks(a.reference.price() / a.perp->spec().tick_size));
+}
 
 void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed) {
   Market& m = w.market;
@@ -53,6 +85,7 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed) {
     AssetMarket am{ac.symbol, spot_asset, perp_asset, ref};
     am.initial_price = ac.initial_price;
     am.calm_step_vol = ref.calm_step_vol();
+    am.collateral_haircut = ac.collateral_haircut;
     for (VenueKind kind : {VenueKind::Spot, VenueKind::Perp}) {
       const bool spot = kind == VenueKind::Spot;
       VenueSpec vs;
@@ -77,6 +110,32 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed) {
     m.assets.push_back(std::move(am));
   }
 
+  m.margin = &w.margin;
+  {
+    std::vector<ReferenceProcess*> procs;
+    std::vector<double> rho, rho_stress;
+    for (std::size_t i = 0; i < m.assets.size(); ++i) {
+      procs.push_back(&m.assets[i].reference);
+      rho.push_back(sc.assets[i].correlation_to_first);
+      rho_stress.push_back(sc.assets[i].correlation_to_first_stress);
+      w.oracles.emplace_back(sc.perp.oracle, i, sc.assets[i].initial_price);
+      w.marks.emplace_back(sc.perp.mark);
+      w.funding.emplace_back(sc.perp.funding, sc.dt_s);
+    }
+    // One stream for all reference prices: asset 0's, so a one-asset path is unchanged.
+    w.reference = std::make_unique<ReferenceModel>(procs, rho, rho_stress, make_rng(seed, 0, kStreamReference));
+  }
+  // Protocol accounts: the insurance fund starts funded; bad debt may go negative (its negative
+  // balance is the cumulative bad debt); network fees collect liquidators' transaction costs.
+  w.sys.insurance_fund = L.open_account("insurance_fund");
+  L.mint(w.sys.insurance_fund, 0, to_fixed(sc.perp.liquidation.insurance_fund_start, 1e6));
+  w.sys.bad_debt = L.open_account("bad_debt", true);
+  w.sys.network_fees = L.open_account("network_fees");
+  w.sys.protocol = L.open_account("protocol_liquidator");
+  w.funding_pool = L.open_account("funding_pool");
+  // System account holding spot collateral on its way between wallets and margin accounts.
+  m.transit_account = L.open_account("transit");
+
   std::uint64_t agent_id = 0;
   auto agent_rng = [&](std::uint64_t id) { return make_rng(seed, 0, kStreamAgentBase + id); };
   const auto& mmc = sc.agents.market_makers;
@@ -91,6 +150,7 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed) {
           L.mint(acc, m.assets[i].spot_asset, base_start);
         }
         w.makers.emplace_back(mmc, acc, i, kind, base_start, agent_rng(agent_id));
+        w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::MarketMaker));
       }
     }
   }
@@ -100,14 +160,46 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed) {
     L.mint(acc, 0, to_fixed(ntc.quote_cash, 1e6));
     for (const auto& a : m.assets) L.mint(acc, a.spot_asset, to_fixed(ntc.base_inventory, 1e6));
     w.noise.emplace_back(ntc, acc, sc.dt_s, agent_rng(agent_id));
+    w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::NoiseTrader));
   }
   for (const auto& lc : sc.agents.ladders) {
     const AccountId acc = L.open_account("ladder:" + std::to_string(agent_id++));
     L.mint(acc, 0, to_fixed(lc.quote_cash, 1e6));
     L.mint(acc, m.assets[static_cast<std::size_t>(lc.asset_index)].spot_asset, to_fixed(lc.base_inventory, 1e6));
     w.ladders.emplace_back(lc, acc);
+    w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::Ladder));
   }
-  w.active.reserve(w.makers.size() + w.noise.size() + w.ladders.size());
+  // Populations added with the perpetual engine come after the original ones, so agent ids (and so
+  // every earlier agent's random stream) are unchanged when they are absent.
+  const auto& arc = sc.agents.arbitrageurs;
+  for (int k = 0; k < arc.count; ++k, ++agent_id) {
+    const AccountId acc = L.open_account("arbitrageur:" + std::to_string(agent_id));
+    L.mint(acc, 0, to_fixed(arc.quote_cash, 1e6));
+    const Micros base_start = to_fixed(arc.base_inventory, 1e6);
+    for (const auto& a : m.assets) L.mint(acc, a.spot_asset, base_start);
+    w.arbs.emplace_back(arc, acc, base_start, agent_rng(agent_id));
+    w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::Arbitrageur));
+  }
+  const auto& bc = sc.agents.basis_traders;
+  w.basis.reserve(static_cast<std::size_t>(std::max(0, bc.count)));
+  for (int k = 0; k < bc.count; ++k, ++agent_id) {  // opens and funds its own accounts
+    w.basis.emplace_back(bc, m, w.margin, static_cast<std::int32_t>(agent_id), sc.perp.funding.interval_s, agent_rng(agent_id));
+    w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::BasisTrader));
+  }
+  const auto& lvc = sc.agents.leveraged_traders;
+  w.leveraged.reserve(static_cast<std::size_t>(std::max(0, lvc.count)));
+  for (int k = 0; k < lvc.count; ++k, ++agent_id) {  // opens and funds its own accounts
+    w.leveraged.emplace_back(lvc, m, w.margin, static_cast<std::int32_t>(agent_id), agent_rng(agent_id));
+    w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::LeveragedTrader));
+  }
+  const auto& lqc = sc.agents.liquidators;
+  for (int k = 0; k < lqc.count; ++k, ++agent_id) {
+    const AccountId acc = L.open_account("liquidator:" + std::to_string(agent_id));
+    L.mint(acc, 0, to_fixed(lqc.capital, 1e6));
+    w.liquidators.emplace_back(lqc, acc, static_cast<std::int32_t>(agent_id), agent_rng(agent_id));
+    w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::Liquidator));
+  }
+  w.active.reserve(w.agent_kind_of.size());
 }
 
 }  // namespace
@@ -117,16 +209,33 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   build_world(w, sc, opt.seed);
   Market& m = w.market;
   Rng kernel_rng = make_rng(opt.seed, 0, kStreamKernel);
+  Rng liquidation_rng = make_rng(opt.seed, 0, kStreamLiquidation);
   Recorder rec(sc, m);
   RunCounters c;
+  ShockSchedule shocks(sc.shocks, m.assets.size());
+  LiquidationConfig lcfg = sc.perp.liquidation;
+  if (!opt.policy.empty()) lcfg.policy = opt.policy;
+  std::unique_ptr<LiquidationPolicy> policy = make_liquidation_policy(lcfg);
+  std::vector<LiquidationEvent> events;
+  events.reserve(1024);
+  LiquidationContext lctx{m, w.margin, w.liquidators, w.agent_kind_of, liquidation_rng, 0, w.sys, events};
+  const bool funding_on = sc.perp.funding.enabled;
+  ProtocolStepInfo info;
 
   for (std::int64_t step = 0; step < sc.horizon_steps; ++step) {
     m.step = step;
     if (opt.cancel && opt.cancel->load(std::memory_order_relaxed)) throw Interrupted();
     for (Venue& v : m.venues) v.reset_step_stats();
-    // 1. exogenous reference prices advance.
-    for (AssetMarket& a : m.assets) a.reference.step();
-    // 3. agents act in a seeded random permutation (steps 2, 4-6 arrive with the perpetual engine).
+    // 1. scheduled shocks, then the exogenous reference prices advance.
+    shocks.apply(step, m);
+    w.reference->step();
+    for (MarketMaker& mm : w.makers) {
+      const LiquidityState& lq = shocks.liquidity(mm.asset());
+      mm.set_liquidity_multipliers(lq.depth_multiplier, lq.size_multiplier);
+    }
+    // 2. the oracle publishes the index from spot mids it observed lag steps ago.
+    for (std::size_t i = 0; i < m.assets.size(); ++i) m.assets[i].index_price = w.oracles[i].publish(step);
+    // 3. agents act in a seeded random permutation.
     w.active.clear();
     for (std::uint32_t i = 0; i < w.makers.size(); ++i)
       if (w.makers[i].wants_to_act(step)) w.active.push_back({AgentKind::MarketMaker, i});
@@ -134,6 +243,14 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
       if (w.noise[i].wants_to_act(step)) w.active.push_back({AgentKind::NoiseTrader, i});
     for (std::uint32_t i = 0; i < w.ladders.size(); ++i)
       if (w.ladders[i].wants_to_act(step)) w.active.push_back({AgentKind::Ladder, i});
+    for (std::uint32_t i = 0; i < w.arbs.size(); ++i)
+      if (w.arbs[i].wants_to_act(step)) w.active.push_back({AgentKind::Arbitrageur, i});
+    for (std::uint32_t i = 0; i < w.basis.size(); ++i)
+      if (w.basis[i].wants_to_act(step)) w.active.push_back({AgentKind::BasisTrader, i});
+    for (std::uint32_t i = 0; i < w.leveraged.size(); ++i)
+      if (w.leveraged[i].wants_to_act(step)) w.active.push_back({AgentKind::LeveragedTrader, i});
+    for (std::uint32_t i = 0; i < w.liquidators.size(); ++i)
+      if (w.liquidators[i].wants_to_act(step)) w.active.push_back({AgentKind::Liquidator, i});
     for (std::size_t i = w.active.size(); i > 1; --i) {  // Fisher-Yates with Boost's exact distribution
       boost::random::uniform_int_distribution<std::size_t> pick(0, i - 1);
       std::swap(w.active[i - 1], w.active[pick(kernel_rng)]);
@@ -143,11 +260,46 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
         case AgentKind::MarketMaker: w.makers[h.index].act(m); break;
         case AgentKind::NoiseTrader: w.noise[h.index].act(m); break;
         case AgentKind::Ladder: w.ladders[h.index].act(m); break;
+        case AgentKind::Arbitrageur: w.arbs[h.index].act(m); break;
+        case AgentKind::BasisTrader: w.basis[h.index].act(m); break;
+        case AgentKind::LeveragedTrader: w.leveraged[h.index].act(m); break;
+        case AgentKind::Liquidator: w.liquidators[h.index].act(m); break;
       }
     }
     c.agent_actions += static_cast<std::int64_t>(w.active.size());
-    // 7. record.
-    rec.record_step(m);
+    // 4. mark = index + clamped EMA premium; the margin engine marks every account and flags the
+    // liquidatable ones.
+    for (std::size_t i = 0; i < m.assets.size(); ++i)
+      m.assets[i].mark_price = w.marks[i].update(m.assets[i].index_price, perp_mid(m.assets[i]));
+    w.margin.mark_all(step);
+    // 5. the liquidation policy starts, advances or finishes liquidations.
+    policy->reset_step_stats();
+    lctx.step = step;
+    policy->on_step(lctx);
+    // 6. funding: one premium sample per step; paid through the ledger when an interval ends.
+    if (funding_on) {
+      for (std::size_t i = 0; i < m.assets.size(); ++i) {
+        AssetMarket& a = m.assets[i];
+        const double notional = sc.perp.funding.impact_notional;
+        const double ib = impact_price(a.perp->book(), Side::Sell, notional, a.perp->spec().tick_size, a.perp->spec().lot_size);
+        const double ia = impact_price(a.perp->book(), Side::Buy, notional, a.perp->spec().tick_size, a.perp->spec().lot_size);
+        FundingClock& fc = w.funding[i];
+        fc.sample(ib, ia, a.index_price);
+        a.funding_estimate = FundingClock::funding_rate(fc.current_premium_estimate(), sc.perp.funding);
+        if (fc.due()) {
+          a.funding_rate = fc.settle_rate();
+          settle_funding(w.ledger, a.perp_asset, m.quote_asset, w.funding_pool, a.funding_rate, a.mark_price);
+        }
+      }
+    }
+    // 7. record; the oracle observes this step's closing spot mids.
+    info.insurance_fund = from_micros(w.ledger.balance(w.sys.insurance_fund, m.quote_asset));
+    info.bad_debt_cum = from_micros(-w.ledger.balance(w.sys.bad_debt, m.quote_asset));
+    info.liquidations = policy->step_stats().count;
+    info.liquidated_notional = policy->step_stats().notional;
+    info.adl_count = policy->step_stats().adl_count;
+    rec.record_step(m, info);
+    for (std::size_t i = 0; i < m.assets.size(); ++i) w.oracles[i].observe(step, spot_mid(m.assets[i]));
     if (opt.progress && (step + 1) % opt.progress_every_steps == 0) opt.progress(step + 1, sc.horizon_steps);
   }
 
@@ -158,10 +310,20 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
     c.trades += v.total_trades();
   }
   c.ledger_transfers = w.ledger.transfer_count();
+  for (const Arbitrageur& a : w.arbs) c.arb_filled_lots += a.filled_lots();
+  for (const BasisTrader& b : w.basis) {
+    if (!b.entered()) continue;
+    ++c.basis_entered;
+    const AssetMarket& a0 = m.assets[b.asset()];
+    const Micros short_contracts = -w.ledger.balance(b.margin_account(), a0.perp_asset);
+    if (short_contracts > 0 && b.spot_owned(m) == short_contracts) ++c.basis_hedged;
+  }
+  for (const LeveragedTrader& t : w.leveraged)
+    if (t.entered()) ++c.leveraged_entered;
   if (counters) *counters = c;
 
-  RunResult r = rec.finish(m);
-  r.policy = opt.policy;
+  RunResult r = rec.finish(m, std::move(events), info);
+  r.policy = policy->name();
   r.seed = opt.seed;
   r.run_index = opt.run_index;
   char id[32];

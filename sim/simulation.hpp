@@ -17,7 +17,7 @@ namespace sl {
 struct RunOptions {
   std::uint64_t seed = 1;       // the run's seed; all random streams derive from it
   std::int64_t run_index = 0;   // position of the run in a file (not used for randomness)
-  std::string policy = "none";  // liquidation policy name (from #3 on)
+  std::string policy;           // liquidation policy; empty = the scenario's perp.liquidation.policy
   // Called every `progress_every_steps` steps with (steps done, horizon); may be empty.
   std::function<void(std::int64_t, std::int64_t)> progress;
   std::int64_t progress_every_steps = 10'000;
@@ -35,6 +35,11 @@ struct RunCounters {
   std::int64_t trades = 0;
   std::int64_t agent_actions = 0;
   std::uint64_t ledger_transfers = 0;
+  // Agent populations at the end of the run (for tests and diagnostics):
+  std::int64_t arb_filled_lots = 0;    // lots traded by all arbitrageurs, all venues
+  std::int64_t basis_entered = 0;      // basis traders that built a (hedged) position
+  std::int64_t basis_hedged = 0;       // ... whose spot owned (wallet + margin + in transit) equals their short contracts exactly
+  std::int64_t leveraged_entered = 0;  // leveraged traders whose entry order filled
 };
 
 // Runs one scenario to the horizon. Throws ConservationError (a bug, exit 1) if any asset's ledger

@@ -69,6 +69,8 @@ FillDecision Venue::settle(const Fill& f) {
   stats_.volume_lots += f.qty;
   total_volume_lots_ += f.qty;
   stats_.notional += cash;
+  last_notional_ += cash;
+  last_taker_fees_ += taker_fee;
   stats_.last_price = f.price;
   return FillDecision::Accept;
 }
@@ -76,12 +78,14 @@ FillDecision Venue::settle(const Fill& f) {
 SubmitResult Venue::limit(AccountId account, Side side, Tick price, Lots qty, TimeInForce tif) {
   ++stats_.messages;
   ++total_messages_;
+  last_notional_ = last_taker_fees_ = 0;
   return book_.limit(account, side, price, qty, tif, [this](const Fill& f) { return settle(f); });
 }
 
 SubmitResult Venue::market(AccountId account, Side side, Lots qty) {
   ++stats_.messages;
   ++total_messages_;
+  last_notional_ = last_taker_fees_ = 0;
   return book_.market(account, side, qty, [this](const Fill& f) { return settle(f); });
 }
 

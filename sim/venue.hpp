@@ -64,6 +64,11 @@ class Venue {
   Micros notional(Tick price, Lots qty) const { return checked_mul(checked_mul(price, qty), spec_.quote_micros_per_tick_lot); }
   Micros fee(Micros notional, bool maker) const;
 
+  // Notional and fees settled by the most recent limit/market call (quote micro-units), so callers
+  // such as liquidation policies can compute the average price they achieved.
+  Micros last_notional() const { return last_notional_; }
+  Micros last_taker_fees() const { return last_taker_fees_; }
+
   const VenueStepStats& step_stats() const { return stats_; }
   void reset_step_stats() { stats_ = VenueStepStats{}; }
   std::int64_t total_messages() const { return total_messages_; }
@@ -79,6 +84,7 @@ class Venue {
   OrderBook book_;
   std::int64_t maker_fee_e8_, taker_fee_e8_;  // fee rates in units of 1e-8
   VenueStepStats stats_;
+  Micros last_notional_ = 0, last_taker_fees_ = 0;
   std::int64_t total_messages_ = 0, total_trades_ = 0;
   Lots total_volume_lots_ = 0;
 };

@@ -66,7 +66,7 @@ TEST_CASE("bad inputs are rejected with precise messages") {
        "x.json: horizon: unknown field (did you mean 'horizon_steps'?)"},
       {"unknown top-level field without suggestion", minimal(R"("zzzzzzzzzz":5)"), {},
        "x.json: zzzzzzzzzz: unknown field (allowed here: 'name', 'description', 'seed', 'horizon_steps', "
-       "'dt_s', 'quote_asset', 'assets', 'venues', 'agents', 'output')"},
+       "'dt_s', 'quote_asset', 'assets', 'venues', 'agents', 'perp', 'shocks', 'output')"},
       {"unknown nested field with did-you-mean", minimal(R"("agents":{"market_makers":{"base_sprad_bps":3}})"), {},
        "x.json: agents.market_makers.base_sprad_bps: unknown field (did you mean 'base_spread_bps'?)"},
       {"string where number", minimal("", R"(,"reference":{"vol_calm_annual":"abc"})"), {},
@@ -152,6 +152,84 @@ TEST_CASE("bad inputs are rejected with precise messages") {
       {"override without '='", minimal(), {"dt_s"}, "x.json: --set dt_s: expected PATH=VALUE, e.g. agents.noise_traders.count=50"},
       {"override value then validated", minimal(), {"/agents/noise_traders/count=-3"},
        "x.json: agents.noise_traders.count: must be an integer in [0, 100000], got -3"},
+      // perp, new agents and shocks
+      {"unknown field in perp.funding", minimal(R"("perp":{"funding":{"interval_sec":3600}})"), {},
+       "x.json: perp.funding.interval_sec: unknown field (did you mean 'interval_s'?)"},
+      {"bad oracle method enum", minimal(R"("perp":{"oracle":{"method":"vwap"}})"), {},
+       "x.json: perp.oracle.method: must be one of 'median', 'twap', got \"vwap\" (did you mean 'twap'?)"},
+      {"liquidation policy not implemented yet", minimal(), {"perp.liquidation.policy=dutch"},
+       "x.json: perp.liquidation.policy: must be one of 'market', got \"dutch\""},
+      {"margin tiers not increasing",
+       minimal(R"("perp":{"margin_tiers":[{"max_notional":100000,"imr_bps":100,"mmr_bps":50},)"
+               R"({"max_notional":100000,"imr_bps":200,"mmr_bps":100}]})"),
+       {},
+       "x.json: perp.margin_tiers[1].max_notional: 100000 is not above perp.margin_tiers[0].max_notional (100000); "
+       "max_notional must be strictly increasing from tier to tier"},
+      {"mmr not below imr", minimal(), {R"(perp.margin_tiers=[{"max_notional":1e6,"imr_bps":100,"mmr_bps":100},{"max_notional":1e12,"imr_bps":1000,"mmr_bps":500}])"},
+       "x.json: perp.margin_tiers[0].mmr_bps: 100 is not below imr_bps (100); the maintenance margin must be smaller "
+       "than the initial margin in every tier"},
+      {"mmr zero", minimal(), {R"(/perp/margin_tiers=[{"max_notional":1e6,"imr_bps":100,"mmr_bps":0},{"max_notional":1e12,"imr_bps":1000,"mmr_bps":500}])"},
+       "x.json: perp.margin_tiers[0].mmr_bps: must be a number in (0, 10000], got 0"},
+      {"no margin tiers", minimal(), {"perp.margin_tiers=[]"},
+       "x.json: perp.margin_tiers: must be an array of 1 to 16 objects, got an array"},
+      {"margin tier field required", minimal(R"("perp":{"margin_tiers":[{"imr_bps":100,"mmr_bps":50}]})"), {},
+       "x.json: perp.margin_tiers[0].max_notional: required field is missing (a number in (0, 1e12], quote units)"},
+      {"leverage_max above the first tier", minimal(),
+       {"agents.leveraged_traders.count=10", R"(perp.margin_tiers=[{"max_notional":1e6,"imr_bps":500,"mmr_bps":50},{"max_notional":1e12,"imr_bps":1000,"mmr_bps":500}])"},
+       "x.json: agents.leveraged_traders.leverage_max: 25 is more than the first margin tier allows: "
+       "perp.margin_tiers[0].imr_bps = 500 allows at most 20x (10000 / imr_bps)"},
+      {"leverage_min above leverage_max", minimal(), {"agents.leveraged_traders.leverage_min=30"},
+       "x.json: agents.leveraged_traders.leverage_min: 30 is above leverage_max (25); leverage is drawn in "
+       "[leverage_min, leverage_max]"},
+      {"leverage out of range", minimal(), {"agents.basis_traders.leverage=0.5"},
+       "x.json: agents.basis_traders.leverage: must be a number in [1, 200], got 0.5"},
+      {"topup_share zero", minimal(), {"agents.basis_traders.topup_share=0"},
+       "x.json: agents.basis_traders.topup_share: must be a number in (0, 1], got 0"},
+      {"bad margin_mode", minimal(R"("agents":{"leveraged_traders":{"margin_mode":"crossed"}})"), {},
+       "x.json: agents.leveraged_traders.margin_mode: must be one of 'isolated', 'cross', got \"crossed\" (did you "
+       "mean 'cross'?)"},
+      {"collateral haircut of 1", minimal("", R"(,"collateral_haircut":1)"), {},
+       "x.json: assets[0].collateral_haircut: must be a number in [0, 1), got 1"},
+      {"shock end before start",
+       minimal(R"("shocks":[{"type":"vol_regime","start_step":5,"end_step":3,"vol_multiplier":3}])"), {},
+       "x.json: shocks[0].end_step: 3 is not after start_step (5); a shock is active in [start_step, end_step)"},
+      {"price_jump end before start", minimal(R"("shocks":[{"start_step":5,"end_step":3,"size_pct":-10}])"), {},
+       "x.json: shocks[0].end_step: 3 is not after start_step (5); a shock is active in [start_step, end_step) "
+       "(for price_jump, end_step 0 means start_step + 1)"},
+      {"shock after the horizon", minimal(R"("shocks":[{"start_step":10,"size_pct":-10}])"), {},
+       "x.json: shocks[0].start_step: 10 is not before horizon_steps (10); the shock would never happen"},
+      {"price_jump of zero", minimal(R"("shocks":[{"start_step":3}])"), {},
+       "x.json: shocks[0].size_pct: a price_jump needs a non-zero size_pct (the total move in percent, e.g. -20)"},
+      {"price_jump of -100%", minimal(R"("shocks":[{"start_step":3,"size_pct":-100}])"), {},
+       "x.json: shocks[0].size_pct: must be a number in (-100, 1000), got -100"},
+      {"vol_regime without effect", minimal(R"("shocks":[{"type":"vol_regime","start_step":1,"end_step":5}])"), {},
+       "x.json: shocks[0].vol_multiplier: a vol_regime shock needs vol_multiplier > 0 and != 1; 1 leaves volatility "
+       "unchanged (the shock would do nothing)"},
+      {"liquidity_withdrawal multiplier out of range",
+       minimal(R"("shocks":[{"type":"liquidity_withdrawal","start_step":1,"end_step":5,"depth_multiplier":11}])"), {},
+       "x.json: shocks[0].depth_multiplier: must be a number in [0, 10], got 11"},
+      {"liquidity_withdrawal without effect",
+       minimal(R"("shocks":[{"type":"liquidity_withdrawal","start_step":1,"end_step":5}])"), {},
+       "x.json: shocks[0]: a liquidity_withdrawal shock needs depth_multiplier or size_multiplier != 1 (both in "
+       "[0, 10]); with both 1 the shock would do nothing"},
+      {"bad shock type", minimal(R"("shocks":[{"type":"price_jumps","start_step":1,"size_pct":5}])"), {},
+       "x.json: shocks[0].type: must be one of 'price_jump', 'vol_regime', 'liquidity_withdrawal', got "
+       "\"price_jumps\" (did you mean 'price_jump'?)"},
+      {"fault asset_index out of range",
+       minimal(R"("perp":{"oracle":{"faults":[{"kind":"freeze","start_step":2,"end_step":4,"asset_index":1}]}})"), {},
+       "x.json: perp.oracle.faults[0].asset_index: 1 is out of range: the scenario has 1 asset (valid: -1 for every "
+       "asset, or 0 to 0)"},
+      {"fault without end_step", minimal(R"("perp":{"oracle":{"faults":[{"kind":"freeze","start_step":2}]}})"), {},
+       "x.json: perp.oracle.faults[0].end_step: 0 is not after start_step (2); a fault is active in "
+       "[start_step, end_step)"},
+      {"fault after the horizon",
+       minimal(R"("perp":{"oracle":{"faults":[{"kind":"bias","start_step":12,"end_step":20,"bias_bps":50}]}})"), {},
+       "x.json: perp.oracle.faults[0].start_step: 12 is not before horizon_steps (10); the fault would never happen"},
+      {"bad fault kind", minimal(R"("perp":{"oracle":{"faults":[{"kind":"stale"}]}})"), {},
+       "x.json: perp.oracle.faults[0].kind: must be one of 'freeze', 'extra_lag', 'bias', got \"stale\""},
+      {"funding interval shorter than a step", minimal(), {"dt_s=60", "perp.funding.interval_s=30"},
+       "x.json: perp.funding.interval_s: 30 is shorter than dt_s (60); funding is settled at most once per step, so "
+       "interval_s must be >= dt_s"},
   };
   for (const BadCase& c : cases) {
     CAPTURE(c.name);
@@ -170,7 +248,7 @@ TEST_CASE("all validation errors are collected, one per line, capped") {
   const std::string msg = error_of(text);
   CHECK(msg ==
         "x.json: bogus: unknown field (allowed here: 'name', 'description', 'seed', 'horizon_steps', 'dt_s', "
-        "'quote_asset', 'assets', 'venues', 'agents', 'output')\n"
+        "'quote_asset', 'assets', 'venues', 'agents', 'perp', 'shocks', 'output')\n"
         "x.json: name: must be a string of 1 to 200 characters, got \"\"\n"
         "x.json: horizon_steps: must be an integer in [1, 1e8], got 0\n"
         "x.json: dt_s: must be a number in (0, 86400], got -1\n"
@@ -230,6 +308,24 @@ TEST_CASE("calm.json loads with defaults filled") {
   CHECK(j.at("agents").at("market_makers").at("base_spread_bps") == 4.0);
   CHECK(j.at("agents").at("noise_traders").at("limit_lifetime_steps") == 300);
   CHECK(j.at("assets").at(0).at("reference").at("jump_stdev_log") == 0.0);
+  // New sections take their defaults (calm.json does not mention them).
+  CHECK(c.agents.arbitrageurs.count == 2);
+  CHECK(c.agents.liquidators.count == 2);
+  CHECK(c.agents.basis_traders.count == 0);
+  CHECK(c.agents.leveraged_traders.count == 0);
+  CHECK(c.perp.margin_tiers.size() == 3);
+  CHECK(c.perp.liquidation.policy == "market");
+  CHECK(c.shocks.empty());
+  CHECK(j.at("assets").at(0).at("collateral_haircut") == 0.1);
+  CHECK(j.at("agents").at("market_makers").at("reference_weight") == 0.5);
+  CHECK(j.at("agents").at("liquidators").at("tx_cost") == 5.0);
+  CHECK(j.at("perp").at("oracle").at("method") == "median");
+  CHECK(j.at("perp").at("oracle").at("faults") == nlohmann::json::array());
+  CHECK(j.at("perp").at("funding").at("interval_s") == 28800.0);
+  CHECK(j.at("perp").at("margin_tiers").size() == 3);
+  CHECK(j.at("perp").at("margin_tiers").at(2).at("max_notional") == 1e12);
+  CHECK(j.at("perp").at("liquidation").at("protocol_fallback_steps") == 10);
+  CHECK(j.at("shocks") == nlohmann::json::array());
 }
 
 TEST_CASE("defaults of a minimal scenario match the structs") {
@@ -266,6 +362,36 @@ TEST_CASE("overrides with both path syntaxes") {
   // The overrides show in source_json.
   CHECK(nlohmann::json::parse(c.source_json).at("agents").at("noise_traders").at("count") == 17);
 
+  // New sections: perp, agents.basis_traders, a whole shocks array; both path syntaxes.
+  const ScenarioConfig p = sl::load_scenario_file(
+      kCalm, {"perp.liquidation.penalty_bps=150", "/agents/basis_traders/count=10",
+              R"(shocks=[{"type":"price_jump","start_step":10,"size_pct":-20}])", "/perp/oracle/method=twap",
+              R"(/perp/margin_tiers=[{"max_notional":1e5,"imr_bps":100,"mmr_bps":50},{"max_notional":1e6,"imr_bps":200,"mmr_bps":100}])",
+              "perp.margin_tiers[1].imr_bps=250", "/perp/margin_tiers/1/mmr_bps=120", "assets.0.collateral_haircut=0.25",
+              R"(perp.oracle.faults=[{"kind":"extra_lag","start_step":100,"end_step":200,"extra_lag_steps":30}])"});
+  CHECK(p.perp.liquidation.penalty_bps == 150.0);
+  CHECK(p.agents.basis_traders.count == 10);
+  REQUIRE(p.shocks.size() == 1);
+  CHECK(p.shocks[0].type == "price_jump");
+  CHECK(p.shocks[0].start_step == 10);
+  CHECK(p.shocks[0].end_step == 0);  // 0 = start_step + 1 for price_jump
+  CHECK(p.shocks[0].asset_index == -1);
+  CHECK(p.shocks[0].size_pct == -20.0);
+  CHECK(p.perp.oracle.method == "twap");
+  REQUIRE(p.perp.margin_tiers.size() == 2);
+  CHECK(p.perp.margin_tiers[1].imr_bps == 250.0);
+  CHECK(p.perp.margin_tiers[1].mmr_bps == 120.0);
+  CHECK(p.perp.margin_tiers[1].max_notional == 1'000'000.0);
+  CHECK(p.assets[0].collateral_haircut == 0.25);
+  REQUIRE(p.perp.oracle.faults.size() == 1);
+  CHECK(p.perp.oracle.faults[0].kind == "extra_lag");
+  CHECK(p.perp.oracle.faults[0].extra_lag_steps == 30);
+  CHECK(p.perp.oracle.faults[0].bias_bps == 0.0);
+  const auto pj = nlohmann::json::parse(p.source_json);
+  CHECK(pj.at("shocks").at(0).at("vol_multiplier") == 1.0);  // defaults filled inside array items
+  CHECK(pj.at("perp").at("liquidation").at("penalty_bps") == 150.0);
+  CHECK(pj.at("agents").at("basis_traders").at("count") == 10);
+
   // Intermediate objects absent from the document are created.
   const ScenarioConfig m = sl::load_scenario_text(minimal(), "m.json", {"agents.market_makers.levels=2"});
   CHECK(m.agents.market_makers.levels == 2);
@@ -292,7 +418,14 @@ TEST_CASE("fixed-point conversion rounds, never truncates") {
 }
 
 TEST_CASE("resolved source_json re-loads to an identical config") {
-  for (const std::string& text : {read_file(kCalm), minimal(R"("agents":{"ladders":[{"venue":"spot"}]})")}) {
+  const std::string with_perp = minimal(
+      R"("perp":{"oracle":{"faults":[{"kind":"bias","start_step":1,"end_step":5,"bias_bps":-12.5}]},)"
+      R"("margin_tiers":[{"max_notional":50000.5,"imr_bps":66.7,"mmr_bps":33.3}]},)"
+      R"("agents":{"leveraged_traders":{"count":3,"leverage_min":1.5,"leverage_max":149.9}},)"
+      R"("shocks":[{"type":"vol_regime","start_step":2,"end_step":9,"vol_multiplier":2.5},)"
+      R"({"type":"liquidity_withdrawal","start_step":3,"end_step":4,"asset_index":0,"depth_multiplier":0.2}])");
+  for (const std::string& text :
+       {read_file(kCalm), minimal(R"("agents":{"ladders":[{"venue":"spot"}]})"), with_perp}) {
     const ScenarioConfig a = sl::load_scenario_text(text, "a.json");
     const ScenarioConfig b = sl::load_scenario_text(a.source_json, "b.json");
     CHECK(a.source_json == b.source_json);
@@ -306,6 +439,9 @@ TEST_CASE("resolved source_json re-loads to an identical config") {
       CHECK(a.assets[i].max_tick == b.assets[i].max_tick);
     }
     CHECK(a.agents.ladders.size() == b.agents.ladders.size());
+    CHECK(a.shocks.size() == b.shocks.size());
+    CHECK(a.perp.oracle.faults.size() == b.perp.oracle.faults.size());
+    CHECK(a.perp.margin_tiers.size() == b.perp.margin_tiers.size());
   }
 }
 
@@ -314,6 +450,13 @@ TEST_CASE("schema reference lists every field") {
   CHECK(ref.find("| dt_s | a number in (0, 86400] | required | s |") != std::string::npos);
   CHECK(ref.find("| assets[].reference.vol_calm_annual | a number in [0, 50] | default 0.5 |") != std::string::npos);
   CHECK(ref.find("| agents.ladders[].refill | one of 'never', 'every_step', 'every_n_steps' | default \"never\" |") !=
+        std::string::npos);
+  CHECK(ref.find("| perp.margin_tiers | an array of 1 to 16 objects | default "
+                 "[{\"max_notional\":100000.0,\"imr_bps\":100.0,\"mmr_bps\":50.0},") != std::string::npos);
+  CHECK(ref.find("| perp.margin_tiers[].mmr_bps | a number in (0, 10000] | required | bps |") != std::string::npos);
+  CHECK(ref.find("| perp.liquidation.policy | one of 'market' | default \"market\" |") != std::string::npos);
+  CHECK(ref.find("| shocks[].size_pct | a number in (-100, 1000) | default 0.0 | % |") != std::string::npos);
+  CHECK(ref.find("| agents.liquidators.capital | a number in [0, 1e12] | default 1000000.0 | quote units |") !=
         std::string::npos);
 }
 

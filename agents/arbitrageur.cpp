@@ -1,0 +1,108 @@
+#include "agents/arbitrageur.hpp"
+
+#include <algorithm>
+#include <boost/random/uniform_int_distribution.hpp>
+
+namespace sl {
+
+Arbitrageur::Arbitrageur(const ArbitrageurConfig& cfg, AccountId account, Micros base_start, Rng rng)
+    : cfg_(cfg),
+      account_(account),
+      base_start_(base_start),
+      max_position_(to_fixed(cfg.max_position, 1e6)),
+      max_order_qty_(cfg.max_order_qty),
+      rng_(rng) {
+  if (cfg_.latency_steps < 1) cfg_.latency_steps = 1;
+  boost::random::uniform_int_distribution<std::int64_t> phase(0, cfg_.latency_steps - 1);
+  phase_ = phase(rng_);
+}
+
+Lots Arbitrageur::buy_room(const Market& m, const AssetMarket& am, VenueKind kind, Tick price) const {
+  const Venue& v = am.venue(kind);
+  const bool spot = kind == VenueKind::Spot;
+  const Micros pos = m.ledger.balance(account_, spot ? am.spot_asset : am.perp_asset) - (spot ? base_start_ : 0);
+  const Lots by_limit = std::max<Micros>(0, max_position_ - pos) / v.spec().lot_micros;
+  // Cash: notional plus the taker fee (one micro of slack per lot for the fee's rounding).
+  const Micros per_lot = v.notional(price, 1);
+  const Micros per_lot_all_in = per_lot + v.fee(per_lot, false) + 1;
+  const Micros cash = m.ledger.balance(account_, m.quote_asset);
+  const Lots by_cash = cash > 0 ? cash / per_lot_all_in : 0;
+  return std::min(by_limit, by_cash);
+}
+
+Lots Arbitrageur::sell_room(const Market& m, const AssetMarket& am, VenueKind kind) const {
+  const Venue& v = am.venue(kind);
+  if (kind == VenueKind::Perp) {
+    const Micros pos = m.ledger.balance(account_, am.perp_asset);
+    return std::max<Micros>(0, max_position_ + pos) / v.spec().lot_micros;
+  }
+  const Micros held = m.ledger.balance(account_, am.spot_asset);
+  const Micros room = std::min(max_position_ + (held - base_start_), held);
+  return std::max<Micros>(0, room) / v.spec().lot_micros;
+}
+
+Lots Arbitrageur::ioc(Venue& v, Side side, Tick price, Lots lots) {
+  if (lots <= 0) return 0;
+  const SubmitResult r = v.limit(account_, side, price, lots, TimeInForce::IOC);
+  filled_lots_ += r.filled;
+  return r.filled;
+}
+
+void Arbitrageur::toward_reference(Market& m, AssetMarket& am, VenueKind kind) {
+  Venue& v = am.venue(kind);
+  const double ref = am.reference.price();
+  const double edge = (cfg_.threshold_bps + v.spec().taker_fee_bps) * 1e-4;
+  const Lots max_lots = v.qty_to_lots(max_order_qty_);
+  const Tick ask = v.book().best_ask();
+  if (ask > 0 && v.ticks_to_price(static_cast<double>(ask)) < ref * (1.0 - edge)) {
+    const Lots q = std::min({max_lots, v.book().volume_at(Side::Sell, ask), buy_room(m, am, kind, ask)});
+    ioc(v, Side::Buy, ask, q);
+  }
+  const Tick bid = v.book().best_bid();
+  if (bid > 0 && v.ticks_to_price(static_cast<double>(bid)) > ref * (1.0 + edge)) {
+    const Lots q = std::min({max_lots, v.book().volume_at(Side::Buy, bid), sell_room(m, am, kind)});
+    ioc(v, Side::Sell, bid, q);
+  }
+}
+
+// Both legs are IOC at prices and sizes visible in the books now, so the second leg normally fills
+// what the first did; if it cannot (cash), the small unhedged remainder is kept (it is inside the
+// position limits).
+void Arbitrageur::perp_vs_spot(Market& m, AssetMarket& am) {
+  Venue& s = *am.spot;
+  Venue& p = *am.perp;
+  const double edge = (cfg_.threshold_bps + s.spec().taker_fee_bps + p.spec().taker_fee_bps) * 1e-4;
+  const Lots max_lots = s.qty_to_lots(max_order_qty_);
+  // Perp rich: sell perp, buy spot.
+  {
+    const Tick pb = p.book().best_bid(), sa = s.book().best_ask();
+    const double bid_px = p.ticks_to_price(static_cast<double>(pb)), ask_px = s.ticks_to_price(static_cast<double>(sa));
+    if (pb > 0 && sa > 0 && bid_px > ask_px * (1.0 + edge)) {
+      const Lots q = std::min({max_lots, p.book().volume_at(Side::Buy, pb), s.book().volume_at(Side::Sell, sa),
+                               sell_room(m, am, VenueKind::Perp), buy_room(m, am, VenueKind::Spot, sa)});
+      const Lots f = ioc(p, Side::Sell, pb, q);
+      ioc(s, Side::Buy, sa, std::min(f, buy_room(m, am, VenueKind::Spot, sa)));
+    }
+  }
+  // Perp cheap: sell spot, buy perp.
+  {
+    const Tick sb = s.book().best_bid(), pa = p.book().best_ask();
+    const double bid_px = s.ticks_to_price(static_cast<double>(sb)), ask_px = p.ticks_to_price(static_cast<double>(pa));
+    if (sb > 0 && pa > 0 && bid_px > ask_px * (1.0 + edge)) {
+      const Lots q = std::min({max_lots, s.book().volume_at(Side::Buy, sb), p.book().volume_at(Side::Sell, pa),
+                               sell_room(m, am, VenueKind::Spot), buy_room(m, am, VenueKind::Perp, pa)});
+      const Lots f = ioc(s, Side::Sell, sb, q);
+      ioc(p, Side::Buy, pa, std::min(f, buy_room(m, am, VenueKind::Perp, pa)));
+    }
+  }
+}
+
+void Arbitrageur::act(Market& m) {
+  for (AssetMarket& am : m.assets) {
+    toward_reference(m, am, VenueKind::Spot);
+    toward_reference(m, am, VenueKind::Perp);
+    perp_vs_spot(m, am);
+  }
+}
+
+}  // namespace sl

@@ -1,0 +1,149 @@
+#include "agents/basis_trader.hpp"
+
+#include <algorithm>
+#include <boost/random/normal_distribution.hpp>
+#include <cmath>
+#include <string>
+
+namespace sl {
+
+BasisTrader::BasisTrader(const BasisTraderConfig& cfg, Market& m, MarginEngine& margin, std::int32_t agent_id,
+                         double funding_interval_s, Rng rng)
+    : cfg_(cfg),
+      agent_id_(agent_id),
+      annualize_(365.0 * 86400.0 / (funding_interval_s > 0 ? funding_interval_s : 28'800.0)),
+      rng_(rng) {
+  cfg_.decision_every_steps = std::max(1, cfg_.decision_every_steps);
+  cfg_.transfer_delay_steps = std::max(0, cfg_.transfer_delay_steps);
+  const double s = std::max(0.0, cfg.notional_dispersion);
+  boost::random::normal_distribution<double> z(std::log(cfg.notional_mean) - 0.5 * s * s, s);
+  notional_ = std::exp(z(rng_));
+
+  Ledger& L = m.ledger;
+  const Venue& spot = *m.assets[kAsset].spot;
+  const std::string name = "basis_trader:" + std::to_string(agent_id);
+  wallet_ = L.open_account(name + ":wallet");
+  account_ = L.open_account(name, /*may_go_negative=*/true);
+  const double wallet_cash = notional_ * 1.01 * (1.0 + spot.spec().taker_fee_bps * 1e-4) + cfg.quote_cash_extra;
+  L.mint(wallet_, m.quote_asset, to_fixed(wallet_cash, 1e6));
+  L.mint(account_, m.quote_asset, to_fixed(notional_ / std::max(1.0, cfg.leverage), 1e6));
+  margin_id_ = margin.add_account(account_, agent_id, AgentKind::BasisTrader, MarginMode::Cross);
+}
+
+Micros BasisTrader::in_transit() const {
+  Micros t = 0;
+  for (std::size_t i = 0; i < n_pending_; ++i) t += pending_[i].amount;
+  return t;
+}
+
+Micros BasisTrader::spot_owned(const Market& m) const {
+  const AssetId a = m.assets[kAsset].spot_asset;
+  return m.ledger.balance(wallet_, a) + m.ledger.balance(account_, a) + in_transit();
+}
+
+bool BasisTrader::entry_signal(const Market& m) const {
+  if (cfg_.entry_basis_annual < 0) return true;
+  const AssetMarket& am = m.assets[kAsset];
+  const double ref_ticks = static_cast<double>(am.spot->price_to_ticks(am.reference.price()));
+  const double spot_mid = am.spot->ticks_to_price(am.spot->mid_ticks(ref_ticks));
+  const double perp_mid = am.perp->ticks_to_price(am.perp->mid_ticks(ref_ticks));
+  const double premium = perp_mid / spot_mid - 1.0;
+  return std::max(premium, am.funding_rate) * annualize_ > cfg_.entry_basis_annual;
+}
+
+bool BasisTrader::send_collateral(Market& m, Micros amount) {
+  if (amount <= 0) return false;
+  const AssetId a = m.assets[kAsset].spot_asset;
+  amount = std::min(amount, m.ledger.balance(wallet_, a));
+  if (amount <= 0) return false;
+  m.ledger.transfer(wallet_, m.transit_account, a, amount);
+  const std::int64_t arrive = m.step + cfg_.transfer_delay_steps;
+  if (n_pending_ == kMaxPending) {
+    pending_[n_pending_ - 1].amount += amount;
+    pending_[n_pending_ - 1].arrive_step = arrive;
+  } else {
+    pending_[n_pending_++] = Pending{arrive, amount};
+  }
+  if (cfg_.transfer_delay_steps == 0) deliver(m);
+  return true;
+}
+
+// Arrivals are in step order (constant delay). Collateral arriving after the margin account was
+// closed goes back to the wallet.
+void BasisTrader::deliver(Market& m) {
+  const AssetId a = m.assets[kAsset].spot_asset;
+  const bool closed = m.margin->account(margin_id_).closed;
+  std::size_t k = 0;
+  while (k < n_pending_ && pending_[k].arrive_step <= m.step) {
+    m.ledger.transfer(m.transit_account, closed ? wallet_ : account_, a, pending_[k].amount);
+    ++k;
+  }
+  if (k == 0) return;
+  std::move(pending_.begin() + static_cast<std::ptrdiff_t>(k), pending_.begin() + static_cast<std::ptrdiff_t>(n_pending_),
+            pending_.begin());
+  n_pending_ -= k;
+}
+
+void BasisTrader::entry_slice(Market& m) {
+  AssetMarket& am = m.assets[kAsset];
+  Venue& spot = *am.spot;
+  Venue& perp = *am.perp;
+  ++slices_;
+  const double ref_ticks = static_cast<double>(spot.price_to_ticks(am.reference.price()));
+  const double slip = kEntrySlippageBps * 1e-4;
+  const Lots want = target_lots_ - hedged_lots_;
+  if (want > 0) {
+    const Tick buy_px = std::min(spot.spec().max_tick, static_cast<Tick>(std::ceil(spot.mid_ticks(ref_ticks) * (1.0 + slip))));
+    const Lots bought = spot.limit(wallet_, Side::Buy, buy_px, want, TimeInForce::IOC).filled;
+    if (bought > 0) {
+      const Tick sell_px = std::max<Tick>(1, static_cast<Tick>(std::floor(perp.mid_ticks(ref_ticks) * (1.0 - slip))));
+      const Lots shorted = perp.limit(account_, Side::Sell, sell_px, bought, TimeInForce::IOC).filled;
+      if (shorted < bought) spot.market(wallet_, Side::Sell, bought - shorted);  // unhedged spot goes back
+      hedged_lots_ += shorted;
+      if (shorted > 0 && cfg_.spot_collateral_share > 0) {
+        const double moved = cfg_.spot_collateral_share * static_cast<double>(shorted * spot.spec().lot_micros);
+        send_collateral(m, static_cast<Micros>(std::floor(moved)));
+      }
+    }
+  }
+  if (hedged_lots_ >= target_lots_ || slices_ >= kMaxEntrySlices) {
+    entering_ = false;
+    if (hedged_lots_ == 0) done_ = true;  // never got a position: gives up
+  }
+}
+
+void BasisTrader::decide(Market& m) {
+  if (hedged_lots_ > 0) {
+    const MarginAccount& ma = m.margin->account(margin_id_);
+    if (ma.closed) {
+      done_ = true;
+      entering_ = false;
+      return;
+    }
+    if (cfg_.top_up && n_pending_ == 0 && ma.maintenance > 0 && ma.equity < cfg_.topup_ratio * ma.maintenance) {
+      const Micros held = m.ledger.balance(wallet_, m.assets[kAsset].spot_asset);
+      if (send_collateral(m, static_cast<Micros>(std::floor(cfg_.topup_share * static_cast<double>(held))))) ++topups_;
+    }
+  }
+  if (entering_) {
+    entry_slice(m);
+  } else if (slices_ == 0 && entry_signal(m)) {
+    AssetMarket& am = m.assets[kAsset];
+    const Venue& spot = *am.spot;
+    const double ref_ticks = static_cast<double>(spot.price_to_ticks(am.reference.price()));
+    target_lots_ = spot.qty_to_lots(notional_ / spot.ticks_to_price(spot.mid_ticks(ref_ticks)));
+    if (target_lots_ < 1) {
+      done_ = true;  // too small to trade
+      return;
+    }
+    entering_ = true;
+    entry_slice(m);
+  }
+}
+
+void BasisTrader::act(Market& m) {
+  deliver(m);
+  if (!done_ && m.step % cfg_.decision_every_steps == 0) decide(m);
+}
+
+}  // namespace sl

@@ -1,0 +1,104 @@
+// Basis trader (cash-and-carry): long spot in a wallet account, short the same quantity of perp in
+// a cross-margin account (model.md section 6; the failure story in the seeds: the margin call on
+// the short leg arrives before the spot collateral can be moved to meet it).
+//
+// Basis traders trade asset 0 only. Each draws its short-leg notional (lognormal with mean
+// notional_mean and log-sigma notional_dispersion, mean-preserving) at construction.
+//
+// Accounts: a wallet (plain, cannot go negative) funded with notional x 1.01 x (1 + spot taker fee)
+// + quote_cash_extra, and a margin account (may go negative; registered with the margin engine as
+// cross) funded with notional / leverage.
+//
+// Entry: at a decision step (every decision_every_steps) when not yet in position and either
+// entry_basis_annual < 0 or the annualized basis estimate exceeds entry_basis_annual, where the
+// estimate is max(perp_mid / spot_mid - 1, last funding rate) x (365 x 86400 / funding interval_s)
+// (the premium taken as a per-interval funding rate). It then builds the target quantity
+// (notional / spot mid) in slices, one per decision step, until done (the condition is not
+// re-checked mid-way): each slice buys spot IOC from the wallet with a limit kEntrySlippageBps
+// above the spot mid, then shorts exactly what filled on the perp IOC with a limit
+// kEntrySlippageBps below the perp mid; spot that the perp leg could not hedge is sold back. So
+// the position is delta-neutral slice by slice, and a thin book costs time rather than a sweep.
+//
+// Collateral in transit: spot_collateral_share of every slice bought, and every top-up, moves
+// wallet -> Market::transit_account at once and transit -> margin account transfer_delay_steps
+// later. While in transit it counts in nobody's equity. Pending transfers are kept in a small
+// fixed-capacity queue (when full, the new amount joins the last entry and takes its later arrival).
+//
+// Every decision step with a position: if the margin account is closed (bankrupt or closed out) the
+// trader stops for good; its remaining spot stays in the wallet, and spot still in transit is
+// delivered back to the wallet when it arrives. Otherwise, if top_up and equity / maintenance <
+// topup_ratio and nothing is in transit, it sends topup_share of the wallet's spot (delayed as
+// above). It never unwinds voluntarily.
+#pragma once
+#include <array>
+#include <cstdint>
+
+#include "agents/agent.hpp"
+#include "scenarios/scenario_config.hpp"
+#include "sim/margin_engine.hpp"
+#include "sim/market.hpp"
+#include "sim/rng.hpp"
+
+namespace sl {
+
+class BasisTrader {
+ public:
+  static constexpr double kEntrySlippageBps = 25.0;   // limit price distance from the mid for entry slices
+  static constexpr int kMaxEntrySlices = 200;         // gives up building the position after this many slices
+  static constexpr std::size_t kMaxPending = 16;      // transfers in transit per trader
+
+  // Opens and funds its accounts in m.ledger and registers the margin account with `margin`.
+  BasisTrader(const BasisTraderConfig& cfg, Market& m, MarginEngine& margin, std::int32_t agent_id,
+              double funding_interval_s, Rng rng);
+
+  bool wants_to_act(std::int64_t step) const {
+    if (n_pending_ > 0 && step >= pending_[0].arrive_step) return true;
+    return !done_ && step % cfg_.decision_every_steps == 0;
+  }
+  void act(Market& m);
+
+  std::int32_t agent_id() const { return agent_id_; }
+  std::size_t asset() const { return kAsset; }
+  AccountId wallet() const { return wallet_; }
+  AccountId margin_account() const { return account_; }
+  std::uint32_t margin_id() const { return margin_id_; }
+  double target_notional() const { return notional_; }
+  bool entered() const { return hedged_lots_ > 0; }
+  bool stopped() const { return done_; }
+  Lots hedged_lots() const { return hedged_lots_; }
+  // Spot of asset 0 this trader owns in its wallet, its margin account and in transit (micro-units).
+  Micros spot_owned(const Market& m) const;
+  Micros in_transit() const;
+  std::int64_t topups() const { return topups_; }
+
+ private:
+  static constexpr std::size_t kAsset = 0;
+  struct Pending {
+    std::int64_t arrive_step = 0;
+    Micros amount = 0;  // spot micro-units
+  };
+
+  bool entry_signal(const Market& m) const;
+  void entry_slice(Market& m);
+  bool send_collateral(Market& m, Micros amount);  // false if nothing was sent
+  void deliver(Market& m);
+  void decide(Market& m);
+
+  BasisTraderConfig cfg_;
+  std::int32_t agent_id_;
+  double annualize_;  // funding intervals per year
+  Rng rng_;
+  double notional_ = 0.0;  // quote units
+  AccountId wallet_ = 0, account_ = 0;
+  std::uint32_t margin_id_ = 0;
+  bool entering_ = false;
+  int slices_ = 0;
+  Lots target_lots_ = 0;
+  Lots hedged_lots_ = 0;
+  bool done_ = false;
+  std::array<Pending, kMaxPending> pending_{};
+  std::size_t n_pending_ = 0;
+  std::int64_t topups_ = 0;
+};
+
+}  // namespace sl

@@ -1,0 +1,94 @@
+#include "agents/leveraged_trader.hpp"
+
+#include <algorithm>
+#include <boost/random/bernoulli_distribution.hpp>
+#include <boost/random/normal_distribution.hpp>
+#include <boost/random/uniform_01.hpp>
+#include <boost/random/uniform_int_distribution.hpp>
+#include <cmath>
+#include <string>
+
+namespace sl {
+
+LeveragedTrader::LeveragedTrader(const LeveragedTraderConfig& cfg, Market& m, MarginEngine& margin, std::int32_t agent_id,
+                                 Rng rng)
+    : cfg_(cfg), agent_id_(agent_id), rng_(rng) {
+  cfg_.decision_every_steps = std::max(1, cfg_.decision_every_steps);
+  boost::random::uniform_int_distribution<std::size_t> pick_asset(0, m.assets.size() - 1);
+  asset_ = pick_asset(rng_);
+  boost::random::bernoulli_distribution<double> is_long(std::clamp(cfg.long_share, 0.0, 1.0));
+  long_ = is_long(rng_);
+  const auto [lo, hi] = std::minmax(std::max(1.0, cfg.leverage_min), std::max(1.0, cfg.leverage_max));
+  boost::random::uniform_01<double> u01;  // (uniform_real_distribution rejects lo == hi)
+  leverage_ = std::exp(std::log(lo) + u01(rng_) * (std::log(hi) - std::log(lo)));
+  const double s = std::max(0.0, cfg.notional_dispersion);
+  boost::random::normal_distribution<double> z(std::log(cfg.notional_mean) - 0.5 * s * s, s);
+  notional_ = std::exp(z(rng_));
+  boost::random::uniform_int_distribution<std::int64_t> entry(0, std::max(1, cfg.entry_window_steps) - 1);
+  entry_step_ = entry(rng_);
+
+  isolated_ = cfg.margin_mode != "cross";
+  Ledger& L = m.ledger;
+  const std::string name = "leveraged_trader:" + std::to_string(agent_id);
+  account_ = L.open_account(name, /*may_go_negative=*/true);
+  initial_margin_ = to_fixed(notional_ / leverage_, 1e6);
+  L.mint(account_, m.quote_asset, initial_margin_);
+  const Micros extra = to_fixed(cfg.quote_cash_extra, 1e6);
+  if (isolated_) {
+    wallet_ = L.open_account(name + ":wallet");
+    L.mint(wallet_, m.quote_asset, extra);
+  } else {
+    wallet_ = account_;
+    L.mint(account_, m.quote_asset, extra);
+  }
+  can_add_margin_ = isolated_ && extra > 0 && cfg.add_margin_probability > 0 && cfg.add_margin_share > 0;
+  margin_id_ = margin.add_account(account_, agent_id, AgentKind::LeveragedTrader,
+                                  isolated_ ? MarginMode::Isolated : MarginMode::Cross);
+}
+
+void LeveragedTrader::enter(Market& m) {
+  AssetMarket& am = m.assets[asset_];
+  Venue& v = *am.perp;
+  const double mid = v.ticks_to_price(v.mid_ticks(static_cast<double>(v.price_to_ticks(am.reference.price()))));
+  const Lots lots = v.qty_to_lots(notional_ / mid);
+  if (lots < 1) {  // too small to trade: never enters
+    done_ = true;
+    return;
+  }
+  const SubmitResult r = v.market(account_, long_ ? Side::Buy : Side::Sell, lots);
+  if (r.filled > 0) {
+    entered_ = true;
+    if (!can_add_margin_) done_ = true;  // nothing left to decide: it never acts again
+  } else {
+    entry_step_ = m.step + 1;  // empty opposite side: try again next step
+  }
+}
+
+void LeveragedTrader::decide(Market& m) {
+  const MarginAccount& ma = m.margin->account(margin_id_);
+  if (ma.closed) {
+    done_ = true;
+    return;
+  }
+  if (!(ma.maintenance > 0 && ma.equity < 1.2 * ma.maintenance)) return;
+  boost::random::uniform_01<double> u;
+  if (u(rng_) >= cfg_.add_margin_probability) return;
+  const Micros avail = m.ledger.balance(wallet_, m.quote_asset);
+  const Micros amount = std::min(avail, to_fixed(cfg_.add_margin_share * from_micros(initial_margin_), 1e6));
+  if (amount <= 0) return;
+  m.ledger.transfer(wallet_, account_, m.quote_asset, amount);
+  ++margin_additions_;
+  if (m.ledger.balance(wallet_, m.quote_asset) <= 0) can_add_margin_ = false;
+}
+
+void LeveragedTrader::act(Market& m) {
+  if (done_) return;
+  if (!entered_) {
+    if (m.step >= entry_step_) enter(m);
+    return;
+  }
+  if (m.step % cfg_.decision_every_steps == 0) decide(m);
+  if (!can_add_margin_) done_ = true;
+}
+
+}  // namespace sl

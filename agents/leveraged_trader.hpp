@@ -1,0 +1,77 @@
+// Leveraged directional trader: one perpetual position, opened once and never closed voluntarily
+// (it is the population that gets liquidated; model.md section 6).
+//
+// Drawn at construction from its own stream, in this order: the asset (uniform over the assets),
+// the side (long with probability long_share), the leverage (log-uniform in [leverage_min,
+// leverage_max]), the notional (lognormal with mean notional_mean and log-sigma
+// notional_dispersion; mu = ln(mean) - s^2/2 so the mean is preserved) and the entry step (uniform
+// in [0, entry_window_steps)).
+//
+// Accounts: a margin account (may go negative in quote: a long pays cash for contracts and holds a
+// negative quote balance by construction) funded with margin = notional / leverage and registered
+// with the margin engine. In cross mode quote_cash_extra is added to that account; in isolated
+// mode it sits in a separate wallet account and is the only source of added margin (in cross mode
+// there is nothing to add: the extra is already backing the position).
+//
+// Entry: at its entry step a market order for notional / perp mid (in lots; nothing if under one
+// lot). If the opposite side of the book is empty it retries the next step, until something fills.
+// Then every decision_every_steps: if the margin account is closed it stops for good; if equity <
+// 1.2 x maintenance, with probability add_margin_probability it moves add_margin_share x the
+// initial margin (or what is left) from the wallet into the margin account.
+#pragma once
+#include <cstdint>
+
+#include "agents/agent.hpp"
+#include "scenarios/scenario_config.hpp"
+#include "sim/margin_engine.hpp"
+#include "sim/market.hpp"
+#include "sim/rng.hpp"
+
+namespace sl {
+
+class LeveragedTrader {
+ public:
+  // Opens and funds its accounts in m.ledger and registers the margin account with `margin`.
+  LeveragedTrader(const LeveragedTraderConfig& cfg, Market& m, MarginEngine& margin, std::int32_t agent_id, Rng rng);
+
+  bool wants_to_act(std::int64_t step) const {
+    if (done_) return false;
+    if (!entered_) return step >= entry_step_;
+    return can_add_margin_ && step % cfg_.decision_every_steps == 0;
+  }
+  void act(Market& m);
+
+  std::int32_t agent_id() const { return agent_id_; }
+  AccountId margin_account() const { return account_; }
+  AccountId wallet() const { return wallet_; }  // == margin_account() in cross mode
+  std::uint32_t margin_id() const { return margin_id_; }
+  std::size_t asset() const { return asset_; }
+  bool is_long() const { return long_; }
+  double leverage() const { return leverage_; }
+  double target_notional() const { return notional_; }
+  bool entered() const { return entered_; }
+  std::int64_t margin_additions() const { return margin_additions_; }
+
+ private:
+  void enter(Market& m);
+  void decide(Market& m);
+
+  LeveragedTraderConfig cfg_;
+  std::int32_t agent_id_;
+  Rng rng_;
+  std::size_t asset_ = 0;
+  bool long_ = true;
+  double leverage_ = 1.0;
+  double notional_ = 0.0;            // quote units
+  Micros initial_margin_ = 0;        // quote micro-units
+  std::int64_t entry_step_ = 0;
+  AccountId account_ = 0, wallet_ = 0;
+  std::uint32_t margin_id_ = 0;
+  bool isolated_ = true;
+  bool can_add_margin_ = false;      // isolated, a wallet with cash and a non-zero probability
+  bool entered_ = false;
+  bool done_ = false;
+  std::int64_t margin_additions_ = 0;
+};
+
+}  // namespace sl

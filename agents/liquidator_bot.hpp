@@ -1,0 +1,46 @@
+// Liquidator bot: watches the margin engine with latency, pays a transaction cost per liquidation
+// (multiplied under congestion), needs capital to pay it, and competes with other bots: the
+// liquidation policy offers each flagged account to the bots in a seeded random order and the
+// first bot that sees it and finds it worth the cost wins. Whatever inventory a bot ends up
+// holding (auction policies hand it collateral) it sells back into the books in slices, so its
+// own flow moves prices.
+#pragma once
+#include <cstdint>
+
+#include "agents/agent.hpp"
+#include "scenarios/scenario_config.hpp"
+#include "sim/margin_engine.hpp"
+#include "sim/market.hpp"
+#include "sim/rng.hpp"
+
+namespace sl {
+
+class LiquidatorBot {
+ public:
+  LiquidatorBot(const LiquidatorConfig& cfg, AccountId account, std::int32_t agent_id, Rng rng);
+
+  // Inventory management (step 3): unwinds spot and perp inventory toward zero with IOC orders.
+  bool wants_to_act(std::int64_t step) const { return holds_inventory_; }
+  void act(Market& m);
+
+  // Has this bot noticed the account yet? It must have been liquidatable for at least the bot's
+  // latency (x congestion multiplier, rounded up) steps.
+  bool sees(const MarginAccount& a, std::int64_t step, double latency_multiplier) const;
+  double tx_cost(double cost_multiplier) const { return cfg_.tx_cost * cost_multiplier; }
+  // Worth it: expected reward - tx cost >= min_profit, and the bot can pay the tx cost.
+  bool worth_it(double expected_reward, double cost_multiplier, const Ledger& ledger, AssetId quote) const;
+  void note_inventory() { holds_inventory_ = true; }
+
+  AccountId account() const { return account_; }
+  std::int32_t agent_id() const { return agent_id_; }
+  const LiquidatorConfig& config() const { return cfg_; }
+
+ private:
+  LiquidatorConfig cfg_;
+  AccountId account_;
+  std::int32_t agent_id_;
+  Rng rng_;
+  bool holds_inventory_ = false;
+};
+
+}  // namespace sl

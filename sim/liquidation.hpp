@@ -1,0 +1,60 @@
+// Liquidation policies share one interface: given the accounts the margin engine flagged this step,
+// decide what is closed, how, and who absorbs the loss (model.md section 5). The kernel calls
+// on_step once per step (step 5 of the loop), after the margin engine has marked every account.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "scenarios/scenario_config.hpp"
+#include "sim/ledger.hpp"
+#include "sim/margin_engine.hpp"
+#include "sim/market.hpp"
+#include "sim/rng.hpp"
+#include "sim/run_result.hpp"
+
+namespace sl {
+
+class LiquidatorBot;
+
+// System accounts the policies move money through (all opened by the kernel).
+struct LiquidationAccounts {
+  AccountId insurance_fund = 0;  // starts with insurance_fund_start; pays deficits
+  AccountId bad_debt = 0;        // may go negative: its negative balance is the cumulative bad debt
+  AccountId network_fees = 0;    // liquidators' transaction costs (gas) end here
+  AccountId protocol = 0;        // the venue's own liquidation engine (fallback liquidator)
+};
+
+struct LiquidationContext {
+  Market& market;
+  MarginEngine& margin;
+  std::vector<LiquidatorBot>& bots;
+  const std::vector<std::int32_t>& agent_kind_of;  // not used by every policy
+  Rng& rng;                                        // the kernel's liquidation stream
+  std::int64_t step;
+  const LiquidationAccounts& accounts;
+  std::vector<LiquidationEvent>& events;
+};
+
+struct LiquidationStepStats {
+  std::int64_t count = 0;
+  double notional = 0.0;
+  double bad_debt = 0.0;
+  std::int64_t adl_count = 0;
+};
+
+class LiquidationPolicy {
+ public:
+  virtual ~LiquidationPolicy() = default;
+  virtual const char* name() const = 0;
+  virtual void on_step(LiquidationContext& ctx) = 0;
+  const LiquidationStepStats& step_stats() const { return stats_; }
+  void reset_step_stats() { stats_ = {}; }
+
+ protected:
+  LiquidationStepStats stats_;
+};
+
+std::unique_ptr<LiquidationPolicy> make_liquidation_policy(const LiquidationConfig& cfg);
+
+}  // namespace sl

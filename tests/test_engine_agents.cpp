@@ -1,0 +1,351 @@
+// Whole-run behaviour of the perpetual-era agent populations: arbitrageurs anchor the books to the
+// reference, basis traders build hedged positions (spot owned == short contracts), leveraged
+// traders enter, and the ledger conserves every asset with all populations active.
+// (Liquidations are tested with the liquidation policies.)
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "scenarios/loader.hpp"
+#include "sim/simulation.hpp"
+
+using namespace sl;
+
+namespace {
+const std::string kCalm = std::string(STRESSLAB_SOURCE_DIR) + "/scenarios/calm.json";
+
+// A calm 600-step run with every optional population off unless `sets` turns it on.
+ScenarioConfig calm(std::vector<std::string> sets = {}) {
+  sets.insert(sets.begin(), {"horizon_steps=600", "agents.noise_traders.count=60", "agents.arbitrageurs.count=0",
+                             "agents.basis_traders.count=0", "agents.leveraged_traders.count=0",
+                             "agents.liquidators.count=0"});
+  return load_scenario_file(kCalm, sets);
+}
+
+const std::vector<double>& column(const RunResult& r, const std::string& name) {
+  for (const auto& c : r.series)
+    if (c.name == name) return c.values;
+  FAIL("no column " << name);
+  throw;
+}
+
+struct Dislocation {
+  double max = 0, mean = 0;
+};
+
+// |mid / reference - 1| over the run.
+Dislocation dislocation(const RunResult& r, const std::string& mid_col) {
+  const auto& ref = column(r, "reference");
+  const auto& mid = column(r, mid_col);
+  REQUIRE(ref.size() == mid.size());
+  Dislocation d;
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < ref.size(); ++i) {
+    if (!std::isfinite(mid[i])) continue;
+    const double x = std::abs(mid[i] / ref[i] - 1.0);
+    d.max = std::max(d.max, x);
+    d.mean += x;
+    ++n;
+  }
+  REQUIRE(n > ref.size() / 2);
+  d.mean /= static_cast<double>(n);
+  return d;
+}
+}  // namespace
+
+TEST_CASE("arbitrageurs: keep spot and perp mids closer to the reference when makers ignore it") {
+  // reference_weight = 0: makers quote around their own book's mid, so without arbitrageurs the
+  // books random-walk away from the reference (which moves ~20 bps over 600 s at 50% vol, and more
+  // on some seeds); the arbitrageurs are the only force pulling them back.
+  const std::vector<std::string> base{"agents.market_makers.reference_weight=0", "horizon_steps=1800"};
+  auto with = [&](int arbs) {
+    std::vector<std::string> s = base;
+    s.push_back("agents.arbitrageurs.count=" + std::to_string(arbs));
+    return calm(s);
+  };
+  int better_mean = 0, better_max = 0, runs = 0;
+  for (std::uint64_t seed : {21, 22, 23, 24}) {
+    RunOptions o;
+    o.seed = seed;
+    RunCounters c0, c4;
+    const RunResult r0 = run_simulation(with(0), o, &c0);
+    const RunResult r4 = run_simulation(with(4), o, &c4);
+    CHECK(c0.arb_filled_lots == 0);
+    CHECK(c4.arb_filled_lots > 0);
+    for (const std::string col : {"spot_mid", "perp_mid"}) {
+      const Dislocation d0 = dislocation(r0, col), d4 = dislocation(r4, col);
+      MESSAGE("seed " << seed << " " << col << ": mean |mid/ref-1| " << d0.mean * 1e4 << " -> " << d4.mean * 1e4
+                      << " bps, max " << d0.max * 1e4 << " -> " << d4.max * 1e4 << " bps");
+      // With arbitrageurs the dislocation stays near threshold + taker fee (15 bps) + half a spread.
+      CHECK(d4.max < 0.0030);
+      better_mean += d4.mean < d0.mean;
+      better_max += d4.max < d0.max;
+      ++runs;
+    }
+  }
+  CHECK(better_mean == runs);
+  CHECK(better_max >= runs - 1);
+}
+
+TEST_CASE("basis traders: enter hedged (spot owned == short contracts), with collateral in transit") {
+  RunOptions o;
+  o.seed = 41;
+  RunCounters c;
+  const RunResult r = run_simulation(calm({"agents.basis_traders.count=4", "agents.basis_traders.notional_mean=60000",
+                                           "agents.basis_traders.notional_dispersion=0.3",
+                                           "agents.basis_traders.entry_basis_annual=-1",
+                                           "agents.basis_traders.spot_collateral_share=0.3",
+                                           "agents.basis_traders.transfer_delay_steps=120"}),
+                                     o, &c);  // the end-of-run conservation check covers the transit account
+  CHECK(c.basis_entered == 4);
+  CHECK(c.basis_hedged == 4);
+  (void)r;
+}
+
+TEST_CASE("basis traders: a threshold the basis never reaches keeps them out") {
+  RunOptions o;
+  o.seed = 42;
+  RunCounters c;
+  run_simulation(calm({"agents.basis_traders.count=3", "agents.basis_traders.entry_basis_annual=50"}), o, &c);
+  CHECK(c.basis_entered == 0);
+}
+
+TEST_CASE("leveraged traders: enter within the entry window; every population active conserves the ledger") {
+  RunOptions o;
+  o.seed = 51;
+  RunCounters c;
+  const RunResult r = run_simulation(
+      calm({"agents.leveraged_traders.count=20", "agents.leveraged_traders.long_share=0.5",
+            "agents.leveraged_traders.notional_mean=20000", "agents.leveraged_traders.leverage_min=2",
+            "agents.leveraged_traders.leverage_max=10", "agents.leveraged_traders.entry_window_steps=100",
+            "agents.leveraged_traders.quote_cash_extra=1000", "agents.leveraged_traders.add_margin_probability=0.5",
+            "agents.arbitrageurs.count=3", "agents.basis_traders.count=2", "agents.basis_traders.notional_mean=50000",
+            "agents.basis_traders.spot_collateral_share=0.5", "agents.liquidators.count=2"}),
+      o, &c);
+  CHECK(c.leveraged_entered == 20);
+  CHECK(c.basis_entered == 2);
+  CHECK(c.basis_hedged == 2);
+  bool conservation_ok = false;
+  for (const auto& [k, v] : r.summary)
+    if (k == "conservation_ok") conservation_ok = v == 1.0;
+  CHECK(conservation_ok);
+}
+
+TEST_CASE("new populations do not shift the reference path (common random numbers)") {
+  RunOptions o;
+  o.seed = 61;
+  const RunResult a = run_simulation(calm(), o);
+  const RunResult b = run_simulation(calm({"agents.arbitrageurs.count=3", "agents.basis_traders.count=2",
+                                           "agents.leveraged_traders.count=10", "agents.liquidators.count=2"}),
+                                     o);
+  CHECK(column(a, "reference") == column(b, "reference"));
+  CHECK(column(a, "spot_mid") != column(b, "spot_mid"));
+}
+
+// ---- Unit tests on a hand-built one-asset market (reference constant at 30,000) -----------------
+#include "agents/arbitrageur.hpp"
+#include "agents/basis_trader.hpp"
+#include "agents/leveraged_trader.hpp"
+#include "sim/margin_engine.hpp"
+#include "sim/rng.hpp"
+
+namespace {
+// Tick 0.1, lot 0.001, fees 1/5 bps, reference fixed at 30,000; a "maker" account with ample cash
+// and spot that the test uses to place resting orders.
+struct MiniMarket {
+  Ledger ledger{{"USDT", "BTC", "BTC-PERP"}, {false, false, true}};
+  Market m{ledger};
+  std::unique_ptr<MarginEngine> margin;
+  AccountId maker = 0;
+
+  MiniMarket() {
+    ReferenceConfig rc;
+    rc.vol_calm_annual = rc.vol_stress_annual = 0.0;
+    rc.p_calm_to_stress_per_hour = 0.0;
+    AssetMarket am{"BTC", 1, 2, ReferenceProcess(rc, 30000.0, 1.0, make_rng(1, 0, kStreamReference))};
+    am.initial_price = 30000.0;
+    for (VenueKind kind : {VenueKind::Spot, VenueKind::Perp}) {
+      VenueSpec vs;
+      vs.kind = kind;
+      vs.base_asset = kind == VenueKind::Spot ? 1 : 2;
+      vs.max_tick = 1'000'000;
+      m.venues.emplace_back(vs, ledger, ledger.open_account("fees"));
+      (kind == VenueKind::Spot ? am.spot : am.perp) = &m.venues.back();
+    }
+    m.assets.push_back(std::move(am));
+    m.transit_account = ledger.open_account("transit");
+    margin = std::make_unique<MarginEngine>(PerpConfig{}, m);
+    m.margin = margin.get();
+    maker = ledger.open_account("maker");
+    ledger.mint(maker, 0, to_fixed(1e9, 1e6));
+    ledger.mint(maker, 1, to_fixed(1e4, 1e6));
+  }
+  AssetMarket& a() { return m.assets[0]; }
+  void rest(VenueKind k, Side side, double price, double qty) {
+    Venue& v = a().venue(k);
+    REQUIRE(v.limit(maker, side, v.price_to_ticks(price), v.qty_to_lots(qty)).id != 0);
+  }
+  double bal(AccountId acc, AssetId asset) const { return from_micros(ledger.balance(acc, asset)); }
+};
+}  // namespace
+
+TEST_CASE("arbitrageur: buys below the reference up to its position limit, not beyond") {
+  MiniMarket mm;
+  mm.rest(VenueKind::Spot, Side::Sell, 29700.0, 10.0);  // 100 bps under the reference: > 10 + 5 bps
+  mm.rest(VenueKind::Perp, Side::Buy, 30300.0, 10.0);   // 100 bps over: it sells (goes short) perp
+  ArbitrageurConfig cfg;
+  cfg.latency_steps = 1;
+  cfg.max_order_qty = 0.02;
+  cfg.max_position = 0.05;
+  const AccountId acc = mm.ledger.open_account("arb");
+  mm.ledger.mint(acc, 0, to_fixed(1e6, 1e6));
+  mm.ledger.mint(acc, 1, to_fixed(1.0, 1e6));
+  Arbitrageur arb(cfg, acc, to_fixed(1.0, 1e6), make_rng(1, 0, 99));
+  arb.act(mm.m);
+  // Rule (a) buys 0.02 spot and sells 0.02 perp; rule (b) (perp bid 200 bps over the spot ask) then
+  // sells 0.02 perp and buys 0.02 spot.
+  CHECK(mm.bal(acc, 1) == doctest::Approx(1.04));
+  CHECK(mm.bal(acc, 2) == doctest::Approx(-0.04));
+  for (int i = 0; i < 5; ++i) arb.act(mm.m);
+  CHECK(mm.bal(acc, 1) == doctest::Approx(1.05));  // capped at max_position
+  CHECK(mm.bal(acc, 2) == doctest::Approx(-0.05));
+  CHECK(arb.filled_lots() == 100);
+}
+
+TEST_CASE("arbitrageur: does nothing inside threshold + fee; trades perp against spot with equal legs") {
+  MiniMarket mm;
+  // Each book within 14 bps of the reference (inside the 15 bps band of rule (a)), but the perp bid
+  // is 28 bps over the spot ask: more than threshold + both taker fees (20 bps).
+  mm.rest(VenueKind::Spot, Side::Sell, 29958.0, 1.0);
+  mm.rest(VenueKind::Perp, Side::Buy, 30042.0, 1.0);
+  ArbitrageurConfig cfg;
+  cfg.latency_steps = 1;
+  cfg.max_order_qty = 0.3;
+  const AccountId acc = mm.ledger.open_account("arb");
+  mm.ledger.mint(acc, 0, to_fixed(1e6, 1e6));
+  Arbitrageur arb(cfg, acc, 0, make_rng(1, 0, 99));
+  arb.act(mm.m);
+  CHECK(mm.bal(acc, 1) == doctest::Approx(0.3));
+  CHECK(mm.bal(acc, 2) == doctest::Approx(-0.3));
+
+  MiniMarket quiet;  // the same books 10 bps apart: nothing to do
+  quiet.rest(VenueKind::Spot, Side::Sell, 29985.0, 1.0);
+  quiet.rest(VenueKind::Perp, Side::Buy, 30015.0, 1.0);
+  const AccountId acc2 = quiet.ledger.open_account("arb");
+  quiet.ledger.mint(acc2, 0, to_fixed(1e6, 1e6));
+  Arbitrageur arb2(cfg, acc2, 0, make_rng(1, 0, 99));
+  arb2.act(quiet.m);
+  CHECK(arb2.filled_lots() == 0);
+}
+
+TEST_CASE("basis trader: spot collateral is in transit (nobody's) for transfer_delay_steps, then in the margin account") {
+  MiniMarket mm;
+  mm.rest(VenueKind::Spot, Side::Sell, 30000.0, 100.0);
+  mm.rest(VenueKind::Perp, Side::Buy, 30000.0, 100.0);
+  BasisTraderConfig cfg;
+  cfg.notional_mean = 30000.0;
+  cfg.notional_dispersion = 0.0;  // exactly 1 BTC
+  cfg.leverage = 5.0;
+  cfg.spot_collateral_share = 0.5;
+  cfg.transfer_delay_steps = 10;
+  cfg.decision_every_steps = 1;
+  cfg.topup_ratio = 1.5;
+  cfg.topup_share = 0.5;
+  BasisTrader bt(cfg, mm.m, *mm.margin, 7, 28800.0, make_rng(1, 0, 77));
+  const AccountId w = bt.wallet(), acc = bt.margin_account();
+  CHECK(mm.bal(acc, 0) == doctest::Approx(6000.0));  // notional / leverage
+  mm.m.step = 0;
+  REQUIRE(bt.wants_to_act(0));
+  bt.act(mm.m);
+  CHECK(bt.entered());
+  CHECK(mm.bal(acc, 2) == doctest::Approx(-1.0));
+  CHECK(mm.bal(w, 1) == doctest::Approx(0.5));
+  CHECK(mm.bal(mm.m.transit_account, 1) == doctest::Approx(0.5));
+  CHECK(mm.bal(acc, 1) == 0.0);
+  CHECK(bt.spot_owned(mm.m) == to_fixed(1.0, 1e6));
+  // Equity of the margin account does not see the spot in transit.
+  mm.a().index_price = mm.a().mark_price = 30000.0;
+  mm.margin->mark_all(0);
+  const double equity_before = mm.margin->account(bt.margin_id()).equity;
+  // Health is poor (set by hand: the engine's numbers are the lead's), but a transfer is pending:
+  // no top-up until it has arrived.
+  for (std::int64_t s = 1; s < 10; ++s) {
+    mm.m.step = s;
+    mm.margin->account(bt.margin_id()).maintenance = 1e9;
+    if (bt.wants_to_act(s)) bt.act(mm.m);
+    CHECK(mm.bal(mm.m.transit_account, 1) == doctest::Approx(0.5));
+  }
+  CHECK(bt.topups() == 0);
+  mm.m.step = 10;
+  REQUIRE(bt.wants_to_act(10));
+  bt.act(mm.m);  // arrives, and the (still poor) health triggers a top-up of half the wallet
+  CHECK(mm.bal(acc, 1) == doctest::Approx(0.5));
+  CHECK(bt.topups() == 1);
+  CHECK(mm.bal(mm.m.transit_account, 1) == doctest::Approx(0.25));
+  CHECK(mm.bal(w, 1) == doctest::Approx(0.25));
+  mm.margin->mark_all(10);
+  CHECK(mm.margin->account(bt.margin_id()).equity > equity_before);  // the delivered spot counts (with haircut)
+  // Closed account: it stops, and what is still in transit comes back to the wallet.
+  mm.margin->account(bt.margin_id()).closed = true;
+  mm.m.step = 11;
+  bt.act(mm.m);
+  CHECK(bt.stopped());
+  mm.m.step = 20;
+  REQUIRE(bt.wants_to_act(20));
+  bt.act(mm.m);
+  CHECK(mm.bal(w, 1) == doctest::Approx(0.5));
+  CHECK(mm.bal(mm.m.transit_account, 1) == 0.0);
+  CHECK_FALSE(bt.wants_to_act(25));
+  mm.ledger.check_conservation();
+}
+
+TEST_CASE("leveraged trader: draws, margin funding, entry and adding margin from an isolated wallet") {
+  MiniMarket mm;
+  mm.rest(VenueKind::Perp, Side::Sell, 30000.0, 100.0);
+  mm.rest(VenueKind::Perp, Side::Buy, 29990.0, 100.0);
+  LeveragedTraderConfig cfg;
+  cfg.long_share = 1.0;
+  cfg.leverage_min = cfg.leverage_max = 10.0;
+  cfg.notional_mean = 30000.0;
+  cfg.notional_dispersion = 0.0;
+  cfg.entry_window_steps = 1;  // enters at step 0
+  cfg.margin_mode = "isolated";
+  cfg.quote_cash_extra = 5000.0;
+  cfg.add_margin_probability = 1.0;
+  cfg.add_margin_share = 0.5;
+  cfg.decision_every_steps = 1;
+  LeveragedTrader t(cfg, mm.m, *mm.margin, 3, make_rng(1, 0, 55));
+  CHECK(t.is_long());
+  CHECK(t.leverage() == doctest::Approx(10.0));
+  const AccountId acc = t.margin_account(), w = t.wallet();
+  CHECK(acc != w);
+  CHECK(mm.bal(acc, 0) == doctest::Approx(3000.0));
+  CHECK(mm.bal(w, 0) == doctest::Approx(5000.0));
+  mm.m.step = 0;
+  REQUIRE(t.wants_to_act(0));
+  t.act(mm.m);
+  CHECK(t.entered());
+  // Mid 29995: 30000 / 29995 = 1.000167 -> 1 BTC (1000 lots), bought at 30000 plus the 5 bps fee.
+  CHECK(mm.bal(acc, 2) == doctest::Approx(1.0));
+  CHECK(mm.bal(acc, 0) == doctest::Approx(3000.0 - 30000.0 - 15.0));
+  // Healthy: nothing added.
+  mm.a().index_price = mm.a().mark_price = 30000.0;
+  mm.margin->mark_all(0);
+  mm.m.step = 1;
+  t.act(mm.m);
+  CHECK(t.margin_additions() == 0);
+  // Near liquidation (equity < 1.2 x maintenance): adds 0.5 x 3000 from the wallet.
+  mm.a().mark_price = 27150.0;  // equity 135, maintenance 0.5% x 27150 = 135.75
+  mm.margin->mark_all(1);
+  const MarginAccount& ma = mm.margin->account(t.margin_id());
+  REQUIRE(ma.maintenance > 0);
+  REQUIRE(ma.equity < 1.2 * ma.maintenance);
+  mm.m.step = 2;
+  t.act(mm.m);
+  CHECK(t.margin_additions() == 1);
+  CHECK(mm.bal(w, 0) == doctest::Approx(3500.0));
+  mm.ledger.check_conservation();
+}
