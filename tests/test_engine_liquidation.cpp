@@ -1,0 +1,144 @@
+// Liquidation under the `market` policy, computed by hand.
+//
+// Market: BTC at 10,000 USDT, tick 1, lot 0.001, no fees, a constant reference (zero volatility)
+// until a scheduled jump at step 10. Two ladder makers re-centre on the reference every step, one on
+// spot and one on the perp: levels 1, 11, 21, ... ticks from the centre, 0.4 BTC each, so every mid
+// equals the reference. Oracle: median over 1 step, lag 0 (index at step t = spot mid at the end of
+// step t-1). Mark: EMA over 1 step (alpha = 1) clamped to +-50 bps of the index. One leveraged trader
+// goes long 1 BTC at 10x (margin 1,000 USDT, isolated); one liquidator bot (latency 0, tx cost 1).
+//
+// Entry (step 0 or 1): market buy 1 BTC into asks 10,001 / 10,011 / 10,021 (0.4 each):
+//   0.4 x 10,001 + 0.4 x 10,011 + 0.2 x 10,021 = 4,000.4 + 4,004.4 + 2,004.2 = 10,009.0
+//   cash = 1,000 - 10,009 = -9,009; contracts = +1.
+// Step 10: the reference jumps; the ladders re-centre; the index is still 10,000 (yesterday's
+// spot mid) and the mark is clamped at 10,000 x (1 - 0.005) = 9,950: equity -9,009 + 9,950 = 941,
+// healthy. Step 11: index = new spot mid = reference, premium EMA = 0, mark = reference.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "scenarios/loader.hpp"
+#include "sim/simulation.hpp"
+
+using namespace sl;
+
+namespace {
+
+std::string scenario(double jump_pct) {
+  return R"({
+  "name": "hand_liquidation", "horizon_steps": 20, "dt_s": 1, "seed": 1,
+  "assets": [{"symbol": "BTC", "initial_price": 10000, "tick_size": 1, "lot_size": 0.001,
+              "reference": {"vol_calm_annual": 0, "vol_stress_annual": 0, "p_calm_to_stress_per_hour": 0}}],
+  "venues": {"spot": {"maker_fee_bps": 0, "taker_fee_bps": 0}, "perp": {"maker_fee_bps": 0, "taker_fee_bps": 0}},
+  "agents": {
+    "market_makers": {"count_per_venue": 0}, "noise_traders": {"count": 0}, "arbitrageurs": {"count": 0},
+    "ladders": [
+      {"venue": "spot", "levels": 5, "first_offset_ticks": 1, "tick_spacing": 10, "size_per_level": 0.4, "refill": "every_step", "center": "reference"},
+      {"venue": "perp", "levels": 5, "first_offset_ticks": 1, "tick_spacing": 10, "size_per_level": 0.4, "refill": "every_step", "center": "reference"}],
+    "leveraged_traders": {"count": 1, "long_share": 1, "leverage_min": 10, "leverage_max": 10, "notional_mean": 10000,
+                          "notional_dispersion": 0, "entry_window_steps": 1, "margin_mode": "isolated"},
+    "liquidators": {"count": 1, "latency_steps": 0, "tx_cost": 1, "capital": 1000}
+  },
+  "perp": {
+    "oracle": {"method": "median", "window_steps": 1, "lag_steps": 0},
+    "mark": {"ema_steps": 1, "clamp_bps": 50},
+    "funding": {"enabled": false},
+    "liquidation": {"policy": "market", "close_factor": 1, "penalty_bps": 100, "liquidator_share": 0.5,
+                    "insurance_fund_start": 100, "protocol_fallback_steps": -1}
+  },
+  "shocks": [{"type": "price_jump", "start_step": 10, "size_pct": )" + std::to_string(jump_pct) + R"(}]
+})";
+}
+
+double metric(const RunResult& r, const std::string& name) {
+  for (const auto& [k, v] : r.summary)
+    if (k == name) return v;
+  FAIL("no metric " << name);
+  return 0;
+}
+
+const std::vector<double>& series(const RunResult& r, const std::string& name) {
+  for (const auto& c : r.series)
+    if (c.name == name) return c.values;
+  FAIL("no series " << name);
+  throw;
+}
+
+}  // namespace
+
+TEST_CASE("market policy, solvent close: -9.6% jump, penalty capped at the remaining equity") {
+  // Reference after the jump: 10,000 x 0.904 = 9,040. Step 11: mark 9,040, equity -9,009 + 9,040 = 31
+  // < maintenance 0.5% x 9,040 = 45.2: liquidatable at step 11; the bot (latency 0) acts at once.
+  // Close: sell 1 BTC into bids 9,039 / 9,029 / 9,019 (0.4 each):
+  //   3,615.6 + 3,611.6 + 0.2 x 9,019 = 1,803.8  ->  9,031.0, average 9,031.0
+  //   slippage vs mark = (9,040 - 9,031) / 9,040 = 9.95575 bps
+  // Cash after = -9,009 + 9,031 = 22 = equity. Penalty 1% x 9,031 = 90.31, capped at 22:
+  //   11 to the liquidator, 11 to the insurance fund (100 -> 111). No deficit, no bad debt.
+  // Healthy at the reference (9,040)? equity 31 < 45.2: no, so the liquidation is exogenous.
+  const ScenarioConfig sc = load_scenario_text(scenario(-9.6), "hand.json");
+  RunOptions o;
+  o.seed = 1;
+  const RunResult r = run_simulation(sc, o);
+  REQUIRE(r.liquidations.size() == 1);
+  const LiquidationEvent& e = r.liquidations[0];
+  CHECK(e.step == 11);
+  CHECK(e.agent_type == "leveraged_trader");
+  CHECK(e.policy_path == "market");
+  CHECK(e.notional == doctest::Approx(9031.0).epsilon(1e-12));
+  CHECK(e.price == doctest::Approx(9031.0).epsilon(1e-12));
+  CHECK(e.mark == doctest::Approx(9040.0).epsilon(1e-9));
+  CHECK(e.slippage_bps == doctest::Approx(1e4 * 9.0 / 9040.0).epsilon(1e-9));
+  CHECK(e.penalty == doctest::Approx(22.0).epsilon(1e-12));
+  CHECK(e.liquidator == 3);  // agent ids: ladders 0, 1; trader 2; bot 3
+  CHECK(e.steps_to_complete == 0);
+  CHECK(e.bad_debt == 0.0);
+  CHECK_FALSE(e.endogenous);
+  CHECK(metric(r, "insurance_fund_end") == doctest::Approx(111.0).epsilon(1e-12));
+  CHECK(metric(r, "insurance_fund_min") == doctest::Approx(100.0).epsilon(1e-12));
+  CHECK(metric(r, "bad_debt") == 0.0);
+  CHECK(metric(r, "penalties_paid") == doctest::Approx(22.0).epsilon(1e-12));
+  CHECK(metric(r, "cascade_amplification") == doctest::Approx(1.0));
+  // Row k of the series is the state at the end of step k: the clamp binds at step 10, the new level at 11.
+  CHECK(series(r, "mark")[9] == doctest::Approx(10000.0));
+  CHECK(series(r, "mark")[10] == doctest::Approx(10000.0 * 0.995));
+  CHECK(series(r, "mark")[11] == doctest::Approx(9040.0));
+}
+
+TEST_CASE("market policy, bankrupt close: -12% jump, insurance fund exhausted, the rest is bad debt") {
+  // Reference 8,800. Step 11: mark 8,800, equity -9,009 + 8,800 = -209 (already bankrupt).
+  // Close into bids 8,799 / 8,789 / 8,779: 3,519.6 + 3,515.6 + 1,755.8 = 8,791.0; slippage 9/8,800.
+  // Cash after = -9,009 + 8,791 = -218: no penalty (no equity); deficit 218: the insurance fund
+  // pays its 100, bad debt 118. The bot earned nothing and paid its 1 USDT transaction cost.
+  const ScenarioConfig sc = load_scenario_text(scenario(-12.0), "hand.json");
+  RunOptions o;
+  o.seed = 1;
+  const RunResult r = run_simulation(sc, o);
+  REQUIRE(r.liquidations.size() == 1);
+  const LiquidationEvent& e = r.liquidations[0];
+  CHECK(e.step == 11);
+  CHECK(e.policy_path == "market>insurance>bad_debt");
+  CHECK(e.notional == doctest::Approx(8791.0).epsilon(1e-12));
+  CHECK(e.slippage_bps == doctest::Approx(1e4 * 9.0 / 8800.0).epsilon(1e-9));
+  CHECK(e.penalty == 0.0);
+  CHECK(e.bad_debt == doctest::Approx(118.0).epsilon(1e-12));
+  CHECK(metric(r, "insurance_fund_end") == 0.0);
+  CHECK(metric(r, "bad_debt") == doctest::Approx(118.0).epsilon(1e-12));
+  CHECK(series(r, "bad_debt_cum").back() == doctest::Approx(118.0).epsilon(1e-12));
+  CHECK(series(r, "liquidations")[11] == 1.0);
+}
+
+TEST_CASE("market policy: no bot in time and no protocol fallback means no liquidation, and losses grow") {
+  // Same -9.6% jump but the only bot has latency 5 steps: it acts at step 16, not 11. Nothing else
+  // moves the price, so the numbers are the same, only later.
+  ScenarioConfig sc = load_scenario_text(scenario(-9.6), "hand.json", {"agents.liquidators.latency_steps=5"});
+  RunOptions o;
+  o.seed = 1;
+  const RunResult r = run_simulation(sc, o);
+  REQUIRE(r.liquidations.size() == 1);
+  CHECK(r.liquidations[0].step == 16);
+  CHECK(r.liquidations[0].steps_to_complete == 5);
+  // And with no bot at all (and fallback disabled), nobody liquidates.
+  sc = load_scenario_text(scenario(-9.6), "hand.json", {"agents.liquidators.count=0"});
+  const RunResult none = run_simulation(sc, o);
+  CHECK(none.liquidations.empty());
+}
