@@ -28,6 +28,28 @@ BasisTrader::BasisTrader(const BasisTraderConfig& cfg, Market& m, MarginEngine& 
   L.mint(wallet_, m.quote_asset, to_fixed(wallet_cash, 1e6));
   L.mint(account_, m.quote_asset, to_fixed(notional_ / std::max(1.0, cfg.leverage), 1e6));
   margin_id_ = margin.add_account(account_, agent_id, AgentKind::BasisTrader, MarginMode::Cross);
+  if (cfg.entry_mode == "initial") {
+    // The basis trade predates the run: spot bought and perp sold at the initial price against the
+    // passive counterparty; spot_collateral_share of the spot is already in the margin account.
+    AssetMarket& am = m.assets[kAsset];
+    const Venue& perp = *am.perp;
+    const Tick px = spot.price_to_ticks(am.initial_price);
+    const Lots lots = spot.qty_to_lots(notional_ / spot.ticks_to_price(static_cast<double>(px)));
+    if (lots < 1) {
+      done_ = true;
+      return;
+    }
+    const AccountId cp = m.counterparty_account;
+    const Micros qty = checked_mul(lots, spot.spec().lot_micros);
+    L.transfer(cp, wallet_, am.spot_asset, qty);
+    L.transfer(wallet_, cp, m.quote_asset, spot.notional(px, lots));
+    L.transfer(account_, cp, am.perp_asset, checked_mul(lots, perp.spec().lot_micros));
+    L.transfer(cp, account_, m.quote_asset, perp.notional(px, lots));
+    const Micros posted = static_cast<Micros>(std::floor(cfg.spot_collateral_share * static_cast<double>(qty)));
+    if (posted > 0) L.transfer(wallet_, account_, am.spot_asset, posted);
+    target_lots_ = hedged_lots_ = lots;
+    slices_ = 1;  // the entry is done
+  }
 }
 
 Micros BasisTrader::in_transit() const {

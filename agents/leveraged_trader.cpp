@@ -44,6 +44,29 @@ LeveragedTrader::LeveragedTrader(const LeveragedTraderConfig& cfg, Market& m, Ma
   can_add_margin_ = isolated_ && extra > 0 && cfg.add_margin_probability > 0 && cfg.add_margin_share > 0;
   margin_id_ = margin.add_account(account_, agent_id, AgentKind::LeveragedTrader,
                                   isolated_ ? MarginMode::Isolated : MarginMode::Cross);
+  if (cfg.entry_mode == "initial") {
+    // The position predates the run: booked at the initial price against the passive counterparty.
+    AssetMarket& am = m.assets[asset_];
+    Venue& v = *am.perp;
+    const Tick px = v.price_to_ticks(am.initial_price);
+    const Lots lots = v.qty_to_lots(notional_ / v.ticks_to_price(static_cast<double>(px)));
+    if (lots < 1) {
+      done_ = true;
+      return;
+    }
+    const Micros contracts = checked_mul(lots, v.spec().lot_micros);
+    const Micros cash = v.notional(px, lots);
+    const AccountId cp = m.counterparty_account;
+    if (long_) {
+      L.transfer(cp, account_, am.perp_asset, contracts);
+      L.transfer(account_, cp, m.quote_asset, cash);
+    } else {
+      L.transfer(account_, cp, am.perp_asset, contracts);
+      L.transfer(cp, account_, m.quote_asset, cash);
+    }
+    entered_ = true;
+    if (!can_add_margin_) done_ = true;
+  }
 }
 
 void LeveragedTrader::enter(Market& m) {

@@ -127,6 +127,11 @@ struct BasisTraderConfig {
   double topup_share = 0.5;           // share of the remaining spot wallet sent per top-up
   int decision_every_steps = 5;
   double quote_cash_extra = 0.0;      // idle quote kept in the wallet (not margin)
+  // "book": build the position through the books (slices, see agents/basis_trader.hpp);
+  // "initial": the position already exists at step 0, booked at the initial price against the
+  // passive counterparty (the rest of the market, outside the model), spot_collateral_share of the
+  // spot already posted in the margin account.
+  std::string entry_mode = "book";
 };
 
 // Leveraged directional trader: one perp position, leverage drawn log-uniformly in [min, max].
@@ -143,6 +148,9 @@ struct LeveragedTraderConfig {
   double add_margin_share = 0.5;      // of the initial margin
   int decision_every_steps = 10;
   double quote_cash_extra = 0.0;      // wallet cash available for adding margin
+  // "book": enter with a market order at the entry step; "initial": the position exists at step 0,
+  // booked at the initial price against the passive counterparty (outside the model).
+  std::string entry_mode = "book";
 };
 
 // Liquidator bot: watches the margin engine with latency, pays a per-transaction cost, needs

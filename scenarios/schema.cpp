@@ -160,6 +160,7 @@ const ObjectSchema<BasisTraderConfig>& basis_trader_schema() {
       field("topup_share", &B::topup_share, {.range = open_closed(0, 1), .unit = "fraction", .doc = "share of the remaining spot wallet sent per top-up"}),
       field("decision_every_steps", &B::decision_every_steps, {.range = closed(1, kMaxSteps), .unit = "steps", .doc = "decision period"}),
       field("quote_cash_extra", &B::quote_cash_extra, {.range = closed(0, 1e12), .unit = "quote units", .doc = "idle quote kept in the wallet (not margin)", .micros = true}),
+      field("entry_mode", &B::entry_mode, {.one_of = {"book", "initial"}, .doc = "book: build through the books in slices; initial: position exists at step 0 against the passive counterparty"}),
   });
   return s;
 }
@@ -179,6 +180,7 @@ const ObjectSchema<LeveragedTraderConfig>& leveraged_trader_schema() {
       field("add_margin_share", &L::add_margin_share, {.range = closed(0, 10), .unit = "x initial margin", .doc = "margin added per top-up, as a multiple of the initial margin"}),
       field("decision_every_steps", &L::decision_every_steps, {.range = closed(1, kMaxSteps), .unit = "steps", .doc = "decision period"}),
       field("quote_cash_extra", &L::quote_cash_extra, {.range = closed(0, 1e12), .unit = "quote units", .doc = "wallet cash available for adding margin", .micros = true}),
+      field("entry_mode", &L::entry_mode, {.one_of = {"book", "initial"}, .doc = "book: market order at the entry step; initial: position exists at step 0 against the passive counterparty"}),
   });
   return s;
 }

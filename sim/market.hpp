@@ -42,6 +42,9 @@ struct Market {
   std::vector<AssetMarket> assets;
   std::deque<Venue> venues;
   AccountId transit_account = 0;
+  // The rest of the market, outside the model: takes the other side of positions that exist before
+  // step 0 ("initial" entry modes). It may go negative in every asset, like an issuer.
+  AccountId counterparty_account = 0;
   MarginEngine* margin = nullptr;  // set by the kernel; agents read their account's health from it
   // Congestion (shock library): multipliers on liquidator transaction cost and latency.
   double liquidator_cost_multiplier = 1.0;

@@ -135,6 +135,7 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed) {
   w.funding_pool = L.open_account("funding_pool");
   // System account holding spot collateral on its way between wallets and margin accounts.
   m.transit_account = L.open_account("transit");
+  m.counterparty_account = L.open_account("counterparty", true);
 
   std::uint64_t agent_id = 0;
   auto agent_rng = [&](std::uint64_t id) { return make_rng(seed, 0, kStreamAgentBase + id); };
