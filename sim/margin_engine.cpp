@@ -57,24 +57,14 @@ double MarginEngine::equity(const MarginAccount& a, PriceBasis basis) const {
   return e;
 }
 
-double MarginEngine::maintenance(const MarginAccount& a, PriceBasis basis) const {
+// Sum over positions of notional x the tier rate of that notional (maintenance or initial).
+double MarginEngine::requirement(const MarginAccount& a, PriceBasis basis, bool maintenance_rate) const {
   double req = 0;
   for (std::size_t i = 0; i < market_.assets.size(); ++i) {
     const Micros contracts = market_.ledger.balance(a.account, market_.assets[i].perp_asset);
     if (contracts == 0) continue;
     const double notional = std::abs(from_micros(contracts)) * price(i, basis, true);
-    req += notional * mmr(notional);
-  }
-  return req;
-}
-
-double MarginEngine::initial(const MarginAccount& a, PriceBasis basis) const {
-  double req = 0;
-  for (std::size_t i = 0; i < market_.assets.size(); ++i) {
-    const Micros contracts = market_.ledger.balance(a.account, market_.assets[i].perp_asset);
-    if (contracts == 0) continue;
-    const double notional = std::abs(from_micros(contracts)) * price(i, basis, true);
-    req += notional * imr(notional);
+    req += notional * (maintenance_rate ? mmr(notional) : imr(notional));
   }
   return req;
 }

@@ -60,8 +60,8 @@ class MarginEngine {
 
   // Valuations (quote units).
   double equity(const MarginAccount& a, PriceBasis basis) const;
-  double maintenance(const MarginAccount& a, PriceBasis basis) const;
-  double initial(const MarginAccount& a, PriceBasis basis) const;
+  double maintenance(const MarginAccount& a, PriceBasis basis) const { return requirement(a, basis, true); }
+  double initial(const MarginAccount& a, PriceBasis basis) const { return requirement(a, basis, false); }
   // Tier rates (fractions) for a position of this notional (quote units).
   double mmr(double notional) const;
   double imr(double notional) const;
@@ -75,6 +75,7 @@ class MarginEngine {
 
  private:
   double price(std::size_t asset, PriceBasis basis, bool contract) const;
+  double requirement(const MarginAccount& a, PriceBasis basis, bool maintenance_rate) const;
   std::vector<MarginTierConfig> tiers_;
   Market& market_;
   std::vector<MarginAccount> accounts_;

@@ -125,6 +125,8 @@ void Recorder::record_step(const Market& m, const ProtocolStepInfo& p) {
       ++st.n_ret;
     }
     st.last_spot_mid = spot_mid;
+    st.spot_volume_lots += a.spot->step_stats().volume_lots;
+    st.perp_volume_lots += a.perp->step_stats().volume_lots;
     const double index = a.index_price > 0 ? a.index_price : ref;
     const double premium_bps = 1e4 * (perp_mid - index) / index;
     st.max_abs_premium_bps = std::max(st.max_abs_premium_bps, std::abs(premium_bps));
@@ -151,8 +153,9 @@ void Recorder::record_step(const Market& m, const ProtocolStepInfo& p) {
     put(c[k++], depth(*a.perp, Side::Sell, perp_mid_t, 0.01));
     put(c[k++], depth(*a.perp, Side::Buy, perp_mid_t, 0.05));
     put(c[k++], depth(*a.perp, Side::Sell, perp_mid_t, 0.05));
-    put(c[k++], a.spot->lots_to_qty(a.spot->step_stats().volume_lots));
-    put(c[k++], a.perp->lots_to_qty(a.perp->step_stats().volume_lots));
+    put(c[k++], a.spot->lots_to_qty(st.spot_volume_lots));  // traded since the previous row
+    put(c[k++], a.perp->lots_to_qty(st.perp_volume_lots));
+    st.spot_volume_lots = st.perp_volume_lots = 0;
     put(c[k++], index);
     put(c[k++], a.mark_price > 0 ? a.mark_price : ref);
     put(c[k++], premium_bps);

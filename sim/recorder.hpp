@@ -43,6 +43,7 @@ class Recorder {
     double min_funding = 0, max_funding = 0;
     double min_funding_estimate = 0, max_funding_estimate = 0;
     double max_perp_drawdown_bps = 0; // perp mid below the reference
+    Lots spot_volume_lots = 0, perp_volume_lots = 0;  // since the previous recorded row
   };
   double insurance_min_ = 1e300;
   double insurance_start_ = -1;

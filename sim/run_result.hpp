@@ -25,11 +25,11 @@ struct LiquidationEvent {
   std::string policy_path;       // e.g. "market", "dutch>insurance"
   double notional = 0.0;         // closed notional at the achieved price, quote units
   double price = 0.0;            // average achieved price
-  double mark = 0.0;             // mark price at trigger
+  double mark = 0.0;             // mark price of the step the liquidation executes
   double slippage_bps = 0.0;     // (mark - price)/mark * 1e4 for a sell, sign-adjusted for a buy
   double penalty = 0.0;          // penalty paid by the user, quote units
   std::int32_t liquidator = -1;  // agent id of the liquidator, -1 for none (e.g. protocol/market)
-  std::int32_t steps_to_complete = 0;
+  std::int32_t steps_to_complete = 0;  // steps from the account's first flag to this execution
   double bad_debt = 0.0;         // quote units
   bool endogenous = false;       // healthy if marked at the exogenous reference price
 };

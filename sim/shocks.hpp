@@ -1,4 +1,5 @@
-// Scheduled shocks, applied at step 1 of the loop (right after the reference advances). Several may
+// Scheduled shocks, applied at step 1 of the loop, just before the reference advances (a vol_regime
+// multiplier scales this step's diffusion; a jump is added to the log price). Several may
 // overlap; each acts on one asset or all (asset_index -1) over [start_step, end_step):
 //  - price_jump: the reference moves by size_pct in total, split evenly in log terms over the window
 //    (end_step 0 means a one-step jump at start_step);
