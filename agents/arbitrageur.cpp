@@ -97,11 +97,38 @@ void Arbitrageur::perp_vs_spot(Market& m, AssetMarket& am) {
   }
 }
 
+// Closing trades: once a venue's price is back within the taker fee of the reference, inventory
+// taken on during a dislocation is sold (or bought) back toward flat, which frees the capital for
+// the next dislocation. Without it an arbitrageur's capacity is used up once and for all.
+void Arbitrageur::unwind(Market& m, AssetMarket& am, VenueKind kind) {
+  Venue& v = am.venue(kind);
+  const bool spot = kind == VenueKind::Spot;
+  const Micros pos = m.ledger.balance(account_, spot ? am.spot_asset : am.perp_asset) - (spot ? base_start_ : 0);
+  const Lots pos_lots = pos / v.spec().lot_micros;
+  if (pos_lots == 0) return;
+  const double ref = am.reference.price();
+  const double fee = v.spec().taker_fee_bps * 1e-4;
+  const Lots max_lots = v.qty_to_lots(max_order_qty_);
+  if (pos_lots > 0) {
+    const Tick bid = v.book().best_bid();
+    if (bid > 0 && v.ticks_to_price(static_cast<double>(bid)) >= ref * (1.0 - fee))
+      ioc(v, Side::Sell, bid, std::min({max_lots, pos_lots, v.book().volume_at(Side::Buy, bid)}));
+  } else {
+    const Tick ask = v.book().best_ask();
+    if (ask > 0 && v.ticks_to_price(static_cast<double>(ask)) <= ref * (1.0 + fee))
+      ioc(v, Side::Buy, ask, std::min({max_lots, -pos_lots, v.book().volume_at(Side::Sell, ask), buy_room(m, am, kind, ask)}));
+  }
+}
+
 void Arbitrageur::act(Market& m) {
   for (AssetMarket& am : m.assets) {
     toward_reference(m, am, VenueKind::Spot);
     toward_reference(m, am, VenueKind::Perp);
     perp_vs_spot(m, am);
+    if (cfg_.unwind) {
+      unwind(m, am, VenueKind::Spot);
+      unwind(m, am, VenueKind::Perp);
+    }
   }
 }
 

@@ -39,6 +39,7 @@ class Arbitrageur {
  private:
   void toward_reference(Market& m, AssetMarket& am, VenueKind kind);
   void perp_vs_spot(Market& m, AssetMarket& am);
+  void unwind(Market& m, AssetMarket& am, VenueKind kind);
   // Lots it may still buy / sell on this venue under its position limit (and, for spot sells, its
   // holding; for buys, its cash at `price` fees included).
   Lots buy_room(const Market& m, const AssetMarket& am, VenueKind kind, Tick price) const;

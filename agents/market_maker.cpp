@@ -11,6 +11,11 @@ MarketMaker::MarketMaker(const MarketMakerConfig& cfg, AccountId account, std::s
   live_.reserve(static_cast<std::size_t>(2 * std::max(cfg.levels, 1)));
 }
 
+double MarketMaker::net_inventory(const Market& m) const {
+  const AssetMarket& am = m.assets[asset_];
+  return from_micros(m.ledger.balance(account_, am.spot_asset) - base_start_) + from_micros(m.ledger.balance(account_, am.perp_asset));
+}
+
 double MarketMaker::realized_step_vol() const { return ewma_var_ > 0 ? std::sqrt(ewma_var_) : 0.0; }
 
 void MarketMaker::act(Market& m) {
@@ -21,29 +26,49 @@ void MarketMaker::act(Market& m) {
 
   const double ref = am.reference.price();
   const double mid = v.ticks_to_price(v.mid_ticks(v.price_to_ticks(ref)));
-  const double fair = cfg_.reference_weight * ref + (1.0 - cfg_.reference_weight) * mid;
+  // The own book's mid anchors the quotes, but only within a band around the published index: a
+  // swept, one-sided book must not drag the maker's fair value (and its volatility estimate) away.
+  const double index = am.index_price > 0 ? am.index_price : ref;
+  const double band = cfg_.anchor_band_bps * 1e-4;
+  const double anchor = std::clamp(mid, index * (1.0 - band), index * (1.0 + band));
+  const double fair = cfg_.reference_weight * ref + (1.0 - cfg_.reference_weight) * anchor;
 
-  // Realized volatility: EWMA of squared log changes of the fair value between requotes, seeded
-  // with the calm-regime variance so the first quotes are calm ones.
+  // Realized volatility: EWMA of squared log changes of the published index between requotes
+  // (the market-wide price every maker watches; its own book's mid is too noisy once the book is
+  // thin), seeded with the calm-regime variance so the first quotes are calm ones.
   const double alpha = 2.0 / (cfg_.vol_window_steps + 1.0);
   const double calm_var = am.calm_step_vol * am.calm_step_vol * cfg_.requote_every_steps;
   if (ewma_var_ < 0) ewma_var_ = calm_var;
-  if (last_fair_ > 0) {
-    const double r = std::log(fair / last_fair_);
+  if (last_index_ > 0) {
+    const double r = std::log(index / last_index_);
     ewma_var_ = (1.0 - alpha) * ewma_var_ + alpha * r * r;
   }
-  last_fair_ = fair;
+  last_index_ = index;
   const double vol = std::sqrt(ewma_var_);
   const double vol_ratio = calm_var > 0 ? vol / std::sqrt(calm_var) : 1.0;
 
-  const double inventory = m.ledger.balance(account_, venue_ == VenueKind::Spot ? am.spot_asset : am.perp_asset) - base_start_;
-  const double inv_units = inventory / static_cast<double>(kMicrosPerUnit);
+  double inv_units;
+  if (cfg_.hedge) {
+    // Offset net inventory beyond the threshold on the other venue (market order, capped).
+    const double net = net_inventory(m);
+    if (std::abs(net) > cfg_.hedge_threshold) {
+      Venue& h = am.venue(venue_ == VenueKind::Spot ? VenueKind::Perp : VenueKind::Spot);
+      const Lots lots = h.qty_to_lots(std::min(std::abs(net) - cfg_.hedge_threshold * 0.5, cfg_.hedge_max_qty));
+      if (lots > 0 && h.market(account_, net > 0 ? Side::Sell : Side::Buy, lots).filled > 0) ++hedges_;
+    }
+    inv_units = net_inventory(m);
+  } else {
+    const Micros own = venue_ == VenueKind::Spot ? m.ledger.balance(account_, am.spot_asset) - base_start_
+                                                 : m.ledger.balance(account_, am.perp_asset);
+    inv_units = from_micros(own);
+  }
   const double skew_bps = cfg_.max_inventory > 0 ? -cfg_.inventory_skew_bps * inv_units / cfg_.max_inventory : 0.0;
   const double center = fair * (1.0 + skew_bps * 1e-4);
   const double half_bps = 0.5 * cfg_.base_spread_bps + cfg_.vol_spread_mult * vol * 1e4;
   const double thin = 1.0 / (1.0 + cfg_.depth_vol_sensitivity * std::max(0.0, vol_ratio - 1.0));
-  const Lots lots = v.qty_to_lots(cfg_.quote_size * thin * size_mult_);
-  if (lots <= 0) return;
+  // At least one lot per level: makers thin their quotes under stress but keep a presence.
+  const Lots lots = std::max<Lots>(1, v.qty_to_lots(cfg_.quote_size * thin * size_mult_));
+  if (size_mult_ <= 0 || cfg_.quote_size <= 0) return;
   const int levels = std::max(1, static_cast<int>(std::lround(cfg_.levels * depth_mult_)));
   const bool quote_bids = inv_units < cfg_.max_inventory;
   const bool quote_asks = inv_units > -cfg_.max_inventory;

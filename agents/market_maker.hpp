@@ -1,7 +1,8 @@
 // Market maker: quotes `levels` price levels per side around a fair value that blends the reference
 // price with its own book's mid. Spread widens and quoted size shrinks as the realized volatility
 // it observes rises (depth evaporates in a spike), and quotes are skewed against inventory; beyond
-// max_inventory it stops quoting the side that would add to it.
+// max_inventory it stops quoting the side that would add to it. With hedging on, inventory means net
+// inventory across the asset's two venues, and excess is offset on the other venue.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -23,6 +24,9 @@ class MarketMaker {
   AccountId account() const { return account_; }
   std::size_t asset() const { return asset_; }
   double realized_step_vol() const;
+  std::int64_t hedges() const { return hedges_; }
+  // Net inventory in asset units: spot beyond the start plus perp contracts.
+  double net_inventory(const Market& m) const;
   // Liquidity scaling set by shocks (liquidity_withdrawal); 1 = normal.
   void set_liquidity_multipliers(double depth_mult, double size_mult) { depth_mult_ = depth_mult; size_mult_ = size_mult; }
 
@@ -31,11 +35,12 @@ class MarketMaker {
   AccountId account_;
   std::size_t asset_;
   VenueKind venue_;
-  Micros base_start_;  // starting base holding, inventory is measured against it
+  Micros base_start_;  // starting spot holding; spot inventory is measured against it
+  std::int64_t hedges_ = 0;
   Rng rng_;
   std::vector<OrderId> live_;
-  double last_fair_ = 0.0;
-  double ewma_var_ = -1.0;  // per-step variance of fair-value log returns; < 0 until first observation
+  double last_index_ = 0.0;  // index at the previous requote (volatility estimate)
+  double ewma_var_ = -1.0;  // per-step variance of index log returns; < 0 until first observation
   double depth_mult_ = 1.0, size_mult_ = 1.0;
 };
 

@@ -23,6 +23,19 @@ struct ReferenceConfig {
   double jump_stdev_log = 0.0;               // stdev of log jump size
 };
 
+// Historical replay of a recorded price path (see sim/replay_path.hpp). Empty `file` = synthetic.
+struct ReplayConfig {
+  std::string file;                   // CSV path, relative to the scenario file's folder, then the working directory
+  std::string format = "auto";        // "auto" | "plain" (timestamp,price) | "kline" (exchange kline export)
+  std::int64_t start_time_ms = -1;    // first timestamp replayed (-1: the file's first)
+  double time_shift_s = 0.0;          // added to the file's timestamps before the window is taken
+  bool rescale_to_initial = false;    // multiply the path so its first price equals initial_price
+  double rescale = 1.0;               // extra multiplicative factor
+  std::string intrabar = "ohlc";      // kline only: "ohlc" (documented O-H-L-C path with bounded noise) | "close" (closes only)
+  double intrabar_noise = 0.25;       // noise scale as a share of the bar's range (never leaves [low, high])
+  std::string on_gap = "error";       // "error" | "interpolate": what to do with missing observations
+};
+
 struct AssetConfig {
   std::string symbol = "BTC";
   // Correlation of this asset's diffusion shocks with asset 0's (ignored for asset 0), in the calm
@@ -34,6 +47,7 @@ struct AssetConfig {
   double tick_size = 0.1;             // quote units per tick
   double lot_size = 0.001;            // asset units per lot
   ReferenceConfig reference;
+  ReplayConfig replay;
   // Derived at load time (exact integers):
   Micros tick_micros = 0;             // tick_size in quote micro-units
   Micros lot_micros = 0;              // lot_size in asset micro-units
@@ -57,7 +71,8 @@ struct VenuesConfig {
 struct MarketMakerConfig {
   int count_per_venue = 3;
   double base_spread_bps = 4.0;            // full spread at zero realized volatility
-  double reference_weight = 0.5;           // fair value = w * reference + (1 - w) * own book mid
+  double reference_weight = 0.5;           // fair value = w * reference + (1 - w) * anchor
+  double anchor_band_bps = 200.0;          // anchor = own book mid clamped to index +- this band
   double vol_spread_mult = 2.0;            // half-spread (bps) += mult * realized per-step vol (bps)
   int levels = 5;                          // quote levels per side
   double level_spacing_bps = 3.0;          // distance between successive levels
@@ -67,8 +82,15 @@ struct MarketMakerConfig {
   double max_inventory = 20.0;             // asset units; beyond it the MM stops quoting that side
   int vol_window_steps = 60;               // realized-volatility window
   int requote_every_steps = 1;
+  // Delta hedging across venues: a maker whose net inventory (spot held beyond its start + perp
+  // contracts) exceeds hedge_threshold offsets the excess with a market order on the other venue
+  // of the same asset, at most hedge_max_qty per requote. Inventory skew and limits then apply to
+  // the net inventory. This is how perp selling reaches the spot book (and the index).
+  bool hedge = true;
+  double hedge_threshold = 1.0;            // asset units
+  double hedge_max_qty = 3.0;              // asset units per requote
   double quote_cash = 5'000'000.0;         // starting quote balance
-  double base_inventory = 100.0;           // starting asset balance (spot venue)
+  double base_inventory = 100.0;           // starting spot balance (makers of both venues hold it, for hedging)
 };
 
 // Poisson noise traders: market orders and limit orders around the mid.
@@ -107,6 +129,7 @@ struct ArbitrageurConfig {
   double threshold_bps = 10.0;        // minimum dislocation (after taker fees are included) to trade
   double max_order_qty = 2.0;         // asset units per order
   double max_position = 20.0;         // asset units per venue (its capital limit)
+  bool unwind = true;                 // close inventory back toward flat once prices are within fees of the reference
   double quote_cash = 2'000'000.0;
   double base_inventory = 50.0;       // spot asset units
 };

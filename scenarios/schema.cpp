@@ -92,6 +92,10 @@ const ObjectSchema<MarketMakerConfig>& market_maker_schema() {
       field("max_inventory", &M::max_inventory, {.range = closed(0, 1e9), .unit = "asset units", .doc = "stop quoting a side beyond this", .micros = true}),
       field("vol_window_steps", &M::vol_window_steps, {.range = closed(1, 1000000), .unit = "steps", .doc = "realized-volatility window"}),
       field("requote_every_steps", &M::requote_every_steps, {.range = closed(1, 1000000), .unit = "steps", .doc = "requote period"}),
+      field("anchor_band_bps", &M::anchor_band_bps, {.range = closed(0, 10000), .unit = "bps", .doc = "own book mid is clamped to the oracle index +- this band before it enters the fair value"}),
+      field("hedge", &M::hedge, {.doc = "offset net inventory beyond hedge_threshold on the other venue of the asset"}),
+      field("hedge_threshold", &M::hedge_threshold, {.range = closed(0, 1e9), .unit = "asset units", .doc = "net inventory tolerated before hedging", .micros = true}),
+      field("hedge_max_qty", &M::hedge_max_qty, {.range = closed(0, 1e9), .unit = "asset units", .doc = "largest hedge order per requote", .micros = true}),
       field("quote_cash", &M::quote_cash, {.range = closed(0, 1e12), .unit = "quote units", .doc = "starting quote balance", .micros = true}),
       field("base_inventory", &M::base_inventory, {.range = closed(0, 1e9), .unit = "asset units", .doc = "starting asset balance (spot)", .micros = true}),
   });
@@ -139,6 +143,7 @@ const ObjectSchema<ArbitrageurConfig>& arbitrageur_schema() {
       field("threshold_bps", &A::threshold_bps, {.range = closed(0, 10000), .unit = "bps", .doc = "minimum dislocation, after taker fees, to trade"}),
       field("max_order_qty", &A::max_order_qty, {.range = open_closed(0, 1e9), .unit = "asset units", .doc = "size of one order", .micros = true}),
       field("max_position", &A::max_position, {.range = closed(0, 1e9), .unit = "asset units", .doc = "position limit per venue (its capital limit)", .micros = true}),
+      field("unwind", &A::unwind, {.doc = "close inventory back toward flat once prices are within the taker fee of the reference"}),
       field("quote_cash", &A::quote_cash, {.range = closed(0, 1e12), .unit = "quote units", .doc = "starting quote balance", .micros = true}),
       field("base_inventory", &A::base_inventory, {.range = closed(0, 1e9), .unit = "asset units", .doc = "starting asset balance (spot)", .micros = true}),
   });

@@ -35,7 +35,7 @@ class MarketPolicy final : public LiquidationPolicy {
     const double expected_penalty = acc.gross_notional * cfg_.close_factor * cfg_.penalty_bps * 1e-4;
     const Liquidator liq = choose_liquidator(ctx, acc, expected_penalty * cfg_.liquidator_share, cfg_.protocol_fallback_steps);
     if (!liq.found) return;  // nobody acts this step: the account stays flagged and may get worse
-    const bool endogenous = ctx.margin.healthy_at_reference(acc);
+    const bool endogenous = acc.endogenous_at_flag;
     const std::int64_t waited = ctx.step - acc.flagged_since;
     std::size_t first_event = ctx.events.size();
     for (std::size_t i = 0; i < ctx.market.assets.size(); ++i) {

@@ -94,7 +94,12 @@ void MarginEngine::mark_all(std::int64_t step) {
     // when its collateral no longer covers its debt (negative equity).
     a.liquidatable = (gross > 0 && a.equity < a.maintenance) || a.equity < 0;
     if (a.liquidatable) {
-      if (a.flagged_since < 0) a.flagged_since = step;
+      if (a.flagged_since < 0) {
+        a.flagged_since = step;
+        // Classified when the spell starts: a liquidation that executes later (no bids, latency)
+        // keeps the cause of its trigger.
+        a.endogenous_at_flag = healthy_at_reference(a);
+      }
       flagged_.push_back(id);
     } else {
       a.flagged_since = -1;

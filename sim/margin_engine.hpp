@@ -39,6 +39,7 @@ struct MarginAccount {
   double gross_notional = 0.0;
   bool liquidatable = false;
   std::int64_t flagged_since = -1;     // first step of the current liquidatable spell, -1 if healthy
+  bool endogenous_at_flag = false;     // at that first step, healthy at the exogenous reference prices?
   bool in_liquidation = false;         // a policy is working on it (auctions, staged unwinds)
   bool closed = false;                 // bankrupt or fully closed out: ignored from then on
 };

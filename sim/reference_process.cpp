@@ -48,6 +48,13 @@ double ReferenceProcess::advance(double z, bool stressed, Rng& rng) {
     boost::random::normal_distribution<double> jump(cfg_.jump_mean_log, cfg_.jump_stdev_log > 0 ? cfg_.jump_stdev_log : 1.0);
     for (int i = 0; i < n; ++i) dlog += cfg_.jump_stdev_log > 0 ? jump(rng) : cfg_.jump_mean_log;
   }
+  if (!replay_.empty()) {
+    const double p = replay_[std::min(replay_pos_, replay_.size() - 1)];
+    ++replay_pos_;
+    log_price_ = std::log(p) + replay_log_offset_;
+    price_ = std::exp(log_price_);
+    return price_;
+  }
   log_price_ += dlog;
   price_ = std::exp(log_price_);
   return price_;
@@ -67,6 +74,7 @@ void ReferenceModel::step() {
 }
 
 void ReferenceProcess::apply_jump(double log_size) {
+  if (!replay_.empty()) replay_log_offset_ += log_size;
   log_price_ += log_size;
   price_ = std::exp(log_price_);
 }

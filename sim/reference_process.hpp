@@ -22,6 +22,11 @@ class ReferenceProcess {
   double advance(double z, bool stressed, Rng& rng);
   // Decides the regime switch for this step from a uniform draw (used by the multi-asset model).
   bool next_regime(double u) const;
+  // Historical replay: from now on the price follows `path` (path[k] is the price after the k-th
+  // call to step()/advance(); the last value is held beyond the end). Jumps from shocks still apply
+  // on top, as a multiplicative offset; the random draws are still made so streams stay aligned.
+  void set_replay(std::vector<double> path) { replay_ = std::move(path); }
+  bool replaying() const { return !replay_.empty(); }
   // vol_regime shocks scale the volatility of both regimes while active (1 = none).
   void set_vol_multiplier(double m) { vol_multiplier_ = m; }
   // Multiplies the price by exp(log_size) now (scheduled jump shocks).
@@ -41,6 +46,9 @@ class ReferenceProcess {
   double price_;
   bool stressed_ = false;
   double vol_multiplier_ = 1.0;
+  std::vector<double> replay_;
+  std::size_t replay_pos_ = 0;
+  double replay_log_offset_ = 0.0;  // accumulated shock jumps during a replay
   Rng rng_;
 };
 

@@ -31,7 +31,7 @@ struct LiquidationEvent {
   std::int32_t liquidator = -1;  // agent id of the liquidator, -1 for none (e.g. protocol/market)
   std::int32_t steps_to_complete = 0;  // steps from the account's first flag to this execution
   double bad_debt = 0.0;         // quote units
-  bool endogenous = false;       // healthy if marked at the exogenous reference price
+  bool endogenous = false;       // when first flagged, the account was healthy at the exogenous reference prices
 };
 
 // Summary metrics are (name, value) pairs in a fixed order; every run of one file has the same names.

@@ -145,11 +145,8 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed) {
       for (int k = 0; k < mmc.count_per_venue; ++k, ++agent_id) {
         const AccountId acc = L.open_account("market_maker:" + std::to_string(agent_id));
         L.mint(acc, 0, to_fixed(mmc.quote_cash, 1e6));
-        Micros base_start = 0;
-        if (kind == VenueKind::Spot) {
-          base_start = to_fixed(mmc.base_inventory, 1e6);
-          L.mint(acc, m.assets[i].spot_asset, base_start);
-        }
+        const Micros base_start = to_fixed(mmc.base_inventory, 1e6);  // spot, for quoting or hedging
+        L.mint(acc, m.assets[i].spot_asset, base_start);
         w.makers.emplace_back(mmc, acc, i, kind, base_start, agent_rng(agent_id));
         w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::MarketMaker));
       }

