@@ -23,6 +23,7 @@ class MarketMaker {
 
   AccountId account() const { return account_; }
   std::size_t asset() const { return asset_; }
+  VenueKind venue() const { return venue_; }
   double realized_step_vol() const;
   std::int64_t hedges() const { return hedges_; }
   // Net inventory in asset units: spot beyond the start plus perp contracts.

@@ -233,8 +233,43 @@ struct MarginTierConfig {
   double mmr_bps = 50.0;              // maintenance margin
 };
 
+// Clipper-style Dutch auction (MakerDAO Liquidations 2.0). Defaults: ETH-B parameters of 2021.
+struct DutchConfig {
+  std::string curve = "stairstep_exponential";  // "linear" | "stairstep_exponential" | "exponential"
+  double buf = 1.3;          // start price = index x buf when the auction sells a long (index x (2 - buf) when it buys back a short)
+  double tau_s = 3600.0;     // linear: the discount reaches 100% at tau_s
+  double step_s = 90.0;      // stairstep: price x cut every step_s; exponential: the same rate, continuously
+  double cut = 0.99;
+  double tail_s = 8400.0;    // reset when elapsed > tail_s
+  double cusp = 0.4;         // reset when the price has moved to cusp of its start (price / start < cusp for a long)
+  double tip = 0.0;          // keeper incentive per kick/redo, quote units (paid by the insurance fund)
+  double chip = 0.0;         // keeper incentive as a share of the auctioned notional
+};
+
+// Sealed-bid batch auction with one uniform clearing price per asset and side per batch.
+struct BatchConfig {
+  int batch_interval_steps = 30;
+  double mm_bid_share = 0.5;   // market makers bid this share of the visible book depth (their quotes) into each batch
+};
+
+struct SocializedConfig {
+  std::string loss_rule = "adl";  // "adl": auto-deleverage opposite profitable positions | "haircut": pro-rata haircut of winners' profits
+};
+
+struct DeltaNeutralConfig {
+  std::string mode = "atomic";     // "atomic" | "staged" | "backstop"
+  double delta_band = 0.05;        // |net delta| / gross delta allowed after every stage
+  double slice_depth_share = 0.5;  // staged: child slice = this share of the visible depth within 1% of the mid
+  double backstop_discount_bps = 300.0;   // backstop: portfolio taken at its mark value less this
+  double backstop_capacity = 5'000'000.0; // backstop: quote units of portfolio value it can take in total
+};
+
 struct LiquidationConfig {
-  std::string policy = "market";      // "market" (#3); dutch, batch, socialized, delta_neutral come with #4
+  std::string policy = "market";      // "market" | "dutch" | "batch" | "socialized" | "delta_neutral" (see liquidation_policies() in scenarios/schema.cpp)
+  DutchConfig dutch;
+  BatchConfig batch;
+  SocializedConfig socialized;
+  DeltaNeutralConfig delta_neutral;
   double close_factor = 1.0;          // share of the position closed per liquidation
   double penalty_bps = 100.0;         // on the closed notional
   double liquidator_share = 0.5;      // share of the penalty paid to the liquidator, rest to the insurance fund

@@ -42,6 +42,22 @@ const ObjectSchema<ReferenceConfig>& reference_schema() {
   return s;
 }
 
+const ObjectSchema<ReplayConfig>& replay_schema() {
+  using P = ReplayConfig;
+  static const ObjectSchema<P> s({
+      field("file", &P::file, {.doc = "CSV price path to replay (see sim/replay_path.hpp); relative to the scenario file's folder, then the working directory; empty: synthetic reference", .max_len = 4096}),
+      field("format", &P::format, {.one_of = {"auto", "plain", "kline"}, .doc = "auto: 2 columns = plain (timestamp,price), >= 5 = kline (open_time_ms,open,high,low,close,...)"}),
+      field("start_time_ms", &P::start_time_ms, {.range = closed(-1, 1e15), .unit = "ms since epoch", .doc = "first replayed time (after time_shift_s); -1: the file's first"}),
+      field("time_shift_s", &P::time_shift_s, {.range = closed(-1e10, 1e10), .unit = "s", .doc = "added to the file's timestamps before the window is taken"}),
+      field("rescale_to_initial", &P::rescale_to_initial, {.doc = "multiply the path so its first price equals initial_price (else it must start within 10% of it)"}),
+      field("rescale", &P::rescale, {.range = open_closed(0, 1e6), .unit = "x", .doc = "extra multiplicative factor on the path"}),
+      field("intrabar", &P::intrabar, {.one_of = {"ohlc", "close"}, .doc = "kline: ohlc = open -> extremes -> close path inside each bar with bounded noise; close = closes only, linear"}),
+      field("intrabar_noise", &P::intrabar_noise, {.range = closed(0, 10), .unit = "x bar range", .doc = "Brownian-bridge noise scale between the ohlc waypoints (the path never leaves [low, high])"}),
+      field("on_gap", &P::on_gap, {.one_of = {"error", "interpolate"}, .doc = "missing data (spacing > 1.5x the bar interval / median spacing): error, or bridge linearly"}),
+  });
+  return s;
+}
+
 const ObjectSchema<AssetConfig>& asset_schema() {
   using A = AssetConfig;
   static const ObjectSchema<A> s({
@@ -53,6 +69,7 @@ const ObjectSchema<AssetConfig>& asset_schema() {
       field("correlation_to_first_stress", &A::correlation_to_first_stress, {.range = closed(-1, 1), .unit = "correlation", .doc = "the same in the stress regime (the regime is market-wide, driven by asset 0)"}),
       field("collateral_haircut", &A::collateral_haircut, {.range = closed_open(0, 1), .unit = "fraction", .doc = "share of the spot value not counted as margin collateral"}),
       object_field("reference", &A::reference, reference_schema(), {.doc = "synthetic reference price process"}),
+      object_field("replay", &A::replay, replay_schema(), {.doc = "historical replay of a recorded price path (replaces the synthetic process)"}),
   });
   return s;
 }
@@ -272,6 +289,51 @@ const ObjectSchema<MarginTierConfig>& margin_tier_schema() {
   return s;
 }
 
+const ObjectSchema<DutchConfig>& dutch_schema() {
+  using D = DutchConfig;
+  static const ObjectSchema<D> s({
+      field("curve", &D::curve, {.one_of = {"linear", "stairstep_exponential", "exponential"}, .doc = "price curve of the auction"}),
+      field("buf", &D::buf, {.range = closed(1, 10), .unit = "x index", .doc = "starting price multiple (mirrored for shorts)"}),
+      field("tau_s", &D::tau_s, {.range = open_closed(0, 1e8), .unit = "s", .doc = "linear curve: time for the discount to reach 100%"}),
+      field("step_s", &D::step_s, {.range = open_closed(0, 1e8), .unit = "s", .doc = "stairstep: seconds between cuts; exponential: the time unit of cut"}),
+      field("cut", &D::cut, {.range = open_closed(0, 1), .unit = "fraction per step_s", .doc = "price multiplier per step_s"}),
+      field("tail_s", &D::tail_s, {.range = open_closed(0, 1e8), .unit = "s", .doc = "reset the auction when older than this"}),
+      field("cusp", &D::cusp, {.range = open(0, 1), .unit = "fraction", .doc = "reset when price / start falls below this"}),
+      field("tip", &D::tip, {.range = closed(0, 1e9), .unit = "quote units", .doc = "flat keeper incentive per kick or redo", .micros = true}),
+      field("chip", &D::chip, {.range = closed(0, 1), .unit = "fraction", .doc = "keeper incentive as a share of the auctioned notional"}),
+  });
+  return s;
+}
+
+const ObjectSchema<BatchConfig>& batch_schema() {
+  using B = BatchConfig;
+  static const ObjectSchema<B> s({
+      field("batch_interval_steps", &B::batch_interval_steps, {.range = closed(1, kMaxHistorySteps), .unit = "steps", .doc = "liquidations are pooled and cleared every this many steps"}),
+      field("mm_bid_share", &B::mm_bid_share, {.range = closed(0, 1), .unit = "fraction", .doc = "share of the visible book depth market makers bid into each batch"}),
+  });
+  return s;
+}
+
+const ObjectSchema<SocializedConfig>& socialized_schema() {
+  using S = SocializedConfig;
+  static const ObjectSchema<S> s({
+      field("loss_rule", &S::loss_rule, {.one_of = {"adl", "haircut"}, .doc = "when the insurance fund is exhausted: auto-deleveraging or pro-rata haircut of winners' profits"}),
+  });
+  return s;
+}
+
+const ObjectSchema<DeltaNeutralConfig>& delta_neutral_schema() {
+  using N = DeltaNeutralConfig;
+  static const ObjectSchema<N> s({
+      field("mode", &N::mode, {.one_of = {"atomic", "staged", "backstop"}, .doc = "how hedged portfolios are unwound"}),
+      field("delta_band", &N::delta_band, {.range = closed(0, 1), .unit = "fraction", .doc = "|net delta| / gross delta allowed after every stage"}),
+      field("slice_depth_share", &N::slice_depth_share, {.range = open_closed(0, 10), .unit = "fraction", .doc = "staged: child slice as a share of the visible depth within 1% of the mid"}),
+      field("backstop_discount_bps", &N::backstop_discount_bps, {.range = closed(0, 10000), .unit = "bps", .doc = "backstop: discount to the portfolio's mark value"}),
+      field("backstop_capacity", &N::backstop_capacity, {.range = closed(0, 1e12), .unit = "quote units", .doc = "backstop: total portfolio value it can take", .micros = true}),
+  });
+  return s;
+}
+
 const ObjectSchema<LiquidationConfig>& liquidation_schema() {
   using L = LiquidationConfig;
   static const ObjectSchema<L> s({
@@ -281,6 +343,10 @@ const ObjectSchema<LiquidationConfig>& liquidation_schema() {
       field("liquidator_share", &L::liquidator_share, {.range = closed(0, 1), .unit = "fraction", .doc = "share of the penalty paid to the liquidator; the rest goes to the insurance fund"}),
       field("insurance_fund_start", &L::insurance_fund_start, {.range = closed(0, 1e12), .unit = "quote units", .doc = "initial insurance fund", .micros = true}),
       field("protocol_fallback_steps", &L::protocol_fallback_steps, {.range = closed(-1, kMaxSteps), .unit = "steps", .doc = "the venue liquidates an account no bot took for this long; -1: never (only bots)"}),
+      object_field("dutch", &L::dutch, dutch_schema(), {.doc = "dutch policy parameters"}),
+      object_field("batch", &L::batch, batch_schema(), {.doc = "batch policy parameters"}),
+      object_field("socialized", &L::socialized, socialized_schema(), {.doc = "socialized policy parameters"}),
+      object_field("delta_neutral", &L::delta_neutral, delta_neutral_schema(), {.doc = "delta_neutral policy parameters"}),
   });
   return s;
 }

@@ -16,6 +16,7 @@
 namespace sl {
 
 class LiquidatorBot;
+class BackstopProvider;
 
 // System accounts the policies move money through (all opened by the kernel).
 struct LiquidationAccounts {
@@ -34,6 +35,10 @@ struct LiquidationContext {
   std::int64_t step;
   const LiquidationAccounts& accounts;
   std::vector<LiquidationEvent>& events;
+  // Ledger accounts of the market makers quoting each asset's perpetual (batch auctions let them bid).
+  const std::vector<std::vector<AccountId>>& perp_maker_accounts;
+  // The backstop provider (delta_neutral backstop mode), or nullptr when the scenario has none.
+  class BackstopProvider* backstop = nullptr;
 };
 
 struct LiquidationStepStats {
@@ -55,6 +60,12 @@ class LiquidationPolicy {
   LiquidationStepStats stats_;
 };
 
+// The factory; each policy lives in its own file (sim/liquidation_<name>.cpp).
 std::unique_ptr<LiquidationPolicy> make_liquidation_policy(const LiquidationConfig& cfg);
+std::unique_ptr<LiquidationPolicy> make_market_policy(const LiquidationConfig& cfg);
+std::unique_ptr<LiquidationPolicy> make_dutch_policy(const LiquidationConfig& cfg);
+std::unique_ptr<LiquidationPolicy> make_batch_policy(const LiquidationConfig& cfg);
+std::unique_ptr<LiquidationPolicy> make_socialized_policy(const LiquidationConfig& cfg);
+std::unique_ptr<LiquidationPolicy> make_delta_neutral_policy(const LiquidationConfig& cfg);
 
 }  // namespace sl

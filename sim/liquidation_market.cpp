@@ -80,9 +80,6 @@ class MarketPolicy final : public LiquidationPolicy {
 
 }  // namespace
 
-std::unique_ptr<LiquidationPolicy> make_liquidation_policy(const LiquidationConfig& cfg) {
-  if (cfg.policy == "market") return std::make_unique<MarketPolicy>(cfg);
-  throw std::invalid_argument("unknown liquidation policy '" + cfg.policy + "'");
-}
+std::unique_ptr<LiquidationPolicy> make_market_policy(const LiquidationConfig& cfg) { return std::make_unique<MarketPolicy>(cfg); }
 
 }  // namespace sl

@@ -130,6 +130,8 @@ void Recorder::record_step(const Market& m, const ProtocolStepInfo& p) {
     const double index = a.index_price > 0 ? a.index_price : ref;
     const double premium_bps = 1e4 * (perp_mid - index) / index;
     st.max_abs_premium_bps = std::max(st.max_abs_premium_bps, std::abs(premium_bps));
+    st.max_premium_bps = std::max(st.max_premium_bps, premium_bps);
+    st.min_premium_bps = std::min(st.min_premium_bps, premium_bps);
     st.max_abs_funding = std::max(st.max_abs_funding, std::abs(a.funding_rate));
     st.max_funding_estimate = std::max(st.max_funding_estimate, a.funding_estimate);
     st.min_funding_estimate = std::min(st.min_funding_estimate, a.funding_estimate);
@@ -183,6 +185,15 @@ RunResult Recorder::finish(const Market& m, std::vector<LiquidationEvent> events
     if (e.agent_type == "leveraged_trader") ++n_lev;
   }
   std::sort(slips.begin(), slips.end());
+  // Distinct accounts: one account can need several events (partial fills into a thin book).
+  std::vector<std::pair<std::uint32_t, int>> acc_kind;  // (account, 0 other / 1 basis / 2 leveraged)
+  acc_kind.reserve(events.size());
+  for (const auto& e : events)
+    acc_kind.emplace_back(e.account, e.agent_type == "basis_trader" ? 1 : e.agent_type == "leveraged_trader" ? 2 : 0);
+  std::sort(acc_kind.begin(), acc_kind.end());
+  acc_kind.erase(std::unique(acc_kind.begin(), acc_kind.end()), acc_kind.end());
+  double acc_basis = 0, acc_lev = 0;
+  for (const auto& [a, k] : acc_kind) acc_basis += k == 1, acc_lev += k == 2;
   const double nan = std::nan("");
   double mean_slip = nan, p95_slip = nan;
   if (!slips.empty()) {
@@ -194,6 +205,9 @@ RunResult Recorder::finish(const Market& m, std::vector<LiquidationEvent> events
   r.summary.emplace_back("liquidations", static_cast<double>(events.size()));
   r.summary.emplace_back("liquidations_basis_trader", static_cast<double>(n_basis));
   r.summary.emplace_back("liquidations_leveraged_trader", static_cast<double>(n_lev));
+  r.summary.emplace_back("accounts_liquidated", static_cast<double>(acc_kind.size()));
+  r.summary.emplace_back("basis_traders_liquidated", acc_basis);
+  r.summary.emplace_back("leveraged_traders_liquidated", acc_lev);
   r.summary.emplace_back("liquidated_notional", total);
   r.summary.emplace_back("exogenous_liquidated_notional", exo);
   r.summary.emplace_back("endogenous_share", total > 0 ? (total - exo) / total : nan);
@@ -219,6 +233,8 @@ RunResult Recorder::finish(const Market& m, std::vector<LiquidationEvent> events
     r.summary.emplace_back("mean_perp_spread_bps" + sfx, mean(st.spread_sum_perp, st.spread_n_perp));
     r.summary.emplace_back("max_abs_basis_bps" + sfx, st.max_abs_basis_bps);
     r.summary.emplace_back("max_abs_premium_bps" + sfx, st.max_abs_premium_bps);
+    r.summary.emplace_back("max_premium_bps" + sfx, st.max_premium_bps);
+    r.summary.emplace_back("min_premium_bps" + sfx, st.min_premium_bps);
     r.summary.emplace_back("max_abs_funding" + sfx, st.max_abs_funding);
     r.summary.emplace_back("min_funding" + sfx, st.min_funding);
     r.summary.emplace_back("max_funding" + sfx, st.max_funding);

@@ -39,6 +39,7 @@ class Recorder {
     double last_spot_mid = 0;
     std::int64_t n_ret = 0;
     double max_abs_premium_bps = 0;   // perp mid vs index
+    double max_premium_bps = 0, min_premium_bps = 0;
     double max_abs_funding = 0;       // settled rate, fraction per interval
     double min_funding = 0, max_funding = 0;
     double min_funding_estimate = 0, max_funding_estimate = 0;

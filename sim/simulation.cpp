@@ -22,6 +22,7 @@
 #include "sim/shocks.hpp"
 #include "sim/market.hpp"
 #include "sim/recorder.hpp"
+#include "sim/replay_path.hpp"
 #include "sim/rng.hpp"
 
 namespace sl {
@@ -82,6 +83,13 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed) {
     const AssetId spot_asset = static_cast<AssetId>(1 + 2 * i);
     const AssetId perp_asset = static_cast<AssetId>(2 + 2 * i);
     ReferenceProcess ref(ac.reference, ac.initial_price, sc.dt_s, make_rng(seed, 0, kStreamReference + 16 * i));
+    if (!ac.replay.file.empty()) {  // historical replay (sim/replay_path.hpp); path[0] is the start, not a step
+      const std::string& src = sc.source_file;
+      const std::string base_dir = src.find('/') == std::string::npos ? "" : src.substr(0, src.find_last_of('/'));
+      const std::vector<double> path = load_replay_path(ac.replay, sc.dt_s, sc.horizon_steps, ac.initial_price,
+                                                        derive_seed(seed, 0, 0x7265706C6179ULL + i), base_dir);
+      ref.set_replay(std::vector<double>(path.begin() + 1, path.end()));
+    }
     AssetMarket am{ac.symbol, spot_asset, perp_asset, ref};
     am.initial_price = ac.initial_price;
     am.calm_step_vol = ref.calm_step_vol();
@@ -216,7 +224,10 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   std::unique_ptr<LiquidationPolicy> policy = make_liquidation_policy(lcfg);
   std::vector<LiquidationEvent> events;
   events.reserve(1024);
-  LiquidationContext lctx{m, w.margin, w.liquidators, w.agent_kind_of, liquidation_rng, 0, w.sys, events};
+  std::vector<std::vector<AccountId>> perp_makers(m.assets.size());
+  for (const MarketMaker& mm : w.makers)
+    if (mm.venue() == VenueKind::Perp) perp_makers[mm.asset()].push_back(mm.account());
+  LiquidationContext lctx{m, w.margin, w.liquidators, w.agent_kind_of, liquidation_rng, 0, w.sys, events, perp_makers, nullptr};
   const bool funding_on = sc.perp.funding.enabled;
   ProtocolStepInfo info;
 

@@ -15,6 +15,7 @@
 #include "bench/bench_sim.hpp"
 #include "scenarios/loader.hpp"
 #include "sim/ledger.hpp"
+#include "sim/replay_path.hpp"
 #include "sim/results_writer.hpp"
 #include "sim/simulation.hpp"
 #include "sim/version.hpp"
@@ -203,6 +204,9 @@ int main(int argc, char** argv) {
     std::cerr << "error: " << e.what() << "\n";
     return kExitBadInput;
   } catch (const UsageError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const sl::DataError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return kExitBadInput;
   } catch (const sl::Interrupted&) {

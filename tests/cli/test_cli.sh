@@ -44,6 +44,13 @@ expect_rc "bad --seed" 2 "$BIN" run "$SRC/scenarios/calm.json" --seed abc --out 
 expect_rc "output dir missing" 2 "$BIN" run "$SRC/scenarios/calm.json" --out "$T/no/such/dir/x.h5" --set horizon_steps=10
 expect_err "output dir named" "$T/no/such/dir"
 
+# A replayed data file that is missing or too short: exit 2, the message names the file, no output.
+expect_rc "replay file missing" 2 "$BIN" run "$SRC/scenarios/black_thursday_2020.json" --set assets.0.replay.file=nope.csv --out "$T/bt.h5"
+expect_err "replay file named" "nope.csv"
+expect_rc "replay too short" 2 "$BIN" run "$SRC/scenarios/black_thursday_2020.json" --set horizon_steps=50000 --out "$T/bt.h5"
+expect_err "replay coverage explained" "the data cover only"
+[[ ! -e "$T/bt.h5" ]] && ! ls "$T" | grep -q 'bt.h5.tmp' && ok "no output on bad data" || bad "output on bad data"
+
 # End to end: the demo scenario runs, conserves, and writes a complete file.
 expect_rc "run calm (short)" 0 "$BIN" run "$SRC/scenarios/calm.json" --set horizon_steps=900 --seed 5 --out "$T/calm.h5"
 grep -q "conservation: exact" "$T/out" && ok "conservation reported" || bad "no conservation line: $(head -c 400 "$T/out")"

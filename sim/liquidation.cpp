@@ -1,0 +1,16 @@
+#include "sim/liquidation.hpp"
+
+#include <stdexcept>
+
+namespace sl {
+
+std::unique_ptr<LiquidationPolicy> make_liquidation_policy(const LiquidationConfig& cfg) {
+  if (cfg.policy == "market") return make_market_policy(cfg);
+  if (cfg.policy == "dutch") return make_dutch_policy(cfg);
+  if (cfg.policy == "batch") return make_batch_policy(cfg);
+  if (cfg.policy == "socialized") return make_socialized_policy(cfg);
+  if (cfg.policy == "delta_neutral") return make_delta_neutral_policy(cfg);
+  throw std::invalid_argument("unknown liquidation policy '" + cfg.policy + "'");
+}
+
+}  // namespace sl

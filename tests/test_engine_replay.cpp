@@ -1,0 +1,334 @@
+// Historical price replay (sim/replay_path.hpp): CSV parsing, validation errors with FILE:LINE,
+// gap repair, resampling, the O-H-L-C intra-bar path on the real Black Thursday bars, and the
+// black_thursday_2020 scenario end to end.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+#include "scenarios/loader.hpp"
+#include "sim/replay_path.hpp"
+#include "sim/simulation.hpp"
+
+using namespace sl;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kBtcFile = std::string(STRESSLAB_SOURCE_DIR) + "/data/btcusdt_perp_1h_2020-03-11_2020-03-16.csv";
+const std::string kBlackThursday = std::string(STRESSLAB_SOURCE_DIR) + "/scenarios/black_thursday_2020.json";
+
+const std::string& tmp_dir() {
+  static const std::string d = [] {
+    const fs::path p = fs::temp_directory_path() / ("stresslab_replay_test_" + std::to_string(::getpid()));
+    fs::create_directories(p);
+    return p.string();
+  }();
+  return d;
+}
+
+// Writes `text` to tmp_dir()/name and returns the full path.
+std::string write_file(const std::string& name, const std::string& text) {
+  const std::string p = tmp_dir() + "/" + name;
+  std::ofstream(p, std::ios::binary) << text;
+  return p;
+}
+
+ReplayConfig cfg_for(const std::string& path) {
+  ReplayConfig c;
+  c.file = path;
+  return c;
+}
+
+std::vector<double> load(const ReplayConfig& c, double dt_s, std::int64_t steps, double initial = 100.0, std::uint64_t seed = 1) {
+  return load_replay_path(c, dt_s, steps, initial, seed, tmp_dir());
+}
+
+// The DataError text of loading `text` (written to `name`) with `c` (file set here).
+std::string error_of(const std::string& name, const std::string& text, ReplayConfig c = {}, double dt_s = 1.0,
+                     std::int64_t steps = 1, double initial = 100.0) {
+  c.file = write_file(name, text);
+  try {
+    load(c, dt_s, steps, initial);
+  } catch (const DataError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+void check_values(const std::vector<double>& got, const std::vector<double>& want) {
+  REQUIRE(got.size() == want.size());
+  for (std::size_t i = 0; i < got.size(); ++i) CHECK_MESSAGE(got[i] == doctest::Approx(want[i]).epsilon(1e-12), "index " << i);
+}
+
+struct Bar {
+  std::int64_t t;
+  double o, h, l, c;
+};
+
+std::vector<Bar> read_btc_bars() {
+  std::ifstream in(kBtcFile);
+  std::string line;
+  std::getline(in, line);  // header
+  std::vector<Bar> bars;
+  while (std::getline(in, line)) {
+    std::stringstream ss(line);
+    Bar b;
+    char comma;
+    ss >> b.t >> comma >> b.o >> comma >> b.h >> comma >> b.l >> comma >> b.c;
+    bars.push_back(b);
+  }
+  return bars;
+}
+
+// Three 1-minute bars: up, up, down.
+const std::string kKlineRows =
+    "1600000000000,100,106,99,104,5.0,1600000059999\n"
+    "1600000060000,104,108,103,107,6.0,1600000119999\n"
+    "1600000120000,107,109,101,102,7.0,1600000179999\n";
+
+}  // namespace
+
+TEST_CASE("replay: plain files, with or without a header, seconds or milliseconds, resample linearly") {
+  const std::vector<double> want{100, 102.5, 105, 107.5, 110, 108.75, 107.5, 106.25, 105};
+  const auto a = load(cfg_for(write_file("plain_s.csv", "timestamp,price\n1000000000,100\n1000000060,110\n1000000120,105\n")), 15, 8);
+  check_values(a, want);
+  const auto b = load(cfg_for(write_file("plain_ms.csv", "1000000000000,100\r\n\n1000000060000, 110 \r\n1000000120000,105\r\n")), 15, 8);
+  check_values(b, want);
+  // Relative names resolve against base_dir.
+  const auto c = load(cfg_for("plain_s.csv"), 15, 8);
+  check_values(c, want);
+  // Window selection by start_time_ms (milliseconds, also for files in seconds).
+  ReplayConfig w = cfg_for("plain_s.csv");
+  w.start_time_ms = 1000000030000;
+  check_values(load(w, 15, 6, 105), {105, 107.5, 110, 108.75, 107.5, 106.25, 105});
+  // time_shift_s moves the data; start_time_ms refers to the shifted times.
+  w.time_shift_s = 30;
+  w.start_time_ms = 1000000060000;
+  check_values(load(w, 15, 6, 105), {105, 107.5, 110, 108.75, 107.5, 106.25, 105});
+}
+
+TEST_CASE("replay: kline files with or without a header; intrabar close and ohlc (no noise) waypoints") {
+  ReplayConfig c = cfg_for(write_file("k_nohdr.csv", kKlineRows));
+  c.intrabar = "close";
+  // Closes at the bars' ends (open time + 60 s), starting from the first open: no look-ahead.
+  const std::vector<double> close_want{100, 102, 104, 105.5, 107, 104.5, 102};
+  check_values(load(c, 30, 6), close_want);
+  ReplayConfig h = cfg_for(write_file("k_hdr.csv", "open_time,open,high,low,close,volume,close_time\n" + kKlineRows));
+  h.intrabar = "close";
+  check_values(load(h, 30, 6), close_want);
+
+  // ohlc, noise 0, dt = a third of the bar: open, first extreme, second extreme; the next bar's
+  // open at a shared boundary; the last close at the end. Up bars go low first, down bars high.
+  h.intrabar = "ohlc";
+  h.intrabar_noise = 0;
+  check_values(load(h, 20, 9), {100, 99, 106, 104, 103, 108, 107, 109, 101, 102});
+  // Between waypoints: linear (10 s steps).
+  check_values(load(h, 10, 2), {100, 99.5, 99});
+  // format "plain" on a kline file is a column-count error; "kline" on a plain file too.
+  h.format = "plain";
+  CHECK_THROWS_WITH_AS(load(h, 20, 9), (h.file + ":2: 7 columns; format \"plain\" expects 2 (timestamp,price)").c_str(), DataError);
+  ReplayConfig p = cfg_for(write_file("p_as_k.csv", "1000000000,100\n1000000060,110\n"));
+  p.format = "kline";
+  CHECK_THROWS_WITH_AS(load(p, 20, 1), (p.file + ":1: 2 columns; format \"kline\" expects at least 5 (open_time_ms,open,high,low,close,...)").c_str(),
+                       DataError);
+}
+
+TEST_CASE("replay: every bad row is an error naming FILE:LINE") {
+  struct Case {
+    std::string text, msg;  // msg without the "PATH" prefix
+  };
+  const std::vector<Case> cases{
+      {"1000000000,100\n1000000060,abc\n", ":2: column 2 (price): 'abc' is not a number"},
+      {"1000000000,100\n1000000060,\n", ":2: column 2 (price): '' is not a number"},
+      {"1000000000,100\nx1000000060,100\n", ":2: column 1 (timestamp): 'x1000000060' is not a number"},
+      {"1000000000,100\n1000000060,0\n", ":2: price must be positive, got '0'"},
+      {"1000000000,100\n1000000060,-3.5\n", ":2: price must be positive, got '-3.5'"},
+      {"1000000000,100\n1000000060,inf\n", ":2: column 2 (price): 'inf' is not finite"},
+      {"1000000000,100\n1000000060,nan\n", ":2: column 2 (price): 'nan' is not finite"},
+      {"t,p\n1000000000,100\n1000000060,101\n1000000060,102\n", ":4: duplicate timestamp 1000000060 (same as line 3)"},
+      {"1000000000,100\n1000000060,101\n1000000030,102\n",
+       ":3: timestamp 1000000030 is earlier than line 2's (1000000060); rows must be sorted by time, ascending"},
+      {"1000000000,100\n1000000060,101\n1000000120,102,7\n", ":3: 3 columns; expected 2 like the first data row (line 1)"},
+      {"1000000000,100,101\n1000000060,101,102\n",
+       ":1: 3 columns; expected 2 (timestamp,price) or at least 5 (kline: open_time_ms,open,high,low,close,...)"},
+      {"time,price,extra\n1000000000,100\n1000000060,101\n",
+       ":1: the header has 3 columns but the first data row (line 2) has 2"},
+      {"1000000000,100\n1000000060,101\nfoo,bar\n", ":3: column 1 (timestamp): 'foo' is not a number"},
+      {"1600000000000,104,106,105,104.5,1\n1600000060000,104,108,103,107,1\n",
+       ":1: low 105 is above min(open, close) = 104; a bar's low must be <= its open and close"},
+      {"1600000000000,100,106,99,104,1\n1600000060000,104,106.5,103,107,1\n",
+       ":2: high 106.5 is below max(open, close) = 107; a bar's high must be >= its open and close"},
+      {"1600000000000,100,106,99,104,1\n1600000060000,104,108,103,0,1\n", ":2: close must be positive, got '0'"},
+      {"1000000000,100\n1000000060,101\n1000000120,102\n1000000300,103\n",
+       ":4: gap of 180 s since the previous row (line 3), more than 1.5x the median spacing of 60 s (missing data); fix "
+       "the file or set replay.on_gap = \"interpolate\" to bridge gaps with a straight line"},
+      {"1600000000000,100,106,99,104,1\n1600000060000,104,108,103,107,1\n1600000240000,107,109,101,102,1\n"
+       "1600000300000,102,103,100,101,1\n",
+       ":3: gap of 180 s since the previous row (line 2), more than 1.5x the bar interval of 60 s (missing data); fix "
+       "the file or set replay.on_gap = \"interpolate\" to bridge gaps with a straight line"},
+      {"1600000000000,100,106,99,104,1\n1600000060000,104,108,103,107,1\n1600000090000,107,109,101,102,1\n"
+       "1600000150000,102,103,100,101,1\n",
+       ":3: open time is only 30 s after the previous bar's (line 2), less than the bar interval of 60 s (overlapping bars)"},
+  };
+  int i = 0;
+  for (const Case& k : cases) {
+    const std::string name = "bad" + std::to_string(i++) + ".csv";
+    CHECK(error_of(name, k.text) == tmp_dir() + "/" + name + k.msg);
+  }
+}
+
+TEST_CASE("replay: file-level errors: empty, too short, missing, window outside the data, far from initial_price") {
+  CHECK(error_of("empty.csv", "") == tmp_dir() + "/empty.csv: no data rows (empty file)");
+  CHECK(error_of("blank.csv", "\n\n  \n") == tmp_dir() + "/blank.csv: no data rows (empty file)");
+  CHECK(error_of("hdr.csv", "timestamp,price\n") == tmp_dir() + "/hdr.csv: no data rows (only a header)");
+  CHECK(error_of("one.csv", "timestamp,price\n1000000000,100\n") == tmp_dir() + "/one.csv: only 1 data row; a replay needs at least 2");
+
+  CHECK_THROWS_WITH_AS(load(cfg_for("no_such_file.csv"), 1, 1),
+                       ("no_such_file.csv: replay file not found (tried: " + tmp_dir() + "/no_such_file.csv, no_such_file.csv)").c_str(),
+                       DataError);
+  CHECK_THROWS_WITH_AS(load_replay_path(cfg_for("/nonexistent/x.csv"), 1, 1, 100, 1, ""),
+                       "/nonexistent/x.csv: replay file not found (tried: /nonexistent/x.csv)", DataError);
+
+  const std::string plain = "1000000000,100\n1000000060,110\n1000000120,105\n";
+  const std::string p = tmp_dir() + "/short.csv";
+  CHECK(error_of("short.csv", plain, {}, 15, 9) ==
+        p + ": the data cover only 8 steps of dt_s = 15 s from 1000000000000 ms to the last observation at 1000000120000 ms; "
+            "horizon_steps is 9");
+  CHECK(error_of("short.csv", plain, {}, 15, 8) == "(no error)");
+  ReplayConfig late;
+  late.start_time_ms = 1000000200000;
+  CHECK(error_of("short.csv", plain, late, 15, 1) ==
+        p + ": start_time_ms 1000000200000 is outside the data, which span 1000000000000 to 1000000120000 ms (after time_shift_s)");
+  CHECK(error_of("short.csv", plain, {}, 15, 8, 125.0) ==
+        p + ": the replay starts at 100, more than 10% away from initial_price 125; set replay.rescale_to_initial = true or "
+            "an initial_price near the data");
+}
+
+TEST_CASE("replay: on_gap = interpolate bridges gaps with a straight line") {
+  ReplayConfig c = cfg_for(write_file("gap_plain.csv", "1000000000,100\n1000000060,101\n1000000120,102\n1000000300,120\n"));
+  c.on_gap = "interpolate";
+  check_values(load(c, 60, 5), {100, 101, 102, 108, 114, 120});
+
+  ReplayConfig k = cfg_for(write_file("gap_kline.csv",
+                                      "1600000000000,100,106,99,104,1\n1600000060000,104,108,103,107,1\n"
+                                      "1600000240000,110,112,109,111,1\n1600000300000,111,113,110,112,1\n"));
+  k.on_gap = "interpolate";
+  k.intrabar_noise = 0;
+  // Bar 2 ends with 107 at +120 s; straight to bar 3's open 110 at +240 s; then its waypoints.
+  check_values(load(k, 20, 18),
+               {100, 99, 106, 104, 103, 108, 107, 107.5, 108, 108.5, 109, 109.5, 110, 109, 112, 111, 110, 113, 112});
+  k.intrabar = "close";
+  check_values(load(k, 60, 6), {100, 104, 107, 107 + 4.0 / 3, 107 + 8.0 / 3, 111, 112});
+}
+
+TEST_CASE("replay: rescale_to_initial and rescale multiply the whole path") {
+  const std::string f = write_file("rescale.csv", "1000000000,100\n1000000060,110\n1000000120,105\n");
+  const auto base = load(cfg_for(f), 15, 8);
+  ReplayConfig c = cfg_for(f);
+  c.rescale_to_initial = true;
+  const auto r = load(c, 15, 8, 30000.0);
+  REQUIRE(r.size() == base.size());
+  CHECK(r[0] == doctest::Approx(30000.0).epsilon(1e-14));
+  for (std::size_t i = 0; i < r.size(); ++i) CHECK(r[i] == doctest::Approx(base[i] * 300.0).epsilon(1e-12));
+  c.rescale = 0.5;
+  const auto r2 = load(c, 15, 8, 30000.0);
+  CHECK(r2[0] == doctest::Approx(15000.0).epsilon(1e-14));
+  CHECK(r2[4] == doctest::Approx(110 * 150.0).epsilon(1e-12));
+  ReplayConfig d = cfg_for(f);
+  d.rescale = 2;
+  const auto r3 = load(d, 15, 8, 200.0);
+  CHECK(r3[4] == doctest::Approx(220.0).epsilon(1e-12));
+}
+
+TEST_CASE("replay: the ohlc intra-bar path of the real BTCUSDT bars stays in every bar's range and hits O, H, L, C") {
+  const std::vector<Bar> bars = read_btc_bars();
+  REQUIRE(bars.size() == 120);
+  ReplayConfig c;
+  c.file = kBtcFile;
+  const double dt = 10;
+  const std::int64_t steps = 120 * 360;
+  const auto path = load_replay_path(c, dt, steps, bars[0].o, 42, "");
+  REQUIRE(path.size() == static_cast<std::size_t>(steps) + 1);
+  for (std::size_t b = 0; b < bars.size(); ++b) {
+    const Bar& bar = bars[b];
+    const std::size_t k0 = b * 360;
+    CHECK(path[k0] == bar.o);  // the bar's open at its open time
+    int at_low = 0, at_high = 0;
+    for (std::size_t k = k0; k < k0 + 360; ++k) {
+      REQUIRE_MESSAGE(path[k] >= bar.l, "bar " << b << " step " << k);
+      REQUIRE_MESSAGE(path[k] <= bar.h, "bar " << b << " step " << k);
+      at_low += path[k] == bar.l;
+      at_high += path[k] == bar.h;
+    }
+    const bool up = bar.c >= bar.o;
+    CHECK(path[k0 + (up ? 120 : 240)] == bar.l);
+    CHECK(path[k0 + (up ? 240 : 120)] == bar.h);
+    if (bar.o != bar.l && bar.c != bar.l) CHECK_MESSAGE(at_low == 1, "bar " << b);
+    if (bar.o != bar.h && bar.c != bar.h) CHECK_MESSAGE(at_high == 1, "bar " << b);
+    // The close is approached at the bar's end (the next bar's open takes the boundary).
+    CHECK(std::fabs(path[k0 + 359] - bar.c) <= 0.25 * (bar.h - bar.l) + 1e-9);
+  }
+  CHECK(path.back() == bars.back().c);
+  CHECK(*std::min_element(path.begin(), path.end()) == 3621.81);
+  // The documented fall: highest close before the fall to the lowest low, -54.5%.
+  CHECK(3621.81 / 7953.55 - 1 == doctest::Approx(-0.545).epsilon(0.002));
+
+  // Same seed: identical; other seed: different (but the same waypoints).
+  CHECK(load_replay_path(c, dt, steps, bars[0].o, 42, "") == path);
+  const auto other = load_replay_path(c, dt, steps, bars[0].o, 43, "");
+  CHECK(other != path);
+  CHECK(other[120] == path[120]);
+  // Noise actually moves the path off the straight lines.
+  c.intrabar_noise = 0;
+  const auto straight = load_replay_path(c, dt, steps, bars[0].o, 42, "");
+  CHECK(straight != path);
+  CHECK(straight[1] == doctest::Approx(bars[0].o + (bars[0].l - bars[0].o) / 120.0).epsilon(1e-12));
+
+  // Window selection: start at the bar of 2020-03-12 10:00 UTC (index 34), 2 hours.
+  c.intrabar_noise = 0.25;
+  c.start_time_ms = bars[34].t;
+  const auto win = load_replay_path(c, dt, 720, bars[34].o, 42, "");
+  CHECK(win[0] == bars[34].o);
+  CHECK(win[360] == bars[35].o);
+  CHECK(win[720] == bars[36].o);
+  // The last bar of the file ends at its close; one step more is an error that says so.
+  c.start_time_ms = bars[119].t;
+  CHECK(load_replay_path(c, dt, 360, bars[119].o, 42, "").back() == bars[119].c);
+  CHECK_THROWS_WITH_AS(load_replay_path(c, dt, 361, bars[119].o, 42, ""),
+                       doctest::Contains("the data cover only 360 steps of dt_s = 10 s"), DataError);
+}
+
+TEST_CASE("replay: black_thursday_2020.json validates and its reference follows the file") {
+  const ScenarioConfig full = load_scenario_file(kBlackThursday);
+  REQUIRE(full.assets.size() == 1);
+  CHECK(full.assets[0].replay.file == "../data/btcusdt_perp_1h_2020-03-11_2020-03-16.csv");
+  CHECK(full.assets[0].initial_price == 7898.21);
+  // The whole horizon is covered by the file (resolved against the scenario's folder).
+  const std::string dir = std::string(STRESSLAB_SOURCE_DIR) + "/scenarios";
+  const auto whole = load_replay_path(full.assets[0].replay, full.dt_s, full.horizon_steps, full.assets[0].initial_price, 1, dir);
+  CHECK(whole.front() == 7898.21);
+
+  // A short run (1 hour, fewer agents, no noise): the reference is the file's path, step for step.
+  const ScenarioConfig sc = load_scenario_file(
+      kBlackThursday, {"horizon_steps=400", "agents.noise_traders.count=20", "agents.leveraged_traders.count=20",
+                       "assets[0].replay.intrabar_noise=0"});
+  const auto want = load_replay_path(sc.assets[0].replay, sc.dt_s, sc.horizon_steps, sc.assets[0].initial_price, 1, dir);
+  RunOptions o;
+  o.seed = 5;
+  const RunResult r = run_simulation(sc, o);
+  const SeriesColumn* ref = nullptr;
+  for (const auto& col : r.series)
+    if (col.name == "reference") ref = &col;
+  REQUIRE(ref != nullptr);
+  REQUIRE(ref->values.size() == 400);
+  for (std::size_t i = 0; i < ref->values.size(); ++i)  // row i = the end of step i = path[i + 1]
+    REQUIRE_MESSAGE(ref->values[i] == doctest::Approx(want[i + 1]).epsilon(1e-12), "row " << i);
+  const std::vector<Bar> bars = read_btc_bars();
+  CHECK(ref->values[119] == doctest::Approx(bars[0].l).epsilon(1e-12));   // the first bar is up: low at 20 min
+  CHECK(ref->values[359] == doctest::Approx(bars[1].o).epsilon(1e-12));   // the next bar's open at 1 h
+}
