@@ -90,6 +90,7 @@ void MarginEngine::mark_all(std::int64_t step) {
     for (std::size_t i = 0; i < market_.assets.size(); ++i)
       gross += std::abs(position(a, i)) * price(i, PriceBasis::Mark, true);
     a.gross_notional = gross;
+    if (a.opening_equity < 0 && gross > 0) a.opening_equity = a.equity;
     // An account with positions is liquidatable below maintenance; one without positions only
     // when its collateral no longer covers its debt (negative equity).
     a.liquidatable = (gross > 0 && a.equity < a.maintenance) || a.equity < 0;

@@ -40,6 +40,9 @@ struct MarginAccount {
   bool liquidatable = false;
   std::int64_t flagged_since = -1;     // first step of the current liquidatable spell, -1 if healthy
   bool endogenous_at_flag = false;     // at that first step, healthy at the exogenous reference prices?
+  // Equity at the first mark with an open position: the base of PnL% for ADL ranking (later
+  // deposits count as PnL, a documented simplification).
+  double opening_equity = -1.0;
   bool in_liquidation = false;         // a policy is working on it (auctions, staged unwinds)
   bool closed = false;                 // bankrupt or fully closed out: ignored from then on
 };
