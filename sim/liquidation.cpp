@@ -4,6 +4,11 @@
 
 namespace sl {
 
+const std::vector<std::string>& implemented_policies() {
+  static const std::vector<std::string> v{"market"};
+  return v;
+}
+
 std::unique_ptr<LiquidationPolicy> make_liquidation_policy(const LiquidationConfig& cfg) {
   if (cfg.policy == "market") return make_market_policy(cfg);
   if (cfg.policy == "dutch") return make_dutch_policy(cfg);

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "scenarios/scenario_config.hpp"
@@ -59,6 +60,9 @@ class LiquidationPolicy {
  protected:
   LiquidationStepStats stats_;
 };
+
+// Policies a run may use (the scenario schema keeps the same list in scenarios/schema.cpp).
+const std::vector<std::string>& implemented_policies();
 
 // The factory; each policy lives in its own file (sim/liquidation_<name>.cpp).
 std::unique_ptr<LiquidationPolicy> make_liquidation_policy(const LiquidationConfig& cfg);

@@ -31,7 +31,18 @@ class MarketPolicy final : public LiquidationPolicy {
   }
 
  private:
+  // A close needs something on the other side of the book; without it nobody sends a transaction
+  // (it would fail and still cost its fee), and the account waits, flagged.
+  static bool closable(const LiquidationContext& ctx, const MarginAccount& acc) {
+    for (std::size_t i = 0; i < ctx.market.assets.size(); ++i) {
+      const Micros c = ctx.market.ledger.balance(acc.account, ctx.market.assets[i].perp_asset);
+      if (c != 0 && !ctx.market.assets[i].perp->book().empty(c > 0 ? Side::Buy : Side::Sell)) return true;
+    }
+    return !has_positions(ctx, acc);  // collateral-only debt: settled without the perp book
+  }
+
   void liquidate(LiquidationContext& ctx, MarginAccount& acc) {
+    if (!closable(ctx, acc)) return;
     const double expected_penalty = acc.gross_notional * cfg_.close_factor * cfg_.penalty_bps * 1e-4;
     const Liquidator liq = choose_liquidator(ctx, acc, expected_penalty * cfg_.liquidator_share, cfg_.protocol_fallback_steps);
     if (!liq.found) return;  // nobody acts this step: the account stays flagged and may get worse

@@ -230,6 +230,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   LiquidationContext lctx{m, w.margin, w.liquidators, w.agent_kind_of, liquidation_rng, 0, w.sys, events, perp_makers, nullptr};
   const bool funding_on = sc.perp.funding.enabled;
   ProtocolStepInfo info;
+  std::int64_t adl_total = 0;
 
   for (std::int64_t step = 0; step < sc.horizon_steps; ++step) {
     m.step = step;
@@ -307,6 +308,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
     info.liquidations = policy->step_stats().count;
     info.liquidated_notional = policy->step_stats().notional;
     info.adl_count = policy->step_stats().adl_count;
+    adl_total += info.adl_count;
     rec.record_step(m, info);
     for (std::size_t i = 0; i < m.assets.size(); ++i) w.oracles[i].observe(step, spot_mid(m.assets[i]));
     if (opt.progress && (step + 1) % opt.progress_every_steps == 0) opt.progress(step + 1, sc.horizon_steps);
@@ -338,6 +340,19 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   char id[32];
   std::snprintf(id, sizeof id, "%06lld", static_cast<long long>(opt.run_index));
   r.run_id = id;
+  r.summary.emplace_back("adl_count", static_cast<double>(adl_total));
+  // Liquidator bots' profit: their equity now (quote + spot at index + contracts at mark) less the
+  // capital they started with; rewards minus transaction costs minus resale losses.
+  double bot_profit = 0;
+  for (const LiquidatorBot& b : w.liquidators) {
+    double eq = from_micros(w.ledger.balance(b.account(), m.quote_asset)) - sc.agents.liquidators.capital;
+    for (const AssetMarket& a : m.assets) {
+      eq += from_micros(w.ledger.balance(b.account(), a.spot_asset)) * (a.index_price > 0 ? a.index_price : a.reference.price());
+      eq += from_micros(w.ledger.balance(b.account(), a.perp_asset)) * (a.mark_price > 0 ? a.mark_price : a.reference.price());
+    }
+    bot_profit += eq;
+  }
+  r.summary.emplace_back("liquidator_profit", bot_profit);
   r.summary.emplace_back("messages", static_cast<double>(c.messages));
   r.summary.emplace_back("trades", static_cast<double>(c.trades));
   r.summary.emplace_back("ledger_transfers", static_cast<double>(c.ledger_transfers));

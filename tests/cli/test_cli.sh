@@ -51,6 +51,16 @@ expect_rc "replay too short" 2 "$BIN" run "$SRC/scenarios/black_thursday_2020.js
 expect_err "replay coverage explained" "the data cover only"
 [[ ! -e "$T/bt.h5" ]] && ! ls "$T" | grep -q 'bt.h5.tmp' && ok "no output on bad data" || bad "output on bad data"
 
+# Several policies / seeds: bad values are exit 2; results do not depend on the thread count.
+expect_rc "unknown policy" 2 "$BIN" run "$SRC/scenarios/crash.json" --policy market,frobnicate --out "$T/p.h5"
+expect_err "unknown policy named with the allowed list" "--policy frobnicate: unknown or not implemented (allowed: market"
+expect_rc "zero seeds" 2 "$BIN" run "$SRC/scenarios/crash.json" --seeds 0 --out "$T/p.h5"
+[[ ! -e "$T/p.h5" ]] && ok "no output on bad --policy/--seeds" || bad "output on bad --policy/--seeds"
+expect_rc "3 seeds, 1 thread" 0 "$BIN" run "$SRC/scenarios/crash.json" --seeds 3 --threads 1 --set horizon_steps=700 --out "$T/t1.h5"
+grep -q "cascade amplification" "$T/out" && ok "comparison table printed" || bad "no comparison table: $(head -c 300 "$T/out")"
+expect_rc "3 seeds, 2 threads" 0 "$BIN" run "$SRC/scenarios/crash.json" --seeds 3 --threads 2 --set horizon_steps=700 --out "$T/t2.h5"
+if h5diff --exclude-attribute / "$T/t1.h5" "$T/t2.h5" >"$T/diff" 2>&1; then ok "1 thread == 2 threads (h5diff)"; else bad "thread count changed results: $(head -c 400 "$T/diff")"; fi
+
 # End to end: the demo scenario runs, conserves, and writes a complete file.
 expect_rc "run calm (short)" 0 "$BIN" run "$SRC/scenarios/calm.json" --set horizon_steps=900 --seed 5 --out "$T/calm.h5"
 grep -q "conservation: exact" "$T/out" && ok "conservation reported" || bad "no conservation line: $(head -c 400 "$T/out")"
