@@ -12,7 +12,7 @@
 
 namespace sl {
 
-enum class AgentKind : std::uint8_t { MarketMaker, NoiseTrader, Ladder, Arbitrageur, BasisTrader, LeveragedTrader, Liquidator };
+enum class AgentKind : std::uint8_t { MarketMaker, NoiseTrader, Ladder, Arbitrageur, BasisTrader, LeveragedTrader, Liquidator, Backstop };
 
 inline const char* agent_kind_name(AgentKind k) {
   switch (k) {
@@ -23,6 +23,7 @@ inline const char* agent_kind_name(AgentKind k) {
     case AgentKind::BasisTrader: return "basis_trader";
     case AgentKind::LeveragedTrader: return "leveraged_trader";
     case AgentKind::Liquidator: return "liquidator";
+    case AgentKind::Backstop: return "backstop_provider";
   }
   return "unknown";
 }

@@ -48,8 +48,10 @@ void MarketMaker::act(Market& m) {
   const double vol_ratio = calm_var > 0 ? vol / std::sqrt(calm_var) : 1.0;
 
   double inv_units;
-  if (cfg_.hedge) {
-    // Offset net inventory beyond the threshold on the other venue (market order, capped).
+  if (cfg_.hedge && venue_ == VenueKind::Perp) {
+    // Perp makers offset net inventory beyond the threshold on the spot book (market order,
+    // capped). Spot makers do not hedge: with both sides hedging into each other, their hedges
+    // would bounce between the two books and build gross positions without end.
     const double net = net_inventory(m);
     if (std::abs(net) > cfg_.hedge_threshold) {
       Venue& h = am.venue(venue_ == VenueKind::Spot ? VenueKind::Perp : VenueKind::Spot);
@@ -67,7 +69,8 @@ void MarketMaker::act(Market& m) {
   const double half_bps = 0.5 * cfg_.base_spread_bps + cfg_.vol_spread_mult * vol * 1e4;
   const double thin = 1.0 / (1.0 + cfg_.depth_vol_sensitivity * std::max(0.0, vol_ratio - 1.0));
   // At least one lot per level: makers thin their quotes under stress but keep a presence.
-  const Lots lots = std::max<Lots>(1, v.qty_to_lots(cfg_.quote_size * thin * size_mult_));
+  const double size = cfg_.quote_size * (venue_ == VenueKind::Spot ? cfg_.spot_size_multiplier : 1.0);
+  const Lots lots = std::max<Lots>(1, v.qty_to_lots(size * thin * size_mult_));
   if (size_mult_ <= 0 || cfg_.quote_size <= 0) return;
   const int levels = std::max(1, static_cast<int>(std::lround(cfg_.levels * depth_mult_)));
   const bool quote_bids = inv_units < cfg_.max_inventory;

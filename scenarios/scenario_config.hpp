@@ -77,15 +77,16 @@ struct MarketMakerConfig {
   int levels = 5;                          // quote levels per side
   double level_spacing_bps = 3.0;          // distance between successive levels
   double quote_size = 0.5;                 // asset units per level at calm volatility
+  double spot_size_multiplier = 1.0;       // spot makers quote spot_size_multiplier x quote_size (spot depth vs perp depth)
   double depth_vol_sensitivity = 1.0;      // size multiplier = 1 / (1 + k * (vol / calm_vol - 1)+)
   double inventory_skew_bps = 5.0;         // quote shift per max_inventory held
   double max_inventory = 20.0;             // asset units; beyond it the MM stops quoting that side
   int vol_window_steps = 60;               // realized-volatility window
   int requote_every_steps = 1;
-  // Delta hedging across venues: a maker whose net inventory (spot held beyond its start + perp
-  // contracts) exceeds hedge_threshold offsets the excess with a market order on the other venue
-  // of the same asset, at most hedge_max_qty per requote. Inventory skew and limits then apply to
-  // the net inventory. This is how perp selling reaches the spot book (and the index).
+  // Delta hedging of perp makers: a perp maker whose net inventory (spot held beyond its start +
+  // perp contracts) exceeds hedge_threshold offsets the excess with a market order on the spot
+  // book, at most hedge_max_qty per requote; its skew and limits then apply to the net inventory.
+  // This is how perp selling reaches the spot book (and the index). Spot makers do not hedge.
   bool hedge = true;
   double hedge_threshold = 1.0;            // asset units
   double hedge_max_qty = 3.0;              // asset units per requote

@@ -18,7 +18,7 @@ namespace {
 // perp.liquidation.policy: the policies the engine implements. The one place to extend when it
 // learns more (#4 adds "dutch", "batch", "socialized", "delta_neutral").
 const std::vector<std::string>& liquidation_policies() {
-  static const std::vector<std::string> v{"market"};
+  static const std::vector<std::string> v{"market", "dutch", "batch", "delta_neutral"};
   return v;
 }
 
@@ -104,6 +104,7 @@ const ObjectSchema<MarketMakerConfig>& market_maker_schema() {
       field("levels", &M::levels, {.range = closed(1, 1000), .unit = "levels", .doc = "quote levels per side"}),
       field("level_spacing_bps", &M::level_spacing_bps, {.range = closed(0, 10000), .unit = "bps", .doc = "distance between levels"}),
       field("quote_size", &M::quote_size, {.range = closed(0, 1e9), .unit = "asset units", .doc = "size per level at calm volatility", .micros = true}),
+      field("spot_size_multiplier", &M::spot_size_multiplier, {.range = closed(0, 1000), .unit = "x quote_size", .doc = "spot makers quote this multiple of quote_size (spot depth relative to perp depth)"}),
       field("depth_vol_sensitivity", &M::depth_vol_sensitivity, {.range = closed(0, 1000), .unit = "", .doc = "depth reduction per excess volatility"}),
       field("inventory_skew_bps", &M::inventory_skew_bps, {.range = closed(0, 10000), .unit = "bps", .doc = "quote shift per max_inventory held"}),
       field("max_inventory", &M::max_inventory, {.range = closed(0, 1e9), .unit = "asset units", .doc = "stop quoting a side beyond this", .micros = true}),

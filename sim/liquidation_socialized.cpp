@@ -1,13 +1,362 @@
-// Placeholder until the `socialized` policy lands: unreachable from scenarios (the schema does not
-// list it) and a clear error from RunOptions::policy.
+// `socialized` policy (model.md section 5): the insurance fund takes a flagged account over at the
+// bankruptcy price (V2 absorption); when the fund cannot pay for it, the loss is socialized by
+// auto-deleveraging (loss_rule "adl") or by a pro-rata haircut of winners' profits ("haircut").
+//
+// Absorption. For every flagged account (not closed, not in liquidation), at this step's marks:
+//   E = equity at mark, G = gross notional at mark = sum_i |c_i| x mark_i.
+//   Each position i (c_i contracts, signed) is transferred at
+//       p_i = mark_i - E x w_i / c_i,   w_i = |c_i| x mark_i / G,
+//   i.e. the account's equity is allocated to its positions by notional; with a single position
+//   (the usual isolated case) w = 1 and p = mark - E / c = MarginEngine::bankruptcy_price.
+//   Spot collateral goes to the fund at its collateral value (index x (1 - haircut), the value the
+//   margin engine counts) -- it is not sold first.
+//   Contracts and spot move account -> insurance fund; the cash legs (sum_i c_i p_i + spot value)
+//   are netted into ONE final quote transfer that sets the account's quote balance to exactly 0,
+//   so integer rounding is absorbed by it and the account ends with nothing (equity exactly 0).
+//   With the venue's accounting that net cash leg is simply -K, K = the account's quote balance:
+//   the fund pays -K when K < 0 (a long: it pays ~ the position's notional) and receives K when K > 0
+//   (a short: its entry proceeds plus margin). The fund's gain at mark is E (the margin that was
+//   left; negative for an account already under water). The account is closed.
+//   No liquidator (-1) and no penalty: the fund keeps whatever equity was left.
+// Fund exhausted. The fund is an ordinary account (its quote may not go negative). If the cash it
+//   would pay (-K) exceeds its quote balance, the shortfall is socialized:
+//   - "adl": per position, opposite-side margined accounts (not closed, opposite-sign contracts in
+//     that asset) are ranked by pnl_pct x effective leverage (sim/adl_ranking.hpp, profitable ones
+//     only) and closed against the bankrupt position at p_i, in rank order, until it is fully
+//     matched: min(remaining, their position) contracts move from the bankrupt account to them
+//     (bankrupt long -> ADL'd short buys back; bankrupt short -> ADL'd long sells) and cash at p_i
+//     the other way. One ADL event each (policy_path "socialized>adl", liquidator -1, penalty 0;
+//     account/agent_type/slippage are the ADL'd account's), stats_.adl_count += 1 each. A position
+//     whose p_i <= 0 is not deleveraged. Whatever is not matched (no candidates left) goes to the
+//     fund anyway; the quote the fund lacks for the final cash leg is transferred to it from the
+//     bad-debt account (which goes negative) and recorded as bad debt.
+//   - "haircut": the fund takes everything anyway; the quote it lacks (-K - fund balance) is
+//     collected from profitable margined accounts (profit = equity - opening_equity > 0 at mark,
+//     rounded to micro-units; the bankrupt account excluded) pro rata to profit, each at most its
+//     profit, exact integer allocation (floor, then +1 micro to the largest remainders, ties to the
+//     lower account id); an account whose quote may not go negative pays at most its balance.
+//     Anything still missing is bad debt as above. policy_path "socialized>haircut".
+//   Note: the test is on the fund's CASH, not its equity: absorbing a long needs ~ its notional in
+//   quote, so a small fund socializes even when the account still has positive equity, and the
+//   "bad debt" it then records is the financing of a position the fund later sells (not only a loss);
+//   conversely, absorbing shorts brings cash in, so a squeeze never exhausts the fund's cash even
+//   when its equity (quote + contracts x mark) is negative.
+// Unwinding. At the start of every step (before new absorptions) the fund sends market orders for
+//   what it holds (perp contracts and spot), at most the visible quantity of the best two opposite
+//   levels per venue (like LiquidatorBot::act). To buy back a short it must pay: if its quote does not
+//   cover the cost of that slice (notional + taker fee + 0.001 quote slack per level), the
+//   difference comes from the bad-debt account and counts as bad debt.
+// Events. One per absorbed account: notional = sum_i |c_i| x p_i; price, mark and slippage are those
+//   of its largest position at mark (the only one for isolated accounts); penalty 0; liquidator -1;
+//   steps_to_complete = steps since first flag; endogenous = acc.endogenous_at_flag; bad_debt and a
+//   ">bad_debt" suffix when the fund needed the bad-debt account. An account flagged without any
+//   position (negative equity from spot/quote only) is settled with settle_deficit (collateral sold,
+//   fund, then bad debt), closed, without an event.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
-#include "sim/liquidation.hpp"
+#include "sim/adl_ranking.hpp"
+#include "sim/liquidation_common.hpp"
 
 namespace sl {
 
-std::unique_ptr<LiquidationPolicy> make_socialized_policy(const LiquidationConfig&) {
-  throw std::invalid_argument("liquidation policy 'socialized' is not implemented yet");
+namespace {
+
+const char* kind_name(const LiquidationContext& ctx, const MarginAccount& acc) {
+  if (acc.owner_agent >= 0 && static_cast<std::size_t>(acc.owner_agent) < ctx.agent_kind_of.size())
+    return agent_kind_name(static_cast<AgentKind>(ctx.agent_kind_of[static_cast<std::size_t>(acc.owner_agent)]));
+  return agent_kind_name(acc.owner_kind);
 }
+
+double mark_of(const AssetMarket& am) { return am.mark_price > 0 ? am.mark_price : am.reference.price(); }
+
+double gross_at_mark(const LiquidationContext& ctx, const MarginAccount& a) {
+  double g = 0;
+  for (std::size_t i = 0; i < ctx.market.assets.size(); ++i) g += std::abs(ctx.margin.position(a, i)) * mark_of(ctx.market.assets[i]);
+  return g;
+}
+
+struct Leg {
+  std::size_t asset = 0;
+  Micros contracts = 0;  // signed, at absorption
+  double price = 0.0;    // transfer (bankruptcy) price
+  double mark = 0.0;
+};
+
+class SocializedPolicy final : public LiquidationPolicy {
+ public:
+  explicit SocializedPolicy(const LiquidationConfig& cfg) : cfg_(cfg) {
+    const std::string& r = cfg_.socialized.loss_rule;
+    if (r != "adl" && r != "haircut")
+      throw std::invalid_argument("socialized policy: unknown loss_rule '" + r + "' (expected \"adl\" or \"haircut\")");
+    adl_ = r == "adl";
+  }
+  const char* name() const override { return "socialized"; }
+
+  void on_step(LiquidationContext& ctx) override {
+    unwind_fund(ctx);
+    for (std::uint32_t id : ctx.margin.flagged()) {
+      MarginAccount& acc = ctx.margin.account(id);
+      if (acc.closed || acc.in_liquidation) continue;
+      absorb(ctx, acc);
+    }
+  }
+
+ private:
+  // Covers `amount` of the fund's quote need from the bad-debt account.
+  void fund_from_bad_debt(LiquidationContext& ctx, Micros amount) {
+    if (amount <= 0) return;
+    ctx.market.ledger.transfer(ctx.accounts.bad_debt, ctx.accounts.insurance_fund, ctx.market.quote_asset, amount);
+    stats_.bad_debt += from_micros(amount);
+  }
+
+  void unwind_fund(LiquidationContext& ctx) {
+    Ledger& L = ctx.market.ledger;
+    const AccountId F = ctx.accounts.insurance_fund;
+    const AssetId q = ctx.market.quote_asset;
+    for (AssetMarket& am : ctx.market.assets) {
+      for (VenueKind k : {VenueKind::Spot, VenueKind::Perp}) {
+        Venue& v = am.venue(k);
+        const AssetId asset = k == VenueKind::Spot ? am.spot_asset : am.perp_asset;
+        const Micros held = L.balance(F, asset);
+        if (held == 0) continue;
+        const Side side = held > 0 ? Side::Sell : Side::Buy;
+        const Lots want = std::abs(held) / v.spec().lot_micros;
+        Lots lots = 0;
+        Micros cost = 0;  // buys only: what the slice costs, with slack for per-fill fee rounding
+        v.book().for_each_level(opposite(side), 2, [&](Tick px, Lots avail) {
+          const Lots take = std::min(avail, want - lots);
+          if (take <= 0) return false;
+          lots += take;
+          const Micros n = v.notional(px, take);
+          cost += n + v.fee(n, false) + 1000;
+          return lots < want;
+        });
+        if (lots <= 0) continue;
+        if (side == Side::Buy) fund_from_bad_debt(ctx, cost - std::max<Micros>(0, L.balance(F, q)));
+        v.market(F, side, lots);
+      }
+    }
+  }
+
+  // Closes the bankrupt account's position in leg.asset against ranked opposite profitable positions.
+  // `last_leg`: no other asset will be left in the account after this leg, so the fill that completes
+  // it sets the account's quote to exactly 0 (absorbing rounding). Returns the number of ADLs.
+  int deleverage(LiquidationContext& ctx, MarginAccount& acc, const Leg& leg, bool last_leg) {
+    if (!(leg.price > 0)) return 0;
+    Ledger& L = ctx.market.ledger;
+    const AssetId q = ctx.market.quote_asset;
+    const AssetId perp = ctx.market.assets[leg.asset].perp_asset;
+    const bool bankrupt_long = leg.contracts > 0;
+    std::vector<AdlCandidate> cands;
+    std::vector<std::uint32_t> margin_ids;
+    auto& all = ctx.margin.accounts();
+    for (std::uint32_t id = 0; id < all.size(); ++id) {
+      const MarginAccount& a = all[id];
+      if (a.closed || a.account == acc.account) continue;
+      const Micros h = L.balance(a.account, perp);
+      if (h == 0 || (h > 0) == bankrupt_long) continue;
+      const double eq = ctx.margin.equity(a, PriceBasis::Mark);
+      cands.push_back({a.account, adl_pnl_pct(eq, a.opening_equity), adl_effective_leverage(gross_at_mark(ctx, a), eq), from_micros(h)});
+      margin_ids.push_back(id);
+    }
+    int n = 0;
+    for (const AdlCandidate& c : rank_adl_candidates(std::move(cands))) {
+      Micros remaining = std::abs(L.balance(acc.account, perp));
+      if (remaining == 0) break;
+      const Micros theirs = std::abs(L.balance(c.account, perp));
+      const Micros qty = std::min(remaining, theirs);
+      if (qty <= 0) continue;
+      Micros cash = to_fixed(static_cast<double>(qty) * leg.price, 1.0);
+      if (last_leg && qty == remaining) {
+        const Micros k = L.balance(acc.account, q);
+        const Micros exact = bankrupt_long ? -k : k;
+        if (exact >= 0 && std::abs(exact - cash) <= 1000) cash = exact;
+      }
+      // Who pays cash: the ADL'd account buying contracts (bankrupt long), or the bankrupt account.
+      const AccountId payer = bankrupt_long ? c.account : acc.account;
+      const AccountId payee = bankrupt_long ? acc.account : c.account;
+      if (!L.can_pay(payer, q, cash)) continue;
+      if (bankrupt_long) {
+        L.transfer(acc.account, c.account, perp, qty);
+      } else {
+        L.transfer(c.account, acc.account, perp, qty);
+      }
+      L.transfer(payer, payee, q, cash);
+      std::uint32_t mid = 0;
+      for (std::size_t j = 0; j < margin_ids.size(); ++j)
+        if (all[margin_ids[j]].account == c.account) mid = margin_ids[j];
+      LiquidationEvent e;
+      e.step = ctx.step;
+      e.account = c.account;
+      e.agent_type = kind_name(ctx, all[mid]);
+      e.policy_path = "socialized>adl";
+      e.notional = from_micros(qty) * leg.price;
+      e.price = leg.price;
+      e.mark = leg.mark;
+      e.slippage_bps = slippage_bps(!bankrupt_long, leg.price, leg.mark);  // the ADL'd long sells
+      e.penalty = 0.0;
+      e.liquidator = -1;
+      e.steps_to_complete = 0;
+      e.endogenous = acc.endogenous_at_flag;
+      ctx.events.push_back(e);
+      ++stats_.adl_count;
+      ++n;
+    }
+    return n;
+  }
+
+  // Collects up to `lacking` quote from profitable margined accounts pro rata to profit into the fund.
+  Micros haircut(LiquidationContext& ctx, const MarginAccount& bankrupt, Micros lacking) {
+    if (lacking <= 0) return 0;
+    Ledger& L = ctx.market.ledger;
+    const AssetId q = ctx.market.quote_asset;
+    struct Winner {
+      AccountId account;
+      Micros profit;
+      Micros share = 0;
+      __int128 rem = 0;
+    };
+    std::vector<Winner> w;
+    __int128 total = 0;
+    for (const MarginAccount& a : ctx.margin.accounts()) {
+      if (a.closed || a.account == bankrupt.account || !(a.opening_equity > 0)) continue;
+      const double profit = ctx.margin.equity(a, PriceBasis::Mark) - a.opening_equity;
+      const Micros p = profit > 0 ? to_fixed(profit, 1e6) : 0;
+      if (p <= 0) continue;
+      w.push_back({a.account, p});
+      total += p;
+    }
+    if (w.empty()) return 0;
+    const Micros take = static_cast<Micros>(std::min<__int128>(lacking, total));
+    __int128 given = 0;
+    for (Winner& x : w) {
+      const __int128 num = static_cast<__int128>(take) * x.profit;
+      x.share = static_cast<Micros>(num / total);
+      x.rem = num % total;
+      given += x.share;
+    }
+    std::vector<std::size_t> order(w.size());
+    for (std::size_t i = 0; i < w.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      if (w[a].rem != w[b].rem) return w[a].rem > w[b].rem;
+      return w[a].account < w[b].account;
+    });
+    for (std::size_t k = 0; given < take && k < order.size(); ++k, ++given) ++w[order[k]].share;
+    Micros collected = 0;
+    for (const Winner& x : w) {
+      Micros s = x.share;
+      if (!L.may_go_negative(x.account, q)) s = std::min(s, std::max<Micros>(0, L.balance(x.account, q)));
+      if (s <= 0) continue;
+      L.transfer(x.account, ctx.accounts.insurance_fund, q, s);
+      collected += s;
+    }
+    return collected;
+  }
+
+  void absorb(LiquidationContext& ctx, MarginAccount& acc) {
+    Ledger& L = ctx.market.ledger;
+    const AssetId q = ctx.market.quote_asset;
+    const AccountId F = ctx.accounts.insurance_fund;
+    const std::size_t n_assets = ctx.market.assets.size();
+    const double E = ctx.margin.equity(acc, PriceBasis::Mark);
+    const double G = gross_at_mark(ctx, acc);
+    std::vector<Leg> legs;
+    for (std::size_t i = 0; i < n_assets; ++i) {
+      const Micros c = L.balance(acc.account, ctx.market.assets[i].perp_asset);
+      if (c == 0) continue;
+      Leg g;
+      g.asset = i;
+      g.contracts = c;
+      g.mark = mark_of(ctx.market.assets[i]);
+      const double w = G > 0 ? std::abs(from_micros(c)) * g.mark / G : 1.0;
+      g.price = g.mark - E * w / from_micros(c);
+      legs.push_back(g);
+    }
+    if (legs.empty()) {  // no position: nothing to take over, only a deficit to settle
+      const DeficitResult d = settle_deficit(ctx, acc);
+      stats_.bad_debt += from_micros(d.bad_debt);
+      acc.closed = true;
+      return;
+    }
+    bool has_spot = false;
+    for (const AssetMarket& am : ctx.market.assets)
+      if (L.balance(acc.account, am.spot_asset) != 0) has_spot = true;
+
+    const Micros k0 = L.balance(acc.account, q);
+    const Micros need = k0 < 0 ? -k0 : 0;
+    const Micros fund_q = std::max<Micros>(0, L.balance(F, q));
+    std::string path = "socialized";
+    const std::size_t first_event = ctx.events.size();
+    if (need > fund_q) {  // the fund is exhausted: socialize
+      if (adl_) {
+        int adls = 0;
+        for (std::size_t j = 0; j < legs.size(); ++j) adls += deleverage(ctx, acc, legs[j], !has_spot && j + 1 == legs.size());
+        if (adls > 0) path += ">adl";
+      } else {
+        haircut(ctx, acc, need - fund_q);
+        path += ">haircut";
+      }
+    }
+    // The fund takes whatever is left: contracts, spot, then the one net cash transfer.
+    for (const AssetMarket& am : ctx.market.assets) {
+      const Micros c = L.balance(acc.account, am.perp_asset);
+      if (c > 0) L.transfer(acc.account, F, am.perp_asset, c);
+      if (c < 0) L.transfer(F, acc.account, am.perp_asset, -c);
+      const Micros s = L.balance(acc.account, am.spot_asset);
+      if (s > 0) L.transfer(acc.account, F, am.spot_asset, s);
+    }
+    Micros bad = 0;
+    const Micros k = L.balance(acc.account, q);
+    if (k > 0) {
+      L.transfer(acc.account, F, q, k);
+    } else if (k < 0) {
+      const Micros have = std::max<Micros>(0, L.balance(F, q));
+      if (have < -k) {
+        bad = -k - have;
+        fund_from_bad_debt(ctx, bad);
+      }
+      L.transfer(F, acc.account, q, -k);
+    }
+    if (bad > 0) path += ">bad_debt";
+    acc.closed = true;
+
+    const Leg* big = &legs[0];
+    double notional = 0;
+    for (const Leg& g : legs) {
+      notional += std::abs(from_micros(g.contracts)) * g.price;
+      if (std::abs(from_micros(g.contracts)) * g.mark > std::abs(from_micros(big->contracts)) * big->mark) big = &g;
+    }
+    LiquidationEvent e;
+    e.step = ctx.step;
+    e.account = acc.account;
+    e.agent_type = kind_name(ctx, acc);
+    e.policy_path = path;
+    e.notional = notional;
+    e.price = big->price;
+    e.mark = big->mark;
+    e.slippage_bps = slippage_bps(big->contracts > 0, big->price, big->mark);
+    e.penalty = 0.0;
+    e.liquidator = -1;
+    e.steps_to_complete = static_cast<std::int32_t>(acc.flagged_since >= 0 ? ctx.step - acc.flagged_since : 0);
+    e.bad_debt = from_micros(bad);
+    e.endogenous = acc.endogenous_at_flag;
+    // The absorbed account's event comes before the ADL events it caused.
+    ctx.events.insert(ctx.events.begin() + static_cast<std::ptrdiff_t>(first_event), e);
+    ++stats_.count;
+    stats_.notional += notional;
+  }
+
+  LiquidationConfig cfg_;
+  bool adl_ = true;
+};
+
+}  // namespace
+
+std::unique_ptr<LiquidationPolicy> make_socialized_policy(const LiquidationConfig& cfg) { return std::make_unique<SocializedPolicy>(cfg); }
 
 }  // namespace sl

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "agents/arbitrageur.hpp"
+#include "agents/backstop_provider.hpp"
 #include "agents/basis_trader.hpp"
 #include "agents/ladder_maker.hpp"
 #include "agents/leveraged_trader.hpp"
@@ -54,6 +55,7 @@ struct World {
   std::vector<BasisTrader> basis;
   std::vector<LeveragedTrader> leveraged;
   std::vector<LiquidatorBot> liquidators;
+  std::unique_ptr<BackstopProvider> backstop;  // delta_neutral policy in backstop mode only
   std::vector<std::int32_t> agent_kind_of;  // global agent id -> AgentKind (as int)
   std::vector<AgentHandle> active;  // reused every step
   // Perpetual mechanics, one per asset (model.md section 4).
@@ -73,7 +75,7 @@ double perp_mid(const AssetMarket& a) {
   return a.perp->ticks_to_price(a.perp->mid_ticks(a.reference.price() / a.perp->spec().tick_size));
 }
 
-void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed) {
+void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed, const std::string& policy) {
   Market& m = w.market;
   Ledger& L = w.ledger;
   m.dt_s = sc.dt_s;
@@ -205,6 +207,12 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed) {
     w.liquidators.emplace_back(lqc, acc, static_cast<std::int32_t>(agent_id), agent_rng(agent_id));
     w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::Liquidator));
   }
+  if (policy == "delta_neutral" && sc.perp.liquidation.delta_neutral.mode == "backstop") {
+    const AccountId acc = L.open_account("backstop_provider:" + std::to_string(agent_id++));
+    L.mint(acc, 0, to_fixed(sc.perp.liquidation.delta_neutral.backstop_capacity, 1e6));
+    w.backstop = std::make_unique<BackstopProvider>(sc.perp.liquidation.delta_neutral.backstop_capacity, acc);
+    w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::Backstop));
+  }
   w.active.reserve(w.agent_kind_of.size());
 }
 
@@ -212,22 +220,22 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed) {
 
 RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCounters* counters) {
   World w(sc);
-  build_world(w, sc, opt.seed);
+  LiquidationConfig lcfg = sc.perp.liquidation;
+  if (!opt.policy.empty()) lcfg.policy = opt.policy;
+  build_world(w, sc, opt.seed, lcfg.policy);
   Market& m = w.market;
   Rng kernel_rng = make_rng(opt.seed, 0, kStreamKernel);
   Rng liquidation_rng = make_rng(opt.seed, 0, kStreamLiquidation);
   Recorder rec(sc, m);
   RunCounters c;
   ShockSchedule shocks(sc.shocks, m.assets.size());
-  LiquidationConfig lcfg = sc.perp.liquidation;
-  if (!opt.policy.empty()) lcfg.policy = opt.policy;
   std::unique_ptr<LiquidationPolicy> policy = make_liquidation_policy(lcfg);
   std::vector<LiquidationEvent> events;
   events.reserve(1024);
   std::vector<std::vector<AccountId>> perp_makers(m.assets.size());
   for (const MarketMaker& mm : w.makers)
     if (mm.venue() == VenueKind::Perp) perp_makers[mm.asset()].push_back(mm.account());
-  LiquidationContext lctx{m, w.margin, w.liquidators, w.agent_kind_of, liquidation_rng, 0, w.sys, events, perp_makers, nullptr};
+  LiquidationContext lctx{m, w.margin, w.liquidators, w.agent_kind_of, liquidation_rng, 0, w.sys, events, perp_makers, w.backstop.get()};
   const bool funding_on = sc.perp.funding.enabled;
   ProtocolStepInfo info;
   std::int64_t adl_total = 0;
@@ -261,6 +269,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
       if (w.leveraged[i].wants_to_act(step)) w.active.push_back({AgentKind::LeveragedTrader, i});
     for (std::uint32_t i = 0; i < w.liquidators.size(); ++i)
       if (w.liquidators[i].wants_to_act(step)) w.active.push_back({AgentKind::Liquidator, i});
+    if (w.backstop && w.backstop->wants_to_act(step)) w.active.push_back({AgentKind::Backstop, 0});
     for (std::size_t i = w.active.size(); i > 1; --i) {  // Fisher-Yates with Boost's exact distribution
       boost::random::uniform_int_distribution<std::size_t> pick(0, i - 1);
       std::swap(w.active[i - 1], w.active[pick(kernel_rng)]);
@@ -274,6 +283,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
         case AgentKind::BasisTrader: w.basis[h.index].act(m); break;
         case AgentKind::LeveragedTrader: w.leveraged[h.index].act(m); break;
         case AgentKind::Liquidator: w.liquidators[h.index].act(m); break;
+        case AgentKind::Backstop: w.backstop->act(m); break;
       }
     }
     c.agent_actions += static_cast<std::int64_t>(w.active.size());
@@ -341,6 +351,17 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   std::snprintf(id, sizeof id, "%06lld", static_cast<long long>(opt.run_index));
   r.run_id = id;
   r.summary.emplace_back("adl_count", static_cast<double>(adl_total));
+  // What a policy left unresolved at the horizon: accounts still liquidatable, and the negative
+  // equity (at mark) of open accounts: bad debt not yet realised, which bad_debt does not include.
+  double flagged_end = 0, underwater_end = 0;
+  for (const MarginAccount& a : w.margin.accounts()) {
+    if (a.closed) continue;
+    if (a.liquidatable) flagged_end += 1;
+    const double eq = w.margin.equity(a, PriceBasis::Mark);
+    if (eq < 0) underwater_end -= eq;
+  }
+  r.summary.emplace_back("flagged_at_end", flagged_end);
+  r.summary.emplace_back("underwater_equity_at_end", underwater_end);
   // Liquidator bots' profit: their equity now (quote + spot at index + contracts at mark) less the
   // capital they started with; rewards minus transaction costs minus resale losses.
   double bot_profit = 0;

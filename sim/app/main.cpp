@@ -121,6 +121,8 @@ void print_comparison(const std::vector<std::string>& policies,
                       const std::vector<std::vector<std::pair<std::string, double>>>& summaries,
                       const std::vector<std::string>& run_policy) {
   const char* metrics[][2] = {{"bad_debt", "bad debt"},
+                              {"underwater_equity_at_end", "unrealised bad debt"},
+                              {"flagged_at_end", "flagged at end"},
                               {"insurance_fund_min", "insurance fund min"},
                               {"liquidated_notional", "liquidated notional"},
                               {"mean_slippage_bps", "mean slippage bps"},

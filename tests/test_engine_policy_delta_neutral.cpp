@@ -1,0 +1,382 @@
+// The `delta_neutral` liquidation policy, computed by hand (sim/liquidation_delta_neutral.cpp).
+//
+// Market (run_simulation tests): BTC at 10,000 USDT, tick 1, lot 0.001, no fees, constant reference
+// until a +30% jump at step 10. Ladders on spot and perp re-centre on the reference every step:
+// levels 1, 11, 21, 31, 41 ticks from the centre, `size` BTC each. Oracle: median over 1 step, lag 0
+// (index at step t = spot mid at the end of step t-1); mark: EMA over 1 step, clamp 5,000 bps.
+// Spot collateral haircut 90%.
+//
+// One basis trader, entry_mode "initial", notional 10,000, leverage 10, spot_collateral_share 1:
+// its margin account holds quote 1,000 (margin) + 10,000 (perp sale proceeds) = 11,000, spot +1 BTC,
+// contracts -1 BTC. Equity = 11,000 + 0.1 x index - mark: 2,000 before the jump, healthy.
+// Step 10: reference 13,000; the ladders re-centre; index still 10,000; perp mid 13,000, premium
+// 3,000 < clamp 5,000, so mark = 13,000: equity = 11,000 + 1,000 - 13,000 = -1,000 < maintenance
+// 0.5% x 13,000 = 65: flagged at step 10 (a margin call the haircut makes, on a trade that is
+// solvent at market prices: the story of the seeds). One liquidator bot (agent 3: ladders 0, 1,
+// basis trader 2) with latency 0 acts at once.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "agents/backstop_provider.hpp"
+#include "scenarios/loader.hpp"
+#include "sim/liquidation.hpp"
+#include "sim/margin_engine.hpp"
+#include "sim/market.hpp"
+#include "sim/simulation.hpp"
+#include "agents/liquidator_bot.hpp"
+
+using namespace sl;
+
+namespace {
+
+std::string scenario(double size_per_level, int basis_count = 1, double spot_size_per_level = -1) {
+  const std::string size = std::to_string(size_per_level);
+  const std::string spot_size = std::to_string(spot_size_per_level > 0 ? spot_size_per_level : size_per_level);
+  return R"({
+  "name": "hand_delta_neutral", "horizon_steps": 20, "dt_s": 1, "seed": 1,
+  "assets": [{"symbol": "BTC", "initial_price": 10000, "tick_size": 1, "lot_size": 0.001, "collateral_haircut": 0.9,
+              "reference": {"vol_calm_annual": 0, "vol_stress_annual": 0, "p_calm_to_stress_per_hour": 0}}],
+  "venues": {"spot": {"maker_fee_bps": 0, "taker_fee_bps": 0}, "perp": {"maker_fee_bps": 0, "taker_fee_bps": 0}},
+  "agents": {
+    "market_makers": {"count_per_venue": 0}, "noise_traders": {"count": 0}, "arbitrageurs": {"count": 0},
+    "ladders": [
+      {"venue": "spot", "levels": 5, "first_offset_ticks": 1, "tick_spacing": 10, "size_per_level": )" + spot_size + R"(, "refill": "every_step", "center": "reference"},
+      {"venue": "perp", "levels": 5, "first_offset_ticks": 1, "tick_spacing": 10, "size_per_level": )" + size + R"(, "refill": "every_step", "center": "reference"}],
+    "basis_traders": {"count": )" + std::to_string(basis_count) + R"(, "entry_mode": "initial", "notional_mean": 10000, "notional_dispersion": 0,
+                      "leverage": 10, "spot_collateral_share": 1, "top_up": false, "entry_basis_annual": -1},
+    "leveraged_traders": {"count": 0},
+    "liquidators": {"count": 1, "latency_steps": 0, "tx_cost": 1, "capital": 1000}
+  },
+  "perp": {
+    "oracle": {"method": "median", "window_steps": 1, "lag_steps": 0},
+    "mark": {"ema_steps": 1, "clamp_bps": 5000},
+    "funding": {"enabled": false},
+    "liquidation": {"policy": "market", "close_factor": 1, "penalty_bps": 100, "liquidator_share": 0.5,
+                    "insurance_fund_start": 100, "protocol_fallback_steps": -1}
+  },
+  "shocks": [{"type": "price_jump", "start_step": 10, "size_pct": 30}]
+})";
+}
+
+double metric(const RunResult& r, const std::string& name) {
+  for (const auto& [k, v] : r.summary)
+    if (k == name) return v;
+  FAIL("no metric " << name);
+  return 0;
+}
+
+// Perp legs buy back above 13,000 (asks 13,001+), spot legs sell below it (bids 12,999-).
+bool is_perp_leg(const LiquidationEvent& e) { return e.price > 13000.0; }
+
+}  // namespace
+
+TEST_CASE("delta_neutral atomic: both legs in the liquidation step, net delta within the band") {
+  // Hedged stage: S = P = 1, n0 = 0, band 0.05 x 2 = 0.1; spot depth 2 BTC, so perp = min(1, 1, 1 + 0.1) = 1.
+  // Perp: buy 1 BTC from asks 13,001 / 13,011 / 13,021 (0.4 each):
+  //   5,200.4 + 5,204.4 + 0.2 x 13,021 = 2,604.2 -> 13,009.0; slippage (13,009 - 13,000) / 13,000.
+  // Spot: re-hedge to net 0: sell 1 BTC into bids 12,999 / 12,989 / 12,979:
+  //   5,199.6 + 5,195.6 + 2,595.8 = 12,991.0; its mark is the (lagging) index 10,000.
+  // Cash: 11,000 - 13,009 + 12,991 = 10,982 = equity (no positions). Penalty 1% x 13,009 = 130.09
+  // (< equity): 65.045 to the bot, 65.045 to the insurance fund (100 -> 165.045). No deficit.
+  const ScenarioConfig sc = load_scenario_text(scenario(0.4), "hand.json", {"perp.liquidation.delta_neutral.mode=atomic"});
+  RunOptions o;
+  o.seed = 1;
+  o.policy = "delta_neutral";
+  const RunResult r = run_simulation(sc, o);  // checks conservation
+  CHECK(r.policy == "delta_neutral");
+  REQUIRE(r.liquidations.size() == 2);
+  const LiquidationEvent& p = r.liquidations[0];
+  const LiquidationEvent& s = r.liquidations[1];
+  CHECK(p.step == 10);
+  CHECK(s.step == 10);
+  CHECK(p.policy_path == "delta_neutral>atomic");
+  CHECK(s.policy_path == "delta_neutral>atomic");
+  CHECK(p.agent_type == "basis_trader");
+  CHECK(p.notional == doctest::Approx(13009.0).epsilon(1e-12));
+  CHECK(p.price == doctest::Approx(13009.0).epsilon(1e-12));
+  CHECK(p.mark == doctest::Approx(13000.0).epsilon(1e-9));
+  CHECK(p.slippage_bps == doctest::Approx(1e4 * 9.0 / 13000.0).epsilon(1e-9));
+  CHECK(p.penalty == doctest::Approx(130.09).epsilon(1e-12));
+  CHECK(p.liquidator == 3);
+  CHECK(s.notional == doctest::Approx(12991.0).epsilon(1e-12));
+  CHECK(s.price == doctest::Approx(12991.0).epsilon(1e-12));
+  CHECK(s.mark == doctest::Approx(10000.0).epsilon(1e-9));
+  CHECK(s.slippage_bps == doctest::Approx(1e4 * (10000.0 - 12991.0) / 10000.0).epsilon(1e-9));
+  CHECK(s.penalty == 0.0);
+  CHECK(s.bad_debt == 0.0);
+  // Net delta after the stage: +1 spot - 1 sold, -1 contracts + 1 bought = 0 <= 0.1.
+  const double perp_qty = p.notional / p.price, spot_qty = s.notional / s.price;
+  CHECK(std::abs((1.0 - spot_qty) + (-1.0 + perp_qty)) <= 0.05 * 2.0);
+  CHECK(perp_qty == doctest::Approx(1.0));
+  CHECK(spot_qty == doctest::Approx(1.0));
+  CHECK(metric(r, "insurance_fund_end") == doctest::Approx(165.045).epsilon(1e-12));
+  CHECK(metric(r, "bad_debt") == 0.0);
+  CHECK(metric(r, "penalties_paid") == doctest::Approx(130.09).epsilon(1e-12));
+}
+
+TEST_CASE("delta_neutral staged: slices sized to the depth within 1%, re-hedged, band kept after every stage") {
+  // Ladders of 0.1 BTC per level: each side shows 0.5 BTC, all within 1% of the mid (130 ticks).
+  // Slice = 0.5 x min(0.5, 0.5) = 0.25 BTC; the ladders refill every step, so each step is one stage:
+  //   perp buy 0.25: 0.1 x 13,001 + 0.1 x 13,011 + 0.05 x 13,021 = 1,300.1 + 1,301.1 + 651.05 = 3,252.25
+  //   spot sell 0.25: 0.1 x 12,999 + 0.1 x 12,989 + 0.05 x 12,979 = 1,299.9 + 1,298.9 + 648.95 = 3,247.75
+  //   penalty 1% x 3,252.25 = 32.5225 (equity stays far above it).
+  // Steps 10, 11, 12, 13; the account stays in liquidation even when no longer flagged (from step
+  // 11 the index is the spot mid again and the haircut no longer makes it liquidatable).
+  const ScenarioConfig sc = load_scenario_text(scenario(0.1), "hand.json", {"perp.liquidation.delta_neutral.mode=staged",
+                                                                            "perp.liquidation.delta_neutral.slice_depth_share=0.5"});
+  RunOptions o;
+  o.seed = 1;
+  o.policy = "delta_neutral";
+  const RunResult r = run_simulation(sc, o);
+  REQUIRE(r.liquidations.size() == 8);
+  double spot = 1.0, perp = -1.0;
+  for (std::size_t k = 0; k < 4; ++k) {
+    const LiquidationEvent& p = r.liquidations[2 * k];
+    const LiquidationEvent& s = r.liquidations[2 * k + 1];
+    CAPTURE(k);
+    CHECK(p.step == 10 + static_cast<std::int64_t>(k));
+    CHECK(s.step == p.step);
+    CHECK(p.policy_path == "delta_neutral>staged");
+    CHECK(s.policy_path == "delta_neutral>staged");
+    CHECK(is_perp_leg(p));
+    CHECK_FALSE(is_perp_leg(s));
+    CHECK(p.notional == doctest::Approx(3252.25).epsilon(1e-12));
+    CHECK(s.notional == doctest::Approx(3247.75).epsilon(1e-12));
+    CHECK(p.penalty == doctest::Approx(32.5225).epsilon(1e-12));
+    CHECK(p.liquidator == 3);
+    CHECK(p.steps_to_complete == static_cast<std::int32_t>(k));
+    const double gross_before = std::abs(spot) + std::abs(perp);
+    perp += p.notional / p.price;
+    spot -= s.notional / s.price;
+    CHECK(std::abs(spot + perp) <= 0.05 * gross_before + 1e-12);  // the band after every stage
+  }
+  CHECK(std::abs(spot) < 1e-9);
+  CHECK(std::abs(perp) < 1e-9);
+  CHECK(metric(r, "penalties_paid") == doctest::Approx(4 * 32.5225).epsilon(1e-12));
+  CHECK(metric(r, "insurance_fund_end") == doctest::Approx(100.0 + 2 * 32.5225).epsilon(1e-12));
+  CHECK(metric(r, "bad_debt") == 0.0);
+}
+
+TEST_CASE("delta_neutral atomic: a thin spot book limits the perp leg to what keeps the band") {
+  // Spot ladder 0.05 BTC per level (0.25 BTC of bids in all), perp 0.1. S = P = 1, n0 = 0, band
+  // B = 0.05 x 2 = 0.1; S_max = min(1, 0.25) = 0.25, so perp = min(1, 1, 0.25 - 0 + 0.1) = 0.35.
+  // Perp: buy 0.35 = 0.1 x (13,001 + 13,011 + 13,021) + 0.05 x 13,031 = 3,903.3 + 651.55 = 4,554.85.
+  // Spot: re-hedge min(0 + 0.35, 0.25) = 0.25 = 0.05 x (12,999 + 12,989 + 12,979 + 12,969 + 12,959)
+  //   = 3,244.75. Net delta after: (1 - 0.25) + (-1 + 0.35) = +0.1 <= 0.1 (the band binds).
+  // Penalty 1% x 4,554.85 = 45.5485. Step 11: index = the swept spot book's mid (no bids: min(best
+  // ask 13,001, last trade 12,959) = 12,959), mark 13,000; equity = 11,000 - 4,554.85 + 3,244.75
+  // - 45.5485 + 0.75 x 12,959 x 0.1 - 0.65 x 13,000 = 2,166.27 > maintenance 42.25: no further stage.
+  const ScenarioConfig sc = load_scenario_text(scenario(0.1, 1, 0.05), "hand.json", {"perp.liquidation.delta_neutral.mode=atomic"});
+  RunOptions o;
+  o.policy = "delta_neutral";
+  const RunResult r = run_simulation(sc, o);
+  REQUIRE(r.liquidations.size() == 2);
+  const LiquidationEvent& p = r.liquidations[0];
+  const LiquidationEvent& s = r.liquidations[1];
+  CHECK(p.step == 10);
+  CHECK(p.notional == doctest::Approx(4554.85).epsilon(1e-12));
+  CHECK(p.notional / p.price == doctest::Approx(0.35).epsilon(1e-12));
+  CHECK(p.penalty == doctest::Approx(45.5485).epsilon(1e-12));
+  CHECK(s.notional == doctest::Approx(3244.75).epsilon(1e-12));
+  CHECK(s.notional / s.price == doctest::Approx(0.25).epsilon(1e-12));
+  const double net = (1.0 - s.notional / s.price) + (-1.0 + p.notional / p.price);
+  CHECK(net == doctest::Approx(0.1).epsilon(1e-9));
+  CHECK(net <= 0.05 * 2.0 + 1e-9);
+  CHECK(metric(r, "bad_debt") == 0.0);
+}
+
+// ---- backstop: a LiquidationContext built by hand (no kernel wiring needed) -------------------------
+
+namespace {
+
+// BTC, tick 1, lot 0.001, no fees; one maker resting perp asks 0.4 at 13,001 / 13,011 / 13,021 and
+// spot bids 0.4 at 9,999 / 9,989 / 9,979. Index 10,000, mark 13,000, haircut 0.9.
+struct Rig {
+  Ledger L{{"USDT", "BTC", "BTC-PERP"}, {false, false, true}};
+  Market m{L};
+  PerpConfig pc;
+  MarginEngine margin{pc, m};
+  AccountId maker = 0, cp = 0, bp_acc = 0;
+  LiquidationAccounts sys;
+  std::vector<LiquidatorBot> bots;
+  std::vector<std::int32_t> kinds;
+  Rng rng = make_rng(1, 0, 99);
+  std::vector<LiquidationEvent> events;
+  std::vector<std::vector<AccountId>> perp_makers{1};
+
+  Rig() {
+    ReferenceConfig rc;
+    AssetMarket am{"BTC", 1, 2, ReferenceProcess(rc, 10000.0, 1.0, make_rng(1, 0, 1))};
+    am.collateral_haircut = 0.9;
+    am.initial_price = 10000.0;
+    for (VenueKind k : {VenueKind::Spot, VenueKind::Perp}) {
+      VenueSpec vs;
+      vs.kind = k;
+      vs.name = k == VenueKind::Spot ? "spot:BTC" : "perp:BTC";
+      vs.base_asset = k == VenueKind::Spot ? 1 : 2;
+      vs.lot_micros = 1000;
+      vs.tick_micros = 1'000'000;
+      vs.quote_micros_per_tick_lot = 1000;
+      vs.tick_size = 1;
+      vs.lot_size = 0.001;
+      vs.maker_fee_bps = 0;
+      vs.taker_fee_bps = 0;
+      vs.max_tick = 100'000;
+      m.venues.emplace_back(vs, L, L.open_account("fees:" + vs.name));
+      (k == VenueKind::Spot ? am.spot : am.perp) = &m.venues.back();
+    }
+    am.index_price = 10000.0;
+    am.mark_price = 13000.0;
+    m.assets.push_back(std::move(am));
+    m.margin = &margin;
+    sys.insurance_fund = L.open_account("insurance_fund");
+    L.mint(sys.insurance_fund, 0, to_fixed(100.0, 1e6));
+    sys.bad_debt = L.open_account("bad_debt", true);
+    sys.network_fees = L.open_account("network_fees");
+    sys.protocol = L.open_account("protocol_liquidator");
+    cp = L.open_account("counterparty", true);
+    maker = L.open_account("maker");
+    L.mint(maker, 0, to_fixed(1e7, 1e6));
+    for (int k = 0; k < 3; ++k) {
+      m.assets[0].perp->limit(maker, Side::Sell, 13001 + 10 * k, 400);
+      m.assets[0].spot->limit(maker, Side::Buy, 9999 - 10 * k, 400);
+    }
+    bp_acc = L.open_account("backstop");
+    L.mint(bp_acc, 0, to_fixed(30000.0, 1e6));
+  }
+
+  // The basis account: quote 11,000, spot +1, contracts -1 (equity 11,000 + 1,000 - 13,000 = -1,000).
+  std::uint32_t hedged_account(const std::string& name) {
+    const AccountId a = L.open_account(name, true);
+    L.mint(a, 0, to_fixed(11000.0, 1e6));
+    L.mint(a, 1, to_fixed(1.0, 1e6));
+    L.transfer(a, cp, 2, to_fixed(1.0, 1e6));
+    kinds.push_back(static_cast<std::int32_t>(AgentKind::BasisTrader));
+    return margin.add_account(a, static_cast<std::int32_t>(kinds.size() - 1), AgentKind::BasisTrader, MarginMode::Cross);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("delta_neutral backstop: capacity for one portfolio, the second falls back to atomic") {
+  // Each portfolio: spot 1 x index 10,000, contracts -1 x mark 13,000; gross value 23,000.
+  // Discount 300 bps: spot leg at 10,000 x 0.97 = 9,700, perp leg taken over at 13,000 x 1.03 =
+  // 13,390; the provider pays 9,700 - 13,390 = -3,690 (value -3,000 less 3% of the gross 23,000):
+  // the account pays it 3,690 and keeps 11,000 - 3,690 = 7,310; no deficit; closed.
+  // Capacity 30,000: the first takes 23,000, 7,000 remain < 23,000: the second account goes atomic
+  // (no bots; protocol fallback after 0 steps): perp buy 1 = 13,009 (as above), spot sell 1 into
+  // 9,999 / 9,989 / 9,979: 3,999.6 + 3,995.6 + 1,995.8 = 9,991; cash 11,000 - 13,009 + 9,991 =
+  // 7,982; penalty 130.09, all to the insurance fund (the protocol liquidates).
+  Rig g;
+  const std::uint32_t a = g.hedged_account("basis:a");
+  const std::uint32_t b = g.hedged_account("basis:b");
+  LiquidationConfig cfg;
+  cfg.policy = "delta_neutral";
+  cfg.delta_neutral.mode = "backstop";
+  cfg.delta_neutral.backstop_discount_bps = 300;
+  cfg.delta_neutral.backstop_capacity = 30000;
+  cfg.protocol_fallback_steps = 0;
+  BackstopProvider bp(cfg.delta_neutral.backstop_capacity, g.bp_acc);
+  auto policy = make_liquidation_policy(cfg);
+  CHECK(std::string(policy->name()) == "delta_neutral");
+  LiquidationContext ctx{g.m, g.margin, g.bots, g.kinds, g.rng, 10, g.sys, g.events, g.perp_makers, &bp};
+  g.margin.mark_all(10);
+  REQUIRE(g.margin.flagged().size() == 2);
+  CHECK(g.margin.account(a).equity == doctest::Approx(-1000.0));
+  policy->on_step(ctx);
+
+  const AccountId acc_a = g.margin.account(a).account, acc_b = g.margin.account(b).account;
+  CHECK(g.margin.account(a).closed);
+  CHECK(g.margin.account(b).closed);
+  // Provider: paid -3,690 (received 3,690), holds the portfolio, capacity 7,000 left.
+  CHECK(g.L.balance(g.bp_acc, 0) == to_fixed(30000.0 + 3690.0, 1e6));
+  CHECK(g.L.balance(g.bp_acc, 1) == to_fixed(1.0, 1e6));
+  CHECK(g.L.balance(g.bp_acc, 2) == -to_fixed(1.0, 1e6));
+  CHECK(bp.remaining_capacity() == doctest::Approx(7000.0));
+  CHECK(bp.wants_to_act(11));
+  CHECK(g.L.balance(acc_a, 0) == to_fixed(7310.0, 1e6));
+  CHECK(g.L.balance(acc_a, 1) == 0);
+  CHECK(g.L.balance(acc_a, 2) == 0);
+  // The fallback account went through the books.
+  CHECK(g.L.balance(acc_b, 0) == to_fixed(7982.0 - 130.09, 1e6));
+  CHECK(g.L.balance(acc_b, 1) == 0);
+  CHECK(g.L.balance(acc_b, 2) == 0);
+  CHECK(g.L.balance(g.sys.insurance_fund, 0) == to_fixed(100.0 + 130.09, 1e6));
+
+  REQUIRE(g.events.size() == 4);
+  CHECK(g.events[0].policy_path == "delta_neutral>backstop");
+  CHECK(g.events[0].account == acc_a);
+  CHECK(g.events[0].price == doctest::Approx(9700.0));
+  CHECK(g.events[0].notional == doctest::Approx(9700.0));
+  CHECK(g.events[0].slippage_bps == doctest::Approx(300.0));
+  CHECK(g.events[0].liquidator == -1);
+  CHECK(g.events[1].policy_path == "delta_neutral>backstop");
+  CHECK(g.events[1].price == doctest::Approx(13390.0));
+  CHECK(g.events[1].slippage_bps == doctest::Approx(300.0));
+  CHECK(g.events[1].penalty == 0.0);
+  CHECK(g.events[2].policy_path == "delta_neutral>atomic");
+  CHECK(g.events[2].account == acc_b);
+  CHECK(g.events[2].notional == doctest::Approx(13009.0).epsilon(1e-12));
+  CHECK(g.events[2].penalty == doctest::Approx(130.09).epsilon(1e-12));
+  CHECK(g.events[2].liquidator == -1);
+  CHECK(g.events[3].policy_path == "delta_neutral>atomic");
+  CHECK(g.events[3].notional == doctest::Approx(9991.0).epsilon(1e-12));
+  CHECK(policy->step_stats().count == 4);
+
+  // The provider unwinds in slices of at most the best two levels: what is left after the atomic
+  // fallback is 0.2 BTC of bids at 9,979 and 0.2 BTC of asks at 13,021.
+  bp.act(g.m);
+  CHECK(g.L.balance(g.bp_acc, 1) == to_fixed(0.8, 1e6));
+  CHECK(g.L.balance(g.bp_acc, 2) == -to_fixed(0.8, 1e6));
+  CHECK(bp.wants_to_act(12));
+  g.L.check_conservation();
+}
+
+TEST_CASE("delta_neutral backstop without a provider falls back to atomic") {
+  Rig g;
+  const std::uint32_t a = g.hedged_account("basis:a");
+  LiquidationConfig cfg;
+  cfg.delta_neutral.mode = "backstop";
+  cfg.protocol_fallback_steps = 0;
+  auto policy = make_delta_neutral_policy(cfg);
+  LiquidationContext ctx{g.m, g.margin, g.bots, g.kinds, g.rng, 10, g.sys, g.events, g.perp_makers, nullptr};
+  g.margin.mark_all(10);
+  policy->on_step(ctx);
+  CHECK(g.margin.account(a).closed);
+  REQUIRE(g.events.size() == 2);
+  CHECK(g.events[0].policy_path == "delta_neutral>atomic");
+  g.L.check_conservation();
+}
+
+TEST_CASE("delta_neutral: unknown mode is rejected") {
+  LiquidationConfig cfg;
+  cfg.delta_neutral.mode = "sideways";
+  CHECK_THROWS_AS(make_delta_neutral_policy(cfg), std::invalid_argument);
+}
+
+// Through the kernel (a BackstopProvider funded with backstop_capacity, in the activation list
+// and in LiquidationContext::backstop when mode == "backstop"). Two identical basis traders (agents 2 and 3, bot 4), capacity 30,000:
+// the first is taken at step 10 (gross 10,000 + 13,000 = 23,000; the account pays 3,690), the
+// second (7,000 left) falls back to atomic through the ladders.
+TEST_CASE("delta_neutral backstop through run_simulation") {
+  const ScenarioConfig sc = load_scenario_text(scenario(0.4, 2), "hand.json",
+                                               {"perp.liquidation.delta_neutral.mode=backstop",
+                                                "perp.liquidation.delta_neutral.backstop_capacity=30000",
+                                                "perp.liquidation.delta_neutral.backstop_discount_bps=300"});
+  RunOptions o;
+  o.policy = "delta_neutral";
+  const RunResult r = run_simulation(sc, o);  // conservation checked
+  REQUIRE(r.liquidations.size() == 4);
+  CHECK(r.liquidations[0].policy_path == "delta_neutral>backstop");
+  CHECK(r.liquidations[0].price == doctest::Approx(9700.0));
+  CHECK(r.liquidations[1].policy_path == "delta_neutral>backstop");
+  CHECK(r.liquidations[1].price == doctest::Approx(13390.0));
+  CHECK(r.liquidations[2].policy_path == "delta_neutral>atomic");
+  CHECK(r.liquidations[2].notional == doctest::Approx(13009.0).epsilon(1e-12));
+  CHECK(r.liquidations[3].policy_path == "delta_neutral>atomic");
+  CHECK(r.liquidations[3].notional == doctest::Approx(12991.0).epsilon(1e-12));
+  CHECK(r.liquidations[2].liquidator == 4);
+}
