@@ -265,12 +265,26 @@ struct DeltaNeutralConfig {
   double backstop_capacity = 5'000'000.0; // backstop: quote units of portfolio value it can take in total
 };
 
+// Proactive de-risking (V3 style, optional, applies before any policy): an account not yet
+// liquidatable but with equity < trigger_ratio x maintenance whose position is larger than the
+// visible depth (from the best price) it would have to be sold into within one predicted move
+// (index volatility over horizon_s) closes `fraction` of it now, through the book, at penalty_bps.
+struct ProactiveConfig {
+  bool enabled = false;
+  double trigger_ratio = 1.5;
+  double horizon_s = 60.0;
+  double fraction = 0.25;
+  double penalty_bps = 0.0;
+  int vol_window_steps = 60;
+};
+
 struct LiquidationConfig {
   std::string policy = "market";      // "market" | "dutch" | "batch" | "socialized" | "delta_neutral" (see liquidation_policies() in scenarios/schema.cpp)
   DutchConfig dutch;
   BatchConfig batch;
   SocializedConfig socialized;
   DeltaNeutralConfig delta_neutral;
+  ProactiveConfig proactive;
   double close_factor = 1.0;          // share of the position closed per liquidation
   double penalty_bps = 100.0;         // on the closed notional
   double liquidator_share = 0.5;      // share of the penalty paid to the liquidator, rest to the insurance fund

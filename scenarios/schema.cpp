@@ -335,6 +335,19 @@ const ObjectSchema<DeltaNeutralConfig>& delta_neutral_schema() {
   return s;
 }
 
+const ObjectSchema<ProactiveConfig>& proactive_schema() {
+  using P = ProactiveConfig;
+  static const ObjectSchema<P> s({
+      field("enabled", &P::enabled, {.doc = "de-risk accounts before they become liquidatable"}),
+      field("trigger_ratio", &P::trigger_ratio, {.range = open_closed(1, 100), .unit = "x maintenance", .doc = "equity below this multiple of maintenance is considered"}),
+      field("horizon_s", &P::horizon_s, {.range = open_closed(0, 1e7), .unit = "s", .doc = "horizon of the predicted move"}),
+      field("fraction", &P::fraction, {.range = open_closed(0, 1), .unit = "fraction", .doc = "share of the position closed per de-risking"}),
+      field("penalty_bps", &P::penalty_bps, {.range = closed(0, 10000), .unit = "bps", .doc = "penalty on the de-risked notional"}),
+      field("vol_window_steps", &P::vol_window_steps, {.range = closed(1, kMaxHistorySteps), .unit = "steps", .doc = "EWMA window of the index volatility estimate"}),
+  });
+  return s;
+}
+
 const ObjectSchema<LiquidationConfig>& liquidation_schema() {
   using L = LiquidationConfig;
   static const ObjectSchema<L> s({
@@ -348,6 +361,7 @@ const ObjectSchema<LiquidationConfig>& liquidation_schema() {
       object_field("batch", &L::batch, batch_schema(), {.doc = "batch policy parameters"}),
       object_field("socialized", &L::socialized, socialized_schema(), {.doc = "socialized policy parameters"}),
       object_field("delta_neutral", &L::delta_neutral, delta_neutral_schema(), {.doc = "delta_neutral policy parameters"}),
+      object_field("proactive", &L::proactive, proactive_schema(), {.doc = "optional proactive de-risking before the maintenance threshold"}),
   });
   return s;
 }

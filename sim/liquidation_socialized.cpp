@@ -1,6 +1,7 @@
 // `socialized` policy (model.md section 5): the insurance fund takes a flagged account over at the
-// bankruptcy price (V2 absorption); when the fund cannot pay for it, the loss is socialized by
-// auto-deleveraging (loss_rule "adl") or by a pro-rata haircut of winners' profits ("haircut").
+// bankruptcy price (V2 absorption); when the fund's EQUITY cannot carry the account's loss, the part
+// it cannot carry is socialized by auto-deleveraging (loss_rule "adl") or by a pro-rata haircut of
+// winners' profits ("haircut"), and what still remains is bad debt.
 //
 // Absorption. For every flagged account (not closed, not in liquidation), at this step's marks:
 //   E = equity at mark, G = gross notional at mark = sum_i |c_i| x mark_i.
@@ -16,44 +17,60 @@
 //   With the venue's accounting that net cash leg is simply -K, K = the account's quote balance:
 //   the fund pays -K when K < 0 (a long: it pays ~ the position's notional) and receives K when K > 0
 //   (a short: its entry proceeds plus margin). The fund's gain at mark is E (the margin that was
-//   left; negative for an account already under water). The account is closed.
+//   left, its income; negative for an account already under water). The account is closed.
 //   No liquidator (-1) and no penalty: the fund keeps whatever equity was left.
-// Fund exhausted. The fund is an ordinary account (its quote may not go negative). If the cash it
-//   would pay (-K) exceeds its quote balance, the shortfall is socialized:
-//   - "adl": per position, opposite-side margined accounts (not closed, opposite-sign contracts in
-//     that asset) are ranked by pnl_pct x effective leverage (sim/adl_ranking.hpp, profitable ones
-//     only) and closed against the bankrupt position at p_i, in rank order, until it is fully
-//     matched: min(remaining, their position) contracts move from the bankrupt account to them
-//     (bankrupt long -> ADL'd short buys back; bankrupt short -> ADL'd long sells) and cash at p_i
-//     the other way. One ADL event each (policy_path "socialized>adl", liquidator -1, penalty 0;
-//     account/agent_type/slippage are the ADL'd account's), stats_.adl_count += 1 each. A position
-//     whose p_i <= 0 is not deleveraged. Whatever is not matched (no candidates left) goes to the
-//     fund anyway; the quote the fund lacks for the final cash leg is transferred to it from the
-//     bad-debt account (which goes negative) and recorded as bad debt.
-//   - "haircut": the fund takes everything anyway; the quote it lacks (-K - fund balance) is
-//     collected from profitable margined accounts (profit = equity - opening_equity > 0 at mark,
-//     rounded to micro-units; the bankrupt account excluded) pro rata to profit, each at most its
-//     profit, exact integer allocation (floor, then +1 micro to the largest remainders, ties to the
-//     lower account id); an account whose quote may not go negative pays at most its balance.
-//     Anything still missing is bad debt as above. policy_path "socialized>haircut".
-//   Note: the test is on the fund's CASH, not its equity: absorbing a long needs ~ its notional in
-//   quote, so a small fund socializes even when the account still has positive equity, and the
-//   "bad debt" it then records is the financing of a position the fund later sells (not only a loss);
-//   conversely, absorbing shorts brings cash in, so a squeeze never exhausts the fund's cash even
-//   when its equity (quote + contracts x mark) is negative.
+// Fund equity. FE = the fund's quote + its spot at index + its contracts at mark (AssetMarket
+//   index_price / mark_price, the reference price when 0) - the loan it owes (below). The loss of an
+//   absorption is L = max(0, -E) (rounded to micro-units). With FE0 = FE before the absorption,
+//   the fund carries C = min(L, max(0, FE0)); the shortfall S = L - C is socialized:
+//   - "adl": per position i, T_i = |c_i| x S / L contracts (rounded UP to whole lots, at most |c_i|;
+//     with one position the ADL'd side then carries exactly S, up to one lot) are deleveraged:
+//     opposite-side margined accounts (not closed, opposite-sign contracts in that asset) are ranked
+//     by pnl_pct x effective leverage (sim/adl_ranking.hpp, profitable ones only) and closed against
+//     the bankrupt position at p_i, in rank order, until T_i is matched: min(T_i left, their
+//     position) contracts move from the bankrupt account to them (bankrupt long -> ADL'd short buys
+//     back; bankrupt short -> ADL'd long sells) and cash at p_i the other way. Each contract closed
+//     at p_i carries its share of the loss (p_i - mark_i per contract). One ADL event each
+//     (policy_path "socialized>adl", liquidator -1, penalty 0; account/agent_type/slippage are the
+//     ADL'd account's), stats_.adl_count += 1 each. A position whose p_i <= 0 is not deleveraged.
+//     Whatever is not matched (no candidates left) goes to the fund with the rest.
+//   - "haircut": S is collected into the fund from profitable margined accounts (profit = equity -
+//     opening_equity > 0 at mark, rounded to micro-units; the bankrupt account excluded) pro rata to
+//     profit, each at most its profit, exact integer allocation (floor, then +1 micro to the largest
+//     remainders, ties to the lower account id); an account whose quote may not go negative pays at
+//     most its balance. policy_path "socialized>haircut". The fund then takes everything.
+//   Bad debt. Once the fund holds what is left, FE1 = its equity after the cash leg. The bad-debt
+//   account pays the fund B = max(0, min(0, FE0) - FE1): what brings the fund back to 0 (or, if it
+//   was already negative -- e.g. short positions absorbed in a squeeze --, to where it was). This is
+//   the unsocialized, uncovered loss: stats_.bad_debt, the event's bad_debt, ">bad_debt" suffix.
+// Financing (a loan, NOT bad debt). The fund is a plain account: its quote may not go negative, but
+//   absorbing a long costs it ~ the position's notional in cash, far more than its loss. If its quote
+//   does not cover the cash leg, the missing cash is LENT by the bad-debt account (the protocol's own
+//   balance sheet) when FE1 + B >= 0, i.e. when the fund's equity still backs the loan; borrowed_
+//   records it and FE counts it as a liability. If the fund's equity is negative (it can only be so
+//   when it was before), that deficit is first recognized as bad debt (at most the cash lacking),
+//   then the rest is lent. The loan is repaid first, fund -> bad-debt account, whenever the fund has
+//   quote: after its unwinding sells, and after each absorption (absorbed shorts bring cash in).
+//   So the bad-debt account's balance = -(cumulative bad debt) - borrowed_: at the end of a run an
+//   unrepaid loan is exactly the protocol's outstanding exposure to the fund's unsold inventory, and
+//   is reported separately (socialized_fund_borrowed()); stats_.bad_debt counts only real losses.
 // Unwinding. At the start of every step (before new absorptions) the fund sends market orders for
 //   what it holds (perp contracts and spot), at most the visible quantity of the best two opposite
 //   levels per venue (like LiquidatorBot::act). To buy back a short it must pay: if its quote does not
-//   cover the cost of that slice (notional + taker fee + 0.001 quote slack per level), the
-//   difference comes from the bad-debt account and counts as bad debt.
+//   cover the cost of that slice (notional + taker fee + 0.001 quote slack per level), the difference
+//   is financed as above (its equity after the buy estimated as FE - (cost - the slice's value at
+//   mark)); then the loan is repaid from what the fund holds in quote.
 // Events. One per absorbed account: notional = sum_i |c_i| x p_i; price, mark and slippage are those
 //   of its largest position at mark (the only one for isolated accounts); penalty 0; liquidator -1;
-//   steps_to_complete = steps since first flag; endogenous = acc.endogenous_at_flag; bad_debt and a
-//   ">bad_debt" suffix when the fund needed the bad-debt account. An account flagged without any
-//   position (negative equity from spot/quote only) is settled with settle_deficit (collateral sold,
-//   fund, then bad debt), closed, without an event.
+//   steps_to_complete = steps since first flag; endogenous = acc.endogenous_at_flag; bad_debt = B
+//   (plus any deficit recognized to finance it) and a ">bad_debt" suffix when > 0. An account flagged
+//   without any position (negative equity from spot/quote only) is settled with settle_deficit
+//   (collateral sold, fund cash, then the bad-debt account), closed, without an event; what the
+//   bad-debt account paid there counts as a loan up to the fund's remaining equity, the rest as bad debt.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>  // TEMPDEBUG
+#include <cstdlib>  // TEMPDEBUG
 #include <cstddef>
 #include <stdexcept>
 #include <string>
@@ -73,6 +90,7 @@ const char* kind_name(const LiquidationContext& ctx, const MarginAccount& acc) {
 }
 
 double mark_of(const AssetMarket& am) { return am.mark_price > 0 ? am.mark_price : am.reference.price(); }
+double index_of(const AssetMarket& am) { return am.index_price > 0 ? am.index_price : am.reference.price(); }
 
 double gross_at_mark(const LiquidationContext& ctx, const MarginAccount& a) {
   double g = 0;
@@ -96,22 +114,73 @@ class SocializedPolicy final : public LiquidationPolicy {
     adl_ = r == "adl";
   }
   const char* name() const override { return "socialized"; }
+  ~SocializedPolicy() override {  // TEMPDEBUG
+    if (std::getenv("SL_SOCIAL_DEBUG")) std::fprintf(stderr, "SOCIALDEBUG borrowed_end=%.6f real_bad_debt=%.6f adl=%lld\n", from_micros(borrowed_), dbg_bad_, (long long)dbg_adl_);
+  }
+  double dbg_bad_ = 0; long long dbg_adl_ = 0;  // TEMPDEBUG
 
   void on_step(LiquidationContext& ctx) override {
+    struct D { SocializedPolicy* p; double b0; long long a0; ~D() { p->dbg_bad_ += p->stats_.bad_debt - b0; p->dbg_adl_ += p->stats_.adl_count - a0; } } dbg{this, stats_.bad_debt, stats_.adl_count};  // TEMPDEBUG
     unwind_fund(ctx);
     for (std::uint32_t id : ctx.margin.flagged()) {
       MarginAccount& acc = ctx.margin.account(id);
       if (acc.closed || acc.in_liquidation) continue;
       absorb(ctx, acc);
+      repay(ctx);
     }
   }
 
+  // What the fund owes the bad-debt account now (micro-units of quote).
+  Micros borrowed() const { return borrowed_; }
+
  private:
-  // Covers `amount` of the fund's quote need from the bad-debt account.
-  void fund_from_bad_debt(LiquidationContext& ctx, Micros amount) {
+  // The fund's equity: quote + spot at index + contracts at mark - its loan (micro-units of quote).
+  Micros fund_equity(const LiquidationContext& ctx) const {
+    const Ledger& L = ctx.market.ledger;
+    const AccountId F = ctx.accounts.insurance_fund;
+    Micros eq = L.balance(F, ctx.market.quote_asset) - borrowed_;
+    for (const AssetMarket& am : ctx.market.assets) {
+      const Micros s = L.balance(F, am.spot_asset);
+      const Micros c = L.balance(F, am.perp_asset);
+      if (s != 0) eq += to_fixed(static_cast<double>(s) * index_of(am), 1.0);
+      if (c != 0) eq += to_fixed(static_cast<double>(c) * mark_of(am), 1.0);
+    }
+    return eq;
+  }
+
+  // A real loss: the bad-debt account pays `amount` to the fund.
+  void recognize_bad_debt(LiquidationContext& ctx, Micros amount) {
     if (amount <= 0) return;
     ctx.market.ledger.transfer(ctx.accounts.bad_debt, ctx.accounts.insurance_fund, ctx.market.quote_asset, amount);
     stats_.bad_debt += from_micros(amount);
+  }
+
+  // The fund lacks `lacking` quote for a payment after which its equity would be `equity_after`.
+  // A negative equity is recognized as bad debt first (at most what is lacking); the rest is a loan
+  // from the bad-debt account. Returns the bad debt recognized.
+  Micros finance(LiquidationContext& ctx, Micros lacking, Micros equity_after) {
+    if (lacking <= 0) return 0;
+    Micros bad = 0;
+    if (equity_after < 0) {
+      bad = std::min(lacking, -equity_after);
+      recognize_bad_debt(ctx, bad);
+      lacking -= bad;
+    }
+    if (lacking > 0) {
+      ctx.market.ledger.transfer(ctx.accounts.bad_debt, ctx.accounts.insurance_fund, ctx.market.quote_asset, lacking);
+      borrowed_ += lacking;
+    }
+    return bad;
+  }
+
+  // Repays the loan from the fund's quote, as far as it goes.
+  void repay(LiquidationContext& ctx) {
+    if (borrowed_ <= 0) return;
+    const Micros have = ctx.market.ledger.balance(ctx.accounts.insurance_fund, ctx.market.quote_asset);
+    const Micros r = std::min(borrowed_, have);
+    if (r <= 0) return;
+    ctx.market.ledger.transfer(ctx.accounts.insurance_fund, ctx.accounts.bad_debt, ctx.market.quote_asset, r);
+    borrowed_ -= r;
   }
 
   void unwind_fund(LiquidationContext& ctx) {
@@ -137,17 +206,26 @@ class SocializedPolicy final : public LiquidationPolicy {
           return lots < want;
         });
         if (lots <= 0) continue;
-        if (side == Side::Buy) fund_from_bad_debt(ctx, cost - std::max<Micros>(0, L.balance(F, q)));
+        if (side == Side::Buy) {
+          const Micros have = std::max<Micros>(0, L.balance(F, q));
+          if (cost > have) {
+            const double px = k == VenueKind::Spot ? index_of(am) : mark_of(am);
+            const Micros value = to_fixed(static_cast<double>(lots * v.spec().lot_micros) * px, 1.0);
+            finance(ctx, cost - have, fund_equity(ctx) - std::max<Micros>(0, cost - value));
+          }
+        }
         v.market(F, side, lots);
       }
     }
+    repay(ctx);
   }
 
-  // Closes the bankrupt account's position in leg.asset against ranked opposite profitable positions.
-  // `last_leg`: no other asset will be left in the account after this leg, so the fill that completes
-  // it sets the account's quote to exactly 0 (absorbing rounding). Returns the number of ADLs.
-  int deleverage(LiquidationContext& ctx, MarginAccount& acc, const Leg& leg, bool last_leg) {
-    if (!(leg.price > 0)) return 0;
+  // Closes up to `target` contracts (absolute) of the bankrupt account's position in leg.asset against
+  // ranked opposite profitable positions. `last_leg`: no other asset will be left in the account after
+  // this leg, so a fill that empties the position sets the account's quote to exactly 0 (absorbing
+  // rounding). Returns the number of ADLs.
+  int deleverage(LiquidationContext& ctx, MarginAccount& acc, const Leg& leg, Micros target, bool last_leg) {
+    if (!(leg.price > 0) || target <= 0) return 0;
     Ledger& L = ctx.market.ledger;
     const AssetId q = ctx.market.quote_asset;
     const AssetId perp = ctx.market.assets[leg.asset].perp_asset;
@@ -165,11 +243,12 @@ class SocializedPolicy final : public LiquidationPolicy {
       margin_ids.push_back(id);
     }
     int n = 0;
+    Micros matched = 0;
     for (const AdlCandidate& c : rank_adl_candidates(std::move(cands))) {
-      Micros remaining = std::abs(L.balance(acc.account, perp));
-      if (remaining == 0) break;
+      const Micros remaining = std::abs(L.balance(acc.account, perp));
+      if (remaining == 0 || matched >= target) break;
       const Micros theirs = std::abs(L.balance(c.account, perp));
-      const Micros qty = std::min(remaining, theirs);
+      const Micros qty = std::min({target - matched, remaining, theirs});
       if (qty <= 0) continue;
       Micros cash = to_fixed(static_cast<double>(qty) * leg.price, 1.0);
       if (last_leg && qty == remaining) {
@@ -187,6 +266,7 @@ class SocializedPolicy final : public LiquidationPolicy {
         L.transfer(c.account, acc.account, perp, qty);
       }
       L.transfer(payer, payee, q, cash);
+      matched += qty;
       std::uint32_t mid = 0;
       for (std::size_t j = 0; j < margin_ids.size(); ++j)
         if (all[margin_ids[j]].account == c.account) mid = margin_ids[j];
@@ -277,9 +357,13 @@ class SocializedPolicy final : public LiquidationPolicy {
       g.price = g.mark - E * w / from_micros(c);
       legs.push_back(g);
     }
+    const Micros fe0 = fund_equity(ctx);
     if (legs.empty()) {  // no position: nothing to take over, only a deficit to settle
       const DeficitResult d = settle_deficit(ctx, acc);
-      stats_.bad_debt += from_micros(d.bad_debt);
+      // What the bad-debt account paid is a loan to the fund as far as the fund's equity backs it.
+      const Micros as_loan = std::min(d.bad_debt, std::max<Micros>(0, fe0 - d.insurance_paid));
+      borrowed_ += as_loan;
+      stats_.bad_debt += from_micros(d.bad_debt - as_loan);
       acc.closed = true;
       return;
     }
@@ -287,18 +371,24 @@ class SocializedPolicy final : public LiquidationPolicy {
     for (const AssetMarket& am : ctx.market.assets)
       if (L.balance(acc.account, am.spot_asset) != 0) has_spot = true;
 
-    const Micros k0 = L.balance(acc.account, q);
-    const Micros need = k0 < 0 ? -k0 : 0;
-    const Micros fund_q = std::max<Micros>(0, L.balance(F, q));
+    const Micros loss = E < 0 ? to_fixed(-E, 1e6) : 0;
+    const Micros shortfall = loss - std::min(loss, std::max<Micros>(0, fe0));
     std::string path = "socialized";
     const std::size_t first_event = ctx.events.size();
-    if (need > fund_q) {  // the fund is exhausted: socialize
+    if (shortfall > 0) {  // the fund's equity cannot carry the loss: socialize the shortfall
       if (adl_) {
         int adls = 0;
-        for (std::size_t j = 0; j < legs.size(); ++j) adls += deleverage(ctx, acc, legs[j], !has_spot && j + 1 == legs.size());
+        for (std::size_t j = 0; j < legs.size(); ++j) {
+          const Micros abs_c = std::abs(legs[j].contracts);
+          const Micros lot = ctx.market.assets[legs[j].asset].perp->spec().lot_micros;
+          Micros target = static_cast<Micros>((static_cast<__int128>(abs_c) * shortfall + loss - 1) / loss);
+          if (lot > 0) target = (target + lot - 1) / lot * lot;
+          target = std::min(target, abs_c);
+          adls += deleverage(ctx, acc, legs[j], target, !has_spot && j + 1 == legs.size());
+        }
         if (adls > 0) path += ">adl";
       } else {
-        haircut(ctx, acc, need - fund_q);
+        haircut(ctx, acc, shortfall);
         path += ">haircut";
       }
     }
@@ -310,16 +400,15 @@ class SocializedPolicy final : public LiquidationPolicy {
       const Micros s = L.balance(acc.account, am.spot_asset);
       if (s > 0) L.transfer(acc.account, F, am.spot_asset, s);
     }
-    Micros bad = 0;
     const Micros k = L.balance(acc.account, q);
+    const Micros fe1 = fund_equity(ctx) + k;  // the fund's equity once the cash leg is settled
+    Micros bad = std::max<Micros>(0, std::min<Micros>(0, fe0) - fe1);
+    recognize_bad_debt(ctx, bad);
     if (k > 0) {
       L.transfer(acc.account, F, q, k);
     } else if (k < 0) {
       const Micros have = std::max<Micros>(0, L.balance(F, q));
-      if (have < -k) {
-        bad = -k - have;
-        fund_from_bad_debt(ctx, bad);
-      }
+      bad += finance(ctx, -k - have, fe1 + bad);
       L.transfer(F, acc.account, q, -k);
     }
     if (bad > 0) path += ">bad_debt";
@@ -353,10 +442,20 @@ class SocializedPolicy final : public LiquidationPolicy {
 
   LiquidationConfig cfg_;
   bool adl_ = true;
+  // The fund's loan from the bad-debt account (micro-units of quote): financing, not bad debt.
+  Micros borrowed_ = 0;
 };
 
 }  // namespace
 
 std::unique_ptr<LiquidationPolicy> make_socialized_policy(const LiquidationConfig& cfg) { return std::make_unique<SocializedPolicy>(cfg); }
+
+// The fund's outstanding loan (micro-units of quote) of a socialized policy; 0 for any other policy.
+// Declared by its users until liquidation.hpp declares it (the kernel should report it at the end of
+// a run, e.g. as a summary metric fund_borrowed_at_end).
+Micros socialized_fund_borrowed(const LiquidationPolicy& policy) {
+  const auto* p = dynamic_cast<const SocializedPolicy*>(&policy);
+  return p ? p->borrowed() : 0;
+}
 
 }  // namespace sl

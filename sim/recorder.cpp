@@ -175,7 +175,14 @@ RunResult Recorder::finish(const Market& m, std::vector<LiquidationEvent> events
   std::int64_t n_basis = 0, n_lev = 0, n_endo = 0;
   std::vector<double> slips;
   slips.reserve(events.size());
+  double proactive_notional = 0, proactive_count = 0;
   for (const auto& e : events) {
+    if (e.policy_path == "proactive") {  // de-risking of healthy accounts: not a liquidation
+      proactive_notional += e.notional;
+      proactive_count += 1;
+      penalties += e.penalty;
+      continue;
+    }
     total += e.notional;
     if (!e.endogenous) exo += e.notional; else ++n_endo;
     penalties += e.penalty;
@@ -189,7 +196,7 @@ RunResult Recorder::finish(const Market& m, std::vector<LiquidationEvent> events
   std::vector<std::pair<std::uint32_t, int>> acc_kind;  // (account, 0 other / 1 basis / 2 leveraged)
   acc_kind.reserve(events.size());
   for (const auto& e : events)
-    acc_kind.emplace_back(e.account, e.agent_type == "basis_trader" ? 1 : e.agent_type == "leveraged_trader" ? 2 : 0);
+    if (e.policy_path != "proactive") acc_kind.emplace_back(e.account, e.agent_type == "basis_trader" ? 1 : e.agent_type == "leveraged_trader" ? 2 : 0);
   std::sort(acc_kind.begin(), acc_kind.end());
   acc_kind.erase(std::unique(acc_kind.begin(), acc_kind.end()), acc_kind.end());
   double acc_basis = 0, acc_lev = 0;
@@ -209,6 +216,8 @@ RunResult Recorder::finish(const Market& m, std::vector<LiquidationEvent> events
   r.summary.emplace_back("basis_traders_liquidated", acc_basis);
   r.summary.emplace_back("leveraged_traders_liquidated", acc_lev);
   r.summary.emplace_back("liquidated_notional", total);
+  r.summary.emplace_back("proactive_derisk_count", proactive_count);
+  r.summary.emplace_back("proactive_derisk_notional", proactive_notional);
   r.summary.emplace_back("exogenous_liquidated_notional", exo);
   r.summary.emplace_back("endogenous_share", total > 0 ? (total - exo) / total : nan);
   // All liquidated notional / exogenous liquidated notional: 1 = no cascade; inf when every

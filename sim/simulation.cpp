@@ -20,6 +20,7 @@
 #include "sim/margin_engine.hpp"
 #include "sim/mark_price.hpp"
 #include "sim/oracle.hpp"
+#include "sim/proactive_derisk.hpp"
 #include "sim/shocks.hpp"
 #include "sim/market.hpp"
 #include "sim/recorder.hpp"
@@ -230,6 +231,8 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   RunCounters c;
   ShockSchedule shocks(sc.shocks, m.assets.size());
   std::unique_ptr<LiquidationPolicy> policy = make_liquidation_policy(lcfg);
+  std::unique_ptr<ProactiveDerisker> proactive;
+  if (lcfg.proactive.enabled) proactive = std::make_unique<ProactiveDerisker>(lcfg.proactive, m.assets.size(), sc.dt_s);
   std::vector<LiquidationEvent> events;
   events.reserve(1024);
   std::vector<std::vector<AccountId>> perp_makers(m.assets.size());
@@ -292,9 +295,13 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
     for (std::size_t i = 0; i < m.assets.size(); ++i)
       m.assets[i].mark_price = w.marks[i].update(m.assets[i].index_price, perp_mid(m.assets[i]));
     w.margin.mark_all(step);
-    // 5. the liquidation policy starts, advances or finishes liquidations.
+    // 5. optional proactive de-risking, then the liquidation policy starts, advances or finishes
+    // liquidations.
     policy->reset_step_stats();
     lctx.step = step;
+    std::int64_t proactive_events = 0;
+    double proactive_notional = 0;
+    if (proactive) proactive_events = proactive->on_step(lctx, &proactive_notional);
     policy->on_step(lctx);
     // 6. funding: one premium sample per step; paid through the ledger when an interval ends.
     if (funding_on) {
@@ -315,8 +322,8 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
     // 7. record; the oracle observes this step's closing spot mids.
     info.insurance_fund = from_micros(w.ledger.balance(w.sys.insurance_fund, m.quote_asset));
     info.bad_debt_cum = from_micros(-w.ledger.balance(w.sys.bad_debt, m.quote_asset));
-    info.liquidations = policy->step_stats().count;
-    info.liquidated_notional = policy->step_stats().notional;
+    info.liquidations = policy->step_stats().count + proactive_events;
+    info.liquidated_notional = policy->step_stats().notional + proactive_notional;
     info.adl_count = policy->step_stats().adl_count;
     adl_total += info.adl_count;
     rec.record_step(m, info);
