@@ -48,9 +48,18 @@ void FundingClock::sample(double impact_bid, double impact_ask, double index) {
   const bool has_bid = std::isfinite(impact_bid) && impact_bid > 0.0;
   const bool has_ask = std::isfinite(impact_ask) && impact_ask > 0.0;
   double premium = 0.0;
-  if ((has_bid || has_ask) && std::isfinite(index) && index > 0.0) {
-    const double impact_mid = has_bid && has_ask ? (impact_bid + impact_ask) / 2.0 : (has_bid ? impact_bid : impact_ask);
-    premium = (impact_mid - index) / index;
+  if (std::isfinite(index) && index > 0.0) {
+    if (has_bid && has_ask) {
+      premium = ((impact_bid + impact_ask) / 2.0 - index) / index;
+    } else if (has_ask) {
+      // One-sided book: the missing side says nothing about a premium, so only the side present
+      // can show one, and only in its own direction (Binance's premium-index rule): asks below the
+      // index show a discount, bids above it a premium. A swept bid side with asks above the index
+      // then reads 0, not a premium.
+      premium = -std::max(0.0, index - impact_ask) / index;
+    } else if (has_bid) {
+      premium = std::max(0.0, impact_bid - index) / index;
+    }
   }
   sum_ += premium;
   ++count_;

@@ -25,9 +25,10 @@ class FundingClock {
   FundingClock(const FundingConfig& cfg, double dt_s);
 
   // Step 6, every step: adds one premium sample (impact_mid - index) / index, impact_mid =
-  // (impact_bid + impact_ask) / 2. An impact price that is not a positive finite number is missing: with
-  // one side missing the other is used; with both missing (or an index that is not positive) the
-  // sample is 0.
+  // (impact_bid + impact_ask) / 2. An impact price that is not a positive finite number is missing.
+  // With one side missing only the side present counts, in its own direction (Binance's
+  // premium-index rule): -max(0, index - impact_ask) / index with asks only, +max(0, impact_bid -
+  // index) / index with bids only. Both missing (or an index that is not positive): 0.
   void sample(double impact_bid, double impact_ask, double index);
   // True at the step where an interval ends: once samples_per_interval() samples have accumulated.
   bool due() const { return count_ >= per_interval_; }

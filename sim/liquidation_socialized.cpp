@@ -69,8 +69,6 @@
 //   bad-debt account paid there counts as a loan up to the fund's remaining equity, the rest as bad debt.
 #include <algorithm>
 #include <cmath>
-#include <cstdio>  // TEMPDEBUG
-#include <cstdlib>  // TEMPDEBUG
 #include <cstddef>
 #include <stdexcept>
 #include <string>
@@ -114,13 +112,8 @@ class SocializedPolicy final : public LiquidationPolicy {
     adl_ = r == "adl";
   }
   const char* name() const override { return "socialized"; }
-  ~SocializedPolicy() override {  // TEMPDEBUG
-    if (std::getenv("SL_SOCIAL_DEBUG")) std::fprintf(stderr, "SOCIALDEBUG borrowed_end=%.6f real_bad_debt=%.6f adl=%lld\n", from_micros(borrowed_), dbg_bad_, (long long)dbg_adl_);
-  }
-  double dbg_bad_ = 0; long long dbg_adl_ = 0;  // TEMPDEBUG
 
   void on_step(LiquidationContext& ctx) override {
-    struct D { SocializedPolicy* p; double b0; long long a0; ~D() { p->dbg_bad_ += p->stats_.bad_debt - b0; p->dbg_adl_ += p->stats_.adl_count - a0; } } dbg{this, stats_.bad_debt, stats_.adl_count};  // TEMPDEBUG
     unwind_fund(ctx);
     for (std::uint32_t id : ctx.margin.flagged()) {
       MarginAccount& acc = ctx.margin.account(id);

@@ -327,12 +327,13 @@ TEST_CASE("funding clock: 8 samples per interval, P = mean premium") {
   CHECK(clock.samples_in_interval() == 0);
   CHECK(clock.current_premium_estimate() == 0.0);
 
-  // Missing sides: one side -> the other is the impact mid; none -> premium 0.
-  clock.sample(0.0, 101.0, 100.0);  // 1%
-  clock.sample(99.0, 0.0, 100.0);   // -1%
+  // Missing sides: only the side present counts, in its own direction; none -> premium 0.
+  clock.sample(0.0, 101.0, 100.0);  // asks above the index: 0
+  clock.sample(99.0, 0.0, 100.0);   // bids below the index: 0
+  clock.sample(0.0, 99.0, 100.0);   // asks below the index: -1%
   clock.sample(0.0, 0.0, 100.0);    // 0
-  clock.sample(100.5, 0.0, 100.0);  // 0.5%
-  CHECK(clock.current_premium_estimate() == doctest::Approx(0.005 / 4));
+  clock.sample(100.5, 0.0, 100.0);  // bids above the index: +0.5%
+  CHECK(clock.current_premium_estimate() == doctest::Approx(-0.005 / 5));
 
   // Rounding of interval_s / dt_s to the nearest whole number of samples, at least 1.
   FundingConfig c2;

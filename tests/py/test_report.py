@@ -6,7 +6,7 @@ Runs `stresslab run <src>/scenarios/crash.json --set horizon_steps=900 --seeds 3
 --threads 2` and a single run (horizon 720) into a temp dir, runs report.py on each and checks the PNGs,
 index.html, and that summary.json's table equals numpy means of the /summary columns read independently
 with h5py, with the bootstrap interval bracketing the mean; also the exit status 2 for a missing file and
-for a file without /summary. Standalone (no pytest): prints each failure, then `N passed, M failed`; exits
+for a file without /summary; the sweep section on a copy with a `param:` column added. Standalone (no pytest): prints each failure, then `N passed, M failed`; exits
 non-zero on any failure.
 """
 
@@ -171,6 +171,34 @@ def check_single(binary, src, report, tmp):
             assert cell["mean"] is None and cell["n_nonfinite"] == 1
 
 
+def check_sweep(report, h5, tmp):
+    """A sweep file (no engine support yet): /summary with a `param:` column added to a copy of the file."""
+    sw = os.path.join(tmp, "sweep.h5")
+    shutil.copy(h5, sw)
+    with h5py.File(sw, "r+") as f:
+        s = f["summary"][:]
+        dt = np.dtype([(k, s.dtype.fields[k][0]) for k in s.dtype.names] + [("param:close_factor", "S64")])
+        n = np.empty(s.shape, dt)
+        for k in s.dtype.names:
+            n[k] = s[k]
+        n["param:close_factor"] = [b"0.5" if i % 2 else b"1" for i in range(len(s))]
+        del f["summary"]
+        f.create_dataset("summary", data=n)
+    out = os.path.join(tmp, "sweep_rep")
+    r = run([sys.executable, report, sw, "--out", out])
+    assert r.returncode == 0, r.stderr
+    check_pngs(out, ["sweep_close_factor.png"])
+    check_html(out, ["sweep_close_factor.png"])
+    with open(os.path.join(out, "summary.json")) as fh:
+        js = json.load(fh)
+    cell = js["sweep"]["close_factor"]["bad_debt"]["market"]
+    assert cell["x"] == [0.5, 1.0], cell
+    pol = np.array([x.decode() for x in n["policy"]])
+    for j, x in enumerate([b"0.5", b"1"]):
+        v = n["bad_debt"][(pol == "market") & (n["param:close_factor"] == x)]
+        assert close(cell["mean"][j], float(np.mean(v))), (cell, v)
+
+
 def check_errors(report, tmp):
     r = run([sys.executable, report, os.path.join(tmp, "does_not_exist.h5")])
     assert r.returncode == 2, (r.returncode, r.stderr)
@@ -212,6 +240,7 @@ def main():
         check("index.html says there is no sweep", check_no_sweep, out)
         check("summary.json table matches /summary (mean, n, bootstrap interval)", check_table, h5, out)
         check("bootstrap is reproducible", check_reproducible, report, h5, out, tmp)
+        check("parameter sweep section", check_sweep, report, h5, tmp)
         check("single-run file", check_single, binary, src, report, tmp)
         check("error exit 2 (missing, not HDF5, no /summary)", check_errors, report, tmp)
     finally:
