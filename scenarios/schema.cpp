@@ -18,7 +18,7 @@ namespace {
 // perp.liquidation.policy: the policies the engine implements. The one place to extend when it
 // learns more (#4 adds "dutch", "batch", "socialized", "delta_neutral").
 const std::vector<std::string>& liquidation_policies() {
-  static const std::vector<std::string> v{"market", "dutch", "batch", "delta_neutral"};
+  static const std::vector<std::string> v{"market", "dutch", "batch", "socialized", "delta_neutral"};
   return v;
 }
 

@@ -5,7 +5,7 @@
 namespace sl {
 
 const std::vector<std::string>& implemented_policies() {
-  static const std::vector<std::string> v{"market", "dutch", "batch", "delta_neutral"};
+  static const std::vector<std::string> v{"market", "dutch", "batch", "socialized", "delta_neutral"};
   return v;
 }
 

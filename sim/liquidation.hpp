@@ -61,6 +61,10 @@ class LiquidationPolicy {
   LiquidationStepStats stats_;
 };
 
+// The socialized policy's outstanding loan from the protocol's balance sheet (the bad-debt
+// account) that finances positions its insurance fund took over; 0 for every other policy.
+Micros socialized_fund_borrowed(const LiquidationPolicy& policy);
+
 // Policies a run may use (the scenario schema keeps the same list in scenarios/schema.cpp).
 const std::vector<std::string>& implemented_policies();
 

@@ -52,6 +52,7 @@ Recorder::Recorder(const ScenarioConfig& sc, const Market& m)
   c_messages_ = col("messages", "count", 0);
   c_insurance_ = col("insurance_fund", "quote", 0);
   c_bad_debt_ = col("bad_debt_cum", "quote", 0);
+  c_borrowed_ = col("fund_borrowed", "quote", 0);
   c_liqs_ = col("liquidations", "count", 0);
   c_liq_notional_ = col("liquidated_notional", "quote", 0);
   c_adl_ = col("adl_count", "count", 0);
@@ -94,6 +95,7 @@ void Recorder::record_step(const Market& m, const ProtocolStepInfo& p) {
     messages_since_row_ = 0;
     put(c_insurance_, p.insurance_fund);
     put(c_bad_debt_, p.bad_debt_cum);
+    put(c_borrowed_, p.fund_borrowed);
     put(c_liqs_, static_cast<double>(liqs_since_row_ + p.liquidations));
     put(c_liq_notional_, liq_notional_since_row_ + p.liquidated_notional);
     put(c_adl_, static_cast<double>(adl_since_row_ + p.adl_count));
@@ -227,6 +229,7 @@ RunResult Recorder::finish(const Market& m, std::vector<LiquidationEvent> events
   r.summary.emplace_back("p95_slippage_bps", p95_slip);
   r.summary.emplace_back("penalties_paid", penalties);
   r.summary.emplace_back("bad_debt", end.bad_debt_cum);
+  r.summary.emplace_back("fund_borrowed_at_end", end.fund_borrowed);
   r.summary.emplace_back("insurance_fund_min", insurance_min_ < 1e299 ? insurance_min_ : end.insurance_fund);
   r.summary.emplace_back("insurance_fund_end", end.insurance_fund);
   r.summary.emplace_back("insurance_fund_start", insurance_start_);

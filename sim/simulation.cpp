@@ -321,7 +321,12 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
     }
     // 7. record; the oracle observes this step's closing spot mids.
     info.insurance_fund = from_micros(w.ledger.balance(w.sys.insurance_fund, m.quote_asset));
-    info.bad_debt_cum = from_micros(-w.ledger.balance(w.sys.bad_debt, m.quote_asset));
+    {
+      // The bad-debt account lends to the socialized policy's fund; what is lent is not a loss.
+      const Micros borrowed = socialized_fund_borrowed(*policy);
+      info.bad_debt_cum = from_micros(-w.ledger.balance(w.sys.bad_debt, m.quote_asset) - borrowed);
+      info.fund_borrowed = from_micros(borrowed);
+    }
     info.liquidations = policy->step_stats().count + proactive_events;
     info.liquidated_notional = policy->step_stats().notional + proactive_notional;
     info.adl_count = policy->step_stats().adl_count;

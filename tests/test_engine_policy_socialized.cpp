@@ -24,7 +24,6 @@ using namespace sl;
 
 namespace sl {
 // Defined in sim/liquidation_socialized.cpp: the fund's outstanding loan from the bad-debt account.
-Micros socialized_fund_borrowed(const LiquidationPolicy& policy);
 }  // namespace sl
 
 // ------------------------------------------------------------------------------------------------
@@ -551,14 +550,14 @@ TEST_CASE("socialized end to end: a fund with 100 of cash absorbs a positive-equ
   // no loss: the fund absorbs (no ADL) and borrows 17,900 of the 18,000 it pays. It unwinds 2 BTC:
   // steps 12 and 13: 0.4 @ 9,039 + 0.4 @ 9,029 = 7,227.2 each, step 14: 0.4 @ 9,039 = 3,615.6; every
   // sale first repays the loan: owed 17,900 -> 10,672.8 -> 3,445.6 -> 0 (fund 170 = 100 + 80 - 10).
-  // The kernel's bad_debt_cum (minus the bad-debt account's balance) shows the loan while it is out.
+  // The kernel's fund_borrowed series shows the loan while it is out; bad_debt_cum excludes it.
   const RunResult r = run_socialized(e2e_scenario(20'000, 2), {"perp.liquidation.insurance_fund_start=100"});
   REQUIRE(r.liquidations.size() == 1);
   CHECK(r.liquidations[0].policy_path == "socialized");
   CHECK(r.liquidations[0].price == doctest::Approx(9'000.0).epsilon(1e-12));
   CHECK(series(r, "adl_count")[11] == 0.0);
   CHECK(metric(r, "adl_count") == 0.0);
-  const auto& owed = series(r, "bad_debt_cum");
+  const auto& owed = series(r, "fund_borrowed");
   CHECK(owed[10] == 0.0);
   CHECK(owed[11] == doctest::Approx(17'900.0).epsilon(1e-12));
   CHECK(owed[12] == doctest::Approx(10'672.8).epsilon(1e-12));
@@ -589,11 +588,12 @@ TEST_CASE("socialized end to end: a -11% jump, ADL of the shortfall only; the un
   CHECK(r.liquidations[1].agent_type == "basis_trader");
   CHECK(r.liquidations[1].notional == doctest::Approx(4'500.0).epsilon(1e-12));
   CHECK(metric(r, "adl_count") == 1.0);
-  const auto& owed = series(r, "bad_debt_cum");
+  const auto& owed = series(r, "fund_borrowed");
   CHECK(owed[11] == doctest::Approx(13'350.0).epsilon(1e-12));
   CHECK(owed[12] == doctest::Approx(13'350.0 - 7'115.2).epsilon(1e-12));
   CHECK(owed[13] == doctest::Approx(8.5).epsilon(1e-9));
-  CHECK(metric(r, "bad_debt") == doctest::Approx(8.5).epsilon(1e-9));  // = the loan outstanding
+  CHECK(metric(r, "fund_borrowed_at_end") == doctest::Approx(8.5).epsilon(1e-9));  // the loan outstanding
+  CHECK(metric(r, "bad_debt") == 0.0);  // no loss was recognized
   CHECK(metric(r, "insurance_fund_end") == 0.0);
 }
 
@@ -608,7 +608,8 @@ TEST_CASE("socialized end to end: haircut of the winners for the shortfall only"
   CHECK(r.liquidations[0].bad_debt == 0.0);
   CHECK(series(r, "adl_count")[11] == 0.0);
   CHECK(series(r, "insurance_fund")[11] == 0.0);
-  CHECK(series(r, "bad_debt_cum")[11] == doctest::Approx(17'800.0).epsilon(1e-12));
+  CHECK(series(r, "fund_borrowed")[11] == doctest::Approx(17'800.0).epsilon(1e-12));
+  CHECK(series(r, "bad_debt_cum")[11] == 0.0);
 }
 
 TEST_CASE("socialized end to end: a positive-equity long never triggers the haircut, however small the fund") {
@@ -622,8 +623,8 @@ TEST_CASE("socialized end to end: a positive-equity long never triggers the hair
   CHECK(fund[11] == doctest::Approx(0.0));
   CHECK(fund[12] == doctest::Approx(6'227.2).epsilon(1e-12));
   CHECK(fund[14] == doctest::Approx(17'070.0).epsilon(1e-12));
-  CHECK(series(r, "bad_debt_cum")[11] == doctest::Approx(1'000.0).epsilon(1e-12));
-  CHECK(series(r, "bad_debt_cum")[12] == 0.0);
+  CHECK(series(r, "fund_borrowed")[11] == doctest::Approx(1'000.0).epsilon(1e-12));
+  CHECK(series(r, "fund_borrowed")[12] == 0.0);
   CHECK(metric(r, "bad_debt") == 0.0);
   CHECK(series(r, "adl_count")[11] == 0.0);
 }

@@ -122,6 +122,7 @@ void print_comparison(const std::vector<std::string>& policies,
                       const std::vector<std::string>& run_policy) {
   const char* metrics[][2] = {{"bad_debt", "bad debt"},
                               {"underwater_equity_at_end", "unrealised bad debt"},
+                              {"fund_borrowed_at_end", "fund borrowed at end"},
                               {"flagged_at_end", "flagged at end"},
                               {"insurance_fund_min", "insurance fund min"},
                               {"liquidated_notional", "liquidated notional"},
