@@ -1,4 +1,5 @@
 #include "agents/liquidator_bot.hpp"
+#include "agents/inventory_unwind.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -20,30 +21,7 @@ bool LiquidatorBot::worth_it(double expected_reward, double cost_multiplier, con
   return from_micros(ledger.balance(account_, quote)) >= cost;  // its capital must cover the transaction
 }
 
-// Sells spot and flattens perp inventory in slices of at most 1% of visible depth... simply: one
-// IOC market order per venue per step for at most the size resting at the best two levels, so a
-// bot never dumps its whole inventory into an empty book.
-void LiquidatorBot::act(Market& m) {
-  bool left = false;
-  for (AssetMarket& am : m.assets) {
-    for (VenueKind k : {VenueKind::Spot, VenueKind::Perp}) {
-      Venue& v = am.venue(k);
-      const AssetId asset = k == VenueKind::Spot ? am.spot_asset : am.perp_asset;
-      const Micros held = m.ledger.balance(account_, asset);
-      if (held == 0) continue;
-      const Side side = held > 0 ? Side::Sell : Side::Buy;
-      Lots visible = 0;
-      v.book().for_each_level(opposite(side), 2, [&](Tick, Lots q) {
-        visible += q;
-        return true;
-      });
-      const Lots want = std::abs(held) / v.spec().lot_micros;
-      const Lots lots = std::min(want, visible);
-      if (lots > 0) v.market(account_, side, lots);
-      if (m.ledger.balance(account_, asset) / v.spec().lot_micros != 0) left = true;
-    }
-  }
-  holds_inventory_ = left;
-}
+
+void LiquidatorBot::act(Market& m) { holds_inventory_ = unwind_inventory_step(m, account_); }
 
 }  // namespace sl
