@@ -58,6 +58,7 @@ expect_rc "zero seeds" 2 "$BIN" run "$SRC/scenarios/crash.json" --seeds 0 --out 
 [[ ! -e "$T/p.h5" ]] && ok "no output on bad --policy/--seeds" || bad "output on bad --policy/--seeds"
 expect_rc "3 seeds, 1 thread" 0 "$BIN" run "$SRC/scenarios/crash.json" --seeds 3 --threads 1 --set horizon_steps=700 --out "$T/t1.h5"
 grep -q "cascade amplification" "$T/out" && ok "comparison table printed" || bad "no comparison table: $(head -c 300 "$T/out")"
+grep -q "conservation: exact in every run" "$T/out" && ok "demo scenario (crash) conserves" || bad "no conservation line for crash"
 expect_rc "3 seeds, 2 threads" 0 "$BIN" run "$SRC/scenarios/crash.json" --seeds 3 --threads 2 --set horizon_steps=700 --out "$T/t2.h5"
 if h5diff --exclude-attribute / "$T/t1.h5" "$T/t2.h5" >"$T/diff" 2>&1; then ok "1 thread == 2 threads (h5diff)"; else bad "thread count changed results: $(head -c 400 "$T/diff")"; fi
 
