@@ -6,8 +6,11 @@
 
 #include "scenarios/loader.hpp"
 #include "sim/simulation.hpp"
+#include "tests/support/run_lookup.hpp"
 
 using namespace sl;
+using sl::test::metric;
+using sl::test::series;
 
 namespace {
 
@@ -16,12 +19,6 @@ struct Pooled {
   double amplification() const { return exogenous > 0 ? total / exogenous : 0; }
 };
 
-double metric(const RunResult& r, const std::string& name) {
-  for (const auto& [k, v] : r.summary)
-    if (k == name) return v;
-  FAIL("no metric " << name);
-  return 0;
-}
 
 Pooled pooled(const std::vector<std::string>& sets, int seeds = 20) {
   const ScenarioConfig sc = load_scenario_file(std::string(STRESSLAB_SOURCE_DIR) + "/scenarios/crash.json", sets);

@@ -19,8 +19,11 @@
 
 #include "scenarios/loader.hpp"
 #include "sim/simulation.hpp"
+#include "tests/support/run_lookup.hpp"
 
 using namespace sl;
+using sl::test::metric;
+using sl::test::series;
 
 namespace {
 
@@ -50,19 +53,7 @@ std::string scenario(double jump_pct) {
 })";
 }
 
-double metric(const RunResult& r, const std::string& name) {
-  for (const auto& [k, v] : r.summary)
-    if (k == name) return v;
-  FAIL("no metric " << name);
-  return 0;
-}
 
-const std::vector<double>& series(const RunResult& r, const std::string& name) {
-  for (const auto& c : r.series)
-    if (c.name == name) return c.values;
-  FAIL("no series " << name);
-  throw;
-}
 
 }  // namespace
 

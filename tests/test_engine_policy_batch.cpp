@@ -13,8 +13,11 @@
 #include "sim/liquidation.hpp"
 #include "sim/margin_engine.hpp"
 #include "sim/simulation.hpp"
+#include "tests/support/run_lookup.hpp"
 
 using namespace sl;
+using sl::test::metric;
+using sl::test::series;
 
 namespace {
 
@@ -368,12 +371,6 @@ std::string scenario() {
 })";
 }
 
-double metric(const RunResult& r, const std::string& name) {
-  for (const auto& [k, v] : r.summary)
-    if (k == name) return v;
-  FAIL("no metric " << name);
-  return 0;
-}
 
 }  // namespace
 

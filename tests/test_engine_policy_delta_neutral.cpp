@@ -27,8 +27,11 @@
 #include "sim/market.hpp"
 #include "sim/simulation.hpp"
 #include "agents/liquidator_bot.hpp"
+#include "tests/support/run_lookup.hpp"
 
 using namespace sl;
+using sl::test::metric;
+using sl::test::series;
 
 namespace {
 
@@ -61,12 +64,6 @@ std::string scenario(double size_per_level, int basis_count = 1, double spot_siz
 })";
 }
 
-double metric(const RunResult& r, const std::string& name) {
-  for (const auto& [k, v] : r.summary)
-    if (k == name) return v;
-  FAIL("no metric " << name);
-  return 0;
-}
 
 // Perp legs buy back above 13,000 (asks 13,001+), spot legs sell below it (bids 12,999-).
 bool is_perp_leg(const LiquidationEvent& e) { return e.price > 13000.0; }

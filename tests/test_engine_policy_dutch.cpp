@@ -17,8 +17,11 @@
 #include "scenarios/loader.hpp"
 #include "sim/dutch_curve.hpp"
 #include "sim/simulation.hpp"
+#include "tests/support/run_lookup.hpp"
 
 using namespace sl;
+using sl::test::metric;
+using sl::test::series;
 
 namespace {
 
@@ -58,19 +61,7 @@ RunResult run_dutch(double jump_pct, double long_share, const std::vector<std::s
   return run_simulation(sc, o);  // throws if the ledger does not conserve every asset
 }
 
-double metric(const RunResult& r, const std::string& name) {
-  for (const auto& [k, v] : r.summary)
-    if (k == name) return v;
-  FAIL("no metric " << name);
-  return 0;
-}
 
-const std::vector<double>& series(const RunResult& r, const std::string& name) {
-  for (const auto& c : r.series)
-    if (c.name == name) return c.values;
-  FAIL("no series " << name);
-  throw;
-}
 
 // Notional of 1 BTC at price p as the policy settles it (rounded to a micro-unit).
 double settled(double p) { return std::llround(p * 1e6) / 1e6; }

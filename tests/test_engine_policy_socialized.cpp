@@ -19,8 +19,11 @@
 #include "sim/liquidation.hpp"
 #include "sim/margin_engine.hpp"
 #include "sim/simulation.hpp"
+#include "tests/support/run_lookup.hpp"
 
 using namespace sl;
+using sl::test::metric;
+using sl::test::series;
 
 namespace sl {
 // Defined in sim/liquidation_socialized.cpp: the fund's outstanding loan from the bad-debt account.
@@ -494,19 +497,7 @@ std::string e2e_scenario(int longs_notional, int basis_count, double jump_pct = 
 })";
 }
 
-double metric(const RunResult& r, const std::string& name) {
-  for (const auto& [k, v] : r.summary)
-    if (k == name) return v;
-  FAIL("no metric " << name);
-  return 0;
-}
 
-const std::vector<double>& series(const RunResult& r, const std::string& name) {
-  for (const auto& col : r.series)
-    if (col.name == name) return col.values;
-  FAIL("no series " << name);
-  throw;
-}
 
 RunResult run_socialized(const std::string& text, const std::vector<std::string>& overrides) {
   const ScenarioConfig sc = load_scenario_text(text, "hand_socialized.json", overrides);

@@ -3,16 +3,13 @@
 
 #include "scenarios/loader.hpp"
 #include "sim/simulation.hpp"
+#include "tests/support/run_lookup.hpp"
 
 using namespace sl;
+using sl::test::metric;
+using sl::test::series;
 
 namespace {
-double metric(const RunResult& r, const std::string& name) {
-  for (const auto& [k, v] : r.summary)
-    if (k == name) return v;
-  FAIL("no metric " << name);
-  return 0;
-}
 }  // namespace
 
 TEST_CASE("proactive de-risking closes part of thin-book positions before they are liquidated") {

@@ -6,17 +6,14 @@
 
 #include "scenarios/loader.hpp"
 #include "sim/simulation.hpp"
+#include "tests/support/run_lookup.hpp"
 
 using namespace sl;
+using sl::test::metric;
+using sl::test::series;
 
 namespace {
 
-double metric(const RunResult& r, const std::string& name) {
-  for (const auto& [k, v] : r.summary)
-    if (k == name) return v;
-  FAIL("no metric " << name);
-  return 0;
-}
 
 struct Totals {
   double basis_liqs = 0, total = 0, exogenous = 0, max_premium = 0, max_funding = 0;
