@@ -56,12 +56,6 @@ namespace sl {
 
 namespace {
 
-const char* kind_name(const LiquidationContext& ctx, const MarginAccount& acc) {
-  if (acc.owner_agent >= 0 && static_cast<std::size_t>(acc.owner_agent) < ctx.agent_kind_of.size())
-    return agent_kind_name(static_cast<AgentKind>(ctx.agent_kind_of[static_cast<std::size_t>(acc.owner_agent)]));
-  return agent_kind_name(acc.owner_kind);
-}
-
 struct PoolEntry {
   std::uint32_t margin_id = 0;
   Lots remaining = 0;
@@ -241,7 +235,7 @@ class BatchPolicy final : public LiquidationPolicy {
     // Pair accounts (pool order) with winners (clearing order).
     std::size_t w = 0;
     Lots w_left = cr.fills.empty() ? 0 : cr.fills[0].qty;
-    const double mark = am.mark_price > 0 ? am.mark_price : am.reference.price();
+    const double mark = am.mark_or_reference();
     const double price = v.ticks_to_price(static_cast<double>(cr.price));
     for (std::size_t k = 0; k < pool.size(); ++k) {
       if (alloc[k] == 0) continue;
@@ -277,7 +271,7 @@ class BatchPolicy final : public LiquidationPolicy {
       LiquidationEvent ev;
       ev.step = ctx.step;
       ev.account = acc.account;
-      ev.agent_type = kind_name(ctx, acc);
+      ev.agent_type = owner_kind_name(ctx, acc);
       ev.policy_path = "batch";
       ev.notional = from_micros(notional);
       ev.price = price;

@@ -48,6 +48,13 @@ DeficitResult settle_deficit(LiquidationContext& ctx, MarginAccount& acc);
 
 bool has_positions(const LiquidationContext& ctx, const MarginAccount& acc);
 
+// The agent type of an account's owner, for the event table.
+inline const char* owner_kind_name(const LiquidationContext& ctx, const MarginAccount& acc) {
+  if (acc.owner_agent >= 0 && static_cast<std::size_t>(acc.owner_agent) < ctx.agent_kind_of.size())
+    return agent_kind_name(static_cast<AgentKind>(ctx.agent_kind_of[static_cast<std::size_t>(acc.owner_agent)]));
+  return agent_kind_name(acc.owner_kind);
+}
+
 // Slippage of an achieved price against the mark, positive = worse for the liquidated account.
 inline double slippage_bps(bool sold, double price, double mark) {
   if (mark <= 0) return 0.0;

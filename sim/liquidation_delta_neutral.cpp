@@ -80,15 +80,6 @@ Mode parse_mode(const std::string& s) {
   throw std::invalid_argument("unknown delta_neutral mode '" + s + "' (atomic | staged | backstop)");
 }
 
-const char* kind_name(const LiquidationContext& ctx, const MarginAccount& acc) {
-  if (acc.owner_agent >= 0 && static_cast<std::size_t>(acc.owner_agent) < ctx.agent_kind_of.size())
-    return agent_kind_name(static_cast<AgentKind>(ctx.agent_kind_of[static_cast<std::size_t>(acc.owner_agent)]));
-  return agent_kind_name(acc.owner_kind);
-}
-
-double mark_of(const AssetMarket& am) { return am.mark_price > 0 ? am.mark_price : am.reference.price(); }
-double index_of(const AssetMarket& am) { return am.index_price > 0 ? am.index_price : am.reference.price(); }
-
 // Hedged in asset i: contracts and margin-account spot of opposite sign.
 bool hedged_in(const LiquidationContext& ctx, const MarginAccount& acc, std::size_t i) {
   const AssetMarket& am = ctx.market.assets[i];
@@ -260,9 +251,9 @@ class DeltaNeutralPolicy final : public LiquidationPolicy {
     }
     if (pl.qty > 0) {
       const Micros penalty = charge_penalty(ctx, acc, pl.notional_micros, cfg_.penalty_bps, cfg_.liquidator_share, w.liq);
-      emit(ctx, acc, w, path, pl, mark_of(am), /*sold=*/p > 0, from_micros(penalty));
+      emit(ctx, acc, w, path, pl, am.mark_or_reference(), /*sold=*/p > 0, from_micros(penalty));
     }
-    if (sl_.qty > 0) emit(ctx, acc, w, path, sl_, index_of(am), /*sold=*/s > 0, 0.0);
+    if (sl_.qty > 0) emit(ctx, acc, w, path, sl_, am.index_or_reference(), /*sold=*/s > 0, 0.0);
   }
 
   void emit(LiquidationContext& ctx, const MarginAccount& acc, const Work& w, const char* path, const Leg& leg, double mark,
@@ -270,7 +261,7 @@ class DeltaNeutralPolicy final : public LiquidationPolicy {
     LiquidationEvent e;
     e.step = ctx.step;
     e.account = acc.account;
-    e.agent_type = kind_name(ctx, acc);
+    e.agent_type = owner_kind_name(ctx, acc);
     e.policy_path = path;
     e.notional = leg.notional;
     e.price = leg.qty > 0 ? leg.notional / leg.qty : 0.0;
@@ -291,7 +282,7 @@ class DeltaNeutralPolicy final : public LiquidationPolicy {
       if (hedged_in(ctx, acc, i)) continue;
       const double pos = ctx.margin.position(acc, i);
       if (pos == 0) continue;
-      const double mark = mark_of(ctx.market.assets[i]);
+      const double mark = ctx.market.assets[i].mark_or_reference();
       const CloseResult c = close_via_book(ctx, acc, i, cfg_.close_factor);
       if (c.qty <= 0) continue;
       const Micros penalty = charge_penalty(ctx, acc, c.notional_micros, cfg_.penalty_bps, cfg_.liquidator_share, w.liq);
@@ -337,7 +328,7 @@ class DeltaNeutralPolicy final : public LiquidationPolicy {
       for (bool is_spot : {true, false}) {
         const Micros u = L.balance(acc.account, is_spot ? am.spot_asset : am.perp_asset);
         if (u == 0) continue;
-        const double px = is_spot ? index_of(am) : mark_of(am);
+        const double px = is_spot ? am.index_or_reference() : am.mark_or_reference();
         const double v = from_micros(u) * px;
         const Micros leg_pay = to_fixed(v - d * std::abs(v), 1e6);
         legs.push_back({i, is_spot, u, px, leg_pay});

@@ -76,15 +76,6 @@ namespace sl {
 
 namespace {
 
-const char* kind_name(const LiquidationContext& ctx, const MarginAccount& acc) {
-  if (acc.owner_agent >= 0 && static_cast<std::size_t>(acc.owner_agent) < ctx.agent_kind_of.size())
-    return agent_kind_name(static_cast<AgentKind>(ctx.agent_kind_of[static_cast<std::size_t>(acc.owner_agent)]));
-  return agent_kind_name(acc.owner_kind);
-}
-
-double index_of(const AssetMarket& am) { return am.index_price > 0 ? am.index_price : am.reference.price(); }
-double mark_of(const AssetMarket& am) { return am.mark_price > 0 ? am.mark_price : am.reference.price(); }
-
 struct Auction {
   std::uint32_t margin_id = 0;
   std::size_t asset = 0;
@@ -145,7 +136,7 @@ class DutchPolicy final : public LiquidationPolicy {
 
   double lot_notional(const LiquidationContext& ctx, std::size_t asset, Lots lots) const {
     const AssetMarket& am = ctx.market.assets[asset];
-    return am.perp->lots_to_qty(lots) * index_of(am);
+    return am.perp->lots_to_qty(lots) * am.index_or_reference();
   }
 
   void kick(LiquidationContext& ctx, std::uint32_t id) {
@@ -165,7 +156,7 @@ class DutchPolicy final : public LiquidationPolicy {
       a.sell = held > 0;
       a.remaining = std::clamp<Lots>(static_cast<Lots>(std::llround(static_cast<double>(pos_lots) * cfg_.close_factor)), 1, pos_lots);
       a.start_step = ctx.step;
-      a.index0 = index_of(am);
+      a.index0 = am.index_or_reference();
       a.kick_step = ctx.step;
       a.flag_step = acc.flagged_since >= 0 ? acc.flagged_since : ctx.step;
       a.endogenous = acc.endogenous_at_flag;
@@ -189,7 +180,7 @@ class DutchPolicy final : public LiquidationPolicy {
   void redo(LiquidationContext& ctx, Auction& a) {
     const AssetMarket& am = ctx.market.assets[a.asset];
     a.start_step = ctx.step;
-    a.index0 = index_of(am);
+    a.index0 = am.index_or_reference();
     ++a.resets;
     const double incentive = cfg_.dutch.tip + cfg_.dutch.chip * lot_notional(ctx, a.asset, a.remaining);
     MarginAccount view = ctx.margin.account(a.margin_id);  // bots' latency counts from the kick
@@ -245,7 +236,7 @@ class DutchPolicy final : public LiquidationPolicy {
       factor = dutch_price_factor(curve_, cfg_.dutch, 0.0);
     }
     const double price = std::max(0.0, price_at(a, factor));
-    const double mark = mark_of(am);
+    const double mark = am.mark_or_reference();
     const AssetId q = ctx.market.quote_asset;
     const double cost_mult = ctx.market.liquidator_cost_multiplier;
 
@@ -311,7 +302,7 @@ class DutchPolicy final : public LiquidationPolicy {
       LiquidationEvent e;
       e.step = ctx.step;
       e.account = acc.account;
-      e.agent_type = kind_name(ctx, acc);
+      e.agent_type = owner_kind_name(ctx, acc);
       e.policy_path = path(a.resets);
       e.notional = from_micros(cash);
       e.price = price;

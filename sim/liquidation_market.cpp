@@ -11,12 +11,6 @@ namespace sl {
 
 namespace {
 
-const char* kind_name(const LiquidationContext& ctx, const MarginAccount& acc) {
-  if (acc.owner_agent >= 0 && static_cast<std::size_t>(acc.owner_agent) < ctx.agent_kind_of.size())
-    return agent_kind_name(static_cast<AgentKind>(ctx.agent_kind_of[static_cast<std::size_t>(acc.owner_agent)]));
-  return agent_kind_name(acc.owner_kind);
-}
-
 class MarketPolicy final : public LiquidationPolicy {
  public:
   explicit MarketPolicy(const LiquidationConfig& cfg) : cfg_(cfg) {}
@@ -52,14 +46,14 @@ class MarketPolicy final : public LiquidationPolicy {
     for (std::size_t i = 0; i < ctx.market.assets.size(); ++i) {
       const double pos = ctx.margin.position(acc, i);
       if (pos == 0) continue;
-      const double mark = ctx.market.assets[i].mark_price > 0 ? ctx.market.assets[i].mark_price : ctx.market.assets[i].reference.price();
+      const double mark = ctx.market.assets[i].mark_or_reference();
       const CloseResult c = close_via_book(ctx, acc, i, cfg_.close_factor);
       if (c.qty <= 0) continue;  // empty book side: nothing closed this step
       const Micros penalty = charge_penalty(ctx, acc, c.notional_micros, cfg_.penalty_bps, cfg_.liquidator_share, liq);
       LiquidationEvent e;
       e.step = ctx.step;
       e.account = acc.account;
-      e.agent_type = kind_name(ctx, acc);
+      e.agent_type = owner_kind_name(ctx, acc);
       e.policy_path = "market";
       e.notional = c.notional;
       e.price = c.avg_price;

@@ -81,18 +81,9 @@ namespace sl {
 
 namespace {
 
-const char* kind_name(const LiquidationContext& ctx, const MarginAccount& acc) {
-  if (acc.owner_agent >= 0 && static_cast<std::size_t>(acc.owner_agent) < ctx.agent_kind_of.size())
-    return agent_kind_name(static_cast<AgentKind>(ctx.agent_kind_of[static_cast<std::size_t>(acc.owner_agent)]));
-  return agent_kind_name(acc.owner_kind);
-}
-
-double mark_of(const AssetMarket& am) { return am.mark_price > 0 ? am.mark_price : am.reference.price(); }
-double index_of(const AssetMarket& am) { return am.index_price > 0 ? am.index_price : am.reference.price(); }
-
 double gross_at_mark(const LiquidationContext& ctx, const MarginAccount& a) {
   double g = 0;
-  for (std::size_t i = 0; i < ctx.market.assets.size(); ++i) g += std::abs(ctx.margin.position(a, i)) * mark_of(ctx.market.assets[i]);
+  for (std::size_t i = 0; i < ctx.market.assets.size(); ++i) g += std::abs(ctx.margin.position(a, i)) * ctx.market.assets[i].mark_or_reference();
   return g;
 }
 
@@ -135,8 +126,8 @@ class SocializedPolicy final : public LiquidationPolicy {
     for (const AssetMarket& am : ctx.market.assets) {
       const Micros s = L.balance(F, am.spot_asset);
       const Micros c = L.balance(F, am.perp_asset);
-      if (s != 0) eq += to_fixed(static_cast<double>(s) * index_of(am), 1.0);
-      if (c != 0) eq += to_fixed(static_cast<double>(c) * mark_of(am), 1.0);
+      if (s != 0) eq += to_fixed(static_cast<double>(s) * am.index_or_reference(), 1.0);
+      if (c != 0) eq += to_fixed(static_cast<double>(c) * am.mark_or_reference(), 1.0);
     }
     return eq;
   }
@@ -202,7 +193,7 @@ class SocializedPolicy final : public LiquidationPolicy {
         if (side == Side::Buy) {
           const Micros have = std::max<Micros>(0, L.balance(F, q));
           if (cost > have) {
-            const double px = k == VenueKind::Spot ? index_of(am) : mark_of(am);
+            const double px = k == VenueKind::Spot ? am.index_or_reference() : am.mark_or_reference();
             const Micros value = to_fixed(static_cast<double>(lots * v.spec().lot_micros) * px, 1.0);
             finance(ctx, cost - have, fund_equity(ctx) - std::max<Micros>(0, cost - value));
           }
@@ -266,7 +257,7 @@ class SocializedPolicy final : public LiquidationPolicy {
       LiquidationEvent e;
       e.step = ctx.step;
       e.account = c.account;
-      e.agent_type = kind_name(ctx, all[mid]);
+      e.agent_type = owner_kind_name(ctx, all[mid]);
       e.policy_path = "socialized>adl";
       e.notional = from_micros(qty) * leg.price;
       e.price = leg.price;
@@ -345,7 +336,7 @@ class SocializedPolicy final : public LiquidationPolicy {
       Leg g;
       g.asset = i;
       g.contracts = c;
-      g.mark = mark_of(ctx.market.assets[i]);
+      g.mark = ctx.market.assets[i].mark_or_reference();
       const double w = G > 0 ? std::abs(from_micros(c)) * g.mark / G : 1.0;
       g.price = g.mark - E * w / from_micros(c);
       legs.push_back(g);
@@ -416,7 +407,7 @@ class SocializedPolicy final : public LiquidationPolicy {
     LiquidationEvent e;
     e.step = ctx.step;
     e.account = acc.account;
-    e.agent_type = kind_name(ctx, acc);
+    e.agent_type = owner_kind_name(ctx, acc);
     e.policy_path = path;
     e.notional = notional;
     e.price = big->price;

@@ -24,8 +24,7 @@ std::uint32_t MarginEngine::add_account(AccountId account, std::int32_t owner_ag
 double MarginEngine::price(std::size_t asset, PriceBasis basis, bool contract) const {
   const AssetMarket& am = market_.assets[asset];
   if (basis == PriceBasis::Reference) return am.reference.price();
-  const double p = contract ? am.mark_price : am.index_price;
-  return p > 0 ? p : am.reference.price();
+  return contract ? am.mark_or_reference() : am.index_or_reference();
 }
 
 double MarginEngine::mmr(double notional) const {

@@ -31,6 +31,9 @@ struct AssetMarket {
   double funding_rate = 0.0;   // last settled funding rate, fraction per interval
   double funding_estimate = 0.0;  // rate the current interval would settle at now (premium so far)
   double collateral_haircut = 0.0;
+  // Published prices, falling back to the reference before the first publication.
+  double index_or_reference() const { return index_price > 0 ? index_price : reference.price(); }
+  double mark_or_reference() const { return mark_price > 0 ? mark_price : reference.price(); }
 };
 
 struct Market {

@@ -19,7 +19,7 @@ std::int64_t ProactiveDerisker::on_step(LiquidationContext& ctx, double* notiona
   Market& m = ctx.market;
   const double alpha = 2.0 / (cfg_.vol_window_steps + 1.0);
   for (std::size_t i = 0; i < m.assets.size(); ++i) {
-    const double idx = m.assets[i].index_price > 0 ? m.assets[i].index_price : m.assets[i].reference.price();
+    const double idx = m.assets[i].index_or_reference();
     if (last_index_[i] > 0) {
       const double r = std::log(idx / last_index_[i]);
       ewma_var_[i] = (1.0 - alpha) * ewma_var_[i] + alpha * r * r;
@@ -45,7 +45,7 @@ std::int64_t ProactiveDerisker::on_step(LiquidationContext& ctx, double* notiona
           best > 0 ? v.lots_to_qty(v.book().depth_within(closing, std::max<Tick>(1, static_cast<Tick>(static_cast<double>(best) * predicted_move(i)))))
                    : 0.0;
       if (std::abs(pos) <= depth) continue;
-      const double mark = am.mark_price > 0 ? am.mark_price : am.reference.price();
+      const double mark = am.mark_or_reference();
       const CloseResult c = close_via_book(ctx, acc, i, cfg_.fraction);
       if (c.qty <= 0) continue;
       const Liquidator protocol{-1, ctx.accounts.protocol, true};
@@ -53,9 +53,7 @@ std::int64_t ProactiveDerisker::on_step(LiquidationContext& ctx, double* notiona
       LiquidationEvent e;
       e.step = ctx.step;
       e.account = acc.account;
-      e.agent_type = acc.owner_agent >= 0 && static_cast<std::size_t>(acc.owner_agent) < ctx.agent_kind_of.size()
-                         ? agent_kind_name(static_cast<AgentKind>(ctx.agent_kind_of[static_cast<std::size_t>(acc.owner_agent)]))
-                         : agent_kind_name(acc.owner_kind);
+      e.agent_type = owner_kind_name(ctx, acc);
       e.policy_path = "proactive";
       e.notional = c.notional;
       e.price = c.avg_price;

@@ -380,8 +380,8 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   for (const LiquidatorBot& b : w.liquidators) {
     double eq = from_micros(w.ledger.balance(b.account(), m.quote_asset)) - sc.agents.liquidators.capital;
     for (const AssetMarket& a : m.assets) {
-      eq += from_micros(w.ledger.balance(b.account(), a.spot_asset)) * (a.index_price > 0 ? a.index_price : a.reference.price());
-      eq += from_micros(w.ledger.balance(b.account(), a.perp_asset)) * (a.mark_price > 0 ? a.mark_price : a.reference.price());
+      eq += from_micros(w.ledger.balance(b.account(), a.spot_asset)) * a.index_or_reference();
+      eq += from_micros(w.ledger.balance(b.account(), a.perp_asset)) * a.mark_or_reference();
     }
     bot_profit += eq;
   }
