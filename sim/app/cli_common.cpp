@@ -1,0 +1,69 @@
+#include "sim/app/cli_common.hpp"
+
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
+
+#include "sim/liquidation.hpp"
+
+namespace sl::cli {
+
+namespace {
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_signal(int) { g_interrupted.store(true); }
+}  // namespace
+
+std::atomic<bool>& interrupted() { return g_interrupted; }
+
+void install_signal_handlers() {
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+}
+
+po::variables_map parse(const std::vector<std::string>& args, const po::options_description& opts,
+                        const po::positional_options_description& pos) {
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(opts).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+  return vm;
+}
+
+std::string fmt(double v, int prec) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", prec, v);
+  return buf;
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s + ",") {
+    if (c == ',') {
+      const auto b = cur.find_first_not_of(' '), e = cur.find_last_not_of(' ');
+      if (b != std::string::npos) out.push_back(cur.substr(b, e - b + 1));
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  return out;
+}
+
+void check_policies(const std::vector<std::string>& policies) {
+  if (policies.empty()) throw UsageError("--policy: empty list");
+  for (const auto& p : policies) {
+    const auto& ok = sl::implemented_policies();
+    if (std::find(ok.begin(), ok.end(), p) == ok.end()) {
+      std::string allowed;
+      for (const auto& a : ok) allowed += (allowed.empty() ? "" : ", ") + a;
+      throw UsageError("--policy " + p + ": unknown or not implemented (allowed: " + allowed + ")");
+    }
+    if (std::count(policies.begin(), policies.end(), p) > 1) throw UsageError("--policy " + p + ": listed twice");
+  }
+}
+
+}  // namespace sl::cli

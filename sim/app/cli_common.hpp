@@ -1,0 +1,35 @@
+// Shared pieces of the stresslab command line: exit codes, usage errors, option parsing, the
+// interrupt flag set by SIGINT/SIGTERM, and the entry point of every sub-command (one file each).
+#pragma once
+#include <boost/program_options.hpp>
+#include <atomic>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace sl::cli {
+
+namespace po = boost::program_options;
+
+inline constexpr int kExitOk = 0, kExitInternal = 1, kExitBadInput = 2, kExitInterrupted = 130;
+
+// Bad command-line usage: reported as "error: ..." with exit code 2.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Set by SIGINT/SIGTERM once install_signal_handlers() ran; long loops poll it.
+std::atomic<bool>& interrupted();
+void install_signal_handlers();
+
+po::variables_map parse(const std::vector<std::string>& args, const po::options_description& opts,
+                        const po::positional_options_description& pos);
+std::string fmt(double v, int prec = 2);
+// "a, b,c" -> {"a","b","c"} (blanks trimmed, empty items dropped).
+std::vector<std::string> split_list(const std::string& s);
+// Throws UsageError naming the allowed list unless every policy is implemented and listed once.
+void check_policies(const std::vector<std::string>& policies);
+
+int cmd_run(const std::vector<std::string>& args);
+
+}  // namespace sl::cli

@@ -1,0 +1,156 @@
+// `stresslab run`: one scenario, one or more policies x seeds, one results file and the comparison table.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+#include "scenarios/loader.hpp"
+#include "sim/app/cli_common.hpp"
+#include "sim/results_writer.hpp"
+#include "sim/run_set.hpp"
+#include "sim/simulation.hpp"
+#include "sim/version.hpp"
+
+namespace sl::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The comparison table of model.md section 7 / issue #4: mean and 95% interval per metric per policy.
+void print_comparison(const std::vector<std::string>& policies,
+                      const std::vector<std::vector<std::pair<std::string, double>>>& summaries,
+                      const std::vector<std::string>& run_policy) {
+  const char* metrics[][2] = {{"bad_debt", "bad debt"},
+                              {"underwater_equity_at_end", "unrealised bad debt"},
+                              {"fund_borrowed_at_end", "fund borrowed at end"},
+                              {"flagged_at_end", "flagged at end"},
+                              {"insurance_fund_min", "insurance fund min"},
+                              {"liquidated_notional", "liquidated notional"},
+                              {"mean_slippage_bps", "mean slippage bps"},
+                              {"p95_slippage_bps", "p95 slippage bps"},
+                              {"cascade_amplification", "cascade amplification"},
+                              {"adl_count", "ADL count"},
+                              {"penalties_paid", "user penalties"},
+                              {"liquidator_profit", "liquidator profit"}};
+  std::printf("\n%-24s", "metric (mean [95% CI])");
+  for (const auto& p : policies) std::printf(" %34s", p.c_str());
+  std::printf("\n");
+  for (const auto& m : metrics) {
+    std::printf("%-24s", m[1]);
+    for (const auto& p : policies) {
+      std::vector<double> v;
+      for (std::size_t i = 0; i < summaries.size(); ++i) {
+        if (run_policy[i] != p) continue;
+        for (const auto& [k, x] : summaries[i])
+          if (k == m[0]) v.push_back(x);
+      }
+      const sl::Interval ci = sl::mean_ci95(v);
+      char cell[96];
+      if (ci.n == 0)
+        std::snprintf(cell, sizeof cell, "n/a");
+      else if (ci.n < v.size())
+        std::snprintf(cell, sizeof cell, "%.4g [%.4g, %.4g] n=%zu", ci.mean, ci.lo, ci.hi, ci.n);
+      else
+        std::snprintf(cell, sizeof cell, "%.4g [%.4g, %.4g]", ci.mean, ci.lo, ci.hi);
+      std::printf(" %34s", cell);
+    }
+    std::printf("\n");
+  }
+  std::printf("(n=K: only K runs had a finite value, e.g. no liquidation -> no slippage or amplification)\n");
+}
+
+}  // namespace
+
+int cmd_run(const std::vector<std::string>& args) {
+  po::options_description opts("run options");
+  opts.add_options()("help,h", "show help")("scenario", po::value<std::string>(), "scenario file")(
+      "seed", po::value<std::uint64_t>(), "first seed (default: the scenario's seed)")(
+      "seeds", po::value<int>()->default_value(1), "number of seeds: seed, seed+1, ...")(
+      "policy", po::value<std::string>(), "comma-separated liquidation policies (default: the scenario's)")(
+      "threads", po::value<int>()->default_value(0), "worker threads (0: all cores); results do not depend on it")(
+      "out", po::value<std::string>(), "results file (default: results/<scenario name>.h5)")(
+      "set", po::value<std::vector<std::string>>()->composing(), "override PATH=VALUE (repeatable)")(
+      "quiet,q", "no progress or summary output");
+  po::positional_options_description pos;
+  pos.add("scenario", 1);
+  auto vm = parse(args, opts, pos);
+  if (vm.count("help") || !vm.count("scenario")) {
+    std::cout << "Usage: stresslab run SCENARIO.json [--seed N] [--seeds K] [--policy a,b] [--threads N] [--out FILE.h5] "
+                 "[--set PATH=VALUE ...]\n"
+              << opts;
+    return vm.count("help") ? kExitOk : kExitBadInput;
+  }
+  const bool quiet = vm.count("quiet") > 0;
+  std::vector<std::string> sets = vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
+  const sl::ScenarioConfig sc = sl::load_scenario_file(vm["scenario"].as<std::string>(), sets);
+  const std::uint64_t seed = vm.count("seed") ? vm["seed"].as<std::uint64_t>() : sc.seed;
+  const int n_seeds = vm["seeds"].as<int>();
+  if (n_seeds < 1 || n_seeds > 1'000'000) throw UsageError("--seeds " + std::to_string(n_seeds) + ": must be in [1, 1000000]");
+  const int threads = vm["threads"].as<int>();
+  if (threads < 0 || threads > 1024) throw UsageError("--threads " + std::to_string(threads) + ": must be in [0, 1024]");
+  std::vector<std::string> policies =
+      vm.count("policy") ? split_list(vm["policy"].as<std::string>()) : std::vector<std::string>{sc.perp.liquidation.policy};
+  check_policies(policies);
+  std::string out = vm.count("out") ? vm["out"].as<std::string>() : "results/" + sc.name + ".h5";
+  // Check the output location before spending time on the runs (bad path = bad input).
+  const fs::path out_dir = fs::absolute(fs::path(out)).parent_path();
+  if (!vm.count("out")) fs::create_directories(out_dir);
+  if (!fs::is_directory(out_dir))
+    throw UsageError("--out " + out + ": directory " + out_dir.string() + " does not exist");
+  if (access(out_dir.c_str(), W_OK) != 0)
+    throw UsageError("--out " + out + ": directory " + out_dir.string() + " is not writable");
+
+  install_signal_handlers();
+  const std::vector<sl::RunSpec> runs = sl::plan_runs(policies, seed, n_seeds);
+  const bool tty = isatty(STDERR_FILENO);
+  const bool single = runs.size() == 1;
+  sl::ResultsWriter writer(out, sl::FileAttributes{sl::kVersion, sl::kGitCommit, sc.source_json, seed});
+  std::vector<std::vector<std::pair<std::string, double>>> summaries;
+  std::vector<std::string> run_policy;
+  sl::RunResult first;
+  const auto t0 = std::chrono::steady_clock::now();
+  sl::RunSetOptions ro;
+  ro.threads = threads;
+  ro.cancel = &interrupted();
+  ro.consume = [&](sl::RunResult&& r) {
+    writer.append(r);
+    summaries.push_back(r.summary);
+    run_policy.push_back(r.policy);
+    if (single) first = std::move(r);
+  };
+  if (!quiet && tty && !single) {
+    ro.progress = [&](std::size_t done, std::size_t total) {
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const double rate = static_cast<double>(done) / std::max(secs, 1e-9);
+      std::fprintf(stderr, "\r  runs %zu / %zu, %.1f runs/s, ETA %.0f s   ", done, total, rate,
+                   static_cast<double>(total - done) / std::max(rate, 1e-9));
+      std::fflush(stderr);
+    };
+  }
+  sl::run_set(sc, runs, ro);
+  if (interrupted().load()) throw sl::Interrupted();
+  writer.commit();
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!quiet && tty && !single) std::fprintf(stderr, "\r%70s\r", "");
+
+  if (!quiet) {
+    std::cout << "stresslab " << sl::kVersion << "  scenario " << sc.name << "  " << runs.size() << " run(s): "
+              << policies.size() << " polic" << (policies.size() == 1 ? "y" : "ies") << " x " << n_seeds
+              << " seed(s) from " << seed << ", " << fmt(secs, 2) << " s wall\n";
+    std::cout << "  conservation: exact in every run (every asset sums to 0 over all accounts)\n";
+    if (single) {
+      for (const auto& [k, v] : first.summary) std::printf("  %-30s %14.4f\n", k.c_str(), v);
+    } else {
+      print_comparison(policies, summaries, run_policy);
+    }
+    std::cout << "  results: " << out << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace sl::cli
