@@ -265,6 +265,17 @@ struct DeltaNeutralConfig {
   double backstop_capacity = 5'000'000.0; // backstop: quote units of portfolio value it can take in total
 };
 
+// The `hierarchy` policy's chain: internal match -> Dutch auction -> backstop -> insurance fund -> ADL
+// (sim/liquidation_hierarchy.cpp). The auction uses perp.liquidation.dutch's curve and keeper
+// incentive; the fund stage follows perp.liquidation.socialized.loss_rule.
+struct HierarchyConfig {
+  bool internal_match = true;             // cross opposite positions of accounts flagged in the same step at the mark
+  int auction_timeout_steps = 60;         // the auction runs at most this many steps (0: no auction stage)
+  bool backstop = true;                   // a backstop provider takes what the auction left, up to its capacity
+  double backstop_discount_bps = 300.0;   // backstop: contracts taken at their mark value less this
+  double backstop_capacity = 5'000'000.0; // backstop: quote units of position value it can take in total
+};
+
 // Proactive de-risking (V3 style, optional, applies before any policy): an account not yet
 // liquidatable but with equity < trigger_ratio x maintenance whose position is larger than the
 // visible depth (from the best price) it would have to be sold into within one predicted move
@@ -279,11 +290,12 @@ struct ProactiveConfig {
 };
 
 struct LiquidationConfig {
-  std::string policy = "market";      // "market" | "dutch" | "batch" | "socialized" | "delta_neutral" (see liquidation_policies() in scenarios/schema.cpp)
+  std::string policy = "market";      // "market" | "dutch" | "batch" | "socialized" | "delta_neutral" | "hierarchy" (see liquidation_policies() in scenarios/schema.cpp)
   DutchConfig dutch;
   BatchConfig batch;
   SocializedConfig socialized;
   DeltaNeutralConfig delta_neutral;
+  HierarchyConfig hierarchy;
   ProactiveConfig proactive;
   double close_factor = 1.0;          // share of the position closed per liquidation
   double penalty_bps = 100.0;         // on the closed notional

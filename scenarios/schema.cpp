@@ -16,9 +16,9 @@ namespace sl::schema {
 namespace {
 
 // perp.liquidation.policy: the policies the engine implements. The one place to extend when it
-// learns more (#4 adds "dutch", "batch", "socialized", "delta_neutral").
+// learns more (#4 adds "dutch", "batch", "socialized", "delta_neutral", "hierarchy").
 const std::vector<std::string>& liquidation_policies() {
-  static const std::vector<std::string> v{"market", "dutch", "batch", "socialized", "delta_neutral"};
+  static const std::vector<std::string> v{"market", "dutch", "batch", "socialized", "delta_neutral", "hierarchy"};
   return v;
 }
 
@@ -335,6 +335,18 @@ const ObjectSchema<DeltaNeutralConfig>& delta_neutral_schema() {
   return s;
 }
 
+const ObjectSchema<HierarchyConfig>& hierarchy_schema() {
+  using H = HierarchyConfig;
+  static const ObjectSchema<H> s({
+      field("internal_match", &H::internal_match, {.doc = "cross opposite positions of accounts flagged in the same step against each other at the mark, without the book"}),
+      field("auction_timeout_steps", &H::auction_timeout_steps, {.range = closed(0, kMaxSteps), .unit = "steps", .doc = "the Dutch auction (perp.liquidation.dutch curve) runs at most this long, or until its reset rule would fire; 0: no auction stage"}),
+      field("backstop", &H::backstop, {.doc = "a backstop provider takes what the auction left, up to its capacity"}),
+      field("backstop_discount_bps", &H::backstop_discount_bps, {.range = closed(0, 10000), .unit = "bps", .doc = "backstop: contracts taken at their mark value less this (shorts: plus this)"}),
+      field("backstop_capacity", &H::backstop_capacity, {.range = closed(0, 1e12), .unit = "quote units", .doc = "backstop: total position value it can take over the run", .micros = true}),
+  });
+  return s;
+}
+
 const ObjectSchema<ProactiveConfig>& proactive_schema() {
   using P = ProactiveConfig;
   static const ObjectSchema<P> s({
@@ -361,6 +373,7 @@ const ObjectSchema<LiquidationConfig>& liquidation_schema() {
       object_field("batch", &L::batch, batch_schema(), {.doc = "batch policy parameters"}),
       object_field("socialized", &L::socialized, socialized_schema(), {.doc = "socialized policy parameters"}),
       object_field("delta_neutral", &L::delta_neutral, delta_neutral_schema(), {.doc = "delta_neutral policy parameters"}),
+      object_field("hierarchy", &L::hierarchy, hierarchy_schema(), {.doc = "hierarchy policy: internal match -> auction -> backstop -> insurance fund -> ADL"}),
       object_field("proactive", &L::proactive, proactive_schema(), {.doc = "optional proactive de-risking before the maintenance threshold"}),
   });
   return s;

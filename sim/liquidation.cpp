@@ -5,7 +5,7 @@
 namespace sl {
 
 const std::vector<std::string>& implemented_policies() {
-  static const std::vector<std::string> v{"market", "dutch", "batch", "socialized", "delta_neutral"};
+  static const std::vector<std::string> v{"market", "dutch", "batch", "socialized", "delta_neutral", "hierarchy"};
   return v;
 }
 
@@ -15,6 +15,7 @@ std::unique_ptr<LiquidationPolicy> make_liquidation_policy(const LiquidationConf
   if (cfg.policy == "batch") return make_batch_policy(cfg);
   if (cfg.policy == "socialized") return make_socialized_policy(cfg);
   if (cfg.policy == "delta_neutral") return make_delta_neutral_policy(cfg);
+  if (cfg.policy == "hierarchy") return make_hierarchy_policy(cfg);
   throw std::invalid_argument("unknown liquidation policy '" + cfg.policy + "'");
 }
 

@@ -38,7 +38,8 @@ struct LiquidationContext {
   std::vector<LiquidationEvent>& events;
   // Ledger accounts of the market makers quoting each asset's perpetual (batch auctions let them bid).
   const std::vector<std::vector<AccountId>>& perp_maker_accounts;
-  // The backstop provider (delta_neutral backstop mode), or nullptr when the scenario has none.
+  // The backstop provider (delta_neutral backstop mode, hierarchy with its backstop stage), or
+  // nullptr when the run has none.
   class BackstopProvider* backstop = nullptr;
 };
 
@@ -55,15 +56,18 @@ class LiquidationPolicy {
   virtual const char* name() const = 0;
   virtual void on_step(LiquidationContext& ctx) = 0;
   const LiquidationStepStats& step_stats() const { return stats_; }
+  // What the policy's insurance fund owes the bad-debt account (micro-units of quote): the loan that
+  // finances positions the fund took over (socialized, hierarchy); 0 for policies whose fund never borrows.
+  virtual Micros fund_borrowed() const { return 0; }
   void reset_step_stats() { stats_ = {}; }
 
  protected:
   LiquidationStepStats stats_;
 };
 
-// The socialized policy's outstanding loan from the protocol's balance sheet (the bad-debt
-// account) that finances positions its insurance fund took over; 0 for every other policy.
-Micros socialized_fund_borrowed(const LiquidationPolicy& policy);
+// The policy's outstanding fund loan from the protocol's balance sheet (the bad-debt account):
+// policy.fund_borrowed(); kept under its first name for the kernel and the tests.
+inline Micros socialized_fund_borrowed(const LiquidationPolicy& policy) { return policy.fund_borrowed(); }
 
 // Policies a run may use (the scenario schema keeps the same list in scenarios/schema.cpp).
 const std::vector<std::string>& implemented_policies();
@@ -75,5 +79,6 @@ std::unique_ptr<LiquidationPolicy> make_dutch_policy(const LiquidationConfig& cf
 std::unique_ptr<LiquidationPolicy> make_batch_policy(const LiquidationConfig& cfg);
 std::unique_ptr<LiquidationPolicy> make_socialized_policy(const LiquidationConfig& cfg);
 std::unique_ptr<LiquidationPolicy> make_delta_neutral_policy(const LiquidationConfig& cfg);
+std::unique_ptr<LiquidationPolicy> make_hierarchy_policy(const LiquidationConfig& cfg);
 
 }  // namespace sl

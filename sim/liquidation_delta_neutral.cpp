@@ -65,6 +65,7 @@
 #include <vector>
 
 #include "agents/backstop_provider.hpp"
+#include "sim/liquidation_backstop.hpp"
 #include "sim/liquidation_common.hpp"
 
 namespace sl {
@@ -306,58 +307,30 @@ class DeltaNeutralPolicy final : public LiquidationPolicy {
     return true;
   }
 
-  // The backstop takeover; false (nothing done) when the account must fall back to atomic.
+  // The backstop takeover (sim/liquidation_backstop.*) of the whole portfolio; false (nothing done)
+  // when the account must fall back to atomic.
   bool backstop(LiquidationContext& ctx, MarginAccount& acc) {
     BackstopProvider* bp = ctx.backstop;
     if (bp == nullptr) return false;
     Ledger& L = ctx.market.ledger;
-    const AssetId q = ctx.market.quote_asset;
-    const double d = cfg_.delta_neutral.backstop_discount_bps * 1e-4;
-    struct TLeg {
-      std::size_t asset;
-      bool spot;
-      Micros units;  // signed, account's balance
-      double price;  // index or mark
-      Micros pay;    // quote micros the provider pays for this leg (negative: receives)
-    };
-    std::vector<TLeg> legs;
+    const double d_bps = cfg_.delta_neutral.backstop_discount_bps;
+    std::vector<BackstopLeg> legs;
     double gross = 0.0;
-    Micros pay = 0;
     for (std::size_t i = 0; i < ctx.market.assets.size(); ++i) {
       const AssetMarket& am = ctx.market.assets[i];
       for (bool is_spot : {true, false}) {
         const Micros u = L.balance(acc.account, is_spot ? am.spot_asset : am.perp_asset);
         if (u == 0) continue;
         const double px = is_spot ? am.index_or_reference() : am.mark_or_reference();
-        const double v = from_micros(u) * px;
-        const Micros leg_pay = to_fixed(v - d * std::abs(v), 1e6);
-        legs.push_back({i, is_spot, u, px, leg_pay});
-        gross += std::abs(v);
-        pay += leg_pay;
+        legs.push_back(backstop_leg(i, is_spot, u, px, d_bps, &gross));
       }
     }
-    if (legs.empty() || !bp->can_take(gross)) return false;
-    // Both sides must be able to settle: cash and any short spot leg (plain accounts cannot go negative).
-    if (pay > 0 && !L.can_pay(bp->account(), q, pay)) return false;
-    if (pay < 0 && !L.can_pay(acc.account, q, -pay)) return false;
-    for (const TLeg& g : legs) {
-      const AssetMarket& am = ctx.market.assets[g.asset];
-      if (g.spot && g.units < 0 && !L.can_pay(bp->account(), am.spot_asset, -g.units)) return false;
-    }
-    for (const TLeg& g : legs) {
-      const AssetMarket& am = ctx.market.assets[g.asset];
-      const AssetId a = g.spot ? am.spot_asset : am.perp_asset;
-      if (g.units > 0) L.transfer(acc.account, bp->account(), a, g.units);
-      else L.transfer(bp->account(), acc.account, a, -g.units);
-    }
-    if (pay > 0) L.transfer(bp->account(), acc.account, q, pay);
-    if (pay < 0) L.transfer(acc.account, bp->account(), q, -pay);
-    bp->took(gross);
+    if (!backstop_settle(ctx, *bp, acc.account, legs, gross)) return false;
     const std::size_t first_event = ctx.events.size();
     const Work w{0, Liquidator{}, acc.flagged_since, acc.endogenous_at_flag};
-    for (const TLeg& g : legs) {
+    for (const BackstopLeg& g : legs) {
       const double qty = std::abs(from_micros(g.units));
-      const double price = g.price * (1.0 - d * (g.units > 0 ? 1.0 : -1.0));
+      const double price = g.transfer_price(d_bps);
       emit(ctx, acc, w, "delta_neutral>backstop", Leg{qty, qty * price, 0}, g.price, g.units > 0, 0.0);
     }
     finish_if_flat(ctx, acc, first_event);

@@ -56,7 +56,7 @@ struct World {
   std::vector<BasisTrader> basis;
   std::vector<LeveragedTrader> leveraged;
   std::vector<LiquidatorBot> liquidators;
-  std::unique_ptr<BackstopProvider> backstop;  // delta_neutral policy in backstop mode only
+  std::unique_ptr<BackstopProvider> backstop;  // delta_neutral in backstop mode, hierarchy with its backstop stage
   std::vector<std::int32_t> agent_kind_of;  // global agent id -> AgentKind (as int)
   std::vector<AgentHandle> active;  // reused every step
   // Perpetual mechanics, one per asset (model.md section 4).
@@ -208,10 +208,15 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed, const s
     w.liquidators.emplace_back(lqc, acc, static_cast<std::int32_t>(agent_id), agent_rng(agent_id));
     w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::Liquidator));
   }
-  if (policy == "delta_neutral" && sc.perp.liquidation.delta_neutral.mode == "backstop") {
+  // The backstop provider exists for the policies that use one; it starts with its capacity in cash.
+  const LiquidationConfig& lq = sc.perp.liquidation;
+  double backstop_capacity = -1;
+  if (policy == "delta_neutral" && lq.delta_neutral.mode == "backstop") backstop_capacity = lq.delta_neutral.backstop_capacity;
+  if (policy == "hierarchy" && lq.hierarchy.backstop) backstop_capacity = lq.hierarchy.backstop_capacity;
+  if (backstop_capacity >= 0) {
     const AccountId acc = L.open_account("backstop_provider:" + std::to_string(agent_id++));
-    L.mint(acc, 0, to_fixed(sc.perp.liquidation.delta_neutral.backstop_capacity, 1e6));
-    w.backstop = std::make_unique<BackstopProvider>(sc.perp.liquidation.delta_neutral.backstop_capacity, acc);
+    L.mint(acc, 0, to_fixed(backstop_capacity, 1e6));
+    w.backstop = std::make_unique<BackstopProvider>(backstop_capacity, acc);
     w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::Backstop));
   }
   w.active.reserve(w.agent_kind_of.size());
@@ -322,7 +327,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
     // 7. record; the oracle observes this step's closing spot mids.
     info.insurance_fund = from_micros(w.ledger.balance(w.sys.insurance_fund, m.quote_asset));
     {
-      // The bad-debt account lends to the socialized policy's fund; what is lent is not a loss.
+      // The bad-debt account lends to the socialized / hierarchy policy's fund; what is lent is not a loss.
       const Micros borrowed = socialized_fund_borrowed(*policy);
       info.bad_debt_cum = from_micros(-w.ledger.balance(w.sys.bad_debt, m.quote_asset) - borrowed);
       info.fund_borrowed = from_micros(borrowed);
