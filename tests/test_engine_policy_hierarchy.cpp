@@ -1,0 +1,421 @@
+// The `hierarchy` liquidation policy (sim/liquidation_hierarchy.cpp): internal match -> Dutch
+// auction -> backstop -> insurance fund -> ADL, computed by hand.
+//
+// Two kinds of tests:
+//  - policy level (the internal match): a hand-built one-asset world, balances and the mark set by
+//    hand, one call of on_step, balances checked to the micro-unit, the book checked untouched;
+//  - end to end through run_simulation on ladder books (as tests/test_engine_policy_dutch.cpp and
+//    _socialized.cpp): BTC at 10,000, tick 1, lot 0.001, no fees, a constant reference until a jump
+//    at step 10; ladders re-centred on the reference every step at 1, 11, 21, ... ticks, 0.4 BTC
+//    each; oracle lag 0 over 1 step, mark EMA 1 step clamped to +-50 bps, so from step 11 on
+//    index = mark = the new reference. One 10x isolated long entered at step 0 at 10,000 against the
+//    passive counterparty ("initial" entry): N BTC -> cash N x 1,000 - N x 10,000, contracts +N.
+//    run_simulation checks the ledger's conservation at the end of every run (it throws otherwise).
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agents/liquidator_bot.hpp"
+#include "scenarios/loader.hpp"
+#include "sim/liquidation.hpp"
+#include "sim/margin_engine.hpp"
+#include "sim/results_writer.hpp"
+#include "sim/simulation.hpp"
+#include "tests/support/run_lookup.hpp"
+
+using namespace sl;
+using sl::test::metric;
+using sl::test::series;
+
+namespace {
+
+constexpr AssetId kUsd = 0, kBtc = 1, kPerp = 2;
+
+Micros U(double x) { return to_fixed(x, 1e6); }
+
+// One asset, no fees, the mark (= index) set by hand; margined accounts are given their balances
+// directly (contracts from / to a book maker that also quotes the perp book).
+struct HandWorld {
+  Ledger L{{"USDT", "BTC", "BTC-PERP"}, {false, false, true}};
+  Market m{L};
+  PerpConfig pc;
+  std::unique_ptr<MarginEngine> me;
+  std::vector<LiquidatorBot> bots;
+  std::vector<std::int32_t> kinds;
+  Rng rng{make_rng(1, 0, 3)};
+  LiquidationAccounts sys;
+  std::vector<LiquidationEvent> events;
+  std::vector<std::vector<AccountId>> makers{{}};
+  AccountId book_maker = 0;
+
+  explicit HandWorld(double fund_start) {
+    m.quote_asset = kUsd;
+    ReferenceProcess ref(ReferenceConfig{}, 10'000.0, 1.0, make_rng(1, 0, 2));
+    AssetMarket am{"BTC", kBtc, kPerp, ref};
+    am.initial_price = 10'000.0;
+    for (VenueKind k : {VenueKind::Spot, VenueKind::Perp}) {
+      VenueSpec vs;
+      vs.kind = k;
+      vs.name = k == VenueKind::Spot ? "spot:BTC" : "perp:BTC";
+      vs.base_asset = k == VenueKind::Spot ? kBtc : kPerp;
+      vs.quote_asset = kUsd;
+      vs.lot_micros = 1000;
+      vs.tick_micros = 1'000'000;
+      vs.quote_micros_per_tick_lot = 1000;
+      vs.tick_size = 1.0;
+      vs.lot_size = 0.001;
+      vs.max_tick = 40'000;
+      const AccountId fee = L.open_account("fees:" + vs.name);
+      m.venues.emplace_back(vs, L, fee);
+      (k == VenueKind::Spot ? am.spot : am.perp) = &m.venues.back();
+    }
+    m.assets.push_back(std::move(am));
+    me = std::make_unique<MarginEngine>(pc, m);
+    m.margin = me.get();
+    sys.insurance_fund = L.open_account("insurance_fund");
+    L.mint(sys.insurance_fund, kUsd, U(fund_start));
+    sys.bad_debt = L.open_account("bad_debt", true);
+    sys.network_fees = L.open_account("network_fees");
+    sys.protocol = L.open_account("protocol");
+    book_maker = L.open_account("book_maker");
+    L.mint(book_maker, kUsd, U(1e8));
+  }
+  std::uint32_t account(const std::string& name, double cash, double contracts) {
+    const AccountId a = L.open_account(name, true);
+    if (cash >= 0) L.mint(a, kUsd, U(cash));
+    else L.transfer(a, L.issuer(kUsd), kUsd, U(-cash));
+    if (contracts > 0) L.transfer(book_maker, a, kPerp, U(contracts));
+    if (contracts < 0) L.transfer(a, book_maker, kPerp, U(-contracts));
+    return me->add_account(a, -1, AgentKind::LeveragedTrader, MarginMode::Isolated);
+  }
+  void set_mark(double p, std::int64_t step) {
+    m.assets[0].mark_price = p;
+    m.assets[0].index_price = p;
+    me->mark_all(step);
+  }
+  void run(LiquidationPolicy& pol, std::int64_t step) {
+    LiquidationContext ctx{m, *me, bots, kinds, rng, step, sys, events, makers, nullptr};
+    pol.reset_step_stats();
+    pol.on_step(ctx);
+  }
+  Micros bal(std::uint32_t id, AssetId a) { return L.balance(me->account(id).account, a); }
+  Micros fund(AssetId a = kUsd) { return L.balance(sys.insurance_fund, a); }
+};
+
+LiquidationConfig hierarchy_cfg() {
+  LiquidationConfig c;
+  c.policy = "hierarchy";
+  c.penalty_bps = 10;
+  c.hierarchy.auction_timeout_steps = 0;  // straight from the internal match to the later stages
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("hierarchy internal match: equal opposite liquidations are crossed at the mark - both closed - no book trade") {
+  // Mark 9,040. Long 1 BTC with cash -9,000: equity 40 < maintenance 0.5% x 9,040 = 45.2: flagged.
+  // Short 1 BTC with cash 9,080: equity 9,080 - 9,040 = 40 < 45.2: flagged.
+  // Crossed at 9,040: the long receives 9,040 (cash 40), the short pays it (cash 40); both flat.
+  // Penalty 10 bps x 9,040 = 9.04 each (below the equity 40), all to the fund: 1,000 + 18.08.
+  // The accounts keep 30.96 each, have no deficit, and are closed.
+  HandWorld w(1'000);
+  const std::uint32_t lng = w.account("long", -9'000, 1.0);
+  const std::uint32_t sht = w.account("short", 9'080, -1.0);
+  w.m.assets[0].perp->limit(w.book_maker, Side::Buy, 9'030, 500);
+  w.m.assets[0].perp->limit(w.book_maker, Side::Sell, 9'050, 500);
+  w.set_mark(9'040, 1);
+  REQUIRE(w.me->flagged().size() == 2);
+  auto pol = make_liquidation_policy(hierarchy_cfg());
+  CHECK(std::string(pol->name()) == "hierarchy");
+  w.run(*pol, 1);
+  CHECK(w.bal(lng, kPerp) == 0);
+  CHECK(w.bal(sht, kPerp) == 0);
+  CHECK(w.bal(lng, kUsd) == U(30.96));
+  CHECK(w.bal(sht, kUsd) == U(30.96));
+  CHECK(w.fund() == U(1'018.08));
+  CHECK(w.me->account(lng).closed);
+  CHECK(w.me->account(sht).closed);
+  // The book was not touched: no trade, both resting orders intact.
+  CHECK(w.m.assets[0].perp->total_trades() == 0);
+  CHECK(w.m.assets[0].perp->book().depth_between(Side::Buy, 1, 40'000) == 500);
+  CHECK(w.m.assets[0].perp->book().depth_between(Side::Sell, 1, 40'000) == 500);
+  REQUIRE(w.events.size() == 2);
+  for (const LiquidationEvent& e : w.events) {
+    CHECK(e.policy_path == "hierarchy>internal");
+    CHECK(e.price == doctest::Approx(9'040.0));
+    CHECK(e.mark == doctest::Approx(9'040.0));
+    CHECK(e.notional == doctest::Approx(9'040.0));
+    CHECK(e.slippage_bps == 0.0);
+    CHECK(e.penalty == doctest::Approx(9.04));
+    CHECK(e.liquidator == -1);
+    CHECK(e.bad_debt == 0.0);
+  }
+  CHECK(w.events[0].account == w.me->account(lng).account);
+  CHECK(w.events[1].account == w.me->account(sht).account);
+  CHECK(pol->step_stats().count == 2);
+  CHECK(pol->step_stats().notional == doctest::Approx(18'080.0));
+  w.L.check_conservation();
+}
+
+TEST_CASE("hierarchy internal match: the remainder of the larger side passes on (here to the fund at the bankruptcy price)") {
+  // Long 1.5 BTC with cash -13,500: at 9,040 equity -13,500 + 13,560 = 60 < 67.8: flagged.
+  // Short 1 BTC with cash 9,080: equity 40 < 45.2: flagged.
+  // Crossed: 1 BTC at 9,040. Long cash -13,500 + 9,040 = -4,460, 0.5 BTC left; penalty 9.04 (its
+  // equity then is 60): cash -4,469.04. Short cash 40 - 9.04 = 30.96, flat, closed.
+  // No auction (timeout 0) and no backstop provider: the fund absorbs the long's 0.5 BTC at the
+  // bankruptcy price: equity E = -4,469.04 + 0.5 x 9,040 = 50.96, p_b = 9,040 - 50.96 / 0.5 = 8,938.08;
+  // the fund pays the cash leg 4,469.04 (= 0.5 x p_b): 20,000 + 18.08 - 4,469.04 = 15,549.04.
+  HandWorld w(20'000);
+  const std::uint32_t lng = w.account("long", -13'500, 1.5);
+  const std::uint32_t sht = w.account("short", 9'080, -1.0);
+  w.set_mark(9'040, 1);
+  REQUIRE(w.me->flagged().size() == 2);
+  auto pol = make_liquidation_policy(hierarchy_cfg());
+  w.run(*pol, 1);
+  CHECK(w.bal(sht, kPerp) == 0);
+  CHECK(w.bal(sht, kUsd) == U(30.96));
+  CHECK(w.bal(lng, kPerp) == 0);
+  CHECK(w.bal(lng, kUsd) == 0);
+  CHECK(w.me->account(lng).closed);
+  CHECK(w.fund() == U(15'549.04));
+  CHECK(w.fund(kPerp) == U(0.5));
+  CHECK(w.m.assets[0].perp->total_trades() == 0);
+  REQUIRE(w.events.size() == 3);
+  CHECK(w.events[0].policy_path == "hierarchy>internal");
+  CHECK(w.events[0].notional == doctest::Approx(9'040.0));
+  CHECK(w.events[1].policy_path == "hierarchy>internal");
+  CHECK(w.events[2].policy_path == "hierarchy>insurance");
+  CHECK(w.events[2].account == w.me->account(lng).account);
+  CHECK(w.events[2].price == doctest::Approx(8'938.08));
+  CHECK(w.events[2].notional == doctest::Approx(4'469.04));
+  w.L.check_conservation();
+
+  // Without the internal match both go to the fund: no internal events, the fund holds the net 0.5.
+  HandWorld v(20'000);
+  v.account("long", -13'500, 1.5);
+  v.account("short", 9'080, -1.0);
+  v.set_mark(9'040, 1);
+  LiquidationConfig off = hierarchy_cfg();
+  off.hierarchy.internal_match = false;
+  auto pol2 = make_liquidation_policy(off);
+  v.run(*pol2, 1);
+  REQUIRE(v.events.size() == 2);
+  CHECK(v.events[0].policy_path == "hierarchy>insurance");
+  CHECK(v.events[1].policy_path == "hierarchy>insurance");
+  CHECK(v.fund(kPerp) == U(0.5));
+  // The fund paid the long's cash leg 13,500 and received the short's 9,080 (both accounts end at 0).
+  CHECK(v.fund() == U(20'000 - 13'500 + 9'080));
+  v.L.check_conservation();
+}
+
+// ------------------------------------------------------------------------------------------------
+// End to end
+// ------------------------------------------------------------------------------------------------
+
+namespace {
+
+std::string e2e_scenario(double long_btc, int basis_count, double jump_pct, int bots, int horizon) {
+  return R"({
+  "name": "hand_hierarchy", "horizon_steps": )" + std::to_string(horizon) + R"(, "dt_s": 1, "seed": 1,
+  "assets": [{"symbol": "BTC", "initial_price": 10000, "tick_size": 1, "lot_size": 0.001,
+              "reference": {"vol_calm_annual": 0, "vol_stress_annual": 0, "p_calm_to_stress_per_hour": 0}}],
+  "venues": {"spot": {"maker_fee_bps": 0, "taker_fee_bps": 0}, "perp": {"maker_fee_bps": 0, "taker_fee_bps": 0}},
+  "agents": {
+    "market_makers": {"count_per_venue": 0}, "noise_traders": {"count": 0}, "arbitrageurs": {"count": 0},
+    "ladders": [
+      {"venue": "spot", "levels": 5, "first_offset_ticks": 1, "tick_spacing": 10, "size_per_level": 0.4, "refill": "every_step", "center": "reference"},
+      {"venue": "perp", "levels": 5, "first_offset_ticks": 1, "tick_spacing": 10, "size_per_level": 0.4, "refill": "every_step", "center": "reference"}],
+    "basis_traders": {"count": )" + std::to_string(basis_count) + R"(, "notional_mean": 10000, "notional_dispersion": 0, "leverage": 2,
+                      "top_up": false, "entry_mode": "initial"},
+    "leveraged_traders": {"count": 1, "long_share": 1, "leverage_min": 10, "leverage_max": 10, "notional_mean": )" +
+         std::to_string(long_btc * 10'000) + R"(,
+                          "notional_dispersion": 0, "entry_window_steps": 1, "margin_mode": "isolated", "entry_mode": "initial"},
+    "liquidators": {"count": )" + std::to_string(bots) + R"(, "latency_steps": 0, "tx_cost": 1, "capital": 20000}
+  },
+  "perp": {
+    "oracle": {"method": "median", "window_steps": 1, "lag_steps": 0},
+    "mark": {"ema_steps": 1, "clamp_bps": 50},
+    "funding": {"enabled": false},
+    "liquidation": {"policy": "hierarchy", "close_factor": 1, "penalty_bps": 100, "liquidator_share": 0.5,
+                    "insurance_fund_start": 20000, "protocol_fallback_steps": -1,
+                    "dutch": {"curve": "stairstep_exponential", "buf": 1.02, "step_s": 1, "cut": 0.99,
+                              "tail_s": 8400, "cusp": 0.4, "tip": 5, "chip": 0},
+                    "hierarchy": {"internal_match": true, "auction_timeout_steps": 10, "backstop": true,
+                                  "backstop_discount_bps": 300, "backstop_capacity": 10000}}
+  },
+  "shocks": [{"type": "price_jump", "start_step": 10, "size_pct": )" + std::to_string(jump_pct) + R"(}]
+})";
+}
+
+RunResult run_hierarchy(const std::string& text, const std::vector<std::string>& overrides = {}) {
+  const ScenarioConfig sc = load_scenario_text(text, "hand_hierarchy.json", overrides);
+  RunOptions o;
+  o.seed = 1;
+  return run_simulation(sc, o);  // the scenario's own policy; throws if the ledger does not conserve
+}
+
+// Notional of `qty` BTC at price p as the ledger settles it (rounded to a micro-unit).
+double settled(double qty, double p) { return std::llround(qty * p * 1e6) / 1e6; }
+
+}  // namespace
+
+TEST_CASE("hierarchy end to end: the auction clears the account (bot takes at its reservation price)") {
+  // -9.6% jump: reference 9,040. Long 1 BTC, cash -9,000. Step 11: equity 40 < 45.2: flagged, no
+  // opposite entrant. The bot (latency 0, tx 1) kicks (tip 5 >= tx 1): the fund pays it 5
+  // (20,000 -> 19,995). Start 9,040 x 1.02 = 9,220.8, x 0.99 per step. The bot's reservation for
+  // 1 BTC: resale into 9,039/9,029/9,019 = 9,031.0 minus tx 1 = 9,030; prices 9,220.8, 9,128.592,
+  // 9,037.306, then 8,946.933 <= 9,030 at step 14 (3 steps after the kick, within the timeout 10).
+  // Cash -9,000 + 8,946.933019 = -53.066981: the account is flat; the fund pays the deficit:
+  // 19,995 - 53.066981 = 19,941.933019. No penalty (no equity left), no backstop, no bad debt.
+  const RunResult r = run_hierarchy(e2e_scenario(1.0, 0, -9.6, 1, 20));
+  CHECK(r.policy == "hierarchy");
+  REQUIRE(r.liquidations.size() == 1);
+  const LiquidationEvent& e = r.liquidations[0];
+  const double p = 9040.0 * 1.02 * std::pow(0.99, 3);
+  CHECK(9040.0 * 1.02 * std::pow(0.99, 2) > 9030.0);
+  CHECK(e.step == 14);
+  CHECK(e.policy_path == "hierarchy>dutch>insurance");
+  CHECK(e.price == doctest::Approx(p).epsilon(1e-12));
+  CHECK(e.notional == doctest::Approx(settled(1.0, p)).epsilon(1e-12));
+  CHECK(e.mark == doctest::Approx(9040.0).epsilon(1e-12));
+  CHECK(e.liquidator == 3);  // the bot's agent id (ladders 0-1, the long 2)
+  CHECK(e.steps_to_complete == 3);
+  CHECK(e.penalty == 0.0);
+  const auto& fund = series(r, "insurance_fund");
+  CHECK(fund[10] == doctest::Approx(20'000.0));
+  CHECK(fund[11] == doctest::Approx(19'995.0));
+  CHECK(fund[13] == doctest::Approx(19'995.0));
+  CHECK(fund[14] == doctest::Approx(19'995.0 - (9'000.0 - settled(1.0, p))).epsilon(1e-12));
+  CHECK(metric(r, "insurance_fund_end") == doctest::Approx(19'941.933019).epsilon(1e-12));
+  CHECK(metric(r, "bad_debt") == 0.0);
+}
+
+TEST_CASE("hierarchy end to end: no bots so the auction expires - the backstop takes what fits its capacity at the discount and the fund the rest") {
+  // Long 2 BTC, cash -18,000. Step 11: equity -18,000 + 18,080 = 80 < 90.4: flagged; the protocol
+  // kicks (no bot, no incentive). Timeout 3: takes possible at steps 11-13 (no bidder), the auction
+  // expires at step 14, where the account passes on (mark 9,040).
+  // Backstop: capacity 10,000 at mark value, one lot = 0.001 x 9,040 = 9.04: floor(10,000 / 9.04) =
+  // 1,106 lots = 1.106 BTC (9,998.24 of capacity). Price 9,040 x (1 - 3%) = 8,768.8: it pays
+  // 1.106 x 8,768.8 = 9,698.2928. Account: cash -8,301.7072, 0.894 BTC; equity at mark
+  // -8,301.7072 + 8,081.76 = -219.9472.
+  // Fund: absorbs 0.894 BTC at p_b = 9,040 + 219.9472 / 0.894, paying the cash leg 8,301.7072
+  // (its equity carries the loss 219.9472, so no ADL): 20,000 -> 11,698.2928.
+  const RunResult r = run_hierarchy(e2e_scenario(2.0, 0, -9.6, 0, 15), {"perp.liquidation.hierarchy.auction_timeout_steps=3"});
+  REQUIRE(r.liquidations.size() == 2);
+  const LiquidationEvent& b = r.liquidations[0];
+  CHECK(b.step == 14);
+  CHECK(b.policy_path == "hierarchy>backstop");
+  CHECK(b.price == doctest::Approx(8'768.8).epsilon(1e-12));
+  CHECK(b.notional == doctest::Approx(9'698.2928).epsilon(1e-12));
+  CHECK(b.notional <= 10'000.0 * 0.97);  // 1.106 BTC at mark is 9,998.24 <= capacity 10,000
+  CHECK(1.106 * 9'040.0 <= 10'000.0);
+  CHECK(1.107 * 9'040.0 > 10'000.0);     // one more lot would not fit
+  CHECK(b.mark == doctest::Approx(9'040.0).epsilon(1e-12));
+  CHECK(b.slippage_bps == doctest::Approx(300.0).epsilon(1e-9));
+  CHECK(b.steps_to_complete == 3);
+  const LiquidationEvent& f = r.liquidations[1];
+  CHECK(f.step == 14);
+  CHECK(f.policy_path == "hierarchy>insurance");
+  CHECK(f.price == doctest::Approx(9'040.0 + 219.9472 / 0.894).epsilon(1e-12));
+  CHECK(f.notional == doctest::Approx(8'301.7072).epsilon(1e-12));
+  CHECK(f.bad_debt == 0.0);
+  const auto& fund = series(r, "insurance_fund");
+  CHECK(fund[13] == doctest::Approx(20'000.0));
+  CHECK(fund[14] == doctest::Approx(11'698.2928).epsilon(1e-12));
+  CHECK(metric(r, "bad_debt") == 0.0);
+  CHECK(series(r, "adl_count")[14] == 0.0);
+
+  // With capacity 100,000 the backstop takes both BTC: pays 2 x 8,768.8 = 17,537.6; the account is
+  // flat with cash -462.4, which the fund pays: 20,000 - 462.4 = 19,537.6.
+  const RunResult all = run_hierarchy(e2e_scenario(2.0, 0, -9.6, 0, 15), {"perp.liquidation.hierarchy.auction_timeout_steps=3",
+                                                                          "perp.liquidation.hierarchy.backstop_capacity=100000"});
+  REQUIRE(all.liquidations.size() == 1);
+  CHECK(all.liquidations[0].policy_path == "hierarchy>backstop>insurance");
+  CHECK(all.liquidations[0].notional == doctest::Approx(17'537.6).epsilon(1e-12));
+  CHECK(metric(all, "insurance_fund_end") == doctest::Approx(19'537.6).epsilon(1e-12));
+}
+
+TEST_CASE("hierarchy end to end: the fund exhausted - the shortfall is auto-deleveraged against the ranked short at the bankruptcy price") {
+  // -11% jump: reference 8,900. Long 2 BTC (cash -18,000): step 11 equity -200, flagged; no bots,
+  // the protocol kicks; timeout 2: expires at step 13. Backstop capacity 0: it takes nothing.
+  // Fund: 150 of equity against the loss 200: shortfall 50 -> 2 x 50 / 200 = 0.5 BTC deleveraged at
+  // p_b = 8,900 + 200 / 2 = 9,000 against the first of the two basis shorts (1 BTC each, equal
+  // scores: the lower id): it buys 0.5 BTC back at 9,000 (pays 4,500). The fund takes 1.5 BTC and
+  // pays 13,500 with 150: 13,350 lent by the bad-debt account (its equity after is 0: no bad debt).
+  const RunResult r = run_hierarchy(e2e_scenario(2.0, 2, -11.0, 0, 15),
+                                    {"perp.liquidation.hierarchy.auction_timeout_steps=2", "perp.liquidation.hierarchy.backstop_capacity=0",
+                                     "perp.liquidation.insurance_fund_start=150"});
+  REQUIRE(r.liquidations.size() == 2);
+  const LiquidationEvent& a = r.liquidations[0];
+  CHECK(a.step == 13);
+  CHECK(a.agent_type == "leveraged_trader");
+  CHECK(a.policy_path == "hierarchy>adl");
+  CHECK(a.price == doctest::Approx(9'000.0).epsilon(1e-12));
+  CHECK(a.notional == doctest::Approx(18'000.0).epsilon(1e-12));
+  CHECK(a.bad_debt == 0.0);
+  const LiquidationEvent& d = r.liquidations[1];
+  CHECK(d.step == 13);
+  CHECK(d.agent_type == "basis_trader");
+  CHECK(d.policy_path == "hierarchy>adl");
+  CHECK(d.price == doctest::Approx(9'000.0).epsilon(1e-12));
+  CHECK(d.notional == doctest::Approx(4'500.0).epsilon(1e-12));
+  CHECK(d.slippage_bps == doctest::Approx(1e4 * 100.0 / 8'900.0).epsilon(1e-9));
+  CHECK(metric(r, "adl_count") == 1.0);
+  CHECK(series(r, "adl_count")[13] == 1.0);
+  CHECK(series(r, "insurance_fund")[13] == 0.0);
+  CHECK(series(r, "fund_borrowed")[13] == doctest::Approx(13'350.0).epsilon(1e-12));
+  CHECK(metric(r, "bad_debt") == 0.0);
+}
+
+TEST_CASE("hierarchy on crash and short squeeze: runs and conserves - every policy_path fits the results file - reproducible") {
+  // Not hand-computed: a robustness check on realistic books. run_simulation throws if any asset's
+  // ledger sum is not exactly zero. The same seed run twice gives the same events and summary.
+  for (const std::string file : {"crash.json", "short_squeeze.json"}) {
+    for (std::uint64_t seed : {1, 2}) {
+      CAPTURE(file);
+      CAPTURE(seed);
+      const ScenarioConfig sc = load_scenario_file(std::string(STRESSLAB_SOURCE_DIR) + "/scenarios/" + file, {});
+      RunOptions o;
+      o.seed = seed;
+      o.policy = "hierarchy";
+      RunResult r;
+      REQUIRE_NOTHROW(r = run_simulation(sc, o));
+      CHECK(r.policy == "hierarchy");
+      CHECK(metric(r, "conservation_ok") == 1.0);
+      CHECK_FALSE(r.liquidations.empty());
+      int stages = 0;
+      for (const LiquidationEvent& e : r.liquidations) {
+        CHECK(e.policy_path.size() < kPolicyPathWidth);
+        const bool ours = e.policy_path.rfind("hierarchy>", 0) == 0 || e.policy_path == "proactive";
+        CHECK(ours);
+        if (e.policy_path.rfind("hierarchy>dutch", 0) == 0) stages |= 1;
+        if (e.policy_path.rfind("hierarchy>internal", 0) == 0) stages |= 2;
+        if (e.policy_path.rfind("hierarchy>backstop", 0) == 0) stages |= 4;
+        if (e.policy_path.rfind("hierarchy>insurance", 0) == 0) stages |= 8;
+      }
+      MESSAGE(file << " seed " << seed << ": events " << r.liquidations.size() << ", stages mask " << stages << ", bad debt "
+                   << metric(r, "bad_debt") << ", fund end " << metric(r, "insurance_fund_end"));
+      const RunResult again = run_simulation(sc, o);
+      REQUIRE(again.liquidations.size() == r.liquidations.size());
+      for (std::size_t k = 0; k < r.liquidations.size(); ++k) {
+        CHECK(again.liquidations[k].policy_path == r.liquidations[k].policy_path);
+        CHECK(again.liquidations[k].notional == r.liquidations[k].notional);
+      }
+      CHECK(metric(again, "insurance_fund_end") == metric(r, "insurance_fund_end"));
+    }
+  }
+}
+
+TEST_CASE("hierarchy is a scenario policy and its fields are validated") {
+  const std::string text = e2e_scenario(1.0, 0, -9.6, 0, 15);
+  CHECK_NOTHROW(load_scenario_text(text, "h.json", {}));
+  CHECK_THROWS(load_scenario_text(text, "h.json", {"perp.liquidation.hierarchy.auction_timeout_steps=-1"}));
+  CHECK_THROWS(load_scenario_text(text, "h.json", {"perp.liquidation.hierarchy.backstop_discount_bps=20000"}));
+  CHECK_THROWS(load_scenario_text(text, "h.json", {"perp.liquidation.hierarchy.internal_match=3"}));
+  bool listed = false;
+  for (const std::string& p : implemented_policies()) listed |= p == "hierarchy";
+  CHECK(listed);
+}
