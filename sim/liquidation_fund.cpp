@@ -231,6 +231,23 @@ Micros FundAbsorber::haircut(LiquidationContext& ctx, const MarginAccount& bankr
   return collected;
 }
 
+FundAbsorber::Result FundAbsorber::settle(LiquidationContext& ctx, MarginAccount& acc, Micros fe0, LiquidationStepStats& stats) {
+  Result res;
+  const DeficitResult d = settle_deficit(ctx, acc);
+  // What the bad-debt account paid is a loan to the fund as far as the fund's equity backs it.
+  const Micros as_loan = std::min(d.bad_debt, std::max<Micros>(0, fe0 - d.insurance_paid));
+  borrowed_ += as_loan;
+  stats.bad_debt += from_micros(d.bad_debt - as_loan);
+  acc.closed = true;
+  res.insurance_paid = d.insurance_paid + as_loan;
+  res.bad_debt = d.bad_debt - as_loan;
+  return res;
+}
+
+FundAbsorber::Result FundAbsorber::settle_deficit_only(LiquidationContext& ctx, MarginAccount& acc, LiquidationStepStats& stats) {
+  return settle(ctx, acc, fund_equity(ctx), stats);
+}
+
 FundAbsorber::Result FundAbsorber::absorb(LiquidationContext& ctx, MarginAccount& acc, LiquidationStepStats& stats) {
   Result res;
   Ledger& L = ctx.market.ledger;
@@ -252,17 +269,7 @@ FundAbsorber::Result FundAbsorber::absorb(LiquidationContext& ctx, MarginAccount
     legs.push_back(g);
   }
   const Micros fe0 = fund_equity(ctx);
-  if (legs.empty()) {  // no position: nothing to take over, only a deficit to settle
-    const DeficitResult d = settle_deficit(ctx, acc);
-    // What the bad-debt account paid is a loan to the fund as far as the fund's equity backs it.
-    const Micros as_loan = std::min(d.bad_debt, std::max<Micros>(0, fe0 - d.insurance_paid));
-    borrowed_ += as_loan;
-    stats.bad_debt += from_micros(d.bad_debt - as_loan);
-    acc.closed = true;
-    res.insurance_paid = d.insurance_paid + as_loan;
-    res.bad_debt = d.bad_debt - as_loan;
-    return res;
-  }
+  if (legs.empty()) return settle(ctx, acc, fe0, stats);  // no position: only a deficit to settle
   bool has_spot = false;
   for (const AssetMarket& am : ctx.market.assets)
     if (L.balance(acc.account, am.spot_asset) != 0) has_spot = true;

@@ -35,6 +35,11 @@ class FundAbsorber {
   // deficit of an account without positions; the account is closed.
   Result absorb(LiquidationContext& ctx, MarginAccount& acc, LiquidationStepStats& stats);
 
+  // The no-position path of absorb() for an account that may still hold contract dust below one
+  // lot (which stays in the closed account, as under `dutch`): collateral conversion, the fund's
+  // cash, then the bad-debt account (a loan while the fund's equity backs it, bad debt beyond).
+  Result settle_deficit_only(LiquidationContext& ctx, MarginAccount& acc, LiquidationStepStats& stats);
+
   // Repays the loan from the fund's quote, as far as it goes.
   void repay(LiquidationContext& ctx);
 
@@ -49,6 +54,7 @@ class FundAbsorber {
     double mark = 0.0;
   };
   Micros fund_equity(const LiquidationContext& ctx) const;
+  Result settle(LiquidationContext& ctx, MarginAccount& acc, Micros fe0, LiquidationStepStats& stats);
   void recognize_bad_debt(LiquidationContext& ctx, Micros amount, LiquidationStepStats& stats);
   Micros finance(LiquidationContext& ctx, Micros lacking, Micros equity_after, LiquidationStepStats& stats);
   int deleverage(LiquidationContext& ctx, MarginAccount& acc, const Leg& leg, Micros target, bool last_leg,

@@ -27,8 +27,10 @@
 //    auction does NOT reset: it EXPIRES when auction_timeout_steps have passed since the kick (takes
 //    are possible at steps kick .. kick + timeout - 1) or when its reset rule (tail_s, cusp) would
 //    fire, and the account passes on, in the step it expires. Takes are "hierarchy>dutch".
-//    An account whose lot the auction clears leaves it: if it is flat, its deficit is settled (step
-//    5); with close_factor < 1 and a position left it may enter the chain again while flagged.
+//    An account whose lot the auction clears leaves it: if it is flat, its deficit is settled (see
+//    below); with close_factor < 1 and a position left it enters the chain again if flagged again.
+//    An expired auction passes its account on only if the account is still liquidatable (as
+//    marked this step): one that partial takes made healthy again keeps the rest of its position.
 // 3. Backstop (backstop = true and a provider exists; the kernel builds one with backstop_capacity
 //    of cash). The provider takes the account's remaining contracts, per asset as many whole lots as
 //    fit in its remaining capacity (capacity counted at mark value), at mark x (1 - d) for a long and
@@ -43,6 +45,12 @@
 //    against ranked opposite profitable positions at the bankruptcy price (loss_rule "adl": the
 //    absorbed account's event and every ADL'd account's event are "hierarchy>adl") or taken pro rata
 //    from winners' profits ("haircut": "hierarchy>haircut"); what remains is bad debt (">bad_debt").
+// Dust: contracts below one lot cannot be traded. The stages work on whole lots; an account left
+// with dust only counts as flat, and the dust stays in the closed account (as under `dutch`).
+// A remainder whose bankruptcy price is <= 0 (the deficit earlier stages realized exceeds what the
+// remaining contracts are worth, e.g. a short the auction bought back mostly at a loss) cannot be
+// deleveraged (ADL needs a positive price) and its event reports the mark and the value at mark
+// instead of the meaningless price; the money moves are those of the absorption.
 // Flat accounts (closed by the internal match, the auction or the backstop) with negative quote
 // settle their deficit through the same fund (FundAbsorber's no-position path: collateral
 // conversion, fund cash, then the bad-debt account -- a loan while the fund's equity backs it, bad
@@ -87,7 +95,7 @@ class HierarchyPolicy final : public LiquidationPolicy {
     for (std::uint32_t id : entrants_) {
       MarginAccount& acc = ctx.margin.account(id);
       if (acc.closed) continue;
-      if (!has_positions(ctx, acc)) {
+      if (!tradable(ctx, acc)) {
         settle_flat(ctx, id);
         continue;
       }
@@ -96,13 +104,14 @@ class HierarchyPolicy final : public LiquidationPolicy {
         if (k == DutchAuctions::Kick::Started) continue;
         if (k == DutchAuctions::Kick::None) continue;  // not reachable with fallback 0; waits, flagged
       }
-      after_auction(ctx, id);  // no auction stage, or only dust below one lot
+      after_auction(ctx, id);  // no auction stage
     }
     for (const DutchAuctions::Outcome& o : auctions_.advance(ctx, stats_)) {
       MarginAccount& acc = ctx.margin.account(o.id);
-      if (!has_positions(ctx, acc)) settle_flat(ctx, o.id);
-      else if (o.expired) after_auction(ctx, o.id);
-      // else: close_factor < 1 and its lot was cleared: it may enter the chain again while flagged
+      if (!tradable(ctx, acc)) settle_flat(ctx, o.id);
+      else if (o.expired && acc.liquidatable) after_auction(ctx, o.id);
+      // else: its lot was cleared (close_factor < 1) or it is healthy again after partial takes: it
+      // keeps the rest and enters the chain again if it is flagged again
     }
   }
 
@@ -111,6 +120,14 @@ class HierarchyPolicy final : public LiquidationPolicy {
     std::uint32_t id;
     Lots lots;
   };
+
+  // At least one whole lot of contracts in some asset. Dust below a lot cannot be traded; an
+  // account holding only dust is settled as flat and keeps it (as under `dutch`).
+  static bool tradable(const LiquidationContext& ctx, const MarginAccount& acc) {
+    for (const AssetMarket& am : ctx.market.assets)
+      if (std::abs(ctx.market.ledger.balance(acc.account, am.perp_asset)) >= am.perp->spec().lot_micros) return true;
+    return false;
+  }
 
   std::int64_t last_event(std::uint32_t id) const {
     const auto it = last_event_.find(id);
@@ -187,12 +204,28 @@ class HierarchyPolicy final : public LiquidationPolicy {
   void after_auction(LiquidationContext& ctx, std::uint32_t id) {
     MarginAccount& acc = ctx.margin.account(id);
     if (cfg_.hierarchy.backstop && ctx.backstop != nullptr) backstop(ctx, id);
-    if (!has_positions(ctx, acc)) {
+    if (!tradable(ctx, acc)) {
       settle_flat(ctx, id);
       return;
     }
-    fund_.absorb(ctx, acc, stats_);
+    double at_mark = 0.0;  // the remaining contracts' value at mark
+    for (std::size_t i = 0; i < ctx.market.assets.size(); ++i)
+      at_mark += std::abs(ctx.margin.position(acc, i)) * ctx.market.assets[i].mark_or_reference();
+    const std::size_t first_event = ctx.events.size();
+    const FundAbsorber::Result r = fund_.absorb(ctx, acc, stats_);
     fund_.repay(ctx);
+    // Reporting only (the money moved at the bankruptcy price): when the deficit that earlier stages
+    // realized exceeds what the remaining contracts are worth, their bankruptcy price is <= 0; the
+    // event then reports the mark and the value at mark, so that notional and slippage stay meaningful.
+    if (r.had_positions && first_event < ctx.events.size()) {
+      LiquidationEvent& e = ctx.events[first_event];
+      if (e.account == acc.account && !(e.price > 0 && e.notional > 0)) {
+        stats_.notional += at_mark - e.notional;
+        e.notional = at_mark;
+        e.price = e.mark;
+        e.slippage_bps = 0.0;
+      }
+    }
   }
 
   // Stage 3: as many whole lots per asset as fit in the provider's remaining capacity and cash.
@@ -231,10 +264,11 @@ class HierarchyPolicy final : public LiquidationPolicy {
     }
   }
 
-  // A flat account: its deficit through the fund (cash, loan, then bad debt); closed.
+  // A flat account (or one holding only dust): its deficit through the fund (cash, loan, then bad
+  // debt); closed.
   void settle_flat(LiquidationContext& ctx, std::uint32_t id) {
     MarginAccount& acc = ctx.margin.account(id);
-    const FundAbsorber::Result r = fund_.absorb(ctx, acc, stats_);
+    const FundAbsorber::Result r = fund_.settle_deficit_only(ctx, acc, stats_);
     fund_.repay(ctx);
     const std::int64_t idx = last_event(id);
     if (idx < 0 || static_cast<std::size_t>(idx) >= ctx.events.size()) return;

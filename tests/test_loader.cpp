@@ -157,8 +157,8 @@ TEST_CASE("bad inputs are rejected with precise messages") {
        "x.json: perp.funding.interval_sec: unknown field (did you mean 'interval_s'?)"},
       {"bad oracle method enum", minimal(R"("perp":{"oracle":{"method":"vwap"}})"), {},
        "x.json: perp.oracle.method: must be one of 'median', 'twap', got \"vwap\" (did you mean 'twap'?)"},
-      {"unknown liquidation policy", minimal(), {"perp.liquidation.policy=hierarchy"},
-       "x.json: perp.liquidation.policy: must be one of 'market', 'dutch', 'batch', 'socialized', 'delta_neutral', got \"hierarchy\""},
+      {"unknown liquidation policy", minimal(), {"perp.liquidation.policy=frobnicate"},
+       "x.json: perp.liquidation.policy: must be one of 'market', 'dutch', 'batch', 'socialized', 'delta_neutral', 'hierarchy', got \"frobnicate\""},
       {"margin tiers not increasing",
        minimal(R"("perp":{"margin_tiers":[{"max_notional":100000,"imr_bps":100,"mmr_bps":50},)"
                R"({"max_notional":100000,"imr_bps":200,"mmr_bps":100}]})"),
@@ -454,7 +454,7 @@ TEST_CASE("schema reference lists every field") {
   CHECK(ref.find("| perp.margin_tiers | an array of 1 to 16 objects | default "
                  "[{\"max_notional\":100000.0,\"imr_bps\":100.0,\"mmr_bps\":50.0},") != std::string::npos);
   CHECK(ref.find("| perp.margin_tiers[].mmr_bps | a number in (0, 10000] | required | bps |") != std::string::npos);
-  CHECK(ref.find("| perp.liquidation.policy | one of 'market', 'dutch', 'batch', 'socialized', 'delta_neutral' | default \"market\" |") != std::string::npos);
+  CHECK(ref.find("| perp.liquidation.policy | one of 'market', 'dutch', 'batch', 'socialized', 'delta_neutral', 'hierarchy' | default \"market\" |") != std::string::npos);
   CHECK(ref.find("| shocks[].size_pct | a number in (-100, 1000) | default 0.0 | % |") != std::string::npos);
   CHECK(ref.find("| agents.liquidators.capital | a number in [0, 1e12] | default 1000000.0 | quote units |") !=
         std::string::npos);
