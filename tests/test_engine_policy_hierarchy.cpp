@@ -368,6 +368,19 @@ TEST_CASE("hierarchy end to end: the fund exhausted - the shortfall is auto-dele
   CHECK(series(r, "insurance_fund")[13] == 0.0);
   CHECK(series(r, "fund_borrowed")[13] == doctest::Approx(13'350.0).epsilon(1e-12));
   CHECK(metric(r, "bad_debt") == 0.0);
+
+  // loss_rule haircut: the shortfall 50 is taken from the two winners pro rata to profit (equal:
+  // 25 each); the fund (150 + 50 = 200) takes the 2 BTC and pays 18,000: 17,800 lent. No ADL.
+  const RunResult h = run_hierarchy(e2e_scenario(2.0, 2, -11.0, 0, 15),
+                                    {"perp.liquidation.hierarchy.auction_timeout_steps=2", "perp.liquidation.hierarchy.backstop_capacity=0",
+                                     "perp.liquidation.insurance_fund_start=150", "perp.liquidation.socialized.loss_rule=haircut"});
+  REQUIRE(h.liquidations.size() == 1);
+  CHECK(h.liquidations[0].policy_path == "hierarchy>haircut");
+  CHECK(h.liquidations[0].step == 13);
+  CHECK(metric(h, "adl_count") == 0.0);
+  CHECK(series(h, "fund_borrowed")[13] == doctest::Approx(17'800.0).epsilon(1e-12));
+  CHECK(series(h, "insurance_fund")[13] == 0.0);
+  CHECK(metric(h, "bad_debt") == 0.0);
 }
 
 TEST_CASE("hierarchy on crash and short squeeze: runs and conserves - every policy_path fits the results file - reproducible") {
