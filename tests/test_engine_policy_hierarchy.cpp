@@ -211,6 +211,27 @@ TEST_CASE("hierarchy internal match: the remainder of the larger side passes on 
   v.L.check_conservation();
 }
 
+TEST_CASE("hierarchy: an account holding only dust below one lot settles as flat and keeps the dust") {
+  // 0.0005 BTC (half a lot) and cash -100: at 9,040 equity -100 + 4.52 = -95.48 < 0: flagged.
+  // Nothing can be traded: the deficit (quote -100) is paid by the fund's cash (1,000 -> 900), the
+  // account is closed with its dust; no event (nothing was liquidated), no bad debt.
+  HandWorld w(1'000);
+  const std::uint32_t d = w.account("dust", -100, 0.0005);
+  w.set_mark(9'040, 1);
+  REQUIRE(w.me->flagged().size() == 1);
+  LiquidationConfig cfg = hierarchy_cfg();
+  cfg.hierarchy.auction_timeout_steps = 10;
+  auto pol = make_liquidation_policy(cfg);
+  w.run(*pol, 1);
+  CHECK(w.me->account(d).closed);
+  CHECK(w.bal(d, kUsd) == 0);
+  CHECK(w.bal(d, kPerp) == U(0.0005));
+  CHECK(w.fund() == U(900));
+  CHECK(w.events.empty());
+  CHECK(pol->step_stats().bad_debt == 0.0);
+  w.L.check_conservation();
+}
+
 // ------------------------------------------------------------------------------------------------
 // End to end
 // ------------------------------------------------------------------------------------------------
