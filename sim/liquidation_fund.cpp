@@ -117,7 +117,7 @@ void FundAbsorber::unwind(LiquidationContext& ctx, LiquidationStepStats& stats) 
 // this leg, so a fill that empties the position sets the account's quote to exactly 0 (absorbing
 // rounding). Returns the number of ADLs.
 int FundAbsorber::deleverage(LiquidationContext& ctx, MarginAccount& acc, const Leg& leg, Micros target, bool last_leg,
-                           LiquidationStepStats& stats) {
+                             LiquidationStepStats& stats) {
   if (!(leg.price > 0) || target <= 0) return 0;
   Ledger& L = ctx.market.ledger;
   const AssetId q = ctx.market.quote_asset;
