@@ -17,6 +17,7 @@
 #include <mutex>
 #include <thread>
 
+#include "sim/replay_path.hpp"
 #include "sim/run_store.hpp"
 #include "sim/simulation.hpp"
 
@@ -90,6 +91,27 @@ void check_parts_dir(const std::string& parts, const std::string& out, bool resu
                      "--resume, or delete " + parts + " to start over");
 }
 
+// Replayed data files are bad input (DataError, exit 2) that a run would only find when it starts:
+// load each distinct one once here, on every rank, before anything is written.
+void check_replay_data(const std::vector<SweepPoint>& points) {
+  std::vector<std::string> seen;
+  for (const SweepPoint& p : points) {
+    const ScenarioConfig& sc = p.scenario;
+    const std::string& src = sc.source_file;
+    const std::string base_dir = src.find('/') == std::string::npos ? "" : src.substr(0, src.find_last_of('/'));
+    for (const AssetConfig& ac : sc.assets) {
+      if (ac.replay.file.empty()) continue;
+      // The data check depends on the file, the window and the horizon, not on the seed.
+      std::string key = base_dir + '\n' + ac.replay.file + '\n' + std::to_string(ac.replay.start_time_ms) + '\n' +
+                        std::to_string(ac.replay.time_shift_s) + '\n' + std::to_string(sc.dt_s) + '\n' +
+                        std::to_string(sc.horizon_steps) + '\n' + ac.replay.format + '\n' + ac.replay.on_gap;
+      if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
+      seen.push_back(std::move(key));
+      load_replay_path(ac.replay, sc.dt_s, sc.horizon_steps, ac.initial_price, 0, base_dir);
+    }
+  }
+}
+
 // Phase 2 (rank 0).
 void prepare_parts_dir(const std::string& parts, std::uint64_t plan_hash, std::size_t n_runs) {
   fs::create_directories(parts);
@@ -125,6 +147,7 @@ SweepOutcome run_sweep(const std::vector<SweepPoint>& points, const std::vector<
   outcome.runs_total = runs.size();
 
   check_parts_dir(parts, opt.out_path, opt.resume, plan_hash);
+  check_replay_data(points);
   barrier();
   if (root) prepare_parts_dir(parts, plan_hash, runs.size());
   barrier();
@@ -148,33 +171,43 @@ SweepOutcome run_sweep(const std::vector<SweepPoint>& points, const std::vector<
     std::mutex progress_mutex;
     std::size_t done = reused;
     if (root && opt.progress) opt.progress(done, mine);
-    // One run per task (grain 1, simple partitioner): runs differ in length, so dynamic scheduling
-    // keeps every worker busy. A worker holds one run in memory at a time.
-    tbb::parallel_for(
-        tbb::blocked_range<std::size_t>(0, pending.size(), 1),
-        [&](const tbb::blocked_range<std::size_t>& range) {
-          for (std::size_t k = range.begin(); k != range.end(); ++k) {
-            if (opt.cancel && opt.cancel->load()) return;
-            const SweepRunSpec& spec = runs[pending[k]];
-            RunOptions ro;
-            ro.seed = spec.seed;
-            ro.run_index = spec.run_index;
-            ro.policy = spec.policy;
-            ro.cancel = opt.cancel;
-            RunResult r;
-            try {
-              r = run_simulation(points[spec.point].scenario, ro);
-            } catch (const Interrupted&) {
-              return;  // abandoned; redone on --resume
+    try {
+      // One run per task (grain 1, simple partitioner): runs differ in length, so dynamic scheduling
+      // keeps every worker busy. A worker holds one run in memory at a time.
+      tbb::parallel_for(
+          tbb::blocked_range<std::size_t>(0, pending.size(), 1),
+          [&](const tbb::blocked_range<std::size_t>& range) {
+            for (std::size_t k = range.begin(); k != range.end(); ++k) {
+              if (opt.cancel && opt.cancel->load()) return;
+              const SweepRunSpec& spec = runs[pending[k]];
+              RunOptions ro;
+              ro.seed = spec.seed;
+              ro.run_index = spec.run_index;
+              ro.policy = spec.policy;
+              ro.cancel = opt.cancel;
+              RunResult r;
+              try {
+                r = run_simulation(points[spec.point].scenario, ro);
+              } catch (const Interrupted&) {
+                return;  // abandoned; redone on --resume
+              }
+              r.params = points[spec.point].params;
+              write_segment(parts, r, plan_hash);
+              std::lock_guard<std::mutex> lock(progress_mutex);
+              ++done;
+              if (root && opt.progress) opt.progress(done, mine);
             }
-            r.params = points[spec.point].params;
-            write_segment(parts, r, plan_hash);
-            std::lock_guard<std::mutex> lock(progress_mutex);
-            ++done;
-            if (root && opt.progress) opt.progress(done, mine);
-          }
-        },
-        tbb::simple_partitioner());
+          },
+          tbb::simple_partitioner());
+    } catch (...) {
+      // A failed run (e.g. a conservation error) ends the sweep. A parts dir holding no finished run
+      // has nothing to resume: remove it so the next attempt is not refused for want of --resume.
+      if (opt.mpi_size == 1 && !has_segments(parts)) {
+        std::error_code ec;
+        fs::remove_all(parts, ec);
+      }
+      throw;
+    }
   }
   barrier();
 
