@@ -163,6 +163,11 @@ int dispatch(const std::vector<std::string>& args) {
 
 int main(int argc, char** argv) {
   sl::cli::mpi_init(&argc, &argv);
+  if (sl::cli::mpi_launched_without_support()) {
+    std::cerr << "error: started by mpirun, but this stresslab was built without MPI support (configure with "
+                 "-DSTRESSLAB_MPI=ON and OpenMPI installed); every process would run the whole job\n";
+    return kExitBadInput;
+  }
   const int rc = dispatch(std::vector<std::string>(argv + 1, argv + argc));
   // An internal failure on one rank would leave the others waiting at a barrier: end them all.
   if (rc == kExitInternal && sl::cli::mpi_env().size > 1) sl::cli::mpi_abort(rc);

@@ -33,7 +33,6 @@ const MpiEnv& mpi_init(int* argc, char*** argv) {
 #else
   (void)argc;
   (void)argv;
-  (void)launched_by_mpirun;
 #endif
   return g_env;
 }
@@ -61,6 +60,8 @@ void mpi_abort(int exit_code) {
 #endif
   std::exit(exit_code);
 }
+
+bool mpi_launched_without_support() { return !mpi_compiled_in() && launched_by_mpirun(); }
 
 bool mpi_compiled_in() {
 #ifdef STRESSLAB_HAVE_MPI

@@ -21,5 +21,8 @@ void mpi_finalize();
 [[noreturn]] void mpi_abort(int exit_code);
 // True when the binary was built with MPI support.
 bool mpi_compiled_in();
+// True when mpirun started this process but MPI support is not compiled in: every rank would then
+// run the whole sweep into the same files, so the CLI refuses (exit 2).
+bool mpi_launched_without_support();
 
 }  // namespace sl::cli
