@@ -46,7 +46,9 @@ struct SweepOptions {
   bool resume = false;        // reuse the runs an interrupted sweep into out_path already finished
   FileAttributes attrs;       // root attributes of the results file
   const std::atomic<bool>* cancel = nullptr;  // SIGINT/SIGTERM flag
-  // Runs done (incl. reused) / total, called on the rank-0 process after each batch of runs.
+  // Runs done (incl. reused) / total, called on the rank-0 process once before the first run and
+  // after every finished run, serialized by a mutex but possibly from a oneTBB worker thread. With
+  // several MPI ranks both numbers are rank 0's share of the runs.
   std::function<void(std::size_t done, std::size_t total)> progress;
   // Every run, in run_index order, as the final file is written (rank 0 only). Lets callers
   // (comparison table, calibration) use the results without reading the file back.
