@@ -51,7 +51,9 @@ namespace {
 
 class Writer {
  public:
-  void raw(const void* p, std::size_t n) { out_.append(static_cast<const char*>(p), n); }
+  void raw(const void* p, std::size_t n) {
+    if (n > 0) out_.append(static_cast<const char*>(p), n);  // p may be null when n is 0 (empty vector)
+  }
   void u64(std::uint64_t v) { raw(&v, 8); }
   void i64(std::int64_t v) { raw(&v, 8); }
   void u32(std::uint32_t v) { raw(&v, 4); }
@@ -74,6 +76,7 @@ class Reader {
   explicit Reader(std::string_view b) : b_(b) {}
   bool raw(void* p, std::size_t n) {
     if (!ok_ || n > b_.size() - pos_) return ok_ = false;
+    if (n == 0) return true;  // p may be null (empty vector); memcpy must not see it
     std::memcpy(p, b_.data() + pos_, n);
     pos_ += n;
     return true;

@@ -51,7 +51,7 @@ void check_equal(const RunResult& a, const RunResult& b) {
     CHECK(a.series[i].name == b.series[i].name);
     CHECK(a.series[i].unit == b.series[i].unit);
     REQUIRE(a.series[i].values.size() == b.series[i].values.size());
-    CHECK(std::memcmp(a.series[i].values.data(), b.series[i].values.data(), a.series[i].values.size() * sizeof(double)) == 0);
+    for (std::size_t k = 0; k < a.series[i].values.size(); ++k) CHECK(same_bits(a.series[i].values[k], b.series[i].values[k]));
   }
   REQUIRE(a.liquidations.size() == b.liquidations.size());
   for (std::size_t i = 0; i < a.liquidations.size(); ++i) {
