@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <initializer_list>
 #include <mutex>
 #include <thread>
 
@@ -101,10 +102,14 @@ void check_replay_data(const std::vector<SweepPoint>& points) {
     const std::string base_dir = src.find('/') == std::string::npos ? "" : src.substr(0, src.find_last_of('/'));
     for (const AssetConfig& ac : sc.assets) {
       if (ac.replay.file.empty()) continue;
-      // The data check depends on the file, the window and the horizon, not on the seed.
-      std::string key = base_dir + '\n' + ac.replay.file + '\n' + std::to_string(ac.replay.start_time_ms) + '\n' +
-                        std::to_string(ac.replay.time_shift_s) + '\n' + std::to_string(sc.dt_s) + '\n' +
-                        std::to_string(sc.horizon_steps) + '\n' + ac.replay.format + '\n' + ac.replay.on_gap;
+      // Everything the load depends on except the seed (which only draws intrabar noise).
+      const ReplayConfig& r = ac.replay;
+      std::string key;
+      for (const std::string& part :
+           {base_dir, r.file, r.format, r.intrabar, r.on_gap, std::to_string(r.start_time_ms), std::to_string(r.time_shift_s),
+            std::to_string(r.rescale_to_initial), std::to_string(r.rescale), std::to_string(r.intrabar_noise),
+            std::to_string(ac.initial_price), std::to_string(sc.dt_s), std::to_string(sc.horizon_steps)})
+        key += part + '\n';
       if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
       seen.push_back(std::move(key));
       load_replay_path(ac.replay, sc.dt_s, sc.horizon_steps, ac.initial_price, 0, base_dir);
