@@ -575,6 +575,14 @@ void ResultsWriter::append(const RunResult& run) {
   ++m.runs;
 }
 
+void ResultsWriter::set_root_attribute(const std::string& name, std::int64_t value) {
+  ErrorSilencer silence;
+  Impl& m = *impl_;
+  if (m.closed) throw std::logic_error("results: set_root_attribute() after commit()");
+  if (m.failed) throw ResultsError("results file '" + m.final_path + "': writer failed earlier; abandon it");
+  m.attr_i64(m.file.get(), name, value);
+}
+
 void ResultsWriter::commit() {
   ErrorSilencer silence;
   Impl& m = *impl_;

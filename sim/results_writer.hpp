@@ -71,6 +71,9 @@ class ResultsWriter {
   //   link name or a string does not fit its fixed-width field. ResultsError: HDF5/I-O failure (the
   //   writer is then unusable; destroy it to abandon the file).
   void append(const RunResult& run);
+  // Adds (or fails on a duplicate) a scalar int64 attribute on the root group, e.g. a sweep's
+  // `complete` and `runs_planned`. Throws ResultsError on failure, std::logic_error after commit().
+  void set_root_attribute(const std::string& name, std::int64_t value);
   // Closes the file and renames the temp file to final_path (replacing an existing file).
   void commit();
 

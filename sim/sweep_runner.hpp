@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,13 +46,28 @@ struct SweepOptions {
   bool resume = false;        // reuse the runs an interrupted sweep into out_path already finished
   FileAttributes attrs;       // root attributes of the results file
   const std::atomic<bool>* cancel = nullptr;  // SIGINT/SIGTERM flag
-  // Runs done (incl. reused) / total, called on the rank-0 process after each batch of runs.
+  // Runs done (incl. reused) / total, called on the rank-0 process once before the first run and
+  // after every finished run, serialized by a mutex but possibly from a oneTBB worker thread. With
+  // several MPI ranks both numbers are rank 0's share of the runs.
   std::function<void(std::size_t done, std::size_t total)> progress;
   // Every run, in run_index order, as the final file is written (rank 0 only). Lets callers
   // (comparison table, calibration) use the results without reading the file back.
   std::function<void(const RunResult&)> on_result;
   int mpi_rank = 0, mpi_size = 1;  // set by the MPI entry point; 0/1 without MPI
+  // Waits for every rank (MPI_Barrier); may be empty when mpi_size is 1.
+  std::function<void()> barrier;
 };
+
+// The sweep cannot start as asked (bad input, exit 2): a parts directory exists without --resume,
+// or --resume meets a parts directory of a different sweep. what() names the directory and says
+// what to do.
+struct SweepError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Identity of a sweep plan: every point's scenario.source_json and params, and every run's
+// (point, policy, seed, run_index). Segments and the manifest carry it; --resume requires it equal.
+std::uint64_t sweep_plan_hash(const std::vector<SweepPoint>& points, const std::vector<SweepRunSpec>& runs);
 
 struct SweepOutcome {
   std::size_t runs_total = 0;
@@ -60,6 +76,12 @@ struct SweepOutcome {
   bool complete = false;         // false: interrupted; out_path holds the valid partial result
 };
 
+// Runs the missing runs of this rank's shard (run_index % mpi_size == mpi_rank) into segments under
+// `<out_path>.parts/`, then (rank 0) merges every segment present, in run_index order, into out_path
+// (root attributes `complete` 0/1 and `runs_planned`) and, when complete, deletes the parts dir.
+// On cancel: runs in flight are abandoned, the finished ones are kept and merged into a valid
+// partial file, and the parts dir stays for --resume. Throws SweepError (see above), ResultsError,
+// std::runtime_error (segment I/O) and whatever a run throws (e.g. ConservationError).
 SweepOutcome run_sweep(const std::vector<SweepPoint>& points, const std::vector<SweepRunSpec>& runs,
                        const SweepOptions& options);
 

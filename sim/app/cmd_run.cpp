@@ -1,4 +1,5 @@
 // `stresslab run`: one scenario, one or more policies x seeds, one results file and the comparison table.
+// Runs through sim/sweep_runner (one grid point, no params), so an interrupted run is resumable.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -10,9 +11,10 @@
 
 #include "scenarios/loader.hpp"
 #include "sim/app/cli_common.hpp"
-#include "sim/results_writer.hpp"
+#include "sim/app/sweep_cli.hpp"
 #include "sim/run_set.hpp"
 #include "sim/simulation.hpp"
+#include "sim/sweep_runner.hpp"
 #include "sim/version.hpp"
 
 namespace sl::cli {
@@ -75,13 +77,14 @@ int cmd_run(const std::vector<std::string>& args) {
       "threads", po::value<int>()->default_value(0), "worker threads (0: all cores); results do not depend on it")(
       "out", po::value<std::string>(), "results file (default: results/<scenario name>.h5)")(
       "set", po::value<std::vector<std::string>>()->composing(), "override PATH=VALUE (repeatable)")(
+      "resume", "continue an interrupted run into the same --out: reuse its finished runs, do the rest")(
       "quiet,q", "no progress or summary output");
   po::positional_options_description pos;
   pos.add("scenario", 1);
   auto vm = parse(args, opts, pos);
   if (vm.count("help") || !vm.count("scenario")) {
     std::cout << "Usage: stresslab run SCENARIO.json [--seed N] [--seeds K] [--policy a,b] [--threads N] [--out FILE.h5] "
-                 "[--set PATH=VALUE ...]\n"
+                 "[--set PATH=VALUE ...] [--resume] [--quiet]\n"
               << opts;
     return vm.count("help") ? kExitOk : kExitBadInput;
   }
@@ -98,45 +101,31 @@ int cmd_run(const std::vector<std::string>& args) {
   check_policies(policies);
   std::string out = vm.count("out") ? vm["out"].as<std::string>() : "results/" + sc.name + ".h5";
   // Check the output location before spending time on the runs (bad path = bad input).
-  const fs::path out_dir = fs::absolute(fs::path(out)).parent_path();
-  if (!vm.count("out")) fs::create_directories(out_dir);
-  if (!fs::is_directory(out_dir))
-    throw UsageError("--out " + out + ": directory " + out_dir.string() + " does not exist");
-  if (access(out_dir.c_str(), W_OK) != 0)
-    throw UsageError("--out " + out + ": directory " + out_dir.string() + " is not writable");
+  check_out_path(out, !vm.count("out"));
 
-  install_signal_handlers();
-  const std::vector<sl::RunSpec> runs = sl::plan_runs(policies, seed, n_seeds);
-  const bool tty = isatty(STDERR_FILENO);
+  // One grid point, no params: the same resumable machinery as `stresslab sweep`.
+  const std::vector<sl::SweepPoint> points{sl::SweepPoint{sc, {}}};
+  const std::vector<sl::SweepRunSpec> runs = sl::plan_sweep(1, policies, seed, n_seeds);
   const bool single = runs.size() == 1;
-  sl::ResultsWriter writer(out, sl::FileAttributes{sl::kVersion, sl::kGitCommit, sc.source_json, seed});
   std::vector<std::vector<std::pair<std::string, double>>> summaries;
   std::vector<std::string> run_policy;
   sl::RunResult first;
   const auto t0 = std::chrono::steady_clock::now();
-  sl::RunSetOptions ro;
-  ro.threads = threads;
-  ro.cancel = &interrupted();
-  ro.consume = [&](sl::RunResult&& r) {
-    writer.append(r);
+  SweepCliOptions so;
+  so.out_path = out;
+  so.threads = threads;
+  so.resume = vm.count("resume") > 0;
+  so.quiet = quiet;
+  so.attrs = sl::FileAttributes{sl::kVersion, sl::kGitCommit, sc.source_json, seed};
+  so.on_result = [&](const sl::RunResult& r) {
     summaries.push_back(r.summary);
     run_policy.push_back(r.policy);
-    if (single) first = std::move(r);
+    if (single) first = r;
   };
-  if (!quiet && tty && !single) {
-    ro.progress = [&](std::size_t done, std::size_t total) {
-      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      const double rate = static_cast<double>(done) / std::max(secs, 1e-9);
-      std::fprintf(stderr, "\r  runs %zu / %zu, %.1f runs/s, ETA %.0f s   ", done, total, rate,
-                   static_cast<double>(total - done) / std::max(rate, 1e-9));
-      std::fflush(stderr);
-    };
-  }
-  sl::run_set(sc, runs, ro);
-  if (interrupted().load()) throw sl::Interrupted();
-  writer.commit();
+  const sl::SweepOutcome outcome = execute_sweep(points, runs, so);
+  if (!is_printing_rank()) return outcome.complete ? kExitOk : kExitInterrupted;
+  if (!outcome.complete) return report_incomplete(outcome, out);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (!quiet && tty && !single) std::fprintf(stderr, "\r%70s\r", "");
 
   if (!quiet) {
     std::cout << "stresslab " << sl::kVersion << "  scenario " << sc.name << "  " << runs.size() << " run(s): "

@@ -14,7 +14,10 @@
 
 #include "bench/bench_book.hpp"
 #include "sim/app/cli_common.hpp"
+#include "sim/app/mpi_env.hpp"
+#include "sim/sweep_runner.hpp"
 #include "bench/bench_sim.hpp"
+#include "bench/bench_sweep.hpp"
 #include "scenarios/loader.hpp"
 #include "sim/ledger.hpp"
 #include "sim/replay_path.hpp"
@@ -35,15 +38,18 @@ const char* kTopHelp = R"(stresslab - agent-based market stress simulator for cr
 
 Usage:
   stresslab run SCENARIO.json [--seed N] [--seeds K] [--policy a,b,...] [--threads N] [--out FILE.h5]
-                [--set PATH=VALUE ...] [--quiet]
+                [--set PATH=VALUE ...] [--resume] [--quiet]
+  stresslab sweep SWEEP.json --out FILE.h5 [--threads N] [--resume] [--quiet] [--set PATH=VALUE ...]
   stresslab validate SCENARIO.json [--set PATH=VALUE ...]
-  stresslab bench [--seconds S] [--agents N] [--steps N]
+  stresslab bench [--seconds S] [--agents N] [--steps N] [--only book|sim|sweep] [--runs N] [--threads N]
   stresslab --help | --version
 
 Examples:
   stresslab run scenarios/calm.json --out results/calm.h5
   stresslab run scenarios/calm.json --seed 7 --set horizon_steps=600 --set agents.noise_traders.count=50
   stresslab run scenarios/crash.json --policy market --seeds 50 --threads 2 --out results/crash.h5
+  stresslab sweep scenarios/sweeps/penalty_x_mmr.json --out results/sweep.h5 --threads 2
+  mpirun -n 4 stresslab sweep scenarios/sweeps/penalty_x_mmr.json --out results/sweep.h5
   stresslab validate scenarios/calm.json
   stresslab bench --seconds 2
 
@@ -51,7 +57,8 @@ Examples:
 (/assets/0/initial_price=25000); the value is JSON (numbers, true, "text") or a bare string.
 
 Exit codes: 0 ok, 1 internal failure, 2 bad input (message names file, field and allowed range),
-130 interrupted (no output file is left behind).
+130 interrupted (run/sweep: the results file holds the runs finished so far, with root attribute
+complete = 0; the same command plus --resume does only the missing runs).
 )";
 
 int cmd_validate(const std::vector<std::string>& args) {
@@ -78,26 +85,40 @@ int cmd_bench(const std::vector<std::string>& args) {
       "agents", po::value<int>()->default_value(1000), "noise traders in the whole-simulation benchmark")(
       "steps", po::value<std::int64_t>()->default_value(3600), "steps of the whole-simulation benchmark")(
       "scenario", po::value<std::string>(), "scenario for the simulation benchmark (default scenarios/calm.json)")(
-      "only", po::value<std::string>(), "book | sim");
+      "only", po::value<std::string>(), "book | sim | sweep")(
+      "runs", po::value<int>()->default_value(16), "runs of the sweep benchmark (penalty x seeds on crash.json, 900 steps)")(
+      "threads", po::value<int>()->default_value(0), "worker threads of the sweep benchmark (0: all cores)");
   auto vm = parse(args, opts, po::positional_options_description{});
   if (vm.count("help")) {
-    std::cout << "Usage: stresslab bench [--seconds S] [--agents N] [--steps N]\n" << opts;
+    std::cout << "Usage: stresslab bench [--seconds S] [--agents N] [--steps N] [--only book|sim|sweep] [--runs N] [--threads N]\n"
+              << opts;
     return kExitOk;
   }
   const std::string only = vm.count("only") ? vm["only"].as<std::string>() : "";
+  if (!only.empty() && only != "book" && only != "sim" && only != "sweep")
+    throw UsageError("--only " + only + ": must be book, sim or sweep");
   int rc = 0;
   if (only.empty() || only == "book") rc |= run_book_bench(vm["seconds"].as<double>(), 42, std::cout);
   if (only.empty() || only == "sim") {
     std::string path = vm.count("scenario") ? vm["scenario"].as<std::string>() : "scenarios/calm.json";
     rc |= run_sim_bench(path, vm["agents"].as<int>(), vm["steps"].as<std::int64_t>(), std::cout);
   }
+  if (only == "sweep") {  // not part of the default set: it takes tens of seconds
+    const int runs = vm["runs"].as<int>(), threads = vm["threads"].as<int>();
+    if (runs < 1 || runs > 100000) throw UsageError("--runs " + std::to_string(runs) + ": must be in [1, 100000]");
+    if (threads < 0 || threads > 1024) throw UsageError("--threads " + std::to_string(threads) + ": must be in [0, 1024]");
+    rc |= run_sweep_bench(vm.count("scenario") ? vm["scenario"].as<std::string>() : "scenarios/crash.json", runs, threads,
+                          std::cout);
+  }
   return rc;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
+// Runs one command and maps exceptions to exit codes. Under MPI only rank 0 reports bad input (every
+// rank validates the same files and fails alike); internal errors are reported by the rank that hit them.
+int dispatch(const std::vector<std::string>& args) {
+  const sl::cli::MpiEnv& mpi = sl::cli::mpi_env();
+  const bool speak = mpi.rank == 0;
+  const std::string who = mpi.size > 1 ? "rank " + std::to_string(mpi.rank) + ": " : "";
   try {
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
       std::cout << kTopHelp;
@@ -110,26 +131,46 @@ int main(int argc, char** argv) {
     const std::string cmd = args[0];
     const std::vector<std::string> rest(args.begin() + 1, args.end());
     if (cmd == "run") return sl::cli::cmd_run(rest);
+    if (cmd == "sweep") return sl::cli::cmd_sweep(rest);
     if (cmd == "validate") return cmd_validate(rest);
     if (cmd == "bench") return cmd_bench(rest);
-    throw UsageError("unknown command '" + cmd + "' (expected run, validate, bench; see stresslab --help)");
+    throw UsageError("unknown command '" + cmd + "' (expected run, sweep, validate, bench; see stresslab --help)");
   } catch (const sl::ScenarioError& e) {
-    std::cerr << "error: " << e.what() << "\n";
+    if (speak) std::cerr << "error: " << e.what() << "\n";
     return kExitBadInput;
   } catch (const UsageError& e) {
-    std::cerr << "error: " << e.what() << "\n";
+    if (speak) std::cerr << "error: " << e.what() << "\n";
     return kExitBadInput;
   } catch (const sl::DataError& e) {
-    std::cerr << "error: " << e.what() << "\n";
+    if (speak) std::cerr << "error: " << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const sl::SweepError& e) {
+    if (speak) std::cerr << "error: " << e.what() << "\n";
     return kExitBadInput;
   } catch (const sl::Interrupted&) {
-    std::cerr << "\ninterrupted: no results file written\n";
+    if (speak) std::cerr << "\ninterrupted: no results file written\n";
     return kExitInterrupted;
   } catch (const sl::ConservationError& e) {
-    std::cerr << "INTERNAL ERROR (money was created or destroyed): " << e.what() << "\n";
+    std::cerr << who << "INTERNAL ERROR (money was created or destroyed): " << e.what() << "\n";
     return kExitInternal;
   } catch (const std::exception& e) {
-    std::cerr << "internal error: " << e.what() << "\n";
+    std::cerr << who << "internal error: " << e.what() << "\n";
     return kExitInternal;
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  sl::cli::mpi_init(&argc, &argv);
+  if (sl::cli::mpi_launched_without_support()) {
+    std::cerr << "error: started by mpirun, but this stresslab was built without MPI support (configure with "
+                 "-DSTRESSLAB_MPI=ON and OpenMPI installed); every process would run the whole job\n";
+    return kExitBadInput;
+  }
+  const int rc = dispatch(std::vector<std::string>(argv + 1, argv + argc));
+  // An internal failure on one rank would leave the others waiting at a barrier: end them all.
+  if (rc == kExitInternal && sl::cli::mpi_env().size > 1) sl::cli::mpi_abort(rc);
+  sl::cli::mpi_finalize();
+  return rc;
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CLI contract: exit codes, error messages naming file and field, no output file on bad input,
-# no finished-looking file after an interrupted run, and an end-to-end run of the demo scenario.
+# a valid partial file (complete = 0) after an interrupted run and --resume, and an end-to-end run of the demo scenario.
 # Usage: test_cli.sh STRESSLAB_BINARY SOURCE_DIR
 set -uo pipefail
 BIN="$1"; SRC="$2"
@@ -68,12 +68,32 @@ grep -q "conservation: exact" "$T/out" && ok "conservation reported" || bad "no 
 [[ -s "$T/calm.h5" ]] && ok "results file written" || bad "no results file"
 ls "$T" | grep -q 'tmp-' && bad "temporary file left behind" || ok "no temporary file left"
 
-# Interrupted run: SIGINT mid-run leaves neither the final file nor a temp file, exit 130.
+# Interrupted run: SIGINT mid-run exits 130 with a valid partial file (root attribute complete = 0,
+# no run in it yet: the only run was in flight), keeps the parts dir and says how to resume.
 "$BIN" run "$SRC/scenarios/calm.json" --set horizon_steps=5000000 --set output.record_every_steps=100 --out "$T/int.h5" --quiet >"$T/out" 2>"$T/err" &
 pid=$!
 sleep 2; kill -INT $pid; wait $pid; rc=$?
 [[ $rc -eq 130 ]] && ok "SIGINT exits 130" || bad "SIGINT rc $rc: $(head -c 300 "$T/err")"
-[[ ! -e "$T/int.h5" ]] && ! ls "$T" | grep -q 'int.h5.tmp' && ok "no file after SIGINT" || bad "file left after SIGINT"
+expect_err "SIGINT message says how to resume" "Continue with the same command plus --resume"
+h5dump -a /complete -a /runs_planned "$T/int.h5" >"$T/dump" 2>&1
+[[ $(grep -c '(0): 0' "$T/dump") -eq 1 && $(grep -c '(0): 1' "$T/dump") -eq 1 ]] && ok "partial file valid: complete = 0, runs_planned = 1" \
+  || bad "partial file attributes: $(head -c 400 "$T/dump")"
+h5dump -H -d /summary "$T/int.h5" | grep -q 'DATASPACE  SIMPLE { ( 0 ) / ( H5S_UNLIMITED ) }' && ok "partial file: empty /summary" \
+  || bad "partial file /summary not empty"
+[[ -d "$T/int.h5.parts" ]] && ok "parts dir kept for --resume" || bad "no parts dir after SIGINT"
+! ls "$T" | grep -q 'int.h5.tmp' && ok "no temp file after SIGINT" || bad "temp file left after SIGINT"
+expect_rc "rerun without --resume refused" 2 "$BIN" run "$SRC/scenarios/calm.json" --set horizon_steps=5000000 --set output.record_every_steps=100 --out "$T/int.h5"
+expect_err "refusal names the parts dir" "int.h5.parts: holds the finished runs"
+
+# A resumed multi-run `run` equals an uninterrupted one: interrupt after some of 8 runs, resume.
+RUN=(run "$SRC/scenarios/calm.json" --seeds 8 --threads 1 --set horizon_steps=100000 --set output.record_every_steps=500 --quiet)
+expect_rc "uninterrupted 8 runs" 0 "$BIN" "${RUN[@]}" --out "$T/r_full.h5"
+"$BIN" "${RUN[@]}" --out "$T/r.h5" >"$T/out" 2>"$T/err" &
+pid=$!; sleep 1; kill -INT $pid; wait $pid; rc=$?
+[[ $rc -eq 130 ]] && ok "SIGINT mid-run-set exits 130" || bad "SIGINT mid-run-set rc $rc"
+expect_rc "run --resume" 0 "$BIN" "${RUN[@]}" --out "$T/r.h5" --resume
+if h5diff --exclude-attribute / "$T/r_full.h5" "$T/r.h5" >"$T/diff" 2>&1; then ok "resumed run == uninterrupted (h5diff)"; else bad "resumed run differs: $(head -c 400 "$T/diff")"; fi
+[[ ! -e "$T/r.h5.parts" ]] && ok "parts dir removed once complete" || bad "parts dir left after resume"
 
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]

@@ -1,0 +1,74 @@
+#include "sim/app/sweep_cli.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "sim/app/cli_common.hpp"
+#include "sim/app/mpi_env.hpp"
+#include "sim/run_store.hpp"
+
+namespace sl::cli {
+
+namespace fs = std::filesystem;
+
+void check_out_path(const std::string& out, bool create_dir, const std::string& option) {
+  const fs::path out_dir = fs::absolute(fs::path(out)).parent_path();
+  if (create_dir) fs::create_directories(out_dir);
+  if (!fs::is_directory(out_dir))
+    throw UsageError(option + " " + out + ": directory " + out_dir.string() + " does not exist");
+  if (access(out_dir.c_str(), W_OK) != 0)
+    throw UsageError(option + " " + out + ": directory " + out_dir.string() + " is not writable");
+}
+
+bool is_printing_rank() { return mpi_env().rank == 0; }
+
+SweepOutcome execute_sweep(const std::vector<SweepPoint>& points, const std::vector<SweepRunSpec>& runs,
+                           const SweepCliOptions& o) {
+  install_signal_handlers();
+  SweepOptions so;
+  so.threads = o.threads;
+  so.out_path = o.out_path;
+  so.resume = o.resume;
+  so.attrs = o.attrs;
+  so.cancel = &interrupted();
+  so.on_result = o.on_result;
+  so.mpi_rank = mpi_env().rank;
+  so.mpi_size = mpi_env().size;
+  so.barrier = [] { mpi_barrier(); };
+  const auto t0 = std::chrono::steady_clock::now();
+  const bool show = !o.quiet && is_printing_rank() && isatty(STDERR_FILENO) && runs.size() > 1;
+  if (show) {
+    so.progress = [t0, first = std::make_shared<std::size_t>(SIZE_MAX)](std::size_t done, std::size_t total) {
+      if (*first == SIZE_MAX) *first = done;  // reused runs do not count towards the rate
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const double rate = static_cast<double>(done - *first) / std::max(secs, 1e-9);
+      if (rate > 0)
+        std::fprintf(stderr, "\r  runs %zu / %zu, %.1f runs/s, ETA %.0f s   ", done, total, rate,
+                     static_cast<double>(total - done) / rate);
+      else
+        std::fprintf(stderr, "\r  runs %zu / %zu   ", done, total);
+      std::fflush(stderr);
+    };
+  }
+  SweepOutcome outcome = run_sweep(points, runs, so);
+  if (show) std::fprintf(stderr, "\r%70s\r", "");
+  return outcome;
+}
+
+int report_incomplete(const SweepOutcome& outcome, const std::string& out_path) {
+  if (is_printing_rank()) {
+    std::cerr << "\ninterrupted: " << out_path << " holds the " << outcome.runs_done << " of " << outcome.runs_total
+              << " runs finished so far (root attribute complete = 0); they are also kept in "
+              << parts_dir_for(out_path) << "/.\n"
+              << "Continue with the same command plus --resume: only the missing runs are done.\n";
+  }
+  return kExitInterrupted;
+}
+
+}  // namespace sl::cli

@@ -1,0 +1,36 @@
+// What `run` and `sweep` share on top of sim/sweep_runner: output-path checks, the MPI wiring,
+// progress on a terminal and the message after an interruption.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sim/sweep_runner.hpp"
+
+namespace sl::cli {
+
+// Throws UsageError unless the directory of `out` exists (created first when `create_dir`) and is
+// writable. Bad path = bad input, found before any run starts.
+void check_out_path(const std::string& out, bool create_dir, const std::string& option = "--out");
+
+struct SweepCliOptions {
+  std::string out_path;
+  int threads = 0;
+  bool resume = false;
+  bool quiet = false;
+  FileAttributes attrs;
+  std::function<void(const RunResult&)> on_result;
+};
+
+// Runs the sweep with SIGINT/SIGTERM cancellation, this process's MPI rank/size and (rank 0, stderr
+// a terminal, not quiet) a progress line.
+SweepOutcome execute_sweep(const std::vector<SweepPoint>& points, const std::vector<SweepRunSpec>& runs,
+                           const SweepCliOptions& options);
+
+// After an incomplete sweep (rank 0 only): says what was saved and how to continue. Returns 130.
+int report_incomplete(const SweepOutcome& outcome, const std::string& out_path);
+
+// True on the process that prints (rank 0).
+bool is_printing_rank();
+
+}  // namespace sl::cli

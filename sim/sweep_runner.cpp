@@ -1,0 +1,247 @@
+// Sweep execution. Phases (every rank runs them in this order; `barrier` separates them):
+//   1. check: an existing parts dir needs --resume and the same plan hash (every rank sees the same
+//      directory, so every rank reaches the same verdict before anything is written);
+//   2. rank 0 creates the parts dir and its manifest, and removes temp files left by a kill -9;
+//   3. every rank runs the runs of its shard that have no valid segment, in parallel (oneTBB),
+//      each finished run going straight to its own segment file;
+//   4. rank 0 merges the segments present, in run_index order, into the results file.
+// Determinism: a run depends only on (scenario, policy, seed), and the file is written in run_index
+// order from the segments, so neither the thread count, the rank count nor interruptions matter.
+#include "sim/sweep_runner.hpp"
+
+#include <tbb/global_control.h>
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <initializer_list>
+#include <mutex>
+#include <thread>
+
+#include "sim/replay_path.hpp"
+#include "sim/run_store.hpp"
+#include "sim/simulation.hpp"
+
+namespace sl {
+
+namespace fs = std::filesystem;
+
+std::vector<SweepRunSpec> plan_sweep(std::size_t n_points, const std::vector<std::string>& policies,
+                                     std::uint64_t first_seed, int n_seeds) {
+  std::vector<SweepRunSpec> out;
+  const std::size_t k = static_cast<std::size_t>(std::max(0, n_seeds));
+  out.reserve(n_points * policies.size() * k);
+  std::int64_t idx = 0;
+  for (std::size_t p = 0; p < n_points; ++p)
+    for (const std::string& pol : policies)
+      for (std::size_t s = 0; s < k; ++s) out.push_back(SweepRunSpec{p, pol, first_seed + s, idx++});
+  return out;
+}
+
+std::uint64_t sweep_plan_hash(const std::vector<SweepPoint>& points, const std::vector<SweepRunSpec>& runs) {
+  Hash64 h;
+  h.str("stresslab sweep plan");
+  h.u64(kSegmentFormat);
+  h.u64(points.size());
+  for (const SweepPoint& p : points) {
+    h.str(p.scenario.source_json);
+    h.u64(p.params.size());
+    for (const auto& [k, v] : p.params) h.str(k), h.str(v);
+  }
+  h.u64(runs.size());
+  for (const SweepRunSpec& r : runs) {
+    h.u64(r.point);
+    h.str(r.policy);
+    h.u64(r.seed);
+    h.u64(static_cast<std::uint64_t>(r.run_index));
+  }
+  return h.value();
+}
+
+namespace {
+
+bool has_segments(const std::string& parts) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(parts, ec)) {
+    const std::string n = e.path().filename().string();
+    if (n.size() > 4 && n.compare(n.size() - 4, 4, ".seg") == 0) return true;
+  }
+  return false;
+}
+
+// Phase 1. Throws SweepError; identical on every rank.
+void check_parts_dir(const std::string& parts, const std::string& out, bool resume, std::uint64_t plan_hash) {
+  std::error_code ec;
+  if (!fs::exists(parts, ec)) return;
+  if (!fs::is_directory(parts, ec))
+    throw SweepError(parts + ": exists and is not a directory; the sweep keeps its finished runs there. Remove it.");
+  if (!resume)
+    throw SweepError(parts + ": holds the finished runs of an earlier, interrupted run/sweep into " + out +
+                     "; continue it with --resume, or delete the directory to start over");
+  const std::optional<std::string> text = read_whole_file(manifest_path(parts));
+  const std::optional<std::uint64_t> stored = text ? manifest_plan_hash(*text) : std::nullopt;
+  if (!stored) {
+    // Killed between creating the directory and writing the manifest: nothing to lose.
+    if (!has_segments(parts)) return;
+    throw SweepError(manifest_path(parts) + ": missing or damaged, so the runs in " + parts +
+                     " cannot be matched to this sweep; delete the directory to start over");
+  }
+  if (*stored != plan_hash)
+    throw SweepError(manifest_path(parts) + ": the sweep changed since these runs were made (scenario, --set, grid, "
+                     "policies or seeds differ), so they cannot be resumed; rerun the original command with "
+                     "--resume, or delete " + parts + " to start over");
+}
+
+// Replayed data files are bad input (DataError, exit 2) that a run would only find when it starts:
+// load each distinct one once here, on every rank, before anything is written.
+void check_replay_data(const std::vector<SweepPoint>& points) {
+  std::vector<std::string> seen;
+  for (const SweepPoint& p : points) {
+    const ScenarioConfig& sc = p.scenario;
+    const std::string& src = sc.source_file;
+    const std::string base_dir = src.find('/') == std::string::npos ? "" : src.substr(0, src.find_last_of('/'));
+    for (const AssetConfig& ac : sc.assets) {
+      if (ac.replay.file.empty()) continue;
+      // Everything the load depends on except the seed (which only draws intrabar noise).
+      const ReplayConfig& r = ac.replay;
+      std::string key;
+      for (const std::string& part :
+           {base_dir, r.file, r.format, r.intrabar, r.on_gap, std::to_string(r.start_time_ms), std::to_string(r.time_shift_s),
+            std::to_string(r.rescale_to_initial), std::to_string(r.rescale), std::to_string(r.intrabar_noise),
+            std::to_string(ac.initial_price), std::to_string(sc.dt_s), std::to_string(sc.horizon_steps)})
+        key += part + '\n';
+      if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
+      seen.push_back(std::move(key));
+      load_replay_path(ac.replay, sc.dt_s, sc.horizon_steps, ac.initial_price, 0, base_dir);
+    }
+  }
+}
+
+// Phase 2 (rank 0).
+void prepare_parts_dir(const std::string& parts, std::uint64_t plan_hash, std::size_t n_runs) {
+  fs::create_directories(parts);
+  // Temp files of writers killed mid-write never became segments; they are garbage now (no other
+  // process of this sweep is running: every rank is waiting at the barrier that follows).
+  std::error_code ec;
+  std::vector<fs::path> stale;
+  for (const auto& e : fs::directory_iterator(parts, ec))
+    if (e.path().filename().string().find(".tmp-") != std::string::npos) stale.push_back(e.path());
+  for (const auto& p : stale) fs::remove(p, ec);
+  const std::string manifest = encode_manifest(plan_hash, n_runs);
+  const std::optional<std::string> have = read_whole_file(manifest_path(parts));
+  if (!have || *have != manifest) write_file_atomic(manifest_path(parts), manifest);
+}
+
+}  // namespace
+
+SweepOutcome run_sweep(const std::vector<SweepPoint>& points, const std::vector<SweepRunSpec>& runs,
+                       const SweepOptions& opt) {
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    if (runs[i].point >= points.size()) throw std::logic_error("run_sweep: run refers to a point that does not exist");
+    if (runs[i].run_index != static_cast<std::int64_t>(i)) throw std::logic_error("run_sweep: run_index must be 0..n-1 in order");
+  }
+  if (opt.mpi_size < 1 || opt.mpi_rank < 0 || opt.mpi_rank >= opt.mpi_size) throw std::logic_error("run_sweep: bad MPI rank/size");
+  const auto barrier = [&] {
+    if (opt.mpi_size > 1 && opt.barrier) opt.barrier();
+  };
+  const bool root = opt.mpi_rank == 0;
+  const std::string parts = parts_dir_for(opt.out_path);
+  const std::uint64_t plan_hash = sweep_plan_hash(points, runs);
+
+  SweepOutcome outcome;
+  outcome.runs_total = runs.size();
+
+  check_parts_dir(parts, opt.out_path, opt.resume, plan_hash);
+  check_replay_data(points);
+  barrier();
+  if (root) prepare_parts_dir(parts, plan_hash, runs.size());
+  barrier();
+
+  // Phase 3: this rank's shard; runs with a valid segment are reused.
+  std::vector<std::size_t> pending;
+  std::size_t mine = 0, reused = 0;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    if (static_cast<int>(i % static_cast<std::size_t>(opt.mpi_size)) != opt.mpi_rank) continue;
+    ++mine;
+    if (opt.resume && read_segment(parts, runs[i].run_index, plan_hash)) {
+      ++reused;
+      continue;
+    }
+    pending.push_back(i);
+  }
+  {
+    const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const int threads = opt.threads > 0 ? opt.threads : hw;
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
+    std::mutex progress_mutex;
+    std::size_t done = reused;
+    if (root && opt.progress) opt.progress(done, mine);
+    try {
+      // One run per task (grain 1, simple partitioner): runs differ in length, so dynamic scheduling
+      // keeps every worker busy. A worker holds one run in memory at a time.
+      tbb::parallel_for(
+          tbb::blocked_range<std::size_t>(0, pending.size(), 1),
+          [&](const tbb::blocked_range<std::size_t>& range) {
+            for (std::size_t k = range.begin(); k != range.end(); ++k) {
+              if (opt.cancel && opt.cancel->load()) return;
+              const SweepRunSpec& spec = runs[pending[k]];
+              RunOptions ro;
+              ro.seed = spec.seed;
+              ro.run_index = spec.run_index;
+              ro.policy = spec.policy;
+              ro.cancel = opt.cancel;
+              RunResult r;
+              try {
+                r = run_simulation(points[spec.point].scenario, ro);
+              } catch (const Interrupted&) {
+                return;  // abandoned; redone on --resume
+              }
+              r.params = points[spec.point].params;
+              write_segment(parts, r, plan_hash);
+              std::lock_guard<std::mutex> lock(progress_mutex);
+              ++done;
+              if (root && opt.progress) opt.progress(done, mine);
+            }
+          },
+          tbb::simple_partitioner());
+    } catch (...) {
+      // A failed run (e.g. a conservation error) ends the sweep. A parts dir holding no finished run
+      // has nothing to resume: remove it so the next attempt is not refused for want of --resume.
+      if (opt.mpi_size == 1 && !has_segments(parts)) {
+        std::error_code ec;
+        fs::remove_all(parts, ec);
+      }
+      throw;
+    }
+  }
+  barrier();
+
+  // Phase 4: merge (rank 0), one segment in memory at a time.
+  if (!root) {
+    outcome.runs_reused = reused;
+    outcome.complete = !(opt.cancel && opt.cancel->load());
+    return outcome;
+  }
+  ResultsWriter writer(opt.out_path, opt.attrs);
+  std::size_t present = 0;
+  for (const SweepRunSpec& spec : runs) {
+    std::optional<RunResult> r = read_segment(parts, spec.run_index, plan_hash);
+    if (!r) continue;
+    writer.append(*r);
+    if (opt.on_result) opt.on_result(*r);
+    ++present;
+  }
+  outcome.runs_done = present;
+  outcome.runs_reused = reused;
+  outcome.complete = present == runs.size();
+  writer.set_root_attribute("complete", outcome.complete ? 1 : 0);
+  writer.set_root_attribute("runs_planned", static_cast<std::int64_t>(runs.size()));
+  writer.commit();
+  if (outcome.complete) {
+    std::error_code ec;
+    fs::remove_all(parts, ec);
+  }
+  return outcome;
+}
+
+}  // namespace sl
