@@ -31,5 +31,6 @@ std::vector<std::string> split_list(const std::string& s);
 void check_policies(const std::vector<std::string>& policies);
 
 int cmd_run(const std::vector<std::string>& args);
+int cmd_calibrate(const std::vector<std::string>& args);
 
 }  // namespace sl::cli

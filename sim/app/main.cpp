@@ -1,4 +1,4 @@
-// stresslab command line: run, validate, bench. Exit codes: 0 ok, 1 internal failure, 2 bad input,
+// stresslab command line: run, validate, calibrate, bench. Exit codes: 0 ok, 1 internal failure, 2 bad input,
 // 130 interrupted.
 #include <boost/program_options.hpp>
 #include <algorithm>
@@ -37,6 +37,7 @@ Usage:
   stresslab run SCENARIO.json [--seed N] [--seeds K] [--policy a,b,...] [--threads N] [--out FILE.h5]
                 [--set PATH=VALUE ...] [--quiet]
   stresslab validate SCENARIO.json [--set PATH=VALUE ...]
+  stresslab calibrate CALIBRATION.json [--out FILE.h5] [--threads N] [--resume] [--quiet]
   stresslab bench [--seconds S] [--agents N] [--steps N]
   stresslab --help | --version
 
@@ -45,10 +46,15 @@ Examples:
   stresslab run scenarios/calm.json --seed 7 --set horizon_steps=600 --set agents.noise_traders.count=50
   stresslab run scenarios/crash.json --policy market --seeds 50 --threads 2 --out results/crash.h5
   stresslab validate scenarios/calm.json
+  stresslab calibrate scenarios/calibration/crash_penalty.json --threads 2 --out results/penalty.h5
   stresslab bench --seconds 2
 
 --set takes a dotted path (agents.market_makers.levels=8) or a JSON pointer
 (/assets/0/initial_price=25000); the value is JSON (numbers, true, "text") or a bare string.
+
+calibrate sweeps the liquidation penalty over a grid for every (sigma, depth, latency) cell of a
+calibration file and reports the penalty minimising bad debt + insurance-fund drawdown +
+lambda x (penalties + slippage paid by users), with bootstrap intervals over seeds (README "Calibration").
 
 Exit codes: 0 ok, 1 internal failure, 2 bad input (message names file, field and allowed range),
 130 interrupted (no output file is left behind).
@@ -111,8 +117,9 @@ int main(int argc, char** argv) {
     const std::vector<std::string> rest(args.begin() + 1, args.end());
     if (cmd == "run") return sl::cli::cmd_run(rest);
     if (cmd == "validate") return cmd_validate(rest);
+    if (cmd == "calibrate") return sl::cli::cmd_calibrate(rest);
     if (cmd == "bench") return cmd_bench(rest);
-    throw UsageError("unknown command '" + cmd + "' (expected run, validate, bench; see stresslab --help)");
+    throw UsageError("unknown command '" + cmd + "' (expected run, validate, calibrate, bench; see stresslab --help)");
   } catch (const sl::ScenarioError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return kExitBadInput;
