@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -31,6 +32,13 @@ std::string found(const json& v) {
   return "got " + s;
 }
 
+// A number as written by hand: 0, 0.5, 10000, 1e+09 (not nlohmann's 0.0).
+std::string num(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.15g", x);
+  return buf;
+}
+
 std::string join(const std::vector<std::string>& v) {
   std::string out;
   for (const auto& s : v) out += (out.empty() ? "'" : ", '") + s + "'";
@@ -47,7 +55,7 @@ void check_keys(const std::string& file, const std::string& where, const json& o
 // A strictly increasing array of numbers in [lo, hi] (lo excluded when lo_open), n_min..n_max long.
 std::vector<double> number_list(const std::string& file, const std::string& where, const json& v, std::size_t n_min,
                                 std::size_t n_max, double lo, bool lo_open, double hi) {
-  const std::string range = std::string(lo_open ? "(" : "[") + json(lo).dump() + ", " + json(hi).dump() + "]";
+  const std::string range = std::string(lo_open ? "(" : "[") + num(lo) + ", " + num(hi) + "]";
   const std::string what = "must be an array of " + std::to_string(n_min) + " to " + std::to_string(n_max) +
                            " strictly increasing numbers in " + range;
   if (!v.is_array() || v.size() < n_min || v.size() > n_max) bad(file, where, what + ", " + found(v));
@@ -59,7 +67,7 @@ std::vector<double> number_list(const std::string& file, const std::string& wher
     if (!std::isfinite(x) || x > hi || x < lo || (lo_open && x == lo))
       bad(file, w, "must be a number in " + range + ", " + found(v[i]));
     if (!out.empty() && !(x > out.back()))
-      bad(file, w, "values must be strictly increasing, " + found(v[i]) + " after " + json(out.back()).dump());
+      bad(file, w, "values must be strictly increasing, " + found(v[i]) + " after " + num(out.back()));
     out.push_back(x);
   }
   return out;
@@ -67,15 +75,18 @@ std::vector<double> number_list(const std::string& file, const std::string& wher
 
 double number(const std::string& file, const std::string& where, const json& v, double lo, double hi) {
   if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < lo || v.get<double>() > hi)
-    bad(file, where, "must be a number in [" + json(lo).dump() + ", " + json(hi).dump() + "], " + found(v));
+    bad(file, where, "must be a number in [" + num(lo) + ", " + num(hi) + "], " + found(v));
   return v.get<double>();
 }
 
 std::int64_t integer(const std::string& file, const std::string& where, const json& v, std::int64_t lo, std::int64_t hi) {
   const std::string range = "[" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
   if (!v.is_number_integer()) bad(file, where, "must be an integer in " + range + ", " + found(v));
-  if (v.is_number_unsigned() ? v.get<std::uint64_t>() > static_cast<std::uint64_t>(hi)
-                             : (v.get<std::int64_t>() < lo || v.get<std::int64_t>() > hi))
+  const bool out_of_range = v.is_number_unsigned()
+                                ? (v.get<std::uint64_t>() > static_cast<std::uint64_t>(hi) ||
+                                   static_cast<std::int64_t>(v.get<std::uint64_t>()) < lo)
+                                : (v.get<std::int64_t>() < lo || v.get<std::int64_t>() > hi);
+  if (out_of_range)
     bad(file, where, "must be an integer in " + range + ", " + found(v));
   return v.get<std::int64_t>();
 }
