@@ -9,7 +9,7 @@
 namespace sl {
 
 double objective(const SeedMetrics& m, double lambda) {
-  return m.bad_debt + m.fund_drawdown + lambda * (m.penalties_paid + m.slippage_cost);
+  return m.bad_debt + m.unrealised_bad_debt + m.fund_drawdown + lambda * (m.penalties_paid + m.slippage_cost);
 }
 
 SeedMetrics seed_metrics_from_summary(const RunResult& run) {
@@ -20,6 +20,7 @@ SeedMetrics seed_metrics_from_summary(const RunResult& run) {
   };
   SeedMetrics m;
   m.bad_debt = get("bad_debt");
+  m.unrealised_bad_debt = get("underwater_equity_at_end");
   m.fund_drawdown = get("insurance_fund_drawdown");
   m.penalties_paid = get("penalties_paid");
   m.slippage_cost = get("slippage_cost");
@@ -132,9 +133,10 @@ std::vector<CellSurface> calibrate(const MetricTable& t, const std::vector<Candi
       for (std::size_t s = 0; s < t.n_seeds; ++s) {
         const SeedMetrics& m = t.at(cell, k, s);
         c.component_mean[0][k] += m.bad_debt;
-        c.component_mean[1][k] += m.fund_drawdown;
-        c.component_mean[2][k] += m.penalties_paid;
-        c.component_mean[3][k] += m.slippage_cost;
+        c.component_mean[1][k] += m.unrealised_bad_debt;
+        c.component_mean[2][k] += m.fund_drawdown;
+        c.component_mean[3][k] += m.penalties_paid;
+        c.component_mean[4][k] += m.slippage_cost;
       }
       for (auto& v : c.component_mean) v[k] /= static_cast<double>(t.n_seeds);
     }

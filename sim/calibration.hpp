@@ -3,9 +3,11 @@
 // tables with a known optimum in tests/test_calibration.cpp).
 //
 // Objective, per run (one cell, one candidate, one seed), quote units:
-//   J = bad_debt + insurance_fund_drawdown + lambda x (penalties_paid + slippage_cost)
-// i.e. protocol loss (recognised bad debt plus the fund's fall from its start to its minimum) plus
-// lambda x what the liquidated users paid (penalties and execution cost against the mark).
+//   J = bad_debt + underwater_equity_at_end + insurance_fund_drawdown + lambda x (penalties_paid + slippage_cost)
+// i.e. protocol loss (recognised bad debt, the negative equity of accounts still open at the horizon
+// -- bad debt not yet recognised, without which "liquidate nothing" would score best -- and the
+// fund's fall from its start to its minimum) plus lambda x what the liquidated users paid
+// (penalties and execution cost against the mark).
 //
 // Per cell and candidate: mean and 95% Student-t interval of J over seeds. The optimum of a cell is
 // the candidate with the smallest mean (ties: the first, i.e. the lowest penalty). Seeds are common
@@ -30,13 +32,15 @@ namespace sl {
 // The run metrics the objective uses (all quote units).
 struct SeedMetrics {
   double bad_debt = 0;
+  double unrealised_bad_debt = 0;  // underwater_equity_at_end
   double fund_drawdown = 0;   // insurance_fund_drawdown: configured start - minimum, >= 0
   double penalties_paid = 0;
   double slippage_cost = 0;
 };
 
 inline constexpr const char* kObjectiveDefinition =
-    "J = bad_debt + insurance_fund_drawdown + lambda * (penalties_paid + slippage_cost), quote units per run; "
+    "J = bad_debt + underwater_equity_at_end + insurance_fund_drawdown + lambda * (penalties_paid + slippage_cost), "
+    "quote units per run; "
     "optimum = argmin over candidates of the mean of J over seeds";
 
 double objective(const SeedMetrics& m, double lambda);
@@ -91,7 +95,8 @@ struct CellSurface {
   std::vector<Interval> paired_diff;     // per candidate: J_k - J_best per seed, mean and 95% t interval
   std::vector<double> argmin_share;      // per candidate: share of bootstrap resamples it was the argmin
   std::vector<bool> near_optimal;        // paired_diff interval contains 0 (the best itself: true)
-  std::vector<double> component_mean[4]; // per candidate: means of bad_debt, fund_drawdown, penalties_paid, slippage_cost
+  // Per candidate: means of bad_debt, unrealised_bad_debt, fund_drawdown, penalties_paid, slippage_cost.
+  std::vector<double> component_mean[5];
   std::size_t best = 0;
   double penalty_lo_bps = 0, penalty_hi_bps = 0;  // bootstrap 2.5 / 97.5 percentiles of the optimal penalty
   double mmr_lo_bps = 0, mmr_hi_bps = 0;          // same for the margin

@@ -137,9 +137,10 @@ void write_all(Writer& w, hid_t file, const CalibrationFileInputs& in) {
   per_cand("paired_diff_hi", [](const CellSurface& s, std::size_t k) { return s.paired_diff[k].hi; });
   per_cand("argmin_share", [](const CellSurface& s, std::size_t k) { return s.argmin_share[k]; });
   per_cand("bad_debt_mean", [](const CellSurface& s, std::size_t k) { return s.component_mean[0][k]; });
-  per_cand("fund_drawdown_mean", [](const CellSurface& s, std::size_t k) { return s.component_mean[1][k]; });
-  per_cand("penalties_paid_mean", [](const CellSurface& s, std::size_t k) { return s.component_mean[2][k]; });
-  per_cand("slippage_cost_mean", [](const CellSurface& s, std::size_t k) { return s.component_mean[3][k]; });
+  per_cand("unrealised_bad_debt_mean", [](const CellSurface& s, std::size_t k) { return s.component_mean[1][k]; });
+  per_cand("fund_drawdown_mean", [](const CellSurface& s, std::size_t k) { return s.component_mean[2][k]; });
+  per_cand("penalties_paid_mean", [](const CellSurface& s, std::size_t k) { return s.component_mean[3][k]; });
+  per_cand("slippage_cost_mean", [](const CellSurface& s, std::size_t k) { return s.component_mean[4][k]; });
   {
     std::vector<std::uint8_t> near;
     for (std::size_t cell = 0; cell < nc; ++cell)

@@ -14,7 +14,8 @@
 //     paired_diff_mean / _lo / _hi [S,D,L,M,P]    J - J(optimum) per seed: mean, 95% t interval
 //     near_optimal [S,D,L,M,P] u8                 paired interval contains 0
 //     argmin_share [S,D,L,M,P]                    share of bootstrap resamples where the candidate is optimal
-//     bad_debt_mean, fund_drawdown_mean, penalties_paid_mean, slippage_cost_mean [S,D,L,M,P]
+//     bad_debt_mean, unrealised_bad_debt_mean, fund_drawdown_mean, penalties_paid_mean,
+//     slippage_cost_mean [S,D,L,M,P]   the objective's parts, means over seeds
 //     optimal_penalty_bps, optimal_penalty_lo_bps, optimal_penalty_hi_bps [S,D,L]
 //     optimal_mmr_bps, optimal_mmr_lo_bps, optimal_mmr_hi_bps [S,D,L]
 //     optimal_objective_mean / _lo / _hi [S,D,L]

@@ -15,7 +15,7 @@ using namespace sl;
 
 namespace {
 
-// Synthetic metrics: bad_debt = (p - vertex)^2 + e, fund_drawdown = -e / 2 + 500, penalties_paid =
+// Synthetic metrics: bad_debt = (p - vertex)^2 + e, unrealised 200, fund_drawdown = 300 - e / 2, penalties_paid =
 // B x p + e', slippage_cost = 0, where the noises e, e' are (+a, -a, +b, -b, +c, -c) over the six seeds,
 // so their mean over seeds is exactly 0. Then mean J(p) = (p - vertex)^2 + 500 + lambda x B x p,
 // minimised at p* = vertex - lambda x B / 2.
@@ -33,7 +33,7 @@ MetricTable synthetic(const std::vector<double>& vertices, const std::vector<Can
     for (std::size_t k = 0; k < cands.size(); ++k)
       for (std::size_t s = 0; s < kSeeds; ++s) {
         const double p = cands[k].penalty_bps, e = noise(c, k, s, 300.0), e2 = noise(c + 3, k, s, 50.0);
-        t.at(c, k, s) = SeedMetrics{(p - vertices[c]) * (p - vertices[c]) + e, 500.0 - e / 2, kB * p + e2, 0.0};
+        t.at(c, k, s) = SeedMetrics{(p - vertices[c]) * (p - vertices[c]) + e, 200.0, 300.0 - e / 2, kB * p + e2, 0.0};
       }
   return t;
 }
@@ -46,7 +46,7 @@ std::size_t brute_argmin(const MetricTable& t, std::size_t cell, double lambda) 
     double sum = 0;
     for (std::size_t s = 0; s < t.n_seeds; ++s) {
       const SeedMetrics& m = t.at(cell, k, s);
-      sum += m.bad_debt + m.fund_drawdown + lambda * (m.penalties_paid + m.slippage_cost);
+      sum += m.bad_debt + m.unrealised_bad_debt + m.fund_drawdown + lambda * (m.penalties_paid + m.slippage_cost);
     }
     if (sum / t.n_seeds < best_mean) best_mean = sum / t.n_seeds, best = k;
   }
@@ -81,7 +81,7 @@ TEST_CASE("synthetic quadratic objective: the calibrated optimum is the closed-f
       CHECK(surf[c].penalty_hi_bps >= closed_form);
       // Component means: bad debt at the vertex is 0 (noise averages out); penalties B x p.
       CHECK(surf[c].component_mean[0][surf[c].best] == doctest::Approx(lambda * kB / 2 * lambda * kB / 2).epsilon(1e-9));
-      CHECK(surf[c].component_mean[2][surf[c].best] == doctest::Approx(kB * closed_form).epsilon(1e-12));
+      CHECK(surf[c].component_mean[3][surf[c].best] == doctest::Approx(kB * closed_form).epsilon(1e-12));
     }
   }
 }
@@ -141,7 +141,7 @@ TEST_CASE("percentile_nearest_rank and objective by hand") {
   CHECK(percentile_nearest_rank({5, 1, 4, 2, 3}, 0.975) == 5.0);  // rank ceil(4.875) = 5
   CHECK(percentile_nearest_rank({5, 1, 4, 2, 3}, 0.5) == 3.0);    // rank 3
   CHECK(std::isnan(percentile_nearest_rank({}, 0.5)));
-  CHECK(objective(SeedMetrics{118, 100, 0, 9}, 0.5) == 118 + 100 + 0.5 * 9);
+  CHECK(objective(SeedMetrics{118, 7, 100, 0, 9}, 0.5) == 118 + 7 + 100 + 0.5 * 9);
 }
 
 namespace {

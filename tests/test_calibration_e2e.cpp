@@ -34,8 +34,9 @@ const double kPenalties[] = {0, 50, 400};
 constexpr double kLambda = 0.5;
 constexpr int kSeeds = 3;
 
-// J of one run from first principles: bad debt, the fund's fall below its configured start (from
-// the per-step series), penalties and quantity x (mark - price) summed over the events.
+// J of one run from first principles: bad debt and unrealised bad debt (existing metrics), the fund's
+// fall below its configured start (from the per-step series), penalties and quantity x (mark - price)
+// summed over the events.
 double brute_objective(const RunResult& r, double fund_start) {
   double penalties = 0, slippage = 0;
   for (const LiquidationEvent& e : r.liquidations) {
@@ -44,7 +45,7 @@ double brute_objective(const RunResult& r, double fund_start) {
   }
   const auto& fund = sl::test::series(r, "insurance_fund");
   const double drawdown = std::max(0.0, fund_start - *std::min_element(fund.begin(), fund.end()));
-  return sl::test::metric(r, "bad_debt") + drawdown + kLambda * (penalties + slippage);
+  return sl::test::metric(r, "bad_debt") + sl::test::metric(r, "underwater_equity_at_end") + drawdown + kLambda * (penalties + slippage);
 }
 
 }  // namespace
