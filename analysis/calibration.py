@@ -7,9 +7,10 @@ DIR defaults to `<surface name>_figures/` next to the file (results/penalty.h5 -
 Writes into DIR:
 
   objective_vs_penalty.png   one panel per (sigma, depth, latency) cell: mean objective J over seeds
-                             against the penalty with its 95% Student-t interval (one line per maintenance
-                             margin when the margin is swept); the optimum marked, the bootstrap 95%
-                             interval of the optimal penalty shaded
+                             against the penalty (one line per maintenance margin when it is swept), with
+                             the 95% Student-t interval of each mean (shaded) and the 95% paired interval
+                             of J - J(optimum) over the common seeds (error bars); the optimum marked, the
+                             bootstrap 95% interval of the optimal penalty shaded green
   optimal_penalty.png        the optimal penalty surface: one heatmap over sigma x depth per latency,
                              each cell annotated "optimum [2.5%, 97.5% bootstrap]"
   optimal_penalty_lines.png  the same surface as lines: optimal penalty against sigma, one line per
@@ -128,26 +129,38 @@ def plot_objective(d, out_png):
     for ax, ((i, k, t), (s, q, lat)) in zip(axes.flat, todo):
         lo_b, hi_b = d["optimal_penalty_lo_bps"][i, k, t], d["optimal_penalty_hi_bps"][i, k, t]
         ax.axvspan(lo_b, hi_b, color="tab:green", alpha=0.15, label="optimum, 95% bootstrap")
-        for m, mmr in enumerate(d["mmr_bps"]):
-            mean = d["objective_mean"][i, k, t, m]
-            err = np.vstack([mean - d["objective_lo"][i, k, t, m], d["objective_hi"][i, k, t, m] - mean])
-            lab = f"mmr {fmt(mmr)} bps" if d["mmr_swept"] else "mean J, 95% t interval"
-            ax.errorbar(pen, mean, yerr=err, marker="o", ms=3, capsize=3, lw=1.2, label=lab)
         p_opt = d["optimal_penalty_bps"][i, k, t]
         m_opt = int(np.argmin(np.abs(d["mmr_bps"] - d["optimal_mmr_bps"][i, k, t])))
         q_opt = int(np.argmin(np.abs(pen - p_opt)))
-        ax.plot([p_opt], [d["objective_mean"][i, k, t, m_opt, q_opt]], marker="*", ms=14, color="tab:red",
+        best_mean = d["objective_mean"][i, k, t, m_opt, q_opt]
+        for m, mmr in enumerate(d["mmr_bps"]):
+            mean = d["objective_mean"][i, k, t, m]
+            # Shaded: the 95% t interval of each mean (includes the seed-to-seed spread that every
+            # candidate shares). Error bars: the paired interval of J - J(optimum) over the common seeds,
+            # drawn around the mean, which is what decides whether two penalties differ.
+            band = ax.fill_between(pen, d["objective_lo"][i, k, t, m], d["objective_hi"][i, k, t, m], alpha=0.12)
+            err = np.vstack([(mean - best_mean) - d["paired_diff_lo"][i, k, t, m],
+                             d["paired_diff_hi"][i, k, t, m] - (mean - best_mean)])
+            lab = f"mmr {fmt(mmr)} bps: mean J" if d["mmr_swept"] else "mean J"
+            ax.errorbar(pen, mean, yerr=err, marker="o", ms=3, capsize=3, lw=1.2, label=lab,
+                        color=band.get_facecolor()[0][:3])
+        ax.plot([], [], color="grey", alpha=0.3, lw=6, label="95% t interval of the mean")
+        ax.errorbar([], [], yerr=[], color="grey", capsize=3, label="95% paired interval vs optimum")
+        star, = ax.plot([p_opt], [best_mean], marker="*", ms=14, color="tab:red",
                 ls="none", label=f"optimum {fmt(p_opt)} bps")
         ax.set_title(f"sigma {fmt(s)}, depth {fmt(q)}, latency {fmt(lat)}", fontsize=9)
         ax.set_xlabel("liquidation penalty (bps)", fontsize=8)
         ax.set_ylabel("objective J (quote units)", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=6.5, loc="best")
+        if ax is axes.flat[0]:  # the full legend once; the other panels only name their optimum
+            ax.legend(fontsize=6.5, loc="best")
+        else:
+            ax.legend([star], [f"optimum {fmt(p_opt)} bps"], fontsize=7, loc="best")
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     lam = float(d["attrs"]["lambda"])
-    fig.suptitle(f"Objective J = bad debt + fund drawdown + {fmt(lam)} x (penalties + slippage), mean over "
+    fig.suptitle(f"Objective J = bad debt + unrealised bad debt + fund drawdown + {fmt(lam)} x (penalties + slippage), mean over "
                  f"{int(d['attrs']['n_seeds'])} seeds" + (f" (first {MAX_PANELS} cells)" if len(list(cells(d))) > MAX_PANELS else ""),
                  fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.96))
