@@ -15,8 +15,12 @@ Writes into DIR:
                              each cell annotated "optimum [2.5%, 97.5% bootstrap]"
   optimal_penalty_lines.png  the same surface as lines: optimal penalty against sigma, one line per
                              (depth, latency), bootstrap intervals as error bars
+  lambda_sensitivity.png     the optimal penalty of every cell against lambda (0 to max(2, 4 x the file's
+                             lambda)), recomputed from the per-candidate means of the objective's parts,
+                             which is exact: mean J = mean protocol loss + lambda x mean user cost
   surface.json               per cell: the axis values, optimal penalty (and margin) with its interval,
-                             the objective at the optimum (mean, 95% interval), the near-optimal penalties
+                             the objective at the optimum (mean, 95% interval), the near-optimal penalties;
+                             "lambda_sensitivity": the lambda grid and, per cell, the optimal penalty at each
 
 and prints the surface table (the numbers of surface.json) on stdout, last line the output folder.
 Exit status 2 for a missing/unreadable file or one without /calibration. Needs h5py, numpy,
@@ -222,6 +226,48 @@ def plot_lines(d, out_png):
     plt.close(fig)
 
 
+PROTOCOL_PARTS = ("bad_debt_mean", "unrealised_bad_debt_mean", "fund_drawdown_mean")
+USER_PARTS = ("penalties_paid_mean", "slippage_cost_mean")
+
+
+def lambda_sensitivity(d):
+    """Optimal penalty per cell for a grid of lambdas, from the component means (exact, no rerun)."""
+    lam0 = float(d["attrs"]["lambda"])
+    lams = np.linspace(0.0, max(2.0, 4.0 * lam0), 81)
+    lams = np.unique(np.append(lams, lam0))
+    loss = sum(d[k] for k in PROTOCOL_PARTS)   # [S, D, L, M, P]
+    user = sum(d[k] for k in USER_PARTS)
+    n_p = len(d["penalty_bps"])
+    out = {}
+    for (i, k, t), (s, q, lat) in cells(d):
+        opt = []
+        for lam in lams:
+            j = (loss[i, k, t] + lam * user[i, k, t]).ravel()  # candidate = m * P + p, as in the tool
+            opt.append(float(d["penalty_bps"][int(np.argmin(j)) % n_p]))
+        out[(s, q, lat)] = opt
+    return lams, out
+
+
+def plot_lambda(d, lams, opt, out_png):
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    n = len(opt)
+    for j, ((s, q, lat), y) in enumerate(opt.items()):
+        # A small vertical offset per cell so that cells with the same answer stay visible.
+        off = (j - (n - 1) / 2) * 0.004 * float(np.ptp(d["penalty_bps"]))
+        ax.step(lams, np.array(y) + off, where="post", lw=1.4, label=f"sigma {fmt(s)}, depth {fmt(q)}, latency {fmt(lat)}")
+    lam0 = float(d["attrs"]["lambda"])
+    ax.axvline(lam0, color="black", ls="--", lw=1, label=f"file's lambda = {fmt(lam0)}")
+    ax.set_xlabel("lambda (weight of user cost against protocol loss)")
+    ax.set_ylabel("optimal penalty (bps)")
+    ax.set_title("Optimal penalty vs lambda (from the per-penalty means; lines offset slightly)", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncol=2 if n > 6 else 1)
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=110)
+    plt.close(fig)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Figures and table of a stresslab calibrate surface file.")
     ap.add_argument("surface", help="surface file written by `stresslab calibrate`")
@@ -238,9 +284,14 @@ def main(argv=None):
     plot_objective(d, os.path.join(out, "objective_vs_penalty.png"))
     plot_heatmaps(d, os.path.join(out, "optimal_penalty.png"))
     plot_lines(d, os.path.join(out, "optimal_penalty_lines.png"))
+    lams, lam_opt = lambda_sensitivity(d)
+    plot_lambda(d, lams, lam_opt, os.path.join(out, "lambda_sensitivity.png"))
     doc = {"name": d["attrs"]["name"], "policy": d["attrs"]["policy"], "lambda": float(d["attrs"]["lambda"]),
            "objective": d["attrs"]["objective"], "n_seeds": int(d["attrs"]["n_seeds"]),
-           "pointers": d["pointers"], "penalty_bps": [float(p) for p in d["penalty_bps"]], "cells": rows}
+           "pointers": d["pointers"], "penalty_bps": [float(p) for p in d["penalty_bps"]], "cells": rows,
+           "lambda_sensitivity": {"lambda": [float(x) for x in lams],
+                                  "optimal_penalty_bps": [{"sigma": s, "depth": q, "latency": lat, "values": y}
+                                                          for (s, q, lat), y in lam_opt.items()]}}
     with open(os.path.join(out, "surface.json"), "w", encoding="utf-8") as fh:
         json.dump(doc, fh, indent=1)
     print_table(d, rows)

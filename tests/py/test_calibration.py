@@ -162,7 +162,8 @@ def check_plot_outputs(r, surface, out):
     assert r.returncode == 0, r.stderr
     lines = r.stdout.strip().splitlines()
     assert lines[-1] == out, lines[-1]
-    check_pngs(out, ["objective_vs_penalty.png", "optimal_penalty.png", "optimal_penalty_lines.png"])
+    check_pngs(out, ["objective_vs_penalty.png", "optimal_penalty.png", "optimal_penalty_lines.png",
+                     "lambda_sensitivity.png"])
     with open(os.path.join(out, "surface.json"), encoding="utf-8") as fh:
         doc = json.load(fh)
     with h5py.File(surface, "r") as f:
@@ -187,6 +188,19 @@ def check_plot_outputs(r, surface, out):
                       f"{cell['optimal_penalty_hi_bps']:g}]")
             assert expect in row[0], (expect, row[0])
             assert f"{cell['objective_mean']:.4g} [" in row[0], row[0]
+        # Lambda sensitivity: at the file's lambda it reproduces the tool's optimum; at lambda 0 and 2
+        # it is the argmin of the component means recombined here.
+        sens = doc["lambda_sensitivity"]
+        for i, per_cell in enumerate(sens["optimal_penalty_bps"]):
+            assert per_cell["sigma"] == SIGMAS[i]
+            for lam in (0.0, LAMBDA, 2.0):
+                j = sens["lambda"].index(lam)
+                loss = g["bad_debt_mean"][i, 0, 0] + g["unrealised_bad_debt_mean"][i, 0, 0] + g["fund_drawdown_mean"][i, 0, 0]
+                user = g["penalties_paid_mean"][i, 0, 0] + g["slippage_cost_mean"][i, 0, 0]
+                m, q = np.unravel_index(np.argmin(loss + lam * user), loss.shape)
+                assert per_cell["values"][j] == PENALTIES[q], (lam, per_cell["values"][j], PENALTIES[q])
+                if lam == LAMBDA:
+                    assert PENALTIES[q] == float(g["optimal_penalty_bps"][i, 0, 0])
 
 
 def check_bad_inputs(binary, src, tmp):
