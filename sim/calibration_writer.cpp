@@ -185,12 +185,15 @@ void write_calibration_file(const std::string& path, const CalibrationFileInputs
       void* d;
       ~Restore() { H5Eset_auto2(H5E_DEFAULT, f, d); }
     } restore{func, data};
-    {
-      H file{H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose};
-      w.check(file.id >= 0, "create");
-      write_all(w, file.id, in);
-      w.check(H5Fflush(file.id, H5F_SCOPE_GLOBAL) >= 0, "flush");
+    const hid_t file = H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    w.check(file >= 0, "create");
+    try {
+      write_all(w, file, in);  // every object it opens is closed when it returns
+    } catch (...) {
+      H5Fclose(file);
+      throw;
     }
+    w.check(H5Fclose(file) >= 0, "close (data may not have reached the disk)");
     if (std::rename(tmp.c_str(), path.c_str()) != 0)
       throw ResultsError("calibration file '" + path + "': cannot rename '" + tmp + "' to it");
   } catch (...) {
