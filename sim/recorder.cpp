@@ -43,7 +43,8 @@ double depth(const Venue& v, Side s, double mid_ticks, double frac) {
 }  // namespace
 
 Recorder::Recorder(const ScenarioConfig& sc, const Market& m)
-    : every_(sc.output.record_every_steps), dt_s_(sc.dt_s), n_assets_(m.assets.size()), stats_(m.assets.size()) {
+    : insurance_configured_start_(sc.perp.liquidation.insurance_fund_start),
+      every_(sc.output.record_every_steps), dt_s_(sc.dt_s), n_assets_(m.assets.size()), stats_(m.assets.size()) {
   c_time_ = col("time_s", "s", 0);
   asset_cols_.resize(n_assets_);
   for (const auto& a : m.assets) symbols_.push_back(a.symbol);
@@ -178,7 +179,12 @@ RunResult Recorder::finish(const Market& m, std::vector<LiquidationEvent> events
   std::vector<double> slips;
   slips.reserve(events.size());
   double proactive_notional = 0, proactive_count = 0;
+  // Slippage cost in quote units: what the liquidated accounts lost against the mark, quantity x
+  // (mark - price) for a sale (sign-adjusted for a buy) = notional / price x mark x slippage_bps / 1e4.
+  // Signed: a fill better than the mark lowers it. Proactive de-risking is a user cost too.
+  double slippage_cost = 0;
   for (const auto& e : events) {
+    if (e.price > 0) slippage_cost += e.notional / e.price * e.mark * e.slippage_bps / 1e4;
     if (e.policy_path == "proactive") {  // de-risking of healthy accounts: not a liquidation
       proactive_notional += e.notional;
       proactive_count += 1;
@@ -260,6 +266,11 @@ RunResult Recorder::finish(const Market& m, std::vector<LiquidationEvent> events
     r.summary.emplace_back("spot_volume" + sfx, a.spot->total_volume_qty());
     r.summary.emplace_back("perp_volume" + sfx, a.perp->total_volume_qty());
   }
+  // For calibration (issue #7): the user's execution cost, and the insurance fund's drawdown from
+  // its configured start (before step 0) to its lowest level of the run (0 if it never fell).
+  r.summary.emplace_back("slippage_cost", slippage_cost);
+  const double fund_min = std::min(insurance_min_, end.insurance_fund);
+  r.summary.emplace_back("insurance_fund_drawdown", std::max(0.0, insurance_configured_start_ - fund_min));
   return r;
 }
 

@@ -49,6 +49,7 @@ class Recorder {
   };
   double insurance_min_ = 1e300;
   double insurance_start_ = -1;
+  double insurance_configured_start_ = 0;  // perp.liquidation.insurance_fund_start (before step 0)
   std::int64_t last_liq_step_ = -1, first_liq_step_ = -1;
   std::int64_t step_ = 0;
   std::size_t col(const std::string& name, const std::string& unit, std::size_t asset);

@@ -32,5 +32,6 @@ void check_policies(const std::vector<std::string>& policies);
 
 int cmd_run(const std::vector<std::string>& args);
 int cmd_sweep(const std::vector<std::string>& args);
+int cmd_calibrate(const std::vector<std::string>& args);
 
 }  // namespace sl::cli

@@ -1,4 +1,4 @@
-// stresslab command line: run, validate, bench. Exit codes: 0 ok, 1 internal failure, 2 bad input,
+// stresslab command line: run, validate, calibrate, bench. Exit codes: 0 ok, 1 internal failure, 2 bad input,
 // 130 interrupted.
 #include <boost/program_options.hpp>
 #include <algorithm>
@@ -41,6 +41,7 @@ Usage:
                 [--set PATH=VALUE ...] [--resume] [--quiet]
   stresslab sweep SWEEP.json --out FILE.h5 [--threads N] [--resume] [--quiet] [--set PATH=VALUE ...]
   stresslab validate SCENARIO.json [--set PATH=VALUE ...]
+  stresslab calibrate CALIBRATION.json [--out FILE.h5] [--threads N] [--resume] [--quiet]
   stresslab bench [--seconds S] [--agents N] [--steps N] [--only book|sim|sweep] [--runs N] [--threads N]
   stresslab --help | --version
 
@@ -51,10 +52,15 @@ Examples:
   stresslab sweep scenarios/sweeps/penalty_x_mmr.json --out results/sweep.h5 --threads 2
   mpirun -n 4 stresslab sweep scenarios/sweeps/penalty_x_mmr.json --out results/sweep.h5
   stresslab validate scenarios/calm.json
+  stresslab calibrate scenarios/calibration/crash_penalty.json --threads 2 --out results/penalty.h5
   stresslab bench --seconds 2
 
 --set takes a dotted path (agents.market_makers.levels=8) or a JSON pointer
 (/assets/0/initial_price=25000); the value is JSON (numbers, true, "text") or a bare string.
+
+calibrate sweeps the liquidation penalty over a grid for every (sigma, depth, latency) cell of a
+calibration file and reports the penalty minimising bad debt + insurance-fund drawdown +
+lambda x (penalties + slippage paid by users), with bootstrap intervals over seeds (README "Calibration").
 
 Exit codes: 0 ok, 1 internal failure, 2 bad input (message names file, field and allowed range),
 130 interrupted (run/sweep: the results file holds the runs finished so far, with root attribute
@@ -133,8 +139,9 @@ int dispatch(const std::vector<std::string>& args) {
     if (cmd == "run") return sl::cli::cmd_run(rest);
     if (cmd == "sweep") return sl::cli::cmd_sweep(rest);
     if (cmd == "validate") return cmd_validate(rest);
+    if (cmd == "calibrate") return sl::cli::cmd_calibrate(rest);
     if (cmd == "bench") return cmd_bench(rest);
-    throw UsageError("unknown command '" + cmd + "' (expected run, sweep, validate, bench; see stresslab --help)");
+    throw UsageError("unknown command '" + cmd + "' (expected run, sweep, calibrate, validate, bench; see stresslab --help)");
   } catch (const sl::ScenarioError& e) {
     if (speak) std::cerr << "error: " << e.what() << "\n";
     return kExitBadInput;
