@@ -219,8 +219,9 @@ void check_shock(const ScenarioConfig& c, std::size_t i, std::vector<std::string
   const sc::ojson defaults = sc::scenario_schema().find("shocks")->child->defaults();
   for (const ShockFieldOwner& o : kShockFieldOwners) {
     if (o.type == k.type || o.at_default(k)) continue;
+    const sc::ojson& d = defaults.at(o.field);
     errors.push_back(p + "." + o.field + ": not used by a " + k.type + " shock (it belongs to " + o.type +
-                     "); remove it or leave it at its default " + defaults.at(o.field).dump());
+                     "); remove it or leave it at its default " + (d.is_number() ? sc::format_number(d.get<double>()) : d.dump()));
   }
   if (jump && k.size_pct == 0.0)
     errors.push_back(p + ".size_pct: a price_jump needs a non-zero size_pct (the total move in percent, e.g. -20)");
