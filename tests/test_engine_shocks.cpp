@@ -357,7 +357,7 @@ TEST_CASE("congestion.json: Dutch auctions inside the congestion window are rare
           << w_with.weighted_slippage / w_with.notional << " bps), uncongested " << w_without.events << " ("
           << w_without.notional << ", " << w_without.weighted_slippage / w_without.notional << " bps)");
   REQUIRE(w_without.notional > 0);
-  // Most auctions get no keeper or no bid in the window (64 takes against 500 when measured).
+  // Most auctions get no keeper or no bid in the window (66 takes against 461 when measured, seeds 2020-2023).
   CHECK(4 * w_with.events < w_without.events);
   CHECK(w_with.notional < w_without.notional);
   if (w_with.notional > 0)
