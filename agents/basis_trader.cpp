@@ -26,7 +26,14 @@ BasisTrader::BasisTrader(const BasisTraderConfig& cfg, Market& m, MarginEngine& 
   account_ = L.open_account(name, /*may_go_negative=*/true);
   const double wallet_cash = notional_ * 1.01 * (1.0 + spot.spec().taker_fee_bps * 1e-4) + cfg.quote_cash_extra;
   L.mint(wallet_, m.quote_asset, to_fixed(wallet_cash, 1e6));
-  L.mint(account_, m.quote_asset, to_fixed(notional_ / std::max(1.0, cfg.leverage), 1e6));
+  const double margin_quote = notional_ / std::max(1.0, cfg.leverage);
+  if (cfg.margin_asset_index >= 0) {
+    // Margin posted in another asset's spot, worth margin_quote at that asset's initial price.
+    const AssetMarket& ma = m.assets[static_cast<std::size_t>(cfg.margin_asset_index)];
+    L.mint(account_, ma.spot_asset, to_fixed(margin_quote / ma.initial_price, 1e6));
+  } else {
+    L.mint(account_, m.quote_asset, to_fixed(margin_quote, 1e6));
+  }
   margin_id_ = margin.add_account(account_, agent_id, AgentKind::BasisTrader, MarginMode::Cross);
   if (cfg.entry_mode == "initial") {
     // The basis trade predates the run: spot bought and perp sold at the initial price against the

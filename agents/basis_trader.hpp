@@ -7,7 +7,9 @@
 //
 // Accounts: a wallet (plain, cannot go negative) funded with notional x 1.01 x (1 + spot taker fee)
 // + quote_cash_extra, and a margin account (may go negative; registered with the margin engine as
-// cross) funded with notional / leverage.
+// cross) funded with notional / leverage: quote cash, or with margin_asset_index k >= 0 spot of
+// asset k worth that much at its initial price (collateral in another asset than the hedge; its
+// value then moves with asset k's index and haircut, not with the hedged asset).
 //
 // Entry: at a decision step (every decision_every_steps) when not yet in position and either
 // entry_basis_annual < 0 or the annualized basis estimate exceeds entry_basis_annual, where the

@@ -186,6 +186,78 @@ void check_window(std::int64_t start, std::int64_t end, bool end_zero_ok, std::i
                      std::to_string(horizon) + "); the " + what + " would never happen");
 }
 
+// The type-specific fields of a shock and the type each belongs to. A field of another type must
+// keep its default (the resolved scenario writes every field, so "absent" cannot be required).
+struct ShockFieldOwner {
+  const char* field;
+  const char* type;
+  bool (*at_default)(const ShockConfig&);
+};
+const ShockFieldOwner kShockFieldOwners[] = {
+    {"size_pct", "price_jump", [](const ShockConfig& k) { return k.size_pct == ShockConfig{}.size_pct; }},
+    {"vol_multiplier", "vol_regime", [](const ShockConfig& k) { return k.vol_multiplier == ShockConfig{}.vol_multiplier; }},
+    {"depth_multiplier", "liquidity_withdrawal", [](const ShockConfig& k) { return k.depth_multiplier == ShockConfig{}.depth_multiplier; }},
+    {"size_multiplier", "liquidity_withdrawal", [](const ShockConfig& k) { return k.size_multiplier == ShockConfig{}.size_multiplier; }},
+    {"kind", "oracle_fault", [](const ShockConfig& k) { return k.kind == ShockConfig{}.kind; }},
+    {"extra_lag_steps", "oracle_fault", [](const ShockConfig& k) { return k.extra_lag_steps == ShockConfig{}.extra_lag_steps; }},
+    {"bias_bps", "oracle_fault", [](const ShockConfig& k) { return k.bias_bps == ShockConfig{}.bias_bps; }},
+    {"cost_multiplier", "congestion", [](const ShockConfig& k) { return k.cost_multiplier == ShockConfig{}.cost_multiplier; }},
+    {"latency_multiplier", "congestion", [](const ShockConfig& k) { return k.latency_multiplier == ShockConfig{}.latency_multiplier; }},
+    {"premium_bps", "funding_shock", [](const ShockConfig& k) { return k.premium_bps == ShockConfig{}.premium_bps; }},
+    {"haircut_add", "collateral_depeg", [](const ShockConfig& k) { return k.haircut_add == ShockConfig{}.haircut_add; }},
+    {"depeg_pct", "collateral_depeg", [](const ShockConfig& k) { return k.depeg_pct == ShockConfig{}.depeg_pct; }},
+};
+
+// One shock: window, asset, fields of other types left at their defaults, and a magnitude that
+// does something (a shock that cannot change anything is almost certainly a mistake).
+void check_shock(const ScenarioConfig& c, std::size_t i, std::vector<std::string>& errors) {
+  const ShockConfig& k = c.shocks[i];
+  const std::string p = sc::index_path("shocks", i);
+  const bool jump = k.type == "price_jump";
+  check_window(k.start_step, k.end_step, jump, c.horizon_steps, p, "shock", errors);
+  check_asset_index_or_all(k.asset_index, c.assets.size(), p, errors);
+  const sc::ojson defaults = sc::scenario_schema().find("shocks")->child->defaults();
+  for (const ShockFieldOwner& o : kShockFieldOwners) {
+    if (o.type == k.type || o.at_default(k)) continue;
+    const sc::ojson& d = defaults.at(o.field);
+    errors.push_back(p + "." + o.field + ": not used by a " + k.type + " shock (it belongs to " + o.type +
+                     "); remove it or leave it at its default " + (d.is_number() ? sc::format_number(d.get<double>()) : d.dump()));
+  }
+  if (jump && k.size_pct == 0.0)
+    errors.push_back(p + ".size_pct: a price_jump needs a non-zero size_pct (the total move in percent, e.g. -20)");
+  if (k.type == "vol_regime" && k.vol_multiplier == 1.0)
+    errors.push_back(p + ".vol_multiplier: a vol_regime shock needs vol_multiplier > 0 and != 1; 1 leaves "
+                         "volatility unchanged (the shock would do nothing)");
+  if (k.type == "liquidity_withdrawal" && k.depth_multiplier == 1.0 && k.size_multiplier == 1.0)
+    errors.push_back(p + ": a liquidity_withdrawal shock needs depth_multiplier or size_multiplier != 1 (both "
+                         "in [0, 10]); with both 1 the shock would do nothing");
+  if (k.type == "oracle_fault") {
+    if (k.kind == "extra_lag" && k.extra_lag_steps == 0)
+      errors.push_back(p + ".extra_lag_steps: an oracle_fault of kind extra_lag needs extra_lag_steps in [1, 1e6]");
+    if (k.kind == "bias" && k.bias_bps == 0.0)
+      errors.push_back(p + ".bias_bps: an oracle_fault of kind bias needs a non-zero bias_bps in (-10000, 10000]");
+    if (k.kind != "extra_lag" && k.extra_lag_steps != 0)
+      errors.push_back(p + ".extra_lag_steps: only an oracle_fault of kind extra_lag uses it (this one is " + k.kind +
+                       "); leave it at 0");
+    if (k.kind != "bias" && k.bias_bps != 0.0)
+      errors.push_back(p + ".bias_bps: only an oracle_fault of kind bias uses it (this one is " + k.kind +
+                       "); leave it at 0");
+  }
+  if (k.type == "congestion") {
+    if (k.asset_index != -1)
+      errors.push_back(p + ".asset_index: a congestion shock acts on every liquidator whatever the asset; it must be "
+                           "-1, got " + std::to_string(k.asset_index));
+    if (k.cost_multiplier == 1.0 && k.latency_multiplier == 1.0)
+      errors.push_back(p + ": a congestion shock needs cost_multiplier or latency_multiplier != 1 (in (0, 1e6] and "
+                           "(0, 1e4]); with both 1 the shock would do nothing");
+  }
+  if (k.type == "funding_shock" && k.premium_bps == 0.0)
+    errors.push_back(p + ".premium_bps: a funding_shock needs a non-zero premium_bps in [-10000, 10000]");
+  if (k.type == "collateral_depeg" && k.haircut_add == 0.0 && k.depeg_pct == 0.0)
+    errors.push_back(p + ": a collateral_depeg shock needs haircut_add in (0, 1] or a non-zero depeg_pct in (-100, "
+                         "1000); with neither the shock would do nothing");
+}
+
 // Cross-field checks of perp (margin tiers, oracle faults, funding), the leveraged traders and shocks.
 void check_perp_and_shocks(const ScenarioConfig& c, std::vector<std::string>& errors) {
   const std::size_t n_assets = c.assets.size();
@@ -219,6 +291,13 @@ void check_perp_and_shocks(const ScenarioConfig& c, std::vector<std::string>& er
                      sc::format_number(tiers[0].imr_bps) + " allows at most " + max_lev + "x (10000 / imr_bps)");
   }
 
+  // Basis traders' margin asset (collateral in another asset than the hedge).
+  const int mai = c.agents.basis_traders.margin_asset_index;
+  if (mai >= static_cast<int>(n_assets))
+    errors.push_back("agents.basis_traders.margin_asset_index: " + std::to_string(mai) +
+                     " is out of range: the scenario has " + std::to_string(n_assets) + " asset" +
+                     (n_assets == 1 ? "" : "s") + " (valid: -1 for quote cash, or 0 to " + std::to_string(n_assets - 1) + ")");
+
   // Oracle faults.
   for (std::size_t i = 0; i < c.perp.oracle.faults.size(); ++i) {
     const OracleFaultConfig& f = c.perp.oracle.faults[i];
@@ -234,21 +313,7 @@ void check_perp_and_shocks(const ScenarioConfig& c, std::vector<std::string>& er
                      "); funding is settled at most once per step, so interval_s must be >= dt_s");
 
   // Shocks.
-  for (std::size_t i = 0; i < c.shocks.size(); ++i) {
-    const ShockConfig& k = c.shocks[i];
-    const std::string p = sc::index_path("shocks", i);
-    const bool jump = k.type == "price_jump";
-    check_window(k.start_step, k.end_step, jump, c.horizon_steps, p, "shock", errors);
-    check_asset_index_or_all(k.asset_index, n_assets, p, errors);
-    if (jump && k.size_pct == 0.0)
-      errors.push_back(p + ".size_pct: a price_jump needs a non-zero size_pct (the total move in percent, e.g. -20)");
-    if (k.type == "vol_regime" && k.vol_multiplier == 1.0)
-      errors.push_back(p + ".vol_multiplier: a vol_regime shock needs vol_multiplier > 0 and != 1; 1 leaves "
-                           "volatility unchanged (the shock would do nothing)");
-    if (k.type == "liquidity_withdrawal" && k.depth_multiplier == 1.0 && k.size_multiplier == 1.0)
-      errors.push_back(p + ": a liquidity_withdrawal shock needs depth_multiplier or size_multiplier != 1 (both "
-                           "in [0, 10]); with both 1 the shock would do nothing");
-  }
+  for (std::size_t i = 0; i < c.shocks.size(); ++i) check_shock(c, i, errors);
 }
 
 // Cross-field checks and derived members; runs after every field validated.

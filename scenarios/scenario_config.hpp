@@ -156,6 +156,10 @@ struct BasisTraderConfig {
   // passive counterparty (the rest of the market, outside the model), spot_collateral_share of the
   // spot already posted in the margin account.
   std::string entry_mode = "book";
+  // Asset whose spot holds the margin posted at entry (notional / leverage, valued at that asset's
+  // initial price) instead of quote cash; -1: quote cash (the default). Lets the collateral differ
+  // from the hedged asset (asset 0), e.g. a basis trade on BTC margined in ETH.
+  int margin_asset_index = -1;
 };
 
 // Leveraged directional trader: one perp position, leverage drawn log-uniformly in [min, max].
@@ -314,16 +318,26 @@ struct PerpConfig {
   LiquidationConfig liquidation;
 };
 
-// Scheduled shocks (the full library arrives with #5; price_jump is needed by #3's scenarios).
+// Scheduled shocks (model.md section 3; semantics in sim/shocks.hpp). Each acts over
+// [start_step, end_step) on one asset or all (asset_index -1). Only the fields of the shock's own
+// type may differ from their defaults (the loader rejects the others).
 struct ShockConfig {
-  std::string type = "price_jump";    // "price_jump" | "vol_regime" | "liquidity_withdrawal"
+  std::string type = "price_jump";    // "price_jump" | "vol_regime" | "liquidity_withdrawal" | "oracle_fault" | "congestion" | "funding_shock" | "collateral_depeg"
   std::int64_t start_step = 0;
   std::int64_t end_step = 0;          // exclusive; for price_jump: 0 = start_step + 1
-  int asset_index = -1;               // -1: every asset
+  int asset_index = -1;               // -1: every asset (congestion: must be -1, liquidators are market-wide)
   double size_pct = 0.0;              // price_jump: total move in percent (e.g. -20), spread over the window
   double vol_multiplier = 1.0;        // vol_regime
   double depth_multiplier = 1.0;      // liquidity_withdrawal: market-maker levels multiplier
   double size_multiplier = 1.0;       // liquidity_withdrawal: market-maker quote size multiplier
+  std::string kind = "freeze";        // oracle_fault: "freeze" | "extra_lag" | "bias" (as perp.oracle.faults)
+  int extra_lag_steps = 0;            // oracle_fault extra_lag
+  double bias_bps = 0.0;              // oracle_fault bias: index x (1 + bias_bps / 1e4)
+  double cost_multiplier = 1.0;       // congestion: liquidator transaction cost multiplier
+  double latency_multiplier = 1.0;    // congestion: liquidator latency multiplier
+  double premium_bps = 0.0;           // funding_shock: added to every premium sample of the window
+  double haircut_add = 0.0;           // collateral_depeg: added to the asset's collateral_haircut (total capped at 1)
+  double depeg_pct = 0.0;             // collateral_depeg: reference moved by this at start_step, moved back at end_step
 };
 
 struct OutputConfig {

@@ -184,6 +184,7 @@ const ObjectSchema<BasisTraderConfig>& basis_trader_schema() {
       field("decision_every_steps", &B::decision_every_steps, {.range = closed(1, kMaxSteps), .unit = "steps", .doc = "decision period"}),
       field("quote_cash_extra", &B::quote_cash_extra, {.range = closed(0, 1e12), .unit = "quote units", .doc = "idle quote kept in the wallet (not margin)", .micros = true}),
       field("entry_mode", &B::entry_mode, {.one_of = {"book", "initial"}, .doc = "book: build through the books in slices; initial: position exists at step 0 against the passive counterparty"}),
+      field("margin_asset_index", &B::margin_asset_index, {.range = closed(-1, 7), .unit = "index", .doc = "-1: the entry margin (notional / leverage) is quote cash; k: it is spot of assets[k], notional / leverage / assets[k].initial_price units (collateral in another asset than the hedge)"}),
   });
   return s;
 }
@@ -391,17 +392,27 @@ const ObjectSchema<PerpConfig>& perp_schema() {
   return s;
 }
 
+// Shock rows. A field that belongs to another type must stay at its default: the loader
+// (check_perp_and_shocks) rejects it, naming the type it belongs to.
 const ObjectSchema<ShockConfig>& shock_schema() {
   using K = ShockConfig;
   static const ObjectSchema<K> s({
-      field("type", &K::type, {.one_of = {"price_jump", "vol_regime", "liquidity_withdrawal"}, .doc = "kind of shock"}),
+      field("type", &K::type, {.one_of = {"price_jump", "vol_regime", "liquidity_withdrawal", "oracle_fault", "congestion", "funding_shock", "collateral_depeg"}, .doc = "kind of shock (sim/shocks.hpp)"}),
       field("start_step", &K::start_step, {.range = closed(0, kMaxSteps), .unit = "step", .doc = "first step of the shock; before horizon_steps"}),
       field("end_step", &K::end_step, {.range = closed(0, kMaxSteps), .unit = "step", .doc = "end of the shock (exclusive); after start_step; price_jump: 0 = start_step + 1"}),
-      field("asset_index", &K::asset_index, {.range = closed(-1, 7), .unit = "index", .doc = "index into assets; -1: every asset"}),
+      field("asset_index", &K::asset_index, {.range = closed(-1, 7), .unit = "index", .doc = "index into assets; -1: every asset (congestion: must be -1)"}),
       field("size_pct", &K::size_pct, {.range = open(-100, 1000), .unit = "%", .doc = "price_jump: total move, spread over the window (non-zero)"}),
       field("vol_multiplier", &K::vol_multiplier, {.range = open_closed(0, 1000), .unit = "x", .doc = "vol_regime: volatility multiplier (not 1)"}),
       field("depth_multiplier", &K::depth_multiplier, {.range = closed(0, 10), .unit = "x", .doc = "liquidity_withdrawal: market-maker levels multiplier"}),
       field("size_multiplier", &K::size_multiplier, {.range = closed(0, 10), .unit = "x", .doc = "liquidity_withdrawal: market-maker quote size multiplier"}),
+      field("kind", &K::kind, {.one_of = {"freeze", "extra_lag", "bias"}, .doc = "oracle_fault: freeze the index, add lag, or bias it (as perp.oracle.faults)"}),
+      field("extra_lag_steps", &K::extra_lag_steps, {.range = closed(0, kMaxHistorySteps), .unit = "steps", .doc = "oracle_fault extra_lag: additional oracle lag (> 0)"}),
+      field("bias_bps", &K::bias_bps, {.range = open_closed(-10000, 10000), .unit = "bps", .doc = "oracle_fault bias: index x (1 + bias_bps / 1e4) (non-zero)"}),
+      field("cost_multiplier", &K::cost_multiplier, {.range = open_closed(0, 1e6), .unit = "x", .doc = "congestion: liquidator transaction-cost multiplier (overlapping shocks multiply)"}),
+      field("latency_multiplier", &K::latency_multiplier, {.range = open_closed(0, 1e4), .unit = "x", .doc = "congestion: liquidator latency multiplier; a bot sees an account after ceil(latency_steps x multiplier) steps"}),
+      field("premium_bps", &K::premium_bps, {.range = closed(-10000, 10000), .unit = "bps", .doc = "funding_shock: added to every funding premium sample of the window (non-zero; overlapping shocks add)"}),
+      field("haircut_add", &K::haircut_add, {.range = closed(0, 1), .unit = "fraction", .doc = "collateral_depeg: added to the asset's collateral_haircut over the window (total capped at 1)"}),
+      field("depeg_pct", &K::depeg_pct, {.range = open(-100, 1000), .unit = "%", .doc = "collateral_depeg: reference moved by this at start_step and back at end_step"}),
   });
   return s;
 }

@@ -44,7 +44,7 @@ FundingClock::FundingClock(const FundingConfig& cfg, double dt_s) : cfg_(cfg) {
   per_interval_ = std::max<std::int64_t>(1, std::llround(cfg.interval_s / dt_s));
 }
 
-void FundingClock::sample(double impact_bid, double impact_ask, double index) {
+void FundingClock::sample(double impact_bid, double impact_ask, double index, double premium_shock) {
   const bool has_bid = std::isfinite(impact_bid) && impact_bid > 0.0;
   const bool has_ask = std::isfinite(impact_ask) && impact_ask > 0.0;
   double premium = 0.0;
@@ -61,7 +61,7 @@ void FundingClock::sample(double impact_bid, double impact_ask, double index) {
       premium = std::max(0.0, impact_bid - index) / index;
     }
   }
-  sum_ += premium;
+  sum_ += premium + premium_shock;
   ++count_;
 }
 

@@ -29,7 +29,8 @@ class FundingClock {
   // With one side missing only the side present counts, in its own direction (Binance's
   // premium-index rule): -max(0, index - impact_ask) / index with asks only, +max(0, impact_bid -
   // index) / index with bids only. Both missing (or an index that is not positive): 0.
-  void sample(double impact_bid, double impact_ask, double index);
+  // premium_shock (fraction) is added to the sample: the funding_shock of sim/shocks.hpp.
+  void sample(double impact_bid, double impact_ask, double index, double premium_shock = 0.0);
   // True at the step where an interval ends: once samples_per_interval() samples have accumulated.
   bool due() const { return count_ >= per_interval_; }
   // Computes F from the samples of the interval (time-average premium P; P = 0 if there were no

@@ -44,14 +44,15 @@ struct Market {
   std::int64_t step = 0;
   std::vector<AssetMarket> assets;
   std::deque<Venue> venues;
-  AccountId transit_account = 0;
+  AccountId transit_account = 0;  // system account holding collateral in transfer between wallets and margin accounts
   // The rest of the market, outside the model: takes the other side of positions that exist before
   // step 0 ("initial" entry modes). It may go negative in every asset, like an issuer.
   AccountId counterparty_account = 0;
   MarginEngine* margin = nullptr;  // set by the kernel; agents read their account's health from it
-  // Congestion (shock library): multipliers on liquidator transaction cost and latency.
+  // Congestion (the congestion shock, sim/shocks.hpp): multipliers on liquidator transaction cost
+  // and latency, set by the kernel every step (1 outside congestion windows).
   double liquidator_cost_multiplier = 1.0;
-  double liquidator_latency_multiplier = 1.0;  // system account holding collateral in transfer between wallets and margin accounts
+  double liquidator_latency_multiplier = 1.0;
 };
 
 }  // namespace sl

@@ -125,11 +125,13 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed, const s
   {
     std::vector<ReferenceProcess*> procs;
     std::vector<double> rho, rho_stress;
+    // oracle_fault shocks join the oracle's own faults (one fault pipeline, sim/oracle.hpp).
+    const OracleConfig oracle_cfg = oracle_config_with_shocks(sc.perp.oracle, sc.shocks);
     for (std::size_t i = 0; i < m.assets.size(); ++i) {
       procs.push_back(&m.assets[i].reference);
       rho.push_back(sc.assets[i].correlation_to_first);
       rho_stress.push_back(sc.assets[i].correlation_to_first_stress);
-      w.oracles.emplace_back(sc.perp.oracle, i, sc.assets[i].initial_price);
+      w.oracles.emplace_back(oracle_cfg, i, sc.assets[i].initial_price);
       w.marks.emplace_back(sc.perp.mark);
       w.funding.emplace_back(sc.perp.funding, sc.dt_s);
     }
@@ -234,7 +236,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   Rng liquidation_rng = make_rng(opt.seed, 0, kStreamLiquidation);
   Recorder rec(sc, m);
   RunCounters c;
-  ShockSchedule shocks(sc.shocks, m.assets.size());
+  ShockSchedule shocks(sc.shocks, m);
   std::unique_ptr<LiquidationPolicy> policy = make_liquidation_policy(lcfg);
   std::unique_ptr<ProactiveDerisker> proactive;
   if (lcfg.proactive.enabled) proactive = std::make_unique<ProactiveDerisker>(lcfg.proactive, m.assets.size(), sc.dt_s);
@@ -316,7 +318,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
         const double ib = impact_price(a.perp->book(), Side::Sell, notional, a.perp->spec().tick_size, a.perp->spec().lot_size);
         const double ia = impact_price(a.perp->book(), Side::Buy, notional, a.perp->spec().tick_size, a.perp->spec().lot_size);
         FundingClock& fc = w.funding[i];
-        fc.sample(ib, ia, a.index_price);
+        fc.sample(ib, ia, a.index_price, shocks.funding_premium(i));  // + funding_shock premium
         a.funding_estimate = FundingClock::funding_rate(fc.current_premium_estimate(), sc.perp.funding);
         if (fc.due()) {
           a.funding_rate = fc.settle_rate();

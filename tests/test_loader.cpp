@@ -213,8 +213,61 @@ TEST_CASE("bad inputs are rejected with precise messages") {
        "x.json: shocks[0]: a liquidity_withdrawal shock needs depth_multiplier or size_multiplier != 1 (both in "
        "[0, 10]); with both 1 the shock would do nothing"},
       {"bad shock type", minimal(R"("shocks":[{"type":"price_jumps","start_step":1,"size_pct":5}])"), {},
-       "x.json: shocks[0].type: must be one of 'price_jump', 'vol_regime', 'liquidity_withdrawal', got "
-       "\"price_jumps\" (did you mean 'price_jump'?)"},
+       "x.json: shocks[0].type: must be one of 'price_jump', 'vol_regime', 'liquidity_withdrawal', 'oracle_fault', "
+       "'congestion', 'funding_shock', 'collateral_depeg', got \"price_jumps\" (did you mean 'price_jump'?)"},
+      // The rest of the shock library (sim/shocks.hpp): fields of another type, magnitudes, ranges.
+      {"field of another shock type",
+       minimal(R"("shocks":[{"type":"price_jump","start_step":1,"size_pct":-5,"vol_multiplier":3}])"), {},
+       "x.json: shocks[0].vol_multiplier: not used by a price_jump shock (it belongs to vol_regime); remove it or "
+       "leave it at its default 1"},
+      {"congestion field on a funding_shock",
+       minimal(R"("shocks":[{"type":"funding_shock","start_step":1,"end_step":5,"premium_bps":10,"cost_multiplier":4}])"), {},
+       "x.json: shocks[0].cost_multiplier: not used by a funding_shock shock (it belongs to congestion); remove it "
+       "or leave it at its default 1"},
+      {"oracle_fault kind on a congestion shock",
+       minimal(R"("shocks":[{"type":"congestion","start_step":1,"end_step":5,"latency_multiplier":4,"kind":"bias"}])"), {},
+       "x.json: shocks[0].kind: not used by a congestion shock (it belongs to oracle_fault); remove it or leave it at "
+       "its default \"freeze\""},
+      {"congestion on one asset",
+       minimal(R"("shocks":[{"type":"congestion","start_step":1,"end_step":5,"asset_index":0,"cost_multiplier":10}])"), {},
+       "x.json: shocks[0].asset_index: a congestion shock acts on every liquidator whatever the asset; it must be -1, "
+       "got 0"},
+      {"congestion without effect", minimal(R"("shocks":[{"type":"congestion","start_step":1,"end_step":5}])"), {},
+       "x.json: shocks[0]: a congestion shock needs cost_multiplier or latency_multiplier != 1 (in (0, 1e6] and "
+       "(0, 1e4]); with both 1 the shock would do nothing"},
+      {"congestion multiplier of 0",
+       minimal(R"("shocks":[{"type":"congestion","start_step":1,"end_step":5,"latency_multiplier":0}])"), {},
+       "x.json: shocks[0].latency_multiplier: must be a number in (0, 10000], got 0"},
+      {"oracle_fault extra_lag of 0",
+       minimal(R"("shocks":[{"type":"oracle_fault","kind":"extra_lag","start_step":1,"end_step":5}])"), {},
+       "x.json: shocks[0].extra_lag_steps: an oracle_fault of kind extra_lag needs extra_lag_steps in [1, 1e6]"},
+      {"oracle_fault bias_bps on a freeze",
+       minimal(R"("shocks":[{"type":"oracle_fault","kind":"freeze","start_step":1,"end_step":5,"bias_bps":20}])"), {},
+       "x.json: shocks[0].bias_bps: only an oracle_fault of kind bias uses it (this one is freeze); leave it at 0"},
+      {"oracle_fault bias out of range",
+       minimal(R"("shocks":[{"type":"oracle_fault","kind":"bias","start_step":1,"end_step":5,"bias_bps":-10000}])"), {},
+       "x.json: shocks[0].bias_bps: must be a number in (-10000, 10000], got -10000"},
+      {"oracle_fault without end_step", minimal(R"("shocks":[{"type":"oracle_fault","start_step":2}])"), {},
+       "x.json: shocks[0].end_step: 0 is not after start_step (2); a shock is active in [start_step, end_step)"},
+      {"funding_shock of zero", minimal(R"("shocks":[{"type":"funding_shock","start_step":1,"end_step":5}])"), {},
+       "x.json: shocks[0].premium_bps: a funding_shock needs a non-zero premium_bps in [-10000, 10000]"},
+      {"funding_shock out of range",
+       minimal(R"("shocks":[{"type":"funding_shock","start_step":1,"end_step":5,"premium_bps":20000}])"), {},
+       "x.json: shocks[0].premium_bps: must be a number in [-10000, 10000], got 20000"},
+      {"collateral_depeg without effect",
+       minimal(R"("shocks":[{"type":"collateral_depeg","start_step":1,"end_step":5}])"), {},
+       "x.json: shocks[0]: a collateral_depeg shock needs haircut_add in (0, 1] or a non-zero depeg_pct in (-100, "
+       "1000); with neither the shock would do nothing"},
+      {"collateral_depeg haircut above 1",
+       minimal(R"("shocks":[{"type":"collateral_depeg","start_step":1,"end_step":5,"haircut_add":1.5}])"), {},
+       "x.json: shocks[0].haircut_add: must be a number in [0, 1], got 1.5"},
+      {"collateral_depeg on a missing asset",
+       minimal(R"("shocks":[{"type":"collateral_depeg","start_step":1,"end_step":5,"asset_index":1,"depeg_pct":-10}])"), {},
+       "x.json: shocks[0].asset_index: 1 is out of range: the scenario has 1 asset (valid: -1 for every asset, or 0 "
+       "to 0)"},
+      {"basis traders' margin asset out of range", minimal(), {"agents.basis_traders.margin_asset_index=2"},
+       "x.json: agents.basis_traders.margin_asset_index: 2 is out of range: the scenario has 1 asset (valid: -1 for "
+       "quote cash, or 0 to 0)"},
       {"fault asset_index out of range",
        minimal(R"("perp":{"oracle":{"faults":[{"kind":"freeze","start_step":2,"end_step":4,"asset_index":1}]}})"), {},
        "x.json: perp.oracle.faults[0].asset_index: 1 is out of range: the scenario has 1 asset (valid: -1 for every "
