@@ -25,7 +25,7 @@
 // bot that sees the account (latency counted from the kick) and finds it worth its tx cost; when
 // no bot does, the protocol redoes it unpaid (so auctions reset even with no bot at all). Takers'
 // events carry the number of resets in policy_path ("dutch>reset", "dutch>reset2", ...; saturates
-// at 99 so the path fits the results file's 32 characters).
+// at 99 so the path fits the results file's 64 characters (kPolicyPathWidth)).
 //
 // Takes. Each step the live auctions are offered to the bots in a seeded order (ctx.rng), per
 // auction. A bot must see the account (its latency, x the congestion multiplier, counted from the

@@ -57,7 +57,7 @@
 // debt beyond), are closed, and their last event gets ">insurance" when the fund paid and no bad
 // debt was left, ">bad_debt" when some was (the fund, earlier in the chain, was then exhausted); a
 // flat account's deficit is not deleveraged (it has no position left to close against anyone).
-// Suffixes are chosen so that every path fits the results file's 32 characters.
+// Suffixes are chosen so that every path fits the results file's 64 characters (kPolicyPathWidth).
 #include <algorithm>
 #include <cmath>
 #include <string>

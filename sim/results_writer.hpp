@@ -55,7 +55,7 @@ inline constexpr std::size_t kRunIdWidth = 16;
 inline constexpr std::size_t kPolicyWidth = 24;
 inline constexpr std::size_t kParamWidth = 64;
 inline constexpr std::size_t kAgentTypeWidth = 24;
-inline constexpr std::size_t kPolicyPathWidth = 32;
+inline constexpr std::size_t kPolicyPathWidth = 64;
 
 class ResultsWriter {
  public:

@@ -181,7 +181,7 @@ struct LiqRow {
   std::int64_t step;
   std::uint32_t account;
   char agent_type[24];
-  char policy_path[32];
+  char policy_path[64];
   double notional, price, mark, slippage_bps, penalty;
   std::int32_t liquidator, steps_to_complete;
   double bad_debt;
@@ -193,12 +193,12 @@ std::vector<LiqRow> read_liquidations(hid_t file, const std::string& path) {
   H ft(H5Dget_type(ds), H5Tclose);
   REQUIRE(H5Tget_class(ft) == H5T_COMPOUND);
   CHECK(H5Tget_nmembers(ft) == 13);
-  H s24(fixed_str(24), H5Tclose), s32(fixed_str(32), H5Tclose);
+  H s24(fixed_str(24), H5Tclose), s64(fixed_str(64), H5Tclose);
   H mt(H5Tcreate(H5T_COMPOUND, sizeof(LiqRow)), H5Tclose);
   H5Tinsert(mt, "step", HOFFSET(LiqRow, step), H5T_NATIVE_INT64);
   H5Tinsert(mt, "account", HOFFSET(LiqRow, account), H5T_NATIVE_UINT32);
   H5Tinsert(mt, "agent_type", HOFFSET(LiqRow, agent_type), s24);
-  H5Tinsert(mt, "policy_path", HOFFSET(LiqRow, policy_path), s32);
+  H5Tinsert(mt, "policy_path", HOFFSET(LiqRow, policy_path), s64);
   H5Tinsert(mt, "notional", HOFFSET(LiqRow, notional), H5T_NATIVE_DOUBLE);
   H5Tinsert(mt, "price", HOFFSET(LiqRow, price), H5T_NATIVE_DOUBLE);
   H5Tinsert(mt, "mark", HOFFSET(LiqRow, mark), H5T_NATIVE_DOUBLE);
@@ -328,8 +328,8 @@ TEST_CASE("two runs round-trip through the HDF5 layout") {
     CHECK(rows[1].step == 13);
     CHECK(rows[1].account == 8);
     CHECK(fixed_field(rows[1].agent_type, 24) == "basis_trader");
-    CHECK(fixed_field(rows[1].policy_path, 32) == "dutch>insurance");
-    CHECK(fixed_field(rows[0].policy_path, 32) == "market");
+    CHECK(fixed_field(rows[1].policy_path, 64) == "dutch>insurance");
+    CHECK(fixed_field(rows[0].policy_path, 64) == "market");
     CHECK(rows[2].notional == 1234.5 * 3);
     CHECK(rows[1].price == 29950.25);
     CHECK(rows[1].mark == 30000.0);
@@ -361,7 +361,7 @@ TEST_CASE("two runs round-trip through the HDF5 layout") {
     auto at = member_info(ft, "agent_type");
     CHECK(at.cls == H5T_STRING);
     CHECK(at.size == 24);
-    CHECK(member_info(ft, "policy_path").size == 32);
+    CHECK(member_info(ft, "policy_path").size == 64);
   }
 
   SUBCASE("summary compound") {
@@ -519,19 +519,19 @@ TEST_CASE("strings that do not fit their fixed-width field are rejected before w
   long_param.params[1].second = std::string(65, 'p');
   CHECK_THROWS_AS(w.append(long_param), std::invalid_argument);
   RunResult long_path = make_run("000000", 0, 3, 2);
-  long_path.liquidations[1].policy_path = std::string(33, 'q');
+  long_path.liquidations[1].policy_path = std::string(65, 'q');
   CHECK_THROWS_AS(w.append(long_path), std::invalid_argument);
   RunResult slash = make_run("a/b", 0, 3, 0);
   CHECK_THROWS_AS(w.append(slash), std::invalid_argument);
   RunResult exact = make_run("0123456789abcdef", 0, 3, 1);  // exactly 16 bytes fits
-  exact.liquidations[0].policy_path = std::string(32, 'z');
+  exact.liquidations[0].policy_path = std::string(64, 'z');
   w.append(exact);
   CHECK(w.runs_written() == 1);
   w.commit();
   H file(H5Fopen(dir.file("long.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   auto rows = read_liquidations(file, "/runs/0123456789abcdef/liquidations");
   REQUIRE(rows.size() == 1);
-  CHECK(fixed_field(rows[0].policy_path, 32) == std::string(32, 'z'));
+  CHECK(fixed_field(rows[0].policy_path, 64) == std::string(64, 'z'));
 }
 
 TEST_CASE("empty series, empty liquidations and a file without runs are valid") {

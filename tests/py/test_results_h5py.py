@@ -28,7 +28,7 @@ HORIZON = 600
 SEED = 7
 ENGINE_COLUMNS = ["time_s", "reference", "spot_mid", "perp_mid", "spot_spread_bps", "spot_bid_depth_1pct",
                   "spot_ask_depth_1pct"]
-LIQ_FIELDS = [("step", "<i8"), ("account", "<u4"), ("agent_type", "S24"), ("policy_path", "S32"),
+LIQ_FIELDS = [("step", "<i8"), ("account", "<u4"), ("agent_type", "S24"), ("policy_path", "S64"),
               ("notional", "<f8"), ("price", "<f8"), ("mark", "<f8"), ("slippage_bps", "<f8"),
               ("penalty", "<f8"), ("liquidator", "<i4"), ("steps_to_complete", "<i4"), ("bad_debt", "<f8"),
               ("endogenous", "u1")]
