@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <new>
+#include <sys/mman.h>
+#include <type_traits>
 
 namespace sl {
 
@@ -40,11 +43,32 @@ bool LevelBitmap::check() const {
 
 }  // namespace detail
 
+OrderBook::LevelMapping::LevelMapping(std::size_t n) : bytes(n * sizeof(Level)) {
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  data = static_cast<Level*>(p);
+}
+
+OrderBook::LevelMapping& OrderBook::LevelMapping::operator=(LevelMapping&& o) noexcept {
+  if (this != &o) {
+    if (data) ::munmap(data, bytes);
+    data = std::exchange(o.data, nullptr);
+    bytes = std::exchange(o.bytes, 0);
+  }
+  return *this;
+}
+
+OrderBook::LevelMapping::~LevelMapping() {
+  if (data) ::munmap(data, bytes);
+}
+
 OrderBook::OrderBook(const BookConfig& cfg) : max_tick_(cfg.max_tick), stp_(cfg.self_trade_prevention) {
   if (cfg.max_tick < 1 || cfg.max_tick > (Tick{1} << 32))
     throw std::invalid_argument("OrderBook: max_tick must be in 1..2^32");
   const std::size_t n = static_cast<std::size_t>(cfg.max_tick) + 1;
-  levels_.assign(n, Level{kNil, kNil, 0});
+  static_assert(std::is_trivially_copyable_v<Level> && std::is_trivially_destructible_v<Level>);
+  levels_ = LevelMapping(n);
+  n_levels_ = n;
   bits_[0] = detail::LevelBitmap(n);
   bits_[1] = detail::LevelBitmap(n);
   const std::uint32_t cap = std::max<std::uint32_t>(cfg.initial_order_capacity, 1);
@@ -132,7 +156,7 @@ void OrderBook::clear() {
 
 bool OrderBook::check_invariants() const {
   if (!bits_[0].check() || !bits_[1].check()) return false;
-  const std::size_t n = levels_.size();
+  const std::size_t n = n_levels_;
   std::size_t counted = 0;
   Tick highest_bid = 0, lowest_ask = 0;
   for (int si = 0; si < 2; ++si) {

@@ -383,7 +383,28 @@ class OrderBook {
   void grow_pool();
   void grow_pool_to(std::size_t new_cap);
 
-  std::vector<Level> levels_;
+  // One Level per tick of the whole price range (millions of ticks for a wide range), only a few
+  // hundred of which are ever touched. The array is an anonymous private mapping: the kernel hands
+  // out zero pages on first touch, so building a book costs nothing per tick and a run pays only for
+  // the pages near the traded prices. (Writing every level up front was a quarter of a short run's
+  // time, and the page-fault lock contention it caused kept parallel runs from scaling; calloc is
+  // not enough, glibc's dynamic mmap threshold makes it memset recycled heap blocks.) A level's
+  // contents are meaningful only while its bit is set in its side's bitmap (rest() fills it then),
+  // so no initial value is needed.
+  struct LevelMapping {
+    Level* data = nullptr;
+    std::size_t bytes = 0;
+    LevelMapping() = default;
+    explicit LevelMapping(std::size_t n);
+    LevelMapping(LevelMapping&& o) noexcept : data(std::exchange(o.data, nullptr)), bytes(std::exchange(o.bytes, 0)) {}
+    LevelMapping& operator=(LevelMapping&& o) noexcept;
+    LevelMapping(const LevelMapping&) = delete;
+    LevelMapping& operator=(const LevelMapping&) = delete;
+    ~LevelMapping();
+    Level& operator[](std::size_t i) const { return data[i]; }
+  };
+  LevelMapping levels_;
+  std::size_t n_levels_ = 0;
   detail::LevelBitmap bits_[2];
   std::vector<Node> nodes_;
   std::uint32_t free_head_ = kNil;

@@ -3,6 +3,7 @@
 
 #include <hdf5.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -438,12 +439,25 @@ struct ResultsWriter::Impl {
   }
 
   // --- per-run content ------------------------------------------------------------------------------
-  void write_series(hid_t run_group, const RunResult& run) {
+  void write_series(hid_t run_group, const RunResult& run, const PreparedSeries* prepared) {
     Handle series = create_group(run_group, "series");
-    for (const SeriesColumn& c : run.series) {
+    if (prepared && prepared->chunks.size() != run.series.size())
+      throw std::logic_error("results: prepared series do not match the run's columns");
+    for (std::size_t col = 0; col < run.series.size(); ++col) {
+      const SeriesColumn& c = run.series[col];
       const hsize_t n = c.values.size();
-      Handle ds = create_1d(series.get(), c.name, H5T_IEEE_F64LE, n, std::min(n, kSeriesChunk), false);
-      if (n > 0) {
+      const hsize_t chunk_rows = std::min(n, kSeriesChunk);
+      Handle ds = create_1d(series.get(), c.name, H5T_IEEE_F64LE, n, chunk_rows, false);
+      if (n > 0 && prepared) {
+        const auto& chunks = prepared->chunks[col];
+        if (chunks.size() != (n + chunk_rows - 1) / chunk_rows)
+          throw std::logic_error("results: prepared series '" + c.name + "' has the wrong number of chunks");
+        for (std::size_t k = 0; k < chunks.size(); ++k) {
+          const hsize_t offset = static_cast<hsize_t>(k) * chunk_rows;
+          check_status(H5Dwrite_chunk(ds.get(), H5P_DEFAULT, 0, &offset, chunks[k].size(), chunks[k].data()),
+                       "write series '" + c.name + "' chunk " + std::to_string(k));
+        }
+      } else if (n > 0) {
         check_status(H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, c.values.data()),
                      "write series '" + c.name + "'");
       }
@@ -510,6 +524,38 @@ struct ResultsWriter::Impl {
   }
 };
 
+PreparedSeries prepare_series(const RunResult& run) {
+  PreparedSeries out;
+  out.chunks.resize(run.series.size());
+  std::vector<unsigned char> shuffled;
+  for (std::size_t col = 0; col < run.series.size(); ++col) {
+    const std::vector<double>& v = run.series[col].values;
+    const std::size_t n = v.size();
+    if (n == 0) continue;
+    const std::size_t rows = std::min<std::size_t>(n, kSeriesChunk);
+    const std::size_t bytes = rows * sizeof(double);
+    for (std::size_t first = 0; first < n; first += rows) {
+      // HDF5's shuffle filter: byte j of element i goes to position j * rows + i (rows = elements
+      // per chunk; an edge chunk is a full chunk whose tail holds the fill value 0.0).
+      shuffled.assign(bytes, 0);
+      const std::size_t count = std::min(rows, n - first);
+      for (std::size_t i = 0; i < count; ++i) {
+        unsigned char b[sizeof(double)];
+        std::memcpy(b, &v[first + i], sizeof(double));
+        for (std::size_t j = 0; j < sizeof(double); ++j) shuffled[j * rows + i] = b[j];
+      }
+      // HDF5's deflate filter: one zlib stream of the whole chunk at the dataset's level.
+      uLongf dst_len = compressBound(static_cast<uLong>(bytes));
+      std::vector<unsigned char> dst(dst_len);
+      if (compress2(dst.data(), &dst_len, shuffled.data(), static_cast<uLong>(bytes), static_cast<int>(kDeflateLevel)) != Z_OK)
+        throw std::runtime_error("results: zlib compress2 failed for series '" + run.series[col].name + "'");
+      dst.resize(dst_len);
+      out.chunks[col].push_back(std::move(dst));
+    }
+  }
+  return out;
+}
+
 ResultsWriter::ResultsWriter(std::string final_path, const FileAttributes& attrs) : impl_(std::make_unique<Impl>()) {
   ErrorSilencer silence;
   Impl& m = *impl_;
@@ -551,7 +597,7 @@ ResultsWriter::~ResultsWriter() {
   }
 }
 
-void ResultsWriter::append(const RunResult& run) {
+void ResultsWriter::append(const RunResult& run, const PreparedSeries* prepared) {
   ErrorSilencer silence;
   Impl& m = *impl_;
   if (m.closed) throw std::logic_error("results: append() after commit()");
@@ -566,11 +612,10 @@ void ResultsWriter::append(const RunResult& run) {
   m.attr_u64(group.get(), "seed", run.seed);
   m.attr_i64(group.get(), "run_index", run.run_index);
   for (const auto& [name, value] : run.params) m.attr_str(group.get(), "param:" + name, value);
-  m.write_series(group.get(), run);
+  m.write_series(group.get(), run, prepared);
   m.write_liquidations(group.get(), run);
   m.append_summary_row(run);
   group.reset();
-  m.check_status(H5Fflush(m.file.get(), H5F_SCOPE_LOCAL), "flush after run '" + run.run_id + "'");
   m.run_ids.insert(run.run_id);
   ++m.runs;
 }

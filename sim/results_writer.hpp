@@ -21,8 +21,10 @@
 // append order (object time tracking is off); with SOURCE_DATE_EPOCH set (seconds since the epoch,
 // the reproducible-builds convention) `created_utc` is that time and the whole file is byte-identical.
 //
-// Crash safety: the file is written as `<final_path>.tmp-<pid>`, flushed after every append, and renamed
-// to final_path only by commit(). The destructor of an uncommitted writer deletes the temp file.
+// Crash safety: the file is written as `<final_path>.tmp-<pid>` and renamed to final_path only by
+// commit(); the destructor of an uncommitted writer deletes the temp file. It is not flushed after
+// every append: durability of finished runs is the sweep runner's checkpoint segments' job
+// (sim/run_store.hpp), and a temp file is never read after a crash.
 //
 // Threads: not thread-safe; one writer must be used from one thread at a time. HDF5's automatic error
 // printing is switched off (per thread, restored afterwards) inside every call; errors are reported as
@@ -33,6 +35,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "sim/run_result.hpp"
 
@@ -57,6 +60,17 @@ inline constexpr std::size_t kParamWidth = 64;
 inline constexpr std::size_t kAgentTypeWidth = 24;
 inline constexpr std::size_t kPolicyPathWidth = 64;
 
+// A run's series columns already passed through the datasets' filter pipeline (byte shuffle of the
+// 8-byte values, then zlib deflate at the writer's level), chunk by chunk, edge chunks padded with
+// the fill value 0.0 as HDF5 stores them. Built by prepare_series() on any thread (zlib only, no
+// HDF5 call), so the compression of a sweep's merge runs in parallel while the single writer thread
+// only stores the chunks (H5Dwrite_chunk). Readers cannot tell the difference: the datasets carry
+// the same filters and decompress to the same values.
+struct PreparedSeries {
+  std::vector<std::vector<std::vector<unsigned char>>> chunks;  // [column][chunk] -> filtered bytes
+};
+PreparedSeries prepare_series(const RunResult& run);
+
 class ResultsWriter {
  public:
   // Creates `<final_path>.tmp-<pid>` and writes the root attributes. Throws ResultsError on failure.
@@ -70,7 +84,8 @@ class ResultsWriter {
   //   run_id, duplicate names, or use after commit(). std::invalid_argument: a name is not a valid HDF5
   //   link name or a string does not fit its fixed-width field. ResultsError: HDF5/I-O failure (the
   //   writer is then unusable; destroy it to abandon the file).
-  void append(const RunResult& run);
+  // With `prepared` (= prepare_series(run)), the series chunks are stored as given.
+  void append(const RunResult& run, const PreparedSeries* prepared = nullptr);
   // Adds (or fails on a duplicate) a scalar int64 attribute on the root group, e.g. a sweep's
   // `complete` and `runs_planned`. Throws ResultsError on failure, std::logic_error after commit().
   void set_root_attribute(const std::string& name, std::int64_t value);

@@ -11,10 +11,12 @@
 
 #include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
+#include <tbb/parallel_pipeline.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <initializer_list>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -224,12 +226,43 @@ SweepOutcome run_sweep(const std::vector<SweepPoint>& points, const std::vector<
   }
   ResultsWriter writer(opt.out_path, opt.attrs);
   std::size_t present = 0;
-  for (const SweepRunSpec& spec : runs) {
-    std::optional<RunResult> r = read_segment(parts, spec.run_index, plan_hash);
-    if (!r) continue;
-    writer.append(*r);
-    if (opt.on_result) opt.on_result(*r);
-    ++present;
+  {
+    // A pipeline: segments are read, decoded and their series compressed in parallel (the bulk of
+    // the merge's work), then stored by this one writer in run_index order. At most `tokens` runs
+    // are in memory at once.
+    const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const int threads = opt.threads > 0 ? opt.threads : hw;
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
+    struct Loaded {
+      std::optional<RunResult> run;
+      PreparedSeries series;
+    };
+    std::size_t next = 0;
+    tbb::parallel_pipeline(
+        static_cast<std::size_t>(threads) * 2,
+        tbb::make_filter<void, std::size_t>(tbb::filter_mode::serial_in_order,
+                                            [&](tbb::flow_control& fc) -> std::size_t {
+                                              if (next == runs.size()) {
+                                                fc.stop();
+                                                return 0;
+                                              }
+                                              return next++;
+                                            }) &
+            tbb::make_filter<std::size_t, std::shared_ptr<Loaded>>(
+                tbb::filter_mode::parallel,
+                [&](std::size_t i) {
+                  auto l = std::make_shared<Loaded>();
+                  l->run = read_segment(parts, runs[i].run_index, plan_hash);
+                  if (l->run) l->series = prepare_series(*l->run);
+                  return l;
+                }) &
+            tbb::make_filter<std::shared_ptr<Loaded>, void>(tbb::filter_mode::serial_in_order,
+                                                            [&](const std::shared_ptr<Loaded>& l) {
+                                                              if (!l->run) return;
+                                                              writer.append(*l->run, &l->series);
+                                                              if (opt.on_result) opt.on_result(*l->run);
+                                                              ++present;
+                                                            }));
   }
   outcome.runs_done = present;
   outcome.runs_reused = reused;

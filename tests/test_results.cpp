@@ -609,3 +609,45 @@ TEST_CASE("SOURCE_DATE_EPOCH pins created_utc") {
   H file(H5Fopen(dir.file("sde.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   CHECK(read_str_attr(file, "created_utc") == "1970-01-02T00:00:00Z");
 }
+
+TEST_CASE("series compressed off the writer thread (prepare_series) read back as the values written") {
+  // Column lengths around the 4,096-row chunk: one partial chunk, exactly one chunk, and a full chunk
+  // plus a 1-row edge chunk (padded with 0.0 on disk, cut off by the extent when read).
+  TempDir dir;
+  const std::string plain = dir.file("plain.h5"), pre = dir.file("prepared.h5");
+  std::vector<RunResult> runs;
+  for (std::size_t n : {1u, 4095u, 4096u, 4097u, 9000u}) {
+    RunResult r = make_run("r" + std::to_string(n), static_cast<std::int64_t>(runs.size()), n, 1);
+    // Values whose bytes all differ, so a wrong byte shuffle cannot go unnoticed.
+    for (std::size_t i = 0; i < n; ++i) r.series[1].values[i] = std::sqrt(2.0 + static_cast<double>(i)) * -1.0e3;
+    runs.push_back(r);
+  }
+  {
+    ResultsWriter a(plain, test_attrs()), b(pre, test_attrs());
+    for (const RunResult& r : runs) {
+      a.append(r);
+      const PreparedSeries p = prepare_series(r);
+      REQUIRE(p.chunks.size() == 2);
+      const std::size_t n = r.series[0].values.size();
+      CHECK(p.chunks[0].size() == (n + 4095) / 4096);
+      b.append(r, &p);
+    }
+    a.commit();
+    b.commit();
+  }
+  H fa(H5Fopen(plain.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose), fb(H5Fopen(pre.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  for (const RunResult& r : runs) {
+    for (const SeriesColumn& c : r.series) {
+      const std::string path = "/runs/" + r.run_id + "/series/" + c.name;
+      const std::vector<double> va = read_series(fa, path), vb = read_series(fb, path);
+      REQUIRE(vb.size() == c.values.size());
+      CHECK(std::memcmp(vb.data(), c.values.data(), vb.size() * sizeof(double)) == 0);
+      CHECK(std::memcmp(va.data(), vb.data(), va.size() * sizeof(double)) == 0);
+    }
+  }
+  // A prepared set that does not belong to the run is refused before anything of the run is written.
+  ResultsWriter w(dir.file("mismatch.h5"), test_attrs());
+  PreparedSeries wrong = prepare_series(runs[0]);
+  wrong.chunks.pop_back();
+  CHECK_THROWS_AS(w.append(runs[1], &wrong), std::logic_error);
+}
