@@ -231,7 +231,10 @@ SweepOutcome run_sweep(const std::vector<SweepPoint>& points, const std::vector<
     // the merge's work), then stored by this one writer in run_index order. At most `tokens` runs
     // are in memory at once.
     const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    const int threads = opt.threads > 0 ? opt.threads : hw;
+    // Under MPI the other ranks are done by now (they return after the barrier), so rank 0 may use
+    // the cores they leave on its node: up to ranks x threads, never more than the hardware has.
+    const int per_rank = opt.threads > 0 ? opt.threads : hw;
+    const int threads = opt.mpi_size > 1 ? std::min(hw, per_rank * opt.mpi_size) : per_rank;
     tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
     struct Loaded {
       std::optional<RunResult> run;
