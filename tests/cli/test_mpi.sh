@@ -6,8 +6,11 @@
 set -uo pipefail
 BIN="$1"; SRC="$2"
 T="$(mktemp -d)"; trap 'rm -rf "$T"' EXIT
-# In the ASan build, OpenMPI's own allocations outlive MPI_Finalize: excuse those libraries only.
-export LSAN_OPTIONS="suppressions=$SRC/tests/cli/lsan_mpi.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+# In the ASan build, OpenMPI's own allocations outlive MPI_Finalize, and the plugins that made many
+# of them are unloaded by then, so LeakSanitizer reports them from "<unknown module>" frames that no
+# suppression can name. Leak detection is therefore off for this test only; stresslab's own code is
+# leak-checked by every other test of the ASan build, which run the same code paths without MPI.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"  # last one wins
 MPI=(timeout 120 mpirun -n 2 --oversubscribe --allow-run-as-root)
 pass=0; fail=0
 ok()   { pass=$((pass+1)); echo "ok   - $1"; }
