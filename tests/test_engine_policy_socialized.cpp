@@ -19,6 +19,7 @@
 #include "sim/liquidation.hpp"
 #include "sim/margin_engine.hpp"
 #include "sim/simulation.hpp"
+#include "tests/support/hand_world.hpp"
 #include "tests/support/run_lookup.hpp"
 
 using namespace sl;
@@ -65,81 +66,12 @@ TEST_CASE("ADL ranking: pnl% x effective leverage descending, losers dropped, ti
 
 namespace {
 
-constexpr AssetId kUsd = 0, kBtc = 1, kPerp = 2;
+using sl::test::HandWorld;
+using sl::test::kBtc;
+using sl::test::kPerp;
+using sl::test::kUsd;
+using sl::test::U;
 
-Micros U(double x) { return to_fixed(x, 1e6); }
-
-struct HandWorld {
-  Ledger L{{"USDT", "BTC", "BTC-PERP"}, {false, false, true}};
-  Market m{L};
-  PerpConfig pc;
-  std::unique_ptr<MarginEngine> me;
-  std::vector<LiquidatorBot> bots;
-  std::vector<std::int32_t> kinds;
-  Rng rng{make_rng(1, 0, 3)};
-  LiquidationAccounts sys;
-  std::vector<LiquidationEvent> events;
-  std::vector<std::vector<AccountId>> makers{{}};
-  AccountId book_maker = 0;
-
-  explicit HandWorld(double fund_start) {
-    m.quote_asset = kUsd;
-    ReferenceProcess ref(ReferenceConfig{}, 10'000.0, 1.0, make_rng(1, 0, 2));
-    AssetMarket am{"BTC", kBtc, kPerp, ref};
-    am.initial_price = 10'000.0;
-    am.collateral_haircut = 0.1;
-    for (VenueKind k : {VenueKind::Spot, VenueKind::Perp}) {
-      VenueSpec vs;
-      vs.kind = k;
-      vs.name = k == VenueKind::Spot ? "spot:BTC" : "perp:BTC";
-      vs.base_asset = k == VenueKind::Spot ? kBtc : kPerp;
-      vs.quote_asset = kUsd;
-      vs.lot_micros = 1000;
-      vs.tick_micros = 1'000'000;
-      vs.quote_micros_per_tick_lot = 1000;
-      vs.tick_size = 1.0;
-      vs.lot_size = 0.001;
-      vs.maker_fee_bps = 0;
-      vs.taker_fee_bps = 0;
-      vs.max_tick = 40'000;
-      const AccountId fee = L.open_account("fees:" + vs.name);
-      m.venues.emplace_back(vs, L, fee);
-      (k == VenueKind::Spot ? am.spot : am.perp) = &m.venues.back();
-    }
-    m.assets.push_back(std::move(am));
-    me = std::make_unique<MarginEngine>(pc, m);
-    m.margin = me.get();
-    sys.insurance_fund = L.open_account("insurance_fund");
-    L.mint(sys.insurance_fund, kUsd, U(fund_start));
-    sys.bad_debt = L.open_account("bad_debt", true);
-    sys.network_fees = L.open_account("network_fees");
-    sys.protocol = L.open_account("protocol");
-    book_maker = L.open_account("book_maker");
-    L.mint(book_maker, kUsd, U(1e8));
-  }
-  // A margined account holding `cash` quote and `contracts` (booked against the issuer-like
-  // counterparty below, at no cash: the cash given is the whole quote balance).
-  std::uint32_t account(const std::string& name, double cash, double contracts) {
-    const AccountId a = L.open_account(name, true);
-    if (cash >= 0) L.mint(a, kUsd, U(cash));
-    else L.transfer(a, L.issuer(kUsd), kUsd, U(-cash));
-    if (contracts > 0) L.transfer(book_maker, a, kPerp, U(contracts));
-    if (contracts < 0) L.transfer(a, book_maker, kPerp, U(-contracts));
-    return me->add_account(a, -1, AgentKind::LeveragedTrader, MarginMode::Isolated);
-  }
-  void set_mark(double p, std::int64_t step) {
-    m.assets[0].mark_price = p;
-    m.assets[0].index_price = p;
-    me->mark_all(step);
-  }
-  void run(LiquidationPolicy& pol, std::int64_t step) {
-    LiquidationContext ctx{m, *me, bots, kinds, rng, step, sys, events, makers, nullptr};
-    pol.reset_step_stats();
-    pol.on_step(ctx);
-  }
-  Micros bal(std::uint32_t id, AssetId a) { return L.balance(me->account(id).account, a); }
-  Micros fund(AssetId a = kUsd) { return L.balance(sys.insurance_fund, a); }
-};
 
 LiquidationConfig socialized(const std::string& rule) {
   LiquidationConfig c;
