@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "sim/run_result.hpp"
-#include "sim/run_set.hpp"
+#include "sim/stats.hpp"
 
 namespace sl {
 

@@ -23,7 +23,6 @@
 #include "sim/replay_path.hpp"
 #include "sim/results_writer.hpp"
 #include "sim/liquidation.hpp"
-#include "sim/run_set.hpp"
 #include "sim/simulation.hpp"
 #include "sim/version.hpp"
 
