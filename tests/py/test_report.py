@@ -134,6 +134,26 @@ def check_table(h5, out):
                 assert lo - tol <= mean <= hi + tol, (p, m, lo, mean, hi)
                 assert fv.min() - tol <= lo and hi <= fv.max() + tol, (p, m, lo, hi, fv)
 
+    # Pooled amplification: the sum of liquidated over the sum of exogenous notional, recomputed here;
+    # its bootstrap interval lies within the per-run ratios' range and contains the pooled value.
+    for p in POLICIES:
+        cell = js["pooled_cascade_amplification"][p]
+        num = s["liquidated_notional"][pol == p].astype(np.float64)
+        den = s["exogenous_liquidated_notional"][pol == p].astype(np.float64)
+        ok = np.isfinite(num) & np.isfinite(den)
+        assert cell["n"] == int(ok.sum()), (p, cell)
+        if den[ok].sum() == 0:
+            assert cell["value"] is None, (p, cell)
+            continue
+        pooled = float(num[ok].sum() / den[ok].sum())
+        assert close(cell["value"], pooled), (p, cell["value"], pooled)
+        if ok.sum() >= 2:
+            ratios = num[ok & (den > 0)] / den[ok & (den > 0)]
+            tol = 1e-9 * max(1.0, pooled)
+            assert cell["ci_low"] - tol <= pooled <= cell["ci_high"] + tol, (p, cell)
+            if ratios.size == ok.sum():
+                assert ratios.min() - tol <= cell["ci_low"] and cell["ci_high"] <= ratios.max() + tol, (p, cell, ratios)
+
 
 def check_reproducible(report, h5, out, tmp):
     out2 = os.path.join(tmp, "again")
