@@ -240,6 +240,42 @@ def check_plot_errors(script, runs, tmp):
     assert r.returncode == 2 and "no /calibration group" in r.stderr, r.stderr
 
 
+def check_interrupt_resume(binary, src, tmp):
+    """SIGINT mid-calibration keeps the finished runs (exit 130, no surface file); --resume does only
+    the rest and gives the same runs file and surface as an uninterrupted calibration (h5diff, root
+    attributes excluded). Longer runs than the other checks, so the interrupt lands mid-way."""
+    import signal
+    import time
+    cal = os.path.join(tmp, "long.json")
+    c = calibration(src, seeds=4)
+    c["set"] = [x for x in c["set"] if not x.startswith("horizon_steps")] + ["horizon_steps=2400"]
+    write_json(cal, c)
+    surface = os.path.join(tmp, "long_full.h5")
+    r = run([binary, "calibrate", cal, "--threads", "2", "--out", surface, "--quiet"])
+    assert r.returncode == 0, r.stderr
+    out = os.path.join(tmp, "resumed.h5")
+    parts = os.path.join(tmp, "resumed.runs.h5.parts")
+    p = subprocess.Popen([binary, "calibrate", cal, "--threads", "1", "--out", out, "--quiet"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and p.poll() is None:  # interrupt once a few runs are checkpointed
+        if os.path.isdir(parts) and sum(f.endswith(".seg") for f in os.listdir(parts)) >= 3:
+            break
+        time.sleep(0.02)
+    assert p.poll() is None, "calibration finished before it could be interrupted"
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 130, (p.returncode, err)
+    assert not os.path.exists(out), "a surface file after an interrupted calibration"
+    assert "--resume" in err, err
+    r = run([binary, "calibrate", cal, "--threads", "2", "--out", out, "--resume", "--quiet"])
+    assert r.returncode == 0, r.stderr
+    for a, b in ((surface, out), (surface.replace(".h5", ".runs.h5"), out.replace(".h5", ".runs.h5"))):
+        d = run(["h5diff", "--exclude-attribute", "/", a, b])
+        assert d.returncode == 0, (a, b, d.stdout[:400], d.stderr[:400])
+    assert not os.path.exists(parts), "parts dir left after a complete resume"
+
+
 def main():
     binary, src = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     script = os.path.join(src, "analysis", "calibration.py")
@@ -265,6 +301,8 @@ def main():
         check("calibration.py: PNGs, surface.json and table match the file", check_plot_outputs, rp, surface, out)
         check("calibration.py: exit 2 for a missing file or a file without /calibration", check_plot_errors, script, runs, tmp)
         check("bad calibration files and options: exit 2, exact message, no file", check_bad_inputs, binary, src, tmp)
+        check("SIGINT keeps finished runs; --resume gives the same surface and runs file", check_interrupt_resume,
+              binary, src, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"{passed} passed, {failed} failed")
