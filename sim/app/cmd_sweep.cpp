@@ -99,7 +99,8 @@ int cmd_sweep(const std::vector<std::string>& args) {
       }
     }
     std::printf("  (means over seeds; nan: no run had a finite value)\n");
-    std::printf("  results: %s   (python: pandas.DataFrame(h5py.File(\"%s\")[\"summary\"][()]))\n", out.c_str(), out.c_str());
+    std::printf("  results: %s   (python, the whole sweep as one table: h5py.File(\"%s\")[\"summary\"][()])\n", out.c_str(),
+                out.c_str());
   }
   return kExitOk;
 }
