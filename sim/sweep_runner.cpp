@@ -14,11 +14,16 @@
 #include <tbb/parallel_pipeline.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <csignal>
 #include <filesystem>
 #include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <thread>
+
+#include <sys/types.h>
+#include <unistd.h>
 
 #include "sim/replay_path.hpp"
 #include "sim/run_store.hpp"
@@ -134,6 +139,27 @@ void prepare_parts_dir(const std::string& parts, std::uint64_t plan_hash, std::s
   if (!have || *have != manifest) write_file_atomic(manifest_path(parts), manifest);
 }
 
+// A results writer killed mid-merge (kill -9, power loss) leaves `<out>.tmp-<pid>` next to the
+// output; the segments survive and this sweep redoes the merge, so such a file is garbage once its
+// process is gone. Only files of processes that no longer exist on this host are removed (a live
+// writer's temp file is left alone).
+void remove_dead_writers_temp_files(const std::string& out_path) {
+  const fs::path out = fs::absolute(fs::path(out_path));
+  const std::string prefix = out.filename().string() + ".tmp-";
+  std::error_code ec;
+  std::vector<fs::path> dead;
+  for (const auto& e : fs::directory_iterator(out.parent_path(), ec)) {
+    const std::string n = e.path().filename().string();
+    if (n.size() <= prefix.size() || n.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string digits = n.substr(prefix.size());
+    if (digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    const long pid = std::stol(digits);
+    if (pid <= 0 || pid == static_cast<long>(::getpid())) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == -1 && errno == ESRCH) dead.push_back(e.path());
+  }
+  for (const auto& p : dead) fs::remove(p, ec);
+}
+
 }  // namespace
 
 SweepOutcome run_sweep(const std::vector<SweepPoint>& points, const std::vector<SweepRunSpec>& runs,
@@ -156,7 +182,10 @@ SweepOutcome run_sweep(const std::vector<SweepPoint>& points, const std::vector<
   check_parts_dir(parts, opt.out_path, opt.resume, plan_hash);
   check_replay_data(points);
   barrier();
-  if (root) prepare_parts_dir(parts, plan_hash, runs.size());
+  if (root) {
+    prepare_parts_dir(parts, plan_hash, runs.size());
+    remove_dead_writers_temp_files(opt.out_path);
+  }
   barrier();
 
   // Phase 3: this rank's shard; runs with a valid segment are reused.

@@ -118,7 +118,14 @@ pid=$!; sleep 1; kill -9 $pid; wait $pid 2>/dev/null
 # A damaged segment (e.g. a torn write on a lost disk) must be redone, not trusted.
 first=$(ls "$T/k.h5.parts" | grep '\.seg$' | head -1)
 [[ -n "$first" ]] && truncate -s -5 "$T/k.h5.parts/$first"
+# A merge killed mid-write leaves <out>.tmp-<pid>: the resumed sweep removes it once that process is
+# gone (a pid that cannot exist stands for it), and leaves a live process's temp file alone.
+echo torn >"$T/k.h5.tmp-999999999"
+echo live >"$T/k.h5.tmp-$$"
 expect_rc "--resume after kill -9" 0 "$BIN" "${LONG[@]}" --out "$T/k.h5" --resume
+[[ ! -e "$T/k.h5.tmp-999999999" ]] && ok "dead writer's temp file removed" || bad "dead writer's temp file left"
+[[ -e "$T/k.h5.tmp-$$" ]] && ok "live process's temp file kept" || bad "live process's temp file removed"
+rm -f "$T/k.h5.tmp-$$"
 same "resumed after kill -9 (one segment damaged) == uninterrupted" "$T/full.h5" "$T/k.h5"
 ls "$T" | grep -q 'k.h5.parts' && bad "parts dir left" || ok "no parts dir left after resume"
 
