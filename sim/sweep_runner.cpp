@@ -14,6 +14,8 @@
 #include <tbb/parallel_pipeline.h>
 
 #include <algorithm>
+#include <cstring>
+#include <utility>
 #include <cerrno>
 #include <csignal>
 #include <filesystem>
@@ -22,6 +24,8 @@
 #include <mutex>
 #include <thread>
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -139,6 +143,46 @@ void prepare_parts_dir(const std::string& parts, std::uint64_t plan_hash, std::s
   if (!have || *have != manifest) write_file_atomic(manifest_path(parts), manifest);
 }
 
+// An exclusive, non-blocking flock on `<parts>/lock` (the parts dir is created for it).
+class ProcessLock {
+ public:
+  ProcessLock() = default;
+  ProcessLock(const ProcessLock&) = delete;
+  ProcessLock& operator=(const ProcessLock&) = delete;
+  ProcessLock(ProcessLock&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  ProcessLock& operator=(ProcessLock&& o) noexcept {
+    if (this != &o) {
+      release();
+      fd_ = std::exchange(o.fd_, -1);
+    }
+    return *this;
+  }
+  ~ProcessLock() { release(); }
+
+  static ProcessLock acquire(const std::string& parts, const std::string& out) {
+    std::error_code ec;
+    fs::create_directories(parts, ec);
+    ProcessLock l;
+    const std::string path = parts + "/lock";
+    l.fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (l.fd_ < 0) throw SweepError(path + ": cannot create the lock file: " + std::strerror(errno));
+    if (::flock(l.fd_, LOCK_EX | LOCK_NB) != 0) {
+      if (errno == EWOULDBLOCK)
+        throw SweepError(out + ": another stresslab process is writing this output right now (lock " + path +
+                         "); wait for it to finish or interrupt it, or choose another --out");
+      throw SweepError(path + ": cannot lock: " + std::strerror(errno));
+    }
+    return l;
+  }
+
+ private:
+  void release() {
+    if (fd_ >= 0) ::close(fd_);  // closing drops the flock
+    fd_ = -1;
+  }
+  int fd_ = -1;
+};
+
 // A results writer killed mid-merge (kill -9, power loss) leaves `<out>.tmp-<pid>` next to the
 // output; the segments survive and this sweep redoes the merge, so such a file is garbage once its
 // process is gone. Only files of processes that no longer exist on this host are removed (a live
@@ -181,6 +225,12 @@ SweepOutcome run_sweep(const std::vector<SweepPoint>& points, const std::vector<
 
   check_parts_dir(parts, opt.out_path, opt.resume, plan_hash);
   check_replay_data(points);
+  // One process at a time per output: a second `--resume` of a sweep still running would redo its
+  // runs and remove its temp files. The lock is an flock on `<parts>/lock`, held until this call
+  // returns (the kernel drops it if the process dies). Single-process runs only: under MPI a
+  // refusal on rank 0 alone would leave the other ranks waiting at the barrier.
+  ProcessLock lock;
+  if (opt.mpi_size == 1) lock = ProcessLock::acquire(parts, opt.out_path);
   barrier();
   if (root) {
     prepare_parts_dir(parts, plan_hash, runs.size());

@@ -111,6 +111,17 @@ same "resumed after SIGINT == uninterrupted" "$T/full.h5" "$T/int.h5"
 "$PY" -c "import h5py,sys; f=h5py.File(sys.argv[1]); sys.exit(0 if f.attrs['complete']==1 else 1)" "$T/int.h5" \
   && ok "resumed file has complete=1" || bad "resumed file not complete=1"
 
+# One process per output: while a sweep is running, a second one with --resume into the same output
+# is refused (exit 2) and leaves the first one's work alone; the first then finishes normally.
+"$BIN" "${LONG[@]}" --out "$T/lk.h5" >/dev/null 2>"$T/lk_err" &
+pid=$!
+for _ in $(seq 1 200); do [[ -e "$T/lk.h5.parts/lock" ]] && break; sleep 0.05; done
+expect_rc "second process on a running sweep" 2 "$BIN" "${LONG[@]}" --out "$T/lk.h5" --resume
+expect_err "second process told why" "another stresslab process is writing this output right now"
+wait $pid; rc=$?
+[[ $rc -eq 0 ]] && ok "first sweep unaffected (rc 0)" || bad "first sweep rc $rc: $(head -c 300 "$T/lk_err")"
+same "locked-out second process did not change the result" "$T/full.h5" "$T/lk.h5"
+
 # kill -9: at worst the previous state; --resume finishes and equals the uninterrupted sweep.
 "$BIN" "${LONG[@]}" --out "$T/k.h5" >/dev/null 2>&1 &
 pid=$!; sleep 1; kill -9 $pid; wait $pid 2>/dev/null
