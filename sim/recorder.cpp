@@ -52,6 +52,7 @@ Recorder::Recorder(const ScenarioConfig& sc, const Market& m)
     for (const ColSpec& cs : kAssetCols) asset_cols_[i].push_back(col(cs.name, cs.unit, i));
   c_messages_ = col("messages", "count", 0);
   c_insurance_ = col("insurance_fund", "quote", 0);
+  c_insurance_cash_ = col("insurance_fund_cash", "quote", 0);
   c_bad_debt_ = col("bad_debt_cum", "quote", 0);
   c_borrowed_ = col("fund_borrowed", "quote", 0);
   c_liqs_ = col("liquidations", "count", 0);
@@ -95,6 +96,7 @@ void Recorder::record_step(const Market& m, const ProtocolStepInfo& p) {
     put(c_messages_, static_cast<double>(messages_since_row_));
     messages_since_row_ = 0;
     put(c_insurance_, p.insurance_fund);
+    put(c_insurance_cash_, p.insurance_fund_cash);
     put(c_bad_debt_, p.bad_debt_cum);
     put(c_borrowed_, p.fund_borrowed);
     put(c_liqs_, static_cast<double>(liqs_since_row_ + p.liquidations));

@@ -14,7 +14,8 @@ namespace sl {
 
 // Protocol-level state of one step that the market itself does not hold (kernel-supplied).
 struct ProtocolStepInfo {
-  double insurance_fund = 0.0;      // quote units
+  double insurance_fund = 0.0;      // quote units: the fund's equity (cash - borrowed + positions at index/mark)
+  double insurance_fund_cash = 0.0; // quote units: its quote balance alone
   double bad_debt_cum = 0.0;        // quote units, recognised losses only
   double fund_borrowed = 0.0;       // quote units the insurance fund owes the protocol (socialized policy)
   std::int64_t liquidations = 0;    // events this step
@@ -60,7 +61,7 @@ class Recorder {
   std::size_t n_assets_;
   std::vector<SeriesColumn> cols_;
   std::vector<std::vector<std::size_t>> asset_cols_;  // per asset, column indices in push order
-  std::size_t c_time_, c_messages_, c_insurance_, c_bad_debt_, c_borrowed_, c_liqs_, c_liq_notional_, c_adl_;
+  std::size_t c_time_, c_messages_, c_insurance_, c_insurance_cash_, c_bad_debt_, c_borrowed_, c_liqs_, c_liq_notional_, c_adl_;
   std::int64_t liqs_since_row_ = 0, adl_since_row_ = 0;
   double liq_notional_since_row_ = 0;
   std::vector<AssetStats> stats_;

@@ -327,12 +327,25 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
       }
     }
     // 7. record; the oracle observes this step's closing spot mids.
-    info.insurance_fund = from_micros(w.ledger.balance(w.sys.insurance_fund, m.quote_asset));
     {
       // The bad-debt account lends to the socialized / hierarchy policy's fund; what is lent is not a loss.
       const Micros borrowed = socialized_fund_borrowed(*policy);
       info.bad_debt_cum = from_micros(-w.ledger.balance(w.sys.bad_debt, m.quote_asset) - borrowed);
       info.fund_borrowed = from_micros(borrowed);
+      // The insurance fund is recorded at its equity: quote balance less what it borrowed, plus the
+      // positions it holds (spot at the index, perp at the mark). The socialized and hierarchy
+      // policies' fund takes positions over and pays for them, so its quote balance alone would read
+      // as a fund wiped out while it holds their value. For the other policies the fund holds only
+      // quote and borrows nothing: equity = quote balance.
+      info.insurance_fund_cash = from_micros(w.ledger.balance(w.sys.insurance_fund, m.quote_asset));
+      double fund = from_micros(w.ledger.balance(w.sys.insurance_fund, m.quote_asset) - borrowed);
+      for (const AssetMarket& am : m.assets) {
+        const Micros spot = w.ledger.balance(w.sys.insurance_fund, am.spot_asset);
+        const Micros perp = w.ledger.balance(w.sys.insurance_fund, am.perp_asset);
+        if (spot != 0) fund += from_micros(spot) * am.index_or_reference();
+        if (perp != 0) fund += from_micros(perp) * am.mark_or_reference();
+      }
+      info.insurance_fund = fund;
     }
     info.liquidations = policy->step_stats().count + proactive_events;
     info.liquidated_notional = policy->step_stats().notional + proactive_notional;

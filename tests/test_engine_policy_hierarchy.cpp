@@ -278,9 +278,11 @@ TEST_CASE("hierarchy end to end: no bots so the auction expires - the backstop t
   CHECK(f.price == doctest::Approx(9'040.0 + 219.9472 / 0.894).epsilon(1e-12));
   CHECK(f.notional == doctest::Approx(8'301.7072).epsilon(1e-12));
   CHECK(f.bad_debt == 0.0);
-  const auto& fund = series(r, "insurance_fund");
+  const auto& fund = series(r, "insurance_fund_cash");
   CHECK(fund[13] == doctest::Approx(20'000.0));
   CHECK(fund[14] == doctest::Approx(11'698.2928).epsilon(1e-12));
+  // Its equity carries exactly the loss: 11,698.2928 + 0.894 x 9,040 = 19,780.0528 = 20,000 - 219.9472.
+  CHECK(series(r, "insurance_fund")[14] == doctest::Approx(20'000.0 - 219.9472).epsilon(1e-12));
   CHECK(metric(r, "bad_debt") == 0.0);
   CHECK(series(r, "adl_count")[14] == 0.0);
 
@@ -321,7 +323,8 @@ TEST_CASE("hierarchy end to end: the fund exhausted - the shortfall is auto-dele
   CHECK(d.slippage_bps == doctest::Approx(1e4 * 100.0 / 8'900.0).epsilon(1e-9));
   CHECK(metric(r, "adl_count") == 1.0);
   CHECK(series(r, "adl_count")[13] == 1.0);
-  CHECK(series(r, "insurance_fund")[13] == 0.0);
+  CHECK(series(r, "insurance_fund_cash")[13] == 0.0);
+  CHECK(series(r, "insurance_fund")[13] == doctest::Approx(0.0).epsilon(1e-9));  // 0 - 13,350 + 1.5 x 8,900
   CHECK(series(r, "fund_borrowed")[13] == doctest::Approx(13'350.0).epsilon(1e-12));
   CHECK(metric(r, "bad_debt") == 0.0);
 
@@ -335,7 +338,8 @@ TEST_CASE("hierarchy end to end: the fund exhausted - the shortfall is auto-dele
   CHECK(h.liquidations[0].step == 13);
   CHECK(metric(h, "adl_count") == 0.0);
   CHECK(series(h, "fund_borrowed")[13] == doctest::Approx(17'800.0).epsilon(1e-12));
-  CHECK(series(h, "insurance_fund")[13] == 0.0);
+  CHECK(series(h, "insurance_fund_cash")[13] == 0.0);
+  CHECK(series(h, "insurance_fund")[13] == doctest::Approx(0.0).epsilon(1e-9));  // 0 - 17,800 + 2 x 8,900
   CHECK(metric(h, "bad_debt") == 0.0);
 }
 

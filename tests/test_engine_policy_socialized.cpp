@@ -459,12 +459,21 @@ TEST_CASE("socialized end to end: the fund absorbs a 10x long at the bankruptcy 
   CHECK(e.penalty == 0.0);
   CHECK(e.liquidator == -1);
   CHECK_FALSE(e.endogenous);
-  const auto& fund = series(r, "insurance_fund");
+  const auto& fund = series(r, "insurance_fund_cash");
   CHECK(fund[10] == doctest::Approx(20'000.0).epsilon(1e-12));
   CHECK(fund[11] == doctest::Approx(11'000.0).epsilon(1e-12));
   CHECK(fund[12] == doctest::Approx(18'227.2).epsilon(1e-12));
   CHECK(fund[13] == doctest::Approx(20'035.0).epsilon(1e-12));
+  // The fund's equity (cash + position at the mark 9,040): 11,000 + 9,040 = 20,040 (start + the 40 of
+  // margin left), then 18,227.2 + 0.2 x 9,040 = 20,035.2, then flat at 20,035: the 5 of slippage
+  // shows as it is realized, not as a dip to 11,000.
+  const auto& equity = series(r, "insurance_fund");
+  CHECK(equity[10] == doctest::Approx(20'000.0).epsilon(1e-12));
+  CHECK(equity[11] == doctest::Approx(20'040.0).epsilon(1e-12));
+  CHECK(equity[12] == doctest::Approx(20'035.2).epsilon(1e-12));
+  CHECK(equity[13] == doctest::Approx(20'035.0).epsilon(1e-12));
   CHECK(metric(r, "insurance_fund_end") == doctest::Approx(20'035.0).epsilon(1e-12));
+  CHECK(metric(r, "insurance_fund_min") == doctest::Approx(20'000.0).epsilon(1e-12));
   CHECK(metric(r, "bad_debt") == 0.0);
 }
 
@@ -486,10 +495,17 @@ TEST_CASE("socialized end to end: a fund with 100 of cash absorbs a positive-equ
   CHECK(owed[12] == doctest::Approx(10'672.8).epsilon(1e-12));
   CHECK(owed[13] == doctest::Approx(3'445.6).epsilon(1e-12));
   CHECK(owed[14] == doctest::Approx(0.0));
-  const auto& fund = series(r, "insurance_fund");
+  const auto& fund = series(r, "insurance_fund_cash");
   CHECK(fund[11] == 0.0);
   CHECK(fund[13] == 0.0);
   CHECK(fund[14] == doctest::Approx(170.0).epsilon(1e-12));
+  // Equity = cash - owed + BTC held x 9,040: 0 - 17,900 + 18,080 = 180 (= 100 + 80), then
+  // 0 - 10,672.8 + 1.2 x 9,040 = 175.2, 0 - 3,445.6 + 0.4 x 9,040 = 170.4, then 170.
+  const auto& equity = series(r, "insurance_fund");
+  CHECK(equity[11] == doctest::Approx(180.0).epsilon(1e-9));
+  CHECK(equity[12] == doctest::Approx(175.2).epsilon(1e-9));
+  CHECK(equity[13] == doctest::Approx(170.4).epsilon(1e-9));
+  CHECK(equity[14] == doctest::Approx(170.0).epsilon(1e-9));
   CHECK(metric(r, "insurance_fund_end") == doctest::Approx(170.0).epsilon(1e-12));
   CHECK(metric(r, "bad_debt") == 0.0);
 }
@@ -517,7 +533,9 @@ TEST_CASE("socialized end to end: a -11% jump, ADL of the shortfall only; the un
   CHECK(owed[13] == doctest::Approx(8.5).epsilon(1e-9));
   CHECK(metric(r, "fund_borrowed_at_end") == doctest::Approx(8.5).epsilon(1e-9));  // the loan outstanding
   CHECK(metric(r, "bad_debt") == 0.0);  // no loss was recognized
-  CHECK(metric(r, "insurance_fund_end") == 0.0);
+  // The fund's equity: no cash, no position, 8.5 owed: -8.5 (a loss carried as a loan, not yet bad debt).
+  CHECK(metric(r, "insurance_fund_end") == doctest::Approx(-8.5).epsilon(1e-9));
+  CHECK(series(r, "insurance_fund_cash").back() == 0.0);
 }
 
 TEST_CASE("socialized end to end: haircut of the winners for the shortfall only") {
@@ -530,7 +548,8 @@ TEST_CASE("socialized end to end: haircut of the winners for the shortfall only"
   CHECK(r.liquidations[0].policy_path == "socialized>haircut");
   CHECK(r.liquidations[0].bad_debt == 0.0);
   CHECK(series(r, "adl_count")[11] == 0.0);
-  CHECK(series(r, "insurance_fund")[11] == 0.0);
+  CHECK(series(r, "insurance_fund_cash")[11] == 0.0);
+  CHECK(series(r, "insurance_fund")[11] == doctest::Approx(0.0).epsilon(1e-9));  // 0 - 17,800 + 2 x 8,900
   CHECK(series(r, "fund_borrowed")[11] == doctest::Approx(17'800.0).epsilon(1e-12));
   CHECK(series(r, "bad_debt_cum")[11] == 0.0);
 }
@@ -542,10 +561,15 @@ TEST_CASE("socialized end to end: a positive-equity long never triggers the hair
                                                                "perp.liquidation.socialized.loss_rule=haircut"});
   REQUIRE(r.liquidations.size() == 1);
   CHECK(r.liquidations[0].policy_path == "socialized");
-  const auto& fund = series(r, "insurance_fund");
+  const auto& fund = series(r, "insurance_fund_cash");
   CHECK(fund[11] == doctest::Approx(0.0));
   CHECK(fund[12] == doctest::Approx(6'227.2).epsilon(1e-12));
   CHECK(fund[14] == doctest::Approx(17'070.0).epsilon(1e-12));
+  // Equity: 0 - 1,000 + 2 x 9,040 = 17,080 (= 17,000 + 80); 6,227.2 + 1.2 x 9,040 = 17,075.2; 17,070.
+  const auto& equity = series(r, "insurance_fund");
+  CHECK(equity[11] == doctest::Approx(17'080.0).epsilon(1e-12));
+  CHECK(equity[12] == doctest::Approx(17'075.2).epsilon(1e-12));
+  CHECK(equity[14] == doctest::Approx(17'070.0).epsilon(1e-12));
   CHECK(series(r, "fund_borrowed")[11] == doctest::Approx(1'000.0).epsilon(1e-12));
   CHECK(series(r, "fund_borrowed")[12] == 0.0);
   CHECK(metric(r, "bad_debt") == 0.0);
