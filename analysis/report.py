@@ -315,7 +315,7 @@ def plot_paths(d, policy, out_png):
 
     ax = axes[2]
     if "insurance_fund" in c:
-        ax.plot(tt, c["insurance_fund"], color="tab:blue", lw=1.3, label="insurance fund")
+        ax.plot(tt, c["insurance_fund"], color="tab:blue", lw=1.3, label="insurance fund (equity)")
     if "bad_debt_cum" in c:
         ax.plot(tt, c["bad_debt_cum"], color="tab:red", lw=1.3, label="cumulative bad debt")
     ax.set_ylabel(f"{qa} (quote units)")
