@@ -53,6 +53,12 @@ std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
+int threads_option(const po::variables_map& vm) {
+  const int threads = vm["threads"].as<int>();
+  if (threads < 0 || threads > 1024) throw UsageError("--threads " + std::to_string(threads) + ": must be in [0, 1024]");
+  return threads;
+}
+
 void check_policies(const std::vector<std::string>& policies) {
   if (policies.empty()) throw UsageError("--policy: empty list");
   for (const auto& p : policies) {

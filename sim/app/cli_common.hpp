@@ -27,6 +27,8 @@ po::variables_map parse(const std::vector<std::string>& args, const po::options_
 std::string fmt(double v, int prec = 2);
 // "a, b,c" -> {"a","b","c"} (blanks trimmed, empty items dropped).
 std::vector<std::string> split_list(const std::string& s);
+// The --threads option of run, sweep, calibrate and bench: 0 (all cores) .. 1024, else UsageError.
+int threads_option(const po::variables_map& vm);
 // Throws UsageError naming the allowed list unless every policy is implemented and listed once.
 void check_policies(const std::vector<std::string>& policies);
 

@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <iostream>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "sim/app/cli_common.hpp"
@@ -98,20 +97,15 @@ int cmd_calibrate(const std::vector<std::string>& args) {
     return vm.count("help") ? kExitOk : kExitBadInput;
   }
   const bool quiet = vm.count("quiet") > 0;
-  const int threads = vm["threads"].as<int>();
-  if (threads < 0 || threads > 1024) throw UsageError("--threads " + std::to_string(threads) + ": must be in [0, 1024]");
+  const int threads = threads_option(vm);
 
   // Everything is validated before any output exists.
   const CalibrationConfig cfg = load_calibration_file(vm["calibration"].as<std::string>());
   const CalibrationPlan plan = plan_calibration(cfg);
   const std::string out = vm.count("out") ? vm["out"].as<std::string>() : "results/" + cfg.name + ".h5";
-  const fs::path out_dir = fs::absolute(fs::path(out)).parent_path();
-  if (!vm.count("out")) fs::create_directories(out_dir);
-  if (!fs::is_directory(out_dir)) throw UsageError("--out " + out + ": directory " + out_dir.string() + " does not exist");
-  if (access(out_dir.c_str(), W_OK) != 0) throw UsageError("--out " + out + ": directory " + out_dir.string() + " is not writable");
+  check_out_path(out, !vm.count("out"));
   const std::string runs_path = runs_path_for(out);
 
-  install_signal_handlers();
   MetricTable table(plan.n_cells, plan.candidates.size(), static_cast<std::size_t>(cfg.n_seeds));
   MetricCollector collect(table);
   SweepCliOptions so;  // MPI rank/size, SIGINT/SIGTERM and the progress line come from here

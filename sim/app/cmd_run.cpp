@@ -105,8 +105,7 @@ int cmd_run(const std::vector<std::string>& args) {
   const std::uint64_t seed = vm.count("seed") ? vm["seed"].as<std::uint64_t>() : sc.seed;
   const int n_seeds = vm["seeds"].as<int>();
   if (n_seeds < 1 || n_seeds > 1'000'000) throw UsageError("--seeds " + std::to_string(n_seeds) + ": must be in [1, 1000000]");
-  const int threads = vm["threads"].as<int>();
-  if (threads < 0 || threads > 1024) throw UsageError("--threads " + std::to_string(threads) + ": must be in [0, 1024]");
+  const int threads = threads_option(vm);
   std::vector<std::string> policies =
       vm.count("policy") ? split_list(vm["policy"].as<std::string>()) : std::vector<std::string>{sc.perp.liquidation.policy};
   check_policies(policies);

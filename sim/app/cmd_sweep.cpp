@@ -52,8 +52,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   }
   if (!vm.count("out")) throw UsageError("sweep: --out FILE.h5 is required");
   const bool quiet = vm.count("quiet") > 0;
-  const int threads = vm["threads"].as<int>();
-  if (threads < 0 || threads > 1024) throw UsageError("--threads " + std::to_string(threads) + ": must be in [0, 1024]");
+  const int threads = threads_option(vm);
   const std::vector<std::string> sets =
       vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
   const std::string out = vm["out"].as<std::string>();

@@ -109,9 +109,8 @@ int cmd_bench(const std::vector<std::string>& args) {
     rc |= run_sim_bench(path, vm["agents"].as<int>(), vm["steps"].as<std::int64_t>(), std::cout);
   }
   if (only == "sweep") {  // not part of the default set: it takes tens of seconds
-    const int runs = vm["runs"].as<int>(), threads = vm["threads"].as<int>();
+    const int runs = vm["runs"].as<int>(), threads = threads_option(vm);
     if (runs < 1 || runs > 100000) throw UsageError("--runs " + std::to_string(runs) + ": must be in [1, 100000]");
-    if (threads < 0 || threads > 1024) throw UsageError("--threads " + std::to_string(threads) + ": must be in [0, 1024]");
     rc |= run_sweep_bench(vm.count("scenario") ? vm["scenario"].as<std::string>() : "scenarios/crash.json", runs, threads,
                           std::cout);
   }
