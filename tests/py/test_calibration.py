@@ -19,10 +19,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import traceback
 
 import h5py
 import numpy as np
+from harness import Checks, run
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 LAMBDA = 0.5
@@ -32,24 +32,10 @@ MMRS = [40.0, 50.0]
 SEEDS = 3
 FIRST_SEED = 5
 
-passed = 0
-failed = 0
+CHECKS = Checks()
+check = CHECKS.check
 
 
-def check(name, fn, *args):
-    global passed, failed
-    try:
-        fn(*args)
-        passed += 1
-        print(f"ok   {name}")
-    except Exception:  # noqa: BLE001 - report every failure, keep going
-        failed += 1
-        print(f"FAIL {name}")
-        traceback.print_exc(limit=3)
-
-
-def run(cmd, **kw):
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, **kw)
 
 
 def calibration(src, **override):
@@ -288,8 +274,7 @@ def main():
         r = run([binary, "calibrate", cal, "--threads", "2", "--out", surface])
         if r.returncode != 0 or not os.path.isfile(surface):
             print(f"FAIL stresslab calibrate (exit {r.returncode})\n{r.stdout}\n{r.stderr}")
-            print(f"{passed} passed, 1 failed")
-            sys.exit(1)
+            sys.exit(CHECKS.summary(extra_failed=1))
         check("runs file: one /summary row per run with param: columns", check_runs_file, runs)
         check("surface equals numpy on the runs file (means, per seed, argmin)", check_surface_matches_runs, surface, runs)
         surface1 = os.path.join(tmp, "tiny1.h5")
@@ -305,8 +290,7 @@ def main():
               binary, src, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    sys.exit(CHECKS.summary())
 
 
 if __name__ == "__main__":

@@ -16,13 +16,12 @@ import math
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import traceback
 
 import h5py
 import numpy as np
+from harness import Checks, run as harness_run
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 POLICIES = ["market", "batch"]
@@ -31,24 +30,12 @@ TABLE_METRICS = ["bad_debt", "underwater_equity_at_end", "flagged_at_end", "insu
                  "liquidated_notional", "mean_slippage_bps", "p95_slippage_bps", "cascade_amplification",
                  "adl_count", "penalties_paid", "liquidator_profit"]
 
-passed = 0
-failed = 0
-
-
-def check(name, fn, *args):
-    global passed, failed
-    try:
-        fn(*args)
-        passed += 1
-        print(f"ok   {name}")
-    except Exception:  # noqa: BLE001 - report every failure, keep going
-        failed += 1
-        print(f"FAIL {name}")
-        traceback.print_exc(limit=3)
+CHECKS = Checks()
+check = CHECKS.check
 
 
 def run(cmd, **kw):
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, **kw)
+    return harness_run(cmd, timeout=120, **kw)
 
 
 def close(a, b, rel=1e-12):
@@ -249,8 +236,7 @@ def main():
                  "--seeds", str(SEEDS), "--policy", ",".join(POLICIES), "--threads", "2", "--out", h5])
         if r.returncode != 0 or not os.path.isfile(h5):
             print(f"FAIL stresslab run (exit {r.returncode})\n{r.stderr}")
-            print(f"{passed} passed, 1 failed")
-            sys.exit(1)
+            sys.exit(CHECKS.summary(extra_failed=1))
         out = os.path.join(tmp, "rep")
         r = run([sys.executable, report, h5, "--out", out])
         check("report exits 0 and prints the output path", check_exit_ok, r, os.path.join(out, "index.html"))
@@ -265,8 +251,7 @@ def main():
         check("error exit 2 (missing, not HDF5, no /summary)", check_errors, report, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    sys.exit(CHECKS.summary())
 
 
 if __name__ == "__main__":

@@ -19,10 +19,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import traceback
 
 import h5py
 import numpy as np
+from harness import Checks
 
 HORIZON = 600
 SEED = 7
@@ -34,25 +34,12 @@ LIQ_FIELDS = [("step", "<i8"), ("account", "<u4"), ("agent_type", "S24"), ("poli
               ("endogenous", "u1")]
 SUMMARY_FIXED = [("run_id", "S16"), ("run_index", "<i8"), ("policy", "S24"), ("seed", "<u8")]
 
-passed = 0
-failed = 0
-
-
-def check(name, fn, *args):
-    global passed, failed
-    try:
-        fn(*args)
-        passed += 1
-        print(f"ok   {name}")
-    except Exception:  # noqa: BLE001 - report every failure, keep going
-        failed += 1
-        print(f"FAIL {name}")
-        traceback.print_exc(limit=3)
+CHECKS = Checks()
+check = CHECKS.check
 
 
 def finish():
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    sys.exit(CHECKS.summary())
 
 
 # ------------------------------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
+from harness import Checks
 
 SEED = 42
 HORIZON = 172800          # 48 h at dt_s = 1
@@ -57,20 +57,8 @@ CORR_SPREAD_MIN = 0.3
 CORR_DEPTH_MAX = -0.3
 VOL_RANGE = (0.4, 0.8)
 
-passed = 0
-failed = 0
-
-
-def check(name, fn, *args):
-    global passed, failed
-    try:
-        fn(*args)
-        passed += 1
-        print(f"PASS {name}")
-    except Exception:  # noqa: BLE001 - report every failure and go on
-        failed += 1
-        print(f"FAIL {name}")
-        traceback.print_exc()
+CHECKS = Checks()
+check = CHECKS.check
 
 
 class Ctx:
@@ -226,9 +214,8 @@ def main():
     with tempfile.TemporaryDirectory(prefix="sl_facts_") as tmp:
         Ctx.tmpdir = tmp
         check("import analysis/stylized_facts.py", setup)
-        if failed:
-            print(f"{passed} passed, {failed} failed")
-            return 1
+        if CHECKS.failed:
+            return CHECKS.summary()
         check("stresslab run calm.json (48 h, 1-minute returns)", run_calm)
         if Ctx.calm is not None:
             check("calm: heavy tails", calm_heavy_tails)
@@ -249,8 +236,7 @@ def main():
         if stats:
             print(Ctx.SF.format_table(stats, names))
         print("run times: " + ", ".join(f"{k} {v:.1f} s" for k, v in Ctx.times.items()))
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
+    return CHECKS.summary()
 
 
 if __name__ == "__main__":
