@@ -293,10 +293,13 @@ void check_perp_and_shocks(const ScenarioConfig& c, std::vector<std::string>& er
 
   // Basis traders' margin asset (collateral in another asset than the hedge).
   const int mai = c.agents.basis_traders.margin_asset_index;
-  if (mai >= static_cast<int>(n_assets))
-    errors.push_back("agents.basis_traders.margin_asset_index: " + std::to_string(mai) +
-                     " is out of range: the scenario has " + std::to_string(n_assets) + " asset" +
-                     (n_assets == 1 ? "" : "s") + " (valid: -1 for quote cash, or 0 to " + std::to_string(n_assets - 1) + ")");
+  // Asset 0 is the hedge itself: margin posted in it would count as part of the hedge.
+  if (mai == 0 || mai >= static_cast<int>(n_assets))
+    errors.push_back("agents.basis_traders.margin_asset_index: " + std::to_string(mai) + " is out of range: the scenario has " +
+                     std::to_string(n_assets) + " asset" + (n_assets == 1 ? "" : "s") +
+                     (n_assets == 1 ? " (valid: -1 for quote cash; assets[0] is the hedge itself)"
+                                    : " (valid: -1 for quote cash, or 1 to " + std::to_string(n_assets - 1) +
+                                          "; assets[0] is the hedge itself)"));
 
   // Oracle faults.
   for (std::size_t i = 0; i < c.perp.oracle.faults.size(); ++i) {

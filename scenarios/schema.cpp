@@ -184,7 +184,7 @@ const ObjectSchema<BasisTraderConfig>& basis_trader_schema() {
       field("decision_every_steps", &B::decision_every_steps, {.range = closed(1, kMaxSteps), .unit = "steps", .doc = "decision period"}),
       field("quote_cash_extra", &B::quote_cash_extra, {.range = closed(0, 1e12), .unit = "quote units", .doc = "idle quote kept in the wallet (not margin)", .micros = true}),
       field("entry_mode", &B::entry_mode, {.one_of = {"book", "initial"}, .doc = "book: build through the books in slices; initial: position exists at step 0 against the passive counterparty"}),
-      field("margin_asset_index", &B::margin_asset_index, {.range = closed(-1, 7), .unit = "index", .doc = "-1: the entry margin (notional / leverage) is quote cash; k: it is spot of assets[k], notional / leverage / assets[k].initial_price units (collateral in another asset than the hedge)"}),
+      field("margin_asset_index", &B::margin_asset_index, {.range = closed(-1, 7), .unit = "index", .doc = "-1: the entry margin (notional / leverage) is quote cash; k >= 1: it is spot of assets[k], notional / leverage / assets[k].initial_price units (collateral in another asset than the hedge)"}),
   });
   return s;
 }

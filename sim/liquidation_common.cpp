@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/random/uniform_int_distribution.hpp>
 #include <cmath>
+#include <vector>
 
 #include "agents/liquidator_bot.hpp"
 
@@ -11,17 +12,19 @@ namespace sl {
 Liquidator choose_liquidator(LiquidationContext& ctx, const MarginAccount& acc, double expected_reward, int protocol_fallback_steps) {
   Liquidator out;
   const std::size_t n = ctx.bots.size();
-  // A seeded random order per decision (ties between bots broken by the liquidation stream).
-  std::size_t order_buf[64];
-  const std::size_t m = std::min<std::size_t>(n, 64);
-  for (std::size_t i = 0; i < m; ++i) order_buf[i] = i;
-  for (std::size_t i = m; i > 1; --i) {
+  // A seeded random order per decision (ties between bots broken by the liquidation stream), over
+  // every bot. The scratch array is per thread (runs execute on worker threads) and only grows, so
+  // a decision allocates nothing once it has seen the scenario's bot count.
+  thread_local std::vector<std::size_t> order;
+  order.resize(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = i;
+  for (std::size_t i = n; i > 1; --i) {
     boost::random::uniform_int_distribution<std::size_t> pick(0, i - 1);
-    std::swap(order_buf[i - 1], order_buf[pick(ctx.rng)]);
+    std::swap(order[i - 1], order[pick(ctx.rng)]);
   }
   const Market& mk = ctx.market;
-  for (std::size_t k = 0; k < m; ++k) {
-    LiquidatorBot& bot = ctx.bots[order_buf[k]];
+  for (std::size_t k = 0; k < n; ++k) {
+    LiquidatorBot& bot = ctx.bots[order[k]];
     if (!bot.sees(acc, ctx.step, mk.liquidator_latency_multiplier)) continue;
     if (!bot.worth_it(expected_reward, mk.liquidator_cost_multiplier, mk.ledger, mk.quote_asset)) continue;
     const Micros cost = to_fixed(bot.tx_cost(mk.liquidator_cost_multiplier), 1e6);
@@ -52,8 +55,8 @@ CloseResult close_via_book(LiquidationContext& ctx, MarginAccount& acc, std::siz
   const Micros held = ctx.market.ledger.balance(acc.account, am.perp_asset);
   if (held == 0) return r;
   const Lots pos_lots = std::abs(held) / v.spec().lot_micros;
-  Lots lots = std::clamp<Lots>(static_cast<Lots>(std::llround(static_cast<double>(pos_lots) * fraction)), 1, pos_lots);
   if (pos_lots == 0) return r;  // dust below one lot cannot be traded
+  const Lots lots = std::clamp<Lots>(static_cast<Lots>(std::llround(static_cast<double>(pos_lots) * fraction)), 1, pos_lots);
   const Side side = held > 0 ? Side::Sell : Side::Buy;
   const SubmitResult s = v.market(acc.account, side, lots);
   r.qty = v.lots_to_qty(s.filled);

@@ -27,17 +27,20 @@ FundAbsorber::FundAbsorber(const std::string& loss_rule, FundPaths paths) : path
 }
 
 // The fund's equity: quote + spot at index + contracts at mark - its loan (micro-units of quote).
-Micros FundAbsorber::fund_equity(const LiquidationContext& ctx) const {
-  const Ledger& L = ctx.market.ledger;
-  const AccountId F = ctx.accounts.insurance_fund;
-  Micros eq = L.balance(F, ctx.market.quote_asset) - borrowed_;
-  for (const AssetMarket& am : ctx.market.assets) {
-    const Micros s = L.balance(F, am.spot_asset);
-    const Micros c = L.balance(F, am.perp_asset);
+Micros insurance_fund_equity(const Market& market, AccountId fund, Micros borrowed) {
+  const Ledger& L = market.ledger;
+  Micros eq = L.balance(fund, market.quote_asset) - borrowed;
+  for (const AssetMarket& am : market.assets) {
+    const Micros s = L.balance(fund, am.spot_asset);
+    const Micros c = L.balance(fund, am.perp_asset);
     if (s != 0) eq += to_fixed(static_cast<double>(s) * am.index_or_reference(), 1.0);
     if (c != 0) eq += to_fixed(static_cast<double>(c) * am.mark_or_reference(), 1.0);
   }
   return eq;
+}
+
+Micros FundAbsorber::fund_equity(const LiquidationContext& ctx) const {
+  return insurance_fund_equity(ctx.market, ctx.accounts.insurance_fund, borrowed_);
 }
 
 // A real loss: the bad-debt account pays `amount` to the fund.

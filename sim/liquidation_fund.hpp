@@ -12,6 +12,11 @@
 
 namespace sl {
 
+// The insurance fund's equity: its quote balance less what it borrowed from the protocol, plus the
+// spot it holds at the index and the perp it holds at the mark (reference before either exists).
+// The fund stages judge exhaustion on it, and the kernel records it as the `insurance_fund` series.
+Micros insurance_fund_equity(const Market& market, AccountId fund, Micros borrowed);
+
 struct FundPaths {
   std::string absorbed = "socialized";         // the absorbed account's event
   std::string adl = "socialized>adl";          // absorbed with an ADL of the shortfall, and every ADL event

@@ -17,6 +17,7 @@
 #include "agents/noise_trader.hpp"
 #include "sim/funding.hpp"
 #include "sim/liquidation.hpp"
+#include "sim/liquidation_fund.hpp"
 #include "sim/margin_engine.hpp"
 #include "sim/mark_price.hpp"
 #include "sim/oracle.hpp"
@@ -332,20 +333,12 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
       const Micros borrowed = socialized_fund_borrowed(*policy);
       info.bad_debt_cum = from_micros(-w.ledger.balance(w.sys.bad_debt, m.quote_asset) - borrowed);
       info.fund_borrowed = from_micros(borrowed);
-      // The insurance fund is recorded at its equity: quote balance less what it borrowed, plus the
-      // positions it holds (spot at the index, perp at the mark). The socialized and hierarchy
-      // policies' fund takes positions over and pays for them, so its quote balance alone would read
-      // as a fund wiped out while it holds their value. For the other policies the fund holds only
-      // quote and borrows nothing: equity = quote balance.
+      // The insurance fund is recorded at its equity (insurance_fund_equity: cash - borrowed +
+      // positions at index/mark). The socialized and hierarchy policies' fund takes positions over
+      // and pays for them, so its quote balance alone would read as a fund wiped out while it holds
+      // their value. For the other policies the fund holds only quote and borrows nothing.
       info.insurance_fund_cash = from_micros(w.ledger.balance(w.sys.insurance_fund, m.quote_asset));
-      double fund = from_micros(w.ledger.balance(w.sys.insurance_fund, m.quote_asset) - borrowed);
-      for (const AssetMarket& am : m.assets) {
-        const Micros spot = w.ledger.balance(w.sys.insurance_fund, am.spot_asset);
-        const Micros perp = w.ledger.balance(w.sys.insurance_fund, am.perp_asset);
-        if (spot != 0) fund += from_micros(spot) * am.index_or_reference();
-        if (perp != 0) fund += from_micros(perp) * am.mark_or_reference();
-      }
-      info.insurance_fund = fund;
+      info.insurance_fund = from_micros(insurance_fund_equity(m, w.sys.insurance_fund, borrowed));
     }
     info.liquidations = policy->step_stats().count + proactive_events;
     info.liquidated_notional = policy->step_stats().notional + proactive_notional;

@@ -267,7 +267,10 @@ TEST_CASE("bad inputs are rejected with precise messages") {
        "to 0)"},
       {"basis traders' margin asset out of range", minimal(), {"agents.basis_traders.margin_asset_index=2"},
        "x.json: agents.basis_traders.margin_asset_index: 2 is out of range: the scenario has 1 asset (valid: -1 for "
-       "quote cash, or 0 to 0)"},
+       "quote cash; assets[0] is the hedge itself)"},
+      {"basis traders' margin asset = the hedge", minimal(), {"agents.basis_traders.margin_asset_index=0"},
+       "x.json: agents.basis_traders.margin_asset_index: 0 is out of range: the scenario has 1 asset (valid: -1 for "
+       "quote cash; assets[0] is the hedge itself)"},
       {"fault asset_index out of range",
        minimal(R"("perp":{"oracle":{"faults":[{"kind":"freeze","start_step":2,"end_step":4,"asset_index":1}]}})"), {},
        "x.json: perp.oracle.faults[0].asset_index: 1 is out of range: the scenario has 1 asset (valid: -1 for every "
