@@ -10,7 +10,7 @@
 // (penalties and execution cost against the mark).
 //
 // Per cell and candidate: mean and 95% Student-t interval of J over seeds. The optimum of a cell is
-// the candidate with the smallest mean (ties: the first, i.e. the lowest penalty). Seeds are common
+// the candidate with the smallest mean (ties: the first in (margin, penalty) order: the lowest margin, then the lowest penalty). Seeds are common
 // random numbers (seed k is the same exogenous path and the same agents' draws at every candidate),
 // so candidates are compared on paired differences: J_k - J_best per seed, with its 95% t interval
 // (a candidate is "near-optimal" when that interval contains 0), and the optimum's uncertainty is a

@@ -274,6 +274,17 @@ CalibrationConfig load_calibration_file(const std::string& path) {
   mspec.hi = 10000;
   c.mmr = read_axis(path, mspec, "mmr_bps", kMmrPointer, base_doc, c.scenario_path);
   c.mmr_swept = mm != nullptr;
+  // Each swept field once: two axes on one pointer would silently leave only the later override.
+  {
+    std::vector<std::pair<std::string, std::string>> swept;  // (where, pointer)
+    for (int a = 0; a < 3; ++a) swept.emplace_back(std::string("axes.") + names[a], c.axes[a].pointer);
+    swept.emplace_back("penalty_bps", c.penalty.pointer);
+    if (c.mmr_swept) swept.emplace_back("maintenance_margin_bps", c.mmr.pointer);
+    for (std::size_t i = 1; i < swept.size(); ++i)
+      for (std::size_t k = 0; k < i; ++k)
+        if (swept[i].second == swept[k].second)
+          bad(path, swept[i].first + ".pointer", "'" + swept[i].second + "' is already swept by " + swept[k].first);
+  }
 
   const std::size_t runs = c.axes[0].values.size() * c.axes[1].values.size() * c.axes[2].values.size() *
                            c.penalty.values.size() * c.mmr.values.size() * static_cast<std::size_t>(c.n_seeds);
@@ -314,8 +325,8 @@ CalibrationPlan plan_calibration(const CalibrationConfig& c) {
         for (std::size_t m = 0; m < c.mmr.values.size(); ++m)
           for (std::size_t q = 0; q < c.penalty.values.size(); ++q) {
             std::vector<std::string> set = {s.pointer + "=" + s.texts[i], d.pointer + "=" + d.texts[k],
-                                            l.pointer + "=" + l.texts[t], c.penalty.pointer + "=" + c.penalty.texts[q],
-                                            c.mmr.pointer + "=" + c.mmr.texts[m]};
+                                            l.pointer + "=" + l.texts[t], c.penalty.pointer + "=" + c.penalty.texts[q]};
+            if (c.mmr_swept) set.push_back(c.mmr.pointer + "=" + c.mmr.texts[m]);  // else the base margin stays
             SweepPoint pt;
             try {
               pt.scenario = point_scenario(base_doc, set, c.scenario_path);

@@ -219,7 +219,7 @@ RunResult Recorder::finish(const Market& m, std::vector<LiquidationEvent> events
     const std::size_t rank = static_cast<std::size_t>(std::ceil(0.95 * static_cast<double>(slips.size())));
     p95_slip = slips[std::max<std::size_t>(rank, 1) - 1];
   }
-  r.summary.emplace_back("liquidations", static_cast<double>(events.size()));
+  r.summary.emplace_back("liquidations", static_cast<double>(events.size()) - proactive_count);
   r.summary.emplace_back("liquidations_basis_trader", static_cast<double>(n_basis));
   r.summary.emplace_back("liquidations_leveraged_trader", static_cast<double>(n_lev));
   r.summary.emplace_back("accounts_liquidated", static_cast<double>(acc_kind.size()));

@@ -307,9 +307,10 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
     // liquidations.
     policy->reset_step_stats();
     lctx.step = step;
-    std::int64_t proactive_events = 0;
-    double proactive_notional = 0;
-    if (proactive) proactive_events = proactive->on_step(lctx, &proactive_notional);
+    if (proactive) {
+      double derisked_notional = 0;  // counted from its events (proactive_derisk_*), not as liquidations
+      proactive->on_step(lctx, &derisked_notional);
+    }
     policy->on_step(lctx);
     // 6. funding: one premium sample per step; paid through the ledger when an interval ends.
     if (funding_on) {
@@ -340,8 +341,10 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
       info.insurance_fund_cash = from_micros(w.ledger.balance(w.sys.insurance_fund, m.quote_asset));
       info.insurance_fund = from_micros(insurance_fund_equity(m, w.sys.insurance_fund, borrowed));
     }
-    info.liquidations = policy->step_stats().count + proactive_events;
-    info.liquidated_notional = policy->step_stats().notional + proactive_notional;
+    // Proactive de-risking of healthy accounts is not a liquidation: it has its own summary metrics
+    // (proactive_derisk_*) and stays out of the liquidation series, as out of the summary.
+    info.liquidations = policy->step_stats().count;
+    info.liquidated_notional = policy->step_stats().notional;
     info.adl_count = policy->step_stats().adl_count;
     adl_total += info.adl_count;
     rec.record_step(m, info);

@@ -52,6 +52,11 @@ std::string error_of(const std::string& text) {
 TEST_CASE("calibration file errors: exact messages") {
   const std::string ok = R"("lambda": 1, "penalty_bps": [0, 100])";
   CHECK(error_of(body(ok)) == "(accepted)");
+  // One field swept twice (the later override would silently win): refused.
+  CHECK(error_of(body(ok + R"(, "axes": {"depth": {"pointer": "/perp/liquidation/penalty_bps", "values": [10, 20]}})")) ==
+        "CAL: penalty_bps.pointer: '/perp/liquidation/penalty_bps' is already swept by axes.depth");
+  CHECK(error_of(body(ok + R"(, "axes": {"sigma": {"pointer": "/agents/liquidators/latency_steps", "values": [1, 2]}})")) ==
+        "CAL: axes.latency.pointer: '/agents/liquidators/latency_steps' is already swept by axes.sigma");
   CHECK(error_of(body(R"("penalty_bps": [0, 100])")) == "CAL: lambda: required field is missing");
   CHECK(error_of(body(R"("lambda": -1, "penalty_bps": [0, 100])")) ==
         "CAL: lambda: must be a number in [0, 1000000000], got -1");
