@@ -49,10 +49,12 @@ std::vector<SweepRunSpec> plan_sweep(std::size_t n_points, const std::vector<std
   return out;
 }
 
-std::uint64_t sweep_plan_hash(const std::vector<SweepPoint>& points, const std::vector<SweepRunSpec>& runs) {
+std::uint64_t sweep_plan_hash(const std::vector<SweepPoint>& points, const std::vector<SweepRunSpec>& runs,
+                              const std::string& build) {
   Hash64 h;
   h.str("stresslab sweep plan");
   h.u64(kSegmentFormat);
+  h.str(build);
   h.u64(points.size());
   for (const SweepPoint& p : points) {
     h.str(p.scenario.source_json);
@@ -99,6 +101,7 @@ void check_parts_dir(const std::string& parts, const std::string& out, bool resu
   }
   if (*stored != plan_hash)
     throw SweepError(manifest_path(parts) + ": the sweep changed since these runs were made (scenario, --set, grid, "
+                     "stresslab build, "
                      "policies or seeds differ), so they cannot be resumed; rerun the original command with "
                      "--resume, or delete " + parts + " to start over");
 }
@@ -158,13 +161,17 @@ class ProcessLock {
     return *this;
   }
   ~ProcessLock() { release(); }
+  bool held() const { return fd_ >= 0; }
 
-  static ProcessLock acquire(const std::string& parts, const std::string& out) {
+  // create: make the parts dir and the lock file if missing; otherwise an absent lock file means
+  // nobody holds it (returns an unheld lock).
+  static ProcessLock acquire(const std::string& parts, const std::string& out, bool create = true) {
     std::error_code ec;
-    fs::create_directories(parts, ec);
+    if (create) fs::create_directories(parts, ec);
     ProcessLock l;
     const std::string path = parts + "/lock";
-    l.fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    l.fd_ = ::open(path.c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
+    if (l.fd_ < 0 && !create && errno == ENOENT) return l;
     if (l.fd_ < 0) throw SweepError(path + ": cannot create the lock file: " + std::strerror(errno));
     if (::flock(l.fd_, LOCK_EX | LOCK_NB) != 0) {
       if (errno == EWOULDBLOCK)
@@ -218,19 +225,22 @@ SweepOutcome run_sweep(const std::vector<SweepPoint>& points, const std::vector<
   };
   const bool root = opt.mpi_rank == 0;
   const std::string parts = parts_dir_for(opt.out_path);
-  const std::uint64_t plan_hash = sweep_plan_hash(points, runs);
+  const std::uint64_t plan_hash = sweep_plan_hash(points, runs, opt.attrs.tool_version + "\n" + opt.attrs.git_commit);
 
   SweepOutcome outcome;
   outcome.runs_total = runs.size();
 
-  check_parts_dir(parts, opt.out_path, opt.resume, plan_hash);
-  check_replay_data(points);
   // One process at a time per output: a second `--resume` of a sweep still running would redo its
   // runs and remove its temp files. The lock is an flock on `<parts>/lock`, held until this call
-  // returns (the kernel drops it if the process dies). Single-process runs only: under MPI a
-  // refusal on rank 0 alone would leave the other ranks waiting at the barrier.
+  // returns (the kernel drops it if the process dies). It is tried before the parts dir is judged,
+  // so a second process is told that another one is running, not invited to delete its checkpoints.
+  // Single-process runs only: under MPI a refusal on rank 0 alone would leave the other ranks
+  // waiting at the barrier.
   ProcessLock lock;
-  if (opt.mpi_size == 1) lock = ProcessLock::acquire(parts, opt.out_path);
+  if (opt.mpi_size == 1) lock = ProcessLock::acquire(parts, opt.out_path, /*create=*/false);
+  check_parts_dir(parts, opt.out_path, opt.resume, plan_hash);
+  check_replay_data(points);
+  if (opt.mpi_size == 1 && !lock.held()) lock = ProcessLock::acquire(parts, opt.out_path);
   barrier();
   if (root) {
     prepare_parts_dir(parts, plan_hash, runs.size());

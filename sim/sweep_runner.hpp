@@ -67,7 +67,10 @@ struct SweepError : std::runtime_error {
 
 // Identity of a sweep plan: every point's scenario.source_json and params, and every run's
 // (point, policy, seed, run_index). Segments and the manifest carry it; --resume requires it equal.
-std::uint64_t sweep_plan_hash(const std::vector<SweepPoint>& points, const std::vector<SweepRunSpec>& runs);
+// `build` identifies the code (run_sweep passes the tool version and git commit): runs made by another
+// build are not resumed into this one's file.
+std::uint64_t sweep_plan_hash(const std::vector<SweepPoint>& points, const std::vector<SweepRunSpec>& runs,
+                              const std::string& build = "");
 
 struct SweepOutcome {
   std::size_t runs_total = 0;

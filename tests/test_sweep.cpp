@@ -204,6 +204,7 @@ TEST_CASE("plan hash: equal plans agree; any change of scenario, params, policy 
   CHECK(sweep_plan_hash(pts, plan_sweep(2, {"market"}, 2, 2)) != h);           // first seed
   CHECK(sweep_plan_hash(pts, plan_sweep(2, {"market"}, 1, 3)) != h);           // seed count
   CHECK(sweep_plan_hash(pts, plan_sweep(2, {"dutch"}, 1, 2)) != h);            // policy
+  CHECK(sweep_plan_hash(pts, plan, "0.1.0\nabc") != h);                        // another build
   std::vector<SweepPoint> renamed = pts;
   renamed[1].params[0].second = "201";
   CHECK(sweep_plan_hash(renamed, plan) != h);                                   // param text

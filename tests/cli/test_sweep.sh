@@ -118,6 +118,9 @@ pid=$!
 for _ in $(seq 1 200); do [[ -e "$T/lk.h5.parts/lock" ]] && break; sleep 0.05; done
 expect_rc "second process on a running sweep" 2 "$BIN" "${LONG[@]}" --out "$T/lk.h5" --resume
 expect_err "second process told why" "another stresslab process is writing this output right now"
+# Without --resume too: told that another process is running, not invited to delete its checkpoints.
+expect_rc "second process without --resume" 2 "$BIN" "${LONG[@]}" --out "$T/lk.h5"
+expect_err "second process without --resume told why" "another stresslab process is writing this output right now"
 wait $pid; rc=$?
 [[ $rc -eq 0 ]] && ok "first sweep unaffected (rc 0)" || bad "first sweep rc $rc: $(head -c 300 "$T/lk_err")"
 same "locked-out second process did not change the result" "$T/full.h5" "$T/lk.h5"
