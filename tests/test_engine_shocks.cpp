@@ -380,7 +380,7 @@ TEST_CASE("conservation under every shock type at once, under every policy") {
                  {"type": "congestion", "start_step": 600, "end_step": 1200, "cost_multiplier": 4, "latency_multiplier": 5},
                  {"type": "funding_shock", "start_step": 0, "end_step": 1200, "premium_bps": -40}])",
       "perp.funding.interval_s=600"});
-  for (const char* policy : {"market", "dutch", "batch", "socialized", "delta_neutral"}) {
+  for (const char* policy : {"market", "dutch", "batch", "socialized", "delta_neutral", "hierarchy"}) {
     CAPTURE(policy);
     RunOptions o;
     o.seed = sc.seed;

@@ -6,6 +6,9 @@ set -uo pipefail
 BIN="$1"; SRC="$2"
 T="$(mktemp -d)"; trap 'rm -rf "$T"' EXIT
 pass=0; fail=0
+wait_for_segment() {  # wait_for_segment PARTS_DIR: until a finished run is checkpointed (at most 60 s)
+  for _ in $(seq 1 1200); do ls "$1" 2>/dev/null | grep -q '\.seg$' && return 0; sleep 0.05; done; return 1
+}
 ok()   { pass=$((pass+1)); echo "ok   - $1"; }
 bad()  { fail=$((fail+1)); echo "FAIL - $1"; }
 expect_rc() {  # expect_rc NAME EXPECTED_RC CMD...
@@ -89,7 +92,7 @@ expect_err "refusal names the parts dir" "int.h5.parts: holds the finished runs"
 RUN=(run "$SRC/scenarios/calm.json" --seeds 8 --threads 1 --set horizon_steps=100000 --set output.record_every_steps=500 --quiet)
 expect_rc "uninterrupted 8 runs" 0 "$BIN" "${RUN[@]}" --out "$T/r_full.h5"
 "$BIN" "${RUN[@]}" --out "$T/r.h5" >"$T/out" 2>"$T/err" &
-pid=$!; sleep 1; kill -INT $pid; wait $pid; rc=$?
+pid=$!; wait_for_segment "$T/r.h5.parts"; kill -INT $pid; wait $pid; rc=$?
 [[ $rc -eq 130 ]] && ok "SIGINT mid-run-set exits 130" || bad "SIGINT mid-run-set rc $rc"
 expect_rc "run --resume" 0 "$BIN" "${RUN[@]}" --out "$T/r.h5" --resume
 if h5diff --exclude-attribute / "$T/r_full.h5" "$T/r.h5" >"$T/diff" 2>&1; then ok "resumed run == uninterrupted (h5diff)"; else bad "resumed run differs: $(head -c 400 "$T/diff")"; fi

@@ -8,6 +8,9 @@ BIN="$1"; SRC="$2"
 PY=/usr/bin/python3
 T="$(mktemp -d)"; trap 'rm -rf "$T"' EXIT
 pass=0; fail=0
+wait_for_segment() {  # wait_for_segment PARTS_DIR: until a finished run is checkpointed (at most 60 s)
+  for _ in $(seq 1 1200); do ls "$1" 2>/dev/null | grep -q '\.seg$' && return 0; sleep 0.05; done; return 1
+}
 ok()   { pass=$((pass+1)); echo "ok   - $1"; }
 bad()  { fail=$((fail+1)); echo "FAIL - $1"; }
 expect_rc() {  # expect_rc NAME EXPECTED_RC CMD...
@@ -83,11 +86,12 @@ expect_rc "uninterrupted long sweep" 0 "$BIN" "${LONG[@]}" --out "$T/full.h5"
 
 # SIGINT: valid partial file (complete = 0, the finished runs in /summary), parts kept, exit 130.
 "$BIN" "${LONG[@]}" --out "$T/int.h5" >"$T/out" 2>"$T/err" &
-pid=$!; sleep 1; kill -INT $pid; wait $pid; rc=$?
+pid=$!; wait_for_segment "$T/int.h5.parts"; kill -INT $pid; wait $pid; rc=$?
 [[ $rc -eq 130 ]] && ok "SIGINT exits 130" || bad "SIGINT rc $rc: $(head -c 300 "$T/err")"
 expect_err "SIGINT message says how to resume" "--resume"
 [[ -d "$T/int.h5.parts" ]] && ok "parts dir kept after SIGINT" || bad "no parts dir after SIGINT"
 nseg=$(ls "$T/int.h5.parts" | grep -c '\.seg$')
+[[ $nseg -ge 1 ]] && ok "SIGINT came after $nseg finished run(s): the resume below has runs to reuse" || bad "no finished run before SIGINT"
 if "$PY" - "$T/int.h5" "$T/int.h5.parts" >"$T/py" 2>&1 <<'EOF'
 import sys, os, h5py
 f = h5py.File(sys.argv[1], "r")
@@ -127,11 +131,11 @@ same "locked-out second process did not change the result" "$T/full.h5" "$T/lk.h
 
 # kill -9: at worst the previous state; --resume finishes and equals the uninterrupted sweep.
 "$BIN" "${LONG[@]}" --out "$T/k.h5" >/dev/null 2>&1 &
-pid=$!; sleep 1; kill -9 $pid; wait $pid 2>/dev/null
+pid=$!; wait_for_segment "$T/k.h5.parts"; kill -9 $pid; wait $pid 2>/dev/null
 [[ ! -e "$T/k.h5" ]] && ok "kill -9 mid-sweep leaves no results file" || bad "results file after kill -9 mid-sweep"
 # A damaged segment (e.g. a torn write on a lost disk) must be redone, not trusted.
 first=$(ls "$T/k.h5.parts" | grep '\.seg$' | head -1)
-[[ -n "$first" ]] && truncate -s -5 "$T/k.h5.parts/$first"
+if [[ -n "$first" ]]; then truncate -s -5 "$T/k.h5.parts/$first"; ok "one segment damaged before --resume"; else bad "no segment to damage after kill -9"; fi
 # A merge killed mid-write leaves <out>.tmp-<pid>: the resumed sweep removes it once that process is
 # gone (a pid that cannot exist stands for it), and leaves a live process's temp file alone.
 echo torn >"$T/k.h5.tmp-999999999"
