@@ -19,8 +19,8 @@
 
 #include "agents/agent.hpp"
 #include "scenarios/scenario_config.hpp"
-#include "sim/market.hpp"
-#include "sim/rng.hpp"
+#include "sim/market/market.hpp"
+#include "sim/core/rng.hpp"
 
 namespace sl {
 

@@ -6,14 +6,14 @@
 // resting at the best two levels), so its own flow moves prices but never sweeps an empty book.
 //
 // Capacity is consumed by the gross value of each portfolio taken (see
-// sim/liquidation_delta_neutral.cpp for the valuation) and never replenished: it is "how much
+// sim/liquidation/delta_neutral.cpp for the valuation) and never replenished: it is "how much
 // the backstop agreed to take in total" for the run. The kernel opens and funds the account
 // (backstop_capacity quote) and puts the provider in the activation list.
 #pragma once
 #include <cstdint>
 
-#include "sim/ledger.hpp"
-#include "sim/market.hpp"
+#include "sim/book/ledger.hpp"
+#include "sim/market/market.hpp"
 
 namespace sl {
 

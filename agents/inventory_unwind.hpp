@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 
-#include "sim/market.hpp"
+#include "sim/market/market.hpp"
 
 namespace sl {
 

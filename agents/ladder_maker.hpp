@@ -8,7 +8,7 @@
 
 #include "agents/agent.hpp"
 #include "scenarios/scenario_config.hpp"
-#include "sim/market.hpp"
+#include "sim/market/market.hpp"
 
 namespace sl {
 

@@ -23,9 +23,9 @@
 
 #include "agents/agent.hpp"
 #include "scenarios/scenario_config.hpp"
-#include "sim/margin_engine.hpp"
-#include "sim/market.hpp"
-#include "sim/rng.hpp"
+#include "sim/perp/margin_engine.hpp"
+#include "sim/market/market.hpp"
+#include "sim/core/rng.hpp"
 
 namespace sl {
 

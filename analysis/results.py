@@ -1,4 +1,4 @@
-"""Read stresslab results files (HDF5, layout_version 1; see sim/results_writer.hpp / model.md section 8).
+"""Read stresslab results files (HDF5, layout_version 1; see sim/sweep/results_writer.hpp / model.md section 8).
 
 Needs only h5py and numpy (Debian: /usr/bin/python3 with python3-h5py).
 

@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "sim/order_book.hpp"
+#include "sim/book/order_book.hpp"
 
 namespace {
 

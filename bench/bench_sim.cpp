@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "scenarios/loader.hpp"
-#include "sim/simulation.hpp"
+#include "sim/run/simulation.hpp"
 
 int run_sim_bench(const std::string& scenario_path, int agents, std::int64_t steps, std::ostream& out) {
   const sl::ScenarioConfig sc = sl::load_scenario_file(

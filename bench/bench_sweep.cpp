@@ -8,7 +8,7 @@
 
 #include "scenarios/loader.hpp"
 #include "sim/app/mpi_env.hpp"
-#include "sim/sweep_runner.hpp"
+#include "sim/sweep/sweep_runner.hpp"
 
 namespace {
 

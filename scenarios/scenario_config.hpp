@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/fixed_point.hpp"
+#include "sim/core/fixed_point.hpp"
 
 namespace sl {
 
@@ -23,7 +23,7 @@ struct ReferenceConfig {
   double jump_stdev_log = 0.0;               // stdev of log jump size
 };
 
-// Historical replay of a recorded price path (see sim/replay_path.hpp). Empty `file` = synthetic.
+// Historical replay of a recorded price path (see sim/market/replay_path.hpp). Empty `file` = synthetic.
 struct ReplayConfig {
   std::string file;                   // CSV path, relative to the scenario file's folder, then the working directory
   std::string format = "auto";        // "auto" | "plain" (timestamp,price) | "kline" (exchange kline export)
@@ -270,7 +270,7 @@ struct DeltaNeutralConfig {
 };
 
 // The `hierarchy` policy's chain: internal match -> Dutch auction -> backstop -> insurance fund -> ADL
-// (sim/liquidation_hierarchy.cpp). The auction uses perp.liquidation.dutch's curve and keeper
+// (sim/liquidation/hierarchy.cpp). The auction uses perp.liquidation.dutch's curve and keeper
 // incentive; the fund stage follows perp.liquidation.socialized.loss_rule.
 struct HierarchyConfig {
   bool internal_match = true;             // cross opposite positions of accounts flagged in the same step at the mark
@@ -318,7 +318,7 @@ struct PerpConfig {
   LiquidationConfig liquidation;
 };
 
-// Scheduled shocks (model.md section 3; semantics in sim/shocks.hpp). Each acts over
+// Scheduled shocks (model.md section 3; semantics in sim/market/shocks.hpp). Each acts over
 // [start_step, end_step) on one asset or all (asset_index -1). Only the fields of the shock's own
 // type may differ from their defaults (the loader rejects the others).
 struct ShockConfig {

@@ -45,7 +45,7 @@ const ObjectSchema<ReferenceConfig>& reference_schema() {
 const ObjectSchema<ReplayConfig>& replay_schema() {
   using P = ReplayConfig;
   static const ObjectSchema<P> s({
-      field("file", &P::file, {.doc = "CSV price path to replay (see sim/replay_path.hpp); relative to the scenario file's folder, then the working directory; empty: synthetic reference", .max_len = 4096}),
+      field("file", &P::file, {.doc = "CSV price path to replay (see sim/market/replay_path.hpp); relative to the scenario file's folder, then the working directory; empty: synthetic reference", .max_len = 4096}),
       field("format", &P::format, {.one_of = {"auto", "plain", "kline"}, .doc = "auto: 2 columns = plain (timestamp,price), >= 5 = kline (open_time_ms,open,high,low,close,...)"}),
       field("start_time_ms", &P::start_time_ms, {.range = closed(-1, 1e15), .unit = "ms since epoch", .doc = "first replayed time (after time_shift_s); -1: the file's first"}),
       field("time_shift_s", &P::time_shift_s, {.range = closed(-1e10, 1e10), .unit = "s", .doc = "added to the file's timestamps before the window is taken"}),
@@ -397,7 +397,7 @@ const ObjectSchema<PerpConfig>& perp_schema() {
 const ObjectSchema<ShockConfig>& shock_schema() {
   using K = ShockConfig;
   static const ObjectSchema<K> s({
-      field("type", &K::type, {.one_of = {"price_jump", "vol_regime", "liquidity_withdrawal", "oracle_fault", "congestion", "funding_shock", "collateral_depeg"}, .doc = "kind of shock (sim/shocks.hpp)"}),
+      field("type", &K::type, {.one_of = {"price_jump", "vol_regime", "liquidity_withdrawal", "oracle_fault", "congestion", "funding_shock", "collateral_depeg"}, .doc = "kind of shock (sim/market/shocks.hpp)"}),
       field("start_step", &K::start_step, {.range = closed(0, kMaxSteps), .unit = "step", .doc = "first step of the shock; before horizon_steps"}),
       field("end_step", &K::end_step, {.range = closed(0, kMaxSteps), .unit = "step", .doc = "end of the shock (exclusive); after start_step; price_jump: 0 = start_step + 1"}),
       field("asset_index", &K::asset_index, {.range = closed(-1, 7), .unit = "index", .doc = "index into assets; -1: every asset (congestion: must be -1)"}),
@@ -459,40 +459,6 @@ std::vector<std::string> ObjectInfo::names() const {
   std::vector<std::string> v;
   for (std::size_t i = 0; i < size(); ++i) v.push_back(at(i).name);
   return v;
-}
-
-std::string format_number(double x) {
-  if (std::isnan(x)) return "nan";
-  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
-  std::string plain;
-  if (x == std::floor(x) && std::fabs(x) < 1e18) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.0f", x);
-    plain = buf;
-    if (std::fabs(x) < 1e6) return plain;
-  }
-  // Shortest representation that round-trips.
-  char buf[40];
-  for (int prec = 1; prec <= 17; ++prec) {
-    std::snprintf(buf, sizeof buf, "%.*g", prec, x);
-    if (std::strtod(buf, nullptr) == x) break;
-  }
-  std::string s = buf;
-  // 1e+06 -> 1e6, 1e-07 -> 1e-7
-  const auto e = s.find('e');
-  if (e != std::string::npos) {
-    std::string mant = s.substr(0, e), exp = s.substr(e + 1);
-    bool neg = false;
-    if (!exp.empty() && (exp[0] == '+' || exp[0] == '-')) {
-      neg = exp[0] == '-';
-      exp.erase(0, 1);
-    }
-    while (exp.size() > 1 && exp[0] == '0') exp.erase(0, 1);
-    s = mant + "e" + (neg ? "-" : "") + exp;
-  }
-  // Large integers: scientific only when clearly shorter (1000000 -> 1e6, 1234567 stays).
-  if (!plain.empty() && plain.size() <= s.size() + 2) return plain;
-  return s;
 }
 
 namespace {

@@ -21,7 +21,8 @@
 #include <nlohmann/json.hpp>
 
 #include "scenarios/scenario_config.hpp"
-#include "sim/fixed_point.hpp"
+#include "sim/core/number_format.hpp"
+#include "sim/core/fixed_point.hpp"
 
 namespace sl::schema {
 
@@ -92,7 +93,7 @@ struct Errors {
 std::string join_path(const std::string& parent, const std::string& name);
 std::string index_path(const std::string& parent, std::size_t i);
 std::string preview(const json& v);   // short rendering of a JSON value for "got ..."
-std::string format_number(double x);  // 1e6 -> "1e6", 0.1 -> "0.1", 30000 -> "30000"
+using sl::format_number;            // sim/core/number_format.hpp
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
 std::string quoted_list(const std::vector<std::string>& v);
 

@@ -31,7 +31,7 @@
 #include <vector>
 
 #include "scenarios/loader.hpp"
-#include "sim/sweep_runner.hpp"
+#include "sim/sweep/sweep_runner.hpp"
 
 namespace sl {
 

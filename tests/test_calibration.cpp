@@ -1,4 +1,4 @@
-// Calibration core (sim/calibration.hpp) on synthetic tables whose optimum is known in closed form,
+// Calibration core (sim/calibration/surface.hpp) on synthetic tables whose optimum is known in closed form,
 // the interval logic on hand cases, and the two recorder metrics the objective needs.
 #include <doctest/doctest.h>
 
@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "scenarios/loader.hpp"
-#include "sim/calibration.hpp"
-#include "sim/simulation.hpp"
+#include "sim/calibration/surface.hpp"
+#include "sim/run/simulation.hpp"
 #include "tests/support/run_lookup.hpp"
 
 using namespace sl;
@@ -38,7 +38,7 @@ MetricTable synthetic(const std::vector<double>& vertices, const std::vector<Can
   return t;
 }
 
-// Brute force, independent of sim/calibration.cpp: the candidate with the smallest mean J.
+// Brute force, independent of sim/calibration/surface.cpp: the candidate with the smallest mean J.
 std::size_t brute_argmin(const MetricTable& t, std::size_t cell, double lambda) {
   std::size_t best = 0;
   double best_mean = INFINITY;

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "scenarios/loader.hpp"
-#include "sim/calibration_config.hpp"
+#include "sim/calibration/config.hpp"
 
 using namespace sl;
 namespace fs = std::filesystem;

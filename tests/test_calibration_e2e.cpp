@@ -15,10 +15,10 @@
 #include <vector>
 
 #include "scenarios/loader.hpp"
-#include "sim/calibration.hpp"
-#include "sim/calibration_config.hpp"
-#include "sim/simulation.hpp"
-#include "sim/sweep_runner.hpp"
+#include "sim/calibration/surface.hpp"
+#include "sim/calibration/config.hpp"
+#include "sim/run/simulation.hpp"
+#include "sim/sweep/sweep_runner.hpp"
 #include "tests/support/run_lookup.hpp"
 
 using namespace sl;

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "scenarios/loader.hpp"
-#include "sim/simulation.hpp"
+#include "sim/run/simulation.hpp"
 
 using namespace sl;
 
@@ -158,8 +158,8 @@ TEST_CASE("new populations do not shift the reference path (common random number
 #include "agents/arbitrageur.hpp"
 #include "agents/basis_trader.hpp"
 #include "agents/leveraged_trader.hpp"
-#include "sim/margin_engine.hpp"
-#include "sim/rng.hpp"
+#include "sim/perp/margin_engine.hpp"
+#include "sim/core/rng.hpp"
 
 namespace {
 // Tick 0.1, lot 0.001, fees 1/5 bps, reference fixed at 30,000; a "maker" account with ample cash

@@ -5,7 +5,7 @@
 #include <doctest/doctest.h>
 
 #include "scenarios/loader.hpp"
-#include "sim/simulation.hpp"
+#include "sim/run/simulation.hpp"
 #include "tests/support/run_lookup.hpp"
 
 using namespace sl;

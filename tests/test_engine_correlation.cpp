@@ -6,7 +6,7 @@
 #include <cmath>
 #include <vector>
 
-#include "sim/reference_process.hpp"
+#include "sim/market/reference_process.hpp"
 
 using namespace sl;
 

@@ -3,7 +3,7 @@
 
 #include <random>
 
-#include "sim/ledger.hpp"
+#include "sim/book/ledger.hpp"
 
 using namespace sl;
 

@@ -18,7 +18,7 @@
 #include <cmath>
 
 #include "scenarios/loader.hpp"
-#include "sim/simulation.hpp"
+#include "sim/run/simulation.hpp"
 #include "tests/support/run_lookup.hpp"
 
 using namespace sl;

@@ -1,9 +1,9 @@
-// choose_liquidator (sim/liquidation_common.cpp): every bot of the scenario is a candidate, however
+// choose_liquidator (sim/liquidation/common.cpp): every bot of the scenario is a candidate, however
 // many there are (an earlier version only ever shuffled the first 64), and the chosen bot pays its
 // transaction cost to the network-fees account.
 #include <doctest/doctest.h>
 
-#include "sim/liquidation_common.hpp"
+#include "sim/liquidation/common.hpp"
 #include "tests/support/hand_world.hpp"
 
 using namespace sl;

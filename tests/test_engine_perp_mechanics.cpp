@@ -5,11 +5,11 @@
 #include <cstdint>
 #include <vector>
 
-#include "sim/funding.hpp"
-#include "sim/ledger.hpp"
-#include "sim/mark_price.hpp"
-#include "sim/oracle.hpp"
-#include "sim/order_book.hpp"
+#include "sim/perp/funding.hpp"
+#include "sim/book/ledger.hpp"
+#include "sim/perp/mark_price.hpp"
+#include "sim/perp/oracle.hpp"
+#include "sim/book/order_book.hpp"
 
 using namespace sl;
 

@@ -9,10 +9,10 @@
 
 #include "agents/liquidator_bot.hpp"
 #include "scenarios/loader.hpp"
-#include "sim/batch_clearing.hpp"
-#include "sim/liquidation.hpp"
-#include "sim/margin_engine.hpp"
-#include "sim/simulation.hpp"
+#include "sim/book/batch_clearing.hpp"
+#include "sim/liquidation/policy.hpp"
+#include "sim/perp/margin_engine.hpp"
+#include "sim/run/simulation.hpp"
 #include "tests/support/run_lookup.hpp"
 
 using namespace sl;

@@ -1,4 +1,4 @@
-// The `delta_neutral` liquidation policy, computed by hand (sim/liquidation_delta_neutral.cpp).
+// The `delta_neutral` liquidation policy, computed by hand (sim/liquidation/delta_neutral.cpp).
 //
 // Market (run_simulation tests): BTC at 10,000 USDT, tick 1, lot 0.001, no fees, constant reference
 // until a +30% jump at step 10. Ladders on spot and perp re-centre on the reference every step:
@@ -22,10 +22,10 @@
 
 #include "agents/backstop_provider.hpp"
 #include "scenarios/loader.hpp"
-#include "sim/liquidation.hpp"
-#include "sim/margin_engine.hpp"
-#include "sim/market.hpp"
-#include "sim/simulation.hpp"
+#include "sim/liquidation/policy.hpp"
+#include "sim/perp/margin_engine.hpp"
+#include "sim/market/market.hpp"
+#include "sim/run/simulation.hpp"
 #include "agents/liquidator_bot.hpp"
 #include "tests/support/run_lookup.hpp"
 

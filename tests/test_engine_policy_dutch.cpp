@@ -1,4 +1,4 @@
-// The `dutch` liquidation policy (sim/liquidation_dutch.cpp): its price curves in closed form, the
+// The `dutch` liquidation policy (sim/liquidation/dutch.cpp): its price curves in closed form, the
 // reset rule, and auctions computed by hand.
 //
 // Market (as tests/test_engine_liquidation.cpp): BTC at 10,000 USDT, tick 1, lot 0.001, no fees, a
@@ -15,8 +15,8 @@
 #include <cmath>
 
 #include "scenarios/loader.hpp"
-#include "sim/dutch_curve.hpp"
-#include "sim/simulation.hpp"
+#include "sim/liquidation/dutch_curve.hpp"
+#include "sim/run/simulation.hpp"
 #include "tests/support/run_lookup.hpp"
 
 using namespace sl;

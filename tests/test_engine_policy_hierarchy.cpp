@@ -1,4 +1,4 @@
-// The `hierarchy` liquidation policy (sim/liquidation_hierarchy.cpp): internal match -> Dutch
+// The `hierarchy` liquidation policy (sim/liquidation/hierarchy.cpp): internal match -> Dutch
 // auction -> backstop -> insurance fund -> ADL, computed by hand.
 //
 // Two kinds of tests:
@@ -20,10 +20,10 @@
 
 #include "agents/liquidator_bot.hpp"
 #include "scenarios/loader.hpp"
-#include "sim/liquidation.hpp"
-#include "sim/margin_engine.hpp"
-#include "sim/results_writer.hpp"
-#include "sim/simulation.hpp"
+#include "sim/liquidation/policy.hpp"
+#include "sim/perp/margin_engine.hpp"
+#include "sim/sweep/results_writer.hpp"
+#include "sim/run/simulation.hpp"
 #include "tests/support/hand_world.hpp"
 #include "tests/support/run_lookup.hpp"
 

@@ -15,10 +15,10 @@
 
 #include "agents/liquidator_bot.hpp"
 #include "scenarios/loader.hpp"
-#include "sim/adl_ranking.hpp"
-#include "sim/liquidation.hpp"
-#include "sim/margin_engine.hpp"
-#include "sim/simulation.hpp"
+#include "sim/liquidation/adl_ranking.hpp"
+#include "sim/liquidation/policy.hpp"
+#include "sim/perp/margin_engine.hpp"
+#include "sim/run/simulation.hpp"
 #include "tests/support/hand_world.hpp"
 #include "tests/support/run_lookup.hpp"
 
@@ -27,7 +27,7 @@ using sl::test::metric;
 using sl::test::series;
 
 namespace sl {
-// Defined in sim/liquidation_socialized.cpp: the fund's outstanding loan from the bad-debt account.
+// Defined in sim/liquidation/socialized.cpp: the fund's outstanding loan from the bad-debt account.
 }  // namespace sl
 
 // ------------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-// Historical price replay (sim/replay_path.hpp): CSV parsing, validation errors with FILE:LINE,
+// Historical price replay (sim/market/replay_path.hpp): CSV parsing, validation errors with FILE:LINE,
 // gap repair, resampling, the O-H-L-C intra-bar path on the real Black Thursday bars, and the
 // black_thursday_2020 scenario end to end.
 #include <doctest/doctest.h>
@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "scenarios/loader.hpp"
-#include "sim/replay_path.hpp"
-#include "sim/simulation.hpp"
+#include "sim/market/replay_path.hpp"
+#include "sim/run/simulation.hpp"
 
 using namespace sl;
 namespace fs = std::filesystem;

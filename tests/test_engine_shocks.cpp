@@ -1,4 +1,4 @@
-// The shock library (sim/shocks.hpp): oracle_fault, congestion, funding_shock and collateral_depeg,
+// The shock library (sim/market/shocks.hpp): oracle_fault, congestion, funding_shock and collateral_depeg,
 // each on a hand-computed ladder market, plus conservation under every shock at once and the
 // congestion scenario's Dutch auctions.
 //
@@ -17,7 +17,7 @@
 #include <string>
 
 #include "scenarios/loader.hpp"
-#include "sim/simulation.hpp"
+#include "sim/run/simulation.hpp"
 #include "tests/support/run_lookup.hpp"
 
 using namespace sl;

@@ -7,8 +7,8 @@
 #include <numeric>
 
 #include "scenarios/loader.hpp"
-#include "sim/reference_process.hpp"
-#include "sim/simulation.hpp"
+#include "sim/market/reference_process.hpp"
+#include "sim/run/simulation.hpp"
 
 using namespace sl;
 

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <vector>
 
-#include "sim/stats.hpp"
+#include "sim/run/stats.hpp"
 
 using namespace sl;
 

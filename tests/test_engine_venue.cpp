@@ -3,8 +3,8 @@
 // price of one tick is worth 100,000 * 1,000 / 1e6 = 100 micro-USDT.
 #include <doctest/doctest.h>
 
-#include "sim/ledger.hpp"
-#include "sim/venue.hpp"
+#include "sim/book/ledger.hpp"
+#include "sim/book/venue.hpp"
 
 using namespace sl;
 

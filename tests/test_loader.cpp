@@ -215,7 +215,7 @@ TEST_CASE("bad inputs are rejected with precise messages") {
       {"bad shock type", minimal(R"("shocks":[{"type":"price_jumps","start_step":1,"size_pct":5}])"), {},
        "x.json: shocks[0].type: must be one of 'price_jump', 'vol_regime', 'liquidity_withdrawal', 'oracle_fault', "
        "'congestion', 'funding_shock', 'collateral_depeg', got \"price_jumps\" (did you mean 'price_jump'?)"},
-      // The rest of the shock library (sim/shocks.hpp): fields of another type, magnitudes, ranges.
+      // The rest of the shock library (sim/market/shocks.hpp): fields of another type, magnitudes, ranges.
       {"field of another shock type",
        minimal(R"("shocks":[{"type":"price_jump","start_step":1,"size_pct":-5,"vol_multiplier":3}])"), {},
        "x.json: shocks[0].vol_multiplier: not used by a price_jump shock (it belongs to vol_regime); remove it or "

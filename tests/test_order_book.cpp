@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "sim/order_book.hpp"
+#include "sim/book/order_book.hpp"
 
 using namespace sl;
 

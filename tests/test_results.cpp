@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/results_writer.hpp"
+#include "sim/sweep/results_writer.hpp"
 
 namespace fs = std::filesystem;
 using namespace sl;

@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "scenarios/loader.hpp"
-#include "sim/run_store.hpp"
-#include "sim/simulation.hpp"
-#include "sim/sweep_runner.hpp"
+#include "sim/sweep/run_store.hpp"
+#include "sim/run/simulation.hpp"
+#include "sim/sweep/sweep_runner.hpp"
 
 namespace fs = std::filesystem;
 using namespace sl;

@@ -4,7 +4,7 @@
 #include <csignal>
 #include <cstdio>
 
-#include "sim/liquidation.hpp"
+#include "sim/liquidation/policy.hpp"
 
 namespace sl::cli {
 

@@ -1,6 +1,6 @@
 // `stresslab calibrate CALIBRATION.json`: the optimal liquidation-penalty surface (issue #7).
 // Validates the calibration file and every grid point, runs the grid through the sweep runner into
-// the runs file, scores every run (sim/calibration.hpp), writes the surface file and prints it.
+// the runs file, scores every run (sim/calibration/surface.hpp), writes the surface file and prints it.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -11,10 +11,10 @@
 
 #include "sim/app/cli_common.hpp"
 #include "sim/app/sweep_cli.hpp"
-#include "sim/calibration.hpp"
-#include "sim/calibration_config.hpp"
-#include "sim/calibration_writer.hpp"
-#include "sim/sweep_runner.hpp"
+#include "sim/calibration/surface.hpp"
+#include "sim/calibration/config.hpp"
+#include "sim/calibration/writer.hpp"
+#include "sim/sweep/sweep_runner.hpp"
 #include "sim/version.hpp"
 
 namespace sl::cli {

@@ -12,9 +12,9 @@
 #include "scenarios/loader.hpp"
 #include "sim/app/cli_common.hpp"
 #include "sim/app/sweep_cli.hpp"
-#include "sim/stats.hpp"
-#include "sim/simulation.hpp"
-#include "sim/sweep_runner.hpp"
+#include "sim/run/stats.hpp"
+#include "sim/run/simulation.hpp"
+#include "sim/sweep/sweep_runner.hpp"
 #include "sim/version.hpp"
 
 namespace sl::cli {

@@ -11,8 +11,8 @@
 #include "scenarios/sweep_spec.hpp"
 #include "sim/app/cli_common.hpp"
 #include "sim/app/sweep_cli.hpp"
-#include "sim/liquidation.hpp"
-#include "sim/sweep_runner.hpp"
+#include "sim/liquidation/policy.hpp"
+#include "sim/sweep/sweep_runner.hpp"
 #include "sim/version.hpp"
 
 namespace sl::cli {

@@ -12,7 +12,7 @@
 
 #include "sim/app/cli_common.hpp"
 #include "sim/app/mpi_env.hpp"
-#include "sim/run_store.hpp"
+#include "sim/sweep/run_store.hpp"
 
 namespace sl::cli {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/sweep_runner.hpp"
+#include "sim/sweep/sweep_runner.hpp"
 
 namespace sl::cli {
 

@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "agents/liquidator_bot.hpp"
-#include "sim/fixed_point.hpp"
-#include "sim/liquidation.hpp"
-#include "sim/margin_engine.hpp"
+#include "sim/core/fixed_point.hpp"
+#include "sim/liquidation/policy.hpp"
+#include "sim/perp/margin_engine.hpp"
 
 namespace sl::test {
 

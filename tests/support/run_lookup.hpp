@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/run_result.hpp"
+#include "sim/run/run_result.hpp"
 
 namespace sl::test {
 

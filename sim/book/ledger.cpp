@@ -1,0 +1,59 @@
+#include "sim/book/ledger.hpp"
+
+#include <sstream>
+
+namespace sl {
+
+Ledger::Ledger(std::vector<std::string> asset_names, std::vector<bool> negative_allowed)
+    : asset_names_(std::move(asset_names)), asset_negative_(std::move(negative_allowed)) {
+  if (asset_negative_.size() != asset_names_.size()) throw LedgerError("ledger: asset flags size mismatch");
+  for (std::size_t a = 0; a < asset_names_.size(); ++a) issuer_.push_back(open_account("issuer:" + asset_names_[a], true));
+}
+
+AccountId Ledger::open_account(std::string name, bool may_go_negative) {
+  names_.push_back(std::move(name));
+  account_negative_.push_back(may_go_negative);
+  balances_.resize(names_.size() * asset_names_.size(), 0);
+  return static_cast<AccountId>(names_.size() - 1);
+}
+
+void Ledger::transfer(AccountId from, AccountId to, AssetId asset, Micros amount) {
+  if (amount < 0) throw LedgerError("ledger: negative transfer amount");
+  if (from >= names_.size() || to >= names_.size() || asset >= asset_names_.size())
+    throw LedgerError("ledger: transfer names an unknown account or asset");
+  if (amount == 0 || from == to) return;
+  Micros& src = balances_[index(from, asset)];
+  Micros& dst = balances_[index(to, asset)];
+  Micros new_src, new_dst;
+  if (__builtin_sub_overflow(src, amount, &new_src) || __builtin_add_overflow(dst, amount, &new_dst))
+    throw std::overflow_error("ledger: balance overflow moving " + std::to_string(amount) + " " + asset_names_[asset]);
+  if (new_src < 0 && !may_go_negative(from, asset)) {
+    std::ostringstream os;
+    os << "ledger: " << names_[from] << " cannot pay " << amount << " micro-" << asset_names_[asset]
+       << " (balance " << src << ")";
+    throw InsufficientFunds(os.str());
+  }
+  src = new_src;
+  dst = new_dst;
+  ++transfer_count_;
+}
+
+__int128 Ledger::total(AssetId asset) const {
+  __int128 sum = 0;
+  for (std::size_t acc = 0; acc < names_.size(); ++acc) sum += balances_[index(static_cast<AccountId>(acc), asset)];
+  return sum;
+}
+
+void Ledger::check_conservation() const {
+  for (AssetId a = 0; a < asset_names_.size(); ++a) {
+    const __int128 t = total(a);
+    if (t != 0) {
+      std::ostringstream os;
+      os << "conservation violated: asset " << asset_names_[a] << " sums to "
+         << static_cast<long long>(t) << " micro-units over all accounts (must be exactly 0)";
+      throw ConservationError(os.str());
+    }
+  }
+}
+
+}  // namespace sl

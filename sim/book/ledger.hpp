@@ -1,0 +1,80 @@
+// Double-entry ledger: int64 micro-unit balances per (account, asset). Every movement of value is a
+// transfer between two accounts, so the sum of every asset over all accounts is constant (zero:
+// supply enters through each asset's issuer account, which is the only place it can come from).
+// Conservation is therefore an exact integer invariant, checked at the end of every run.
+#pragma once
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sim/core/fixed_point.hpp"
+
+namespace sl {
+
+using AccountId = std::uint32_t;
+using AssetId = std::uint16_t;
+
+struct LedgerError : std::logic_error {
+  using std::logic_error::logic_error;
+};
+
+// Raised when a transfer would overdraw an account that may not go negative. Venues test with
+// can_pay() first; reaching this is a bug in the caller, not a market event.
+struct InsufficientFunds : LedgerError {
+  using LedgerError::LedgerError;
+};
+
+struct ConservationError : LedgerError {
+  using LedgerError::LedgerError;
+};
+
+class Ledger {
+ public:
+  // `negative_allowed[a]` marks assets that are contracts (perpetual positions): any account may
+  // hold them short. Other assets may go negative only in accounts opened with may_go_negative.
+  Ledger(std::vector<std::string> asset_names, std::vector<bool> negative_allowed);
+
+  AccountId open_account(std::string name, bool may_go_negative = false);
+  AccountId issuer(AssetId asset) const { return issuer_[asset]; }
+
+  // Moves `amount` (>= 0) of `asset` from `from` to `to`. Throws InsufficientFunds if `from` would
+  // go negative and may not, std::overflow_error on int64 overflow; nothing changes on a throw.
+  void transfer(AccountId from, AccountId to, AssetId asset, Micros amount);
+  // Creates supply: a transfer from the asset's issuer account (setup only).
+  void mint(AccountId to, AssetId asset, Micros amount) { transfer(issuer_[asset], to, asset, amount); }
+
+  bool can_pay(AccountId from, AssetId asset, Micros amount) const {
+    return may_go_negative(from, asset) || balance(from, asset) >= amount;
+  }
+  Micros balance(AccountId account, AssetId asset) const { return balances_[index(account, asset)]; }
+  bool may_go_negative(AccountId account, AssetId asset) const {
+    return account_negative_[account] || asset_negative_[asset];
+  }
+
+  std::size_t n_accounts() const { return names_.size(); }
+  std::size_t n_assets() const { return asset_names_.size(); }
+  const std::string& account_name(AccountId a) const { return names_[a]; }
+  const std::string& asset_name(AssetId a) const { return asset_names_[a]; }
+  std::uint64_t transfer_count() const { return transfer_count_; }
+
+  // Sum of an asset over all accounts, computed in 128 bits so it cannot overflow silently.
+  using Int128 = __int128;  // GCC/Clang extension, only for overflow-proof sums
+  Int128 total(AssetId asset) const;
+  // Throws ConservationError naming the asset and the discrepancy if any asset's sum is not zero.
+  void check_conservation() const;
+
+ private:
+  std::size_t index(AccountId account, AssetId asset) const {
+    return static_cast<std::size_t>(account) * asset_names_.size() + asset;
+  }
+  std::vector<std::string> asset_names_;
+  std::vector<bool> asset_negative_;
+  std::vector<std::string> names_;
+  std::vector<bool> account_negative_;
+  std::vector<Micros> balances_;
+  std::vector<AccountId> issuer_;
+  std::uint64_t transfer_count_ = 0;
+};
+
+}  // namespace sl

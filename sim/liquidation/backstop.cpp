@@ -1,0 +1,48 @@
+#include "sim/liquidation/backstop.hpp"
+
+#include <cmath>
+
+#include "agents/backstop_provider.hpp"
+
+namespace sl {
+
+BackstopLeg backstop_leg(std::size_t asset, bool spot, Micros units, double price, double discount_bps, double* gross) {
+  const double d = discount_bps * 1e-4;
+  const double v = from_micros(units) * price;
+  BackstopLeg g;
+  g.asset = asset;
+  g.spot = spot;
+  g.units = units;
+  g.price = price;
+  g.pay = to_fixed(v - d * std::abs(v), 1e6);
+  if (gross) *gross += std::abs(v);
+  return g;
+}
+
+bool backstop_settle(LiquidationContext& ctx, BackstopProvider& bp, AccountId account, const std::vector<BackstopLeg>& legs,
+                     double gross) {
+  Ledger& L = ctx.market.ledger;
+  const AssetId q = ctx.market.quote_asset;
+  if (legs.empty() || !bp.can_take(gross)) return false;
+  Micros pay = 0;
+  for (const BackstopLeg& g : legs) pay += g.pay;
+  // Both sides must be able to settle: cash and any short spot leg (plain accounts cannot go negative).
+  if (pay > 0 && !L.can_pay(bp.account(), q, pay)) return false;
+  if (pay < 0 && !L.can_pay(account, q, -pay)) return false;
+  for (const BackstopLeg& g : legs) {
+    const AssetMarket& am = ctx.market.assets[g.asset];
+    if (g.spot && g.units < 0 && !L.can_pay(bp.account(), am.spot_asset, -g.units)) return false;
+  }
+  for (const BackstopLeg& g : legs) {
+    const AssetMarket& am = ctx.market.assets[g.asset];
+    const AssetId a = g.spot ? am.spot_asset : am.perp_asset;
+    if (g.units > 0) L.transfer(account, bp.account(), a, g.units);
+    else L.transfer(bp.account(), account, a, -g.units);
+  }
+  if (pay > 0) L.transfer(bp.account(), account, q, pay);
+  if (pay < 0) L.transfer(account, bp.account(), q, -pay);
+  bp.took(gross);
+  return true;
+}
+
+}  // namespace sl

@@ -1,0 +1,106 @@
+#include "sim/liquidation/common.hpp"
+
+#include <algorithm>
+#include <boost/random/uniform_int_distribution.hpp>
+#include <cmath>
+#include <vector>
+
+#include "agents/liquidator_bot.hpp"
+
+namespace sl {
+
+Liquidator choose_liquidator(LiquidationContext& ctx, const MarginAccount& acc, double expected_reward, int protocol_fallback_steps) {
+  Liquidator out;
+  const std::size_t n = ctx.bots.size();
+  // A seeded random order per decision (ties between bots broken by the liquidation stream), over
+  // every bot. The scratch array is per thread (runs execute on worker threads) and only grows, so
+  // a decision allocates nothing once it has seen the scenario's bot count.
+  thread_local std::vector<std::size_t> order;
+  order.resize(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = i;
+  for (std::size_t i = n; i > 1; --i) {
+    boost::random::uniform_int_distribution<std::size_t> pick(0, i - 1);
+    std::swap(order[i - 1], order[pick(ctx.rng)]);
+  }
+  const Market& mk = ctx.market;
+  for (std::size_t k = 0; k < n; ++k) {
+    LiquidatorBot& bot = ctx.bots[order[k]];
+    if (!bot.sees(acc, ctx.step, mk.liquidator_latency_multiplier)) continue;
+    if (!bot.worth_it(expected_reward, mk.liquidator_cost_multiplier, mk.ledger, mk.quote_asset)) continue;
+    const Micros cost = to_fixed(bot.tx_cost(mk.liquidator_cost_multiplier), 1e6);
+    ctx.market.ledger.transfer(bot.account(), ctx.accounts.network_fees, mk.quote_asset, cost);
+    out.agent_id = bot.agent_id();
+    out.account = bot.account();
+    out.found = true;
+    return out;
+  }
+  if (protocol_fallback_steps >= 0 && acc.flagged_since >= 0 && ctx.step - acc.flagged_since >= protocol_fallback_steps) {
+    out.agent_id = -1;
+    out.account = ctx.accounts.protocol;
+    out.found = true;
+  }
+  return out;
+}
+
+bool has_positions(const LiquidationContext& ctx, const MarginAccount& acc) {
+  for (const AssetMarket& am : ctx.market.assets)
+    if (ctx.market.ledger.balance(acc.account, am.perp_asset) != 0) return true;
+  return false;
+}
+
+CloseResult close_via_book(LiquidationContext& ctx, MarginAccount& acc, std::size_t asset, double fraction) {
+  CloseResult r;
+  AssetMarket& am = ctx.market.assets[asset];
+  Venue& v = *am.perp;
+  const Micros held = ctx.market.ledger.balance(acc.account, am.perp_asset);
+  if (held == 0) return r;
+  const Lots pos_lots = std::abs(held) / v.spec().lot_micros;
+  if (pos_lots == 0) return r;  // dust below one lot cannot be traded
+  const Lots lots = std::clamp<Lots>(static_cast<Lots>(std::llround(static_cast<double>(pos_lots) * fraction)), 1, pos_lots);
+  const Side side = held > 0 ? Side::Sell : Side::Buy;
+  const SubmitResult s = v.market(acc.account, side, lots);
+  r.qty = v.lots_to_qty(s.filled);
+  r.notional_micros = v.last_notional();
+  r.notional = from_micros(r.notional_micros);
+  r.avg_price = r.qty > 0 ? r.notional / r.qty : 0.0;
+  return r;
+}
+
+Micros charge_penalty(LiquidationContext& ctx, MarginAccount& acc, Micros notional_micros, double penalty_bps,
+                      double liquidator_share, const Liquidator& liq) {
+  Ledger& L = ctx.market.ledger;
+  const AssetId q = ctx.market.quote_asset;
+  const Micros wanted = static_cast<Micros>(std::llround(static_cast<double>(notional_micros) * penalty_bps * 1e-4));
+  const double eq = ctx.margin.equity(acc, PriceBasis::Mark);
+  const Micros cap = eq > 0 ? static_cast<Micros>(std::floor(eq * 1e6)) : 0;
+  const Micros penalty = std::max<Micros>(0, std::min(wanted, cap));
+  if (penalty == 0) return 0;
+  const Micros to_liq = liq.agent_id >= 0 ? static_cast<Micros>(std::llround(static_cast<double>(penalty) * liquidator_share)) : 0;
+  L.transfer(acc.account, ctx.accounts.insurance_fund, q, penalty - to_liq);
+  if (to_liq > 0) L.transfer(acc.account, liq.account, q, to_liq);
+  return penalty;
+}
+
+DeficitResult settle_deficit(LiquidationContext& ctx, MarginAccount& acc) {
+  DeficitResult d;
+  Ledger& L = ctx.market.ledger;
+  const AssetId q = ctx.market.quote_asset;
+  // Collateral conversion: sell spot collateral while the quote balance is negative.
+  for (AssetMarket& am : ctx.market.assets) {
+    if (L.balance(acc.account, q) >= 0) break;
+    const Micros spot = L.balance(acc.account, am.spot_asset);
+    const Lots lots = spot / am.spot->spec().lot_micros;
+    if (lots > 0) am.spot->market(acc.account, Side::Sell, lots);
+  }
+  const Micros bal = L.balance(acc.account, q);
+  if (bal >= 0) return d;
+  const Micros deficit = -bal;
+  const Micros fund = std::max<Micros>(0, L.balance(ctx.accounts.insurance_fund, q));
+  d.insurance_paid = std::min(deficit, fund);
+  if (d.insurance_paid > 0) L.transfer(ctx.accounts.insurance_fund, acc.account, q, d.insurance_paid);
+  d.bad_debt = deficit - d.insurance_paid;
+  if (d.bad_debt > 0) L.transfer(ctx.accounts.bad_debt, acc.account, q, d.bad_debt);
+  return d;
+}
+
+}  // namespace sl

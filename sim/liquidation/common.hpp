@@ -1,0 +1,64 @@
+// Building blocks every liquidation policy uses: choosing the liquidator, closing a position
+// through the book, charging the penalty, converting collateral, and absorbing a deficit with the
+// insurance fund and then bad debt. All money moves are ledger transfers.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "sim/liquidation/policy.hpp"
+
+namespace sl {
+
+struct Liquidator {
+  std::int32_t agent_id = -1;     // -1: the venue's own engine (protocol fallback)
+  AccountId account = 0;
+  bool found = false;
+};
+
+// Offers the account to the bots in a seeded random order; the first that sees it (latency) and
+// finds it worth its transaction cost wins and pays that cost. If none does and the protocol
+// fallback delay has passed, the protocol liquidates. found == false: nobody acts this step.
+Liquidator choose_liquidator(LiquidationContext& ctx, const MarginAccount& acc, double expected_reward, int protocol_fallback_steps);
+
+struct CloseResult {
+  double qty = 0.0;               // asset units closed (absolute)
+  double notional = 0.0;          // quote units
+  double avg_price = 0.0;
+  Micros notional_micros = 0;
+};
+
+// Sends a market order from the account closing `fraction` of its position in asset i (rounded to
+// lots, at least one lot, at most the position). Returns what filled.
+CloseResult close_via_book(LiquidationContext& ctx, MarginAccount& acc, std::size_t asset, double fraction);
+
+// Charges penalty_bps on `notional_micros`, capped at the account's remaining equity at mark (never
+// creates bad debt by itself); liquidator_share goes to the liquidator (to the insurance fund when
+// the protocol liquidates), the rest to the insurance fund. Returns the penalty charged (micros).
+Micros charge_penalty(LiquidationContext& ctx, MarginAccount& acc, Micros notional_micros, double penalty_bps,
+                      double liquidator_share, const Liquidator& liq);
+
+// With no positions left: sells spot collateral into the spot books while the quote balance is
+// negative (collateral conversion), then, if the quote balance is still negative, the insurance
+// fund covers what it can and the rest is bad debt. Returns (insurance paid, bad debt) in micros.
+struct DeficitResult {
+  Micros insurance_paid = 0;
+  Micros bad_debt = 0;
+};
+DeficitResult settle_deficit(LiquidationContext& ctx, MarginAccount& acc);
+
+bool has_positions(const LiquidationContext& ctx, const MarginAccount& acc);
+
+// The agent type of an account's owner, for the event table.
+inline const char* owner_kind_name(const LiquidationContext& ctx, const MarginAccount& acc) {
+  if (acc.owner_agent >= 0 && static_cast<std::size_t>(acc.owner_agent) < ctx.agent_kind_of.size())
+    return agent_kind_name(static_cast<AgentKind>(ctx.agent_kind_of[static_cast<std::size_t>(acc.owner_agent)]));
+  return agent_kind_name(acc.owner_kind);
+}
+
+// Slippage of an achieved price against the mark, positive = worse for the liquidated account.
+inline double slippage_bps(bool sold, double price, double mark) {
+  if (mark <= 0) return 0.0;
+  return sold ? 1e4 * (mark - price) / mark : 1e4 * (price - mark) / mark;
+}
+
+}  // namespace sl

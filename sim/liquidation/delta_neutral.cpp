@@ -1,0 +1,351 @@
+// `delta_neutral` policy (model.md section 5; the seeds' "delta-neutral liquidation"): for accounts
+// whose legs hedge each other, close the perpetual leg and sell (or buy back) the spot collateral
+// together, so that neither the account nor the venue is left with a directional position while the
+// unwind runs.
+//
+// Hedged account: a flagged margin account that, for some asset a, holds perpetual contracts AND
+// spot collateral of a in the margin account itself (spot in a wallet or in transit does not count)
+// with opposite delta (short perp + long spot, or long perp + short spot). Per asset a:
+//     delta_a = spot units + contracts (units),  gross_a = |spot| + |contracts|.
+// Accounts that are not hedged get the baseline (the `market` policy's steps: close_factor of each
+// position by market order, penalty, deficit) with policy_path "delta_neutral>market"; so do the
+// perp positions of a hedged account in assets where it holds no opposite spot.
+//
+// One *stage* on a hedged asset (working in |units|, S = |spot|, P = |contracts|, n0 = S - P the
+// net delta signed so that closing the perp adds to it and selling the spot takes from it; band
+// B = delta_band x (S + P) before the stage; caps perp_cap and spot_cap in units):
+//   S_max  = min(S, spot_cap)                                (what the spot leg can trade)
+//   perp   = min(P, perp_cap, S_max - n0 + B), in lots      (so that the band can be kept)
+//   -> market order closing `perp`; it fills q_p
+//   spot   = clamp(n0 + q_p, 0, S_max), in lots             (re-hedge to net delta 0)
+//   -> market order on the spot book; it fills q_s
+// so |net delta| after the stage = |n0 + q_p - q_s| <= B whenever the account entered the stage
+// within the band and the spot book filled what was visible (spot_cap never exceeds the visible
+// depth). An account that enters under-hedged (|perp| > |spot| + B) has its excess perp closed
+// first: its |net delta| falls monotonically toward the band and never rises. Spot left after the
+// perp is gone (over-hedge, rounding) stays in the account as collateral, as in the baseline.
+//
+// Modes (perp.liquidation.delta_neutral.mode):
+// - `atomic`: one stage per liquidation, perp_cap = close_factor x P (lots rounded as in
+//   close_via_book), spot_cap = the whole visible opposite side of the spot book. The liquidator is
+//   chosen as in the market policy; penalty_bps is charged on the perp leg's notional
+//   (charge_penalty). With close_factor < 1 the account stays flagged and is liquidated again.
+// - `staged`: the liquidator is chosen once; the account is in_liquidation until done and gets one
+//   stage per step (the first in the step it starts) with
+//       slice = slice_depth_share x min(perp depth, spot depth), each the depth resting on the side
+//       the leg hits within 1% of that venue's mid (at least one lot when both are non-zero);
+//   perp_cap = slice, spot_cap = the spot depth within 1% (the re-hedge may exceed the slice by the
+//   imbalance the account brought in). The band uses the gross before each stage. A step with an
+//   empty side does nothing (the account waits). Penalty per perp slice.
+// - `backstop`: the BackstopProvider (ctx.backstop) takes the whole portfolio: every spot unit and
+//   contract of the margin account, every asset. Each leg of q units (signed) at price x (index for
+//   spot, mark for contracts) transfers at x (1 - d sgn(q)), d = backstop_discount_bps: long legs
+//   are bought below their value, short legs taken over above it. The provider pays the account
+//       sum_legs q x - d x sum_legs |q| x  =  portfolio mark value - d x gross portfolio value
+//   in quote (negative: the account pays the provider); the account keeps its quote. For a one-
+//   directional portfolio this is exactly value x (1 - d); for a hedged one (value ~ 0) the discount
+//   applies to what the provider must unwind, the gross. Capacity is consumed by the gross value.
+//   No penalty (the discount is the provider's fee); event liquidator = -1. Then settle_deficit
+//   and the account is closed; the provider unwinds in its own act(). If there is no provider, the
+//   gross value exceeds its remaining capacity, or either side cannot pay (a plain account short
+//   of cash or of spot), the account falls back to `atomic` (policy_path "delta_neutral>atomic").
+//
+// As in the market policy, no liquidator is chosen (no transaction cost paid) for an account whose
+// perp positions all face an empty book side; it waits, flagged.
+//
+// Events: one per leg per stage, policy_path "delta_neutral>atomic" / ">staged" / ">backstop"
+// (spot legs: mark = index price, slippage against it). The final deficit appends ">insurance" /
+// ">bad_debt" to the account's last event as in the market policy. stats_: count and notional per
+// event (both legs count: both are liquidated), bad debt per account.
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "agents/backstop_provider.hpp"
+#include "sim/liquidation/backstop.hpp"
+#include "sim/liquidation/common.hpp"
+
+namespace sl {
+
+namespace {
+
+enum class Mode { Atomic, Staged, Backstop };
+
+Mode parse_mode(const std::string& s) {
+  if (s == "atomic") return Mode::Atomic;
+  if (s == "staged") return Mode::Staged;
+  if (s == "backstop") return Mode::Backstop;
+  throw std::invalid_argument("unknown delta_neutral mode '" + s + "' (atomic | staged | backstop)");
+}
+
+// Hedged in asset i: contracts and margin-account spot of opposite sign.
+bool hedged_in(const LiquidationContext& ctx, const MarginAccount& acc, std::size_t i) {
+  const AssetMarket& am = ctx.market.assets[i];
+  const Micros p = ctx.market.ledger.balance(acc.account, am.perp_asset);
+  const Micros s = ctx.market.ledger.balance(acc.account, am.spot_asset);
+  return (p < 0 && s > 0) || (p > 0 && s < 0);
+}
+
+bool hedged(const LiquidationContext& ctx, const MarginAccount& acc) {
+  for (std::size_t i = 0; i < ctx.market.assets.size(); ++i)
+    if (hedged_in(ctx, acc, i)) return true;
+  return false;
+}
+
+Lots total_depth(const Venue& v, Side resting) { return v.book().depth_between(resting, 1, v.spec().max_tick); }
+
+// Depth resting on `resting` within 1% of the venue's mid.
+Lots depth_within_1pct(const AssetMarket& am, const Venue& v, Side resting) {
+  const double mid = v.mid_ticks(am.reference.price() / v.spec().tick_size);
+  if (resting == Side::Sell) return v.book().depth_between(Side::Sell, 1, static_cast<Tick>(std::floor(mid * 1.01)));
+  return v.book().depth_between(Side::Buy, static_cast<Tick>(std::ceil(mid * 0.99)), v.spec().max_tick);
+}
+
+struct Work {
+  std::uint32_t id = 0;
+  Liquidator liq;
+  std::int64_t flagged_since = 0;
+  bool endogenous = false;
+};
+
+class DeltaNeutralPolicy final : public LiquidationPolicy {
+ public:
+  explicit DeltaNeutralPolicy(const LiquidationConfig& cfg) : cfg_(cfg), mode_(parse_mode(cfg.delta_neutral.mode)) {}
+  const char* name() const override { return "delta_neutral"; }
+
+  void on_step(LiquidationContext& ctx) override {
+    // Staged unwinds started in earlier steps advance first, in the order they started.
+    for (std::size_t k = 0; k < work_.size();) {
+      MarginAccount& acc = ctx.margin.account(work_[k].id);
+      if (acc.closed || staged_step(ctx, acc, work_[k])) {
+        acc.in_liquidation = false;
+        work_.erase(work_.begin() + static_cast<std::ptrdiff_t>(k));
+      } else {
+        ++k;
+      }
+    }
+    for (std::uint32_t id : ctx.margin.flagged()) {
+      MarginAccount& acc = ctx.margin.account(id);
+      if (acc.closed || acc.in_liquidation) continue;
+      start(ctx, id, acc);
+    }
+  }
+
+ private:
+  struct Leg {
+    double qty = 0.0;       // units filled (absolute)
+    double notional = 0.0;  // quote
+    Micros notional_micros = 0;
+  };
+
+  Liquidator pick(LiquidationContext& ctx, const MarginAccount& acc) {
+    const double expected_penalty = acc.gross_notional * cfg_.close_factor * cfg_.penalty_bps * 1e-4;
+    return choose_liquidator(ctx, acc, expected_penalty * cfg_.liquidator_share, cfg_.protocol_fallback_steps);
+  }
+
+  // Something on the other side of a perp book the account must close into, or no position at all
+  // (collateral-only debt); otherwise nobody sends a transaction and the account waits, flagged.
+  static bool closable(const LiquidationContext& ctx, const MarginAccount& acc) {
+    for (std::size_t i = 0; i < ctx.market.assets.size(); ++i) {
+      const Micros c = ctx.market.ledger.balance(acc.account, ctx.market.assets[i].perp_asset);
+      if (c != 0 && !ctx.market.assets[i].perp->book().empty(c > 0 ? Side::Buy : Side::Sell)) return true;
+    }
+    return !has_positions(ctx, acc);
+  }
+
+  void start(LiquidationContext& ctx, std::uint32_t id, MarginAccount& acc) {
+    const bool is_hedged = hedged(ctx, acc);
+    if (is_hedged && mode_ == Mode::Backstop && backstop(ctx, acc)) return;
+    if (!closable(ctx, acc)) return;  // as in the market policy: no transaction into an empty book
+    const Liquidator liq = pick(ctx, acc);
+    if (!liq.found) return;  // nobody acts this step: the account stays flagged
+    Work w{id, liq, acc.flagged_since, acc.endogenous_at_flag};
+    const std::size_t first_event = ctx.events.size();
+    if (is_hedged && mode_ == Mode::Staged) {
+      acc.in_liquidation = true;
+      if (staged_step(ctx, acc, w)) {
+        acc.in_liquidation = false;
+      } else {
+        work_.push_back(w);
+      }
+      return;
+    }
+    if (is_hedged) {
+      for (std::size_t i = 0; i < ctx.market.assets.size(); ++i) {
+        if (!hedged_in(ctx, acc, i)) continue;
+        const Venue& perp = *ctx.market.assets[i].perp;
+        const Micros p = ctx.market.ledger.balance(acc.account, ctx.market.assets[i].perp_asset);
+        const Lots pos_lots = std::abs(p) / perp.spec().lot_micros;
+        const Lots cap = std::clamp<Lots>(static_cast<Lots>(std::llround(static_cast<double>(pos_lots) * cfg_.close_factor)), 1, std::max<Lots>(pos_lots, 1));
+        const Venue& spot = *ctx.market.assets[i].spot;
+        const Micros s = ctx.market.ledger.balance(acc.account, ctx.market.assets[i].spot_asset);
+        const Lots spot_cap = total_depth(spot, s > 0 ? Side::Buy : Side::Sell);
+        stage(ctx, acc, i, w, checked_mul(cap, perp.spec().lot_micros), checked_mul(spot_cap, spot.spec().lot_micros), "delta_neutral>atomic");
+      }
+    }
+    close_unhedged(ctx, acc, w);
+    finish_if_flat(ctx, acc, first_event);
+  }
+
+  // One stage of a staged unwind; true when the account is done (closed).
+  bool staged_step(LiquidationContext& ctx, MarginAccount& acc, const Work& w) {
+    const std::size_t first_event = ctx.events.size();
+    for (std::size_t i = 0; i < ctx.market.assets.size(); ++i) {
+      if (!hedged_in(ctx, acc, i)) continue;
+      AssetMarket& am = ctx.market.assets[i];
+      const Micros p = ctx.market.ledger.balance(acc.account, am.perp_asset);
+      const Micros s = ctx.market.ledger.balance(acc.account, am.spot_asset);
+      const Side perp_hits = p < 0 ? Side::Sell : Side::Buy;  // buying back a short hits the asks
+      const Side spot_hits = s > 0 ? Side::Buy : Side::Sell;  // selling spot hits the bids
+      const Lots perp_depth = depth_within_1pct(am, *am.perp, perp_hits);
+      const Lots spot_depth = depth_within_1pct(am, *am.spot, spot_hits);
+      const Micros perp_depth_u = checked_mul(perp_depth, am.perp->spec().lot_micros);
+      const Micros spot_depth_u = checked_mul(spot_depth, am.spot->spec().lot_micros);
+      const Micros lot = am.perp->spec().lot_micros;
+      const double slice_u = cfg_.delta_neutral.slice_depth_share * static_cast<double>(std::min(perp_depth_u, spot_depth_u));
+      Lots slice = static_cast<Lots>(std::floor(slice_u / static_cast<double>(lot)));
+      if (perp_depth > 0 && spot_depth > 0) slice = std::max<Lots>(slice, 1);
+      stage(ctx, acc, i, w, checked_mul(slice, lot), spot_depth_u, "delta_neutral>staged");
+    }
+    close_unhedged(ctx, acc, w);
+    return finish_if_flat(ctx, acc, first_event);
+  }
+
+  // The stage described at the top of the file, on asset i. Caps in asset micro-units.
+  void stage(LiquidationContext& ctx, MarginAccount& acc, std::size_t i, const Work& w, Micros perp_cap, Micros spot_cap,
+             const char* path) {
+    AssetMarket& am = ctx.market.assets[i];
+    Ledger& L = ctx.market.ledger;
+    Venue& perp = *am.perp;
+    Venue& spot = *am.spot;
+    const Micros p = L.balance(acc.account, am.perp_asset);
+    const Micros s = L.balance(acc.account, am.spot_asset);
+    const Micros P = std::abs(p), S = std::abs(s);
+    const Micros n0 = S - P;
+    const Micros band = static_cast<Micros>(std::floor(cfg_.delta_neutral.delta_band * static_cast<double>(S + P)));
+    const Micros plot = perp.spec().lot_micros, slot = spot.spec().lot_micros;
+    const Lots s_max_lots = std::min(S, std::max<Micros>(0, spot_cap)) / slot;
+    const Micros s_max = checked_mul(s_max_lots, slot);
+    const Micros perp_room = std::min({P, std::max<Micros>(0, perp_cap), s_max - n0 + band});
+    const Lots perp_lots = perp_room > 0 ? perp_room / plot : 0;
+    Leg pl;
+    if (perp_lots > 0) {
+      perp.market(acc.account, p < 0 ? Side::Buy : Side::Sell, perp_lots);
+      const Micros after = L.balance(acc.account, am.perp_asset);
+      pl.qty = from_micros(std::abs(p - after));
+      pl.notional_micros = perp.last_notional();
+      pl.notional = from_micros(pl.notional_micros);
+    }
+    const Micros q_p = to_fixed(pl.qty, 1e6);
+    const Micros want_s = std::clamp<Micros>(n0 + q_p, 0, s_max);
+    const Lots spot_lots = static_cast<Lots>(std::llround(static_cast<double>(want_s) / static_cast<double>(slot)));
+    Leg sl_;
+    if (spot_lots > 0) {
+      spot.market(acc.account, s > 0 ? Side::Sell : Side::Buy, std::min(spot_lots, s_max_lots));
+      const Micros after = L.balance(acc.account, am.spot_asset);
+      sl_.qty = from_micros(std::abs(s - after));
+      sl_.notional_micros = spot.last_notional();
+      sl_.notional = from_micros(sl_.notional_micros);
+    }
+    if (pl.qty > 0) {
+      const Micros penalty = charge_penalty(ctx, acc, pl.notional_micros, cfg_.penalty_bps, cfg_.liquidator_share, w.liq);
+      emit(ctx, acc, w, path, pl, am.mark_or_reference(), /*sold=*/p > 0, from_micros(penalty));
+    }
+    if (sl_.qty > 0) emit(ctx, acc, w, path, sl_, am.index_or_reference(), /*sold=*/s > 0, 0.0);
+  }
+
+  void emit(LiquidationContext& ctx, const MarginAccount& acc, const Work& w, const char* path, const Leg& leg, double mark,
+            bool sold, double penalty) {
+    LiquidationEvent e;
+    e.step = ctx.step;
+    e.account = acc.account;
+    e.agent_type = owner_kind_name(ctx, acc);
+    e.policy_path = path;
+    e.notional = leg.notional;
+    e.price = leg.qty > 0 ? leg.notional / leg.qty : 0.0;
+    e.mark = mark;
+    e.slippage_bps = slippage_bps(sold, e.price, mark);
+    e.penalty = penalty;
+    e.liquidator = w.liq.agent_id;
+    e.steps_to_complete = static_cast<std::int32_t>(ctx.step - w.flagged_since);
+    e.endogenous = w.endogenous;
+    ctx.events.push_back(e);
+    ++stats_.count;
+    stats_.notional += leg.notional;
+  }
+
+  // Baseline close (market policy steps) of perp positions in assets the account does not hedge.
+  void close_unhedged(LiquidationContext& ctx, MarginAccount& acc, const Work& w) {
+    for (std::size_t i = 0; i < ctx.market.assets.size(); ++i) {
+      if (hedged_in(ctx, acc, i)) continue;
+      const double pos = ctx.margin.position(acc, i);
+      if (pos == 0) continue;
+      const double mark = ctx.market.assets[i].mark_or_reference();
+      const CloseResult c = close_via_book(ctx, acc, i, cfg_.close_factor);
+      if (c.qty <= 0) continue;
+      const Micros penalty = charge_penalty(ctx, acc, c.notional_micros, cfg_.penalty_bps, cfg_.liquidator_share, w.liq);
+      emit(ctx, acc, w, "delta_neutral>market", Leg{c.qty, c.notional, c.notional_micros}, mark, pos > 0, from_micros(penalty));
+    }
+  }
+
+  // With no contracts left: deficit (collateral conversion, insurance fund, bad debt), close.
+  bool finish_if_flat(LiquidationContext& ctx, MarginAccount& acc, std::size_t first_event) {
+    if (has_positions(ctx, acc)) return false;
+    const DeficitResult d = settle_deficit(ctx, acc);
+    if (ctx.events.size() > first_event) {
+      LiquidationEvent& last = ctx.events.back();
+      if (d.insurance_paid > 0) last.policy_path += ">insurance";
+      if (d.bad_debt > 0) last.policy_path += ">bad_debt";
+      last.bad_debt = from_micros(d.bad_debt);
+    }
+    stats_.bad_debt += from_micros(d.bad_debt);
+    acc.closed = true;
+    acc.in_liquidation = false;
+    return true;
+  }
+
+  // The backstop takeover (sim/liquidation/backstop.*) of the whole portfolio; false (nothing done)
+  // when the account must fall back to atomic.
+  bool backstop(LiquidationContext& ctx, MarginAccount& acc) {
+    BackstopProvider* bp = ctx.backstop;
+    if (bp == nullptr) return false;
+    Ledger& L = ctx.market.ledger;
+    const double d_bps = cfg_.delta_neutral.backstop_discount_bps;
+    std::vector<BackstopLeg> legs;
+    double gross = 0.0;
+    for (std::size_t i = 0; i < ctx.market.assets.size(); ++i) {
+      const AssetMarket& am = ctx.market.assets[i];
+      for (bool is_spot : {true, false}) {
+        const Micros u = L.balance(acc.account, is_spot ? am.spot_asset : am.perp_asset);
+        if (u == 0) continue;
+        const double px = is_spot ? am.index_or_reference() : am.mark_or_reference();
+        legs.push_back(backstop_leg(i, is_spot, u, px, d_bps, &gross));
+      }
+    }
+    if (!backstop_settle(ctx, *bp, acc.account, legs, gross)) return false;
+    const std::size_t first_event = ctx.events.size();
+    const Work w{0, Liquidator{}, acc.flagged_since, acc.endogenous_at_flag};
+    for (const BackstopLeg& g : legs) {
+      const double qty = std::abs(from_micros(g.units));
+      const double price = g.transfer_price(d_bps);
+      emit(ctx, acc, w, "delta_neutral>backstop", Leg{qty, qty * price, 0}, g.price, g.units > 0, 0.0);
+    }
+    finish_if_flat(ctx, acc, first_event);
+    return true;
+  }
+
+  LiquidationConfig cfg_;
+  Mode mode_;
+  std::vector<Work> work_;
+};
+
+}  // namespace
+
+std::unique_ptr<LiquidationPolicy> make_delta_neutral_policy(const LiquidationConfig& cfg) {
+  return std::make_unique<DeltaNeutralPolicy>(cfg);
+}
+
+}  // namespace sl

@@ -1,0 +1,261 @@
+#include "sim/liquidation/dutch_auction.hpp"
+
+#include <algorithm>
+#include <boost/random/uniform_int_distribution.hpp>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <utility>
+
+#include "agents/liquidator_bot.hpp"
+
+namespace sl {
+
+namespace {
+
+// Walks the side of the book the bot would unwind into (bids for a long lot, asks for a short
+// lot), skipping `skip` lots already counted this step, for at most `want` lots. Returns the
+// lots available and their notional (micros).
+std::pair<Lots, Micros> walk(const Venue& v, Side side, Lots skip, Lots want) {
+  Lots got = 0;
+  Micros notional = 0;
+  v.book().for_each_level(side, std::numeric_limits<std::size_t>::max(), [&](Tick px, Lots q) {
+    const Lots s = std::min(skip, q);
+    skip -= s;
+    q -= s;
+    const Lots t = std::min(q, want - got);
+    if (t > 0) {
+      got += t;
+      notional = checked_add(notional, v.notional(px, t));
+    }
+    return got < want;
+  });
+  return {got, notional};
+}
+
+}  // namespace
+
+DutchAuctions::DutchAuctions(const LiquidationConfig& cfg, DutchAuctionOptions opt)
+    : cfg_(cfg), curve_(parse_dutch_curve(cfg.dutch.curve)), opt_(std::move(opt)) {
+  const DutchConfig& d = cfg_.dutch;
+  if (!(d.buf > 0) || !(d.cut > 0 && d.cut <= 1) || !(d.step_s > 0) || !(d.tau_s > 0) || d.tip < 0 || d.chip < 0)
+    throw std::invalid_argument("dutch auction: need buf > 0, 0 < cut <= 1, step_s > 0, tau_s > 0, tip >= 0, chip >= 0");
+}
+
+// Insurance fund -> liquidator, capped at the fund's balance; nothing for the protocol.
+void DutchAuctions::pay_incentive(LiquidationContext& ctx, const Liquidator& liq, double amount) {
+  if (liq.agent_id < 0 || amount <= 0) return;
+  Ledger& L = ctx.market.ledger;
+  const AssetId q = ctx.market.quote_asset;
+  const Micros fund = std::max<Micros>(0, L.balance(ctx.accounts.insurance_fund, q));
+  const Micros pay = std::min(fund, to_fixed(amount, 1e6));
+  if (pay > 0) L.transfer(ctx.accounts.insurance_fund, liq.account, q, pay);
+}
+
+double DutchAuctions::lot_notional(const LiquidationContext& ctx, std::size_t asset, Lots lots) const {
+  const AssetMarket& am = ctx.market.assets[asset];
+  return am.perp->lots_to_qty(lots) * am.index_or_reference();
+}
+
+DutchAuctions::Kick DutchAuctions::kick(LiquidationContext& ctx, std::uint32_t id, int protocol_fallback_steps) {
+  MarginAccount& acc = ctx.margin.account(id);
+  Ledger& L = ctx.market.ledger;
+  kicked_.clear();
+  double notional = 0;
+  for (std::size_t i = 0; i < ctx.market.assets.size(); ++i) {
+    const AssetMarket& am = ctx.market.assets[i];
+    const Micros held = L.balance(acc.account, am.perp_asset);
+    if (held == 0) continue;
+    const Lots pos_lots = std::abs(held) / am.perp->spec().lot_micros;
+    if (pos_lots == 0) continue;  // dust below one lot cannot be traded
+    Auction a;
+    a.margin_id = id;
+    a.asset = i;
+    a.sell = held > 0;
+    a.remaining = std::clamp<Lots>(static_cast<Lots>(std::llround(static_cast<double>(pos_lots) * cfg_.close_factor)), 1, pos_lots);
+    a.start_step = ctx.step;
+    a.index0 = am.index_or_reference();
+    a.kick_step = ctx.step;
+    a.flag_step = acc.flagged_since >= 0 ? acc.flagged_since : ctx.step;
+    a.endogenous = acc.endogenous_at_flag;
+    notional += lot_notional(ctx, i, a.remaining);
+    kicked_.push_back(a);
+  }
+  const double incentive = cfg_.dutch.tip + cfg_.dutch.chip * notional;
+  const Liquidator liq = choose_liquidator(ctx, acc, incentive, protocol_fallback_steps);
+  if (!liq.found) return Kick::None;  // nobody kicks this step: the account stays flagged
+  if (kicked_.empty()) return Kick::NoLots;
+  pay_incentive(ctx, liq, incentive);
+  acc.in_liquidation = true;
+  for (const Auction& a : kicked_) auctions_.push_back(a);
+  return Kick::Started;
+}
+
+void DutchAuctions::redo(LiquidationContext& ctx, Auction& a) {
+  const AssetMarket& am = ctx.market.assets[a.asset];
+  a.start_step = ctx.step;
+  a.index0 = am.index_or_reference();
+  ++a.resets;
+  const double incentive = cfg_.dutch.tip + cfg_.dutch.chip * lot_notional(ctx, a.asset, a.remaining);
+  MarginAccount view = ctx.margin.account(a.margin_id);  // bots' latency counts from the kick
+  view.flagged_since = a.kick_step;
+  const Liquidator liq = choose_liquidator(ctx, view, incentive, 0);  // no bot: the protocol redoes it
+  pay_incentive(ctx, liq, incentive);
+}
+
+double DutchAuctions::price_at(const Auction& a, double factor) const {
+  const double b = cfg_.dutch.buf * factor;
+  return a.sell ? a.index0 * b : a.index0 * (2.0 - b);
+}
+
+std::string DutchAuctions::path(int resets) const {
+  if (resets <= 0) return opt_.path;
+  if (resets == 1) return opt_.path + ">reset";
+  return opt_.path + ">reset" + std::to_string(std::min(resets, 99));
+}
+
+std::int64_t DutchAuctions::last_event(std::uint32_t id) const {
+  const auto it = last_event_.find(id);
+  return it == last_event_.end() ? -1 : static_cast<std::int64_t>(it->second);
+}
+
+const std::vector<DutchAuctions::Outcome>& DutchAuctions::advance(LiquidationContext& ctx, LiquidationStepStats& stats) {
+  outcomes_.clear();
+  if (auctions_.empty()) return outcomes_;
+  claimed_bids_.assign(ctx.market.assets.size(), 0);
+  claimed_asks_.assign(ctx.market.assets.size(), 0);
+  const std::size_t n = auctions_.size();  // kicks happened before; nothing is added below
+  for (std::size_t k = 0; k < n; ++k) step_auction(ctx, auctions_[k], stats);
+  // Accounts whose every lot is done leave the auction (in kick order, deterministic).
+  for (std::size_t k = 0; k < n; ++k) {
+    if (!auctions_[k].done) continue;
+    const std::uint32_t id = auctions_[k].margin_id;
+    bool live = false, expired = false;
+    for (const Auction& a : auctions_) {
+      if (a.margin_id != id) continue;
+      if (!a.done) live = true;
+      if (a.expired) expired = true;
+    }
+    MarginAccount& acc = ctx.margin.account(id);
+    if (!live && acc.in_liquidation) {
+      acc.in_liquidation = false;
+      outcomes_.push_back({id, expired});
+    }
+  }
+  auctions_.erase(std::remove_if(auctions_.begin(), auctions_.end(), [](const Auction& a) { return a.done; }), auctions_.end());
+  return outcomes_;
+}
+
+void DutchAuctions::step_auction(LiquidationContext& ctx, Auction& a, LiquidationStepStats& stats) {
+  MarginAccount& acc = ctx.margin.account(a.margin_id);
+  Ledger& L = ctx.market.ledger;
+  AssetMarket& am = ctx.market.assets[a.asset];
+  const Venue& v = *am.perp;
+  const Micros lot_micros = v.spec().lot_micros;
+  // The position may have shrunk (owners may trade): never auction more than is held.
+  const Micros held = L.balance(acc.account, am.perp_asset);
+  const Lots held_lots = (a.sell ? std::max<Micros>(0, held) : std::max<Micros>(0, -held)) / lot_micros;
+  a.remaining = std::min(a.remaining, held_lots);
+  if (a.remaining <= 0) {
+    a.done = true;
+    return;
+  }
+  double elapsed = static_cast<double>(ctx.step - a.start_step) * ctx.market.dt_s;
+  double factor = dutch_price_factor(curve_, cfg_.dutch, elapsed);
+  const bool timed_out = opt_.timeout_steps >= 0 && ctx.step - a.kick_step >= opt_.timeout_steps;
+  if (timed_out || dutch_needs_reset(cfg_.dutch, elapsed, factor)) {
+    if (timed_out || !opt_.reset) {  // expiry: the lots left pass on to the owner's next stage
+      a.done = true;
+      a.expired = true;
+      return;
+    }
+    redo(ctx, a);
+    elapsed = 0;
+    factor = dutch_price_factor(curve_, cfg_.dutch, 0.0);
+  }
+  const double price = std::max(0.0, price_at(a, factor));
+  const double mark = am.mark_or_reference();
+  const AssetId q = ctx.market.quote_asset;
+  const double cost_mult = ctx.market.liquidator_cost_multiplier;
+
+  // Bots in a seeded order.
+  order_.resize(ctx.bots.size());
+  for (std::size_t i = 0; i < order_.size(); ++i) order_[i] = i;
+  for (std::size_t i = order_.size(); i > 1; --i) {
+    boost::random::uniform_int_distribution<std::size_t> pick(0, i - 1);
+    std::swap(order_[i - 1], order_[pick(ctx.rng)]);
+  }
+  MarginAccount view = acc;
+  view.flagged_since = a.kick_step;
+  Lots& claimed = a.sell ? claimed_bids_[a.asset] : claimed_asks_[a.asset];
+  for (std::size_t k = 0; k < order_.size() && a.remaining > 0; ++k) {
+    LiquidatorBot& bot = ctx.bots[order_[k]];
+    if (!bot.sees(view, ctx.step, ctx.market.liquidator_latency_multiplier)) continue;
+    const double tx = bot.tx_cost(cost_mult);
+    const Micros tx_micros = to_fixed(tx, 1e6);
+    const Micros bal = L.balance(bot.account(), q);
+    if (bal < tx_micros) continue;
+    // Capital: price x qty + tx cost <= quote balance.
+    Lots want = a.remaining;
+    const double lot_cost = price * static_cast<double>(lot_micros);  // micros per lot
+    if (lot_cost > 0) want = std::min<Lots>(want, static_cast<Lots>(std::floor(static_cast<double>(bal - tx_micros) / lot_cost)));
+    if (want <= 0) continue;
+    const Side unwind = a.sell ? Side::Buy : Side::Sell;  // book side the bot's unwind hits
+    auto [avail, book_notional] = walk(v, unwind, claimed, want);
+    if (!a.sell) {
+      want = std::min(want, avail);  // a short it could not buy back is not taken
+      if (want <= 0) continue;
+    }
+    const double qty = v.lots_to_qty(want);
+    const double fee = from_micros(v.fee(book_notional, false));
+    const double extra = tx + bot.config().min_profit;
+    bool takes;
+    if (a.sell) {
+      const double reservation = (from_micros(book_notional) - fee - extra) / qty;  // missing depth worth 0
+      takes = price <= reservation;
+    } else {
+      const double reservation = (from_micros(book_notional) + fee + extra) / qty;
+      takes = price >= reservation;
+    }
+    if (!takes) continue;
+    // Settlement.
+    const Micros contracts = checked_mul(want, lot_micros);
+    const Micros cash = to_fixed(price, static_cast<double>(contracts));  // price x contracts (micros)
+    L.transfer(bot.account(), ctx.accounts.network_fees, q, tx_micros);
+    if (a.sell) {
+      L.transfer(acc.account, bot.account(), am.perp_asset, contracts);
+      if (cash > 0) L.transfer(bot.account(), acc.account, q, cash);
+    } else {
+      L.transfer(bot.account(), acc.account, am.perp_asset, contracts);
+      if (cash > 0) L.transfer(acc.account, bot.account(), q, cash);
+    }
+    bot.note_inventory();
+    claimed += std::min(want, avail);
+    a.remaining -= want;
+    Liquidator taker;
+    taker.agent_id = bot.agent_id();
+    taker.account = bot.account();
+    taker.found = true;
+    const Micros penalty = charge_penalty(ctx, acc, cash, cfg_.penalty_bps, cfg_.liquidator_share, taker);
+    LiquidationEvent e;
+    e.step = ctx.step;
+    e.account = acc.account;
+    e.agent_type = owner_kind_name(ctx, acc);
+    e.policy_path = path(a.resets);
+    e.notional = from_micros(cash);
+    e.price = price;
+    e.mark = mark;
+    e.slippage_bps = slippage_bps(a.sell, price, mark);
+    e.penalty = from_micros(penalty);
+    e.liquidator = bot.agent_id();
+    e.steps_to_complete = static_cast<std::int32_t>(ctx.step - a.flag_step);
+    e.endogenous = a.endogenous;
+    ctx.events.push_back(e);
+    last_event_[a.margin_id] = ctx.events.size() - 1;
+    ++stats.count;
+    stats.notional += e.notional;
+  }
+  if (a.remaining <= 0) a.done = true;
+}
+
+}  // namespace sl

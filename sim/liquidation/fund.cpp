@@ -1,0 +1,352 @@
+#include "sim/liquidation/fund.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sl {
+
+namespace {
+
+double gross_at_mark(const LiquidationContext& ctx, const MarginAccount& a) {
+  double g = 0;
+  for (std::size_t i = 0; i < ctx.market.assets.size(); ++i) g += std::abs(ctx.margin.position(a, i)) * ctx.market.assets[i].mark_or_reference();
+  return g;
+}
+
+}  // namespace
+
+FundAbsorber::FundAbsorber(const std::string& loss_rule, FundPaths paths) : paths_(std::move(paths)) {
+  if (loss_rule != "adl" && loss_rule != "haircut")
+    throw std::invalid_argument("socialized policy: unknown loss_rule '" + loss_rule + "' (expected \"adl\" or \"haircut\")");
+  adl_ = loss_rule == "adl";
+}
+
+// The fund's equity: quote + spot at index + contracts at mark - its loan (micro-units of quote).
+Micros insurance_fund_equity(const Market& market, AccountId fund, Micros borrowed) {
+  const Ledger& L = market.ledger;
+  Micros eq = L.balance(fund, market.quote_asset) - borrowed;
+  for (const AssetMarket& am : market.assets) {
+    const Micros s = L.balance(fund, am.spot_asset);
+    const Micros c = L.balance(fund, am.perp_asset);
+    if (s != 0) eq += to_fixed(static_cast<double>(s) * am.index_or_reference(), 1.0);
+    if (c != 0) eq += to_fixed(static_cast<double>(c) * am.mark_or_reference(), 1.0);
+  }
+  return eq;
+}
+
+Micros FundAbsorber::fund_equity(const LiquidationContext& ctx) const {
+  return insurance_fund_equity(ctx.market, ctx.accounts.insurance_fund, borrowed_);
+}
+
+// A real loss: the bad-debt account pays `amount` to the fund.
+void FundAbsorber::recognize_bad_debt(LiquidationContext& ctx, Micros amount, LiquidationStepStats& stats) {
+  if (amount <= 0) return;
+  ctx.market.ledger.transfer(ctx.accounts.bad_debt, ctx.accounts.insurance_fund, ctx.market.quote_asset, amount);
+  stats.bad_debt += from_micros(amount);
+}
+
+// The fund lacks `lacking` quote for a payment after which its equity would be `equity_after`.
+// A negative equity is recognized as bad debt first (at most what is lacking); the rest is a loan
+// from the bad-debt account. Returns the bad debt recognized.
+Micros FundAbsorber::finance(LiquidationContext& ctx, Micros lacking, Micros equity_after, LiquidationStepStats& stats) {
+  if (lacking <= 0) return 0;
+  Micros bad = 0;
+  if (equity_after < 0) {
+    bad = std::min(lacking, -equity_after);
+    recognize_bad_debt(ctx, bad, stats);
+    lacking -= bad;
+  }
+  if (lacking > 0) {
+    ctx.market.ledger.transfer(ctx.accounts.bad_debt, ctx.accounts.insurance_fund, ctx.market.quote_asset, lacking);
+    borrowed_ += lacking;
+  }
+  return bad;
+}
+
+// Repays the loan from the fund's quote, as far as it goes.
+void FundAbsorber::repay(LiquidationContext& ctx) {
+  if (borrowed_ <= 0) return;
+  const Micros have = ctx.market.ledger.balance(ctx.accounts.insurance_fund, ctx.market.quote_asset);
+  const Micros r = std::min(borrowed_, have);
+  if (r <= 0) return;
+  ctx.market.ledger.transfer(ctx.accounts.insurance_fund, ctx.accounts.bad_debt, ctx.market.quote_asset, r);
+  borrowed_ -= r;
+}
+
+void FundAbsorber::unwind(LiquidationContext& ctx, LiquidationStepStats& stats) {
+  Ledger& L = ctx.market.ledger;
+  const AccountId F = ctx.accounts.insurance_fund;
+  const AssetId q = ctx.market.quote_asset;
+  for (AssetMarket& am : ctx.market.assets) {
+    for (VenueKind k : {VenueKind::Spot, VenueKind::Perp}) {
+      Venue& v = am.venue(k);
+      const AssetId asset = k == VenueKind::Spot ? am.spot_asset : am.perp_asset;
+      const Micros held = L.balance(F, asset);
+      if (held == 0) continue;
+      const Side side = held > 0 ? Side::Sell : Side::Buy;
+      const Lots want = std::abs(held) / v.spec().lot_micros;
+      Lots lots = 0;
+      Micros cost = 0;  // buys only: what the slice costs, with slack for per-fill fee rounding
+      v.book().for_each_level(opposite(side), 2, [&](Tick px, Lots avail) {
+        const Lots take = std::min(avail, want - lots);
+        if (take <= 0) return false;
+        lots += take;
+        const Micros n = v.notional(px, take);
+        cost += n + v.fee(n, false) + 1000;
+        return lots < want;
+      });
+      if (lots <= 0) continue;
+      if (side == Side::Buy) {
+        const Micros have = std::max<Micros>(0, L.balance(F, q));
+        if (cost > have) {
+          const double px = k == VenueKind::Spot ? am.index_or_reference() : am.mark_or_reference();
+          const Micros value = to_fixed(static_cast<double>(lots * v.spec().lot_micros) * px, 1.0);
+          finance(ctx, cost - have, fund_equity(ctx) - std::max<Micros>(0, cost - value), stats);
+        }
+      }
+      v.market(F, side, lots);
+    }
+  }
+  repay(ctx);
+}
+
+// Closes up to `target` contracts (absolute) of the bankrupt account's position in leg.asset against
+// ranked opposite profitable positions. `last_leg`: no other asset will be left in the account after
+// this leg, so a fill that empties the position sets the account's quote to exactly 0 (absorbing
+// rounding). Returns the number of ADLs.
+int FundAbsorber::deleverage(LiquidationContext& ctx, MarginAccount& acc, const Leg& leg, Micros target, bool last_leg,
+                             LiquidationStepStats& stats) {
+  if (!(leg.price > 0) || target <= 0) return 0;
+  Ledger& L = ctx.market.ledger;
+  const AssetId q = ctx.market.quote_asset;
+  const AssetId perp = ctx.market.assets[leg.asset].perp_asset;
+  const bool bankrupt_long = leg.contracts > 0;
+  std::vector<AdlCandidate> cands;
+  std::vector<std::uint32_t> margin_ids;
+  auto& all = ctx.margin.accounts();
+  for (std::uint32_t id = 0; id < all.size(); ++id) {
+    const MarginAccount& a = all[id];
+    if (a.closed || a.account == acc.account) continue;
+    const Micros h = L.balance(a.account, perp);
+    if (h == 0 || (h > 0) == bankrupt_long) continue;
+    const double eq = ctx.margin.equity(a, PriceBasis::Mark);
+    cands.push_back({a.account, adl_pnl_pct(eq, a.opening_equity), adl_effective_leverage(gross_at_mark(ctx, a), eq), from_micros(h)});
+    margin_ids.push_back(id);
+  }
+  int n = 0;
+  Micros matched = 0;
+  for (const AdlCandidate& c : rank_adl_candidates(std::move(cands))) {
+    const Micros remaining = std::abs(L.balance(acc.account, perp));
+    if (remaining == 0 || matched >= target) break;
+    const Micros theirs = std::abs(L.balance(c.account, perp));
+    const Micros qty = std::min({target - matched, remaining, theirs});
+    if (qty <= 0) continue;
+    Micros cash = to_fixed(static_cast<double>(qty) * leg.price, 1.0);
+    if (last_leg && qty == remaining) {
+      const Micros k = L.balance(acc.account, q);
+      const Micros exact = bankrupt_long ? -k : k;
+      if (exact >= 0 && std::abs(exact - cash) <= 1000) cash = exact;
+    }
+    // Who pays cash: the ADL'd account buying contracts (bankrupt long), or the bankrupt account.
+    const AccountId payer = bankrupt_long ? c.account : acc.account;
+    const AccountId payee = bankrupt_long ? acc.account : c.account;
+    if (!L.can_pay(payer, q, cash)) continue;
+    if (bankrupt_long) {
+      L.transfer(acc.account, c.account, perp, qty);
+    } else {
+      L.transfer(c.account, acc.account, perp, qty);
+    }
+    L.transfer(payer, payee, q, cash);
+    matched += qty;
+    std::uint32_t mid = 0;
+    for (std::size_t j = 0; j < margin_ids.size(); ++j)
+      if (all[margin_ids[j]].account == c.account) mid = margin_ids[j];
+    LiquidationEvent e;
+    e.step = ctx.step;
+    e.account = c.account;
+    e.agent_type = owner_kind_name(ctx, all[mid]);
+    e.policy_path = paths_.adl;
+    e.notional = from_micros(qty) * leg.price;
+    e.price = leg.price;
+    e.mark = leg.mark;
+    e.slippage_bps = slippage_bps(!bankrupt_long, leg.price, leg.mark);  // the ADL'd long sells
+    e.penalty = 0.0;
+    e.liquidator = -1;
+    e.steps_to_complete = 0;
+    e.endogenous = acc.endogenous_at_flag;
+    ctx.events.push_back(e);
+    ++stats.adl_count;
+    ++n;
+  }
+  return n;
+}
+
+// Collects up to `lacking` quote from profitable margined accounts pro rata to profit into the fund.
+Micros FundAbsorber::haircut(LiquidationContext& ctx, const MarginAccount& bankrupt, Micros lacking) {
+  if (lacking <= 0) return 0;
+  Ledger& L = ctx.market.ledger;
+  const AssetId q = ctx.market.quote_asset;
+  struct Winner {
+    AccountId account;
+    Micros profit;
+    Micros share = 0;
+    __int128 rem = 0;
+  };
+  std::vector<Winner> w;
+  __int128 total = 0;
+  for (const MarginAccount& a : ctx.margin.accounts()) {
+    if (a.closed || a.account == bankrupt.account || !(a.opening_equity > 0)) continue;
+    const double profit = ctx.margin.equity(a, PriceBasis::Mark) - a.opening_equity;
+    const Micros p = profit > 0 ? to_fixed(profit, 1e6) : 0;
+    if (p <= 0) continue;
+    w.push_back({a.account, p});
+    total += p;
+  }
+  if (w.empty()) return 0;
+  const Micros take = static_cast<Micros>(std::min<__int128>(lacking, total));
+  __int128 given = 0;
+  for (Winner& x : w) {
+    const __int128 num = static_cast<__int128>(take) * x.profit;
+    x.share = static_cast<Micros>(num / total);
+    x.rem = num % total;
+    given += x.share;
+  }
+  std::vector<std::size_t> order(w.size());
+  for (std::size_t i = 0; i < w.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    if (w[a].rem != w[b].rem) return w[a].rem > w[b].rem;
+    return w[a].account < w[b].account;
+  });
+  for (std::size_t k = 0; given < take && k < order.size(); ++k, ++given) ++w[order[k]].share;
+  Micros collected = 0;
+  for (const Winner& x : w) {
+    Micros s = x.share;
+    if (!L.may_go_negative(x.account, q)) s = std::min(s, std::max<Micros>(0, L.balance(x.account, q)));
+    if (s <= 0) continue;
+    L.transfer(x.account, ctx.accounts.insurance_fund, q, s);
+    collected += s;
+  }
+  return collected;
+}
+
+FundAbsorber::Result FundAbsorber::settle(LiquidationContext& ctx, MarginAccount& acc, Micros fe0, LiquidationStepStats& stats) {
+  Result res;
+  const DeficitResult d = settle_deficit(ctx, acc);
+  // What the bad-debt account paid is a loan to the fund as far as the fund's equity backs it.
+  const Micros as_loan = std::min(d.bad_debt, std::max<Micros>(0, fe0 - d.insurance_paid));
+  borrowed_ += as_loan;
+  stats.bad_debt += from_micros(d.bad_debt - as_loan);
+  acc.closed = true;
+  res.insurance_paid = d.insurance_paid + as_loan;
+  res.bad_debt = d.bad_debt - as_loan;
+  return res;
+}
+
+FundAbsorber::Result FundAbsorber::settle_deficit_only(LiquidationContext& ctx, MarginAccount& acc, LiquidationStepStats& stats) {
+  return settle(ctx, acc, fund_equity(ctx), stats);
+}
+
+FundAbsorber::Result FundAbsorber::absorb(LiquidationContext& ctx, MarginAccount& acc, LiquidationStepStats& stats) {
+  Result res;
+  Ledger& L = ctx.market.ledger;
+  const AssetId q = ctx.market.quote_asset;
+  const AccountId F = ctx.accounts.insurance_fund;
+  const std::size_t n_assets = ctx.market.assets.size();
+  const double E = ctx.margin.equity(acc, PriceBasis::Mark);
+  const double G = gross_at_mark(ctx, acc);
+  std::vector<Leg> legs;
+  for (std::size_t i = 0; i < n_assets; ++i) {
+    const Micros c = L.balance(acc.account, ctx.market.assets[i].perp_asset);
+    if (c == 0) continue;
+    Leg g;
+    g.asset = i;
+    g.contracts = c;
+    g.mark = ctx.market.assets[i].mark_or_reference();
+    const double w = G > 0 ? std::abs(from_micros(c)) * g.mark / G : 1.0;
+    g.price = g.mark - E * w / from_micros(c);
+    legs.push_back(g);
+  }
+  const Micros fe0 = fund_equity(ctx);
+  if (legs.empty()) return settle(ctx, acc, fe0, stats);  // no position: only a deficit to settle
+  bool has_spot = false;
+  for (const AssetMarket& am : ctx.market.assets)
+    if (L.balance(acc.account, am.spot_asset) != 0) has_spot = true;
+
+  const Micros loss = E < 0 ? to_fixed(-E, 1e6) : 0;
+  const Micros shortfall = loss - std::min(loss, std::max<Micros>(0, fe0));
+  std::string path = paths_.absorbed;
+  const std::size_t first_event = ctx.events.size();
+  if (shortfall > 0) {  // the fund's equity cannot carry the loss: socialize the shortfall
+    if (adl_) {
+      int adls = 0;
+      for (std::size_t j = 0; j < legs.size(); ++j) {
+        const Micros abs_c = std::abs(legs[j].contracts);
+        const Micros lot = ctx.market.assets[legs[j].asset].perp->spec().lot_micros;
+        Micros target = static_cast<Micros>((static_cast<__int128>(abs_c) * shortfall + loss - 1) / loss);
+        if (lot > 0) target = (target + lot - 1) / lot * lot;
+        target = std::min(target, abs_c);
+        adls += deleverage(ctx, acc, legs[j], target, !has_spot && j + 1 == legs.size(), stats);
+      }
+      if (adls > 0) path = paths_.adl;
+    } else {
+      haircut(ctx, acc, shortfall);
+      path = paths_.haircut;
+    }
+  }
+  // The fund takes whatever is left: contracts, spot, then the one net cash transfer.
+  for (const AssetMarket& am : ctx.market.assets) {
+    const Micros c = L.balance(acc.account, am.perp_asset);
+    if (c > 0) L.transfer(acc.account, F, am.perp_asset, c);
+    if (c < 0) L.transfer(F, acc.account, am.perp_asset, -c);
+    const Micros s = L.balance(acc.account, am.spot_asset);
+    if (s > 0) L.transfer(acc.account, F, am.spot_asset, s);
+  }
+  const Micros k = L.balance(acc.account, q);
+  const Micros fe1 = fund_equity(ctx) + k;  // the fund's equity once the cash leg is settled
+  Micros bad = std::max<Micros>(0, std::min<Micros>(0, fe0) - fe1);
+  recognize_bad_debt(ctx, bad, stats);
+  if (k > 0) {
+    L.transfer(acc.account, F, q, k);
+  } else if (k < 0) {
+    const Micros have = std::max<Micros>(0, L.balance(F, q));
+    bad += finance(ctx, -k - have, fe1 + bad, stats);
+    L.transfer(F, acc.account, q, -k);
+  }
+  if (bad > 0) path += ">bad_debt";
+  acc.closed = true;
+
+  const Leg* big = &legs[0];
+  double notional = 0;
+  for (const Leg& g : legs) {
+    notional += std::abs(from_micros(g.contracts)) * g.price;
+    if (std::abs(from_micros(g.contracts)) * g.mark > std::abs(from_micros(big->contracts)) * big->mark) big = &g;
+  }
+  LiquidationEvent e;
+  e.step = ctx.step;
+  e.account = acc.account;
+  e.agent_type = owner_kind_name(ctx, acc);
+  e.policy_path = path;
+  e.notional = notional;
+  e.price = big->price;
+  e.mark = big->mark;
+  e.slippage_bps = slippage_bps(big->contracts > 0, big->price, big->mark);
+  e.penalty = 0.0;
+  e.liquidator = -1;
+  e.steps_to_complete = static_cast<std::int32_t>(acc.flagged_since >= 0 ? ctx.step - acc.flagged_since : 0);
+  e.bad_debt = from_micros(bad);
+  e.endogenous = acc.endogenous_at_flag;
+  // The absorbed account's event comes before the ADL events it caused.
+  ctx.events.insert(ctx.events.begin() + static_cast<std::ptrdiff_t>(first_event), e);
+  ++stats.count;
+  stats.notional += notional;
+  res.had_positions = true;
+  res.bad_debt = bad;
+  return res;
+}
+
+}  // namespace sl

@@ -1,0 +1,75 @@
+// The insurance fund as a liquidation stage: absorption of a flagged account at the bankruptcy price,
+// socialization of the part of its loss the fund's equity cannot carry (auto-deleveraging or a
+// pro-rata haircut), the fund's loans from the bad-debt account, and the unwinding of what the fund
+// holds. Used by the `socialized` policy (which is exactly this stage; sim/liquidation/socialized.cpp
+// documents the rules in full) and by the last two stages of the `hierarchy` policy.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "sim/liquidation/adl_ranking.hpp"
+#include "sim/liquidation/common.hpp"
+
+namespace sl {
+
+// The insurance fund's equity: its quote balance less what it borrowed from the protocol, plus the
+// spot it holds at the index and the perp it holds at the mark (reference before either exists).
+// The fund stages judge exhaustion on it, and the kernel records it as the `insurance_fund` series.
+Micros insurance_fund_equity(const Market& market, AccountId fund, Micros borrowed);
+
+struct FundPaths {
+  std::string absorbed = "socialized";         // the absorbed account's event
+  std::string adl = "socialized>adl";          // absorbed with an ADL of the shortfall, and every ADL event
+  std::string haircut = "socialized>haircut";  // absorbed with a haircut of the winners
+};
+
+class FundAbsorber {
+ public:
+  // loss_rule: "adl" or "haircut" (std::invalid_argument otherwise).
+  FundAbsorber(const std::string& loss_rule, FundPaths paths);
+
+  // The fund sells / buys back what it holds: at most the best two opposite levels per venue.
+  void unwind(LiquidationContext& ctx, LiquidationStepStats& stats);
+
+  struct Result {
+    bool had_positions = false;  // false: a flat account's deficit was settled (no event)
+    Micros insurance_paid = 0;   // flat account: what the fund (cash or loan) paid
+    Micros bad_debt = 0;         // bad debt recognized for this account
+  };
+  // Takes the account over at the bankruptcy price (socializing the shortfall), or settles the
+  // deficit of an account without positions; the account is closed.
+  Result absorb(LiquidationContext& ctx, MarginAccount& acc, LiquidationStepStats& stats);
+
+  // The no-position path of absorb() for an account that may still hold contract dust below one
+  // lot (which stays in the closed account, as under `dutch`): collateral conversion, the fund's
+  // cash, then the bad-debt account (a loan while the fund's equity backs it, bad debt beyond).
+  Result settle_deficit_only(LiquidationContext& ctx, MarginAccount& acc, LiquidationStepStats& stats);
+
+  // Repays the loan from the fund's quote, as far as it goes.
+  void repay(LiquidationContext& ctx);
+
+  // What the fund owes the bad-debt account now (micro-units of quote).
+  Micros borrowed() const { return borrowed_; }
+
+ private:
+  struct Leg {
+    std::size_t asset = 0;
+    Micros contracts = 0;  // signed, at absorption
+    double price = 0.0;    // transfer (bankruptcy) price
+    double mark = 0.0;
+  };
+  Micros fund_equity(const LiquidationContext& ctx) const;
+  Result settle(LiquidationContext& ctx, MarginAccount& acc, Micros fe0, LiquidationStepStats& stats);
+  void recognize_bad_debt(LiquidationContext& ctx, Micros amount, LiquidationStepStats& stats);
+  Micros finance(LiquidationContext& ctx, Micros lacking, Micros equity_after, LiquidationStepStats& stats);
+  int deleverage(LiquidationContext& ctx, MarginAccount& acc, const Leg& leg, Micros target, bool last_leg,
+                 LiquidationStepStats& stats);
+  Micros haircut(LiquidationContext& ctx, const MarginAccount& bankrupt, Micros lacking);
+
+  bool adl_ = true;
+  FundPaths paths_;
+  // The fund's loan from the bad-debt account (micro-units of quote): financing, not bad debt.
+  Micros borrowed_ = 0;
+};
+
+}  // namespace sl

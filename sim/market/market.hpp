@@ -1,0 +1,58 @@
+// The simulated world agents act on: per asset an exogenous reference price, a spot venue and a
+// perpetual venue, all settling through one ledger. The kernel owns it; agents get a reference.
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "sim/book/ledger.hpp"
+#include "sim/market/reference_process.hpp"
+#include "sim/book/venue.hpp"
+
+namespace sl {
+
+class MarginEngine;
+
+struct AssetMarket {
+  std::string symbol;
+  AssetId spot_asset = 0;      // ledger asset of the spot coin
+  AssetId perp_asset = 0;      // ledger asset of the perpetual contract
+  ReferenceProcess reference;
+  // Venues live in deques so references stay valid; index by VenueKind.
+  Venue* spot = nullptr;
+  Venue* perp = nullptr;
+  Venue& venue(VenueKind k) { return k == VenueKind::Spot ? *spot : *perp; }
+  const Venue& venue(VenueKind k) const { return k == VenueKind::Spot ? *spot : *perp; }
+  double initial_price = 0.0;
+  double calm_step_vol = 0.0;  // calm-regime stdev of log returns per step
+  // Perpetual state, updated by the kernel each step (model.md section 4):
+  double index_price = 0.0;    // oracle index published this step (step 2)
+  double mark_price = 0.0;     // index + clamped EMA premium (step 4)
+  double funding_rate = 0.0;   // last settled funding rate, fraction per interval
+  double funding_estimate = 0.0;  // rate the current interval would settle at now (premium so far)
+  double collateral_haircut = 0.0;
+  // Published prices, falling back to the reference before the first publication.
+  double index_or_reference() const { return index_price > 0 ? index_price : reference.price(); }
+  double mark_or_reference() const { return mark_price > 0 ? mark_price : reference.price(); }
+};
+
+struct Market {
+  explicit Market(Ledger& l) : ledger(l) {}
+  Ledger& ledger;
+  AssetId quote_asset = 0;
+  double dt_s = 1.0;
+  std::int64_t step = 0;
+  std::vector<AssetMarket> assets;
+  std::deque<Venue> venues;
+  AccountId transit_account = 0;  // system account holding collateral in transfer between wallets and margin accounts
+  // The rest of the market, outside the model: takes the other side of positions that exist before
+  // step 0 ("initial" entry modes). It may go negative in every asset, like an issuer.
+  AccountId counterparty_account = 0;
+  MarginEngine* margin = nullptr;  // set by the kernel; agents read their account's health from it
+  // Congestion (the congestion shock, sim/market/shocks.hpp): multipliers on liquidator transaction cost
+  // and latency, set by the kernel every step (1 outside congestion windows).
+  double liquidator_cost_multiplier = 1.0;
+  double liquidator_latency_multiplier = 1.0;
+};
+
+}  // namespace sl

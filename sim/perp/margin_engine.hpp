@@ -1,0 +1,89 @@
+// Margin engine: values every margined account at the mark price each step (model.md section 4)
+// and flags those whose equity is below their maintenance requirement.
+//
+// A margined account is one ledger account holding quote cash, spot collateral and perpetual
+// contracts of any assets. Cross margin: everything in it backs every position. Isolated margin:
+// the same valuation applied to an account that holds a single position and only the margin posted
+// for it (an agent with several isolated positions owns several accounts). With the venue's
+// accounting (a perp trade exchanges contracts for cash at the trade price), equity is
+//     quote + sum_a spot_a x index_a x (1 - haircut_a) + sum_a contracts_a x mark_a
+// which equals collateral + unrealised PnL at mark. Requirements use the tier rate of each
+// position's notional (the whole position at its bracket's rate; a simplification of exchanges'
+// cumulative brackets, documented in the README).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "agents/agent.hpp"
+#include "scenarios/scenario_config.hpp"
+#include "sim/market/market.hpp"
+
+namespace sl {
+
+enum class MarginMode : std::uint8_t { Cross, Isolated };
+
+// Which prices value an account: the venue's (index for collateral, mark for contracts), or the
+// exogenous reference for both (used for the endogenous flag: would it be healthy without the
+// market's own price impact?).
+enum class PriceBasis : std::uint8_t { Mark, Reference };
+
+struct MarginAccount {
+  AccountId account = 0;
+  std::int32_t owner_agent = -1;       // global agent id
+  AgentKind owner_kind = AgentKind::MarketMaker;
+  MarginMode mode = MarginMode::Cross;
+  // Updated by MarginEngine::mark_all (quote units):
+  double equity = 0.0;
+  double maintenance = 0.0;
+  double initial = 0.0;
+  double gross_notional = 0.0;
+  bool liquidatable = false;
+  std::int64_t flagged_since = -1;     // first step of the current liquidatable spell, -1 if healthy
+  bool endogenous_at_flag = false;     // at that first step, healthy at the exogenous reference prices?
+  // Equity at the first mark with an open position: the base of PnL% for ADL ranking (later
+  // deposits count as PnL, a documented simplification).
+  double opening_equity = -1.0;
+  bool in_liquidation = false;         // a policy is working on it (auctions, staged unwinds)
+  bool closed = false;                 // bankrupt or fully closed out: ignored from then on
+};
+
+class MarginEngine {
+ public:
+  MarginEngine(const PerpConfig& cfg, Market& market);
+
+  std::uint32_t add_account(AccountId account, std::int32_t owner_agent, AgentKind kind, MarginMode mode);
+
+  // Step 4: values every open account, sets liquidatable/flagged_since, and lists the flagged ones
+  // (in account order; policies shuffle or rank as they need).
+  void mark_all(std::int64_t step);
+  const std::vector<std::uint32_t>& flagged() const { return flagged_; }
+
+  std::vector<MarginAccount>& accounts() { return accounts_; }
+  const std::vector<MarginAccount>& accounts() const { return accounts_; }
+  MarginAccount& account(std::uint32_t id) { return accounts_[id]; }
+
+  // Valuations (quote units).
+  double equity(const MarginAccount& a, PriceBasis basis) const;
+  double maintenance(const MarginAccount& a, PriceBasis basis) const { return requirement(a, basis, true); }
+  double initial(const MarginAccount& a, PriceBasis basis) const { return requirement(a, basis, false); }
+  // Tier rates (fractions) for a position of this notional (quote units).
+  double mmr(double notional) const;
+  double imr(double notional) const;
+  // Contracts of asset i held by the account, in asset units (negative = short).
+  double position(const MarginAccount& a, std::size_t asset) const;
+  // Mark price of asset i at which the account's equity would be zero, other prices unchanged;
+  // 0 if no position in asset i or if no positive price makes equity zero.
+  double bankruptcy_price(const MarginAccount& a, std::size_t asset) const;
+  // Would this account be healthy if valued at the exogenous reference prices?
+  bool healthy_at_reference(const MarginAccount& a) const { return equity(a, PriceBasis::Reference) >= maintenance(a, PriceBasis::Reference); }
+
+ private:
+  double price(std::size_t asset, PriceBasis basis, bool contract) const;
+  double requirement(const MarginAccount& a, PriceBasis basis, bool maintenance_rate) const;
+  std::vector<MarginTierConfig> tiers_;
+  Market& market_;
+  std::vector<MarginAccount> accounts_;
+  std::vector<std::uint32_t> flagged_;
+};
+
+}  // namespace sl
