@@ -9,6 +9,7 @@
 #include "scenarios/loader.hpp"
 #include "sim/calibration/surface.hpp"
 #include "sim/run/simulation.hpp"
+#include "tests/support/ladder_world.hpp"
 #include "tests/support/run_lookup.hpp"
 
 using namespace sl;
@@ -144,56 +145,28 @@ TEST_CASE("percentile_nearest_rank and objective by hand") {
   CHECK(objective(SeedMetrics{118, 7, 100, 0, 9}, 0.5) == 118 + 7 + 100 + 0.5 * 9);
 }
 
-namespace {
-// The hand-computed market-policy scenario of tests/test_engine_liquidation.cpp (see there for the
-// arithmetic): one 10x long of 1 BTC at 10,009, ladders 0.4 BTC per level every 10 ticks.
-std::string hand_scenario(double jump_pct) {
-  return R"({
-  "name": "hand_liquidation", "horizon_steps": 20, "dt_s": 1, "seed": 1,
-  "assets": [{"symbol": "BTC", "initial_price": 10000, "tick_size": 1, "lot_size": 0.001,
-              "reference": {"vol_calm_annual": 0, "vol_stress_annual": 0, "p_calm_to_stress_per_hour": 0}}],
-  "venues": {"spot": {"maker_fee_bps": 0, "taker_fee_bps": 0}, "perp": {"maker_fee_bps": 0, "taker_fee_bps": 0}},
-  "agents": {
-    "market_makers": {"count_per_venue": 0}, "noise_traders": {"count": 0}, "arbitrageurs": {"count": 0},
-    "ladders": [
-      {"venue": "spot", "levels": 5, "first_offset_ticks": 1, "tick_spacing": 10, "size_per_level": 0.4, "refill": "every_step", "center": "reference"},
-      {"venue": "perp", "levels": 5, "first_offset_ticks": 1, "tick_spacing": 10, "size_per_level": 0.4, "refill": "every_step", "center": "reference"}],
-    "leveraged_traders": {"count": 1, "long_share": 1, "leverage_min": 10, "leverage_max": 10, "notional_mean": 10000,
-                          "notional_dispersion": 0, "entry_window_steps": 1, "margin_mode": "isolated"},
-    "liquidators": {"count": 1, "latency_steps": 0, "tx_cost": 1, "capital": 1000}
-  },
-  "perp": {
-    "oracle": {"method": "median", "window_steps": 1, "lag_steps": 0},
-    "mark": {"ema_steps": 1, "clamp_bps": 50},
-    "funding": {"enabled": false},
-    "liquidation": {"policy": "market", "close_factor": 1, "penalty_bps": 100, "liquidator_share": 0.5,
-                    "insurance_fund_start": 100, "protocol_fallback_steps": -1}
-  },
-  "shocks": [{"type": "price_jump", "start_step": 10, "size_pct": )" + std::to_string(jump_pct) + R"(}]
-})";
-}
-}  // namespace
 
 TEST_CASE("recorder: slippage_cost and insurance_fund_drawdown by hand") {
+  // The ladder world of tests/support/ladder_world.hpp (its arithmetic: tests/test_engine_liquidation.cpp).
+  using sl::test::ladder_world;
   using sl::test::metric;
-  RunOptions o;
-  o.seed = 1;
+  using sl::test::run_world;
   SUBCASE("solvent close: 1 BTC sold at 9,031 against a mark of 9,040; the fund only gains") {
-    const RunResult r = run_simulation(load_scenario_text(hand_scenario(-9.6), "hand.json"), o);
+    const RunResult r = run_world(ladder_world(-9.6));
     CHECK(metric(r, "slippage_cost") == doctest::Approx(9.0).epsilon(1e-9));  // 1 x (9,040 - 9,031)
     CHECK(metric(r, "insurance_fund_drawdown") == 0.0);                     // 100 -> 111, never below 100
     const SeedMetrics m = seed_metrics_from_summary(r);
     CHECK(objective(m, 2.0) == doctest::Approx(0 + 0 + 2.0 * (22.0 + 9.0)).epsilon(1e-9));
   }
   SUBCASE("bankrupt close: sold at 8,791 against 8,800; the fund pays its whole 100, bad debt 118") {
-    const RunResult r = run_simulation(load_scenario_text(hand_scenario(-12.0), "hand.json"), o);
+    const RunResult r = run_world(ladder_world(-12.0));
     CHECK(metric(r, "slippage_cost") == doctest::Approx(9.0).epsilon(1e-9));
     CHECK(metric(r, "insurance_fund_drawdown") == doctest::Approx(100.0).epsilon(1e-12));
     const SeedMetrics m = seed_metrics_from_summary(r);
     CHECK(objective(m, 0.5) == doctest::Approx(118.0 + 100.0 + 0.5 * 9.0).epsilon(1e-9));
   }
   SUBCASE("-1% jump: equity 891 stays above maintenance 49.5, no liquidation, no cost") {
-    const RunResult r = run_simulation(load_scenario_text(hand_scenario(-1.0), "hand.json"), o);
+    const RunResult r = run_world(ladder_world(-1.0));
     CHECK(r.liquidations.empty());
     CHECK(metric(r, "slippage_cost") == 0.0);
     CHECK(metric(r, "insurance_fund_drawdown") == 0.0);

@@ -17,45 +17,15 @@
 
 #include <cmath>
 
-#include "scenarios/loader.hpp"
-#include "sim/run/simulation.hpp"
+#include "tests/support/ladder_world.hpp"
 #include "tests/support/run_lookup.hpp"
 
 using namespace sl;
 using sl::test::metric;
+using sl::test::ladder_world;
+using sl::test::run_world;
 using sl::test::series;
 
-namespace {
-
-std::string scenario(double jump_pct) {
-  return R"({
-  "name": "hand_liquidation", "horizon_steps": 20, "dt_s": 1, "seed": 1,
-  "assets": [{"symbol": "BTC", "initial_price": 10000, "tick_size": 1, "lot_size": 0.001,
-              "reference": {"vol_calm_annual": 0, "vol_stress_annual": 0, "p_calm_to_stress_per_hour": 0}}],
-  "venues": {"spot": {"maker_fee_bps": 0, "taker_fee_bps": 0}, "perp": {"maker_fee_bps": 0, "taker_fee_bps": 0}},
-  "agents": {
-    "market_makers": {"count_per_venue": 0}, "noise_traders": {"count": 0}, "arbitrageurs": {"count": 0},
-    "ladders": [
-      {"venue": "spot", "levels": 5, "first_offset_ticks": 1, "tick_spacing": 10, "size_per_level": 0.4, "refill": "every_step", "center": "reference"},
-      {"venue": "perp", "levels": 5, "first_offset_ticks": 1, "tick_spacing": 10, "size_per_level": 0.4, "refill": "every_step", "center": "reference"}],
-    "leveraged_traders": {"count": 1, "long_share": 1, "leverage_min": 10, "leverage_max": 10, "notional_mean": 10000,
-                          "notional_dispersion": 0, "entry_window_steps": 1, "margin_mode": "isolated"},
-    "liquidators": {"count": 1, "latency_steps": 0, "tx_cost": 1, "capital": 1000}
-  },
-  "perp": {
-    "oracle": {"method": "median", "window_steps": 1, "lag_steps": 0},
-    "mark": {"ema_steps": 1, "clamp_bps": 50},
-    "funding": {"enabled": false},
-    "liquidation": {"policy": "market", "close_factor": 1, "penalty_bps": 100, "liquidator_share": 0.5,
-                    "insurance_fund_start": 100, "protocol_fallback_steps": -1}
-  },
-  "shocks": [{"type": "price_jump", "start_step": 10, "size_pct": )" + std::to_string(jump_pct) + R"(}]
-})";
-}
-
-
-
-}  // namespace
 
 TEST_CASE("market policy, solvent close: -9.6% jump, penalty capped at the remaining equity") {
   // Reference after the jump: 10,000 x 0.904 = 9,040. Step 11: mark 9,040, equity -9,009 + 9,040 = 31
@@ -66,10 +36,7 @@ TEST_CASE("market policy, solvent close: -9.6% jump, penalty capped at the remai
   // Cash after = -9,009 + 9,031 = 22 = equity. Penalty 1% x 9,031 = 90.31, capped at 22:
   //   11 to the liquidator, 11 to the insurance fund (100 -> 111). No deficit, no bad debt.
   // Healthy at the reference (9,040)? equity 31 < 45.2: no, so the liquidation is exogenous.
-  const ScenarioConfig sc = load_scenario_text(scenario(-9.6), "hand.json");
-  RunOptions o;
-  o.seed = 1;
-  const RunResult r = run_simulation(sc, o);
+  const RunResult r = run_world(ladder_world(-9.6));
   REQUIRE(r.liquidations.size() == 1);
   const LiquidationEvent& e = r.liquidations[0];
   CHECK(e.step == 11);
@@ -100,10 +67,7 @@ TEST_CASE("market policy, bankrupt close: -12% jump, insurance fund exhausted, t
   // Close into bids 8,799 / 8,789 / 8,779: 3,519.6 + 3,515.6 + 1,755.8 = 8,791.0; slippage 9/8,800.
   // Cash after = -9,009 + 8,791 = -218: no penalty (no equity); deficit 218: the insurance fund
   // pays its 100, bad debt 118. The bot earned nothing and paid its 1 USDT transaction cost.
-  const ScenarioConfig sc = load_scenario_text(scenario(-12.0), "hand.json");
-  RunOptions o;
-  o.seed = 1;
-  const RunResult r = run_simulation(sc, o);
+  const RunResult r = run_world(ladder_world(-12.0));
   REQUIRE(r.liquidations.size() == 1);
   const LiquidationEvent& e = r.liquidations[0];
   CHECK(e.step == 11);
@@ -121,15 +85,11 @@ TEST_CASE("market policy, bankrupt close: -12% jump, insurance fund exhausted, t
 TEST_CASE("market policy: no bot in time and no protocol fallback means no liquidation, and losses grow") {
   // Same -9.6% jump but the only bot has latency 5 steps: it acts at step 16, not 11. Nothing else
   // moves the price, so the numbers are the same, only later.
-  ScenarioConfig sc = load_scenario_text(scenario(-9.6), "hand.json", {"agents.liquidators.latency_steps=5"});
-  RunOptions o;
-  o.seed = 1;
-  const RunResult r = run_simulation(sc, o);
+  const RunResult r = run_world(ladder_world(-9.6), {"agents.liquidators.latency_steps=5"});
   REQUIRE(r.liquidations.size() == 1);
   CHECK(r.liquidations[0].step == 16);
   CHECK(r.liquidations[0].steps_to_complete == 5);
   // And with no bot at all (and fallback disabled), nobody liquidates.
-  sc = load_scenario_text(scenario(-9.6), "hand.json", {"agents.liquidators.count=0"});
-  const RunResult none = run_simulation(sc, o);
+  const RunResult none = run_world(ladder_world(-9.6), {"agents.liquidators.count=0"});
   CHECK(none.liquidations.empty());
 }

@@ -13,6 +13,8 @@
 #include "sim/liquidation/policy.hpp"
 #include "sim/perp/margin_engine.hpp"
 #include "sim/run/simulation.hpp"
+#include "tests/support/hand_world.hpp"
+#include "tests/support/ladder_world.hpp"
 #include "tests/support/run_lookup.hpp"
 
 using namespace sl;
@@ -136,29 +138,9 @@ struct Harness {
     sys.bad_debt = L.open_account("bad_debt", true);
     sys.network_fees = L.open_account("network_fees");
     sys.protocol = L.open_account("protocol");
-    const AccountId fees = L.open_account("fees");
     cp = L.open_account("counterparty", true);
     AssetMarket am{"BTC", 1, 2, ReferenceProcess(ReferenceConfig{0, 0, 0, 0, 0, 0, 0, 0}, 10000, 1, make_rng(1, 0, 9)), nullptr, nullptr};
-    VenueSpec s;
-    s.kind = VenueKind::Spot;
-    s.name = "spot:BTC";
-    s.base_asset = 1;
-    s.quote_asset = 0;
-    s.lot_micros = 1000;
-    s.tick_micros = 1'000'000;
-    s.quote_micros_per_tick_lot = 1000;
-    s.tick_size = 1;
-    s.lot_size = 0.001;
-    s.maker_fee_bps = 0;
-    s.taker_fee_bps = 0;
-    s.max_tick = 100'000;
-    m.venues.emplace_back(s, L, fees);
-    am.spot = &m.venues.back();
-    s.kind = VenueKind::Perp;
-    s.name = "perp:BTC";
-    s.base_asset = 2;
-    m.venues.emplace_back(s, L, fees);
-    am.perp = &m.venues.back();
+    sl::test::add_hand_venues(m, L, am, 100'000);
     m.assets.push_back(std::move(am));
     margin = std::make_unique<MarginEngine>(pc, m);
     m.margin = margin.get();
@@ -340,37 +322,15 @@ TEST_CASE("batch policy, hand-built market: no bids at all leaves the whole pool
 
 namespace {
 
-// The ladder scenario of test_engine_liquidation.cpp: BTC 10,000, tick 1, lot 0.001, no fees,
-// ladders on spot and perp re-centred on the reference every step (levels 1, 11, 21, 31, 41 ticks
-// from it, 0.4 BTC each), one 10x isolated long of 1 BTC (entry avg 10,009: cash -9,009), one bot
-// (tx cost 1), no market makers. A -9.6% jump at step 10: reference 9,040, mark 9,040 from step 11,
-// where the account is flagged (equity 31 < 45.2) and joins the pool. Batches every 5 steps: 4, 9, 14.
-std::string scenario() {
-  return R"({
-  "name": "hand_batch", "horizon_steps": 25, "dt_s": 1, "seed": 1,
-  "assets": [{"symbol": "BTC", "initial_price": 10000, "tick_size": 1, "lot_size": 0.001,
-              "reference": {"vol_calm_annual": 0, "vol_stress_annual": 0, "p_calm_to_stress_per_hour": 0}}],
-  "venues": {"spot": {"maker_fee_bps": 0, "taker_fee_bps": 0}, "perp": {"maker_fee_bps": 0, "taker_fee_bps": 0}},
-  "agents": {
-    "market_makers": {"count_per_venue": 0}, "noise_traders": {"count": 0}, "arbitrageurs": {"count": 0},
-    "ladders": [
-      {"venue": "spot", "levels": 5, "first_offset_ticks": 1, "tick_spacing": 10, "size_per_level": 0.4, "refill": "every_step", "center": "reference"},
-      {"venue": "perp", "levels": 5, "first_offset_ticks": 1, "tick_spacing": 10, "size_per_level": 0.4, "refill": "every_step", "center": "reference"}],
-    "leveraged_traders": {"count": 1, "long_share": 1, "leverage_min": 10, "leverage_max": 10, "notional_mean": 10000,
-                          "notional_dispersion": 0, "entry_window_steps": 1, "margin_mode": "isolated"},
-    "liquidators": {"count": 1, "latency_steps": 0, "tx_cost": 1, "capital": 100000}
-  },
-  "perp": {
-    "oracle": {"method": "median", "window_steps": 1, "lag_steps": 0},
-    "mark": {"ema_steps": 1, "clamp_bps": 50},
-    "funding": {"enabled": false},
-    "liquidation": {"policy": "market", "close_factor": 1, "penalty_bps": 100, "liquidator_share": 0.5,
-                    "insurance_fund_start": 100, "protocol_fallback_steps": -1}
-  },
-  "shocks": [{"type": "price_jump", "start_step": 10, "size_pct": -9.6}]
-})";
+// The ladder world (tests/support/ladder_world.hpp) over 25 steps with a bot of capital 100,000:
+// the account is flagged at step 11 (equity 31 < 45.2) and joins the pool. Batches every 5 steps:
+// 4, 9, 14, 19, 24.
+RunResult run_batch(const std::vector<std::string>& overrides) {
+  nlohmann::json w = sl::test::ladder_world(-9.6);
+  w["horizon_steps"] = 25;
+  w["agents"]["liquidators"]["capital"] = 100000;
+  return sl::test::run_world(w, overrides, "batch");
 }
-
 
 }  // namespace
 
@@ -379,11 +339,7 @@ TEST_CASE("batch policy, full run: flagged at step 11, cleared in the step-14 ba
   //   3,615.6 + 3,611.6 + 1,803.8 = 9,031.0; less tx 1 -> 9,030 / 1 BTC = 9,030 (exact tick).
   // Filled 1,000 at 9,030. Cash -9,009 + 9,030 = 21 -> penalty min(90.3, 21) = 21: 10.5 to the bot,
   // 10.5 to the fund (100 -> 110.5). run_simulation checks ledger conservation.
-  const ScenarioConfig sc = load_scenario_text(scenario(), "hand.json", {"perp.liquidation.batch.batch_interval_steps=5"});
-  RunOptions o;
-  o.seed = 1;
-  o.policy = "batch";
-  const RunResult r = run_simulation(sc, o);
+  const RunResult r = run_batch({"perp.liquidation.batch.batch_interval_steps=5"});
   CHECK(r.policy == "batch");
   REQUIRE(r.liquidations.size() == 1);
   const LiquidationEvent& e = r.liquidations[0];
@@ -411,12 +367,7 @@ TEST_CASE("batch policy, full run: carry-over when the bot's capital is short") 
   // Step 19: Q = 447: walk 400 @ 9,039 + 47 @ 9,029 = 4,039.963, less 1 -> 4,038.963 / 447 lots =
   //   9,035.71 -> bid 9,035; capital (5,015.182 - 1) / 9.035 > 447. Filled 447 at 9,035 (4,038.645).
   //   Cash -4,015.41 - 25.47 + 4,038.645 = -2.235: no penalty; the fund pays 2.235 -> 110.5.
-  const ScenarioConfig sc = load_scenario_text(scenario(), "hand.json",
-                                               {"perp.liquidation.batch.batch_interval_steps=5", "agents.liquidators.capital=5000"});
-  RunOptions o;
-  o.seed = 1;
-  o.policy = "batch";
-  const RunResult r = run_simulation(sc, o);
+  const RunResult r = run_batch({"perp.liquidation.batch.batch_interval_steps=5", "agents.liquidators.capital=5000"});
   REQUIRE(r.liquidations.size() == 2);
   CHECK(r.liquidations[0].step == 14);
   CHECK(r.liquidations[0].price == 9030.0);

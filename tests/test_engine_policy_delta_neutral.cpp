@@ -27,6 +27,8 @@
 #include "sim/market/market.hpp"
 #include "sim/run/simulation.hpp"
 #include "agents/liquidator_bot.hpp"
+#include "tests/support/hand_world.hpp"
+#include "tests/support/ladder_world.hpp"
 #include "tests/support/run_lookup.hpp"
 
 using namespace sl;
@@ -35,35 +37,24 @@ using sl::test::series;
 
 namespace {
 
+// The ladder world (tests/support/ladder_world.hpp) turned into a squeeze: +30% at step 10, the mark
+// clamp at 5,000 bps, `basis_count` 10x basis traders booked at step 0 with their whole spot leg in
+// the margin account (haircut 0.9), no leveraged trader; ladder levels of `size_per_level` BTC
+// (spot: `spot_size_per_level` when given).
 std::string scenario(double size_per_level, int basis_count = 1, double spot_size_per_level = -1) {
-  const std::string size = std::to_string(size_per_level);
-  const std::string spot_size = std::to_string(spot_size_per_level > 0 ? spot_size_per_level : size_per_level);
-  return R"({
-  "name": "hand_delta_neutral", "horizon_steps": 20, "dt_s": 1, "seed": 1,
-  "assets": [{"symbol": "BTC", "initial_price": 10000, "tick_size": 1, "lot_size": 0.001, "collateral_haircut": 0.9,
-              "reference": {"vol_calm_annual": 0, "vol_stress_annual": 0, "p_calm_to_stress_per_hour": 0}}],
-  "venues": {"spot": {"maker_fee_bps": 0, "taker_fee_bps": 0}, "perp": {"maker_fee_bps": 0, "taker_fee_bps": 0}},
-  "agents": {
-    "market_makers": {"count_per_venue": 0}, "noise_traders": {"count": 0}, "arbitrageurs": {"count": 0},
-    "ladders": [
-      {"venue": "spot", "levels": 5, "first_offset_ticks": 1, "tick_spacing": 10, "size_per_level": )" + spot_size + R"(, "refill": "every_step", "center": "reference"},
-      {"venue": "perp", "levels": 5, "first_offset_ticks": 1, "tick_spacing": 10, "size_per_level": )" + size + R"(, "refill": "every_step", "center": "reference"}],
-    "basis_traders": {"count": )" + std::to_string(basis_count) + R"(, "entry_mode": "initial", "notional_mean": 10000, "notional_dispersion": 0,
-                      "leverage": 10, "spot_collateral_share": 1, "top_up": false, "entry_basis_annual": -1},
-    "leveraged_traders": {"count": 0},
-    "liquidators": {"count": 1, "latency_steps": 0, "tx_cost": 1, "capital": 1000}
-  },
-  "perp": {
-    "oracle": {"method": "median", "window_steps": 1, "lag_steps": 0},
-    "mark": {"ema_steps": 1, "clamp_bps": 5000},
-    "funding": {"enabled": false},
-    "liquidation": {"policy": "market", "close_factor": 1, "penalty_bps": 100, "liquidator_share": 0.5,
-                    "insurance_fund_start": 100, "protocol_fallback_steps": -1}
-  },
-  "shocks": [{"type": "price_jump", "start_step": 10, "size_pct": 30}]
-})";
+  nlohmann::json w = sl::test::ladder_world(30);
+  w["name"] = "hand_delta_neutral";
+  w["assets"][0]["collateral_haircut"] = 0.9;
+  auto& agents = w["agents"];
+  agents["ladders"] = {sl::test::ladder("spot", spot_size_per_level > 0 ? spot_size_per_level : size_per_level),
+                       sl::test::ladder("perp", size_per_level)};
+  agents["basis_traders"] = sl::test::initial_basis_traders(basis_count, 10);
+  agents["basis_traders"]["spot_collateral_share"] = 1;
+  agents["basis_traders"]["entry_basis_annual"] = -1;
+  agents["leveraged_traders"] = {{"count", 0}};
+  w["perp"]["mark"]["clamp_bps"] = 5000;
+  return w.dump(2);
 }
-
 
 // Perp legs buy back above 13,000 (asks 13,001+), spot legs sell below it (bids 12,999-).
 bool is_perp_leg(const LiquidationEvent& e) { return e.price > 13000.0; }
@@ -209,22 +200,7 @@ struct Rig {
     AssetMarket am{"BTC", 1, 2, ReferenceProcess(rc, 10000.0, 1.0, make_rng(1, 0, 1))};
     am.collateral_haircut = 0.9;
     am.initial_price = 10000.0;
-    for (VenueKind k : {VenueKind::Spot, VenueKind::Perp}) {
-      VenueSpec vs;
-      vs.kind = k;
-      vs.name = k == VenueKind::Spot ? "spot:BTC" : "perp:BTC";
-      vs.base_asset = k == VenueKind::Spot ? 1 : 2;
-      vs.lot_micros = 1000;
-      vs.tick_micros = 1'000'000;
-      vs.quote_micros_per_tick_lot = 1000;
-      vs.tick_size = 1;
-      vs.lot_size = 0.001;
-      vs.maker_fee_bps = 0;
-      vs.taker_fee_bps = 0;
-      vs.max_tick = 100'000;
-      m.venues.emplace_back(vs, L, L.open_account("fees:" + vs.name));
-      (k == VenueKind::Spot ? am.spot : am.perp) = &m.venues.back();
-    }
+    sl::test::add_hand_venues(m, L, am, 100'000);
     am.index_price = 10000.0;
     am.mark_price = 13000.0;
     m.assets.push_back(std::move(am));

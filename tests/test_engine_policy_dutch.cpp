@@ -14,9 +14,8 @@
 
 #include <cmath>
 
-#include "scenarios/loader.hpp"
 #include "sim/liquidation/dutch_curve.hpp"
-#include "sim/run/simulation.hpp"
+#include "tests/support/ladder_world.hpp"
 #include "tests/support/run_lookup.hpp"
 
 using namespace sl;
@@ -25,43 +24,16 @@ using sl::test::series;
 
 namespace {
 
-std::string scenario(double jump_pct, double long_share) {
-  return R"({
-  "name": "hand_dutch", "horizon_steps": 20, "dt_s": 1, "seed": 1,
-  "assets": [{"symbol": "BTC", "initial_price": 10000, "tick_size": 1, "lot_size": 0.001,
-              "reference": {"vol_calm_annual": 0, "vol_stress_annual": 0, "p_calm_to_stress_per_hour": 0}}],
-  "venues": {"spot": {"maker_fee_bps": 0, "taker_fee_bps": 0}, "perp": {"maker_fee_bps": 0, "taker_fee_bps": 0}},
-  "agents": {
-    "market_makers": {"count_per_venue": 0}, "noise_traders": {"count": 0}, "arbitrageurs": {"count": 0},
-    "ladders": [
-      {"venue": "spot", "levels": 5, "first_offset_ticks": 1, "tick_spacing": 10, "size_per_level": 0.4, "refill": "every_step", "center": "reference"},
-      {"venue": "perp", "levels": 5, "first_offset_ticks": 1, "tick_spacing": 10, "size_per_level": 0.4, "refill": "every_step", "center": "reference"}],
-    "leveraged_traders": {"count": 1, "long_share": )" + std::to_string(long_share) + R"(, "leverage_min": 10, "leverage_max": 10, "notional_mean": 10000,
-                          "notional_dispersion": 0, "entry_window_steps": 1, "margin_mode": "isolated"},
-    "liquidators": {"count": 1, "latency_steps": 0, "tx_cost": 1, "capital": 20000}
-  },
-  "perp": {
-    "oracle": {"method": "median", "window_steps": 1, "lag_steps": 0},
-    "mark": {"ema_steps": 1, "clamp_bps": 50},
-    "funding": {"enabled": false},
-    "liquidation": {"policy": "market", "close_factor": 1, "penalty_bps": 100, "liquidator_share": 0.5,
-                    "insurance_fund_start": 100, "protocol_fallback_steps": -1,
-                    "dutch": {"curve": "stairstep_exponential", "buf": 1.02, "step_s": 1, "cut": 0.99,
-                              "tail_s": 8400, "cusp": 0.4, "tip": 5, "chip": 0}}
-  },
-  "shocks": [{"type": "price_jump", "start_step": 10, "size_pct": )" + std::to_string(jump_pct) + R"(}]
-})";
-}
-
+// The ladder world (tests/support/ladder_world.hpp) with a bot of capital 20,000, the hand Dutch
+// curve, and a trader long (long_share 1) or short (0).
 RunResult run_dutch(double jump_pct, double long_share, const std::vector<std::string>& overrides = {}) {
-  const ScenarioConfig sc = load_scenario_text(scenario(jump_pct, long_share), "hand_dutch.json", overrides);
-  RunOptions o;
-  o.seed = 1;
-  o.policy = "dutch";  // not in the schema's policy list yet: RunOptions bypasses it
-  return run_simulation(sc, o);  // throws if the ledger does not conserve every asset
+  nlohmann::json w = sl::test::ladder_world(jump_pct);
+  w["agents"]["leveraged_traders"]["long_share"] = long_share;
+  w["agents"]["liquidators"]["capital"] = 20000;
+  w["perp"]["liquidation"]["dutch"] = sl::test::hand_dutch_curve();
+  // "dutch" is not in the schema's policy list yet: RunOptions bypasses it
+  return sl::test::run_world(w, overrides, "dutch");
 }
-
-
 
 // Notional of 1 BTC at price p as the policy settles it (rounded to a micro-unit).
 double settled(double p) { return std::llround(p * 1e6) / 1e6; }

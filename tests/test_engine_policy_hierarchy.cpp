@@ -25,6 +25,7 @@
 #include "sim/sweep/results_writer.hpp"
 #include "sim/run/simulation.hpp"
 #include "tests/support/hand_world.hpp"
+#include "tests/support/ladder_world.hpp"
 #include "tests/support/run_lookup.hpp"
 
 using namespace sl;
@@ -173,44 +174,31 @@ TEST_CASE("hierarchy: an account holding only dust below one lot settles as flat
 
 namespace {
 
-std::string e2e_scenario(double long_btc, int basis_count, double jump_pct, int bots, int horizon) {
-  return R"({
-  "name": "hand_hierarchy", "horizon_steps": )" + std::to_string(horizon) + R"(, "dt_s": 1, "seed": 1,
-  "assets": [{"symbol": "BTC", "initial_price": 10000, "tick_size": 1, "lot_size": 0.001,
-              "reference": {"vol_calm_annual": 0, "vol_stress_annual": 0, "p_calm_to_stress_per_hour": 0}}],
-  "venues": {"spot": {"maker_fee_bps": 0, "taker_fee_bps": 0}, "perp": {"maker_fee_bps": 0, "taker_fee_bps": 0}},
-  "agents": {
-    "market_makers": {"count_per_venue": 0}, "noise_traders": {"count": 0}, "arbitrageurs": {"count": 0},
-    "ladders": [
-      {"venue": "spot", "levels": 5, "first_offset_ticks": 1, "tick_spacing": 10, "size_per_level": 0.4, "refill": "every_step", "center": "reference"},
-      {"venue": "perp", "levels": 5, "first_offset_ticks": 1, "tick_spacing": 10, "size_per_level": 0.4, "refill": "every_step", "center": "reference"}],
-    "basis_traders": {"count": )" + std::to_string(basis_count) + R"(, "notional_mean": 10000, "notional_dispersion": 0, "leverage": 2,
-                      "top_up": false, "entry_mode": "initial"},
-    "leveraged_traders": {"count": 1, "long_share": 1, "leverage_min": 10, "leverage_max": 10, "notional_mean": )" +
-         std::to_string(long_btc * 10'000) + R"(,
-                          "notional_dispersion": 0, "entry_window_steps": 1, "margin_mode": "isolated", "entry_mode": "initial"},
-    "liquidators": {"count": )" + std::to_string(bots) + R"(, "latency_steps": 0, "tx_cost": 1, "capital": 20000}
-  },
-  "perp": {
-    "oracle": {"method": "median", "window_steps": 1, "lag_steps": 0},
-    "mark": {"ema_steps": 1, "clamp_bps": 50},
-    "funding": {"enabled": false},
-    "liquidation": {"policy": "hierarchy", "close_factor": 1, "penalty_bps": 100, "liquidator_share": 0.5,
-                    "insurance_fund_start": 20000, "protocol_fallback_steps": -1,
-                    "dutch": {"curve": "stairstep_exponential", "buf": 1.02, "step_s": 1, "cut": 0.99,
-                              "tail_s": 8400, "cusp": 0.4, "tip": 5, "chip": 0},
-                    "hierarchy": {"internal_match": true, "auction_timeout_steps": 10, "backstop": true,
-                                  "backstop_discount_bps": 300, "backstop_capacity": 10000}}
-  },
-  "shocks": [{"type": "price_jump", "start_step": 10, "size_pct": )" + std::to_string(jump_pct) + R"(}]
-})";
+// The ladder world (tests/support/ladder_world.hpp) with positions booked at step 0: one 10x long
+// of `long_btc` BTC and `basis_count` 2x basis traders; `bots` bots of capital 20,000; the hand
+// Dutch curve; internal match, a 10-step auction timeout, a backstop of 10,000 at 300 bps; fund 20,000.
+nlohmann::json e2e_scenario(double long_btc, int basis_count, double jump_pct, int bots, int horizon) {
+  nlohmann::json w = sl::test::ladder_world(jump_pct);
+  w["name"] = "hand_hierarchy";
+  w["horizon_steps"] = horizon;
+  auto& agents = w["agents"];
+  agents["basis_traders"] = sl::test::initial_basis_traders(basis_count, 2);
+  agents["leveraged_traders"]["notional_mean"] = long_btc * 10'000;
+  agents["leveraged_traders"]["entry_mode"] = "initial";
+  agents["liquidators"]["count"] = bots;
+  agents["liquidators"]["capital"] = 20000;
+  auto& liq = w["perp"]["liquidation"];
+  liq["policy"] = "hierarchy";
+  liq["insurance_fund_start"] = 20000;
+  liq["dutch"] = sl::test::hand_dutch_curve();
+  liq["hierarchy"] = {{"internal_match", true}, {"auction_timeout_steps", 10}, {"backstop", true},
+                      {"backstop_discount_bps", 300}, {"backstop_capacity", 10000}};
+  return w;
 }
 
-RunResult run_hierarchy(const std::string& text, const std::vector<std::string>& overrides = {}) {
-  const ScenarioConfig sc = load_scenario_text(text, "hand_hierarchy.json", overrides);
-  RunOptions o;
-  o.seed = 1;
-  return run_simulation(sc, o);  // the scenario's own policy; throws if the ledger does not conserve
+// The scenario's own policy; throws if the ledger does not conserve.
+RunResult run_hierarchy(const nlohmann::json& w, const std::vector<std::string>& overrides = {}) {
+  return sl::test::run_world(w, overrides);
 }
 
 // Notional of `qty` BTC at price p as the ledger settles it (rounded to a micro-unit).
@@ -383,7 +371,7 @@ TEST_CASE("hierarchy on crash and short squeeze: runs and conserves - every poli
 }
 
 TEST_CASE("hierarchy is a scenario policy and its fields are validated") {
-  const std::string text = e2e_scenario(1.0, 0, -9.6, 0, 15);
+  const std::string text = e2e_scenario(1.0, 0, -9.6, 0, 15).dump();
   CHECK_NOTHROW(load_scenario_text(text, "h.json", {}));
   CHECK_THROWS(load_scenario_text(text, "h.json", {"perp.liquidation.hierarchy.auction_timeout_steps=-1"}));
   CHECK_THROWS(load_scenario_text(text, "h.json", {"perp.liquidation.hierarchy.backstop_discount_bps=20000"}));

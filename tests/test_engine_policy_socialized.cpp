@@ -20,6 +20,7 @@
 #include "sim/perp/margin_engine.hpp"
 #include "sim/run/simulation.hpp"
 #include "tests/support/hand_world.hpp"
+#include "tests/support/ladder_world.hpp"
 #include "tests/support/run_lookup.hpp"
 
 using namespace sl;
@@ -401,42 +402,23 @@ TEST_CASE("socialized: an unknown loss rule is rejected") {
 
 namespace {
 
-std::string e2e_scenario(int longs_notional, int basis_count, double jump_pct = -9.6) {
-  return R"({
-  "name": "hand_socialized", "horizon_steps": 20, "dt_s": 1, "seed": 1,
-  "assets": [{"symbol": "BTC", "initial_price": 10000, "tick_size": 1, "lot_size": 0.001,
-              "reference": {"vol_calm_annual": 0, "vol_stress_annual": 0, "p_calm_to_stress_per_hour": 0}}],
-  "venues": {"spot": {"maker_fee_bps": 0, "taker_fee_bps": 0}, "perp": {"maker_fee_bps": 0, "taker_fee_bps": 0}},
-  "agents": {
-    "market_makers": {"count_per_venue": 0}, "noise_traders": {"count": 0}, "arbitrageurs": {"count": 0},
-    "ladders": [
-      {"venue": "spot", "levels": 5, "first_offset_ticks": 1, "tick_spacing": 10, "size_per_level": 0.4, "refill": "every_step", "center": "reference"},
-      {"venue": "perp", "levels": 5, "first_offset_ticks": 1, "tick_spacing": 10, "size_per_level": 0.4, "refill": "every_step", "center": "reference"}],
-    "basis_traders": {"count": )" + std::to_string(basis_count) + R"(, "notional_mean": 10000, "notional_dispersion": 0, "leverage": 2,
-                      "top_up": false, "entry_mode": "initial"},
-    "leveraged_traders": {"count": 1, "long_share": 1, "leverage_min": 10, "leverage_max": 10, "notional_mean": )" +
-         std::to_string(longs_notional) + R"(,
-                          "notional_dispersion": 0, "entry_window_steps": 1, "margin_mode": "isolated", "entry_mode": "initial"},
-    "liquidators": {"count": 0}
-  },
-  "perp": {
-    "oracle": {"method": "median", "window_steps": 1, "lag_steps": 0},
-    "mark": {"ema_steps": 1, "clamp_bps": 50},
-    "funding": {"enabled": false},
-    "liquidation": {"policy": "market", "insurance_fund_start": 20000, "protocol_fallback_steps": -1}
-  },
-  "shocks": [{"type": "price_jump", "start_step": 10, "size_pct": )" + std::to_string(jump_pct) + R"(}]
-})";
+// The ladder world (tests/support/ladder_world.hpp) with positions booked at step 0: one 10x long
+// of `longs_notional` and `basis_count` 2x basis traders; no bot; fund 20,000; the liquidation
+// block's other fields at their defaults.
+nlohmann::json e2e_scenario(int longs_notional, int basis_count, double jump_pct = -9.6) {
+  nlohmann::json w = sl::test::ladder_world(jump_pct);
+  w["name"] = "hand_socialized";
+  auto& agents = w["agents"];
+  agents["basis_traders"] = sl::test::initial_basis_traders(basis_count, 2);
+  agents["leveraged_traders"]["notional_mean"] = longs_notional;
+  agents["leveraged_traders"]["entry_mode"] = "initial";
+  agents["liquidators"] = {{"count", 0}};
+  w["perp"]["liquidation"] = {{"policy", "market"}, {"insurance_fund_start", 20000}, {"protocol_fallback_steps", -1}};
+  return w;
 }
 
-
-
-RunResult run_socialized(const std::string& text, const std::vector<std::string>& overrides) {
-  const ScenarioConfig sc = load_scenario_text(text, "hand_socialized.json", overrides);
-  RunOptions o;
-  o.seed = 1;
-  o.policy = "socialized";
-  return run_simulation(sc, o);  // throws ConservationError if the ledger does not sum to zero
+RunResult run_socialized(const nlohmann::json& w, const std::vector<std::string>& overrides) {
+  return sl::test::run_world(w, overrides, "socialized");  // throws ConservationError if the ledger does not sum to zero
 }
 
 }  // namespace

@@ -16,8 +16,7 @@
 #include <cmath>
 #include <string>
 
-#include "scenarios/loader.hpp"
-#include "sim/run/simulation.hpp"
+#include "tests/support/ladder_world.hpp"
 #include "tests/support/run_lookup.hpp"
 
 using namespace sl;
@@ -26,33 +25,17 @@ using sl::test::series;
 
 namespace {
 
-// The hand market with `liq` as the liquidator block, `funding` as the funding block and `shocks`
-// as the shocks array (JSON text).
+// The ladder world (tests/support/ladder_world.hpp) with `liq` as the liquidator block, `funding`
+// as the funding block and `shocks` as the shocks array (JSON text).
 std::string hand(const std::string& shocks, const std::string& liq = R"({"count": 1, "latency_steps": 0, "tx_cost": 1, "capital": 1000})",
                  const std::string& funding = R"({"enabled": false})", int horizon = 25) {
-  return R"({
-  "name": "hand_shocks", "horizon_steps": )" + std::to_string(horizon) + R"(, "dt_s": 1, "seed": 1,
-  "assets": [{"symbol": "BTC", "initial_price": 10000, "tick_size": 1, "lot_size": 0.001,
-              "reference": {"vol_calm_annual": 0, "vol_stress_annual": 0, "p_calm_to_stress_per_hour": 0}}],
-  "venues": {"spot": {"maker_fee_bps": 0, "taker_fee_bps": 0}, "perp": {"maker_fee_bps": 0, "taker_fee_bps": 0}},
-  "agents": {
-    "market_makers": {"count_per_venue": 0}, "noise_traders": {"count": 0}, "arbitrageurs": {"count": 0},
-    "ladders": [
-      {"venue": "spot", "levels": 5, "first_offset_ticks": 1, "tick_spacing": 10, "size_per_level": 0.4, "refill": "every_step", "center": "reference"},
-      {"venue": "perp", "levels": 5, "first_offset_ticks": 1, "tick_spacing": 10, "size_per_level": 0.4, "refill": "every_step", "center": "reference"}],
-    "leveraged_traders": {"count": 1, "long_share": 1, "leverage_min": 10, "leverage_max": 10, "notional_mean": 10000,
-                          "notional_dispersion": 0, "entry_window_steps": 1, "margin_mode": "isolated"},
-    "liquidators": )" + liq + R"(
-  },
-  "perp": {
-    "oracle": {"method": "median", "window_steps": 1, "lag_steps": 0},
-    "mark": {"ema_steps": 1, "clamp_bps": 50},
-    "funding": )" + funding + R"(,
-    "liquidation": {"policy": "market", "close_factor": 1, "penalty_bps": 100, "liquidator_share": 0.5,
-                    "insurance_fund_start": 100, "protocol_fallback_steps": -1}
-  },
-  "shocks": )" + shocks + R"(
-})";
+  nlohmann::json w = sl::test::ladder_world();
+  w["name"] = "hand_shocks";
+  w["horizon_steps"] = horizon;
+  w["agents"]["liquidators"] = nlohmann::json::parse(liq);
+  w["perp"]["funding"] = nlohmann::json::parse(funding);
+  w["shocks"] = nlohmann::json::parse(shocks);
+  return w.dump(2);
 }
 
 const char* kJump = R"({"type": "price_jump", "start_step": 10, "size_pct": -9.6})";
@@ -224,44 +207,28 @@ namespace {
 // (margin_asset_index 1). Its margin account: quote +10,000 (from the short), -1 BTC-PERP, 1,000 USDC:
 //   equity = 10,000 + 1,000 x index(USDC) x (1 - haircut) - 1 x mark(BTC) = 1,000 at the start;
 //   maintenance = 10,000 x 50 bps = 50.
-std::string depeg(const std::string& shocks) {
-  return R"({
-  "name": "hand_depeg", "horizon_steps": 25, "dt_s": 1, "seed": 1,
-  "assets": [{"symbol": "BTC", "initial_price": 10000, "tick_size": 1, "lot_size": 0.001,
-              "reference": {"vol_calm_annual": 0, "vol_stress_annual": 0, "p_calm_to_stress_per_hour": 0}},
-             {"symbol": "USDC", "initial_price": 1, "tick_size": 0.0001, "lot_size": 1, "collateral_haircut": 0,
-              "reference": {"vol_calm_annual": 0, "vol_stress_annual": 0, "p_calm_to_stress_per_hour": 0}}],
-  "venues": {"spot": {"maker_fee_bps": 0, "taker_fee_bps": 0}, "perp": {"maker_fee_bps": 0, "taker_fee_bps": 0}},
-  "agents": {
-    "market_makers": {"count_per_venue": 0}, "noise_traders": {"count": 0}, "arbitrageurs": {"count": 0},
-    "ladders": [
-      {"venue": "spot", "levels": 5, "first_offset_ticks": 1, "tick_spacing": 10, "size_per_level": 0.4, "refill": "every_step", "center": "reference"},
-      {"venue": "perp", "levels": 5, "first_offset_ticks": 1, "tick_spacing": 10, "size_per_level": 0.4, "refill": "every_step", "center": "reference"},
-      {"venue": "spot", "asset_index": 1, "levels": 5, "first_offset_ticks": 1, "tick_spacing": 10, "size_per_level": 400, "refill": "every_step", "center": "reference"}],
-    "basis_traders": {"count": 1, "notional_mean": 10000, "notional_dispersion": 0, "leverage": 10, "entry_mode": "initial",
-                      "spot_collateral_share": 0, "top_up": false, "margin_asset_index": 1},
-    "liquidators": {"count": 1, "latency_steps": 0, "tx_cost": 1, "capital": 1000}
-  },
-  "perp": {
-    "oracle": {"method": "median", "window_steps": 1, "lag_steps": 0},
-    "mark": {"ema_steps": 1, "clamp_bps": 50},
-    "funding": {"enabled": false},
-    "liquidation": {"policy": "market", "close_factor": 1, "penalty_bps": 100, "liquidator_share": 0.5,
-                    "insurance_fund_start": 100, "protocol_fallback_steps": -1}
-  },
-  "shocks": )" + shocks + R"(
-})";
+RunResult depeg(const std::string& shocks) {
+  using nlohmann::json;
+  json w = sl::test::ladder_world();
+  w["name"] = "hand_depeg";
+  w["horizon_steps"] = 25;
+  w["assets"].push_back({{"symbol", "USDC"}, {"initial_price", 1}, {"tick_size", 0.0001}, {"lot_size", 1},
+                         {"collateral_haircut", 0}, {"reference", sl::test::flat_reference()}});
+  json usdc = sl::test::ladder("spot", 400);
+  usdc["asset_index"] = 1;
+  w["agents"]["ladders"].push_back(usdc);
+  w["agents"].erase("leveraged_traders");
+  w["agents"]["basis_traders"] = sl::test::initial_basis_traders(1, 10);
+  w["agents"]["basis_traders"]["spot_collateral_share"] = 0;
+  w["agents"]["basis_traders"]["margin_asset_index"] = 1;
+  w["shocks"] = json::parse(shocks);
+  return sl::test::run_world(w);
 }
 
 }  // namespace
 
 TEST_CASE("collateral_depeg haircut: the collateral's value drops by the computed amount and the account is flagged") {
-  auto go = [](const std::string& shocks) {
-    const ScenarioConfig sc = load_scenario_text(depeg(shocks), "hand_depeg.json");
-    RunOptions o;
-    o.seed = 1;
-    return run_simulation(sc, o);
-  };
+  const auto go = depeg;
   // No shock: equity 1,000 >= 50, nothing happens.
   CHECK(go("[]").liquidations.empty());
   // haircut +0.94 from step 10: equity = 1,000 x 0.06 = 60 >= 50: still healthy.
@@ -282,12 +249,7 @@ TEST_CASE("collateral_depeg haircut: the collateral's value drops by the compute
 }
 
 TEST_CASE("collateral_depeg price: the reference moves at start_step and back at end_step") {
-  auto go = [](const std::string& shocks) {
-    const ScenarioConfig sc = load_scenario_text(depeg(shocks), "hand_depeg.json");
-    RunOptions o;
-    o.seed = 1;
-    return run_simulation(sc, o);
-  };
+  const auto go = depeg;
   // -4% over [10, 20): USDC reference 0.96 during steps 10..19, 1 again from step 20; the index
   // follows one step later (spot mid of the previous step). Equity 1,000 x 0.96 = 960: healthy.
   const RunResult r = go(R"([{"type": "collateral_depeg", "asset_index": 1, "start_step": 10, "end_step": 20, "depeg_pct": -4}])");

@@ -18,6 +18,30 @@ inline constexpr AssetId kUsd = 0, kBtc = 1, kPerp = 2;
 
 inline Micros U(double x) { return to_fixed(x, 1e6); }
 
+// The venues of every hand world: spot:BTC and perp:BTC quoted in asset 0, tick 1, lot 0.001, no
+// fees, prices up to `max_tick`; each with its own fee account. Hooked to `am` (whose spot_asset and
+// perp_asset give the base assets).
+inline void add_hand_venues(Market& m, Ledger& L, AssetMarket& am, Tick max_tick) {
+  for (VenueKind k : {VenueKind::Spot, VenueKind::Perp}) {
+    VenueSpec vs;
+    vs.kind = k;
+    vs.name = k == VenueKind::Spot ? "spot:BTC" : "perp:BTC";
+    vs.base_asset = k == VenueKind::Spot ? am.spot_asset : am.perp_asset;
+    vs.quote_asset = 0;
+    vs.lot_micros = 1000;
+    vs.tick_micros = 1'000'000;
+    vs.quote_micros_per_tick_lot = 1000;
+    vs.tick_size = 1.0;
+    vs.lot_size = 0.001;
+    vs.maker_fee_bps = 0;
+    vs.taker_fee_bps = 0;
+    vs.max_tick = max_tick;
+    const AccountId fee = L.open_account("fees:" + vs.name);
+    m.venues.emplace_back(vs, L, fee);
+    (k == VenueKind::Spot ? am.spot : am.perp) = &m.venues.back();
+  }
+}
+
 struct HandWorld {
   Ledger L{{"USDT", "BTC", "BTC-PERP"}, {false, false, true}};
   Market m{L};
@@ -37,24 +61,7 @@ struct HandWorld {
     AssetMarket am{"BTC", kBtc, kPerp, ref};
     am.initial_price = 10'000.0;
     am.collateral_haircut = 0.1;
-    for (VenueKind k : {VenueKind::Spot, VenueKind::Perp}) {
-      VenueSpec vs;
-      vs.kind = k;
-      vs.name = k == VenueKind::Spot ? "spot:BTC" : "perp:BTC";
-      vs.base_asset = k == VenueKind::Spot ? kBtc : kPerp;
-      vs.quote_asset = kUsd;
-      vs.lot_micros = 1000;
-      vs.tick_micros = 1'000'000;
-      vs.quote_micros_per_tick_lot = 1000;
-      vs.tick_size = 1.0;
-      vs.lot_size = 0.001;
-      vs.maker_fee_bps = 0;
-      vs.taker_fee_bps = 0;
-      vs.max_tick = 40'000;
-      const AccountId fee = L.open_account("fees:" + vs.name);
-      m.venues.emplace_back(vs, L, fee);
-      (k == VenueKind::Spot ? am.spot : am.perp) = &m.venues.back();
-    }
+    add_hand_venues(m, L, am, 40'000);
     m.assets.push_back(std::move(am));
     me = std::make_unique<MarginEngine>(pc, m);
     m.margin = me.get();
