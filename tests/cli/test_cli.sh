@@ -2,23 +2,7 @@
 # CLI contract: exit codes, error messages naming file and field, no output file on bad input,
 # a valid partial file (complete = 0) after an interrupted run and --resume, and an end-to-end run of the demo scenario.
 # Usage: test_cli.sh STRESSLAB_BINARY SOURCE_DIR
-set -uo pipefail
-BIN="$1"; SRC="$2"
-T="$(mktemp -d)"; trap 'rm -rf "$T"' EXIT
-pass=0; fail=0
-wait_for_segment() {  # wait_for_segment PARTS_DIR: until a finished run is checkpointed (at most 60 s)
-  for _ in $(seq 1 1200); do ls "$1" 2>/dev/null | grep -q '\.seg$' && return 0; sleep 0.05; done; return 1
-}
-ok()   { pass=$((pass+1)); echo "ok   - $1"; }
-bad()  { fail=$((fail+1)); echo "FAIL - $1"; }
-expect_rc() {  # expect_rc NAME EXPECTED_RC CMD...
-  local name="$1" want="$2"; shift 2
-  "$@" >"$T/out" 2>"$T/err"; local rc=$?
-  if [[ $rc -eq $want ]]; then ok "$name (rc $rc)"; else bad "$name: rc $rc, wanted $want; stderr: $(head -c 400 "$T/err")"; fi
-}
-expect_err() {  # expect_err NAME SUBSTRING  (in the last command's stderr)
-  if grep -qF -- "$2" "$T/err"; then ok "$1"; else bad "$1: stderr lacks '$2': $(head -c 400 "$T/err")"; fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/harness.sh" "$@"
 
 expect_rc "--version" 0 "$BIN" --version
 grep -q "stresslab" "$T/out" && ok "--version prints name" || bad "--version output"
@@ -106,5 +90,4 @@ expect_err "collapse warning" "warning: in 1 of 1 run(s) the perp traded more th
 expect_rc "calm run" 0 "$BIN" run "$SRC/scenarios/calm.json" --set horizon_steps=600 --quiet --out "$T/calm_nowarn.h5"
 if grep -q "warning:" "$T/err"; then bad "calm run warned: $(head -c 300 "$T/err")"; else ok "no dislocation warning on calm"; fi
 
-echo "$pass passed, $fail failed"
-[[ $fail -eq 0 ]]
+finish

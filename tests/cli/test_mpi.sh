@@ -3,26 +3,13 @@
 # (h5diff) as one process; only rank 0 prints; bad input exits 2 on every rank without hanging;
 # a sweep interrupted in one process can be resumed by 2 ranks. Registered only in MPI builds.
 # Usage: test_mpi.sh STRESSLAB_BINARY SOURCE_DIR
-set -uo pipefail
-BIN="$1"; SRC="$2"
-T="$(mktemp -d)"; trap 'rm -rf "$T"' EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/harness.sh" "$@"
 # In the ASan build, OpenMPI's own allocations outlive MPI_Finalize, and the plugins that made many
 # of them are unloaded by then, so LeakSanitizer reports them from "<unknown module>" frames that no
 # suppression can name. Leak detection is therefore off for this test only; stresslab's own code is
 # leak-checked by every other test of the ASan build, which run the same code paths without MPI.
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"  # last one wins
 MPI=(timeout 120 mpirun -n 2 --oversubscribe --allow-run-as-root)
-pass=0; fail=0
-ok()   { pass=$((pass+1)); echo "ok   - $1"; }
-bad()  { fail=$((fail+1)); echo "FAIL - $1"; }
-expect_rc() {  # expect_rc NAME EXPECTED_RC CMD...
-  local name="$1" want="$2"; shift 2
-  "$@" >"$T/out" 2>"$T/err"; local rc=$?
-  if [[ $rc -eq $want ]]; then ok "$name (rc $rc)"; else bad "$name: rc $rc, wanted $want; stderr: $(head -c 600 "$T/err")"; fi
-}
-same() {
-  if h5diff --exclude-attribute / "$2" "$3" >"$T/diff" 2>&1; then ok "$1 (h5diff)"; else bad "$1: $(head -c 400 "$T/diff")"; fi
-}
 
 cat >"$T/quick.json" <<EOF2
 {"base": "$SRC/scenarios/crash.json",
@@ -68,5 +55,4 @@ pid=$!; sleep 1; kill -INT $pid; wait $pid; rc=$?
 expect_rc "--resume with mpirun -n 2" 0 "${MPI[@]}" "$BIN" "${LONG[@]}" --out "$T/int.h5" --resume
 same "interrupted, resumed on 2 ranks == uninterrupted" "$T/full.h5" "$T/int.h5"
 
-echo "$pass passed, $fail failed"
-[[ $fail -eq 0 ]]
+finish
