@@ -32,6 +32,15 @@ struct Recorder {
   }
 };
 
+// Two fields of every fill, in order, e.g. (maker_order, qty): one CHECK per fill sequence.
+using Pairs = std::vector<std::pair<std::int64_t, std::int64_t>>;
+template <class A, class B>
+Pairs fills(const Recorder& r, A Fill::*a, B Fill::*b) {
+  Pairs out;
+  for (const Fill& f : r.fills) out.emplace_back(static_cast<std::int64_t>(f.*a), static_cast<std::int64_t>(f.*b));
+  return out;
+}
+
 std::vector<std::pair<Tick, Lots>> levels(const OrderBook& b, Side s, std::size_t max = 1000) {
   std::vector<std::pair<Tick, Lots>> out;
   b.for_each_level(s, max, [&](Tick p, Lots q) {
@@ -143,11 +152,7 @@ TEST_CASE("partial fill leaves the maker remainder at the head of its level") {
   // The next taker still meets m1 first.
   rec.fills.clear();
   b.limit(3, Side::Buy, 100, 7, GTC, rec);
-  REQUIRE(rec.fills.size() == 2);
-  CHECK(rec.fills[0].maker_order == m1.id);
-  CHECK(rec.fills[0].qty == 6);
-  CHECK(rec.fills[1].maker_order == m2.id);
-  CHECK(rec.fills[1].qty == 1);
+  CHECK(fills(rec, &Fill::maker_order, &Fill::qty) == Pairs{{m1.id, 6}, {m2.id, 1}});
   CHECK(b.find(m2.id)->qty == 3);
   CHECK(b.check_invariants());
 }
@@ -163,11 +168,7 @@ TEST_CASE("crossing limit order trades at resting prices and rests its remainder
   CHECK(r.filled == 7);  // 3 @100 + 4 @101
   CHECK(r.rested == 3);
   REQUIRE(r.id != 0);
-  REQUIRE(rec.fills.size() == 2);
-  CHECK(rec.fills[0].price == 100);
-  CHECK(rec.fills[0].qty == 3);
-  CHECK(rec.fills[1].price == 101);
-  CHECK(rec.fills[1].qty == 4);
+  CHECK(fills(rec, &Fill::price, &Fill::qty) == Pairs{{100, 3}, {101, 4}});
   CHECK(b.best_bid() == 101);
   CHECK(b.best_ask() == 102);
   CHECK(b.find(r.id)->qty == 3);
@@ -281,11 +282,8 @@ TEST_CASE("modify: decrease keeps priority, increase and price change lose it") 
     CHECK(b.volume_at(Side::Buy, 100) == 8);
     Recorder rec;
     b.market(9, Side::Sell, 4, rec);
-    REQUIRE(rec.fills.size() == 2);
-    CHECK(rec.fills[0].maker_order == a.id);  // still first
-    CHECK(rec.fills[0].qty == 3);
-    CHECK(rec.fills[1].maker_order == c.id);
-    CHECK(rec.fills[1].qty == 1);
+    // still first
+    CHECK(fills(rec, &Fill::maker_order, &Fill::qty) == Pairs{{a.id, 3}, {c.id, 1}});
     CHECK(b.check_invariants());
   }
   SUBCASE("increase loses priority and gets a new id") {
@@ -302,11 +300,8 @@ TEST_CASE("modify: decrease keeps priority, increase and price change lose it") 
     CHECK(b.volume_at(Side::Buy, 100) == 13);
     Recorder rec;
     b.market(9, Side::Sell, 6, rec);
-    REQUIRE(rec.fills.size() == 2);
-    CHECK(rec.fills[0].maker_order == c.id);  // now first
-    CHECK(rec.fills[0].qty == 5);
-    CHECK(rec.fills[1].maker_order == m.id);
-    CHECK(rec.fills[1].qty == 1);
+    // now first
+    CHECK(fills(rec, &Fill::maker_order, &Fill::qty) == Pairs{{c.id, 5}, {m.id, 1}});
     CHECK(b.check_invariants());
   }
   SUBCASE("price change loses priority even with a smaller quantity") {
@@ -383,13 +378,7 @@ TEST_CASE("market order sweeping several levels") {
   Recorder rec;
   auto r = b.market(2, Side::Buy, 7, rec);
   CHECK(r.filled == 7);
-  REQUIRE(rec.fills.size() == 3);
-  CHECK(rec.fills[0].price == 100);
-  CHECK(rec.fills[0].qty == 2);
-  CHECK(rec.fills[1].price == 101);
-  CHECK(rec.fills[1].qty == 3);
-  CHECK(rec.fills[2].price == 103);
-  CHECK(rec.fills[2].qty == 2);
+  CHECK(fills(rec, &Fill::price, &Fill::qty) == Pairs{{100, 2}, {101, 3}, {103, 2}});
   Lots notional = 0;
   for (const Fill& f : rec.fills) notional += f.price * f.qty;
   CHECK(notional == 709);  // 200 + 303 + 206; VWAP = 709 / 7 = 101.29

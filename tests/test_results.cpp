@@ -15,27 +15,15 @@
 
 #include "sim/sweep/results_writer.hpp"
 
+#include "tests/support/temp_dir.hpp"
+
 namespace fs = std::filesystem;
 using namespace sl;
 
 namespace {
 
-// A fresh, empty directory for one test, removed at scope exit.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("sl_test_results_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-  std::size_t entries() const { return static_cast<std::size_t>(std::distance(fs::directory_iterator(path), {})); }
+struct TempDir : sl::test::TempDir {
+  TempDir() : sl::test::TempDir("sl_test_results") {}
 };
 
 // Minimal RAII for the reading side of the tests.
