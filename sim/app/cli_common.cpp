@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <iostream>
 
 #include "sim/liquidation/policy.hpp"
 
@@ -30,6 +31,36 @@ po::variables_map parse(const std::vector<std::string>& args, const po::options_
     throw UsageError(e.what());
   }
   return vm;
+}
+
+po::options_description command_options(const char* title, const char* positional, const char* positional_help) {
+  po::options_description opts(title);
+  opts.add_options()("help,h", "show help")(positional, po::value<std::string>(), positional_help);
+  return opts;
+}
+
+std::optional<int> parse_command(const std::vector<std::string>& args, const po::options_description& opts,
+                                 const char* positional, const std::string& usage, po::variables_map& vm) {
+  po::positional_options_description pos;
+  pos.add(positional, 1);
+  vm = parse(args, opts, pos);
+  if (!vm.count("help") && vm.count(positional)) return std::nullopt;
+  std::cout << usage << "\n" << opts;
+  return vm.count("help") ? kExitOk : kExitBadInput;
+}
+
+void add_run_control_options(po::options_description& opts, const std::string& resume_help, const char* quiet_help) {
+  opts.add_options()("threads", po::value<int>()->default_value(0),
+                     "worker threads per process (0: all cores); results do not depend on it")(
+      "resume", resume_help.c_str())("quiet,q", quiet_help);
+}
+
+std::string resume_into_out_help(const std::string& what) {
+  return "continue an interrupted " + what + " into the same --out: reuse its finished runs, do the rest";
+}
+
+std::vector<std::string> set_overrides(const po::variables_map& vm) {
+  return vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
 }
 
 std::string fmt(double v, int prec) {

@@ -3,6 +3,7 @@
 #pragma once
 #include <boost/program_options.hpp>
 #include <atomic>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -24,6 +25,22 @@ void install_signal_handlers();
 
 po::variables_map parse(const std::vector<std::string>& args, const po::options_description& opts,
                         const po::positional_options_description& pos);
+// The options of a sub-command titled `title` ("run options") taking one positional argument
+// `positional` (described by `positional_help`), with --help.
+po::options_description command_options(const char* title, const char* positional, const char* positional_help);
+// A sub-command taking one positional argument `positional`: parses `args` into `vm`; with --help
+// or without the positional prints `usage` and the options and returns the exit code (0 for
+// --help, 2 otherwise), else nullopt (go on).
+std::optional<int> parse_command(const std::vector<std::string>& args, const po::options_description& opts,
+                                 const char* positional, const std::string& usage, po::variables_map& vm);
+// The options of the long-running sub-commands (run, sweep, calibrate): --threads, --resume
+// (`resume_help` says what it reuses), --quiet (`quiet_help` says what it silences).
+void add_run_control_options(po::options_description& opts, const std::string& resume_help,
+                             const char* quiet_help = "no progress or summary output");
+// "continue an interrupted WHAT into the same --out: ...": the --resume help of run and sweep.
+std::string resume_into_out_help(const std::string& what);
+// The --set PATH=VALUE overrides given (none: empty).
+std::vector<std::string> set_overrides(const po::variables_map& vm);
 std::string fmt(double v, int prec = 2);
 // "a, b,c" -> {"a","b","c"} (blanks trimmed, empty items dropped).
 std::vector<std::string> split_list(const std::string& s);

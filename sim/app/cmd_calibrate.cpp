@@ -23,6 +23,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+constexpr const char* kCalibrateUsage =
+    "Usage: stresslab calibrate CALIBRATION.json [--out FILE.h5] [--threads N] [--resume] [--quiet]";
+
 // FILE.h5 -> FILE.runs.h5 (the sweep results file next to the surface file).
 std::string runs_path_for(const std::string& out) {
   const std::string stem = out.size() > 3 && out.compare(out.size() - 3, 3, ".h5") == 0 ? out.substr(0, out.size() - 3) : out;
@@ -83,19 +86,11 @@ void print_surface(const CalibrationConfig& c, const CalibrationPlan& p, const s
 }  // namespace
 
 int cmd_calibrate(const std::vector<std::string>& args) {
-  po::options_description opts("calibrate options");
-  opts.add_options()("help,h", "show help")("calibration", po::value<std::string>(), "calibration file")(
-      "out", po::value<std::string>(), "surface file (default: results/<calibration name>.h5); the runs go to FILE.runs.h5")(
-      "threads", po::value<int>()->default_value(0), "worker threads (0: all cores); results do not depend on it")(
-      "resume", "reuse the runs an interrupted calibrate already wrote to FILE.runs.h5")(
-      "quiet,q", "no progress or table output");
-  po::positional_options_description pos;
-  pos.add("calibration", 1);
-  auto vm = parse(args, opts, pos);
-  if (vm.count("help") || !vm.count("calibration")) {
-    std::cout << "Usage: stresslab calibrate CALIBRATION.json [--out FILE.h5] [--threads N] [--resume] [--quiet]\n" << opts;
-    return vm.count("help") ? kExitOk : kExitBadInput;
-  }
+  po::options_description opts = command_options("calibrate options", "calibration", "calibration file");
+  opts.add_options()("out", po::value<std::string>(), "surface file (default: results/<calibration name>.h5); the runs go to FILE.runs.h5");
+  add_run_control_options(opts, "reuse the runs an interrupted calibrate already wrote to FILE.runs.h5", "no progress or table output");
+  po::variables_map vm;
+  if (auto rc = parse_command(args, opts, "calibration", kCalibrateUsage, vm)) return *rc;
   const bool quiet = vm.count("quiet") > 0;
   const int threads = threads_option(vm);
 

@@ -23,6 +23,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+constexpr const char* kRunUsage =
+    "Usage: stresslab run SCENARIO.json [--seed N] [--seeds K] [--policy a,b] [--threads N] [--out FILE.h5] [--set PATH=VALUE ...] [--resume] [--quiet]";
+
 // The comparison table of model.md section 7 / issue #4: mean and 95% interval per metric per policy.
 void print_comparison(const std::vector<std::string>& policies,
                       const std::vector<std::vector<std::pair<std::string, double>>>& summaries,
@@ -80,32 +83,22 @@ void print_comparison(const std::vector<std::string>& policies,
 }  // namespace
 
 int cmd_run(const std::vector<std::string>& args) {
-  po::options_description opts("run options");
-  opts.add_options()("help,h", "show help")("scenario", po::value<std::string>(), "scenario file")(
-      "seed", po::value<std::uint64_t>(), "first seed (default: the scenario's seed)")(
+  po::options_description opts = command_options("run options", "scenario", "scenario file");
+  opts.add_options()("seed", po::value<std::uint64_t>(), "first seed (default: the scenario's seed)")(
       "seeds", po::value<int>()->default_value(1), "number of seeds: seed, seed+1, ...")(
       "policy", po::value<std::string>(), "comma-separated liquidation policies (default: the scenario's)")(
-      "threads", po::value<int>()->default_value(0), "worker threads (0: all cores); results do not depend on it")(
       "out", po::value<std::string>(), "results file (default: results/<scenario name>.h5)")(
-      "set", po::value<std::vector<std::string>>()->composing(), "override PATH=VALUE (repeatable)")(
-      "resume", "continue an interrupted run into the same --out: reuse its finished runs, do the rest")(
-      "quiet,q", "no progress or summary output");
-  po::positional_options_description pos;
-  pos.add("scenario", 1);
-  auto vm = parse(args, opts, pos);
-  if (vm.count("help") || !vm.count("scenario")) {
-    std::cout << "Usage: stresslab run SCENARIO.json [--seed N] [--seeds K] [--policy a,b] [--threads N] [--out FILE.h5] "
-                 "[--set PATH=VALUE ...] [--resume] [--quiet]\n"
-              << opts;
-    return vm.count("help") ? kExitOk : kExitBadInput;
-  }
+      "set", po::value<std::vector<std::string>>()->composing(), "override PATH=VALUE (repeatable)");
+  add_run_control_options(opts, resume_into_out_help("run"));
+  po::variables_map vm;
+  if (auto rc = parse_command(args, opts, "scenario", kRunUsage, vm)) return *rc;
   const bool quiet = vm.count("quiet") > 0;
-  std::vector<std::string> sets = vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
+  std::vector<std::string> sets = set_overrides(vm);
   const sl::ScenarioConfig sc = sl::load_scenario_file(vm["scenario"].as<std::string>(), sets);
   const std::uint64_t seed = vm.count("seed") ? vm["seed"].as<std::uint64_t>() : sc.seed;
   const int n_seeds = vm["seeds"].as<int>();
   if (n_seeds < 1 || n_seeds > 1'000'000) throw UsageError("--seeds " + std::to_string(n_seeds) + ": must be in [1, 1000000]");
-  const int threads = threads_option(vm);
+  threads_option(vm);  // a bad --threads is a usage error before any run starts
   std::vector<std::string> policies =
       vm.count("policy") ? split_list(vm["policy"].as<std::string>()) : std::vector<std::string>{sc.perp.liquidation.policy};
   check_policies(policies);
@@ -121,12 +114,7 @@ int cmd_run(const std::vector<std::string>& args) {
   std::vector<std::string> run_policy;
   sl::RunResult first;
   const auto t0 = std::chrono::steady_clock::now();
-  SweepCliOptions so;
-  so.out_path = out;
-  so.threads = threads;
-  so.resume = vm.count("resume") > 0;
-  so.quiet = quiet;
-  so.attrs = sl::FileAttributes{sl::kVersion, sl::kGitCommit, sc.source_json, seed};
+  SweepCliOptions so = sweep_cli_options(vm, out, sc.source_json, seed);
   so.on_result = [&](const sl::RunResult& r) {
     summaries.push_back(r.summary);
     run_policy.push_back(r.policy);

@@ -19,6 +19,9 @@ namespace sl::cli {
 
 namespace {
 
+constexpr const char* kSweepUsage =
+    "Usage: stresslab sweep SWEEP.json --out FILE.h5 [--threads N] [--resume] [--quiet] [--set PATH=VALUE ...]";
+
 // Per (point, policy): mean over seeds of a few headline metrics (finite values only).
 struct CellMeans {
   static constexpr const char* kMetrics[] = {"bad_debt", "liquidated_notional", "cascade_amplification"};
@@ -35,26 +38,16 @@ struct CellMeans {
 }  // namespace
 
 int cmd_sweep(const std::vector<std::string>& args) {
-  po::options_description opts("sweep options");
-  opts.add_options()("help,h", "show help")("sweep", po::value<std::string>(), "sweep file")(
-      "out", po::value<std::string>(), "results file (required)")(
-      "threads", po::value<int>()->default_value(0), "worker threads per process (0: all cores); results do not depend on it")(
-      "resume", "continue an interrupted sweep into the same --out: reuse its finished runs, do the rest")(
-      "set", po::value<std::vector<std::string>>()->composing(), "override PATH=VALUE of the base scenario (repeatable)")(
-      "quiet,q", "no progress or summary output");
-  po::positional_options_description pos;
-  pos.add("sweep", 1);
-  auto vm = parse(args, opts, pos);
-  if (vm.count("help") || !vm.count("sweep")) {
-    std::cout << "Usage: stresslab sweep SWEEP.json --out FILE.h5 [--threads N] [--resume] [--quiet] [--set PATH=VALUE ...]\n"
-              << opts;
-    return vm.count("help") ? kExitOk : kExitBadInput;
-  }
+  po::options_description opts = command_options("sweep options", "sweep", "sweep file");
+  opts.add_options()("out", po::value<std::string>(), "results file (required)")(
+      "set", po::value<std::vector<std::string>>()->composing(), "override PATH=VALUE of the base scenario (repeatable)");
+  add_run_control_options(opts, resume_into_out_help("sweep"));
+  po::variables_map vm;
+  if (auto rc = parse_command(args, opts, "sweep", kSweepUsage, vm)) return *rc;
   if (!vm.count("out")) throw UsageError("sweep: --out FILE.h5 is required");
   const bool quiet = vm.count("quiet") > 0;
-  const int threads = threads_option(vm);
-  const std::vector<std::string> sets =
-      vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
+  threads_option(vm);  // a bad --threads is a usage error before any run starts
+  const std::vector<std::string> sets = set_overrides(vm);
   const std::string out = vm["out"].as<std::string>();
   // Everything is validated (every grid point's scenario too) before any run starts.
   const sl::SweepSpec spec = sl::load_sweep_file(vm["sweep"].as<std::string>(), sets, sl::implemented_policies());
@@ -64,12 +57,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   const std::size_t n_pol = spec.policies.size();
   std::vector<CellMeans> cells(spec.points.size() * n_pol);
   const auto t0 = std::chrono::steady_clock::now();
-  SweepCliOptions so;
-  so.out_path = out;
-  so.threads = threads;
-  so.resume = vm.count("resume") > 0;
-  so.quiet = quiet;
-  so.attrs = sl::FileAttributes{sl::kVersion, sl::kGitCommit, spec.base.source_json, spec.first_seed};
+  SweepCliOptions so = sweep_cli_options(vm, out, spec.base.source_json, spec.first_seed);
   so.on_result = [&](const sl::RunResult& r) {
     const sl::SweepRunSpec& s = runs[static_cast<std::size_t>(r.run_index)];
     cells[s.point * n_pol + static_cast<std::size_t>(std::find(spec.policies.begin(), spec.policies.end(), s.policy) -

@@ -67,17 +67,12 @@ complete = 0; the same command plus --resume does only the missing runs).
 )";
 
 int cmd_validate(const std::vector<std::string>& args) {
-  po::options_description opts("validate options");
-  opts.add_options()("help,h", "show help")("scenario", po::value<std::string>(), "scenario file")(
-      "set", po::value<std::vector<std::string>>()->composing(), "override PATH=VALUE (repeatable)");
-  po::positional_options_description pos;
-  pos.add("scenario", 1);
-  auto vm = parse(args, opts, pos);
-  if (vm.count("help") || !vm.count("scenario")) {
-    std::cout << "Usage: stresslab validate SCENARIO.json [--set PATH=VALUE ...]\n" << opts;
-    return vm.count("help") ? kExitOk : kExitBadInput;
-  }
-  std::vector<std::string> sets = vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
+  po::options_description opts = command_options("validate options", "scenario", "scenario file");
+  opts.add_options()("set", po::value<std::vector<std::string>>()->composing(), "override PATH=VALUE (repeatable)");
+  po::variables_map vm;
+  if (auto rc = parse_command(args, opts, "scenario", "Usage: stresslab validate SCENARIO.json [--set PATH=VALUE ...]", vm))
+    return *rc;
+  std::vector<std::string> sets = set_overrides(vm);
   const sl::ScenarioConfig sc = sl::load_scenario_file(vm["scenario"].as<std::string>(), sets);
   std::cout << sc.source_file << ": ok (" << sc.name << ", " << sc.assets.size() << " asset(s), "
             << sc.horizon_steps << " steps of " << sc.dt_s << " s)\n";

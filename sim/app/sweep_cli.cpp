@@ -1,5 +1,7 @@
 #include "sim/app/sweep_cli.hpp"
 
+#include "sim/version.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -32,6 +34,17 @@ bool is_printing_rank() { return mpi_env().rank == 0; }
 namespace {
 constexpr double kDislocationWarnBps = 2000.0;  // 20%: the curated scenarios stay below it (worst: black_thursday_2020 under batch, 19.5%)
 }  // namespace
+
+SweepCliOptions sweep_cli_options(const po::variables_map& vm, const std::string& out_path,
+                                  const std::string& scenario_json, std::uint64_t first_seed) {
+  SweepCliOptions so;
+  so.out_path = out_path;
+  so.threads = threads_option(vm);
+  so.resume = vm.count("resume") > 0;
+  so.quiet = vm.count("quiet") > 0;
+  so.attrs = FileAttributes{kVersion, kGitCommit, scenario_json, first_seed};
+  return so;
+}
 
 SweepOutcome execute_sweep(const std::vector<SweepPoint>& points, const std::vector<SweepRunSpec>& runs,
                            const SweepCliOptions& o) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/app/cli_common.hpp"
 #include "sim/sweep/sweep_runner.hpp"
 
 namespace sl::cli {
@@ -21,6 +22,11 @@ struct SweepCliOptions {
   FileAttributes attrs;
   std::function<void(const RunResult&)> on_result;
 };
+
+// The options of a run or sweep command line (--threads, --resume, --quiet) writing `out_path`,
+// whose file records `scenario_json` and `first_seed` with this build's version and commit.
+SweepCliOptions sweep_cli_options(const po::variables_map& vm, const std::string& out_path,
+                                  const std::string& scenario_json, std::uint64_t first_seed);
 
 // Runs the sweep with SIGINT/SIGTERM cancellation, this process's MPI rank/size and (rank 0, stderr
 // a terminal, not quiet) a progress line.

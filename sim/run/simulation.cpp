@@ -266,20 +266,17 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
     for (std::size_t i = 0; i < m.assets.size(); ++i) m.assets[i].index_price = w.oracles[i].publish(step);
     // 3. agents act in a seeded random permutation.
     w.active.clear();
-    for (std::uint32_t i = 0; i < w.makers.size(); ++i)
-      if (w.makers[i].wants_to_act(step)) w.active.push_back({AgentKind::MarketMaker, i});
-    for (std::uint32_t i = 0; i < w.noise.size(); ++i)
-      if (w.noise[i].wants_to_act(step)) w.active.push_back({AgentKind::NoiseTrader, i});
-    for (std::uint32_t i = 0; i < w.ladders.size(); ++i)
-      if (w.ladders[i].wants_to_act(step)) w.active.push_back({AgentKind::Ladder, i});
-    for (std::uint32_t i = 0; i < w.arbs.size(); ++i)
-      if (w.arbs[i].wants_to_act(step)) w.active.push_back({AgentKind::Arbitrageur, i});
-    for (std::uint32_t i = 0; i < w.basis.size(); ++i)
-      if (w.basis[i].wants_to_act(step)) w.active.push_back({AgentKind::BasisTrader, i});
-    for (std::uint32_t i = 0; i < w.leveraged.size(); ++i)
-      if (w.leveraged[i].wants_to_act(step)) w.active.push_back({AgentKind::LeveragedTrader, i});
-    for (std::uint32_t i = 0; i < w.liquidators.size(); ++i)
-      if (w.liquidators[i].wants_to_act(step)) w.active.push_back({AgentKind::Liquidator, i});
+    const auto poll = [&](auto& agents, AgentKind kind) {
+      for (std::uint32_t i = 0; i < agents.size(); ++i)
+        if (agents[i].wants_to_act(step)) w.active.push_back({kind, i});
+    };
+    poll(w.makers, AgentKind::MarketMaker);
+    poll(w.noise, AgentKind::NoiseTrader);
+    poll(w.ladders, AgentKind::Ladder);
+    poll(w.arbs, AgentKind::Arbitrageur);
+    poll(w.basis, AgentKind::BasisTrader);
+    poll(w.leveraged, AgentKind::LeveragedTrader);
+    poll(w.liquidators, AgentKind::Liquidator);
     if (w.backstop && w.backstop->wants_to_act(step)) w.active.push_back({AgentKind::Backstop, 0});
     for (std::size_t i = w.active.size(); i > 1; --i) {  // Fisher-Yates with Boost's exact distribution
       boost::random::uniform_int_distribution<std::size_t> pick(0, i - 1);

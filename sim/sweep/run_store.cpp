@@ -9,6 +9,7 @@
 #include <fstream>
 #include <stdexcept>
 #include <thread>
+#include <type_traits>
 
 namespace sl {
 
@@ -63,6 +64,11 @@ class Writer {
     u64(s.size());
     raw(s.data(), s.size());
   }
+  // Typed writes for the field lists below: integers and doubles as their bytes, a bool as u32 0/1.
+  void put(const std::string& s) { str(s); }
+  void put(bool v) { u32(v ? 1u : 0u); }
+  template <class T, class = std::enable_if_t<std::is_arithmetic_v<T>>>
+  void put(T v) { raw(&v, sizeof v); }
   std::string take() { return std::move(out_); }
   std::string& buf() { return out_; }
 
@@ -96,6 +102,15 @@ class Reader {
     pos_ += n;
     return s;
   }
+  // Typed reads matching Writer::put; a bool other than 0/1 fails the read.
+  void get(std::string& s) { s = str(); }
+  void get(bool& v) {
+    const std::uint32_t x = u32();
+    if (x > 1) ok_ = false;
+    v = x == 1;
+  }
+  template <class T, class = std::enable_if_t<std::is_arithmetic_v<T>>>
+  void get(T& v) { raw(&v, sizeof v); }
   // A count of items each at least `min_bytes` long must fit in what is left (guards allocations).
   std::uint64_t count(std::size_t min_bytes) {
     const std::uint64_t n = u64();
@@ -114,6 +129,14 @@ class Reader {
   std::size_t pos_ = 0;
   bool ok_ = true;
 };
+
+// The fields of a liquidation event in file order: the writer and the reader walk the same list.
+template <class Event, class Visit>
+void event_fields(Event& e, Visit&& visit) {
+  visit(e.step), visit(e.account), visit(e.agent_type), visit(e.policy_path), visit(e.notional), visit(e.price),
+      visit(e.mark), visit(e.slippage_bps), visit(e.penalty), visit(e.liquidator), visit(e.steps_to_complete),
+      visit(e.bad_debt), visit(e.endogenous);
+}
 
 constexpr char kMagic[8] = {'S', 'L', 'S', 'E', 'G', '\r', '\n', '\x1a'};
 constexpr std::size_t kHeaderBytes = 8 + 4 + 4 + 8 + 8 + 8;
@@ -136,21 +159,7 @@ std::string serialize_run(const RunResult& r) {
     w.raw(c.values.data(), c.values.size() * sizeof(double));
   }
   w.u64(r.liquidations.size());
-  for (const LiquidationEvent& e : r.liquidations) {
-    w.i64(e.step);
-    w.u32(e.account);
-    w.str(e.agent_type);
-    w.str(e.policy_path);
-    w.f64(e.notional);
-    w.f64(e.price);
-    w.f64(e.mark);
-    w.f64(e.slippage_bps);
-    w.f64(e.penalty);
-    w.i32(e.liquidator);
-    w.i32(e.steps_to_complete);
-    w.f64(e.bad_debt);
-    w.u32(e.endogenous ? 1u : 0u);
-  }
+  for (const LiquidationEvent& e : r.liquidations) event_fields(e, [&w](const auto& x) { w.put(x); });
   w.u64(r.summary.size());
   for (const auto& [k, v] : r.summary) w.str(k), w.f64(v);
   return w.take();
@@ -183,21 +192,7 @@ std::optional<RunResult> deserialize_run(std::string_view bytes) {
   const std::uint64_t nl = rd.count(8 + 4 + 16 + 6 * 8 + 3 * 4);
   for (std::uint64_t i = 0; i < nl && rd.ok(); ++i) {
     LiquidationEvent e;
-    e.step = rd.i64();
-    e.account = rd.u32();
-    e.agent_type = rd.str();
-    e.policy_path = rd.str();
-    e.notional = rd.f64();
-    e.price = rd.f64();
-    e.mark = rd.f64();
-    e.slippage_bps = rd.f64();
-    e.penalty = rd.f64();
-    e.liquidator = rd.i32();
-    e.steps_to_complete = rd.i32();
-    e.bad_debt = rd.f64();
-    const std::uint32_t endo = rd.u32();
-    if (endo > 1) return std::nullopt;
-    e.endogenous = endo == 1;
+    event_fields(e, [&rd](auto& x) { rd.get(x); });
     r.liquidations.push_back(std::move(e));
   }
   const std::uint64_t nm = rd.count(16);
