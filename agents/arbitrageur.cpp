@@ -69,32 +69,23 @@ void Arbitrageur::toward_reference(Market& m, AssetMarket& am, VenueKind kind) {
 // what the first did; if it cannot (cash), the small unhedged remainder is kept (it is inside the
 // position limits).
 void Arbitrageur::perp_vs_spot(Market& m, AssetMarket& am) {
-  Venue& s = *am.spot;
-  Venue& p = *am.perp;
-  const double edge = (cfg_.threshold_bps + s.spec().taker_fee_bps + p.spec().taker_fee_bps) * 1e-4;
-  const Lots max_lots = s.qty_to_lots(max_order_qty_);
-  // Perp rich: sell perp, buy spot.
-  {
-    const Tick pb = p.book().best_bid(), sa = s.book().best_ask();
-    const double bid_px = p.ticks_to_price(static_cast<double>(pb)), ask_px = s.ticks_to_price(static_cast<double>(sa));
-    if (pb > 0 && sa > 0 && bid_px > ask_px * (1.0 + edge)) {
-      const Lots q = std::min({max_lots, p.book().volume_at(Side::Buy, pb), s.book().volume_at(Side::Sell, sa),
-                               sell_room(m, am, VenueKind::Perp), buy_room(m, am, VenueKind::Spot, sa)});
-      const Lots f = ioc(p, Side::Sell, pb, q);
-      ioc(s, Side::Buy, sa, std::min(f, buy_room(m, am, VenueKind::Spot, sa)));
-    }
-  }
-  // Perp cheap: sell spot, buy perp.
-  {
-    const Tick sb = s.book().best_bid(), pa = p.book().best_ask();
-    const double bid_px = s.ticks_to_price(static_cast<double>(sb)), ask_px = p.ticks_to_price(static_cast<double>(pa));
-    if (sb > 0 && pa > 0 && bid_px > ask_px * (1.0 + edge)) {
-      const Lots q = std::min({max_lots, s.book().volume_at(Side::Buy, sb), p.book().volume_at(Side::Sell, pa),
-                               sell_room(m, am, VenueKind::Spot), buy_room(m, am, VenueKind::Perp, pa)});
-      const Lots f = ioc(s, Side::Sell, sb, q);
-      ioc(p, Side::Buy, pa, std::min(f, buy_room(m, am, VenueKind::Perp, pa)));
-    }
-  }
+  const double edge = (cfg_.threshold_bps + am.spot->spec().taker_fee_bps + am.perp->spec().taker_fee_bps) * 1e-4;
+  const Lots max_lots = am.spot->qty_to_lots(max_order_qty_);
+  // Sell at the best bid of `sell_k` and buy at the best ask of `buy_k` when the bid beats the ask by
+  // more than the edge: perp rich (sell perp, buy spot) and perp cheap (sell spot, buy perp).
+  const auto cross = [&](VenueKind sell_k, VenueKind buy_k) {
+    Venue& sv = am.venue(sell_k);
+    Venue& bv = am.venue(buy_k);
+    const Tick bid = sv.book().best_bid(), ask = bv.book().best_ask();
+    const double bid_px = sv.ticks_to_price(static_cast<double>(bid)), ask_px = bv.ticks_to_price(static_cast<double>(ask));
+    if (bid <= 0 || ask <= 0 || bid_px <= ask_px * (1.0 + edge)) return;
+    const Lots q = std::min({max_lots, sv.book().volume_at(Side::Buy, bid), bv.book().volume_at(Side::Sell, ask),
+                             sell_room(m, am, sell_k), buy_room(m, am, buy_k, ask)});
+    const Lots f = ioc(sv, Side::Sell, bid, q);
+    ioc(bv, Side::Buy, ask, std::min(f, buy_room(m, am, buy_k, ask)));
+  };
+  cross(VenueKind::Perp, VenueKind::Spot);
+  cross(VenueKind::Spot, VenueKind::Perp);
 }
 
 // Closing trades: once a venue's price is back within the taker fee of the reference, inventory

@@ -188,24 +188,28 @@ void check_window(std::int64_t start, std::int64_t end, bool end_zero_ok, std::i
 
 // The type-specific fields of a shock and the type each belongs to. A field of another type must
 // keep its default (the resolved scenario writes every field, so "absent" cannot be required).
+template <auto Member>
+bool at_default(const ShockConfig& k) {
+  return k.*Member == ShockConfig{}.*Member;
+}
 struct ShockFieldOwner {
   const char* field;
   const char* type;
   bool (*at_default)(const ShockConfig&);
 };
 const ShockFieldOwner kShockFieldOwners[] = {
-    {"size_pct", "price_jump", [](const ShockConfig& k) { return k.size_pct == ShockConfig{}.size_pct; }},
-    {"vol_multiplier", "vol_regime", [](const ShockConfig& k) { return k.vol_multiplier == ShockConfig{}.vol_multiplier; }},
-    {"depth_multiplier", "liquidity_withdrawal", [](const ShockConfig& k) { return k.depth_multiplier == ShockConfig{}.depth_multiplier; }},
-    {"size_multiplier", "liquidity_withdrawal", [](const ShockConfig& k) { return k.size_multiplier == ShockConfig{}.size_multiplier; }},
-    {"kind", "oracle_fault", [](const ShockConfig& k) { return k.kind == ShockConfig{}.kind; }},
-    {"extra_lag_steps", "oracle_fault", [](const ShockConfig& k) { return k.extra_lag_steps == ShockConfig{}.extra_lag_steps; }},
-    {"bias_bps", "oracle_fault", [](const ShockConfig& k) { return k.bias_bps == ShockConfig{}.bias_bps; }},
-    {"cost_multiplier", "congestion", [](const ShockConfig& k) { return k.cost_multiplier == ShockConfig{}.cost_multiplier; }},
-    {"latency_multiplier", "congestion", [](const ShockConfig& k) { return k.latency_multiplier == ShockConfig{}.latency_multiplier; }},
-    {"premium_bps", "funding_shock", [](const ShockConfig& k) { return k.premium_bps == ShockConfig{}.premium_bps; }},
-    {"haircut_add", "collateral_depeg", [](const ShockConfig& k) { return k.haircut_add == ShockConfig{}.haircut_add; }},
-    {"depeg_pct", "collateral_depeg", [](const ShockConfig& k) { return k.depeg_pct == ShockConfig{}.depeg_pct; }},
+    {"size_pct", "price_jump", at_default<&ShockConfig::size_pct>},
+    {"vol_multiplier", "vol_regime", at_default<&ShockConfig::vol_multiplier>},
+    {"depth_multiplier", "liquidity_withdrawal", at_default<&ShockConfig::depth_multiplier>},
+    {"size_multiplier", "liquidity_withdrawal", at_default<&ShockConfig::size_multiplier>},
+    {"kind", "oracle_fault", at_default<&ShockConfig::kind>},
+    {"extra_lag_steps", "oracle_fault", at_default<&ShockConfig::extra_lag_steps>},
+    {"bias_bps", "oracle_fault", at_default<&ShockConfig::bias_bps>},
+    {"cost_multiplier", "congestion", at_default<&ShockConfig::cost_multiplier>},
+    {"latency_multiplier", "congestion", at_default<&ShockConfig::latency_multiplier>},
+    {"premium_bps", "funding_shock", at_default<&ShockConfig::premium_bps>},
+    {"haircut_add", "collateral_depeg", at_default<&ShockConfig::haircut_add>},
+    {"depeg_pct", "collateral_depeg", at_default<&ShockConfig::depeg_pct>},
 };
 
 // One shock: window, asset, fields of other types left at their defaults, and a magnitude that
