@@ -307,33 +307,47 @@ TEST_CASE("funding rate: interest band, clamp and cap (I = 0.01%, clamp 0.05%, c
   CHECK(FundingClock::funding_rate(0.01, cfg) == 0.003);
 }
 
-TEST_CASE("funding clock: 8 samples per interval, P = mean premium") {
+TEST_CASE("funding clock: Binance's premium index, time-weighted over 8 samples") {
   FundingConfig cfg;
   cfg.interval_s = 28'800.0;
   FundingClock clock(cfg, 3'600.0);  // 8 h / 1 h = 8 samples
   CHECK(clock.samples_per_interval() == 8);
-  // premiums 2, 4, ..., 16 bp: impact mid = 100 * (1 + k*2e-4) at index 100
+  // Index 100; sample k has impact bid 100 + 0.02k - 0.01 and impact ask 100 + 0.02k + 0.01, both
+  // above the index: P_k = max(0, IB - I) / I = 2e-4 k - 1e-4 (the ask term is 0).
   for (int k = 1; k <= 8; ++k) {
     CHECK_FALSE(clock.due());
     const double mid = 100.0 * (1.0 + k * 2e-4);
     clock.sample(mid - 0.01, mid + 0.01, 100.0);
   }
   CHECK(clock.due());
-  CHECK(clock.current_premium_estimate() == doctest::Approx(0.0009));
-  // P = mean = 9 bp; I - P = -8 bp -> -5 bp -> F = 4 bp
-  CHECK(clock.settle_rate() == doctest::Approx(0.0004).epsilon(1e-9));
-  CHECK(clock.last_premium() == doctest::Approx(0.0009).epsilon(1e-9));
+  // P = sum k P_k / sum k = (2e-4 x 204 - 1e-4 x 36) / 36 = 0.0372 / 36 (sum k^2 = 204, sum k = 36);
+  // the plain mean would be 8e-4.
+  const double p = 0.0372 / 36.0;
+  CHECK(clock.current_premium_estimate() == doctest::Approx(p).epsilon(1e-12));
+  // I - P = 1e-4 - 1.0333e-3 < -5e-4 -> F = P - 5e-4
+  CHECK(clock.settle_rate() == doctest::Approx(p - 0.0005).epsilon(1e-9));
+  CHECK(clock.last_premium() == doctest::Approx(p).epsilon(1e-12));
   CHECK_FALSE(clock.due());
   CHECK(clock.samples_in_interval() == 0);
   CHECK(clock.current_premium_estimate() == 0.0);
 
-  // Missing sides: only the side present counts, in its own direction; none -> premium 0.
+  // The index between the impact prices: 0, however far the impact mid is from the index (the
+  // impact-mid formula would read (99.9 + 100.5) / 2 / 100 - 1 = +0.2%).
+  clock.sample(99.9, 100.5, 100.0);
+  CHECK(clock.current_premium_estimate() == 0.0);
+  clock.settle_rate();
+
+  // Missing sides contribute 0; none -> premium 0. Weights 1..5:
   clock.sample(0.0, 101.0, 100.0);  // asks above the index: 0
   clock.sample(99.0, 0.0, 100.0);   // bids below the index: 0
-  clock.sample(0.0, 99.0, 100.0);   // asks below the index: -1%
+  clock.sample(0.0, 99.0, 100.0);   // asks below the index: -1%, weight 3
   clock.sample(0.0, 0.0, 100.0);    // 0
-  clock.sample(100.5, 0.0, 100.0);  // bids above the index: +0.5%
-  CHECK(clock.current_premium_estimate() == doctest::Approx(-0.005 / 5));
+  clock.sample(100.5, 0.0, 100.0);  // bids above the index: +0.5%, weight 5
+  CHECK(clock.current_premium_estimate() == doctest::Approx((3 * -0.01 + 5 * 0.005) / 15.0).epsilon(1e-12));
+  // Both impact prices below the index (a book that fell through it): -(I - IA) / I.
+  clock.settle_rate();
+  clock.sample(98.0, 99.0, 100.0);
+  CHECK(clock.current_premium_estimate() == doctest::Approx(-0.01).epsilon(1e-12));
 
   // Rounding of interval_s / dt_s to the nearest whole number of samples, at least 1.
   FundingConfig c2;

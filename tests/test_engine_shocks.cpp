@@ -161,9 +161,13 @@ TEST_CASE("funding_shock adds its premium to the samples of its window, the rate
   const std::string whole = R"([{"type": "funding_shock", "start_step": 10, "end_step": 20, "premium_bps": 20}])";
   CHECK(rate_at(whole, 19) == doctest::Approx(0.0015).epsilon(1e-12));
   CHECK(rate_at(whole, 9) == 0.0001);  // the first interval is outside the window
-  // +20 bps over half the interval: P = 0.001, F = 0.001 - 0.0005 = 0.0005.
-  CHECK(rate_at(R"([{"type": "funding_shock", "start_step": 10, "end_step": 15, "premium_bps": 20}])", 19) ==
-        doctest::Approx(0.0005).epsilon(1e-12));
+  // +20 bps over half the interval: the samples of steps 10-14 are the interval's 1st to 5th (weights
+  // 1..5 of 1 + ... + 10 = 55), those of steps 15-19 the 6th to 10th (weights 6..10, 40 of 55).
+  // First half: P = 0.002 x 15 / 55 = 0.000545, I - P = -0.000445 is inside the clamp: F = I.
+  CHECK(rate_at(R"([{"type": "funding_shock", "start_step": 10, "end_step": 15, "premium_bps": 20}])", 19) == 0.0001);
+  // Second half: P = 0.002 x 40 / 55 = 0.0014545, F = P - 0.0005.
+  CHECK(rate_at(R"([{"type": "funding_shock", "start_step": 15, "end_step": 20, "premium_bps": 20}])", 19) ==
+        doctest::Approx(0.002 * 40.0 / 55.0 - 0.0005).epsilon(1e-12));
   // Two overlapping shocks add: +10 and +10 = the whole-interval +20 case.
   CHECK(rate_at(R"([{"type": "funding_shock", "start_step": 10, "end_step": 20, "premium_bps": 10},
                     {"type": "funding_shock", "start_step": 10, "end_step": 20, "premium_bps": 10}])", 19) ==

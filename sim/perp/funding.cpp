@@ -45,36 +45,36 @@ FundingClock::FundingClock(const FundingConfig& cfg, double dt_s) : cfg_(cfg) {
 }
 
 void FundingClock::sample(double impact_bid, double impact_ask, double index, double premium_shock) {
+  // Binance's premium index (model.md section 9): P_i = [max(0, IB - I) - max(0, I - IA)] / I.
+  // It is 0 whenever the index lies between the impact prices; a missing side contributes nothing
+  // (its term is 0), so a swept bid side with asks above the index reads 0, not a premium.
   const bool has_bid = std::isfinite(impact_bid) && impact_bid > 0.0;
   const bool has_ask = std::isfinite(impact_ask) && impact_ask > 0.0;
   double premium = 0.0;
   if (std::isfinite(index) && index > 0.0) {
-    if (has_bid && has_ask) {
-      premium = ((impact_bid + impact_ask) / 2.0 - index) / index;
-    } else if (has_ask) {
-      // One-sided book: the missing side says nothing about a premium, so only the side present
-      // can show one, and only in its own direction (Binance's premium-index rule): asks below the
-      // index show a discount, bids above it a premium. A swept bid side with asks above the index
-      // then reads 0, not a premium.
-      premium = -std::max(0.0, index - impact_ask) / index;
-    } else if (has_bid) {
-      premium = std::max(0.0, impact_bid - index) / index;
-    }
+    const double rich = has_bid ? std::max(0.0, impact_bid - index) : 0.0;
+    const double cheap = has_ask ? std::max(0.0, index - impact_ask) : 0.0;
+    premium = (rich - cheap) / index;
   }
-  sum_ += premium + premium_shock;
+  // Time-weighted: the k-th sample of the interval has weight k.
   ++count_;
+  weighted_sum_ += static_cast<double>(count_) * (premium + premium_shock);
+}
+
+double FundingClock::weighted_average() const {
+  if (count_ == 0) return 0.0;
+  const double n = static_cast<double>(count_);
+  return weighted_sum_ / (n * (n + 1.0) / 2.0);
 }
 
 double FundingClock::settle_rate() {
-  last_premium_ = count_ > 0 ? sum_ / static_cast<double>(count_) : 0.0;
-  sum_ = 0.0;
+  last_premium_ = weighted_average();
+  weighted_sum_ = 0.0;
   count_ = 0;
   return funding_rate(last_premium_, cfg_);
 }
 
-double FundingClock::current_premium_estimate() const {
-  return count_ > 0 ? sum_ / static_cast<double>(count_) : 0.0;
-}
+double FundingClock::current_premium_estimate() const { return weighted_average(); }
 
 double FundingClock::funding_rate(double premium, const FundingConfig& cfg) {
   const double interest = cfg.interest_bps / 1e4;

@@ -24,20 +24,21 @@ class FundingClock {
   // dt_s: seconds per step. Throws std::invalid_argument unless dt_s and cfg.interval_s are > 0.
   FundingClock(const FundingConfig& cfg, double dt_s);
 
-  // Step 6, every step: adds one premium sample (impact_mid - index) / index, impact_mid =
-  // (impact_bid + impact_ask) / 2. An impact price that is not a positive finite number is missing.
-  // With one side missing only the side present counts, in its own direction (Binance's
-  // premium-index rule): -max(0, index - impact_ask) / index with asks only, +max(0, impact_bid -
-  // index) / index with bids only. Both missing (or an index that is not positive): 0.
+  // Step 6, every step: adds one premium sample by Binance's premium-index rule (model.md section 9),
+  //   P_i = [max(0, impact_bid - index) - max(0, index - impact_ask)] / index,
+  // which is 0 whenever the index lies between the impact prices. An impact price that is not a
+  // positive finite number is missing and its term is 0; an index that is not positive gives 0.
   // premium_shock (fraction) is added to the sample: the funding_shock of sim/market/shocks.hpp.
   void sample(double impact_bid, double impact_ask, double index, double premium_shock = 0.0);
   // True at the step where an interval ends: once samples_per_interval() samples have accumulated.
   bool due() const { return count_ >= per_interval_; }
-  // Computes F from the samples of the interval (time-average premium P; P = 0 if there were no
-  // samples), resets the accumulator, returns F (fraction per interval).
+  // Computes F from the samples of the interval, P = the time-weighted average
+  // (1 P_1 + 2 P_2 + ... + n P_n) / (1 + 2 + ... + n) as Binance averages the premium index over the
+  // funding interval (P = 0 if there were no samples), resets the accumulator, returns F (fraction
+  // per interval).
   double settle_rate();
   double last_premium() const { return last_premium_; }   // P of the last settled interval
-  double current_premium_estimate() const;                // running average of the current interval (0 if empty)
+  double current_premium_estimate() const;                // weighted average of the current interval so far (0 if empty)
   std::int64_t samples_per_interval() const { return per_interval_; }  // round(interval_s / dt_s), >= 1
   std::int64_t samples_in_interval() const { return count_; }
 
@@ -51,8 +52,9 @@ class FundingClock {
   FundingConfig cfg_;
   std::int64_t per_interval_ = 1;
   std::int64_t count_ = 0;
-  double sum_ = 0.0;
+  double weighted_sum_ = 0.0;  // sum of k x P_k over the interval's samples so far
   double last_premium_ = 0.0;
+  double weighted_average() const;
 };
 
 struct FundingSettlement {
