@@ -239,7 +239,8 @@ TEST_CASE("delta_neutral backstop: capacity for one portfolio, the second falls 
   // Discount 300 bps: spot leg at 10,000 x 0.97 = 9,700, perp leg taken over at 13,000 x 1.03 =
   // 13,390; the provider pays 9,700 - 13,390 = -3,690 (value -3,000 less 3% of the gross 23,000):
   // the account pays it 3,690 and keeps 11,000 - 3,690 = 7,310; no deficit; closed.
-  // Capacity 30,000: the first takes 23,000, 7,000 remain < 23,000: the second account goes atomic
+  // The two accounts are identical (a tie in margin ratio): the seeded tie order decides which is
+  // served first. Capacity 30,000: the first takes 23,000, 7,000 remain < 23,000: the second goes atomic
   // (no bots; protocol fallback after 0 steps): perp buy 1 = 13,009 (as above), spot sell 1 into
   // 9,999 / 9,989 / 9,979: 3,999.6 + 3,995.6 + 1,995.8 = 9,991; cash 11,000 - 13,009 + 9,991 =
   // 7,982; penalty 130.09, all to the insurance fund (the protocol liquidates).
@@ -259,9 +260,12 @@ TEST_CASE("delta_neutral backstop: capacity for one portfolio, the second falls 
   g.margin.mark_all(10);
   REQUIRE(g.margin.flagged().size() == 2);
   CHECK(g.margin.account(a).equity == doctest::Approx(-1000.0));
+  CHECK(g.margin.account(b).equity == doctest::Approx(-1000.0));
+  const std::uint32_t first = g.margin.flagged()[0], second = g.margin.flagged()[1];
+  CHECK(((first == a && second == b) || (first == b && second == a)));
   policy->on_step(ctx);
 
-  const AccountId acc_a = g.margin.account(a).account, acc_b = g.margin.account(b).account;
+  const AccountId acc_a = g.margin.account(first).account, acc_b = g.margin.account(second).account;
   CHECK(g.margin.account(a).closed);
   CHECK(g.margin.account(b).closed);
   // Provider: paid -3,690 (received 3,690), holds the portfolio, capacity 7,000 left.

@@ -23,6 +23,7 @@ enum StreamId : std::uint64_t {
   kStreamKernel = 1,        // agent activation order
   kStreamReference = 2,     // exogenous reference price (shared by all policies: common random numbers)
   kStreamLiquidation = 3,   // liquidator competition order
+  kStreamFlagOrder = 4,     // ties in the order flagged accounts are handed to the policy
   kStreamAgentBase = 1'000,
 };
 

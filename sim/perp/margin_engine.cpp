@@ -1,12 +1,16 @@
 #include "sim/perp/margin_engine.hpp"
 
+#include <algorithm>
+#include <boost/random/uniform_int_distribution.hpp>
 #include <cmath>
+#include <limits>
 
 namespace sl {
 
 MarginEngine::MarginEngine(const PerpConfig& cfg, Market& market) : tiers_(cfg.margin_tiers), market_(market) {
   accounts_.reserve(1024);
   flagged_.reserve(1024);
+  order_.reserve(1024);
 }
 
 std::uint32_t MarginEngine::add_account(AccountId account, std::int32_t owner_agent, AgentKind kind, MarginMode mode) {
@@ -105,6 +109,27 @@ void MarginEngine::mark_all(std::int64_t step) {
       a.flagged_since = -1;
     }
   }
+  if (flagged_.size() > 1) order_flagged();
+}
+
+void MarginEngine::order_flagged() {
+  order_.clear();
+  for (std::uint32_t id : flagged_) {
+    const MarginAccount& a = accounts_[id];
+    const double ratio = a.maintenance > 0 ? a.equity / a.maintenance : -std::numeric_limits<double>::infinity();
+    order_.emplace_back(ratio, id);
+  }
+  std::sort(order_.begin(), order_.end());  // by ratio, then id: a deterministic start for the shuffle
+  for (std::size_t b = 0; b < order_.size();) {
+    std::size_t e = b + 1;
+    while (e < order_.size() && order_[e].first == order_[b].first) ++e;
+    for (std::size_t i = e - b; i > 1; --i) {  // Fisher-Yates within the tie, Boost's exact distribution
+      boost::random::uniform_int_distribution<std::size_t> pick(0, i - 1);
+      std::swap(order_[b + i - 1], order_[b + pick(tie_rng_)]);
+    }
+    b = e;
+  }
+  for (std::size_t i = 0; i < order_.size(); ++i) flagged_[i] = order_[i].second;
 }
 
 }  // namespace sl

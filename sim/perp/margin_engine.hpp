@@ -12,10 +12,12 @@
 // cumulative brackets, documented in the README).
 #pragma once
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "agents/agent.hpp"
 #include "scenarios/scenario_config.hpp"
+#include "sim/core/rng.hpp"
 #include "sim/market/market.hpp"
 
 namespace sl {
@@ -54,8 +56,13 @@ class MarginEngine {
   std::uint32_t add_account(AccountId account, std::int32_t owner_agent, AgentKind kind, MarginMode mode);
 
   // Step 4: values every open account, sets liquidatable/flagged_since, and lists the flagged ones
-  // (in account order; policies shuffle or rank as they need).
+  // worst first: ascending margin ratio equity / maintenance (an account without positions and
+  // with negative equity, maintenance 0, first of all), exact ties in a seeded random order. Every
+  // policy takes them in this order, so no account is served first because of its id (a liquidation
+  // engine works the most underwater account first; within a tie, none has a claim to go first).
   void mark_all(std::int64_t step);
+  // The stream that orders ties (kStreamFlagOrder of the run's seed; a fixed stream until set).
+  void set_tie_rng(Rng rng) { tie_rng_ = rng; }
   const std::vector<std::uint32_t>& flagged() const { return flagged_; }
 
   std::vector<MarginAccount>& accounts() { return accounts_; }
@@ -84,6 +91,9 @@ class MarginEngine {
   Market& market_;
   std::vector<MarginAccount> accounts_;
   std::vector<std::uint32_t> flagged_;
+  std::vector<std::pair<double, std::uint32_t>> order_;  // (margin ratio, id) scratch of mark_all
+  Rng tie_rng_ = make_rng(0, 0, kStreamFlagOrder);
+  void order_flagged();
 };
 
 }  // namespace sl

@@ -235,6 +235,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   Market& m = w.market;
   Rng kernel_rng = make_rng(opt.seed, 0, kStreamKernel);
   Rng liquidation_rng = make_rng(opt.seed, 0, kStreamLiquidation);
+  w.margin.set_tie_rng(make_rng(opt.seed, 0, kStreamFlagOrder));
   Recorder rec(sc, m);
   RunCounters c;
   ShockSchedule shocks(sc.shocks, m);
