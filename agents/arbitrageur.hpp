@@ -21,6 +21,7 @@
 #include "scenarios/scenario_config.hpp"
 #include "sim/market/market.hpp"
 #include "sim/core/rng.hpp"
+#include "sim/core/wake.hpp"
 
 namespace sl {
 
@@ -31,6 +32,7 @@ class Arbitrageur {
   Arbitrageur(const ArbitrageurConfig& cfg, AccountId account, Micros base_start, Rng rng);
 
   bool wants_to_act(std::int64_t step) const { return (step + phase_) % cfg_.latency_steps == 0; }
+  std::int64_t next_wake(std::int64_t step) const { return next_multiple_after(step, cfg_.latency_steps, phase_); }
   void act(Market& m);
 
   AccountId account() const { return account_; }

@@ -33,6 +33,7 @@
 // above). It never unwinds voluntarily.
 #pragma once
 #include <array>
+#include <algorithm>
 #include <cstdint>
 
 #include "agents/agent.hpp"
@@ -40,6 +41,7 @@
 #include "sim/perp/margin_engine.hpp"
 #include "sim/market/market.hpp"
 #include "sim/core/rng.hpp"
+#include "sim/core/wake.hpp"
 
 namespace sl {
 
@@ -56,6 +58,12 @@ class BasisTrader {
   bool wants_to_act(std::int64_t step) const {
     if (n_pending_ > 0 && step >= pending_[0].arrive_step) return true;
     return !done_ && step % cfg_.decision_every_steps == 0;
+  }
+  // The earlier of the first transfer's arrival and the next decision step (none once done).
+  std::int64_t next_wake(std::int64_t step) const {
+    std::int64_t w = done_ ? kNeverWakes : next_multiple_after(step, cfg_.decision_every_steps);
+    if (n_pending_ > 0) w = std::min(w, std::max(step + 1, pending_[0].arrive_step));
+    return w;
   }
   void act(Market& m);
 

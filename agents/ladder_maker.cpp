@@ -13,6 +13,12 @@ bool LadderMaker::wants_to_act(std::int64_t step) const {
   return false;
 }
 
+std::int64_t LadderMaker::next_wake(std::int64_t step) const {
+  if (!posted_ || cfg_.refill == "every_step") return step + 1;
+  if (cfg_.refill == "every_n_steps") return next_multiple_after(step, cfg_.refill_every_steps);
+  return kNeverWakes;
+}
+
 void LadderMaker::act(Market& m) {
   AssetMarket& am = m.assets[static_cast<std::size_t>(cfg_.asset_index)];
   Venue& v = am.venue(cfg_.venue == "spot" ? VenueKind::Spot : VenueKind::Perp);

@@ -9,6 +9,7 @@
 #include "agents/agent.hpp"
 #include "scenarios/scenario_config.hpp"
 #include "sim/market/market.hpp"
+#include "sim/core/wake.hpp"
 
 namespace sl {
 
@@ -17,6 +18,7 @@ class LadderMaker {
   LadderMaker(const LadderConfig& cfg, AccountId account);
 
   bool wants_to_act(std::int64_t step) const;
+  std::int64_t next_wake(std::int64_t step) const;
   void act(Market& m);
   AccountId account() const { return account_; }
 

@@ -19,6 +19,7 @@
 // 1.2 x maintenance, with probability add_margin_probability it moves add_margin_share x the
 // initial margin (or what is left) from the wallet into the margin account.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 
 #include "agents/agent.hpp"
@@ -26,6 +27,7 @@
 #include "sim/perp/margin_engine.hpp"
 #include "sim/market/market.hpp"
 #include "sim/core/rng.hpp"
+#include "sim/core/wake.hpp"
 
 namespace sl {
 
@@ -38,6 +40,13 @@ class LeveragedTrader {
     if (done_) return false;
     if (!entered_) return step >= entry_step_;
     return can_add_margin_ && step % cfg_.decision_every_steps == 0;
+  }
+  // Entry at entry_step_, then decisions only while it can add margin: an entered trader with
+  // nothing left to decide never wakes again (the passive bulk of a large population).
+  std::int64_t next_wake(std::int64_t step) const {
+    if (done_) return kNeverWakes;
+    if (!entered_) return std::max(step + 1, entry_step_);
+    return can_add_margin_ ? next_multiple_after(step, cfg_.decision_every_steps) : kNeverWakes;
   }
   void act(Market& m);
 

@@ -11,6 +11,7 @@
 #include "scenarios/scenario_config.hpp"
 #include "sim/market/market.hpp"
 #include "sim/core/rng.hpp"
+#include "sim/core/wake.hpp"
 
 namespace sl {
 
@@ -19,6 +20,8 @@ class MarketMaker {
   MarketMaker(const MarketMakerConfig& cfg, AccountId account, std::size_t asset, VenueKind venue, Micros base_start, Rng rng);
 
   bool wants_to_act(std::int64_t step) const { return step % cfg_.requote_every_steps == 0; }
+  // The next requote step (sim/core/wake.hpp).
+  std::int64_t next_wake(std::int64_t step) const { return next_multiple_after(step, cfg_.requote_every_steps); }
   void act(Market& m);
 
   AccountId account() const { return account_; }

@@ -2,13 +2,16 @@
 // distance from the mid; limit orders are cancelled after a lifetime. Side, asset and venue are
 // drawn uniformly. Provides the uninformed flow that makers earn their spread from.
 #pragma once
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 
 #include "agents/agent.hpp"
 #include "scenarios/scenario_config.hpp"
 #include "sim/market/market.hpp"
 #include "sim/core/rng.hpp"
+#include "sim/core/wake.hpp"
 
 namespace sl {
 
@@ -18,6 +21,12 @@ class NoiseTrader {
 
   bool wants_to_act(std::int64_t step) const {
     return static_cast<double>(step) >= next_event_ || step >= next_expiry_;
+  }
+  // The first whole step at or after the next order event, or the next expiry of a resting order.
+  std::int64_t next_wake(std::int64_t step) const {
+    const double e = std::ceil(next_event_);
+    const std::int64_t ev = e >= 9e18 ? kNeverWakes : static_cast<std::int64_t>(e);
+    return std::max(step + 1, std::min(ev, next_expiry_));
   }
   void act(Market& m);
   AccountId account() const { return account_; }

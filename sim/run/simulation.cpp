@@ -24,6 +24,7 @@
 #include "sim/liquidation/proactive_derisk.hpp"
 #include "sim/market/shocks.hpp"
 #include "sim/market/market.hpp"
+#include "sim/run/activation.hpp"
 #include "sim/run/recorder.hpp"
 #include "sim/market/replay_path.hpp"
 #include "sim/core/rng.hpp"
@@ -60,6 +61,49 @@ struct World {
   std::unique_ptr<BackstopProvider> backstop;  // delta_neutral in backstop mode, hierarchy with its backstop stage
   std::vector<std::int32_t> agent_kind_of;  // global agent id -> AgentKind (as int)
   std::vector<AgentHandle> active;  // reused every step
+  // Event-driven activation (sim/run/activation.hpp): agents keyed (kind << 32 | index), the
+  // kernel's polling order; `woken` is this step's popped keys, reused.
+  ActivationQueue wake;
+  std::vector<std::uint64_t> woken;
+
+  static std::uint64_t key(AgentKind k, std::uint32_t i) { return static_cast<std::uint64_t>(k) << 32 | i; }
+  // Calls f(agent) for the agent of `k`, index `i`.
+  template <class F>
+  decltype(auto) with_agent(AgentKind k, std::uint32_t i, F&& f) {
+    switch (k) {
+      case AgentKind::MarketMaker: return f(makers[i]);
+      case AgentKind::NoiseTrader: return f(noise[i]);
+      case AgentKind::Ladder: return f(ladders[i]);
+      case AgentKind::Arbitrageur: return f(arbs[i]);
+      case AgentKind::BasisTrader: return f(basis[i]);
+      case AgentKind::LeveragedTrader: return f(leveraged[i]);
+      case AgentKind::Liquidator: return f(liquidators[i]);
+      case AgentKind::Backstop: break;
+    }
+    return f(*backstop);
+  }
+  // The next step `k`/`i` is woken at: its own next_wake, or every step for the agents a policy
+  // hands inventory to from outside (bots, backstop).
+  std::int64_t next_wake(AgentKind k, std::uint32_t i, std::int64_t step) {
+    if (k == AgentKind::Liquidator || k == AgentKind::Backstop) return step + 1;
+    return with_agent(k, i, [step](const auto& a) -> std::int64_t {
+      if constexpr (requires { a.next_wake(step); }) return a.next_wake(step);
+      else return step + 1;
+    });
+  }
+  void schedule_all_at_step_0() {
+    const auto all = [&](auto& agents, AgentKind k) {
+      for (std::uint32_t i = 0; i < agents.size(); ++i) wake.schedule(0, key(k, i));
+    };
+    all(makers, AgentKind::MarketMaker);
+    all(noise, AgentKind::NoiseTrader);
+    all(ladders, AgentKind::Ladder);
+    all(arbs, AgentKind::Arbitrageur);
+    all(basis, AgentKind::BasisTrader);
+    all(leveraged, AgentKind::LeveragedTrader);
+    all(liquidators, AgentKind::Liquidator);
+    if (backstop) wake.schedule(0, key(AgentKind::Backstop, 0));
+  }
   // Perpetual mechanics, one per asset (model.md section 4).
   std::vector<Oracle> oracles;
   std::vector<MarkPrice> marks;
@@ -223,6 +267,9 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed, const s
     w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::Backstop));
   }
   w.active.reserve(w.agent_kind_of.size());
+  w.woken.reserve(w.agent_kind_of.size());
+  w.wake.reserve(w.agent_kind_of.size());
+  w.schedule_all_at_step_0();
 }
 
 }  // namespace
@@ -267,18 +314,13 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
     for (std::size_t i = 0; i < m.assets.size(); ++i) m.assets[i].index_price = w.oracles[i].publish(step);
     // 3. agents act in a seeded random permutation.
     w.active.clear();
-    const auto poll = [&](auto& agents, AgentKind kind) {
-      for (std::uint32_t i = 0; i < agents.size(); ++i)
-        if (agents[i].wants_to_act(step)) w.active.push_back({kind, i});
-    };
-    poll(w.makers, AgentKind::MarketMaker);
-    poll(w.noise, AgentKind::NoiseTrader);
-    poll(w.ladders, AgentKind::Ladder);
-    poll(w.arbs, AgentKind::Arbitrageur);
-    poll(w.basis, AgentKind::BasisTrader);
-    poll(w.leveraged, AgentKind::LeveragedTrader);
-    poll(w.liquidators, AgentKind::Liquidator);
-    if (w.backstop && w.backstop->wants_to_act(step)) w.active.push_back({AgentKind::Backstop, 0});
+    w.woken.clear();
+    w.wake.pop_due(step, w.woken);  // in polling order (kind, index)
+    for (const std::uint64_t k : w.woken) {
+      const AgentKind kind = static_cast<AgentKind>(k >> 32);
+      const auto i = static_cast<std::uint32_t>(k);
+      if (w.with_agent(kind, i, [step](const auto& a) { return a.wants_to_act(step); })) w.active.push_back({kind, i});
+    }
     for (std::size_t i = w.active.size(); i > 1; --i) {  // Fisher-Yates with Boost's exact distribution
       boost::random::uniform_int_distribution<std::size_t> pick(0, i - 1);
       std::swap(w.active[i - 1], w.active[pick(kernel_rng)]);
@@ -296,6 +338,8 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
       }
     }
     c.agent_actions += static_cast<std::int64_t>(w.active.size());
+    for (const std::uint64_t k : w.woken)
+      w.wake.schedule(w.next_wake(static_cast<AgentKind>(k >> 32), static_cast<std::uint32_t>(k), step), k);
     // 4. mark = index + clamped EMA premium; the margin engine marks every account and flags the
     // liquidatable ones.
     for (std::size_t i = 0; i < m.assets.size(); ++i)
