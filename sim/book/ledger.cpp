@@ -7,6 +7,7 @@ namespace sl {
 Ledger::Ledger(std::vector<std::string> asset_names, std::vector<bool> negative_allowed)
     : asset_names_(std::move(asset_names)), asset_negative_(std::move(negative_allowed)) {
   if (asset_negative_.size() != asset_names_.size()) throw LedgerError("ledger: asset flags size mismatch");
+  positive_.assign(asset_names_.size(), 0);
   for (std::size_t a = 0; a < asset_names_.size(); ++a) issuer_.push_back(open_account("issuer:" + asset_names_[a], true));
 }
 
@@ -33,6 +34,8 @@ void Ledger::transfer(AccountId from, AccountId to, AssetId asset, Micros amount
        << " (balance " << src << ")";
     throw InsufficientFunds(os.str());
   }
+  const auto pos = [](Micros v) -> Int128 { return v > 0 ? v : 0; };
+  positive_[asset] += pos(new_src) - pos(src) + pos(new_dst) - pos(dst);
   src = new_src;
   dst = new_dst;
   ++transfer_count_;

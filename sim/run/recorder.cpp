@@ -71,13 +71,9 @@ std::size_t Recorder::col(const std::string& name, const std::string& unit, std:
 }
 
 namespace {
+// Contracts held long = the open interest (the ledger keeps the sum; no scan of the accounts).
 double open_interest(const Market& m, const AssetMarket& a) {
-  Micros oi = 0;
-  for (std::size_t acc = 0; acc < m.ledger.n_accounts(); ++acc) {
-    const Micros c = m.ledger.balance(static_cast<AccountId>(acc), a.perp_asset);
-    if (c > 0) oi += c;
-  }
-  return from_micros(oi);
+  return from_micros(static_cast<Micros>(m.ledger.positive_total(a.perp_asset)));
 }
 }  // namespace
 
