@@ -192,7 +192,7 @@ const ObjectSchema<BasisTraderConfig>& basis_trader_schema() {
 const ObjectSchema<LeveragedTraderConfig>& leveraged_trader_schema() {
   using L = LeveragedTraderConfig;
   static const ObjectSchema<L> s({
-      field("count", &L::count, {.range = closed(0, 100000), .unit = "agents", .doc = "number of leveraged directional traders"}),
+      field("count", &L::count, {.range = closed(0, 10000000), .unit = "agents", .doc = "number of leveraged directional traders (each its own margined account; up to a venue-sized population)"}),
       field("long_share", &L::long_share, {.range = closed(0, 1), .unit = "probability", .doc = "probability that a trader is long"}),
       field("leverage_min", &L::leverage_min, {.range = closed(1, 200), .unit = "x", .doc = "leverage is drawn log-uniformly in [leverage_min, leverage_max]"}),
       field("leverage_max", &L::leverage_max, {.range = closed(1, 200), .unit = "x", .doc = "at most 10000 / perp.margin_tiers[0].imr_bps when count > 0"}),

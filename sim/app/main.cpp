@@ -16,6 +16,7 @@
 #include "sim/app/cli_common.hpp"
 #include "sim/app/mpi_env.hpp"
 #include "sim/sweep/sweep_runner.hpp"
+#include "bench/bench_scale.hpp"
 #include "bench/bench_sim.hpp"
 #include "bench/bench_sweep.hpp"
 #include "scenarios/loader.hpp"
@@ -41,7 +42,7 @@ Usage:
   stresslab sweep SWEEP.json --out FILE.h5 [--threads N] [--resume] [--quiet] [--set PATH=VALUE ...]
   stresslab validate SCENARIO.json [--set PATH=VALUE ...]
   stresslab calibrate CALIBRATION.json [--out FILE.h5] [--threads N] [--resume] [--quiet]
-  stresslab bench [--seconds S] [--agents N] [--steps N] [--only book|sim|sweep] [--runs N] [--threads N]
+  stresslab bench [--seconds S] [--agents N] [--steps N] [--only book|sim|sweep|scale] [--runs N] [--threads N]
   stresslab --help | --version
 
 Examples:
@@ -85,24 +86,26 @@ int cmd_bench(const std::vector<std::string>& args) {
       "agents", po::value<int>()->default_value(1000), "noise traders in the whole-simulation benchmark")(
       "steps", po::value<std::int64_t>()->default_value(3600), "steps of the whole-simulation benchmark")(
       "scenario", po::value<std::string>(), "scenario for the simulation benchmark (default scenarios/calm.json)")(
-      "only", po::value<std::string>(), "book | sim | sweep")(
+      "only", po::value<std::string>(), "book | sim | sweep | scale")(
       "runs", po::value<int>()->default_value(16), "runs of the sweep benchmark (penalty x seeds on crash.json, 900 steps)")(
       "threads", po::value<int>()->default_value(0), "worker threads of the sweep benchmark (0: all cores)");
   auto vm = parse(args, opts, po::positional_options_description{});
   if (vm.count("help")) {
-    std::cout << "Usage: stresslab bench [--seconds S] [--agents N] [--steps N] [--only book|sim|sweep] [--runs N] [--threads N]\n"
+    std::cout << "Usage: stresslab bench [--seconds S] [--agents N] [--steps N] [--only book|sim|sweep|scale] [--runs N] [--threads N]\n"
               << opts;
     return kExitOk;
   }
   const std::string only = vm.count("only") ? vm["only"].as<std::string>() : "";
-  if (!only.empty() && only != "book" && only != "sim" && only != "sweep")
-    throw UsageError("--only " + only + ": must be book, sim or sweep");
+  if (!only.empty() && only != "book" && only != "sim" && only != "sweep" && only != "scale")
+    throw UsageError("--only " + only + ": must be book, sim, sweep or scale");
   int rc = 0;
   if (only.empty() || only == "book") rc |= run_book_bench(vm["seconds"].as<double>(), 42, std::cout);
   if (only.empty() || only == "sim") {
     std::string path = vm.count("scenario") ? vm["scenario"].as<std::string>() : "scenarios/calm.json";
     rc |= run_sim_bench(path, vm["agents"].as<int>(), vm["steps"].as<std::int64_t>(), std::cout);
   }
+  if (only == "scale")  // not part of the default set: it takes minutes
+    rc |= run_scale_bench(vm.count("scenario") ? vm["scenario"].as<std::string>() : "scenarios/crash.json", std::cout);
   if (only == "sweep") {  // not part of the default set: it takes tens of seconds
     const int runs = vm["runs"].as<int>(), threads = threads_option(vm);
     if (runs < 1 || runs > 100000) throw UsageError("--runs " + std::to_string(runs) + ": must be in [1, 100000]");

@@ -1,0 +1,90 @@
+#include "bench/bench_scale.hpp"
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "scenarios/loader.hpp"
+#include "sim/run/simulation.hpp"
+
+namespace {
+
+struct ScaleResult {
+  double wall_s = 0;
+  long long messages = 0;
+  long peak_rss_kb = 0;
+  bool ok = false;
+};
+
+// One size in a forked child: the child runs and writes (wall, messages) to a pipe; the parent
+// reads them and the child's peak RSS from wait4.
+ScaleResult run_size(const std::string& scenario_path, int accounts) {
+  const std::vector<std::string> sets{
+      "horizon_steps=3600",
+      "dt_s=1",
+      "agents.noise_traders.count=1000",
+      "agents.leveraged_traders.count=" + std::to_string(accounts),
+      "agents.leveraged_traders.leverage_min=2",
+      "agents.leveraged_traders.leverage_max=3",
+      "agents.leveraged_traders.notional_mean=2000",
+      "agents.leveraged_traders.entry_mode=\"initial\"",
+  };
+  const sl::ScenarioConfig sc = sl::load_scenario_file(scenario_path, sets);  // bad input: thrown here, in the parent
+  int fd[2];
+  if (pipe(fd) != 0) return {};
+  const pid_t pid = fork();
+  if (pid < 0) return {};
+  if (pid == 0) {
+    close(fd[0]);
+    sl::RunOptions ro;
+    ro.seed = 42;
+    sl::RunCounters c;
+    const auto t0 = std::chrono::steady_clock::now();
+    sl::run_simulation(sc, ro, &c);
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double msg[2] = {secs, static_cast<double>(c.messages)};
+    const ssize_t w = write(fd[1], msg, sizeof msg);
+    _exit(w == static_cast<ssize_t>(sizeof msg) ? 0 : 1);
+  }
+  close(fd[1]);
+  double msg[2] = {0, 0};
+  const ssize_t r = read(fd[0], msg, sizeof msg);
+  close(fd[0]);
+  int status = 0;
+  struct rusage ru {};
+  wait4(pid, &status, 0, &ru);
+  ScaleResult out;
+  out.ok = r == static_cast<ssize_t>(sizeof msg) && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  out.wall_s = msg[0];
+  out.messages = static_cast<long long>(msg[1]);
+  out.peak_rss_kb = ru.ru_maxrss;  // kilobytes on Linux
+  return out;
+}
+
+}  // namespace
+
+int run_scale_bench(const std::string& scenario_path, std::ostream& out) {
+  const int sizes[] = {10'000, 100'000, 1'000'000};
+  double first_wall = 0, last_wall = 0;
+  char buf[256];
+  for (int n : sizes) {
+    const ScaleResult r = run_size(scenario_path, n);
+    if (!r.ok) {
+      out << "scale: " << n << " accounts: the run failed\n";
+      return 1;
+    }
+    std::snprintf(buf, sizeof buf, "scale: %9d margined accounts: %7.2f s for 1 h of 1 s steps, %.2f M order messages/s, peak RSS %.0f MB\n",
+                  n, r.wall_s, static_cast<double>(r.messages) / r.wall_s / 1e6, static_cast<double>(r.peak_rss_kb) / 1024.0);
+    out << buf << std::flush;
+    if (n == sizes[0]) first_wall = r.wall_s;
+    last_wall = r.wall_s;
+  }
+  std::snprintf(buf, sizeof buf, "scale: wall-time ratio 1M / 10k accounts = %.1f (target <= 3)\n", last_wall / first_wall);
+  out << buf;
+  return 0;
+}
