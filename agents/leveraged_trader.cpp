@@ -43,7 +43,8 @@ LeveragedTrader::LeveragedTrader(const LeveragedTraderConfig& cfg, Market& m, Ma
   }
   can_add_margin_ = isolated_ && extra > 0 && cfg.add_margin_probability > 0 && cfg.add_margin_share > 0;
   margin_id_ = margin.add_account(account_, agent_id, AgentKind::LeveragedTrader,
-                                  isolated_ ? MarginMode::Isolated : MarginMode::Cross);
+                                  isolated_ ? MarginMode::Isolated : MarginMode::Cross,
+                                  /*valued_every_step=*/can_add_margin_);  // decide() reads its ratio
   if (cfg.entry_mode == "initial") {
     // The position predates the run: booked at the initial price against the passive counterparty.
     AssetMarket& am = m.assets[asset_];

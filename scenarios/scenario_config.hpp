@@ -316,6 +316,10 @@ struct PerpConfig {
   FundingConfig funding;
   std::vector<MarginTierConfig> margin_tiers{{100'000.0, 100.0, 50.0}, {1'000'000.0, 200.0, 100.0}, {1e12, 500.0, 250.0}};
   LiquidationConfig liquidation;
+  // "index": the margin engine values only accounts whose balances changed or whose liquidation
+  // price band was crossed (sim/perp/liquidation_price_index.hpp); "full": every account every
+  // step. Same results either way; "full" is kept to check that.
+  std::string margin_scan = "index";
 };
 
 // Scheduled shocks (model.md section 3; semantics in sim/market/shocks.hpp). Each acts over

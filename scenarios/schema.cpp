@@ -388,6 +388,7 @@ const ObjectSchema<PerpConfig>& perp_schema() {
       object_field("funding", &P::funding, funding_schema(), {.doc = "funding payments"}),
       array_field("margin_tiers", &P::margin_tiers, margin_tier_schema(), {.doc = "margin tiers by position notional", .min_len = 1, .max_len = 16}),
       object_field("liquidation", &P::liquidation, liquidation_schema(), {.doc = "liquidation rules"}),
+      field("margin_scan", &P::margin_scan, {.one_of = {"index", "full"}, .doc = "accounts the margin engine values each step: those a liquidation-price index selects, or all (same results)"}),
   });
   return s;
 }

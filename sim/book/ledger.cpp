@@ -14,6 +14,7 @@ Ledger::Ledger(std::vector<std::string> asset_names, std::vector<bool> negative_
 AccountId Ledger::open_account(std::string name, bool may_go_negative) {
   names_.push_back(std::move(name));
   account_negative_.push_back(may_go_negative);
+  changed_mark_.push_back(0);
   balances_.resize(names_.size() * asset_names_.size(), 0);
   return static_cast<AccountId>(names_.size() - 1);
 }
@@ -39,6 +40,10 @@ void Ledger::transfer(AccountId from, AccountId to, AssetId asset, Micros amount
   src = new_src;
   dst = new_dst;
   ++transfer_count_;
+  if (track_changes_) {
+    note_change(from);
+    note_change(to);
+  }
 }
 
 __int128 Ledger::total(AssetId asset) const {

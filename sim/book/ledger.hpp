@@ -67,6 +67,15 @@ class Ledger {
   // Throws ConservationError naming the asset and the discrepancy if any asset's sum is not zero.
   void check_conservation() const;
 
+  // Change tracking (for the margin engine's liquidation-price index): once enabled, every account
+  // a transfer touches is listed once in changed_accounts() until clear_changes().
+  void track_changes(bool on) { track_changes_ = on; }
+  const std::vector<AccountId>& changed_accounts() const { return changed_; }
+  void clear_changes() {
+    for (AccountId a : changed_) changed_mark_[a] = 0;
+    changed_.clear();
+  }
+
  private:
   std::size_t index(AccountId account, AssetId asset) const {
     return static_cast<std::size_t>(account) * asset_names_.size() + asset;
@@ -79,6 +88,14 @@ class Ledger {
   std::vector<AccountId> issuer_;
   std::vector<Int128> positive_;  // per asset: sum over accounts of max(0, balance)
   std::uint64_t transfer_count_ = 0;
+  bool track_changes_ = false;
+  std::vector<std::uint8_t> changed_mark_;  // per account: listed in changed_
+  std::vector<AccountId> changed_;
+  void note_change(AccountId a) {
+    if (changed_mark_[a]) return;
+    changed_mark_[a] = 1;
+    changed_.push_back(a);
+  }
 };
 
 }  // namespace sl
