@@ -67,6 +67,11 @@ class LiquidationPriceIndex {
       entries_.resize(n, kNotIndexed);
     }
   }
+  // Room for one entry per account in every heap: reserved address space only; the pages a heap
+  // never fills are never touched, and the first build copies nothing.
+  void reserve(std::size_t n_accounts) {
+    for (auto& h : heaps_) h.reserve(n_accounts);
+  }
   bool indexed(std::uint32_t id) const { return entries_[id] != kNotIndexed; }
   // Forgets the account's bands: its heap entries become stale and are skipped when popped.
   void remove(std::uint32_t id);

@@ -21,7 +21,11 @@ MarginEngine::MarginEngine(const PerpConfig& cfg, Market& market)
     tier_rates_.push_back({tiers_[t].max_notional, tiers_[t].mmr_bps * 1e-4});
     if (t > 0 && tiers_[t].mmr_bps < tiers_[t - 1].mmr_bps) index_usable_ = false;
   }
-  market_.ledger.track_changes(true);
+}
+
+void MarginEngine::reserve(std::size_t n_accounts, std::size_t n_ledger_accounts) {
+  accounts_.reserve(n_accounts);
+  margin_of_.reserve(n_ledger_accounts);
 }
 
 std::uint32_t MarginEngine::add_account(AccountId account, std::int32_t owner_agent, AgentKind kind, MarginMode mode,
@@ -36,7 +40,7 @@ std::uint32_t MarginEngine::add_account(AccountId account, std::int32_t owner_ag
   const auto id = static_cast<std::uint32_t>(accounts_.size() - 1);
   if (margin_of_.size() <= account) margin_of_.resize(account + 1, kNoMargin);
   margin_of_[account] = id;
-  every_step_.push_back(id);  // valued at the next mark, then indexed
+  if (index_assets_ != kNoAssets) every_step_.push_back(id);  // else the first mark values everyone
   return id;
 }
 
@@ -102,7 +106,6 @@ bool MarginEngine::mark_one(std::uint32_t id, std::int64_t step) {
   MarginAccount& a = accounts_[id];
   a.equity = equity(a, PriceBasis::Mark);
   a.maintenance = maintenance(a, PriceBasis::Mark);
-  a.initial = initial(a, PriceBasis::Mark);
   double gross = 0;
   for (std::size_t i = 0; i < market_.assets.size(); ++i)
     gross += std::abs(position(a, i)) * price(i, PriceBasis::Mark, true);
@@ -135,6 +138,7 @@ void MarginEngine::mark_all(std::int64_t step) {
       ++valued_last_;
       if (mark_one(id, step)) flagged_.push_back(id);
     }
+    market_.ledger.track_changes(false);
     market_.ledger.clear_changes();
     index_assets_ = kNoAssets;  // the index is out of date: rebuilt if the scan is switched back
   }
@@ -167,29 +171,36 @@ void MarginEngine::mark_indexed(std::int64_t step) {
   }
   index_.resize(accounts_.size());
   queued_.resize(accounts_.size(), 0);
-  candidates_.clear();
-  if (all || !prices_ok_) {
-    for (std::uint32_t id = 0; id < accounts_.size(); ++id) candidates_.push_back(id);
-  } else {
-    candidates_.insert(candidates_.end(), every_step_.begin(), every_step_.end());
-    for (const AccountId acc : market_.ledger.changed_accounts())
-      if (acc < margin_of_.size() && margin_of_[acc] != kNoMargin) candidates_.push_back(margin_of_[acc]);
-    index_.crossed(marks_, indices_, candidates_);
-  }
-  market_.ledger.clear_changes();
   next_every_step_.clear();
-  for (const std::uint32_t id : candidates_) {
-    if (queued_[id]) continue;
-    queued_[id] = 1;
+  const auto value = [&](std::uint32_t id) {
     if (accounts_[id].closed) {
       index_.remove(id);
-      continue;
+      return;
     }
     ++valued_last_;
     if (mark_one(id, step)) flagged_.push_back(id);
     index_or_keep(id);
+  };
+  if (all || !prices_ok_) {
+    index_.reserve(accounts_.size());
+    for (std::uint32_t id = 0; id < accounts_.size(); ++id) value(id);
+  } else {
+    candidates_.clear();
+    candidates_.insert(candidates_.end(), every_step_.begin(), every_step_.end());
+    for (const AccountId acc : market_.ledger.changed_accounts())
+      if (acc < margin_of_.size() && margin_of_[acc] != kNoMargin) candidates_.push_back(margin_of_[acc]);
+    index_.crossed(marks_, indices_, candidates_);
+    for (const std::uint32_t id : candidates_) {
+      if (queued_[id]) continue;
+      queued_[id] = 1;
+      value(id);
+    }
+    for (const std::uint32_t id : candidates_) queued_[id] = 0;
   }
-  for (const std::uint32_t id : candidates_) queued_[id] = 0;
+  // Changes are listed from the first indexed mark on (everyone was valued then); the list is
+  // drained every mark, so it holds at most the accounts touched since the last one.
+  market_.ledger.track_changes(true);
+  market_.ledger.clear_changes();
   every_step_.swap(next_every_step_);
 }
 

@@ -38,7 +38,6 @@ struct MarginAccount {
   // Updated by MarginEngine::mark_all (quote units):
   double equity = 0.0;
   double maintenance = 0.0;
-  double initial = 0.0;
   double gross_notional = 0.0;
   bool liquidatable = false;
   std::int64_t flagged_since = -1;     // first step of the current liquidatable spell, -1 if healthy
@@ -78,6 +77,8 @@ class MarginEngine {
   // the same answer to "liquidatable?" and "below k x maintenance?" (k: the proactive trigger).
   void mark_all(std::int64_t step);
   MarginScan scan() const { return scan_; }
+  // Room for this many margined accounts, opened among this many ledger accounts in all.
+  void reserve(std::size_t n_accounts, std::size_t n_ledger_accounts);
   void set_scan(MarginScan s) { scan_ = s; }
   // Accounts valued by the last mark_all (for tests and the bench's diagnostics).
   std::size_t valued_last_step() const { return valued_last_; }
