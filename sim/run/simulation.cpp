@@ -25,6 +25,7 @@
 #include "sim/market/shocks.hpp"
 #include "sim/market/market.hpp"
 #include "sim/run/activation.hpp"
+#include "sim/run/own_positions.hpp"
 #include "sim/run/recorder.hpp"
 #include "sim/market/replay_path.hpp"
 #include "sim/core/rng.hpp"
@@ -80,6 +81,7 @@ struct World {
       case AgentKind::LeveragedTrader: return f(leveraged[i]);
       case AgentKind::Liquidator: return f(liquidators[i]);
       case AgentKind::Backstop: break;
+      case AgentKind::Position: break;  // never scheduled: an own position is an account, not an agent
     }
     return f(*backstop);
   }
@@ -279,6 +281,7 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed, const s
     w.backstop = std::make_unique<BackstopProvider>(backstop_capacity, acc);
     w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::Backstop));
   }
+  book_own_positions(sc, m, w.margin);  // accounts.file: after every population, so their ids do not move
   w.wake.reserve(w.agent_kind_of.size() - w.passive_leveraged);
   w.schedule_all_at_step_0();
   w.active.reserve(w.wake.size());
@@ -348,6 +351,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
         case AgentKind::LeveragedTrader: w.leveraged[h.index].act(m); break;
         case AgentKind::Liquidator: w.liquidators[h.index].act(m); break;
         case AgentKind::Backstop: w.backstop->act(m); break;
+        case AgentKind::Position: break;
       }
     }
     c.agent_actions += static_cast<std::int64_t>(w.active.size());
