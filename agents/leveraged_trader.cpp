@@ -50,13 +50,14 @@ void LeveragedTrader::init(const LeveragedTraderConfig& cfg, Market& m, MarginEn
 
   isolated_ = cfg.margin_mode != "cross";
   Ledger& L = m.ledger;
-  const std::string name = "leveraged_trader:" + std::to_string(agent_id_);
-  account_ = L.open_account(name, /*may_go_negative=*/true);
+  // "leveraged_trader:ID" (and ":wallet"), without building the strings.
+  const auto id = static_cast<std::uint32_t>(agent_id_);
+  account_ = L.open_numbered_account("leveraged_trader:", id, "", /*may_go_negative=*/true);
   initial_margin_ = to_fixed(notional_ / leverage_, 1e6);
   L.mint(account_, m.quote_asset, initial_margin_);
   const Micros extra = to_fixed(cfg.quote_cash_extra, 1e6);
   if (isolated_) {
-    wallet_ = L.open_account(name + ":wallet");
+    wallet_ = L.open_numbered_account("leveraged_trader:", id, ":wallet");
     L.mint(wallet_, m.quote_asset, extra);
   } else {
     wallet_ = account_;

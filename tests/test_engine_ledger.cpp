@@ -109,6 +109,8 @@ TEST_CASE("ledger: account names read back exactly as opened (packed as stem + n
   for (const std::string& n : names) ids.push_back(L.open_account(n));
   CHECK(L.account_name(0) == "issuer:USDT");
   for (std::size_t i = 0; i < names.size(); ++i) CHECK(L.account_name(ids[i]) == names[i]);
+  CHECK(L.account_name(L.open_numbered_account("leveraged_trader:", 7, ":wallet")) == "leveraged_trader:7:wallet");
+  CHECK(L.account_name(L.open_numbered_account("", 4294967294u, "")) == "4294967294");
 }
 
 TEST_CASE("ledger: change tracking lists each account a transfer touched once, until cleared") {
