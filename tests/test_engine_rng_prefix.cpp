@@ -6,6 +6,8 @@
 #include <boost/random/normal_distribution.hpp>
 #include <boost/random/uniform_int_distribution.hpp>
 
+#include <vector>
+
 #include "sim/core/rng_prefix.hpp"
 
 using namespace sl;
@@ -43,5 +45,18 @@ TEST_CASE("Mt64Prefix: engine() is the Rng after the same draws; distributions a
   for (int i = 0; i < 100; ++i) {
     REQUIRE(z(p) == z(ref));
     REQUIRE(pick(p) == pick(ref));
+  }
+}
+
+TEST_CASE("Mt64Prefix::seed_together: generators seeded side by side draw what each would alone") {
+  std::vector<Mt64Prefix> g;
+  g.reserve(5);
+  for (std::uint64_t k = 0; k < 5; ++k) g.emplace_back(derive_seed(7, 0, kStreamAgentBase + k));
+  g[2]();  // one already part-seeded (words up to 156): the batch starts from the least seeded
+  Mt64Prefix::seed_together(g.data(), g.size(), 170);
+  for (std::uint64_t k = 0; k < 5; ++k) {
+    Rng ref(derive_seed(7, 0, kStreamAgentBase + k));
+    if (k == 2) ref();
+    for (int i = 0; i < 200; ++i) REQUIRE(g[k]() == ref());
   }
 }

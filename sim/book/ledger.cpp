@@ -32,17 +32,19 @@ AccountId Ledger::open_numbered_account(std::string_view prefix, std::uint32_t n
   return add_account(stem_of(prefix, suffix), number, may_go_negative);
 }
 
-// The stem (prefix, suffix), added if new; the last one used is checked first (a population opens
-// its accounts one after another under the same stem).
+// The stem (prefix, suffix), added if new; the two last used are checked first (a population opens
+// its accounts one after another under the same one or two stems: an account and its wallet).
 std::uint32_t Ledger::stem_of(std::string_view prefix, std::string_view suffix) {
-  if (last_stem_ < stems_.size() && stems_[last_stem_].first == prefix && stems_[last_stem_].second == suffix) return last_stem_;
+  for (const std::uint32_t r : recent_stems_)
+    if (r < stems_.size() && stems_[r].first == prefix && stems_[r].second == suffix) return r;
   std::string key(prefix);
   key += '\0';
   key += suffix;
   const auto [it, added] = stem_ids_.try_emplace(std::move(key), static_cast<std::uint32_t>(stems_.size()));
   if (added) stems_.emplace_back(std::string(prefix), std::string(suffix));
-  last_stem_ = it->second;
-  return last_stem_;
+  recent_stems_[1] = recent_stems_[0];
+  recent_stems_[0] = it->second;
+  return it->second;
 }
 
 AccountId Ledger::add_account(std::uint32_t stem, std::uint32_t number, bool may_go_negative) {

@@ -102,7 +102,7 @@ class Ledger {
   std::vector<std::pair<std::string, std::string>> stems_;  // (prefix, suffix)
   std::unordered_map<std::string, std::uint32_t> stem_ids_;  // prefix + '\0' + suffix -> stem
   std::vector<PackedName> names_;
-  std::uint32_t last_stem_ = 0xFFFFFFFFu;
+  std::uint32_t recent_stems_[2] = {0xFFFFFFFFu, 0xFFFFFFFFu};
   std::uint32_t stem_of(std::string_view prefix, std::string_view suffix);
   AccountId add_account(std::uint32_t stem, std::uint32_t number, bool may_go_negative);
   std::vector<bool> account_negative_;

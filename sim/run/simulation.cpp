@@ -252,10 +252,9 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed, const s
     w.margin.reserve(w.margin.accounts().size() + n + 64, L.n_accounts() + 2 * n + 64);
     w.agent_kind_of.reserve(w.agent_kind_of.size() + n + 64);
   }
-  for (int k = 0; k < lvc.count; ++k, ++agent_id) {  // opens and funds its own accounts
-    // Its stream (agent_rng) as an Mt64Prefix: the same draws without building all of mt19937_64.
-    LeveragedTrader t(lvc, m, w.margin, static_cast<std::int32_t>(agent_id), Mt64Prefix(derive_seed(seed, 0, kStreamAgentBase + agent_id)));
-    // A passive position keeps its accounts but no agent object (#15 item 4): it never wakes.
+  // Each opens and funds its own accounts; a passive position keeps its accounts but no agent
+  // object (#15 item 4): it never wakes.
+  LeveragedTrader::build(lvc, m, w.margin, agent_id, lvc.count, seed, [&](LeveragedTrader&& t) {
     if (t.passive()) {
       ++w.passive_leveraged;
       w.passive_leveraged_entered += t.entered();
@@ -263,7 +262,8 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed, const s
       w.leveraged.push_back(std::move(t));
     }
     w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::LeveragedTrader));
-  }
+  });
+  agent_id += static_cast<std::uint64_t>(std::max(0, lvc.count));
   const auto& lqc = sc.agents.liquidators;
   for (int k = 0; k < lqc.count; ++k, ++agent_id) {
     const AccountId acc = L.open_account("liquidator:" + std::to_string(agent_id));
