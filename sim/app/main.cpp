@@ -60,7 +60,7 @@ Examples:
 
 calibrate sweeps the liquidation penalty over a grid for every (sigma, depth, latency) cell of a
 calibration file and reports the penalty minimising bad debt + insurance-fund drawdown +
-lambda x (penalties + slippage paid by users), with bootstrap intervals over seeds (README "Calibration").
+lambda x (penalties + slippage paid by users), with bootstrap intervals over seeds (sim/calibration/README.md).
 
 Exit codes: 0 ok, 1 internal failure, 2 bad input (message names file, field and allowed range),
 130 interrupted (run/sweep: the results file holds the runs finished so far, with root attribute

@@ -57,7 +57,7 @@ SweepOutcome execute_sweep(const std::vector<SweepPoint>& points, const std::vec
   so.cancel = &interrupted();
   // Dislocation watch: a perp far from its index for a whole run usually means the scenario's perp
   // side cannot absorb its forced flow (arbitrage capital, makers' inventory limits), and the
-  // numbers then describe that collapse more than the policy (README, "How the arbitrage capacity
+  // numbers then describe that collapse more than the policy (scenarios/README.md, "How the arbitrage capacity
   // was chosen"). Counted on every run, reported once at the end.
   auto dislocated = std::make_shared<std::pair<std::size_t, double>>(0, 0.0);
   so.on_result = [dislocated, inner = o.on_result](const RunResult& r) {
@@ -92,7 +92,7 @@ SweepOutcome execute_sweep(const std::vector<SweepPoint>& points, const std::vec
     std::fprintf(stderr,
                  "warning: in %zu of %zu run(s) the perp traded more than %.0f%% away from its index (worst %.0f bps): "
                  "the scenario's perp side (arbitrage capacity, makers' inventory limits) may be too small for its "
-                 "forced flow; see README, Scenario evidence\n",
+                 "forced flow; see scenarios/README.md, Scenario evidence\n",
                  dislocated->first, outcome.runs_done, kDislocationWarnBps / 100.0, dislocated->second);
   return outcome;
 }
