@@ -14,6 +14,7 @@
 
 #include "sim/app/cli_common.hpp"
 #include "sim/app/mpi_env.hpp"
+#include "sim/sweep/run_plan.hpp"
 #include "sim/sweep/run_store.hpp"
 
 namespace sl::cli {
@@ -42,7 +43,7 @@ SweepCliOptions sweep_cli_options(const po::variables_map& vm, const std::string
   so.threads = threads_option(vm);
   so.resume = vm.count("resume") > 0;
   so.quiet = vm.count("quiet") > 0;
-  so.attrs = FileAttributes{kVersion, kGitCommit, scenario_json, first_seed};
+  so.attrs = results_file_attributes(scenario_json, first_seed);
   return so;
 }
 
