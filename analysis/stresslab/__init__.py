@@ -17,9 +17,9 @@ Bad input raises ScenarioError / SweepError / DataError (ValueError subclasses) 
 CLI prints after "error:" (file, field, allowed range).
 """
 
-from .engine import (DataError, ScenarioError, SweepError, engine_available, policies, run, sweep,
-                     validate, version)
+from .engine import (DataError, DislocationWarning, ScenarioError, SweepError, engine_available, policies, run,
+                     sweep, validate, version)
 from .frames import Results, read
 
 __all__ = ["run", "sweep", "validate", "read", "Results", "policies", "version", "engine_available",
-           "ScenarioError", "SweepError", "DataError"]
+           "ScenarioError", "SweepError", "DataError", "DislocationWarning"]

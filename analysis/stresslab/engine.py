@@ -8,6 +8,9 @@ as JSON). Every function raises the CLI's exit-2 errors as ScenarioError / Sweep
 import json
 import os
 import tempfile
+import warnings
+
+import numpy as np
 
 try:
     from . import _core
@@ -106,10 +109,32 @@ def validate(scenario, set=None):  # noqa: A002 - `set` mirrors the CLI's --set
     return dict(_engine().validate(path, text, origin, _overrides(set)))
 
 
+class DislocationWarning(UserWarning):
+    """The perp traded far from its index in some runs (the CLI prints the same warning)."""
+
+
+def _warn_dislocation(res):
+    """The CLI's dislocation warning (sim/app/sweep_cli.cpp), from the same summary columns."""
+    cols = [c for c in res.summary.columns if c.startswith("max_abs_premium_bps")]
+    if not cols or not len(res.summary):
+        return
+    worst = res.summary[cols].to_numpy(dtype=np.float64)
+    worst = np.where(np.isfinite(worst), worst, 0.0).max(axis=1)
+    limit = _core.dislocation_warn_bps
+    n = int((worst > limit).sum())
+    if n:
+        warnings.warn(f"in {n} of {len(res.summary)} run(s) the perp traded more than {limit / 100:.0f}% away from "
+                      f"its index (worst {worst.max():.0f} bps): the scenario's perp side (arbitrage capacity, "
+                      "makers' inventory limits) may be too small for its forced flow; see README, Scenario evidence",
+                      DislocationWarning, stacklevel=3)
+
+
 def _finish(info, output):
     if not info["complete"]:  # only an interruption stops a sweep early, and that raises
         raise RuntimeError(f"{output.path}: {info['runs_done']} of {info['runs_total']} runs finished")
-    return Results(output.path, keep_alive=output.tmp)
+    res = Results(output.path, keep_alive=output.tmp)
+    _warn_dislocation(res)
+    return res
 
 
 def run(scenario, policies=None, seeds=1, seed=None, threads=0, set=None, out=None):  # noqa: A002

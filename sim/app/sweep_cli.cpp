@@ -32,9 +32,7 @@ void check_out_path(const std::string& out, bool create_dir, const std::string& 
 
 bool is_printing_rank() { return mpi_env().rank == 0; }
 
-namespace {
-constexpr double kDislocationWarnBps = 2000.0;  // 20%: the curated scenarios stay below it (worst: black_thursday_2020 under batch, 19.5%)
-}  // namespace
+// kDislocationWarnBps: sim/sweep/run_plan.hpp (the Python package warns at the same level).
 
 SweepCliOptions sweep_cli_options(const po::variables_map& vm, const std::string& out_path,
                                   const std::string& scenario_json, std::uint64_t first_seed) {

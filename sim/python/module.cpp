@@ -132,6 +132,7 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "stresslab engine, in process (use the `stresslab` package, not this module)";
   m.attr("version") = sl::kVersion;
   m.attr("git_commit") = sl::kGitCommit;
+  m.attr("dislocation_warn_bps") = sl::kDislocationWarnBps;
 
   // Bad input: ValueError subclasses, messages as the CLI prints them after "error: ".
   py::register_exception<sl::ScenarioError>(m, "ScenarioError", PyExc_ValueError);

@@ -237,10 +237,36 @@ def check_interrupt():
     print(f"     interrupt: stopped after {secs:.2f} s")
 
 
+def check_dislocation_warning():
+    # No warning on the crash (max |premium| far below 20%), one naming 1 of 6 runs when a copy of the
+    # file says one run reached 2500 bps (the CLI's threshold is 2000 bps, sim/sweep/run_plan.hpp).
+    import shutil
+    import warnings
+    from stresslab import engine
+    src = os.path.join(TMP, "py_crash.h5")
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        engine._warn_dislocation(stresslab.read(src))
+    assert not w, [str(x.message) for x in w]
+    dst = os.path.join(TMP, "dislocated.h5")
+    shutil.copy(src, dst)
+    with h5py.File(dst, "r+") as f:
+        s = f["summary"][()]
+        s["max_abs_premium_bps"][4] = 2500.0
+        f["summary"][...] = s
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        engine._warn_dislocation(stresslab.read(dst))
+    assert len(w) == 1 and issubclass(w[0].category, stresslab.DislocationWarning), w
+    assert "in 1 of 6 run(s)" in str(w[0].message) and "more than 20%" in str(w[0].message), str(w[0].message)
+    assert "(worst 2500 bps)" in str(w[0].message), str(w[0].message)
+
+
 CHECKS.check("run: Python equals CLI (crash, 2 policies x 3 seeds)", check_run_identity)
 CHECKS.check("sweep: Python equals CLI (penalty x 2 policies x 2 seeds)", check_sweep_identity)
 CHECKS.check("errors carry the CLI's messages", check_errors)
 CHECKS.check("read() and compare()", check_read_and_compare)
+CHECKS.check("the CLI's dislocation warning as a Python warning", check_dislocation_warning)
 CHECKS.check("the GIL is released while running", check_gil_released)
 CHECKS.check("Ctrl-C cancels with a partial file", check_interrupt)
 sys.exit(CHECKS.summary())
