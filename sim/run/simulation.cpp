@@ -253,7 +253,8 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed, const s
     w.agent_kind_of.reserve(w.agent_kind_of.size() + n + 64);
   }
   for (int k = 0; k < lvc.count; ++k, ++agent_id) {  // opens and funds its own accounts
-    LeveragedTrader t(lvc, m, w.margin, static_cast<std::int32_t>(agent_id), agent_rng(agent_id));
+    // Its stream (agent_rng) as an Mt64Prefix: the same draws without building all of mt19937_64.
+    LeveragedTrader t(lvc, m, w.margin, static_cast<std::int32_t>(agent_id), Mt64Prefix(derive_seed(seed, 0, kStreamAgentBase + agent_id)));
     // A passive position keeps its accounts but no agent object (#15 item 4): it never wakes.
     if (t.passive()) {
       ++w.passive_leveraged;
