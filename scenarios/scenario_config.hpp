@@ -261,7 +261,8 @@ struct DutchConfig {
 // Sealed-bid batch auction with one uniform clearing price per asset and side per batch.
 struct BatchConfig {
   int batch_interval_steps = 30;
-  double mm_bid_share = 0.5;   // market makers bid this share of the visible book depth (their quotes) into each batch
+  double mm_bid_share = 0.5;   // market makers bid this share of each of their OWN resting quotes into each batch
+  std::string reserve = "bankruptcy";  // "bankruptcy": no account is filled beyond its bankruptcy price | "none"
 };
 
 struct SocializedConfig {

@@ -315,7 +315,8 @@ const ObjectSchema<BatchConfig>& batch_schema() {
   using B = BatchConfig;
   static const ObjectSchema<B> s({
       field("batch_interval_steps", &B::batch_interval_steps, {.range = closed(1, kMaxHistorySteps), .unit = "steps", .doc = "liquidations are pooled and cleared every this many steps"}),
-      field("mm_bid_share", &B::mm_bid_share, {.range = closed(0, 1), .unit = "fraction", .doc = "share of the visible book depth market makers bid into each batch"}),
+      field("mm_bid_share", &B::mm_bid_share, {.range = closed(0, 1), .unit = "fraction", .doc = "share of each of its own resting quotes a market maker bids into each batch"}),
+      field("reserve", &B::reserve, {.one_of = {"bankruptcy", "none"}, .doc = "reserve price: no account filled beyond its bankruptcy price (unmet: the protocol closes it through the book, the fund covers the deficit)"}),
   });
   return s;
 }

@@ -95,4 +95,49 @@ BidSchedule::Take BidSchedule::evaluate(double price, Lots n, const BidderCapaci
   return t;
 }
 
+Lots schedule_bids(const BidSchedule& sched, const Venue& v, bool buy_contracts, const BidderCapacity& cap,
+                   std::int32_t bidder, std::vector<SealedBid>& out, Lots& resold) {
+  resold = 0;
+  const Lots n = sched.total();
+  if (n <= 0) return 0;
+  const double per_tick_lot = static_cast<double>(v.spec().quote_micros_per_tick_lot);
+  const double fixed_share = static_cast<double>(cap.fixed_cost) / static_cast<double>(n);  // micros per lot
+  Micros budget = std::max<Micros>(0, cap.capital);
+  Lots bid = 0;
+  for (std::size_t k = 0; k < sched.segments().size(); ++k) {
+    const double per_lot = buy_contracts ? sched.unit(k) - fixed_share : sched.unit(k) + fixed_share;
+    const Tick px = buy_contracts ? static_cast<Tick>(std::floor(per_lot / per_tick_lot + 1e-9))
+                                  : static_cast<Tick>(std::ceil(per_lot / per_tick_lot - 1e-9));
+    if (px <= 0) break;  // values only fall further down the schedule
+    const Micros lot_cost = v.notional(px, 1);
+    const Lots lots = std::min<Lots>(sched.segments()[k].lots, budget / lot_cost);
+    if (lots <= 0) break;
+    out.push_back({bidder, px, lots});
+    budget -= v.notional(px, lots);
+    bid += lots;
+    if (lots < sched.segments()[k].lots) break;
+  }
+  resold = sched.resold(bid);
+  return bid;
+}
+
+Lots own_quote_bids(const Venue& v, const std::vector<OrderId>& own_orders, bool buy_contracts, double share,
+                    Lots room_lots, Micros capital, std::int32_t bidder, std::vector<SealedBid>& out) {
+  const Side side = buy_contracts ? Side::Buy : Side::Sell;
+  Lots bid = 0;
+  Micros budget = std::max<Micros>(0, capital);
+  for (OrderId id : own_orders) {
+    if (bid >= room_lots) break;
+    const RestingOrder* o = v.book().find(id);
+    if (!o || o->side != side) continue;
+    Lots lots = std::min<Lots>(static_cast<Lots>(std::floor(static_cast<double>(o->qty) * share + 1e-9)), room_lots - bid);
+    if (buy_contracts) lots = std::min<Lots>(lots, budget / v.notional(o->price, 1));
+    if (lots <= 0) continue;
+    if (buy_contracts) budget -= v.notional(o->price, lots);
+    out.push_back({bidder, o->price, lots});
+    bid += lots;
+  }
+  return bid;
+}
+
 }  // namespace sl

@@ -34,6 +34,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "sim/book/batch_clearing.hpp"
 #include "sim/book/venue.hpp"
 #include "sim/core/fixed_point.hpp"
 
@@ -101,5 +102,22 @@ class BidSchedule {
   Lots total_ = 0;
   std::vector<Segment> segs_;
 };
+
+// Sealed bids of a batch bidder from its schedule (the batch policy): one bid per segment, at the
+// segment's unit value less its share F / N of the fixed cost (N = lots in the schedule), rounded
+// down to a tick (a short pool's offers: unit cost plus the share, rounded up), best first, until
+// the bids' total at their own prices reaches the bidder's capital. Returns the lots bid; `resold`
+// gets the lots of them priced on book depth (what the bidder claims).
+Lots schedule_bids(const BidSchedule& sched, const Venue& v, bool buy_contracts, const BidderCapacity& cap,
+                   std::int32_t bidder, std::vector<SealedBid>& out, Lots& resold);
+
+// A market maker's batch bids from its OWN resting quotes only (the batch policy): for each of its
+// live orders on the side that takes the pool (its bids when the pool sells contracts, its asks
+// when the pool buys them back), best first, floor(order qty x share) lots at the order's price,
+// until `room_lots` (its inventory room) is used up; when it buys, also until its quote balance
+// `capital` pays for the lots at their prices. Orders of other traders are never read. Returns
+// the lots bid.
+Lots own_quote_bids(const Venue& v, const std::vector<OrderId>& own_orders, bool buy_contracts, double share,
+                    Lots room_lots, Micros capital, std::int32_t bidder, std::vector<SealedBid>& out);
 
 }  // namespace sl
