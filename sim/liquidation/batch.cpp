@@ -206,7 +206,8 @@ class BatchPolicy final : public LiquidationPolicy {
       // misses some pooled account's reserve, the account whose reserve is furthest from the
       // price leaves this batch for the fallback, and the rest clears again (fewer lots can only
       // move the uniform price towards the remaining reserves).
-      std::vector<char> out(pool.size(), 0);
+      std::vector<char>& out = out_;
+      out.assign(pool.size(), 0);
       ClearingResult cr;
       for (;;) {
         Lots left = 0;
@@ -414,6 +415,7 @@ class BatchPolicy final : public LiquidationPolicy {
   BidSchedule schedule_;
   std::vector<std::size_t> order_;
   std::vector<PoolEntry> fallback_, kept_;
+  std::vector<char> out_;  // per pool entry: left this batch for the fallback (reserve missed)
   std::vector<std::array<std::vector<PoolEntry>, 2>> pools_;  // [asset][0: longs to sell, 1: shorts to buy back]
   std::vector<int> outstanding_;                              // pool entries per margin account id
   std::unordered_map<std::uint32_t, std::size_t> last_event_;  // margin id -> index of its latest event
