@@ -33,9 +33,9 @@ double DutchAuctions::lot_notional(const LiquidationContext& ctx, std::size_t as
   return am.perp->lots_to_qty(lots) * am.index_or_reference();
 }
 
-Micros DutchAuctions::hole_room(std::size_t asset) const {
+Micros DutchAuctions::hole_room(std::size_t asset, Micros pending) const {
   Micros room = std::numeric_limits<Micros>::max();
-  if (cfg_.dutch.hole_global_quote > 0) room = std::min(room, to_fixed(cfg_.dutch.hole_global_quote, 1e6) - dirt_total_);
+  if (cfg_.dutch.hole_global_quote > 0) room = std::min(room, to_fixed(cfg_.dutch.hole_global_quote, 1e6) - dirt_total_ - pending);
   if (cfg_.dutch.hole_quote > 0) room = std::min(room, to_fixed(cfg_.dutch.hole_quote, 1e6) - (asset < dirt_.size() ? dirt_[asset] : 0));
   return room;
 }
@@ -74,9 +74,10 @@ DutchAuctions::Kick DutchAuctions::kick(LiquidationContext& ctx, std::uint32_t i
     // itself dust is not kicked ("Dog/dusty-auction-from-partial-liquidation").
     const double index = am.index_or_reference();
     const double lot_value = am.perp->lots_to_qty(1) * index;  // quote per lot at the index
-    const Micros room = hole_room(i) - dirt_added;
+    // `dirt_added`: tabs of this account's other assets kicked just above (they count for Hole).
+    const Micros room = hole_room(i, dirt_added);
     Lots fits = a.remaining;
-    if (room < std::numeric_limits<Micros>::max() - dirt_added) {
+    if (room < std::numeric_limits<Micros>::max()) {
       fits = room <= 0 ? 0 : std::min<Lots>(a.remaining, static_cast<Lots>(std::floor(from_micros(room) / lot_value)));
       if (fits < a.remaining) {
         const Lots left_behind = pos_lots - fits;

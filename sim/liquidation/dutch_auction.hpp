@@ -72,8 +72,9 @@ class DutchAuctions {
   void step_auction(LiquidationContext& ctx, Auction& a, LiquidationStepStats& stats);
   std::string path(int resets) const;
 
-  // Dog.bark's room: min(Hole - Dirt, hole - dirt) over the configured limits, micros (max: none).
-  Micros hole_room(std::size_t asset) const;
+  // Dog.bark's room: min(Hole - Dirt - pending, hole - dirt of the asset) over the configured
+  // limits, micros (max: no limit); `pending` = tabs of the same kick not yet in Dirt.
+  Micros hole_room(std::size_t asset, Micros pending) const;
   void dig(Auction& a, Micros amount);
 
   LiquidationConfig cfg_;
