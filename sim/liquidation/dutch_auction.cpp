@@ -77,8 +77,10 @@ DutchAuctions::Kick DutchAuctions::kick(LiquidationContext& ctx, std::uint32_t i
     // `dirt_added`: tabs of this account's other assets kicked just above (they count for Hole).
     const Micros room = hole_room(i, dirt_added);
     Lots fits = a.remaining;
-    if (room < std::numeric_limits<Micros>::max()) {
-      fits = room <= 0 ? 0 : std::min<Lots>(a.remaining, static_cast<Lots>(std::floor(from_micros(room) / lot_value)));
+    if (room <= 0) {
+      fits = 0;  // "Dog/liquidation-limit-hit": no room at all, whatever the dust
+    } else if (room < std::numeric_limits<Micros>::max()) {
+      fits = std::min<Lots>(a.remaining, static_cast<Lots>(std::floor(from_micros(room) / lot_value)));
       if (fits < a.remaining) {
         const Lots left_behind = pos_lots - fits;
         if (to_fixed(static_cast<double>(left_behind) * lot_value, 1e6) < chost) fits = a.remaining;
