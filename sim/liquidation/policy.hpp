@@ -18,6 +18,7 @@ namespace sl {
 
 class LiquidatorBot;
 class BackstopProvider;
+class MarketMaker;
 
 // System accounts the policies move money through (all opened by the kernel).
 struct LiquidationAccounts {
@@ -41,6 +42,9 @@ struct LiquidationContext {
   // The backstop provider (delta_neutral backstop mode, hierarchy with its backstop stage), or
   // nullptr when the run has none.
   class BackstopProvider* backstop = nullptr;
+  // The market makers quoting each asset's perpetual, same order as perp_maker_accounts (batch
+  // auctions let each bid from its own resting quotes and inventory room), or nullptr (none bid).
+  const std::vector<std::vector<const MarketMaker*>>* perp_makers = nullptr;
 };
 
 struct LiquidationStepStats {

@@ -309,9 +309,14 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   std::vector<LiquidationEvent> events;
   events.reserve(1024);
   std::vector<std::vector<AccountId>> perp_makers(m.assets.size());
+  std::vector<std::vector<const MarketMaker*>> perp_maker_agents(m.assets.size());
   for (const MarketMaker& mm : w.makers)
-    if (mm.venue() == VenueKind::Perp) perp_makers[mm.asset()].push_back(mm.account());
+    if (mm.venue() == VenueKind::Perp) {
+      perp_makers[mm.asset()].push_back(mm.account());
+      perp_maker_agents[mm.asset()].push_back(&mm);
+    }
   LiquidationContext lctx{m, w.margin, w.liquidators, w.agent_kind_of, liquidation_rng, 0, w.sys, events, perp_makers, w.backstop.get()};
+  lctx.perp_makers = &perp_maker_agents;
   const bool funding_on = sc.perp.funding.enabled;
   ProtocolStepInfo info;
   std::int64_t adl_total = 0;
