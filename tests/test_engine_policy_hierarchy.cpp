@@ -314,7 +314,16 @@ TEST_CASE("hierarchy end to end: the fund exhausted - the shortfall is auto-dele
   CHECK(series(r, "insurance_fund_cash")[13] == 0.0);
   CHECK(series(r, "insurance_fund")[13] == doctest::Approx(0.0).epsilon(1e-9));  // 0 - 13,350 + 1.5 x 8,900
   CHECK(series(r, "fund_borrowed")[13] == doctest::Approx(13'350.0).epsilon(1e-12));
-  CHECK(metric(r, "bad_debt") == 0.0);
+  CHECK(metric(r, "adl_queue_empty_events") == 0.0);  // the ADL stage ran and covered the shortfall
+  CHECK(series(r, "bad_debt_cum")[13] == 0.0);          // ... so the absorption left no bad debt
+  CHECK(metric(r, "fund_exhausted_step") == 13.0);
+  CHECK(series(r, "insurance_fund_exhausted")[12] == 0.0);
+  CHECK(series(r, "insurance_fund_exhausted")[13] == 1.0);
+  // Step 14: the fund (equity 0, its floor: fund_borrow_limit 0) unwinds the best two bid levels,
+  // 0.4 @ 8,899 + 0.4 @ 8,889 = 7,115.2 for what is worth 0.8 x 8,900 = 7,120 at mark: its equity
+  // would be -4.8, below its floor, so the bad-debt account pays 4.8 (bad debt).
+  CHECK(metric(r, "bad_debt") == doctest::Approx(4.8).epsilon(1e-9));
+  CHECK(series(r, "insurance_fund")[14] == doctest::Approx(0.0).epsilon(1e-9));
 
   // loss_rule haircut: the shortfall 50 is taken from the two winners pro rata to profit (equal:
   // 25 each); the fund (150 + 50 = 200) takes the 2 BTC and pays 18,000: 17,800 lent. No ADL.
@@ -328,7 +337,7 @@ TEST_CASE("hierarchy end to end: the fund exhausted - the shortfall is auto-dele
   CHECK(series(h, "fund_borrowed")[13] == doctest::Approx(17'800.0).epsilon(1e-12));
   CHECK(series(h, "insurance_fund_cash")[13] == 0.0);
   CHECK(series(h, "insurance_fund")[13] == doctest::Approx(0.0).epsilon(1e-9));  // 0 - 17,800 + 2 x 8,900
-  CHECK(metric(h, "bad_debt") == 0.0);
+  CHECK(metric(h, "bad_debt") == doctest::Approx(4.8).epsilon(1e-9));  // step 14's unwinding, as above
 }
 
 TEST_CASE("hierarchy on crash and short squeeze: runs and conserves - every policy_path fits the results file - reproducible") {

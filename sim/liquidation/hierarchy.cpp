@@ -78,9 +78,10 @@ class HierarchyPolicy final : public LiquidationPolicy {
   explicit HierarchyPolicy(const LiquidationConfig& cfg)
       : cfg_(cfg),
         auctions_(cfg, DutchAuctionOptions{"hierarchy>dutch", false, cfg.hierarchy.auction_timeout_steps}),
-        fund_(cfg.socialized.loss_rule, FundPaths{"hierarchy>insurance", "hierarchy>adl", "hierarchy>haircut"}) {}
+        fund_(cfg.socialized.loss_rule, FundPaths{"hierarchy>insurance", "hierarchy>adl", "hierarchy>haircut"}, credit_) {
+    credit_.limit = fund_borrow_limit_micros(cfg);
+  }
   const char* name() const override { return "hierarchy"; }
-  Micros fund_borrowed() const override { return fund_.borrowed(); }
 
   void on_step(LiquidationContext& ctx) override {
     fund_.unwind(ctx, stats_);

@@ -78,7 +78,9 @@ namespace {
 
 class SocializedPolicy final : public LiquidationPolicy {
  public:
-  explicit SocializedPolicy(const LiquidationConfig& cfg) : fund_(cfg.socialized.loss_rule, FundPaths{}) {}
+  explicit SocializedPolicy(const LiquidationConfig& cfg) : fund_(cfg.socialized.loss_rule, FundPaths{}, credit_) {
+    credit_.limit = fund_borrow_limit_micros(cfg);
+  }
   const char* name() const override { return "socialized"; }
 
   void on_step(LiquidationContext& ctx) override {
@@ -90,8 +92,6 @@ class SocializedPolicy final : public LiquidationPolicy {
       fund_.repay(ctx);
     }
   }
-
-  Micros fund_borrowed() const override { return fund_.borrowed(); }
 
  private:
   FundAbsorber fund_;
