@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "sim/liquidation/policy.hpp"
 #include "sim/run/invariant_checks_default.hpp"
@@ -31,6 +32,8 @@ struct InvariantError : std::logic_error {
 };
 
 void check_ledger_conservation(const Ledger& ledger, std::int64_t step);
+// The same on per-asset totals (the ledger's, or a test's).
+void check_asset_totals(const std::vector<std::string>& asset_names, const std::vector<__int128>& totals, std::int64_t step);
 void check_fund_floor(const Market& market, const LiquidationAccounts& sys, const FundCredit& credit, std::int64_t step);
 void check_closed_accounts_settled(const Market& market, const MarginEngine& margin, std::int64_t step);
 // `counterparty`: the market's counterparty account (Market::counterparty_account).
