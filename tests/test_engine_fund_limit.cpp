@@ -11,12 +11,16 @@
 #include <memory>
 #include <string>
 
+#include "scenarios/loader.hpp"
 #include "sim/liquidation/fund.hpp"
 #include "sim/liquidation/policy.hpp"
+#include "sim/run/simulation.hpp"
 #include "tests/support/hand_world.hpp"
+#include "tests/support/run_lookup.hpp"
 
 using namespace sl;
 using namespace sl::test;
+using sl::test::metric;
 
 namespace {
 
@@ -338,4 +342,27 @@ TEST_CASE("absorption: the haircut on spot collateral the fund takes over is cou
   CHECK(slippage_cost == doctest::Approx(46.0).epsilon(1e-9));
   CHECK(pol->step_stats().collateral_haircut == doctest::Approx(94.0).epsilon(1e-9));
   CHECK(slippage_cost + pol->step_stats().collateral_haircut == doctest::Approx(140.0).epsilon(1e-9));
+}
+
+TEST_CASE("hierarchy on crash with a small fund: every absorption left with bad debt found the ADL queue short") {
+  // Not a hand computation: a property over a whole run. With a fund of 1,000 the fund is exhausted
+  // early; each absorption whose event carries bad debt must be one that counted in
+  // adl_queue_empty_events (the ADL stage ran and found too few profitable opposite positions).
+  const ScenarioConfig sc = load_scenario_file(std::string(STRESSLAB_SOURCE_DIR) + "/scenarios/crash.json",
+                                               {"perp.liquidation.policy=hierarchy", "perp.liquidation.insurance_fund_start=1000"});
+  for (std::uint64_t seed : {1, 2, 3}) {
+    RunOptions o;
+    o.seed = seed;
+    const RunResult r = run_simulation(sc, o);
+    int absorbed_with_bad_debt = 0;
+    for (const LiquidationEvent& e : r.liquidations) {
+      const bool absorption = e.policy_path.rfind("hierarchy>insurance", 0) == 0 || e.policy_path.rfind("hierarchy>adl", 0) == 0;
+      if (absorption && e.bad_debt > 0) ++absorbed_with_bad_debt;
+    }
+    MESSAGE("seed " << seed << ": absorptions with bad debt " << absorbed_with_bad_debt << ", adl_queue_empty_events "
+                    << metric(r, "adl_queue_empty_events") << ", adl_count " << metric(r, "adl_count") << ", bad_debt "
+                    << metric(r, "bad_debt") << ", fund_exhausted_s " << metric(r, "fund_exhausted_s"));
+    CHECK(metric(r, "fund_exhausted_step") >= 0);
+    CHECK(absorbed_with_bad_debt <= metric(r, "adl_queue_empty_events"));
+  }
 }
