@@ -112,6 +112,7 @@ TEST_CASE("market policy (Binance IOC), bankrupt: nothing fills at the bankruptc
   CHECK(series(r, "bad_debt_cum")[12] == doctest::Approx(113.8).epsilon(1e-12));
   CHECK(series(r, "fund_borrowed")[12] == doctest::Approx(1760.0).epsilon(1e-12));  // 8,800 - 7,035.2 - 4.8 repaid
   CHECK(metric(r, "bad_debt") == doctest::Approx(114.0).epsilon(1e-12));
+  CHECK(metric(r, "bad_debt_fund_floor") == doctest::Approx(5.0).epsilon(1e-12));  // 4.8 + 0.2
   CHECK(metric(r, "fund_borrowed_at_end") == 0.0);
   CHECK(metric(r, "insurance_fund_end") == doctest::Approx(0.0).epsilon(1e-12));
   CHECK(metric(r, "fund_exhausted_step") == 11.0);

@@ -59,6 +59,7 @@ Micros floor_fund_equity(LiquidationContext& ctx, FundCredit& credit) {
   if (lacking <= 0) return 0;
   ctx.market.ledger.transfer(ctx.accounts.bad_debt, ctx.accounts.insurance_fund, ctx.market.quote_asset, lacking);
   credit.mark_exhausted(ctx.step);
+  credit.floor_bad_debt += lacking;
   repay_fund_loan(ctx, credit);
   return lacking;
 }

@@ -44,6 +44,7 @@ struct FundCredit {
   Micros borrowed = 0;
   bool exhausted_now = false;
   std::int64_t first_exhausted_step = -1;
+  Micros floor_bad_debt = 0;  // bad debt recognized by the equity floor (the fund's own positions marked down)
   void mark_exhausted(std::int64_t step) {
     exhausted_now = true;
     if (first_exhausted_step < 0) first_exhausted_step = step;

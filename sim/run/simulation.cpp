@@ -448,6 +448,9 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   const std::int64_t ex = fund_credit.first_exhausted_step;
   r.summary.emplace_back("fund_exhausted_step", static_cast<double>(ex));
   r.summary.emplace_back("fund_exhausted_s", ex >= 0 ? static_cast<double>(ex + 1) * sc.dt_s : -1.0);
+  // The part of bad_debt recognized by the fund's equity floor: what the fund held (positions it
+  // took over) lost in value below -fund_borrow_limit, not a liquidation's own shortfall.
+  r.summary.emplace_back("bad_debt_fund_floor", from_micros(fund_credit.floor_bad_debt));
   // User cost (quote units): penalties + slippage against the mark + the haircut lost on spot
   // collateral the fund took over at index x (1 - haircut) (socialized, hierarchy, market takeovers).
   r.summary.emplace_back("collateral_haircut_cost", collateral_haircut_total);
