@@ -51,7 +51,8 @@ class FundAbsorber {
 
   // The no-position path of absorb() for an account that may still hold contract dust below one
   // lot (which stays in the closed account, as under `dutch`): collateral conversion, the fund's
-  // cash, then the bad-debt account (a loan while the fund's equity backs it, bad debt beyond).
+  // cash, then a loan from the bad-debt account while the fund's equity stays >= -fund_borrow_limit,
+  // bad debt beyond.
   Result settle_deficit_only(LiquidationContext& ctx, MarginAccount& acc, LiquidationStepStats& stats);
 
   // Repays the loan from the fund's quote, as far as it goes.

@@ -57,8 +57,8 @@
 // instead of the meaningless price; the money moves are those of the absorption.
 // Flat accounts (closed by the internal match, the auction or the backstop) with negative quote
 // settle their deficit through the same fund (FundAbsorber's no-position path: collateral
-// conversion, fund cash, then the bad-debt account -- a loan while the fund's equity backs it, bad
-// debt beyond), are closed, and their last event gets ">insurance" when the fund paid and no bad
+// conversion, fund cash, then a loan from the bad-debt account while the fund's equity stays >=
+// -fund_borrow_limit, bad debt beyond), are closed, and their last event gets ">insurance" when the fund paid and no bad
 // debt was left, ">bad_debt" when some was (the fund, earlier in the chain, was then exhausted); a
 // flat account's deficit is not deleveraged (it has no position left to close against anyone).
 // Suffixes are chosen so that every path fits the results file's 64 characters (kPolicyPathWidth).
