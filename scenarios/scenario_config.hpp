@@ -314,6 +314,13 @@ struct LiquidationConfig {
   double penalty_bps = 100.0;         // on the closed notional
   double liquidator_share = 0.5;      // share of the penalty paid to the liquidator, rest to the insurance fund
   double insurance_fund_start = 1'000'000.0;  // quote units
+  // How far below 0 the insurance fund's equity may go (quote units, a credit line from the
+  // protocol's balance sheet); beyond it a loss is socialized (ADL / haircut) or bad debt.
+  double fund_borrow_limit = 0.0;
+  // `market` policy's order: "ioc_bankruptcy" (Binance: IOC limited at the bankruptcy price, the
+  // rest to the insurance fund, then ADL) or "market" (V1: unlimited market orders, the deficit to
+  // the fund's cash, then bad debt).
+  std::string market_order = "ioc_bankruptcy";
   // When no liquidator bot acts on a flagged account for this many steps, the venue's own engine
   // liquidates it (CEX style). -1 disables the fallback (DeFi style: only bots liquidate).
   int protocol_fallback_steps = 10;

@@ -374,6 +374,8 @@ const ObjectSchema<LiquidationConfig>& liquidation_schema() {
       field("penalty_bps", &L::penalty_bps, {.range = closed(0, 10000), .unit = "bps", .doc = "penalty on the closed notional"}),
       field("liquidator_share", &L::liquidator_share, {.range = closed(0, 1), .unit = "fraction", .doc = "share of the penalty paid to the liquidator; the rest goes to the insurance fund"}),
       field("insurance_fund_start", &L::insurance_fund_start, {.range = closed(0, 1e12), .unit = "quote units", .doc = "initial insurance fund", .micros = true}),
+      field("fund_borrow_limit", &L::fund_borrow_limit, {.range = closed(0, 1e12), .unit = "quote units", .doc = "how far below 0 the insurance fund's equity may go before losses are socialized or bad debt", .micros = true}),
+      field("market_order", &L::market_order, {.one_of = {"ioc_bankruptcy", "market"}, .doc = "market policy: IOC at the bankruptcy price, rest to the fund then ADL (Binance), or unlimited market orders (V1)"}),
       field("protocol_fallback_steps", &L::protocol_fallback_steps, {.range = closed(-1, kMaxSteps), .unit = "steps", .doc = "the venue liquidates an account no bot took for this long; -1: never (only bots)"}),
       object_field("dutch", &L::dutch, dutch_schema(), {.doc = "dutch policy parameters"}),
       object_field("batch", &L::batch, batch_schema(), {.doc = "batch policy parameters"}),
