@@ -14,6 +14,7 @@
 
 #include "sim/app/cli_common.hpp"
 #include "sim/app/mpi_env.hpp"
+#include "sim/sweep/run_plan.hpp"
 #include "sim/sweep/run_store.hpp"
 
 namespace sl::cli {
@@ -31,9 +32,7 @@ void check_out_path(const std::string& out, bool create_dir, const std::string& 
 
 bool is_printing_rank() { return mpi_env().rank == 0; }
 
-namespace {
-constexpr double kDislocationWarnBps = 2000.0;  // 20%: the curated scenarios stay below it (worst: black_thursday_2020 under batch, 19.5%)
-}  // namespace
+// kDislocationWarnBps: sim/sweep/run_plan.hpp (the Python package warns at the same level).
 
 SweepCliOptions sweep_cli_options(const po::variables_map& vm, const std::string& out_path,
                                   const std::string& scenario_json, std::uint64_t first_seed) {
@@ -42,7 +41,7 @@ SweepCliOptions sweep_cli_options(const po::variables_map& vm, const std::string
   so.threads = threads_option(vm);
   so.resume = vm.count("resume") > 0;
   so.quiet = vm.count("quiet") > 0;
-  so.attrs = FileAttributes{kVersion, kGitCommit, scenario_json, first_seed};
+  so.attrs = results_file_attributes(scenario_json, first_seed);
   return so;
 }
 
@@ -57,7 +56,7 @@ SweepOutcome execute_sweep(const std::vector<SweepPoint>& points, const std::vec
   so.cancel = &interrupted();
   // Dislocation watch: a perp far from its index for a whole run usually means the scenario's perp
   // side cannot absorb its forced flow (arbitrage capital, makers' inventory limits), and the
-  // numbers then describe that collapse more than the policy (README, "How the arbitrage capacity
+  // numbers then describe that collapse more than the policy (scenarios/README.md, "How the arbitrage capacity
   // was chosen"). Counted on every run, reported once at the end.
   auto dislocated = std::make_shared<std::pair<std::size_t, double>>(0, 0.0);
   so.on_result = [dislocated, inner = o.on_result](const RunResult& r) {
@@ -92,7 +91,7 @@ SweepOutcome execute_sweep(const std::vector<SweepPoint>& points, const std::vec
     std::fprintf(stderr,
                  "warning: in %zu of %zu run(s) the perp traded more than %.0f%% away from its index (worst %.0f bps): "
                  "the scenario's perp side (arbitrage capacity, makers' inventory limits) may be too small for its "
-                 "forced flow; see README, Scenario evidence\n",
+                 "forced flow; see scenarios/README.md, Scenario evidence\n",
                  dislocated->first, outcome.runs_done, kDislocationWarnBps / 100.0, dislocated->second);
   return outcome;
 }

@@ -1,5 +1,5 @@
 // Calibration files (`stresslab calibrate CALIBRATION.json`): reading, validation and the grid of
-// sweep points they describe. Format and defaults: README "Calibration"; example:
+// sweep points they describe. Format and defaults: sim/calibration/README.md; example:
 // scenarios/calibration/crash_penalty.json.
 //
 // Errors are ScenarioError (exit 2), one line "FILE: FIELD: MESSAGE" where FIELD is the dotted path in
@@ -27,7 +27,7 @@ struct CalibrationAxis {
   bool from_base = false;          // values not given: the base scenario's single value
 };
 
-// Default pointers (README "Calibration" says why these).
+// Default pointers (sim/calibration/README.md, "Why these default axes").
 inline constexpr const char* kSigmaPointer = "/assets/0/reference/vol_calm_annual";
 inline constexpr const char* kDepthPointer = "/agents/market_makers/quote_size";
 inline constexpr const char* kLatencyPointer = "/agents/liquidators/latency_steps";
