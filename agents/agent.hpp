@@ -1,8 +1,14 @@
 // The agent interface. Agents are plain classes stored by type in arrays (no virtual calls in the
 // step loop); the kernel dispatches on AgentKind. Every agent type provides:
 //
-//   bool wants_to_act(std::int64_t step) const;   // cheap check, called every step
+//   bool wants_to_act(std::int64_t step) const;   // cheap check, asked when the agent is woken
+//   std::int64_t next_wake(std::int64_t step) const;  // the next step wants_to_act can be true
+//                                                  // (not the liquidator bot and the backstop)
 //   void act(Market& market);                      // submits/cancels orders through the venues
+//
+// Activation is event-driven (sim/run/activation.hpp): an agent is woken at the step its
+// next_wake names (the liquidator bots and the backstop, handed work by the policies, every step),
+// not polled every step; a woken agent acts only if wants_to_act(step) holds.
 //
 // Each agent owns its ledger account and its own random stream (derived from master seed, run and
 // agent id), so its decisions do not depend on how many other agents exist or in which order they

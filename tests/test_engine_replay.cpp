@@ -335,7 +335,7 @@ TEST_CASE("replay: black_thursday_2020.json validates and its reference follows 
 
 // The calibration check of issue #5: after the fall the simulated funding turns negative and reaches
 // the -0.30% cap as the real Binance series did, and (since the arbitrage capacity of the scenario
-// was sized for it, README "Scenario evidence") it does not stay pinned there: the perp returns
+// was sized for it, scenarios/README.md "Scenario evidence") it does not stay pinned there: the perp returns
 // toward the index instead of collapsing. The real series is read from data/ here.
 TEST_CASE("replay: black_thursday_2020 funding turns negative after the fall and reaches the cap, as the real series did") {
   // The arbitrage capacity was fitted (scripts/fit_arbitrage_capacity) with the `market` policy's V1

@@ -125,7 +125,7 @@ def _warn_dislocation(res):
     if n:
         warnings.warn(f"in {n} of {len(res.summary)} run(s) the perp traded more than {limit / 100:.0f}% away from "
                       f"its index (worst {worst.max():.0f} bps): the scenario's perp side (arbitrage capacity, "
-                      "makers' inventory limits) may be too small for its forced flow; see README, Scenario evidence",
+                      "makers' inventory limits) may be too small for its forced flow; see scenarios/README.md, Scenario evidence",
                       DislocationWarning, stacklevel=3)
 
 

@@ -9,7 +9,7 @@
 //     quote + sum_a spot_a x index_a x (1 - haircut_a) + sum_a contracts_a x mark_a
 // which equals collateral + unrealised PnL at mark. Requirements use the tier rate of each
 // position's notional (the whole position at its bracket's rate; a simplification of exchanges'
-// cumulative brackets, documented in the README).
+// cumulative brackets, documented in sim/perp/README.md, "Simplifications").
 #pragma once
 #include <cstdint>
 #include <utility>

@@ -1,6 +1,6 @@
 // Recorder: appends one row of time series per recorded step (every `record_every_steps`) and
 // keeps running per-run statistics over every step, recorded or not. Column names are listed in
-// README "Results file"; columns of the second and later assets carry a ".SYMBOL" suffix.
+// analysis/README.md, "Results file"; columns of the second and later assets carry a ".SYMBOL" suffix.
 #pragma once
 #include <cstdint>
 #include <string>
