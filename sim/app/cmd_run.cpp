@@ -42,7 +42,14 @@ void print_comparison(const std::vector<std::string>& policies,
                               {"pooled:cascade_amplification", "  pooled over seeds"},
                               {"adl_count", "ADL count"},
                               {"penalties_paid", "user penalties"},
-                              {"liquidator_profit", "liquidator profit"}};
+                              {"liquidator_profit", "liquidator profit"},
+                              // The basis loop (issue #13, sim/run/loop_metrics.hpp).
+                              {"basis_traders_liquidated", "basis traders liquidated"},
+                              {"basis_traders_liquidated_endogenous", "  of them endogenous"},
+                              {"basis_loop_chain_max", "basis loop chain"},
+                              {"funding_paid_hedged", "funding paid by hedged"},
+                              {"delta_leakage", "delta leakage quote-s"},
+                              {"max_abs_premium_bps", "max |premium| bps"}};
   std::printf("\n%-24s", "metric (mean [95% CI])");
   for (const auto& p : policies) std::printf(" %34s", p.c_str());
   std::printf("\n");
