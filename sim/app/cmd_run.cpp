@@ -46,9 +46,11 @@ void print_comparison(const std::vector<std::string>& policies,
                               // The basis loop (issue #13, sim/run/loop_metrics.hpp).
                               {"basis_traders_liquidated", "basis traders liquidated"},
                               {"basis_traders_liquidated_endogenous", "  of them endogenous"},
+                              {"basis_traders_closed_out", "  of them closed out"},
                               {"basis_loop_chain_max", "basis loop chain"},
                               {"funding_paid_hedged", "funding paid by hedged"},
                               {"delta_leakage", "delta leakage quote-s"},
+                              {"delta_leakage_hedged", "  of hedged accounts"},
                               {"max_abs_premium_bps", "max |premium| bps"}};
   std::printf("\n%-24s", "metric (mean [95% CI])");
   for (const auto& p : policies) std::printf(" %34s", p.c_str());

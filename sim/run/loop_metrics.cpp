@@ -63,7 +63,8 @@ LoopMetrics::LoopMetrics(const ScenarioConfig& sc, const Market& m)
       funding_on_(sc.perp.funding.enabled && sc.perp.funding.interval_s > 0),
       funding_every_steps_(std::max<std::int64_t>(1, std::llround(sc.perp.funding.interval_s / sc.dt_s))),
       net_delta_(m.assets.size(), 0.0),
-      max_abs_net_delta_(m.assets.size(), 0.0) {
+      max_abs_net_delta_(m.assets.size(), 0.0),
+      hedged_delta_(m.assets.size(), 0.0) {
   premium_bps_.reserve(static_cast<std::size_t>(std::max<std::int64_t>(0, sc.horizon_steps)));
 }
 
@@ -71,9 +72,12 @@ void LoopMetrics::on_step(const Market& m) {
   const Ledger& L = m.ledger;
   const std::size_t n = m.assets.size();
   std::fill(net_delta_.begin(), net_delta_.end(), 0.0);
+  std::fill(hedged_delta_.begin(), hedged_delta_.end(), 0.0);
   const bool settles = funding_on_ && (m.step + 1) % funding_every_steps_ == 0;
   if (m.margin != nullptr) {
+    closed_basis_accounts_.clear();
     for (const MarginAccount& acc : m.margin->accounts()) {
+      if (acc.closed && acc.owner_kind == AgentKind::BasisTrader) closed_basis_accounts_.push_back(acc.account);
       if (settles && acc.owner_kind == AgentKind::BasisTrader) {
         for (std::size_t i = 0; i < n; ++i) {
           const Micros c = L.balance(acc.account, m.assets[i].perp_asset);
@@ -81,8 +85,11 @@ void LoopMetrics::on_step(const Market& m) {
         }
       }
       if (acc.closed || !(acc.liquidatable || acc.in_liquidation)) continue;
-      for (std::size_t i = 0; i < n; ++i)
-        net_delta_[i] += from_micros(L.balance(acc.account, m.assets[i].spot_asset)) + from_micros(L.balance(acc.account, m.assets[i].perp_asset));
+      for (std::size_t i = 0; i < n; ++i) {
+        const double d = from_micros(L.balance(acc.account, m.assets[i].spot_asset)) + from_micros(L.balance(acc.account, m.assets[i].perp_asset));
+        net_delta_[i] += d;
+        if (acc.owner_kind == AgentKind::BasisTrader) hedged_delta_[i] += d;
+      }
     }
   }
   for (AccountId a : inheritors_)
@@ -91,6 +98,7 @@ void LoopMetrics::on_step(const Market& m) {
   for (std::size_t i = 0; i < n; ++i) {
     max_abs_net_delta_[i] = std::max(max_abs_net_delta_[i], std::abs(net_delta_[i]));
     delta_leakage_ += std::abs(net_delta_[i]) * m.assets[i].index_or_reference() * dt_s_;
+    delta_leakage_hedged_ += std::abs(hedged_delta_[i]) * m.assets[i].index_or_reference() * dt_s_;
   }
   const AssetMarket& a0 = m.assets[0];
   const double ref_ticks = a0.reference.price() / a0.perp->spec().tick_size;
@@ -109,11 +117,16 @@ void LoopMetrics::append_summary(const std::vector<LiquidationEvent>& events, co
   for (const auto& [acc, is_endo] : first) endo += is_endo ? 1 : 0;
   summary.emplace_back("basis_traders_liquidated_exogenous", static_cast<double>(first.size()) - endo);
   summary.emplace_back("basis_traders_liquidated_endogenous", endo);
+  double closed_out = 0;
+  for (const auto& [acc, is_endo] : first)
+    closed_out += std::find(closed_basis_accounts_.begin(), closed_basis_accounts_.end(), acc) != closed_basis_accounts_.end() ? 1 : 0;
+  summary.emplace_back("basis_traders_closed_out", closed_out);
   const LoopChain chain = longest_loop_chain(premium_bps_, hedged_spells(events), window_steps_, min_move_bps_);
   summary.emplace_back("basis_loop_chain_max", static_cast<double>(chain.longest));
   summary.emplace_back("basis_loop_links", static_cast<double>(chain.links));
   summary.emplace_back("funding_paid_hedged", funding_paid_hedged_);
   summary.emplace_back("delta_leakage", delta_leakage_);
+  summary.emplace_back("delta_leakage_hedged", delta_leakage_hedged_);
   for (std::size_t i = 0; i < max_abs_net_delta_.size(); ++i)
     summary.emplace_back("max_abs_liquidation_net_delta" + (i > 0 ? "." + symbols[i] : std::string()), max_abs_net_delta_[i]);
 }

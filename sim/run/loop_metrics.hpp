@@ -12,7 +12,9 @@
 // spot collateral is still to be sold adds +spot; a position the fund took over adds the position.
 // Liquidator bots' inventory (dutch, batch) is theirs, not the protocol's, and is not counted.
 //     delta_leakage = sum_t sum_a |D_a(t)| x index_a(t) x dt_s      (quote-seconds)
-// and max_abs_liquidation_net_delta[.SYM] = max_t |D_a(t)|.
+// and max_abs_liquidation_net_delta[.SYM] = max_t |D_a(t)|. delta_leakage_hedged is the same
+// integral over the basis traders' margin accounts under liquidation alone (no other account, no
+// inheritor): the part of the leakage the hedged accounts' own unwinding leaves.
 //
 // **Funding paid by hedged accounts** (quote, positive = paid): at every funding settlement (the
 // step whose sample completes an interval: (t + 1) is a multiple of round(interval_s / dt_s), as
@@ -20,7 +22,9 @@
 // amount settle_funding moves (longs pay when the rate is positive).
 //
 // **Basis traders liquidated, exogenous / endogenous**: distinct basis-trader accounts with a
-// liquidation event (not `proactive`), classified by the `endogenous` flag of their first event.
+// liquidation event (not `proactive`), classified by the `endogenous` flag of their first event;
+// basis_traders_closed_out: those of them whose margin account is closed at the end (a partial
+// unwind that restored the account's health leaves it open).
 //
 // **The loop measure** `basis_loop_chain_max` (pure function longest_loop_chain below). Nodes: the
 // liquidation spells of hedged accounts, one per (account, flag step), the flag step being an
@@ -85,7 +89,10 @@ class LoopMetrics {
   std::vector<AccountId> inheritors_;
   std::vector<double> net_delta_, max_abs_net_delta_;
   std::vector<double> premium_bps_;  // asset 0, every step
+  std::vector<std::uint32_t> closed_basis_accounts_;  // ledger ids of closed basis margin accounts (last step)
   double delta_leakage_ = 0.0;       // quote-seconds
+  double delta_leakage_hedged_ = 0.0;  // quote-seconds, basis traders' accounts only
+  std::vector<double> hedged_delta_;   // scratch per asset
   double funding_paid_hedged_ = 0.0; // quote
 };
 
