@@ -402,3 +402,33 @@ TEST_CASE("the loop needs the forced closing's price impact: a deep perp book br
   }
   CHECK(long_chains >= 3);
 }
+
+TEST_CASE("proactive de-risking cuts a unified account's two legs together") {
+  // basis_loop.json to step 2400, seed 2041, proactive on (trigger 1.5 x maintenance, 10 bps on the
+  // perp leg, so perp legs carry a penalty and spot legs none): a hedged
+  // account (spot in the margin account) de-risked has its perp event followed, in the same step,
+  // by a spot event of the same account (no penalty, marked at the index) selling at most the
+  // contracts just bought back: min(spot held, contracts closed), rounded down to lots.
+  json s = json::parse(sl::load_scenario_file(std::string(STRESSLAB_SOURCE_DIR) + "/scenarios/basis_loop.json").source_json);
+  s["horizon_steps"] = 2400;
+  RunOptions o;
+  o.seed = 2041;
+  o.policy = "market";
+  const RunResult r = run_simulation(sl::test::load_world(s, {"perp.liquidation.proactive.enabled=true",
+                                                              "perp.liquidation.proactive.trigger_ratio=1.5",
+                                                              "perp.liquidation.proactive.penalty_bps=10"}), o);
+  int pairs = 0;
+  for (std::size_t k = 0; k + 1 < r.liquidations.size(); ++k) {
+    const LiquidationEvent& p = r.liquidations[k];
+    const LiquidationEvent& q = r.liquidations[k + 1];
+    if (p.policy_path != "proactive" || q.policy_path != "proactive" || p.account != q.account || p.step != q.step) continue;
+    if (p.agent_type != "basis_trader" || q.penalty != 0.0 || p.penalty == 0.0) continue;
+    CAPTURE(k);
+    ++pairs;
+    const double perp_qty = p.notional / p.price, spot_qty = q.notional / q.price;
+    CHECK(spot_qty > 0);
+    CHECK(spot_qty <= perp_qty + 1e-9);
+  }
+  MESSAGE(pairs << " two-leg de-riskings");
+  CHECK(pairs > 0);
+}
