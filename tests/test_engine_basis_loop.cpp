@@ -432,3 +432,17 @@ TEST_CASE("proactive de-risking cuts a unified account's two legs together") {
   MESSAGE(pairs << " two-leg de-riskings");
   CHECK(pairs > 0);
 }
+
+TEST_CASE("funding paid by hedged accounts: contracts x mark x rate at each settlement") {
+  // The wallet-kind trader (short 1 BTC) in the flat ladder world, funding every 10 s with impact
+  // notional 1 (impact bid / ask = 9,999 / 10,001 around the index 10,000: every book sample is 0),
+  // I = 1 bps. Settlement at step 9: F = I = 0.0001; at step 19 with a +20 bps funding_shock over
+  // steps 10-19: P = 0.002, F = 0.002 + clamp(0.0001 - 0.002, +-0.0005) = 0.0015 (as in
+  // test_engine_shocks). The short receives 1 x 10,000 x F: 1 then 15, so it "paid" -16.
+  json w = hedged_world(json::object(), json::array({{{"type", "funding_shock"}, {"start_step", 10}, {"end_step", 20}, {"premium_bps", 20}}}));
+  w["perp"]["funding"] = {{"enabled", true}, {"interval_s", 10}, {"impact_notional", 1}};
+  const RunResult r = sl::test::run_world(w);
+  CHECK(r.liquidations.empty());
+  CHECK(series(r, "funding_rate")[19] == doctest::Approx(0.0015).epsilon(1e-12));
+  CHECK(metric(r, "funding_paid_hedged") == doctest::Approx(-16.0).epsilon(1e-12));
+}
