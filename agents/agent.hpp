@@ -12,7 +12,8 @@
 
 namespace sl {
 
-enum class AgentKind : std::uint8_t { MarketMaker, NoiseTrader, Ladder, Arbitrageur, BasisTrader, LeveragedTrader, Liquidator, Backstop };
+// Position: an account of the user's own positions file (accounts.file), owned by no agent.
+enum class AgentKind : std::uint8_t { MarketMaker, NoiseTrader, Ladder, Arbitrageur, BasisTrader, LeveragedTrader, Liquidator, Backstop, Position };
 
 inline const char* agent_kind_name(AgentKind k) {
   switch (k) {
@@ -24,6 +25,7 @@ inline const char* agent_kind_name(AgentKind k) {
     case AgentKind::LeveragedTrader: return "leveraged_trader";
     case AgentKind::Liquidator: return "liquidator";
     case AgentKind::Backstop: return "backstop_provider";
+    case AgentKind::Position: return "position";
   }
   return "unknown";
 }

@@ -74,7 +74,7 @@ BasisTrader::BasisTrader(const BasisTraderConfig& cfg, Market& m, MarginEngine& 
   } else {
     L.mint(account_, m.quote_asset, to_fixed(margin_quote, 1e6));
   }
-  margin_id_ = margin.add_account(account_, agent_id, AgentKind::BasisTrader, MarginMode::Cross);
+  margin_id_ = margin.add_account(account_, agent_id, AgentKind::BasisTrader, MarginMode::Cross, /*valued_every_step=*/cfg.top_up);
   if (cfg.entry_mode == "initial") {
     // The basis trade predates the run: spot bought and perp sold at the initial price against the
     // passive counterparty; spot_collateral_share of the spot is already in the margin account

@@ -12,20 +12,22 @@ namespace sl {
 
 LeveragedTrader::LeveragedTrader(const LeveragedTraderConfig& cfg, Market& m, MarginEngine& margin, std::int32_t agent_id,
                                  Rng rng)
-    : cfg_(cfg), agent_id_(agent_id), rng_(rng) {
-  cfg_.decision_every_steps = std::max(1, cfg_.decision_every_steps);
+    : add_margin_probability_(cfg.add_margin_probability),
+      add_margin_share_(cfg.add_margin_share),
+      decision_every_steps_(std::max(1, cfg.decision_every_steps)),
+      agent_id_(agent_id) {
   boost::random::uniform_int_distribution<std::size_t> pick_asset(0, m.assets.size() - 1);
-  asset_ = pick_asset(rng_);
+  asset_ = pick_asset(rng);
   boost::random::bernoulli_distribution<double> is_long(std::clamp(cfg.long_share, 0.0, 1.0));
-  long_ = is_long(rng_);
+  long_ = is_long(rng);
   const auto [lo, hi] = std::minmax(std::max(1.0, cfg.leverage_min), std::max(1.0, cfg.leverage_max));
   boost::random::uniform_01<double> u01;  // (uniform_real_distribution rejects lo == hi)
-  leverage_ = std::exp(std::log(lo) + u01(rng_) * (std::log(hi) - std::log(lo)));
+  leverage_ = std::exp(std::log(lo) + u01(rng) * (std::log(hi) - std::log(lo)));
   const double s = std::max(0.0, cfg.notional_dispersion);
   boost::random::normal_distribution<double> z(std::log(cfg.notional_mean) - 0.5 * s * s, s);
-  notional_ = std::exp(z(rng_));
+  notional_ = std::exp(z(rng));
   boost::random::uniform_int_distribution<std::int64_t> entry(0, std::max(1, cfg.entry_window_steps) - 1);
-  entry_step_ = entry(rng_);
+  entry_step_ = entry(rng);
 
   isolated_ = cfg.margin_mode != "cross";
   Ledger& L = m.ledger;
@@ -42,8 +44,10 @@ LeveragedTrader::LeveragedTrader(const LeveragedTraderConfig& cfg, Market& m, Ma
     L.mint(account_, m.quote_asset, extra);
   }
   can_add_margin_ = isolated_ && extra > 0 && cfg.add_margin_probability > 0 && cfg.add_margin_share > 0;
+  if (can_add_margin_) rng_ = std::make_unique<Rng>(rng);  // decide() draws from it
   margin_id_ = margin.add_account(account_, agent_id, AgentKind::LeveragedTrader,
-                                  isolated_ ? MarginMode::Isolated : MarginMode::Cross);
+                                  isolated_ ? MarginMode::Isolated : MarginMode::Cross,
+                                  /*valued_every_step=*/can_add_margin_);  // decide() reads its ratio
   if (cfg.entry_mode == "initial") {
     // The position predates the run: booked at the initial price against the passive counterparty.
     AssetMarket& am = m.assets[asset_];
@@ -95,9 +99,9 @@ void LeveragedTrader::decide(Market& m) {
   }
   if (!(ma.maintenance > 0 && ma.equity < 1.2 * ma.maintenance)) return;
   boost::random::uniform_01<double> u;
-  if (u(rng_) >= cfg_.add_margin_probability) return;
+  if (u(*rng_) >= add_margin_probability_) return;
   const Micros avail = m.ledger.balance(wallet_, m.quote_asset);
-  const Micros amount = std::min(avail, to_fixed(cfg_.add_margin_share * from_micros(initial_margin_), 1e6));
+  const Micros amount = std::min(avail, to_fixed(add_margin_share_ * from_micros(initial_margin_), 1e6));
   if (amount <= 0) return;
   m.ledger.transfer(wallet_, account_, m.quote_asset, amount);
   ++margin_additions_;
@@ -110,7 +114,7 @@ void LeveragedTrader::act(Market& m) {
     if (m.step >= entry_step_) enter(m);
     return;
   }
-  if (m.step % cfg_.decision_every_steps == 0) decide(m);
+  if (m.step % decision_every_steps_ == 0) decide(m);
   if (!can_add_margin_) done_ = true;
 }
 

@@ -21,6 +21,7 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 
 #include "agents/agent.hpp"
 #include "scenarios/scenario_config.hpp"
@@ -39,15 +40,18 @@ class LeveragedTrader {
   bool wants_to_act(std::int64_t step) const {
     if (done_) return false;
     if (!entered_) return step >= entry_step_;
-    return can_add_margin_ && step % cfg_.decision_every_steps == 0;
+    return can_add_margin_ && step % decision_every_steps_ == 0;
   }
   // Entry at entry_step_, then decisions only while it can add margin: an entered trader with
   // nothing left to decide never wakes again (the passive bulk of a large population).
   std::int64_t next_wake(std::int64_t step) const {
     if (done_) return kNeverWakes;
     if (!entered_) return std::max(step + 1, entry_step_);
-    return can_add_margin_ ? next_multiple_after(step, cfg_.decision_every_steps) : kNeverWakes;
+    return can_add_margin_ ? next_multiple_after(step, decision_every_steps_) : kNeverWakes;
   }
+  // Never acts again (a position booked at step 0 with no margin to add, or too small to trade):
+  // the kernel keeps no object for it, only its accounts (issue #15 item 4).
+  bool passive() const { return done_; }
   void act(Market& m);
 
   std::int32_t agent_id() const { return agent_id_; }
@@ -65,9 +69,12 @@ class LeveragedTrader {
   void enter(Market& m);
   void decide(Market& m);
 
-  LeveragedTraderConfig cfg_;
+  // What decide() needs of the population's config (not a copy of all of it: its strings).
+  double add_margin_probability_ = 0.0;
+  double add_margin_share_ = 0.0;
+  int decision_every_steps_ = 1;
   std::int32_t agent_id_;
-  Rng rng_;
+  std::unique_ptr<Rng> rng_;         // kept only by a trader that can still add margin (2.5 KB)
   std::size_t asset_ = 0;
   bool long_ = true;
   double leverage_ = 1.0;

@@ -1,6 +1,7 @@
 // Scenario loading: file reading, safe JSON parsing, --set overrides, schema validation
 // (scenarios/schema.cpp) and cross-field checks/derivations.
 #include "scenarios/loader.hpp"
+#include "scenarios/position_file.hpp"
 
 #include <cerrno>
 #include <cstdio>
@@ -656,6 +657,9 @@ ScenarioConfig load_scenario_file(const std::string& path, const std::vector<std
   if (in.bad()) fail(path, "file", std::string("read error: ") + std::strerror(errno));
   ScenarioConfig c = load_scenario_text(text, path, overrides);
   c.source_file = path;
+  // The user's positions are read and validated now, so a bad row stops the command before any
+  // output exists (and every run of the scenario shares the one parsed copy).
+  if (!c.accounts.file.empty()) c.accounts.book = load_position_file(c, fs::path(path).parent_path().string());
   return c;
 }
 

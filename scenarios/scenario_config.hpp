@@ -3,6 +3,7 @@
 // decimal money/price/quantity fields to fixed-point exactly once, there.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -333,6 +334,10 @@ struct PerpConfig {
   FundingConfig funding;
   std::vector<MarginTierConfig> margin_tiers{{100'000.0, 100.0, 50.0}, {1'000'000.0, 200.0, 100.0}, {1e12, 500.0, 250.0}};
   LiquidationConfig liquidation;
+  // "index": the margin engine values only accounts whose balances changed or whose liquidation
+  // price band was crossed (sim/perp/liquidation_price_index.hpp); "full": every account every
+  // step. Same results either way; "full" is kept to check that.
+  std::string margin_scan = "index";
 };
 
 // Scheduled shocks (model.md section 3; semantics in sim/market/shocks.hpp). Each acts over
@@ -366,6 +371,27 @@ struct OutputConfig {
   double loop_premium_move_bps = 10.0;
 };
 
+// The user's own open positions (scenarios/position_file.hpp): a CSV loaded as margined accounts
+// next to the agent populations. `book` is filled by load_scenario_file (and, if still empty, when
+// the run starts), shared by every copy of the configuration.
+struct PositionRow {
+  std::int32_t line = 0;        // in the file, for messages
+  std::int32_t asset = 0;       // index into assets
+  bool is_long = true;
+  bool isolated = false;
+  double size = 0.0;            // asset units, a whole number of lots
+  double entry_price = 0.0;     // quote per asset unit
+  double quote_collateral = 0.0;
+};
+struct PositionBook {
+  std::vector<PositionRow> rows;
+  std::vector<double> spot;     // rows.size() x assets.size(): spot collateral units per asset
+};
+struct AccountsConfig {
+  std::string file;             // CSV of open positions; "" = none
+  std::shared_ptr<const PositionBook> book;
+};
+
 struct ScenarioConfig {
   std::string name = "unnamed";
   std::string description;
@@ -379,6 +405,7 @@ struct ScenarioConfig {
   PerpConfig perp;
   std::vector<ShockConfig> shocks;
   OutputConfig output;
+  AccountsConfig accounts;
   std::string source_json;  // the validated scenario, as JSON text (after --set overrides)
   std::string source_file;  // path it was loaded from ("" if from a string)
 };

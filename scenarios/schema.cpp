@@ -396,6 +396,7 @@ const ObjectSchema<PerpConfig>& perp_schema() {
       object_field("funding", &P::funding, funding_schema(), {.doc = "funding payments"}),
       array_field("margin_tiers", &P::margin_tiers, margin_tier_schema(), {.doc = "margin tiers by position notional", .min_len = 1, .max_len = 16}),
       object_field("liquidation", &P::liquidation, liquidation_schema(), {.doc = "liquidation rules"}),
+      field("margin_scan", &P::margin_scan, {.one_of = {"index", "full"}, .doc = "accounts the margin engine values each step: those a liquidation-price index selects, or all (same results)"}),
   });
   return s;
 }
@@ -435,6 +436,14 @@ const ObjectSchema<OutputConfig>& output_schema() {
   return s;
 }
 
+const ObjectSchema<AccountsConfig>& accounts_schema() {
+  using A = AccountsConfig;
+  static const ObjectSchema<A> s({
+      field("file", &A::file, {.doc = "CSV of open positions loaded as margined accounts (format: scenarios/position_file.hpp); relative to the scenario file's folder, else to the working directory", .max_len = 4096}),
+  });
+  return s;
+}
+
 }  // namespace
 
 const ObjectSchema<ScenarioConfig>& scenario_schema() {
@@ -452,6 +461,7 @@ const ObjectSchema<ScenarioConfig>& scenario_schema() {
       object_field("perp", &S::perp, perp_schema(), {.doc = "perpetual contract: oracle, mark, funding, margin, liquidation"}),
       array_field("shocks", &S::shocks, shock_schema(), {.doc = "scheduled shocks", .min_len = 0, .max_len = 256}),
       object_field("output", &S::output, output_schema(), {.doc = "recording options"}),
+      object_field("accounts", &S::accounts, accounts_schema(), {.doc = "the user's own open positions"}),
   });
   return s;
 }

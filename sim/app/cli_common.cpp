@@ -1,11 +1,10 @@
 #include "sim/app/cli_common.hpp"
 
-#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
 
-#include "sim/liquidation/policy.hpp"
+#include "sim/sweep/run_plan.hpp"
 
 namespace sl::cli {
 
@@ -86,21 +85,10 @@ std::vector<std::string> split_list(const std::string& s) {
 
 int threads_option(const po::variables_map& vm) {
   const int threads = vm["threads"].as<int>();
-  if (threads < 0 || threads > 1024) throw UsageError("--threads " + std::to_string(threads) + ": must be in [0, 1024]");
+  sl::check_thread_count(threads, "--threads");
   return threads;
 }
 
-void check_policies(const std::vector<std::string>& policies) {
-  if (policies.empty()) throw UsageError("--policy: empty list");
-  for (const auto& p : policies) {
-    const auto& ok = sl::implemented_policies();
-    if (std::find(ok.begin(), ok.end(), p) == ok.end()) {
-      std::string allowed;
-      for (const auto& a : ok) allowed += (allowed.empty() ? "" : ", ") + a;
-      throw UsageError("--policy " + p + ": unknown or not implemented (allowed: " + allowed + ")");
-    }
-    if (std::count(policies.begin(), policies.end(), p) > 1) throw UsageError("--policy " + p + ": listed twice");
-  }
-}
+void check_policies(const std::vector<std::string>& policies) { sl::check_policy_list(policies, "--policy"); }
 
 }  // namespace sl::cli

@@ -44,9 +44,10 @@ std::vector<std::string> set_overrides(const po::variables_map& vm);
 std::string fmt(double v, int prec = 2);
 // "a, b,c" -> {"a","b","c"} (blanks trimmed, empty items dropped).
 std::vector<std::string> split_list(const std::string& s);
-// The --threads option of run, sweep, calibrate and bench: 0 (all cores) .. 1024, else UsageError.
+// The --threads option of run, sweep, calibrate and bench: 0 (all cores) .. 1024, else SweepError (exit 2).
 int threads_option(const po::variables_map& vm);
-// Throws UsageError naming the allowed list unless every policy is implemented and listed once.
+// Throws SweepError (exit 2) naming the allowed list unless every policy is implemented and listed once
+// (sl::check_policy_list, shared with the Python entry point).
 void check_policies(const std::vector<std::string>& policies);
 
 int cmd_run(const std::vector<std::string>& args);

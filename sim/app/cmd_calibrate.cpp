@@ -2,6 +2,7 @@
 // Validates the calibration file and every grid point, runs the grid through the sweep runner into
 // the runs file, scores every run (sim/calibration/surface.hpp), writes the surface file and prints it.
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -11,9 +12,13 @@
 
 #include "sim/app/cli_common.hpp"
 #include "sim/app/sweep_cli.hpp"
+#include "sim/app/table_format.hpp"
 #include "sim/calibration/surface.hpp"
 #include "sim/calibration/config.hpp"
 #include "sim/calibration/writer.hpp"
+#include "sim/core/number_format.hpp"
+
+#include <nlohmann/json.hpp>
 #include "sim/sweep/sweep_runner.hpp"
 #include "sim/version.hpp"
 
@@ -24,7 +29,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kCalibrateUsage =
-    "Usage: stresslab calibrate CALIBRATION.json [--out FILE.h5] [--threads N] [--resume] [--quiet]";
+    "Usage: stresslab calibrate CALIBRATION.json [--out FILE.h5] [--threads N] [--resume] [--quiet] [--format table|csv|json]";
 
 // FILE.h5 -> FILE.runs.h5 (the sweep results file next to the surface file).
 std::string runs_path_for(const std::string& out) {
@@ -38,49 +43,115 @@ std::string value_list(const std::vector<std::string>& texts, const std::vector<
   return s;
 }
 
-void print_surface(const CalibrationConfig& c, const CalibrationPlan& p, const std::vector<CellSurface>& surf) {
+// One row per (sigma, depth, latency) cell: the optimum with its intervals (the surface file's numbers).
+struct SurfaceRow {
+  std::string sigma, depth, latency;
+  double penalty_bps, penalty_lo_bps, penalty_hi_bps, mmr_bps, mmr_lo_bps, mmr_hi_bps, j_mean, j_lo, j_hi;
+  std::string near_optimal;  // penalties whose paired interval of J - J(optimum) contains 0, comma-separated
+};
+
+std::vector<SurfaceRow> surface_rows(const CalibrationConfig& c, const CalibrationPlan& p,
+                                     const std::vector<CellSurface>& surf) {
   const auto &S = c.axes[0], &D = c.axes[1], &L = c.axes[2];
   const std::size_t P = c.penalty.values.size();
-  std::printf("objective: %s\n", kObjectiveDefinition);
-  std::printf("axes: sigma = %s, depth = %s, latency = %s%s\n", S.pointer.c_str(), D.pointer.c_str(), L.pointer.c_str(),
-              c.mmr_swept ? (", margin = " + c.mmr.pointer).c_str() : "");
-  std::printf("\n%10s %10s %8s  %-28s%s  %-34s  %s\n", "sigma", "depth", "latency", "optimal penalty bps [95% boot]",
-              c.mmr_swept ? "  optimal mmr bps [95% boot]  " : "", "J at optimum, mean [95% CI]", "near-optimal penalties");
+  std::vector<SurfaceRow> rows;
   std::size_t cell = 0;
   for (std::size_t i = 0; i < S.values.size(); ++i)
     for (std::size_t k = 0; k < D.values.size(); ++k)
       for (std::size_t t = 0; t < L.values.size(); ++t, ++cell) {
         const CellSurface& s = surf[cell];
         const Candidate& best = p.candidates[s.best];
-        char opt[64], mmr[64] = "", J[96];
-        std::snprintf(opt, sizeof opt, "%g [%g, %g]", best.penalty_bps, s.penalty_lo_bps, s.penalty_hi_bps);
-        if (c.mmr_swept) std::snprintf(mmr, sizeof mmr, "  %-27s  ", (fmt(best.mmr_bps, 0) + " [" + fmt(s.mmr_lo_bps, 0) + ", " + fmt(s.mmr_hi_bps, 0) + "]").c_str());
-        std::snprintf(J, sizeof J, "%.4g [%.4g, %.4g]", s.objective[s.best].mean, s.objective[s.best].lo,
-                      s.objective[s.best].hi);
         // Near-optimal penalties at the optimal margin.
         std::vector<std::size_t> near;
         const std::size_t m0 = s.best / P * P;
         for (std::size_t q = 0; q < P; ++q)
           if (s.near_optimal[m0 + q]) near.push_back(q);
-        std::printf("%10s %10s %8s  %-28s%s  %-34s  %s\n", S.texts[i].c_str(), D.texts[k].c_str(), L.texts[t].c_str(), opt,
-                    mmr, J, value_list(c.penalty.texts, near).c_str());
+        rows.push_back(SurfaceRow{S.texts[i], D.texts[k], L.texts[t], best.penalty_bps, s.penalty_lo_bps,
+                                  s.penalty_hi_bps, best.mmr_bps, s.mmr_lo_bps, s.mmr_hi_bps,
+                                  s.objective[s.best].mean, s.objective[s.best].lo, s.objective[s.best].hi,
+                                  value_list(c.penalty.texts, near)});
       }
+  return rows;
+}
+
+void print_surface_csv(const CalibrationConfig& c, const std::vector<SurfaceRow>& rows) {
+  std::printf("sigma,depth,latency,optimal_penalty_bps,penalty_lo_bps,penalty_hi_bps,%sj_mean,j_lo,j_hi,near_optimal_penalties_bps\n",
+              c.mmr_swept ? "optimal_mmr_bps,mmr_lo_bps,mmr_hi_bps," : "");
+  for (const SurfaceRow& r : rows) {
+    std::string line = csv_field(r.sigma) + "," + csv_field(r.depth) + "," + csv_field(r.latency);
+    for (double v : {r.penalty_bps, r.penalty_lo_bps, r.penalty_hi_bps}) line += "," + format_number(v);
+    if (c.mmr_swept)
+      for (double v : {r.mmr_bps, r.mmr_lo_bps, r.mmr_hi_bps}) line += "," + format_number(v);
+    for (double v : {r.j_mean, r.j_lo, r.j_hi}) line += "," + format_number(v);
+    std::printf("%s,%s\n", line.c_str(), csv_field(r.near_optimal).c_str());
+  }
+}
+
+void print_surface_json(const CalibrationConfig& c, const std::vector<SurfaceRow>& rows) {
+  auto num = [](double v) { return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(); };
+  nlohmann::ordered_json a = nlohmann::ordered_json::array();
+  for (const SurfaceRow& r : rows) {
+    nlohmann::ordered_json o;
+    o["sigma"] = r.sigma;
+    o["depth"] = r.depth;
+    o["latency"] = r.latency;
+    o["optimal_penalty_bps"] = num(r.penalty_bps);
+    o["penalty_lo_bps"] = num(r.penalty_lo_bps);
+    o["penalty_hi_bps"] = num(r.penalty_hi_bps);
+    if (c.mmr_swept) {
+      o["optimal_mmr_bps"] = num(r.mmr_bps);
+      o["mmr_lo_bps"] = num(r.mmr_lo_bps);
+      o["mmr_hi_bps"] = num(r.mmr_hi_bps);
+    }
+    o["j_mean"] = num(r.j_mean);
+    o["j_lo"] = num(r.j_lo);
+    o["j_hi"] = num(r.j_hi);
+    o["near_optimal_penalties_bps"] = r.near_optimal;
+    a.push_back(std::move(o));
+  }
+  std::printf("%s\n", a.dump(1).c_str());
+}
+
+void print_surface(const CalibrationConfig& c, const CalibrationPlan& p, const std::vector<CellSurface>& surf,
+                   const std::vector<SurfaceRow>& rows, const std::string& quote_unit) {
+  const auto &S = c.axes[0], &D = c.axes[1], &L = c.axes[2];
+  const std::size_t P = c.penalty.values.size();
+  std::printf("%s", wrap(std::string("objective: ") + kObjectiveDefinition).c_str());
+  std::printf("%s", wrap("axes: sigma = " + S.pointer + ", depth = " + D.pointer + ", latency = " + L.pointer +
+                         (c.mmr_swept ? ", margin = " + c.mmr.pointer : ""))
+                        .c_str());
+  TextTable t;
+  t.key_headers = {"sigma", "depth", "latency"};
+  t.value_headers = {"optimal penalty bps [95% boot]"};
+  if (c.mmr_swept) t.value_headers.push_back("optimal mmr bps [95% boot]");
+  t.value_headers.push_back("J at optimum " + quote_unit + " [95% CI]");
+  t.value_headers.push_back("near-optimal penalties bps");
+  for (const SurfaceRow& r : rows) {
+    TextTable::Row row{{r.sigma, r.depth, r.latency}, {}};
+    row.values.push_back(format_number(r.penalty_bps) + " [" + format_number(r.penalty_lo_bps) + ", " +
+                         format_number(r.penalty_hi_bps) + "]");
+    if (c.mmr_swept)
+      row.values.push_back(fmt(r.mmr_bps, 0) + " [" + fmt(r.mmr_lo_bps, 0) + ", " + fmt(r.mmr_hi_bps, 0) + "]");
+    row.values.push_back(eng(r.j_mean) + " [" + eng(r.j_lo) + ", " + eng(r.j_hi) + "]");
+    row.values.push_back(r.near_optimal);
+    t.rows.push_back(std::move(row));
+  }
+  std::printf("\n%s", render(t).c_str());
   // Mean objective per candidate, one row per cell (at the optimal margin when it is swept).
-  std::printf("\nmean J by penalty_bps%s:\n%10s %10s %8s", c.mmr_swept ? " (at the cell's optimal margin)" : "", "sigma",
-              "depth", "latency");
-  for (const auto& t : c.penalty.texts) std::printf(" %11s", t.c_str());
-  std::printf("\n");
-  cell = 0;
-  for (std::size_t i = 0; i < S.values.size(); ++i)
-    for (std::size_t k = 0; k < D.values.size(); ++k)
-      for (std::size_t t = 0; t < L.values.size(); ++t, ++cell) {
-        const CellSurface& s = surf[cell];
-        std::printf("%10s %10s %8s", S.texts[i].c_str(), D.texts[k].c_str(), L.texts[t].c_str());
-        const std::size_t m0 = s.best / P * P;
-        for (std::size_t q = 0; q < P; ++q) std::printf(" %10.4g%s", s.objective[m0 + q].mean, m0 + q == s.best ? "*" : " ");
-        std::printf("\n");
-      }
-  std::printf("(* = optimum; near-optimal: the paired 95%% interval of J - J(optimum) over common seeds contains 0)\n");
+  std::printf("\nmean J (%s) by penalty_bps%s:\n", quote_unit.c_str(), c.mmr_swept ? " (at the cell's optimal margin)" : "");
+  TextTable j;
+  j.key_headers = {"sigma", "depth", "latency"};
+  j.value_headers = c.penalty.texts;
+  for (std::size_t cell = 0; cell < rows.size(); ++cell) {
+    const CellSurface& s = surf[cell];
+    TextTable::Row row{{rows[cell].sigma, rows[cell].depth, rows[cell].latency}, {}};
+    const std::size_t m0 = s.best / P * P;
+    for (std::size_t q = 0; q < P; ++q) row.values.push_back(eng(s.objective[m0 + q].mean) + (m0 + q == s.best ? "*" : " "));
+    j.rows.push_back(std::move(row));
+  }
+  std::printf("%s", render(j).c_str());
+  std::printf("(* = optimum; near-optimal: the paired 95%% interval of J - J(optimum) over common seeds contains 0;\n"
+              " k = 1e3, M = 1e6)\n");
 }
 
 }  // namespace
@@ -89,9 +160,12 @@ int cmd_calibrate(const std::vector<std::string>& args) {
   po::options_description opts = command_options("calibrate options", "calibration", "calibration file");
   opts.add_options()("out", po::value<std::string>(), "surface file (default: results/<calibration name>.h5); the runs go to FILE.runs.h5");
   add_run_control_options(opts, "reuse the runs an interrupted calibrate already wrote to FILE.runs.h5", "no progress or table output");
+  add_format_option(opts, "table (default): the surface; csv or json: one row per (sigma, depth, latency) cell with the "
+                          "optimum and its intervals, on stdout");
   po::variables_map vm;
   if (auto rc = parse_command(args, opts, "calibration", kCalibrateUsage, vm)) return *rc;
   const bool quiet = vm.count("quiet") > 0;
+  const OutputFormat format = format_option(vm);
   const int threads = threads_option(vm);
 
   // Everything is validated before any output exists.
@@ -139,13 +213,18 @@ int cmd_calibrate(const std::vector<std::string>& args) {
   write_calibration_file(out, in);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-  if (!quiet) {
+  const std::vector<SurfaceRow> rows = surface_rows(cfg, plan, surface);
+  if (format == OutputFormat::csv) {
+    print_surface_csv(cfg, rows);
+  } else if (format == OutputFormat::json) {
+    print_surface_json(cfg, rows);
+  } else if (!quiet) {
     std::printf("stresslab %s  calibration %s: scenario %s, policy %s, %zu cell(s) x %zu candidate(s) x %d seed(s) from %llu "
                 "= %zu runs (%zu reused), lambda %g, %.2f s wall\n",
                 kVersion, cfg.name.c_str(), plan.base.name.c_str(), cfg.policy.c_str(), plan.n_cells, plan.candidates.size(),
                 cfg.n_seeds, static_cast<unsigned long long>(cfg.first_seed), done.runs_total, done.runs_reused,
                 cfg.surface.lambda, secs);
-    print_surface(cfg, plan, surface);
+    print_surface(cfg, plan, surface, rows, plan.base.quote_asset);
     std::printf("  surface: %s\n  runs: %s\n", out.c_str(), runs_path.c_str());
   }
   return kExitOk;

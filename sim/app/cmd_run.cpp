@@ -12,8 +12,10 @@
 #include "scenarios/loader.hpp"
 #include "sim/app/cli_common.hpp"
 #include "sim/app/sweep_cli.hpp"
+#include "sim/app/table_format.hpp"
 #include "sim/run/stats.hpp"
 #include "sim/run/simulation.hpp"
+#include "sim/sweep/run_plan.hpp"
 #include "sim/sweep/sweep_runner.hpp"
 #include "sim/version.hpp"
 
@@ -24,69 +26,72 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kRunUsage =
-    "Usage: stresslab run SCENARIO.json [--seed N] [--seeds K] [--policy a,b] [--threads N] [--out FILE.h5] [--set PATH=VALUE ...] [--resume] [--quiet]";
+    "Usage: stresslab run SCENARIO.json [--seed N] [--seeds K] [--policy a,b] [--threads N] [--out FILE.h5] [--set PATH=VALUE ...] [--resume] [--quiet] [--format table|csv|json]";
 
-// The comparison table of model.md section 7 / issue #4: mean and 95% interval per metric per policy.
-void print_comparison(const std::vector<std::string>& policies,
-                      const std::vector<std::vector<std::pair<std::string, double>>>& summaries,
-                      const std::vector<std::string>& run_policy) {
-  const char* metrics[][2] = {{"bad_debt", "bad debt"},
-                              {"underwater_equity_at_end", "unrealised bad debt"},
-                              {"fund_borrowed_at_end", "fund borrowed at end"},
-                              {"flagged_at_end", "flagged at end"},
-                              {"insurance_fund_min", "insurance fund min"},
-                              {"liquidated_notional", "liquidated notional"},
-                              {"mean_slippage_bps", "mean slippage bps"},
-                              {"p95_slippage_bps", "p95 slippage bps"},
-                              {"cascade_amplification", "cascade amplification"},
-                              {"pooled:cascade_amplification", "  pooled over seeds"},
-                              {"adl_count", "ADL count"},
-                              {"penalties_paid", "user penalties"},
-                              {"liquidator_profit", "liquidator profit"},
-                              // The basis loop (issue #13, sim/run/loop_metrics.hpp).
-                              {"basis_traders_liquidated", "basis traders liquidated"},
-                              {"basis_traders_liquidated_endogenous", "  of them endogenous"},
-                              {"basis_traders_closed_out", "  of them closed out"},
-                              {"basis_loop_chain_max", "basis loop chain"},
-                              {"funding_paid_hedged", "funding paid by hedged"},
-                              {"delta_leakage", "delta leakage quote-s"},
-                              {"delta_leakage_hedged", "  of hedged accounts"},
-                              {"max_abs_premium_bps", "max |premium| bps"}};
-  std::printf("\n%-24s", "metric (mean [95% CI])");
-  for (const auto& p : policies) std::printf(" %34s", p.c_str());
-  std::printf("\n");
+// The comparison table of model.md section 7 / issue #4: mean and 95% interval per metric per
+// policy, one row per metric with its unit, one column per policy (split into blocks of policies
+// when they do not fit in kMaxTableWidth columns).
+void print_comparison(const std::vector<std::string>& policies, const std::vector<SummaryRow>& rows,
+                      const std::string& quote_unit) {
+  struct Metric {
+    const char* key;
+    const char* label;
+    std::string unit;
+  };
+  const std::vector<Metric> metrics = {{"bad_debt", "bad debt", quote_unit},
+                                       {"underwater_equity_at_end", "unrealised bad debt", quote_unit},
+                                       {"fund_borrowed_at_end", "fund borrowed at end", quote_unit},
+                                       {"flagged_at_end", "flagged at end", "accounts"},
+                                       {"insurance_fund_min", "insurance fund min", quote_unit},
+                                       {"liquidated_notional", "liquidated notional", quote_unit},
+                                       {"mean_slippage_bps", "mean slippage", "bps"},
+                                       {"p95_slippage_bps", "p95 slippage", "bps"},
+                                       {"cascade_amplification", "cascade amplification", "x"},
+                                       {"pooled:cascade_amplification", "  pooled over seeds", "x"},
+                                       {"adl_count", "ADL count", "count"},
+                                       {"penalties_paid", "user penalties", quote_unit},
+                                       {"liquidator_profit", "liquidator profit", quote_unit},
+                                       // The basis loop (issue #13, sim/run/loop_metrics.hpp).
+                                       {"basis_traders_liquidated", "basis traders liquidated", "accounts"},
+                                       {"basis_traders_liquidated_endogenous", "  of them endogenous", "accounts"},
+                                       {"basis_traders_closed_out", "  of them closed out", "accounts"},
+                                       {"basis_loop_chain_max", "basis loop chain", "accounts"},
+                                       {"funding_paid_hedged", "funding paid by hedged", quote_unit},
+                                       {"delta_leakage", "delta leakage", quote_unit + "-s"},
+                                       {"delta_leakage_hedged", "  of hedged accounts", quote_unit + "-s"},
+                                       {"max_abs_premium_bps", "max |premium|", "bps"}};
   auto values_of = [&](const std::string& policy, const std::string& metric) {
     std::vector<double> v;
-    for (std::size_t i = 0; i < summaries.size(); ++i) {
-      if (run_policy[i] != policy) continue;
-      for (const auto& [k, x] : summaries[i])
+    for (const SummaryRow& r : rows) {
+      if (r.policy != policy) continue;
+      for (const auto& [k, x] : r.metrics)
         if (k == metric) v.push_back(x);
     }
     return v;
   };
-  for (const auto& m : metrics) {
-    std::printf("%-24s", m[1]);
-    const bool pooled = std::string(m[0]) == "pooled:cascade_amplification";
+  TextTable t;
+  t.key_headers = {"metric: mean [95% CI]", "unit"};
+  t.value_headers = policies;
+  for (const Metric& m : metrics) {
+    TextTable::Row row{{m.label, m.unit}, {}};
+    const bool pooled = std::string(m.key) == "pooled:cascade_amplification";
     for (const auto& p : policies) {
       // Pooled amplification: all runs' liquidated notional / all runs' exogenous part, with a
       // bootstrap interval over seeds (the per-run ratio above explodes on runs with a tiny
       // exogenous part). Runs without liquidations add 0 / 0 and so do not change it.
-      const std::vector<double> v = pooled ? values_of(p, "liquidated_notional") : values_of(p, m[0]);
+      const std::vector<double> v = pooled ? values_of(p, "liquidated_notional") : values_of(p, m.key);
       const sl::Interval ci =
           pooled ? sl::pooled_ratio_ci95(v, values_of(p, "exogenous_liquidated_notional")) : sl::mean_ci95(v);
-      char cell[96];
-      if (ci.n == 0)
-        std::snprintf(cell, sizeof cell, "n/a");
-      else if (ci.n < v.size())
-        std::snprintf(cell, sizeof cell, "%.4g [%.4g, %.4g] n=%zu", ci.mean, ci.lo, ci.hi, ci.n);
-      else
-        std::snprintf(cell, sizeof cell, "%.4g [%.4g, %.4g]", ci.mean, ci.lo, ci.hi);
-      std::printf(" %34s", cell);
+      std::string cell = ci.n == 0 ? "n/a" : eng(ci.mean) + " [" + eng(ci.lo) + ", " + eng(ci.hi) + "]";
+      if (ci.n > 0 && ci.n < v.size()) cell += " n=" + std::to_string(ci.n);
+      row.values.push_back(cell);
     }
-    std::printf("\n");
+    t.rows.push_back(std::move(row));
   }
-  std::printf("(n=K: only K runs had a finite value, e.g. no liquidation -> no slippage or amplification;\n"
-              " pooled amplification = sum of liquidated / sum of exogenous notional, 95%% bootstrap over seeds)\n");
+  std::printf("\n%s", render(t).c_str());
+  std::printf("(95%% CI: Student t over seeds; n=K: only K runs had a finite value, e.g. no liquidation -> no\n"
+              " slippage or amplification; pooled amplification = sum of liquidated / sum of exogenous notional,\n"
+              " 95%% bootstrap over seeds; k = 1e3, M = 1e6, G = 1e9)\n");
 }
 
 }  // namespace
@@ -99,34 +104,35 @@ int cmd_run(const std::vector<std::string>& args) {
       "out", po::value<std::string>(), "results file (default: results/<scenario name>.h5)")(
       "set", po::value<std::vector<std::string>>()->composing(), "override PATH=VALUE (repeatable)");
   add_run_control_options(opts, resume_into_out_help("run"));
+  add_format_option(opts, "table (default): the comparison table; csv or json: every run's summary row (the "
+                          "results file's /summary) on stdout");
   po::variables_map vm;
   if (auto rc = parse_command(args, opts, "scenario", kRunUsage, vm)) return *rc;
   const bool quiet = vm.count("quiet") > 0;
+  const OutputFormat format = format_option(vm);
   std::vector<std::string> sets = set_overrides(vm);
   const sl::ScenarioConfig sc = sl::load_scenario_file(vm["scenario"].as<std::string>(), sets);
   const std::uint64_t seed = vm.count("seed") ? vm["seed"].as<std::uint64_t>() : sc.seed;
   const int n_seeds = vm["seeds"].as<int>();
-  if (n_seeds < 1 || n_seeds > 1'000'000) throw UsageError("--seeds " + std::to_string(n_seeds) + ": must be in [1, 1000000]");
   threads_option(vm);  // a bad --threads is a usage error before any run starts
   std::vector<std::string> policies =
       vm.count("policy") ? split_list(vm["policy"].as<std::string>()) : std::vector<std::string>{sc.perp.liquidation.policy};
-  check_policies(policies);
+  // The same checks and plan as stresslab.run in Python (sim/sweep/run_plan.hpp).
+  const sl::RunPlan plan = sl::plan_run(sc, policies, seed, n_seeds, "--policy", "--seeds");
   std::string out = vm.count("out") ? vm["out"].as<std::string>() : "results/" + sc.name + ".h5";
   // Check the output location before spending time on the runs (bad path = bad input).
   check_out_path(out, !vm.count("out"));
 
   // One grid point, no params: the same resumable machinery as `stresslab sweep`.
-  const std::vector<sl::SweepPoint> points{sl::SweepPoint{sc, {}}};
-  const std::vector<sl::SweepRunSpec> runs = sl::plan_sweep(1, policies, seed, n_seeds);
+  const std::vector<sl::SweepPoint>& points = plan.points;
+  const std::vector<sl::SweepRunSpec>& runs = plan.runs;
   const bool single = runs.size() == 1;
-  std::vector<std::vector<std::pair<std::string, double>>> summaries;
-  std::vector<std::string> run_policy;
+  std::vector<SummaryRow> rows;
   sl::RunResult first;
   const auto t0 = std::chrono::steady_clock::now();
   SweepCliOptions so = sweep_cli_options(vm, out, sc.source_json, seed);
   so.on_result = [&](const sl::RunResult& r) {
-    summaries.push_back(r.summary);
-    run_policy.push_back(r.policy);
+    rows.push_back(summary_row(r));
     if (single) first = r;
   };
   const sl::SweepOutcome outcome = execute_sweep(points, runs, so);
@@ -134,7 +140,11 @@ int cmd_run(const std::vector<std::string>& args) {
   if (!outcome.complete) return report_incomplete(outcome, out);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-  if (!quiet) {
+  if (format == OutputFormat::csv) {
+    std::cout << summary_csv(rows);
+  } else if (format == OutputFormat::json) {
+    std::cout << summary_json(rows);
+  } else if (!quiet) {
     std::cout << "stresslab " << sl::kVersion << "  scenario " << sc.name << "  " << runs.size() << " run(s): "
               << policies.size() << " polic" << (policies.size() == 1 ? "y" : "ies") << " x " << n_seeds
               << " seed(s) from " << seed << ", " << fmt(secs, 2) << " s wall\n";
@@ -142,7 +152,7 @@ int cmd_run(const std::vector<std::string>& args) {
     if (single) {
       for (const auto& [k, v] : first.summary) std::printf("  %-30s %14.4f\n", k.c_str(), v);
     } else {
-      print_comparison(policies, summaries, run_policy);
+      print_comparison(policies, rows, sc.quote_asset);
     }
     std::cout << "  results: " << out << "\n";
   }

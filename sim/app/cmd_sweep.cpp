@@ -11,6 +11,7 @@
 #include "scenarios/sweep_spec.hpp"
 #include "sim/app/cli_common.hpp"
 #include "sim/app/sweep_cli.hpp"
+#include "sim/app/table_format.hpp"
 #include "sim/liquidation/policy.hpp"
 #include "sim/sweep/sweep_runner.hpp"
 #include "sim/version.hpp"
@@ -20,7 +21,7 @@ namespace sl::cli {
 namespace {
 
 constexpr const char* kSweepUsage =
-    "Usage: stresslab sweep SWEEP.json --out FILE.h5 [--threads N] [--resume] [--quiet] [--set PATH=VALUE ...]";
+    "Usage: stresslab sweep SWEEP.json --out FILE.h5 [--threads N] [--resume] [--quiet] [--set PATH=VALUE ...] [--format table|csv|json]";
 
 // Per (point, policy): mean over seeds of a few headline metrics (finite values only).
 struct CellMeans {
@@ -42,10 +43,13 @@ int cmd_sweep(const std::vector<std::string>& args) {
   opts.add_options()("out", po::value<std::string>(), "results file (required)")(
       "set", po::value<std::vector<std::string>>()->composing(), "override PATH=VALUE of the base scenario (repeatable)");
   add_run_control_options(opts, resume_into_out_help("sweep"));
+  add_format_option(opts, "table (default): means per grid point and policy; csv or json: every run's summary row "
+                          "(the results file's /summary, param:* columns included) on stdout");
   po::variables_map vm;
   if (auto rc = parse_command(args, opts, "sweep", kSweepUsage, vm)) return *rc;
   if (!vm.count("out")) throw UsageError("sweep: --out FILE.h5 is required");
   const bool quiet = vm.count("quiet") > 0;
+  const OutputFormat format = format_option(vm);
   threads_option(vm);  // a bad --threads is a usage error before any run starts
   const std::vector<std::string> sets = set_overrides(vm);
   const std::string out = vm["out"].as<std::string>();
@@ -56,6 +60,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   const std::vector<sl::SweepRunSpec> runs = sl::plan_sweep(spec.points.size(), spec.policies, spec.first_seed, spec.seeds);
   const std::size_t n_pol = spec.policies.size();
   std::vector<CellMeans> cells(spec.points.size() * n_pol);
+  std::vector<SummaryRow> rows;
   const auto t0 = std::chrono::steady_clock::now();
   SweepCliOptions so = sweep_cli_options(vm, out, spec.base.source_json, spec.first_seed);
   so.on_result = [&](const sl::RunResult& r) {
@@ -63,31 +68,37 @@ int cmd_sweep(const std::vector<std::string>& args) {
     cells[s.point * n_pol + static_cast<std::size_t>(std::find(spec.policies.begin(), spec.policies.end(), s.policy) -
                                                       spec.policies.begin())]
         .add(r.summary);
+    if (format != OutputFormat::table) rows.push_back(summary_row(r));
   };
   const sl::SweepOutcome outcome = execute_sweep(spec.points, runs, so);
   if (!is_printing_rank()) return outcome.complete ? kExitOk : kExitInterrupted;
   if (!outcome.complete) return report_incomplete(outcome, out);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-  if (!quiet) {
+  if (format == OutputFormat::csv) {
+    std::cout << summary_csv(rows);
+  } else if (format == OutputFormat::json) {
+    std::cout << summary_json(rows);
+  } else if (!quiet) {
     std::printf("stresslab %s  sweep %s  %zu point(s) x %zu polic%s x %d seed(s) from %llu = %zu runs (%zu reused), %.2f s wall\n",
                 sl::kVersion, spec.source_file.c_str(), spec.points.size(), n_pol, n_pol == 1 ? "y" : "ies", spec.seeds,
                 static_cast<unsigned long long>(spec.first_seed), runs.size(), outcome.runs_reused, secs);
     std::printf("  conservation: exact in every run (every asset sums to 0 over all accounts)\n");
-    std::printf("\n  %-44s %-14s %14s %16s %10s\n", "point", "policy", "bad debt", "liq. notional", "cascade");
+    const std::string& q = spec.base.quote_asset;
+    TextTable t;
+    t.key_headers = {"point", "policy"};
+    t.value_headers = {"bad debt " + q, "liq. notional " + q, "cascade x"};
     for (std::size_t p = 0; p < spec.points.size(); ++p) {
       std::string label;
       for (const auto& [k, v] : spec.points[p].params) label += (label.empty() ? "" : " ") + k + "=" + v;
-      if (label.size() > 44) label = label.substr(0, 41) + "...";
-      for (std::size_t q = 0; q < n_pol; ++q) {
-        const CellMeans& c = cells[p * n_pol + q];
-        std::printf("  %-44s %-14s %14.4g %16.4g %10.4g\n", q == 0 ? label.c_str() : "", spec.policies[q].c_str(),
-                    c.mean(0), c.mean(1), c.mean(2));
+      for (std::size_t k = 0; k < n_pol; ++k) {
+        const CellMeans& c = cells[p * n_pol + k];
+        t.rows.push_back({{k == 0 ? label : "", spec.policies[k]}, {eng(c.mean(0)), eng(c.mean(1)), eng(c.mean(2))}});
       }
     }
-    std::printf("  (means over seeds; nan: no run had a finite value)\n");
-    std::printf("  results: %s   (python, the whole sweep as one table: h5py.File(\"%s\")[\"summary\"][()])\n", out.c_str(),
-                out.c_str());
+    std::printf("\n%s", render(t).c_str());
+    std::printf("  (means over seeds; nan: no run had a finite value; k = 1e3, M = 1e6)\n");
+    std::printf("  results: %s   (python: stresslab.read(\"%s\").summary)\n", out.c_str(), out.c_str());
   }
   return kExitOk;
 }

@@ -38,10 +38,12 @@ const char* kTopHelp = R"(stresslab - agent-based market stress simulator for cr
 
 Usage:
   stresslab run SCENARIO.json [--seed N] [--seeds K] [--policy a,b,...] [--threads N] [--out FILE.h5]
-                [--set PATH=VALUE ...] [--resume] [--quiet]
+                [--set PATH=VALUE ...] [--resume] [--quiet] [--format table|csv|json]
   stresslab sweep SWEEP.json --out FILE.h5 [--threads N] [--resume] [--quiet] [--set PATH=VALUE ...]
+                  [--format table|csv|json]
   stresslab validate SCENARIO.json [--set PATH=VALUE ...]
   stresslab calibrate CALIBRATION.json [--out FILE.h5] [--threads N] [--resume] [--quiet]
+                      [--format table|csv|json]
   stresslab bench [--seconds S] [--agents N] [--steps N] [--only book|sim|sweep|scale] [--runs N] [--threads N]
   stresslab --help | --version
 
@@ -57,6 +59,12 @@ Examples:
 
 --set takes a dotted path (agents.market_makers.levels=8) or a JSON pointer
 (/assets/0/initial_price=25000); the value is JSON (numbers, true, "text") or a bare string.
+
+--format: table (default; engineering notation, 446.5 k = 446,500; at most 100 columns wide), or
+csv / json on stdout: every run's /summary row (run, sweep) or the surface's cells (calibrate).
+
+From Python (same engine, in process): PYTHONPATH=build/release/python /usr/bin/python3, then
+import stresslab; stresslab.run("scenarios/crash.json", policies=["market", "batch"], seeds=3).
 
 calibrate sweeps the liquidation penalty over a grid for every (sigma, depth, latency) cell of a
 calibration file and reports the penalty minimising bad debt + insurance-fund drawdown +

@@ -14,6 +14,7 @@
 
 #include "sim/app/cli_common.hpp"
 #include "sim/app/mpi_env.hpp"
+#include "sim/sweep/run_plan.hpp"
 #include "sim/sweep/run_store.hpp"
 
 namespace sl::cli {
@@ -31,9 +32,7 @@ void check_out_path(const std::string& out, bool create_dir, const std::string& 
 
 bool is_printing_rank() { return mpi_env().rank == 0; }
 
-namespace {
-constexpr double kDislocationWarnBps = 2000.0;  // 20%: the curated scenarios stay below it (worst: black_thursday_2020 under batch, 19.5%)
-}  // namespace
+// kDislocationWarnBps: sim/sweep/run_plan.hpp (the Python package warns at the same level).
 
 SweepCliOptions sweep_cli_options(const po::variables_map& vm, const std::string& out_path,
                                   const std::string& scenario_json, std::uint64_t first_seed) {
@@ -42,7 +41,7 @@ SweepCliOptions sweep_cli_options(const po::variables_map& vm, const std::string
   so.threads = threads_option(vm);
   so.resume = vm.count("resume") > 0;
   so.quiet = vm.count("quiet") > 0;
-  so.attrs = FileAttributes{kVersion, kGitCommit, scenario_json, first_seed};
+  so.attrs = results_file_attributes(scenario_json, first_seed);
   return so;
 }
 

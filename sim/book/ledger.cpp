@@ -11,11 +11,44 @@ Ledger::Ledger(std::vector<std::string> asset_names, std::vector<bool> negative_
   for (std::size_t a = 0; a < asset_names_.size(); ++a) issuer_.push_back(open_account("issuer:" + asset_names_[a], true));
 }
 
-AccountId Ledger::open_account(std::string name, bool may_go_negative) {
-  names_.push_back(std::move(name));
+AccountId Ledger::open_account(const std::string& name, bool may_go_negative) {
+  // Split off the first run of digits if it reads back unchanged (1 to 9 digits, no leading zero).
+  std::size_t b = 0;
+  while (b < name.size() && !(name[b] >= '0' && name[b] <= '9')) ++b;
+  std::size_t e = b;
+  while (e < name.size() && name[e] >= '0' && name[e] <= '9') ++e;
+  PackedName packed{0, kNoNumber};
+  std::string prefix = name, suffix;
+  if (e > b && e - b <= 9 && (e - b == 1 || name[b] != '0')) {
+    packed.number = static_cast<std::uint32_t>(std::stoul(name.substr(b, e - b)));
+    prefix = name.substr(0, b);
+    suffix = name.substr(e);
+  }
+  std::string key = prefix;
+  key += '\0';
+  key += suffix;
+  const auto [it, added] = stem_ids_.try_emplace(std::move(key), static_cast<std::uint32_t>(stems_.size()));
+  if (added) stems_.emplace_back(std::move(prefix), std::move(suffix));
+  packed.stem = it->second;
+  names_.push_back(packed);
   account_negative_.push_back(may_go_negative);
+  changed_mark_.push_back(0);
   balances_.resize(names_.size() * asset_names_.size(), 0);
   return static_cast<AccountId>(names_.size() - 1);
+}
+
+void Ledger::reserve_accounts(std::size_t n) {
+  names_.reserve(n);
+  account_negative_.reserve(n);
+  changed_mark_.reserve(n);
+  balances_.reserve(n * asset_names_.size());
+}
+
+std::string Ledger::account_name(AccountId a) const {
+  const PackedName& p = names_[a];
+  const auto& [prefix, suffix] = stems_[p.stem];
+  if (p.number == kNoNumber) return prefix;
+  return prefix + std::to_string(p.number) + suffix;
 }
 
 void Ledger::transfer(AccountId from, AccountId to, AssetId asset, Micros amount) {
@@ -30,7 +63,7 @@ void Ledger::transfer(AccountId from, AccountId to, AssetId asset, Micros amount
     throw std::overflow_error("ledger: balance overflow moving " + std::to_string(amount) + " " + asset_names_[asset]);
   if (new_src < 0 && !may_go_negative(from, asset)) {
     std::ostringstream os;
-    os << "ledger: " << names_[from] << " cannot pay " << amount << " micro-" << asset_names_[asset]
+    os << "ledger: " << account_name(from) << " cannot pay " << amount << " micro-" << asset_names_[asset]
        << " (balance " << src << ")";
     throw InsufficientFunds(os.str());
   }
@@ -39,6 +72,10 @@ void Ledger::transfer(AccountId from, AccountId to, AssetId asset, Micros amount
   src = new_src;
   dst = new_dst;
   ++transfer_count_;
+  if (track_changes_) {
+    note_change(from);
+    note_change(to);
+  }
 }
 
 __int128 Ledger::total(AssetId asset) const {

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "sim/core/fixed_point.hpp"
@@ -35,7 +37,9 @@ class Ledger {
   // hold them short. Other assets may go negative only in accounts opened with may_go_negative.
   Ledger(std::vector<std::string> asset_names, std::vector<bool> negative_allowed);
 
-  AccountId open_account(std::string name, bool may_go_negative = false);
+  AccountId open_account(const std::string& name, bool may_go_negative = false);
+  // Room for n accounts in total (a large population opened in one go grows nothing twice).
+  void reserve_accounts(std::size_t n);
   AccountId issuer(AssetId asset) const { return issuer_[asset]; }
 
   // Moves `amount` (>= 0) of `asset` from `from` to `to`. Throws InsufficientFunds if `from` would
@@ -54,7 +58,7 @@ class Ledger {
 
   std::size_t n_accounts() const { return names_.size(); }
   std::size_t n_assets() const { return asset_names_.size(); }
-  const std::string& account_name(AccountId a) const { return names_[a]; }
+  std::string account_name(AccountId a) const;
   const std::string& asset_name(AssetId a) const { return asset_names_[a]; }
   std::uint64_t transfer_count() const { return transfer_count_; }
 
@@ -67,18 +71,45 @@ class Ledger {
   // Throws ConservationError naming the asset and the discrepancy if any asset's sum is not zero.
   void check_conservation() const;
 
+  // Change tracking (for the margin engine's liquidation-price index): once enabled, every account
+  // a transfer touches is listed once in changed_accounts() until clear_changes().
+  void track_changes(bool on) { track_changes_ = on; }
+  const std::vector<AccountId>& changed_accounts() const { return changed_; }
+  void clear_changes() {
+    for (AccountId a : changed_) changed_mark_[a] = 0;
+    changed_.clear();
+  }
+
  private:
   std::size_t index(AccountId account, AssetId asset) const {
     return static_cast<std::size_t>(account) * asset_names_.size() + asset;
   }
   std::vector<std::string> asset_names_;
   std::vector<bool> asset_negative_;
-  std::vector<std::string> names_;
+  // Account names, packed: a name is stem prefix + number + stem suffix (its first run of digits
+  // taken out), the stems shared, so a million "leveraged_trader:N" accounts keep 8 bytes each of
+  // name instead of a std::string (32 bytes and a heap block).
+  struct PackedName {
+    std::uint32_t stem;
+    std::uint32_t number;  // kNoNumber: the name is its stem's prefix alone
+  };
+  static constexpr std::uint32_t kNoNumber = 0xFFFFFFFFu;
+  std::vector<std::pair<std::string, std::string>> stems_;  // (prefix, suffix)
+  std::unordered_map<std::string, std::uint32_t> stem_ids_;  // prefix + '\0' + suffix -> stem
+  std::vector<PackedName> names_;
   std::vector<bool> account_negative_;
   std::vector<Micros> balances_;
   std::vector<AccountId> issuer_;
   std::vector<Int128> positive_;  // per asset: sum over accounts of max(0, balance)
   std::uint64_t transfer_count_ = 0;
+  bool track_changes_ = false;
+  std::vector<std::uint8_t> changed_mark_;  // per account: listed in changed_
+  std::vector<AccountId> changed_;
+  void note_change(AccountId a) {
+    if (changed_mark_[a]) return;
+    changed_mark_[a] = 1;
+    changed_.push_back(a);
+  }
 };
 
 }  // namespace sl

@@ -7,20 +7,41 @@
 
 namespace sl {
 
-MarginEngine::MarginEngine(const PerpConfig& cfg, Market& market) : tiers_(cfg.margin_tiers), market_(market) {
+MarginEngine::MarginEngine(const PerpConfig& cfg, Market& market)
+    : tiers_(cfg.margin_tiers), market_(market), index_(0) {
   accounts_.reserve(1024);
   flagged_.reserve(1024);
   order_.reserve(1024);
+  scan_ = cfg.margin_scan == "full" ? MarginScan::Full : MarginScan::Index;
+  // The proactive de-risker reads every account's equity / maintenance against its trigger ratio:
+  // bands then keep equity above trigger_ratio x maintenance, so a skipped account's last valuation
+  // gives it the same answer as a fresh one.
+  if (cfg.liquidation.proactive.enabled) watch_ratio_ = std::max(1.0, cfg.liquidation.proactive.trigger_ratio);
+  for (std::size_t t = 0; t < tiers_.size(); ++t) {
+    tier_rates_.push_back({tiers_[t].max_notional, tiers_[t].mmr_bps * 1e-4});
+    if (t > 0 && tiers_[t].mmr_bps < tiers_[t - 1].mmr_bps) index_usable_ = false;
+  }
 }
 
-std::uint32_t MarginEngine::add_account(AccountId account, std::int32_t owner_agent, AgentKind kind, MarginMode mode) {
+void MarginEngine::reserve(std::size_t n_accounts, std::size_t n_ledger_accounts) {
+  accounts_.reserve(n_accounts);
+  margin_of_.reserve(n_ledger_accounts);
+}
+
+std::uint32_t MarginEngine::add_account(AccountId account, std::int32_t owner_agent, AgentKind kind, MarginMode mode,
+                                        bool valued_every_step) {
   MarginAccount a;
   a.account = account;
   a.owner_agent = owner_agent;
   a.owner_kind = kind;
   a.mode = mode;
+  a.valued_every_step = valued_every_step;
   accounts_.push_back(a);
-  return static_cast<std::uint32_t>(accounts_.size() - 1);
+  const auto id = static_cast<std::uint32_t>(accounts_.size() - 1);
+  if (margin_of_.size() <= account) margin_of_.resize(account + 1, kNoMargin);
+  margin_of_[account] = id;
+  if (index_assets_ != kNoAssets) every_step_.push_back(id);  // else the first mark values everyone
+  return id;
 }
 
 // Prices used for valuation. Before the kernel has published an index/mark (or if a book is empty
@@ -81,35 +102,135 @@ double MarginEngine::bankruptcy_price(const MarginAccount& a, std::size_t asset)
   return p > 0 ? p : 0.0;
 }
 
+bool MarginEngine::mark_one(std::uint32_t id, std::int64_t step) {
+  MarginAccount& a = accounts_[id];
+  a.equity = equity(a, PriceBasis::Mark);
+  a.maintenance = maintenance(a, PriceBasis::Mark);
+  double gross = 0;
+  for (std::size_t i = 0; i < market_.assets.size(); ++i)
+    gross += std::abs(position(a, i)) * price(i, PriceBasis::Mark, true);
+  a.gross_notional = gross;
+  if (a.opening_equity < 0 && gross > 0) a.opening_equity = a.equity;
+  // An account with positions is liquidatable below maintenance; one without positions only
+  // when its collateral no longer covers its debt (negative equity).
+  a.liquidatable = (gross > 0 && a.equity < a.maintenance) || a.equity < 0;
+  if (a.liquidatable) {
+    if (a.flagged_since < 0) {
+      a.flagged_since = step;
+      // Classified when the spell starts: a liquidation that executes later (no bids, latency)
+      // keeps the cause of its trigger.
+      a.endogenous_at_flag = healthy_at_reference(a);
+    }
+  } else {
+    a.flagged_since = -1;
+  }
+  return a.liquidatable;
+}
+
 void MarginEngine::mark_all(std::int64_t step) {
   flagged_.clear();
-  for (std::uint32_t id = 0; id < accounts_.size(); ++id) {
-    MarginAccount& a = accounts_[id];
-    if (a.closed) continue;
-    a.equity = equity(a, PriceBasis::Mark);
-    a.maintenance = maintenance(a, PriceBasis::Mark);
-    a.initial = initial(a, PriceBasis::Mark);
-    double gross = 0;
-    for (std::size_t i = 0; i < market_.assets.size(); ++i)
-      gross += std::abs(position(a, i)) * price(i, PriceBasis::Mark, true);
-    a.gross_notional = gross;
-    if (a.opening_equity < 0 && gross > 0) a.opening_equity = a.equity;
-    // An account with positions is liquidatable below maintenance; one without positions only
-    // when its collateral no longer covers its debt (negative equity).
-    a.liquidatable = (gross > 0 && a.equity < a.maintenance) || a.equity < 0;
-    if (a.liquidatable) {
-      if (a.flagged_since < 0) {
-        a.flagged_since = step;
-        // Classified when the spell starts: a liquidation that executes later (no bids, latency)
-        // keeps the cause of its trigger.
-        a.endogenous_at_flag = healthy_at_reference(a);
-      }
-      flagged_.push_back(id);
-    } else {
-      a.flagged_since = -1;
+  valued_last_ = 0;
+  if (scan_ == MarginScan::Index && index_usable_) {
+    mark_indexed(step);
+  } else {
+    for (std::uint32_t id = 0; id < accounts_.size(); ++id) {
+      if (accounts_[id].closed) continue;
+      ++valued_last_;
+      if (mark_one(id, step)) flagged_.push_back(id);
     }
+    market_.ledger.track_changes(false);
+    market_.ledger.clear_changes();
+    index_assets_ = kNoAssets;  // the index is out of date: rebuilt if the scan is switched back
   }
+  // Flagged ids come in id order from the full scan and in another order from the index; the sort
+  // by (ratio, id) below makes both the same list (and one flagged account needs no order).
   if (flagged_.size() > 1) order_flagged();
+}
+
+void MarginEngine::mark_indexed(std::int64_t step) {
+  const std::size_t n_assets = market_.assets.size();
+  bool all = false;
+  if (index_assets_ != n_assets) {  // first mark (or after full scans): value everyone, then index
+    index_ = LiquidationPriceIndex(n_assets);
+    index_assets_ = n_assets;
+    every_step_.clear();
+    marks_.assign(n_assets, 0.0);
+    indices_.assign(n_assets, 0.0);
+    haircuts_.assign(n_assets, -1.0);
+    exposure_.assign(n_assets, AssetExposure{});
+    all = true;
+  }
+  prices_ok_ = true;
+  for (std::size_t i = 0; i < n_assets; ++i) {
+    marks_[i] = price(i, PriceBasis::Mark, true);
+    indices_[i] = price(i, PriceBasis::Mark, false);
+    if (!(marks_[i] > 0 && indices_[i] > 0 && std::isfinite(marks_[i]) && std::isfinite(indices_[i]))) prices_ok_ = false;
+    const double h = market_.assets[i].collateral_haircut;
+    if (h != haircuts_[i]) all = true;  // a haircut moves every collateral value at once
+    haircuts_[i] = h;
+  }
+  index_.resize(accounts_.size());
+  queued_.resize(accounts_.size(), 0);
+  next_every_step_.clear();
+  const auto value = [&](std::uint32_t id) {
+    if (accounts_[id].closed) {
+      index_.remove(id);
+      return;
+    }
+    ++valued_last_;
+    if (mark_one(id, step)) flagged_.push_back(id);
+    index_or_keep(id);
+  };
+  if (all || !prices_ok_) {
+    index_.reserve(accounts_.size());
+    for (std::uint32_t id = 0; id < accounts_.size(); ++id) value(id);
+  } else {
+    candidates_.clear();
+    candidates_.insert(candidates_.end(), every_step_.begin(), every_step_.end());
+    for (const AccountId acc : market_.ledger.changed_accounts())
+      if (acc < margin_of_.size() && margin_of_[acc] != kNoMargin) candidates_.push_back(margin_of_[acc]);
+    index_.crossed(marks_, indices_, candidates_);
+    for (const std::uint32_t id : candidates_) {
+      if (queued_[id]) continue;
+      queued_[id] = 1;
+      value(id);
+    }
+    for (const std::uint32_t id : candidates_) queued_[id] = 0;
+  }
+  // Changes are listed from the first indexed mark on (everyone was valued then); the list is
+  // drained every mark, so it holds at most the accounts touched since the last one.
+  market_.ledger.track_changes(true);
+  market_.ledger.clear_changes();
+  every_step_.swap(next_every_step_);
+}
+
+void MarginEngine::index_or_keep(std::uint32_t id) {
+  const MarginAccount& a = accounts_[id];
+  bool indexed = false;
+  if (!a.liquidatable && !a.in_liquidation && !a.valued_every_step && prices_ok_) {
+    const Ledger& L = market_.ledger;
+    const double quote = from_micros(L.balance(a.account, market_.quote_asset));
+    // Rounding allowance: far above the floating-point error of summing these terms, far below
+    // any margin that matters (1e-9 of the account's gross values).
+    double scale = std::abs(quote) + watch_ratio_ * a.maintenance;
+    for (std::size_t i = 0; i < market_.assets.size(); ++i) {
+      const AssetMarket& am = market_.assets[i];
+      AssetExposure& x = exposure_[i];
+      x.spot = from_micros(L.balance(a.account, am.spot_asset));
+      x.haircut = am.collateral_haircut;
+      x.index = indices_[i];
+      x.contracts = from_micros(L.balance(a.account, am.perp_asset));
+      x.mark = marks_[i];
+      scale += std::abs(x.spot) * x.index + std::abs(x.contracts) * x.mark;
+    }
+    const double h0 = a.equity - watch_ratio_ * a.maintenance;
+    indexed = liquidation_bands(exposure_, h0, 1e-9 * scale, watch_ratio_, tier_rates_, mark_bands_, index_bands_);
+    if (indexed) index_.insert(id, mark_bands_, index_bands_);
+  }
+  if (!indexed) {
+    index_.remove(id);
+    next_every_step_.push_back(id);
+  }
 }
 
 void MarginEngine::order_flagged() {

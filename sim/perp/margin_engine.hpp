@@ -19,6 +19,7 @@
 #include "scenarios/scenario_config.hpp"
 #include "sim/core/rng.hpp"
 #include "sim/market/market.hpp"
+#include "sim/perp/liquidation_price_index.hpp"
 
 namespace sl {
 
@@ -37,7 +38,6 @@ struct MarginAccount {
   // Updated by MarginEngine::mark_all (quote units):
   double equity = 0.0;
   double maintenance = 0.0;
-  double initial = 0.0;
   double gross_notional = 0.0;
   bool liquidatable = false;
   std::int64_t flagged_since = -1;     // first step of the current liquidatable spell, -1 if healthy
@@ -47,20 +47,41 @@ struct MarginAccount {
   double opening_equity = -1.0;
   bool in_liquidation = false;         // a policy is working on it (auctions, staged unwinds)
   bool closed = false;                 // bankrupt or fully closed out: ignored from then on
+  // Its owner reads equity / maintenance every step (a top-up rule): valued every step, never left
+  // to the liquidation-price index.
+  bool valued_every_step = false;
 };
+
+// How mark_all finds the accounts to value: "index" values only the accounts whose balances changed
+// or whose liquidation price band the mark or index left (sim/perp/liquidation_price_index.hpp);
+// "full" values every open account every step. Both flag exactly the same accounts.
+enum class MarginScan : std::uint8_t { Index, Full };
 
 class MarginEngine {
  public:
   MarginEngine(const PerpConfig& cfg, Market& market);
 
-  std::uint32_t add_account(AccountId account, std::int32_t owner_agent, AgentKind kind, MarginMode mode);
+  std::uint32_t add_account(AccountId account, std::int32_t owner_agent, AgentKind kind, MarginMode mode,
+                            bool valued_every_step = false);
 
-  // Step 4: values every open account, sets liquidatable/flagged_since, and lists the flagged ones
+  // Step 4: values the open accounts, sets liquidatable/flagged_since, and lists the flagged ones
   // worst first: ascending margin ratio equity / maintenance (an account without positions and
   // with negative equity, maintenance 0, first of all), exact ties in a seeded random order. Every
   // policy takes them in this order, so no account is served first because of its id (a liquidation
   // engine works the most underwater account first; within a tie, none has a claim to go first).
+  //
+  // With MarginScan::Index only the accounts that may have changed state are valued: those whose
+  // balances changed since the last mark (the ledger's change list), whose price band was left,
+  // those liquidatable, in liquidation or valued_every_step, and every account when a haircut
+  // changed. The others keep their last valuation (equity, maintenance, ...), which still gives
+  // the same answer to "liquidatable?" and "below k x maintenance?" (k: the proactive trigger).
   void mark_all(std::int64_t step);
+  MarginScan scan() const { return scan_; }
+  // Room for this many margined accounts, opened among this many ledger accounts in all.
+  void reserve(std::size_t n_accounts, std::size_t n_ledger_accounts);
+  void set_scan(MarginScan s) { scan_ = s; }
+  // Accounts valued by the last mark_all (for tests and the bench's diagnostics).
+  std::size_t valued_last_step() const { return valued_last_; }
   // The stream that orders ties (kStreamFlagOrder of the run's seed; a fixed stream until set).
   void set_tie_rng(Rng rng) { tie_rng_ = rng; }
   const std::vector<std::uint32_t>& flagged() const { return flagged_; }
@@ -94,6 +115,30 @@ class MarginEngine {
   std::vector<std::pair<double, std::uint32_t>> order_;  // (margin ratio, id) scratch of mark_all
   Rng tie_rng_ = make_rng(0, 0, kStreamFlagOrder);
   void order_flagged();
+  // Values one account and updates its flag state; true if it is liquidatable.
+  bool mark_one(std::uint32_t id, std::int64_t step);
+  void mark_indexed(std::int64_t step);
+  // Gives a just-valued account its price bands, or keeps it on the every-step list.
+  void index_or_keep(std::uint32_t id);
+
+  MarginScan scan_ = MarginScan::Index;
+  bool index_usable_ = true;             // tiers' mmr never decreases with notional
+  double watch_ratio_ = 1.0;             // k: the highest multiple of maintenance anyone reads
+  std::vector<MarginTierRate> tier_rates_;
+  LiquidationPriceIndex index_;
+  std::vector<std::uint32_t> margin_of_;     // ledger account -> margin id (kNoMargin if none)
+  std::vector<std::uint32_t> every_step_;    // valued every step (not indexed), rebuilt by mark_all
+  std::vector<std::uint32_t> next_every_step_;
+  std::vector<std::uint32_t> candidates_;    // this step's accounts to value (may repeat)
+  std::vector<std::uint8_t> queued_;         // per margin id: already in this step's candidates
+  std::vector<double> marks_, indices_, haircuts_;
+  std::vector<AssetExposure> exposure_;      // scratch of index_or_keep
+  std::vector<PriceBand> mark_bands_, index_bands_;
+  std::size_t valued_last_ = 0;
+  bool prices_ok_ = true;                    // every mark and index price positive and finite
+  static constexpr std::size_t kNoAssets = static_cast<std::size_t>(-1);
+  std::size_t index_assets_ = kNoAssets;     // assets the index was built for; kNoAssets: rebuild
+  static constexpr std::uint32_t kNoMargin = 0xFFFFFFFFu;
 };
 
 }  // namespace sl

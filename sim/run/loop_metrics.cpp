@@ -75,22 +75,43 @@ void LoopMetrics::on_step(const Market& m) {
   std::fill(hedged_delta_.begin(), hedged_delta_.end(), 0.0);
   const bool settles = funding_on_ && (m.step + 1) % funding_every_steps_ == 0;
   if (m.margin != nullptr) {
+    const std::vector<MarginAccount>& accounts = m.margin->accounts();
+    if (!listed_) {  // once: the hedged accounts
+      for (std::uint32_t id = 0; id < accounts.size(); ++id)
+        if (accounts[id].owner_kind == AgentKind::BasisTrader) basis_ids_.push_back(id);
+      listed_ = true;
+    }
     closed_basis_accounts_.clear();
-    for (const MarginAccount& acc : m.margin->accounts()) {
-      if (acc.closed && acc.owner_kind == AgentKind::BasisTrader) closed_basis_accounts_.push_back(acc.account);
-      if (settles && acc.owner_kind == AgentKind::BasisTrader) {
-        for (std::size_t i = 0; i < n; ++i) {
-          const Micros c = L.balance(acc.account, m.assets[i].perp_asset);
-          if (c != 0) funding_paid_hedged_ += from_micros(c) * m.assets[i].mark_price * m.assets[i].funding_rate;
-        }
+    for (std::uint32_t id : basis_ids_) {
+      const MarginAccount& acc = accounts[id];
+      if (acc.closed) closed_basis_accounts_.push_back(acc.account);
+      if (!settles) continue;
+      for (std::size_t i = 0; i < n; ++i) {
+        const Micros c = L.balance(acc.account, m.assets[i].perp_asset);
+        if (c != 0) funding_paid_hedged_ += from_micros(c) * m.assets[i].mark_price * m.assets[i].funding_rate;
       }
-      if (acc.closed || !(acc.liquidatable || acc.in_liquidation)) continue;
+    }
+    if (is_tracked_.size() < accounts.size()) is_tracked_.resize(accounts.size(), 0);
+    for (std::uint32_t id : m.margin->flagged()) {
+      if (is_tracked_[id]) continue;
+      is_tracked_[id] = 1;
+      tracked_.push_back(id);
+    }
+    std::size_t keep = 0;
+    for (std::uint32_t id : tracked_) {
+      const MarginAccount& acc = accounts[id];
+      if (acc.closed || !(acc.liquidatable || acc.in_liquidation)) {
+        is_tracked_[id] = 0;
+        continue;
+      }
+      tracked_[keep++] = id;
       for (std::size_t i = 0; i < n; ++i) {
         const double d = from_micros(L.balance(acc.account, m.assets[i].spot_asset)) + from_micros(L.balance(acc.account, m.assets[i].perp_asset));
         net_delta_[i] += d;
         if (acc.owner_kind == AgentKind::BasisTrader) hedged_delta_[i] += d;
       }
     }
+    tracked_.resize(keep);
   }
   for (AccountId a : inheritors_)
     for (std::size_t i = 0; i < n; ++i)

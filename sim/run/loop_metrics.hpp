@@ -90,6 +90,13 @@ class LoopMetrics {
   std::vector<double> net_delta_, max_abs_net_delta_;
   std::vector<double> premium_bps_;  // asset 0, every step
   std::vector<std::uint32_t> closed_basis_accounts_;  // ledger ids of closed basis margin accounts (last step)
+  // Per step the metrics read only the accounts that matter, never all of them (a run may have
+  // millions, sim/perp/margin_engine.hpp): the basis traders' margin ids (listed at the first step)
+  // and the accounts under liquidation (every id the margin engine flags joins `tracked_` and
+  // leaves it once closed or neither liquidatable nor in liquidation).
+  bool listed_ = false;
+  std::vector<std::uint32_t> basis_ids_, tracked_;
+  std::vector<std::uint8_t> is_tracked_;  // per margin id
   double delta_leakage_ = 0.0;       // quote-seconds
   double delta_leakage_hedged_ = 0.0;  // quote-seconds, basis traders' accounts only
   std::vector<double> hedged_delta_;   // scratch per asset

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <utility>
 
 namespace sl {
 
@@ -29,16 +30,37 @@ double spread_bps(const Venue& v) {
   return 2e4 * static_cast<double>(a - b) / static_cast<double>(a + b);
 }
 
-// Resting quantity (asset units) within `frac` of the mid on one side.
-double depth(const Venue& v, Side s, double mid_ticks, double frac) {
+// Resting quantity (asset units) within 1% and within 5% of the mid on one side, in one walk from
+// the best level outward that stops at the first level beyond 5%: the cost is the number of price
+// levels within 5% (what is there to add), not the width of the price grid. The same levels and the
+// same integer sums as summing each band separately (OrderBook::depth_between).
+struct SideDepth {
+  double within_1pct = 0.0;
+  double within_5pct = 0.0;
+};
+SideDepth depth(const Venue& v, Side s, double mid_ticks) {
   const OrderBook& b = v.book();
-  Lots q;
+  Lots q1 = 0, q5 = 0;
   if (s == Side::Buy) {
-    q = b.depth_between(Side::Buy, static_cast<Tick>(std::ceil(mid_ticks * (1.0 - frac))), b.max_tick());
+    const Tick lo1 = std::max<Tick>(1, static_cast<Tick>(std::ceil(mid_ticks * (1.0 - 0.01))));
+    const Tick lo5 = std::max<Tick>(1, static_cast<Tick>(std::ceil(mid_ticks * (1.0 - 0.05))));
+    b.for_each_level(Side::Buy, static_cast<std::size_t>(-1), [&](Tick px, Lots qty) {
+      if (px < lo5) return false;
+      q5 += qty;
+      if (px >= lo1) q1 += qty;
+      return true;
+    });
   } else {
-    q = b.depth_between(Side::Sell, 1, static_cast<Tick>(std::floor(mid_ticks * (1.0 + frac))));
+    const Tick hi1 = std::min<Tick>(b.max_tick(), static_cast<Tick>(std::floor(mid_ticks * (1.0 + 0.01))));
+    const Tick hi5 = std::min<Tick>(b.max_tick(), static_cast<Tick>(std::floor(mid_ticks * (1.0 + 0.05))));
+    b.for_each_level(Side::Sell, static_cast<std::size_t>(-1), [&](Tick px, Lots qty) {
+      if (px > hi5) return false;
+      q5 += qty;
+      if (px <= hi1) q1 += qty;
+      return true;
+    });
   }
-  return v.lots_to_qty(q);
+  return {v.lots_to_qty(q1), v.lots_to_qty(q5)};
 }
 }  // namespace
 
@@ -151,14 +173,13 @@ void Recorder::record_step(const Market& m, const ProtocolStepInfo& p) {
     put(c[k++], basis);
     put(c[k++], ss);
     put(c[k++], ps);
-    put(c[k++], depth(*a.spot, Side::Buy, spot_mid_t, 0.01));
-    put(c[k++], depth(*a.spot, Side::Sell, spot_mid_t, 0.01));
-    put(c[k++], depth(*a.spot, Side::Buy, spot_mid_t, 0.05));
-    put(c[k++], depth(*a.spot, Side::Sell, spot_mid_t, 0.05));
-    put(c[k++], depth(*a.perp, Side::Buy, perp_mid_t, 0.01));
-    put(c[k++], depth(*a.perp, Side::Sell, perp_mid_t, 0.01));
-    put(c[k++], depth(*a.perp, Side::Buy, perp_mid_t, 0.05));
-    put(c[k++], depth(*a.perp, Side::Sell, perp_mid_t, 0.05));
+    for (const auto& [venue, mid_t] : {std::pair{a.spot, spot_mid_t}, std::pair{a.perp, perp_mid_t}}) {
+      const SideDepth bid = depth(*venue, Side::Buy, mid_t), ask = depth(*venue, Side::Sell, mid_t);
+      put(c[k++], bid.within_1pct);
+      put(c[k++], ask.within_1pct);
+      put(c[k++], bid.within_5pct);
+      put(c[k++], ask.within_5pct);
+    }
     put(c[k++], a.spot->lots_to_qty(st.spot_volume_lots));  // traded since the previous row
     put(c[k++], a.perp->lots_to_qty(st.perp_volume_lots));
     st.spot_volume_lots = st.perp_volume_lots = 0;

@@ -25,6 +25,7 @@
 #include "sim/market/shocks.hpp"
 #include "sim/market/market.hpp"
 #include "sim/run/activation.hpp"
+#include "sim/run/own_positions.hpp"
 #include "sim/run/recorder.hpp"
 #include "sim/market/replay_path.hpp"
 #include "sim/core/rng.hpp"
@@ -56,7 +57,8 @@ struct World {
   std::vector<LadderMaker> ladders;
   std::vector<Arbitrageur> arbs;
   std::vector<BasisTrader> basis;
-  std::vector<LeveragedTrader> leveraged;
+  std::vector<LeveragedTrader> leveraged;  // those that still act; passive ones are only counted
+  std::size_t passive_leveraged = 0, passive_leveraged_entered = 0;
   std::vector<LiquidatorBot> liquidators;
   std::unique_ptr<BackstopProvider> backstop;  // delta_neutral in backstop mode, hierarchy with its backstop stage
   std::vector<std::int32_t> agent_kind_of;  // global agent id -> AgentKind (as int)
@@ -79,6 +81,7 @@ struct World {
       case AgentKind::LeveragedTrader: return f(leveraged[i]);
       case AgentKind::Liquidator: return f(liquidators[i]);
       case AgentKind::Backstop: break;
+      case AgentKind::Position: break;  // never scheduled: an own position is an account, not an agent
     }
     return f(*backstop);
   }
@@ -243,9 +246,21 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed, const s
     w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::BasisTrader));
   }
   const auto& lvc = sc.agents.leveraged_traders;
-  w.leveraged.reserve(static_cast<std::size_t>(std::max(0, lvc.count)));
+  {  // A large population: its accounts reserved at once (no doubling slack in the peak memory).
+    const auto n = static_cast<std::size_t>(std::max(0, lvc.count));
+    L.reserve_accounts(L.n_accounts() + 2 * n + 64);
+    w.margin.reserve(w.margin.accounts().size() + n + 64, L.n_accounts() + 2 * n + 64);
+    w.agent_kind_of.reserve(w.agent_kind_of.size() + n + 64);
+  }
   for (int k = 0; k < lvc.count; ++k, ++agent_id) {  // opens and funds its own accounts
-    w.leveraged.emplace_back(lvc, m, w.margin, static_cast<std::int32_t>(agent_id), agent_rng(agent_id));
+    LeveragedTrader t(lvc, m, w.margin, static_cast<std::int32_t>(agent_id), agent_rng(agent_id));
+    // A passive position keeps its accounts but no agent object (#15 item 4): it never wakes.
+    if (t.passive()) {
+      ++w.passive_leveraged;
+      w.passive_leveraged_entered += t.entered();
+    } else {
+      w.leveraged.push_back(std::move(t));
+    }
     w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::LeveragedTrader));
   }
   const auto& lqc = sc.agents.liquidators;
@@ -266,10 +281,11 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed, const s
     w.backstop = std::make_unique<BackstopProvider>(backstop_capacity, acc);
     w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::Backstop));
   }
-  w.active.reserve(w.agent_kind_of.size());
-  w.woken.reserve(w.agent_kind_of.size());
-  w.wake.reserve(w.agent_kind_of.size());
+  book_own_positions(sc, m, w.margin);  // accounts.file: after every population, so their ids do not move
+  w.wake.reserve(w.agent_kind_of.size() - w.passive_leveraged);
   w.schedule_all_at_step_0();
+  w.active.reserve(w.wake.size());
+  w.woken.reserve(w.wake.size());
 }
 
 }  // namespace
@@ -337,6 +353,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
         case AgentKind::LeveragedTrader: w.leveraged[h.index].act(m); break;
         case AgentKind::Liquidator: w.liquidators[h.index].act(m); break;
         case AgentKind::Backstop: w.backstop->act(m); break;
+        case AgentKind::Position: break;
       }
     }
     c.agent_actions += static_cast<std::int64_t>(w.active.size());
@@ -411,6 +428,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
     const Micros short_contracts = -w.ledger.balance(b.margin_account(), a0.perp_asset);
     if (short_contracts > 0 && b.spot_owned(m) == short_contracts) ++c.basis_hedged;
   }
+  c.leveraged_entered = static_cast<std::int64_t>(w.passive_leveraged_entered);
   for (const LeveragedTrader& t : w.leveraged)
     if (t.entered()) ++c.leveraged_entered;
   if (counters) *counters = c;

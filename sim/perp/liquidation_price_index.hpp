@@ -1,0 +1,111 @@
+// Liquidation-price index (issue #15 item 2): which margined accounts the margin engine must value
+// this step. Every account that was healthy at its last valuation gets, per asset it is exposed to,
+// a price band for the mark (its contracts) and for the index (its spot collateral): as long as
+// every price stays strictly inside its bands the account cannot have become liquidatable, so it
+// is not valued again until a price leaves one of them or its balances change. The bands sit in
+// price-ordered heaps per (asset, price, direction), so a step pops exactly the accounts whose band
+// the price crossed: the cost follows the price move and the activity, not the number of accounts.
+//
+// Bands (liquidation_bands below). With H = equity - k x maintenance (k = 1, or the proactive
+// de-risker's trigger ratio when one reads every account's ratio), healthy means H >= 0. H is a
+// sum of terms each depending on one price:
+//     H = quote + sum_a s_a (1 - h_a) I_a + sum_a [ c_a M_a - k |c_a| M_a mmr(|c_a| M_a) ]
+// (s spot units, h haircut, I index, c contracts, M mark). The account's margin H0 (less a
+// rounding allowance) is split equally over its n non-zero terms: a band keeps its term's loss
+// under H0 / n, so the sum of all losses stays under H0 whatever the other prices do (cross-margin
+// and multi-asset accounts included: a conservative bound; the exact valuation follows whenever a
+// band is left). Per term, at prices I0, M0 and budget b:
+//   spot s > 0:  I > I0 - b / (s (1 - h));   spot s < 0: I < I0 + b / (|s| (1 - h))
+//   long c > 0:  M > M0 - b / (c (1 - k mmr0)), and M below the current tier's upper edge (a long
+//                that grows into a dearer tier may lose margin);
+//   short c < 0: M < M0 + b / (|c| (1 + k mmr0)), and below the tier edge.
+// Within a tier these are exact; across tiers they hold because mmr does not decrease with notional
+// (the engine uses the index only for such tiers; otherwise it values every account every step).
+#pragma once
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+namespace sl {
+
+// A price interval: the account must be looked at again when the price is <= lo or >= hi.
+struct PriceBand {
+  double lo = -std::numeric_limits<double>::infinity();
+  double hi = std::numeric_limits<double>::infinity();
+};
+
+// One account's exposure to one asset at its last valuation.
+struct AssetExposure {
+  double spot = 0.0;        // spot collateral units (may be negative in an account that may go negative)
+  double haircut = 0.0;     // collateral haircut of that spot, [0, 1]
+  double index = 0.0;       // index price it was valued at
+  double contracts = 0.0;   // perpetual contracts (negative = short)
+  double mark = 0.0;        // mark price it was valued at
+};
+
+struct MarginTierRate {
+  double max_notional;  // quote units
+  double mmr;           // fraction
+};
+
+// Per-asset bands for an account with margin `h0` = equity - k x maintenance (>= 0) and rounding
+// allowance `slack` (>= 0, quote units). Writes one (mark band, index band) pair per asset into
+// mark_bands / index_bands (sized to exposures.size()). Returns false when no band can be given (the
+// margin does not exceed the allowance, or k x mmr >= 1): the account must be valued every step.
+bool liquidation_bands(const std::vector<AssetExposure>& exposures, double h0, double slack, double k,
+                       const std::vector<MarginTierRate>& tiers, std::vector<PriceBand>& mark_bands,
+                       std::vector<PriceBand>& index_bands);
+
+class LiquidationPriceIndex {
+ public:
+  explicit LiquidationPriceIndex(std::size_t n_assets) : n_assets_(n_assets), heaps_(4 * n_assets) {}
+
+  // Makes room for account ids below n.
+  void resize(std::size_t n) {
+    if (gen_.size() < n) {
+      gen_.resize(n, 0);
+      entries_.resize(n, kNotIndexed);
+    }
+  }
+  // Room for one entry per account in every heap: reserved address space only; the pages a heap
+  // never fills are never touched, and the first build copies nothing.
+  void reserve(std::size_t n_accounts) {
+    for (auto& h : heaps_) h.reserve(n_accounts);
+  }
+  bool indexed(std::uint32_t id) const { return entries_[id] != kNotIndexed; }
+  // Forgets the account's bands: its heap entries become stale and are skipped when popped.
+  void remove(std::uint32_t id);
+  // Indexes the account with these bands (one mark band and one index band per asset; infinite
+  // edges are not stored).
+  void insert(std::uint32_t id, const std::vector<PriceBand>& mark_bands, const std::vector<PriceBand>& index_bands);
+  // Appends (possibly repeated) ids of indexed accounts whose band the prices left: mark[a] or
+  // index[a] at or beyond an edge. Their entries are popped; the caller values them and removes or
+  // re-inserts them.
+  void crossed(const std::vector<double>& mark, const std::vector<double>& index, std::vector<std::uint32_t>& out);
+
+  std::size_t live_entries() const { return live_; }
+  std::size_t stored_entries() const;
+
+ private:
+  static constexpr std::uint8_t kNotIndexed = 0xFF;
+  struct Entry {
+    double price;
+    std::uint32_t id;
+    std::uint32_t gen;
+  };
+  // Heap k of asset a: 4a + {0: mark lo, 1: mark hi, 2: index lo, 3: index hi}. Lo heaps are
+  // max-heaps (the highest lower edge is crossed first), hi heaps min-heaps.
+  enum : std::size_t { kMarkLo = 0, kMarkHi = 1, kIndexLo = 2, kIndexHi = 3 };
+  bool live(const Entry& e) const { return entries_[e.id] != kNotIndexed && gen_[e.id] == e.gen; }
+  void push(std::size_t heap, double price, std::uint32_t id);
+  void pop_crossed(std::size_t heap, double price, std::vector<std::uint32_t>& out);
+  void compact();
+
+  std::size_t n_assets_;
+  std::vector<std::vector<Entry>> heaps_;
+  std::vector<std::uint32_t> gen_;     // per account: entries with another generation are stale
+  std::vector<std::uint8_t> entries_;  // per account: its live entries, kNotIndexed if none are kept
+  std::size_t live_ = 0;               // live entries over all heaps
+};
+
+}  // namespace sl

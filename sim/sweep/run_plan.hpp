@@ -1,0 +1,47 @@
+// What `stresslab run` (sim/app/cmd_run.cpp) and the Python entry point `stresslab.run`
+// (sim/python/module.cpp) share between loading a scenario and running it: the checks of the
+// policy list, the seed count and the thread count (bad input: SweepError, exit 2 on the command
+// line, a ValueError in Python), the plan (one grid point, no params: the resumable sweep
+// machinery) and the results file's root attributes. One implementation, so a run started from
+// Python is the run the command line would do.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/sweep/sweep_runner.hpp"
+
+namespace sl {
+
+inline constexpr int kMaxRunSeeds = 1'000'000;
+// A run whose perp traded more than this far from its index (summary max_abs_premium_bps*) is
+// reported after the sweep by the CLI (stderr) and by the Python package (a warning): the scenario's
+// perp side may be too small for its forced flow. 20%: the curated scenarios stay below it (worst:
+// black_thursday_2020 under batch, 19.5%).
+inline constexpr double kDislocationWarnBps = 2000.0;
+inline constexpr int kMaxThreads = 1024;
+
+// Throws SweepError "OPTION: empty list", "OPTION NAME: unknown or not implemented (allowed: a, b)"
+// or "OPTION NAME: listed twice". `option` names the argument in the caller's words ("--policy").
+void check_policy_list(const std::vector<std::string>& policies, const std::string& option);
+// Throws SweepError "OPTION N: must be in [1, 1000000]".
+void check_seed_count(std::int64_t n_seeds, const std::string& option);
+// Throws SweepError "OPTION N: must be in [0, 1024]" (0: all cores).
+void check_thread_count(std::int64_t threads, const std::string& option);
+
+struct RunPlan {
+  std::vector<SweepPoint> points;  // the scenario, no params
+  std::vector<SweepRunSpec> runs;  // policy-major, then seed (plan_sweep order)
+  FileAttributes attrs;            // this build's version and commit, the resolved scenario, first seed
+};
+
+// `policies` x seeds first_seed .. first_seed + n_seeds - 1 of one validated scenario. Checks the
+// policies and n_seeds (option names as above) before planning.
+RunPlan plan_run(const ScenarioConfig& scenario, const std::vector<std::string>& policies, std::uint64_t first_seed,
+                 std::int64_t n_seeds, const std::string& policy_option, const std::string& seeds_option);
+
+// Root attributes of a results file written by this build: version, git commit, the resolved
+// scenario JSON and the first seed.
+FileAttributes results_file_attributes(const std::string& scenario_json, std::uint64_t first_seed);
+
+}  // namespace sl

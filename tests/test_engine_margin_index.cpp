@@ -1,0 +1,270 @@
+// The liquidation-price index (sim/perp/liquidation_price_index.hpp, MarginEngine with
+// MarginScan::Index): hand-computed bands, an account valued only when its band is crossed or its
+// balances change, a property test against a brute-force valuation of every account on random
+// balance changes and price paths, and every curated scenario run with the index and with the full
+// scan giving identical results.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "scenarios/loader.hpp"
+#include "sim/core/rng.hpp"
+#include "sim/perp/liquidation_price_index.hpp"
+#include "sim/run/simulation.hpp"
+#include "tests/support/hand_world.hpp"
+
+#include <boost/random/uniform_01.hpp>
+#include <boost/random/uniform_int_distribution.hpp>
+
+using namespace sl;
+using sl::test::HandWorld;
+using sl::test::U;
+
+namespace {
+const std::vector<MarginTierRate> kTiers{{100'000.0, 0.005}, {1'000'000.0, 0.01}, {1e12, 0.025}};
+}
+
+TEST_CASE("bands: a long's lower edge is its liquidation price within a tier; the tier edge caps it above") {
+  // Long 1 BTC at mark 10,000, quote -9,000: equity 1,000, maintenance 10,000 x 0.5% = 50.
+  // Liquidation when -9,000 + M < 0.005 M, i.e. M < 9,000 / 0.995 = 9,045.2261.
+  // The band: 10,000 - (1,000 - 50) / (1 x 0.995) = 9,045.2261 (one term takes the whole margin).
+  // Above: the position leaves tier 0 (notional 100,000) at M = 100,000.
+  std::vector<PriceBand> mb, ib;
+  REQUIRE(liquidation_bands({{0, 0, 10'000, 1.0, 10'000}}, 950.0, 0.0, 1.0, kTiers, mb, ib));
+  CHECK(mb[0].lo == doctest::Approx(9'000.0 / 0.995).epsilon(1e-12));
+  CHECK(mb[0].hi == doctest::Approx(100'000.0).epsilon(1e-11));
+  CHECK(std::isinf(ib[0].lo));
+  CHECK(std::isinf(ib[0].hi));
+}
+
+TEST_CASE("bands: a short's upper edge; spot collateral and a second asset split the margin") {
+  // Short 2 ETH at 1,000 with quote 2,300: equity 2,300 - 2,000 = 300, maintenance 2,000 x 0.5% = 10,
+  // H0 = 290. Alone: M < 1,000 + 290 / (2 x 1.005) = 1,144.2786 (hand: equity 2,300 - 2 M = 0.01 M).
+  std::vector<PriceBand> mb, ib;
+  REQUIRE(liquidation_bands({{0, 0, 1'000, -2.0, 1'000}}, 290.0, 0.0, 1.0, kTiers, mb, ib));
+  CHECK(mb[0].hi == doctest::Approx(1'000.0 + 290.0 / 2.01).epsilon(1e-12));
+  CHECK(std::isinf(mb[0].lo));
+  // Plus 0.1 BTC of spot collateral at index 10,000, haircut 0.2 (asset 1): two terms, each gets
+  // 145. Spot: I > 10,000 - 145 / (0.1 x 0.8) = 8,187.5; short: M < 1,000 + 145 / 2.01.
+  REQUIRE(liquidation_bands({{0, 0, 1'000, -2.0, 1'000}, {0.1, 0.2, 10'000, 0, 10'000}}, 290.0, 0.0, 1.0, kTiers, mb, ib));
+  CHECK(mb[0].hi == doctest::Approx(1'000.0 + 145.0 / 2.01).epsilon(1e-12));
+  CHECK(ib[1].lo == doctest::Approx(8'187.5).epsilon(1e-12));
+  CHECK(std::isinf(mb[1].lo));
+  // No margin beyond the allowance: no band (valued every step).
+  CHECK_FALSE(liquidation_bands({{0, 0, 1'000, -2.0, 1'000}}, 1.0, 1.0, 1.0, kTiers, mb, ib));
+  // Cash only: nothing but a transfer changes it; healthy iff equity >= 0.
+  CHECK(liquidation_bands({{0, 0, 1'000, 0, 1'000}}, 5.0, 0.0, 1.0, kTiers, mb, ib));
+  CHECK_FALSE(liquidation_bands({{0, 0, 1'000, 0, 1'000}}, -5.0, 0.0, 1.0, kTiers, mb, ib));
+}
+
+TEST_CASE("index: an account is valued only when the mark crosses its liquidation price or it receives a transfer") {
+  // The long above: liquidation price 9,045.2261 (hand, previous test).
+  HandWorld hw(0);
+  const std::uint32_t a = hw.account("a", -9'000, 1.0);
+  REQUIRE(hw.me->scan() == MarginScan::Index);
+  hw.set_mark(10'000, 0);
+  CHECK(hw.me->valued_last_step() == 1);  // first mark: everyone
+  hw.set_mark(9'500, 1);
+  CHECK(hw.me->valued_last_step() == 0);
+  hw.set_mark(9'046, 2);  // still above: not looked at, still healthy
+  CHECK(hw.me->valued_last_step() == 0);
+  CHECK_FALSE(hw.me->account(a).liquidatable);
+  hw.set_mark(9'045, 3);  // crossed
+  CHECK(hw.me->valued_last_step() == 1);
+  CHECK(hw.me->flagged() == std::vector<std::uint32_t>{a});
+  hw.set_mark(9'045, 4);  // liquidatable accounts are valued every step
+  CHECK(hw.me->valued_last_step() == 1);
+  // 100 of margin added: healthy again at 9,045 (equity 145 >= 45.2); the transfer marks it.
+  hw.L.mint(hw.me->account(a).account, sl::test::kUsd, U(100));
+  hw.set_mark(9'045, 5);
+  CHECK(hw.me->valued_last_step() == 1);
+  CHECK(hw.me->flagged().empty());
+  hw.set_mark(9'045, 6);
+  CHECK(hw.me->valued_last_step() == 0);
+}
+
+namespace {
+
+// A two-asset world of margined accounts with random balances (MarginEngine only reads the ledger,
+// the assets' prices and haircuts, so no venues are needed).
+struct RandomWorld {
+  Ledger L{{"USDT", "BTC", "BTC-PERP", "ETH", "ETH-PERP"}, {false, false, true, false, true}};
+  Market m{L};
+  PerpConfig pc;
+  std::unique_ptr<MarginEngine> me;
+  AccountId sink = 0;
+  Rng rng;
+  std::vector<std::uint32_t> ids;
+
+  RandomWorld(std::uint64_t seed, bool proactive) : rng(make_rng(seed, 0, 99)) {
+    m.quote_asset = 0;
+    for (int i = 0; i < 2; ++i) {
+      const double p0 = i == 0 ? 10'000.0 : 1'000.0;
+      ReferenceProcess ref(ReferenceConfig{}, p0, 1.0, make_rng(seed, 0, 2 + i));
+      AssetMarket am{i == 0 ? "BTC" : "ETH", static_cast<AssetId>(1 + 2 * i), static_cast<AssetId>(2 + 2 * i), ref};
+      am.initial_price = p0;
+      am.mark_price = am.index_price = p0;
+      am.collateral_haircut = 0.1;
+      m.assets.push_back(std::move(am));
+    }
+    pc.liquidation.proactive.enabled = proactive;
+    pc.liquidation.proactive.trigger_ratio = 1.5;
+    me = std::make_unique<MarginEngine>(pc, m);
+    sink = L.open_account("sink", true);
+    for (int k = 0; k < 300; ++k) {
+      const AccountId a = L.open_account("acc" + std::to_string(k), true);
+      ids.push_back(me->add_account(a, -1, AgentKind::LeveragedTrader, k % 2 ? MarginMode::Cross : MarginMode::Isolated));
+      for (int j = 0; j < 3; ++j) change(a);
+    }
+  }
+  double u() { return boost::random::uniform_01<double>()(rng); }
+  // A random transfer of quote, spot or contracts (either asset) between the account and the sink,
+  // sized so accounts sit around their maintenance: notional up to ~300k (crossing tier 0's 100k).
+  void change(AccountId a) {
+    const int what = static_cast<int>(u() * 5);
+    const bool in = u() < 0.5;
+    Micros amt = 0;
+    if (what == 0) amt = U(u() * 20'000);
+    else if (what == 1 || what == 3) amt = U(u() * (what == 1 ? 2.0 : 20.0));   // spot BTC / ETH
+    else amt = U(u() * (what == 2 ? 30.0 : 300.0));                              // contracts
+    const AssetId asset = static_cast<AssetId>(what);
+    if (in) L.transfer(sink, a, asset, amt);
+    else L.transfer(a, sink, asset, amt);
+    // Keep the account roughly funded: what the contracts were worth flows the other way in quote.
+    if (what == 2 || what == 4) {
+      const double px = m.assets[what == 2 ? 0 : 1].mark_price;
+      const Micros cash = U(from_micros(amt) * px * (0.9 + 0.2 * u()));
+      if (in) L.transfer(a, sink, 0, cash);
+      else L.transfer(sink, a, 0, cash);
+    }
+  }
+};
+
+}  // namespace
+
+TEST_CASE("index property: flags exactly the accounts a valuation of every account flags, on random paths") {
+  for (const bool proactive : {false, true}) {
+    for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+      RandomWorld w(seed, proactive);
+      const double k = proactive ? 1.5 : 1.0;
+      std::size_t valued = 0, flagged_total = 0, open_total = 0;
+      for (std::int64_t step = 0; step < 400; ++step) {
+        // Prices: mark and index each a random walk (0.5% steps), sometimes a 5% jump; both kept apart.
+        for (AssetMarket& am : w.m.assets) {
+          const double jump = w.u() < 0.02 ? (w.u() < 0.5 ? 0.95 : 1.05) : 1.0;
+          am.mark_price *= jump * (1.0 + 0.01 * (w.u() - 0.5));
+          am.index_price *= jump * (1.0 + 0.01 * (w.u() - 0.5));
+        }
+        if (w.u() < 0.01) w.m.assets[1].collateral_haircut = 0.05 + 0.3 * w.u();  // a depeg
+        for (int c = 0; c < 5; ++c) {
+          boost::random::uniform_int_distribution<std::size_t> pick(0, w.ids.size() - 1);
+          w.change(w.me->account(w.ids[pick(w.rng)]).account);
+        }
+        if (w.u() < 0.02) w.me->account(w.ids[static_cast<std::size_t>(w.u() * 300)]).closed = true;
+        w.me->mark_all(step);
+        valued += w.me->valued_last_step();
+        // Brute force: value every open account at this step's prices.
+        std::set<std::uint32_t> expect;
+        for (std::uint32_t id : w.ids) {
+          const MarginAccount& a = w.me->account(id);
+          if (a.closed) continue;
+          ++open_total;
+          const double eq = w.me->equity(a, PriceBasis::Mark);
+          const double mm = w.me->maintenance(a, PriceBasis::Mark);
+          bool has_pos = false;
+          for (std::size_t i = 0; i < 2; ++i) has_pos |= w.me->position(a, i) != 0;
+          const bool liq = (has_pos && eq < mm) || eq < 0;
+          if (liq) expect.insert(id);
+          REQUIRE(a.liquidatable == liq);
+          // What the proactive de-risker reads (a skipped account keeps its last valuation): the
+          // same answer to "below k x maintenance?" as a fresh valuation.
+          if (!liq && mm > 0) REQUIRE((a.equity >= k * a.maintenance) == (eq >= k * mm));
+        }
+        const std::vector<std::uint32_t>& f = w.me->flagged();
+        REQUIRE(std::set<std::uint32_t>(f.begin(), f.end()) == expect);
+        REQUIRE(f.size() == expect.size());
+        flagged_total += expect.size();
+      }
+      // Not a vacuous test: accounts were flagged (about half the account-steps, valued every step while
+      // flagged), and the index skipped valuations of the others.
+      CHECK(flagged_total > 100);
+      MESSAGE("valued " << valued << " of " << open_total << " open account-steps, flagged " << flagged_total);
+      CHECK(valued < 3 * open_total / 4);
+    }
+  }
+}
+
+namespace {
+
+bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+// Everything a results file holds of a run (/runs/<id>/series, /liquidations, /summary), bit for bit.
+void require_identical(const RunResult& x, const RunResult& y, const std::string& what) {
+  INFO(what);
+  REQUIRE(x.series.size() == y.series.size());
+  for (std::size_t c = 0; c < x.series.size(); ++c) {
+    INFO(x.series[c].name);
+    REQUIRE(x.series[c].name == y.series[c].name);
+    REQUIRE(x.series[c].values.size() == y.series[c].values.size());
+    for (std::size_t i = 0; i < x.series[c].values.size(); ++i) REQUIRE(same_bits(x.series[c].values[i], y.series[c].values[i]));
+  }
+  REQUIRE(x.liquidations.size() == y.liquidations.size());
+  for (std::size_t i = 0; i < x.liquidations.size(); ++i) {
+    const LiquidationEvent& a = x.liquidations[i];
+    const LiquidationEvent& b = y.liquidations[i];
+    REQUIRE(a.step == b.step);
+    REQUIRE(a.account == b.account);
+    REQUIRE(a.agent_type == b.agent_type);
+    REQUIRE(a.policy_path == b.policy_path);
+    REQUIRE(a.liquidator == b.liquidator);
+    REQUIRE(a.steps_to_complete == b.steps_to_complete);
+    REQUIRE(a.endogenous == b.endogenous);
+    for (auto [p, q] : {std::pair{a.notional, b.notional}, {a.price, b.price}, {a.mark, b.mark}, {a.slippage_bps, b.slippage_bps},
+                        {a.penalty, b.penalty}, {a.bad_debt, b.bad_debt}})
+      REQUIRE(same_bits(p, q));
+  }
+  REQUIRE(x.summary.size() == y.summary.size());
+  for (std::size_t i = 0; i < x.summary.size(); ++i) {
+    INFO(x.summary[i].first);
+    REQUIRE(x.summary[i].first == y.summary[i].first);
+    REQUIRE(same_bits(x.summary[i].second, y.summary[i].second));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("every curated scenario: the index and the full scan give identical runs (4 policies x 2 seeds)") {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(fs::path(STRESSLAB_SOURCE_DIR) / "scenarios"))
+    if (e.path().extension() == ".json") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  REQUIRE(files.size() >= 8);
+  std::int64_t liquidations = 0;
+  for (const fs::path& f : files) {
+    // At most 3,600 steps (black_thursday_2020 is 43,200): every scenario's crash or shock is in it.
+    const ScenarioConfig base = load_scenario_file(f.string(), {});
+    const std::vector<std::string> cap{"horizon_steps=" + std::to_string(std::min<std::int64_t>(base.horizon_steps, 3'600))};
+    ScenarioConfig idx = load_scenario_file(f.string(), cap);
+    ScenarioConfig full = idx;
+    idx.perp.margin_scan = "index";
+    full.perp.margin_scan = "full";
+    for (const char* policy : {"market", "dutch", "hierarchy", "delta_neutral"}) {
+      for (std::uint64_t seed : {idx.seed, idx.seed + 1}) {
+        RunOptions ro;
+        ro.seed = seed;
+        ro.policy = policy;
+        const RunResult a = run_simulation(idx, ro);
+        const RunResult b = run_simulation(full, ro);
+        require_identical(a, b, f.filename().string() + " " + policy + " seed " + std::to_string(seed));
+        liquidations += static_cast<std::int64_t>(a.liquidations.size());
+      }
+    }
+  }
+  CHECK(liquidations > 1000);  // the comparison covers real liquidation activity
+}
