@@ -16,6 +16,25 @@ LeveragedTrader::LeveragedTrader(const LeveragedTraderConfig& cfg, Market& m, Ma
       add_margin_share_(cfg.add_margin_share),
       decision_every_steps_(std::max(1, cfg.decision_every_steps)),
       agent_id_(agent_id) {
+  init(cfg, m, margin, rng);
+}
+
+LeveragedTrader::LeveragedTrader(const LeveragedTraderConfig& cfg, Market& m, MarginEngine& margin, std::int32_t agent_id,
+                                 Mt64Prefix rng)
+    : add_margin_probability_(cfg.add_margin_probability),
+      add_margin_share_(cfg.add_margin_share),
+      decision_every_steps_(std::max(1, cfg.decision_every_steps)),
+      agent_id_(agent_id) {
+  init(cfg, m, margin, rng);
+}
+
+namespace {
+Rng kept(const Rng& r) { return r; }
+Rng kept(const Mt64Prefix& r) { return r.engine(); }
+}  // namespace
+
+template <class Engine>
+void LeveragedTrader::init(const LeveragedTraderConfig& cfg, Market& m, MarginEngine& margin, Engine& rng) {
   boost::random::uniform_int_distribution<std::size_t> pick_asset(0, m.assets.size() - 1);
   asset_ = pick_asset(rng);
   boost::random::bernoulli_distribution<double> is_long(std::clamp(cfg.long_share, 0.0, 1.0));
@@ -31,21 +50,22 @@ LeveragedTrader::LeveragedTrader(const LeveragedTraderConfig& cfg, Market& m, Ma
 
   isolated_ = cfg.margin_mode != "cross";
   Ledger& L = m.ledger;
-  const std::string name = "leveraged_trader:" + std::to_string(agent_id);
-  account_ = L.open_account(name, /*may_go_negative=*/true);
+  // "leveraged_trader:ID" (and ":wallet"), without building the strings.
+  const auto id = static_cast<std::uint32_t>(agent_id_);
+  account_ = L.open_numbered_account("leveraged_trader:", id, "", /*may_go_negative=*/true);
   initial_margin_ = to_fixed(notional_ / leverage_, 1e6);
   L.mint(account_, m.quote_asset, initial_margin_);
   const Micros extra = to_fixed(cfg.quote_cash_extra, 1e6);
   if (isolated_) {
-    wallet_ = L.open_account(name + ":wallet");
+    wallet_ = L.open_numbered_account("leveraged_trader:", id, ":wallet");
     L.mint(wallet_, m.quote_asset, extra);
   } else {
     wallet_ = account_;
     L.mint(account_, m.quote_asset, extra);
   }
   can_add_margin_ = isolated_ && extra > 0 && cfg.add_margin_probability > 0 && cfg.add_margin_share > 0;
-  if (can_add_margin_) rng_ = std::make_unique<Rng>(rng);  // decide() draws from it
-  margin_id_ = margin.add_account(account_, agent_id, AgentKind::LeveragedTrader,
+  if (can_add_margin_) rng_ = std::make_unique<Rng>(kept(rng));  // decide() draws from it
+  margin_id_ = margin.add_account(account_, agent_id_, AgentKind::LeveragedTrader,
                                   isolated_ ? MarginMode::Isolated : MarginMode::Cross,
                                   /*valued_every_step=*/can_add_margin_);  // decide() reads its ratio
   if (cfg.entry_mode == "initial") {

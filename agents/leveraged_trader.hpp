@@ -28,6 +28,7 @@
 #include "sim/perp/margin_engine.hpp"
 #include "sim/market/market.hpp"
 #include "sim/core/rng.hpp"
+#include "sim/core/rng_prefix.hpp"
 #include "sim/core/wake.hpp"
 
 namespace sl {
@@ -35,7 +36,10 @@ namespace sl {
 class LeveragedTrader {
  public:
   // Opens and funds its accounts in m.ledger and registers the margin account with `margin`.
+  // `rng` is its stream: an Rng, or an Mt64Prefix of the same seed (the same draws, cheaper for a
+  // population of a million passive positions: sim/core/rng_prefix.hpp).
   LeveragedTrader(const LeveragedTraderConfig& cfg, Market& m, MarginEngine& margin, std::int32_t agent_id, Rng rng);
+  LeveragedTrader(const LeveragedTraderConfig& cfg, Market& m, MarginEngine& margin, std::int32_t agent_id, Mt64Prefix rng);
 
   bool wants_to_act(std::int64_t step) const {
     if (done_) return false;
@@ -66,6 +70,8 @@ class LeveragedTrader {
   std::int64_t margin_additions() const { return margin_additions_; }
 
  private:
+  template <class Engine>
+  void init(const LeveragedTraderConfig& cfg, Market& m, MarginEngine& margin, Engine& rng);
   void enter(Market& m);
   void decide(Market& m);
 

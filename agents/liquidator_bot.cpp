@@ -21,6 +21,18 @@ bool LiquidatorBot::worth_it(double expected_reward, double cost_multiplier, con
   return from_micros(ledger.balance(account_, quote)) >= cost;  // its capital must cover the transaction
 }
 
+BidderCapacity LiquidatorBot::capacity(const Market& m, std::size_t asset, bool buy_contracts, double cost_multiplier) const {
+  const AssetMarket& am = m.assets[asset];
+  const Micros tx = to_fixed(tx_cost(cost_multiplier), 1e6);
+  const Micros held = m.ledger.balance(account_, am.perp_asset);
+  const Micros same_way = buy_contracts ? std::max<Micros>(0, held) : std::max<Micros>(0, -held);
+  const Micros room = std::max<Micros>(0, to_fixed(cfg_.max_inventory, 1e6) - same_way);
+  BidderCapacity c;
+  c.capital = std::max<Micros>(0, m.ledger.balance(account_, m.quote_asset) - tx);
+  c.hold_room = room / am.perp->spec().lot_micros;
+  c.fixed_cost = tx + to_fixed(cfg_.min_profit, 1e6);
+  return c;
+}
 
 void LiquidatorBot::act(Market& m) { holds_inventory_ = unwind_inventory_step(m, account_); }
 

@@ -12,6 +12,7 @@
 #include "sim/perp/margin_engine.hpp"
 #include "sim/market/market.hpp"
 #include "sim/core/rng.hpp"
+#include "sim/liquidation/bid_valuation.hpp"
 
 namespace sl {
 
@@ -30,6 +31,11 @@ class LiquidatorBot {
   // Worth it: expected reward - tx cost >= min_profit, and the bot can pay the tx cost.
   bool worth_it(double expected_reward, double cost_multiplier, const Ledger& ledger, AssetId quote) const;
   void note_inventory() { holds_inventory_ = true; }
+  // What it brings to a lot of asset `asset` (sim/liquidation/bid_valuation.hpp): capital = quote
+  // balance less the tx cost; hold room = max_inventory less the contracts it already holds in the
+  // lot's direction (long lot: its long perp; short lot: its short perp), in lots; fixed cost = tx
+  // cost (x congestion) + min_profit.
+  BidderCapacity capacity(const Market& m, std::size_t asset, bool buy_contracts, double cost_multiplier) const;
 
   AccountId account() const { return account_; }
   std::int32_t agent_id() const { return agent_id_; }

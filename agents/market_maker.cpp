@@ -16,6 +16,22 @@ double MarketMaker::net_inventory(const Market& m) const {
   return from_micros(m.ledger.balance(account_, am.spot_asset) - base_start_) + from_micros(m.ledger.balance(account_, am.perp_asset));
 }
 
+double MarketMaker::inventory_units(const Market& m) const {
+  if (cfg_.hedge && venue_ == VenueKind::Perp) return net_inventory(m);
+  const AssetMarket& am = m.assets[asset_];
+  const Micros own = venue_ == VenueKind::Spot ? m.ledger.balance(account_, am.spot_asset) - base_start_
+                                               : m.ledger.balance(account_, am.perp_asset);
+  return from_micros(own);
+}
+
+Lots MarketMaker::inventory_room_lots(const Market& m, bool buy) const {
+  const double inv = inventory_units(m);
+  const double room = buy ? cfg_.max_inventory - inv : cfg_.max_inventory + inv;
+  if (room <= 0) return 0;
+  const Venue& v = m.assets[asset_].venue(venue_);
+  return static_cast<Lots>(std::floor(room / v.spec().lot_size + 1e-9));
+}
+
 double MarketMaker::realized_step_vol() const { return ewma_var_ > 0 ? std::sqrt(ewma_var_) : 0.0; }
 
 void MarketMaker::act(Market& m) {
@@ -58,12 +74,8 @@ void MarketMaker::act(Market& m) {
       const Lots lots = h.qty_to_lots(std::min(std::abs(net) - cfg_.hedge_threshold * 0.5, cfg_.hedge_max_qty));
       if (lots > 0 && h.market(account_, net > 0 ? Side::Sell : Side::Buy, lots).filled > 0) ++hedges_;
     }
-    inv_units = net_inventory(m);
-  } else {
-    const Micros own = venue_ == VenueKind::Spot ? m.ledger.balance(account_, am.spot_asset) - base_start_
-                                                 : m.ledger.balance(account_, am.perp_asset);
-    inv_units = from_micros(own);
   }
+  inv_units = inventory_units(m);
   const double skew_bps = cfg_.max_inventory > 0 ? -cfg_.inventory_skew_bps * inv_units / cfg_.max_inventory : 0.0;
   const double center = fair * (1.0 + skew_bps * 1e-4);
   const double half_bps = 0.5 * cfg_.base_spread_bps + cfg_.vol_spread_mult * vol * 1e4;

@@ -31,6 +31,11 @@ class MarketMaker {
   std::int64_t hedges() const { return hedges_; }
   // Net inventory in asset units: spot beyond the start plus perp contracts.
   double net_inventory(const Market& m) const;
+  // Its resting quotes (live order ids, best level first per side), and the lots it may still add
+  // in one direction before max_inventory (the inventory its quoting counts: net across venues when
+  // it hedges, else its own venue's holding). Batch auctions bid from these only.
+  const std::vector<OrderId>& quotes() const { return live_; }
+  Lots inventory_room_lots(const Market& m, bool buy) const;
   // Liquidity scaling set by shocks (liquidity_withdrawal); 1 = normal.
   void set_liquidity_multipliers(double depth_mult, double size_mult) { depth_mult_ = depth_mult; size_mult_ = size_mult; }
 
@@ -43,6 +48,7 @@ class MarketMaker {
   std::int64_t hedges_ = 0;
   Rng rng_;
   std::vector<OrderId> live_;
+  double inventory_units(const Market& m) const;
   double last_index_ = 0.0;  // index at the previous requote (volatility estimate)
   double ewma_var_ = -1.0;  // per-step variance of index log returns; < 0 until first observation
   double depth_mult_ = 1.0, size_mult_ = 1.0;

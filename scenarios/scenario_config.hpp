@@ -207,6 +207,9 @@ struct LiquidatorConfig {
   double tx_cost = 5.0;               // quote units per liquidation transaction
   double capital = 1'000'000.0;       // quote units
   double min_profit = 0.0;            // quote units: skip liquidations whose expected reward - tx_cost is below this
+  // Asset units per asset: what a bot may hold of a liquidated lot beyond what it can resell into
+  // the visible book (sim/liquidation/bid_valuation.hpp), counting inventory it already holds.
+  double max_inventory = 10.0;
 };
 
 struct AgentsConfig {
@@ -259,7 +262,7 @@ struct MarginTierConfig {
 // Clipper-style Dutch auction (MakerDAO Liquidations 2.0). Defaults: ETH-B parameters of 2021.
 struct DutchConfig {
   std::string curve = "stairstep_exponential";  // "linear" | "stairstep_exponential" | "exponential"
-  double buf = 1.3;          // start price = index x buf when the auction sells a long (index x (2 - buf) when it buys back a short)
+  double buf = 1.3;          // start price = index x buf when the auction sells a long (index / buf when it buys back a short)
   double tau_s = 3600.0;     // linear: the discount reaches 100% at tau_s
   double step_s = 90.0;      // stairstep: price x cut every step_s; exponential: the same rate, continuously
   double cut = 0.99;
@@ -267,12 +270,17 @@ struct DutchConfig {
   double cusp = 0.4;         // reset when the price has moved to cusp of its start (price / start < cusp for a long)
   double tip = 0.0;          // keeper incentive per kick/redo, quote units (paid by the insurance fund)
   double chip = 0.0;         // keeper incentive as a share of the auctioned notional
+  // Maker Dog `hole` / `Hole` and Clipper `chost` (model.md section 9; sim/liquidation/dutch_auction.hpp).
+  double hole_quote = 0.0;         // per asset: max notional (at the kick index) in live auctions; 0 = no limit
+  double hole_global_quote = 0.0;  // all assets: the same, summed; 0 = no limit
+  double chost_quote = 0.0;        // dust: a take may not leave a remainder worth less than this (0 = no rule)
 };
 
 // Sealed-bid batch auction with one uniform clearing price per asset and side per batch.
 struct BatchConfig {
   int batch_interval_steps = 30;
-  double mm_bid_share = 0.5;   // market makers bid this share of the visible book depth (their quotes) into each batch
+  double mm_bid_share = 0.5;   // market makers bid this share of each of their OWN resting quotes into each batch
+  std::string reserve = "bankruptcy";  // "bankruptcy": no account is filled beyond its bankruptcy price | "none"
 };
 
 struct SocializedConfig {
@@ -323,6 +331,13 @@ struct LiquidationConfig {
   double penalty_bps = 100.0;         // on the closed notional
   double liquidator_share = 0.5;      // share of the penalty paid to the liquidator, rest to the insurance fund
   double insurance_fund_start = 1'000'000.0;  // quote units
+  // How far below 0 the insurance fund's equity may go (quote units, a credit line from the
+  // protocol's balance sheet); beyond it a loss is socialized (ADL / haircut) or bad debt.
+  double fund_borrow_limit = 0.0;
+  // `market` policy's order: "ioc_bankruptcy" (Binance: IOC limited at the bankruptcy price, the
+  // rest to the insurance fund, then ADL) or "market" (V1: unlimited market orders, the deficit to
+  // the fund's cash, then bad debt).
+  std::string market_order = "ioc_bankruptcy";
   // When no liquidator bot acts on a flagged account for this many steps, the venue's own engine
   // liquidates it (CEX style). -1 disables the fallback (DeFi style: only bots liquidate).
   int protocol_fallback_steps = 10;

@@ -225,6 +225,7 @@ const ObjectSchema<LiquidatorConfig>& liquidator_schema() {
       field("tx_cost", &Q::tx_cost, {.range = closed(0, 1e12), .unit = "quote units", .doc = "cost per liquidation transaction", .micros = true}),
       field("capital", &Q::capital, {.range = closed(0, 1e12), .unit = "quote units", .doc = "capital available to take over positions", .micros = true}),
       field("min_profit", &Q::min_profit, {.range = closed(0, 1e12), .unit = "quote units", .doc = "skip liquidations whose expected reward - tx_cost is below this", .micros = true}),
+      field("max_inventory", &Q::max_inventory, {.range = closed(0, 1e9), .unit = "asset units", .doc = "per asset: what a bot may hold of taken lots beyond what it can resell into the visible book", .micros = true}),
   });
   return s;
 }
@@ -311,6 +312,9 @@ const ObjectSchema<DutchConfig>& dutch_schema() {
       field("cusp", &D::cusp, {.range = open(0, 1), .unit = "fraction", .doc = "reset when price / start falls below this"}),
       field("tip", &D::tip, {.range = closed(0, 1e9), .unit = "quote units", .doc = "flat keeper incentive per kick or redo", .micros = true}),
       field("chip", &D::chip, {.range = closed(0, 1), .unit = "fraction", .doc = "keeper incentive as a share of the auctioned notional"}),
+      field("hole_quote", &D::hole_quote, {.range = closed(0, 1e15), .unit = "quote units", .doc = "Dog hole per asset: max notional at the kick index in live auctions (0: no limit)", .micros = true}),
+      field("hole_global_quote", &D::hole_global_quote, {.range = closed(0, 1e15), .unit = "quote units", .doc = "Dog Hole: the same over all assets (0: no limit)", .micros = true}),
+      field("chost_quote", &D::chost_quote, {.range = closed(0, 1e12), .unit = "quote units", .doc = "Clipper chost: no take may leave a remainder worth less than this; redo pays its incentive only on a remainder worth at least this", .micros = true}),
   });
   return s;
 }
@@ -319,7 +323,8 @@ const ObjectSchema<BatchConfig>& batch_schema() {
   using B = BatchConfig;
   static const ObjectSchema<B> s({
       field("batch_interval_steps", &B::batch_interval_steps, {.range = closed(1, kMaxHistorySteps), .unit = "steps", .doc = "liquidations are pooled and cleared every this many steps"}),
-      field("mm_bid_share", &B::mm_bid_share, {.range = closed(0, 1), .unit = "fraction", .doc = "share of the visible book depth market makers bid into each batch"}),
+      field("mm_bid_share", &B::mm_bid_share, {.range = closed(0, 1), .unit = "fraction", .doc = "share of each of its own resting quotes a market maker bids into each batch"}),
+      field("reserve", &B::reserve, {.one_of = {"bankruptcy", "none"}, .doc = "reserve price: no account filled beyond its bankruptcy price (unmet: the protocol closes it through the book, the fund covers the deficit)"}),
   });
   return s;
 }
@@ -377,6 +382,8 @@ const ObjectSchema<LiquidationConfig>& liquidation_schema() {
       field("penalty_bps", &L::penalty_bps, {.range = closed(0, 10000), .unit = "bps", .doc = "penalty on the closed notional"}),
       field("liquidator_share", &L::liquidator_share, {.range = closed(0, 1), .unit = "fraction", .doc = "share of the penalty paid to the liquidator; the rest goes to the insurance fund"}),
       field("insurance_fund_start", &L::insurance_fund_start, {.range = closed(0, 1e12), .unit = "quote units", .doc = "initial insurance fund", .micros = true}),
+      field("fund_borrow_limit", &L::fund_borrow_limit, {.range = closed(0, 1e12), .unit = "quote units", .doc = "how far below 0 the insurance fund's equity may go before losses are socialized or bad debt", .micros = true}),
+      field("market_order", &L::market_order, {.one_of = {"ioc_bankruptcy", "market"}, .doc = "market policy: IOC at the bankruptcy price, rest to the fund then ADL (Binance), or unlimited market orders (V1)"}),
       field("protocol_fallback_steps", &L::protocol_fallback_steps, {.range = closed(-1, kMaxSteps), .unit = "steps", .doc = "the venue liquidates an account no bot took for this long; -1: never (only bots)"}),
       object_field("dutch", &L::dutch, dutch_schema(), {.doc = "dutch policy parameters"}),
       object_field("batch", &L::batch, batch_schema(), {.doc = "batch policy parameters"}),

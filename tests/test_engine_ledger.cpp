@@ -95,3 +95,33 @@ TEST_CASE("ledger property: random transfer sequences keep every asset's sum and
     CHECK(refused > 0);  // the sequence exercised the overdraft rule, not only happy paths
   }
 }
+
+TEST_CASE("ledger: account names read back exactly as opened (packed as stem + number)") {
+  // The first run of digits is stored as a number when it reads back unchanged (1-9 digits, no
+  // leading zero); anything else stays in the stem. Each case is its own expected output.
+  Ledger L({"USDT"}, {false});
+  const std::vector<std::string> names{"leveraged_trader:123456",   "leveraged_trader:123456:wallet",
+                                       "x:007",                     "a1b2",
+                                       "9999999999",                "0",
+                                       "position:42",               "insurance_fund",
+                                       "",                          "leveraged_trader:0"};
+  std::vector<AccountId> ids;
+  for (const std::string& n : names) ids.push_back(L.open_account(n));
+  CHECK(L.account_name(0) == "issuer:USDT");
+  for (std::size_t i = 0; i < names.size(); ++i) CHECK(L.account_name(ids[i]) == names[i]);
+  CHECK(L.account_name(L.open_numbered_account("leveraged_trader:", 7, ":wallet")) == "leveraged_trader:7:wallet");
+  CHECK(L.account_name(L.open_numbered_account("", 4294967294u, "")) == "4294967294");
+}
+
+TEST_CASE("ledger: change tracking lists each account a transfer touched once, until cleared") {
+  Ledger L({"USDT"}, {false});
+  const AccountId a = L.open_account("a"), b = L.open_account("b"), c = L.open_account("c");
+  L.mint(a, 0, 100);  // before tracking: not listed
+  L.track_changes(true);
+  L.transfer(a, b, 0, 10);
+  L.transfer(b, a, 0, 5);
+  CHECK(L.changed_accounts() == std::vector<AccountId>{a, b});
+  L.clear_changes();
+  L.transfer(a, c, 0, 1);
+  CHECK(L.changed_accounts() == std::vector<AccountId>{a, c});
+}

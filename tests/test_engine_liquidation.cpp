@@ -62,12 +62,12 @@ TEST_CASE("market policy, solvent close: -9.6% jump, penalty capped at the remai
   CHECK(series(r, "mark")[11] == doctest::Approx(9040.0));
 }
 
-TEST_CASE("market policy, bankrupt close: -12% jump, insurance fund exhausted, the rest is bad debt") {
+TEST_CASE("market policy (V1 market orders), bankrupt close: -12% jump, insurance fund exhausted, the rest is bad debt") {
   // Reference 8,800. Step 11: mark 8,800, equity -9,009 + 8,800 = -209 (already bankrupt).
   // Close into bids 8,799 / 8,789 / 8,779: 3,519.6 + 3,515.6 + 1,755.8 = 8,791.0; slippage 9/8,800.
   // Cash after = -9,009 + 8,791 = -218: no penalty (no equity); deficit 218: the insurance fund
   // pays its 100, bad debt 118. The bot earned nothing and paid its 1 USDT transaction cost.
-  const RunResult r = run_world(ladder_world(-12.0));
+  const RunResult r = run_world(ladder_world(-12.0), {"perp.liquidation.market_order=market"});
   REQUIRE(r.liquidations.size() == 1);
   const LiquidationEvent& e = r.liquidations[0];
   CHECK(e.step == 11);
@@ -80,6 +80,56 @@ TEST_CASE("market policy, bankrupt close: -12% jump, insurance fund exhausted, t
   CHECK(metric(r, "bad_debt") == doctest::Approx(118.0).epsilon(1e-12));
   CHECK(series(r, "bad_debt_cum").back() == doctest::Approx(118.0).epsilon(1e-12));
   CHECK(series(r, "liquidations")[11] == 1.0);
+}
+
+TEST_CASE("market policy (Binance IOC), bankrupt: nothing fills at the bankruptcy price, the fund takes over, the rest is bad debt") {
+  // Reference 8,800. Step 11: mark 8,800, equity -209, bankruptcy price p_b = 8,800 + 209 / 1 = 9,009.
+  // The IOC sells 1 BTC at >= 9,009: the best bid is 8,799, nothing fills (no event of its own).
+  // The fund takes the account over at p_b: loss 209, the fund's equity 100 (+ fund_borrow_limit 0)
+  // carries 100; the shortfall 109 would be deleveraged, but there is no margined short: the ADL
+  // queue is empty (adl_queue_empty_events 1) and 109 is bad debt. The fund pays 9,009 for 1 BTC
+  // worth 8,800: with its 100 and the 109 it is paid, 8,800 is lent (fund equity 0 = its floor).
+  // Event: price 9,009, slippage (8,800 - 9,009) / 8,800 = -237.5 bps (the user sold above the mark:
+  // the loss beyond its equity was the fund's and the protocol's, not the user's), bad debt 109.
+  // Steps 12-13: the fund unwinds (best two bid levels a step): 0.4 @ 8,799 + 0.4 @ 8,789 = 7,035.2,
+  // then 0.2 @ 8,799 = 1,759.8: 8,795.0 for 1 BTC marked at 8,800; each shortfall below its floor
+  // is bad debt: 4.8 at step 12 (0.2 x 8,800 - (8,800 - 7,035.2) = -4.8), 0.2 at step 13. Total 114.
+  const RunResult r = run_world(ladder_world(-12.0));
+  REQUIRE(r.liquidations.size() == 1);
+  const LiquidationEvent& e = r.liquidations[0];
+  CHECK(e.step == 11);
+  CHECK(e.policy_path == "market>insurance>bad_debt");
+  CHECK(e.price == doctest::Approx(9009.0).epsilon(1e-12));
+  CHECK(e.notional == doctest::Approx(9009.0).epsilon(1e-12));
+  CHECK(e.slippage_bps == doctest::Approx(-237.5).epsilon(1e-9));
+  CHECK(e.penalty == 0.0);
+  CHECK(e.bad_debt == doctest::Approx(109.0).epsilon(1e-12));
+  CHECK(metric(r, "adl_queue_empty_events") == 1.0);
+  CHECK(metric(r, "adl_count") == 0.0);
+  CHECK(series(r, "bad_debt_cum")[11] == doctest::Approx(109.0).epsilon(1e-12));
+  CHECK(series(r, "fund_borrowed")[11] == doctest::Approx(8800.0).epsilon(1e-12));
+  CHECK(series(r, "insurance_fund")[11] == doctest::Approx(0.0).epsilon(1e-12));
+  CHECK(series(r, "bad_debt_cum")[12] == doctest::Approx(113.8).epsilon(1e-12));
+  CHECK(series(r, "fund_borrowed")[12] == doctest::Approx(1760.0).epsilon(1e-12));  // 8,800 - 7,035.2 - 4.8 repaid
+  CHECK(metric(r, "bad_debt") == doctest::Approx(114.0).epsilon(1e-12));
+  CHECK(metric(r, "bad_debt_fund_floor") == doctest::Approx(5.0).epsilon(1e-12));  // 4.8 + 0.2
+  CHECK(metric(r, "fund_borrowed_at_end") == 0.0);
+  CHECK(metric(r, "insurance_fund_end") == doctest::Approx(0.0).epsilon(1e-12));
+  CHECK(metric(r, "fund_exhausted_step") == 11.0);
+  CHECK(metric(r, "fund_exhausted_s") == 12.0);  // (step + 1) x dt_s, as time_s
+  CHECK(series(r, "insurance_fund_exhausted")[10] == 0.0);
+  CHECK(series(r, "insurance_fund_exhausted")[11] == 1.0);
+  CHECK(series(r, "insurance_fund_exhausted")[14] == 0.0);
+  // With a credit line of 200 the fund carries the whole loss: no bad debt at step 11, equity -109.
+  const RunResult c = run_world(ladder_world(-12.0), {"perp.liquidation.fund_borrow_limit=200"});
+  REQUIRE(c.liquidations.size() == 1);
+  CHECK(c.liquidations[0].policy_path == "market>insurance");
+  CHECK(c.liquidations[0].bad_debt == 0.0);
+  CHECK(series(c, "bad_debt_cum")[11] == 0.0);
+  CHECK(series(c, "insurance_fund")[11] == doctest::Approx(-109.0).epsilon(1e-12));
+  CHECK(metric(c, "adl_queue_empty_events") == 0.0);
+  CHECK(metric(c, "fund_exhausted_step") == -1.0);
+  CHECK(metric(c, "insurance_fund_min") == doctest::Approx(-114.0).epsilon(1e-12));  // after its unwinding losses (5)
 }
 
 TEST_CASE("market policy: no bot in time and no protocol fallback means no liquidation, and losses grow") {

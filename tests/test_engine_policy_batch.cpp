@@ -116,7 +116,9 @@ namespace {
 //   A: margin 1,050 -> cash -8,950, flagged when M < 8,994.97
 // Marks: steps 0: 10,000; 1-2: 9,500 (B flagged at 1); 3-4: 8,990 (A flagged at 3:
 // equity 40 < 44.95). batch_interval_steps 5: the batch clears at step 4 (4 % 5 == 4).
-// One bot (agent id 7, tx cost 2); optionally one market maker (mm_bid_share 0.5).
+// One bot (agent id 7, tx cost 2, latency 0, max_inventory 10 BTC). Reserve = bankruptcy price:
+// at mark 8,990 B (equity -510) has 9,500, A (equity 40) has 8,950.
+// (Market makers' own-quote bids: tests/test_batch_bidders.cpp.)
 struct Harness {
   Ledger L{{"USDT", "BTC", "BTC-PERP"}, {false, false, true}};
   Market m{L};
@@ -160,7 +162,7 @@ struct Harness {
     a = trader("A", 1'050'000'000, ida);
     LiquidatorConfig lc;
     lc.tx_cost = 2;
-    lc.latency_steps = 5;  // irrelevant to sealed bids
+    lc.latency_steps = 0;
     const AccountId bot_acc = L.open_account("bot");
     L.mint(bot_acc, 0, to_fixed(bot_capital, 1e6));
     bots.emplace_back(lc, bot_acc, 7, make_rng(1, 0, 7));
@@ -195,19 +197,18 @@ struct Harness {
 
 }  // namespace
 
-TEST_CASE("batch policy, hand-built market: two longs flagged at steps 1 and 3 clear in one batch at one price") {
-  // Step 4: pool Q = 2,000 lots (B 1,000 joined at step 1, A 1,000 at step 3).
-  // Bot: walks the bids for 2,000 lots: 1 BTC @ 8,990 + 1 BTC @ 8,980 = 17,970; less tx 2 ->
-  //   17,968 / 2 BTC = 8,984 per BTC (exact tick); capital (50,000 - 2) / 8.984 per lot > 2,000.
-  // Maker (one, share 0.5): 500 lots @ 8,990, 500 @ 8,980, 500 @ 8,970.
-  // Clearing: 500 @ 8,990 (maker), then the bot's 2,000 @ 8,984 takes the remaining 1,500;
-  //   uniform price 8,984 (the lowest accepted bid); the maker's lower bids fill nothing.
-  // Allocation 1,000 / 1,000; pairing in order: B <- bot 1,000; A <- bot 500, maker 500.
-  // B: cash -9,500 + 8,984 = -516: no equity, no penalty; deficit 516 paid by the insurance fund.
-  // A: cash -8,950 + 8,984 = 34: penalty min(1% x 8,984, 34) = 34; bots' notional share 1/2 ->
-  //   34 x 0.5 x 1/2 = 8.5 to the bot, 25.5 to the fund. Fund: 1,000 + 25.5 - 516 = 509.5.
-  // Bot: 50,000 - 1,500 x 8.984 - 2 + 8.5 = 36,530.5 and +1.5 BTC; maker: 100,000 - 4,492, +0.5 BTC.
-  Harness h(50'000, true);
+TEST_CASE("batch policy, hand-built market: the reserve sends B to the book, A clears at the bot's bid") {
+  // Step 4: pool Q = 2,000 lots (B 1,000 joined at step 1, A 1,000 at step 3); the bot saw both.
+  // Bot's schedule (bid_valuation): resale 1,000 lots @ 8,990 and 1,000 @ 8,980 (no fees), fixed
+  //   cost 2 over N = 2,000 lots = 1 per BTC: bids 1,000 @ 8,989 and 1,000 @ 8,979; capital
+  //   49,998 pays both (17,968).
+  // Clearing Q = 2,000: both fill, uniform price 8,979 < B's reserve 9,500: B leaves this batch.
+  //   Q = 1,000 (A): the 8,989 bid fills all, 8,989 >= A's reserve 8,950.
+  // A: cash -8,950 + 8,989 = 39: penalty min(89.89, 39) = 39, half to the bot (19.5), half to the fund.
+  // B: the protocol sells its 1 BTC into the book (the batch left the depth untouched): 8,990;
+  //   cash -9,500 + 8,990 = -510, no equity, no penalty; deficit 510 paid by the fund.
+  // Fund: 1,000 + 19.5 - 510 = 509.5. Bot: 50,000 - 8,989 - 2 + 19.5 = 41,028.5 and +1 BTC.
+  Harness h(50'000, false);
   for (std::int64_t t = 0; t < 4; ++t) h.step(t);
   CHECK(h.events.empty());
   CHECK(h.margin->account(h.idb).in_liquidation);
@@ -216,98 +217,83 @@ TEST_CASE("batch policy, hand-built market: two longs flagged at steps 1 and 3 c
   CHECK(h.margin->account(h.ida).flagged_since == 3);
   h.step(4);
   REQUIRE(h.events.size() == 2);
-  const LiquidationEvent& eb = h.events[0];
-  const LiquidationEvent& ea = h.events[1];
-  CHECK(eb.account == h.b);
+  const LiquidationEvent& ea = h.events[0];
+  const LiquidationEvent& eb = h.events[1];
   CHECK(ea.account == h.a);
-  for (const LiquidationEvent* e : {&eb, &ea}) {
-    CHECK(e->step == 4);
-    CHECK(e->price == 8984.0);
-    CHECK(e->notional == doctest::Approx(8984.0).epsilon(1e-12));
-    CHECK(e->mark == 8990.0);
-    CHECK(e->slippage_bps == doctest::Approx(1e4 * 6.0 / 8990.0).epsilon(1e-9));
-    CHECK(e->liquidator == 7);
-    CHECK(e->agent_type == "leveraged_trader");
-  }
-  CHECK(eb.policy_path == "batch>insurance");
-  CHECK(eb.penalty == 0.0);
-  CHECK(eb.bad_debt == 0.0);
-  CHECK(eb.steps_to_complete == 3);
+  CHECK(ea.step == 4);
+  CHECK(ea.price == 8989.0);
+  CHECK(ea.notional == doctest::Approx(8989.0).epsilon(1e-12));
+  CHECK(ea.mark == 8990.0);
+  CHECK(ea.slippage_bps == doctest::Approx(1e4 * 1.0 / 8990.0).epsilon(1e-9));
+  CHECK(ea.liquidator == 7);
   CHECK(ea.policy_path == "batch");
-  CHECK(ea.penalty == doctest::Approx(34.0).epsilon(1e-12));
+  CHECK(ea.penalty == doctest::Approx(39.0).epsilon(1e-12));
   CHECK(ea.steps_to_complete == 1);
+  CHECK(eb.account == h.b);
+  CHECK(eb.policy_path == "batch>book>insurance");
+  CHECK(eb.price == 8990.0);
+  CHECK(eb.liquidator == -1);
+  CHECK(eb.penalty == 0.0);
+  CHECK(eb.steps_to_complete == 3);
   CHECK(h.policy->step_stats().count == 2);
-  CHECK(h.policy->step_stats().notional == doctest::Approx(2 * 8984.0));
   CHECK(h.usdt(h.a) == 0.0);
   CHECK(h.usdt(h.b) == 0.0);
   CHECK(h.btc_perp(h.a) == 0.0);
   CHECK(h.btc_perp(h.b) == 0.0);
   CHECK(h.margin->account(h.ida).closed);
   CHECK(h.margin->account(h.idb).closed);
-  CHECK_FALSE(h.margin->account(h.ida).in_liquidation);
   CHECK(h.usdt(h.sys.insurance_fund) == doctest::Approx(509.5).epsilon(1e-12));
   CHECK(h.usdt(h.sys.bad_debt) == 0.0);
   CHECK(h.usdt(h.sys.network_fees) == doctest::Approx(2.0).epsilon(1e-12));
-  CHECK(h.usdt(h.bots[0].account()) == doctest::Approx(36'530.5).epsilon(1e-12));
-  CHECK(h.btc_perp(h.bots[0].account()) == doctest::Approx(1.5).epsilon(1e-12));
+  CHECK(h.usdt(h.bots[0].account()) == doctest::Approx(41'028.5).epsilon(1e-12));
+  CHECK(h.btc_perp(h.bots[0].account()) == doctest::Approx(1.0).epsilon(1e-12));
   CHECK(h.bots[0].wants_to_act(5));  // note_inventory: it will unwind on the book
-  CHECK(h.usdt(h.mm) == doctest::Approx(100'000.0 - 4'492.0).epsilon(1e-12));
-  CHECK(h.btc_perp(h.mm) == doctest::Approx(0.5).epsilon(1e-12));
-  // Off-book: the depth account's resting bids are untouched.
-  CHECK(h.m.assets[0].perp->book().volume_at(Side::Buy, 8990) == 1000);
+  // The batch is off-book: only B's fallback market order took the 8,990 level.
+  CHECK(h.m.assets[0].perp->book().volume_at(Side::Buy, 8990) == 0);
+  CHECK(h.m.assets[0].perp->book().volume_at(Side::Buy, 8980) == 1000);
   h.L.check_conservation();
 }
 
-TEST_CASE("batch policy, hand-built market: too little bid quantity carries the remainder to the next batch") {
-  // No maker; bot capital 9,000. Step 4: bot bid 8,984 for floor((9,000 - 2) / 8.984) = 1,001 lots.
-  // Filled 1,001 at 8,984, 999 carried. Allocation of 1,001 over 1,000 / 1,000: 500.5 each ->
-  //   500 / 500 and the last lot to the first entry (B): B 501, A 500.
-  // B: cash -9,500 + 501 x 8.984 = -4,999.016, 0.499 BTC: equity at 8,990 = -513.006, no penalty.
-  // A: cash -8,950 + 4,492 = -4,458, 0.5 BTC: equity 37 -> penalty min(44.92, 37) = 37, all lots
-  //   from the bot: 18.5 to the bot, 18.5 to the fund. Bot: 9,000 - 8,992.984 - 2 + 18.5 = 23.516.
-  // The test adds 20,000 to the bot before step 9. Step 9: Q = 499 + 500 = 999: the bot walks
-  //   999 lots @ 8,990 = 8,981.01, less 2 -> 8,979.01 / 999 lots = 8,987.998 -> 8,987 per BTC;
-  //   capital (20,023.516 - 2) / 8.987 per lot > 999. Filled 999 at 8,987.
-  // B: -4,999.016 + 499 x 8.987 (4,484.513) = -514.503: deficit paid by the fund.
-  // A: -4,458 - 37 + 500 x 8.987 (4,493.5) = -1.5: deficit paid by the fund.
-  // Fund: 1,000 + 18.5 - 514.503 - 1.5 = 502.497.
-  Harness h(9'000, false);
+TEST_CASE("batch policy, hand-built market: too little capital carries the remainder to the next batch") {
+  // Bot capital 4,500: budget 4,498 pays floor(4,498 / 8.989) = 500 lots of its 8,989 bid.
+  // Step 4: filled 500 at 8,989; B's reserve 9,500 misses: B leaves for the book (as above: 8,990,
+  //   fund pays 510). Q = 1,000 (A): the same 500 lots fill at 8,989 >= 8,950.
+  // A: cash -8,950 + 4,494.5 = -4,455.5 with 0.5 BTC: equity at 8,990 = 39.5 -> penalty
+  //   min(44.945, 39.5) = 39.5: 19.75 to the bot, 19.75 to the fund. 500 lots stay pooled.
+  //   Fund: 1,000 - 510 + 19.75 = 509.75. Bot: 4,500 - 4,494.5 - 2 + 19.75 = 23.25.
+  // The test adds 20,000 to the bot before step 9. Step 9: A: cash -4,495, 0.5 BTC: equity 0,
+  //   reserve 8,990. The book's 8,990 level went to B: the bot's schedule is 500 lots @ 8,980,
+  //   fixed cost 2 over 500 lots = 4 per BTC: bid 8,976 < 8,990: A leaves for the book: 500 lots
+  //   at 8,980 = 4,490; cash -5: the fund pays 5 -> 504.75.
+  Harness h(4'500, false);
   for (std::int64_t t = 0; t <= 4; ++t) h.step(t);
   REQUIRE(h.events.size() == 2);
-  CHECK(h.events[0].account == h.b);
-  CHECK(h.events[0].price == 8984.0);
-  CHECK(h.events[0].notional == doctest::Approx(4500.984).epsilon(1e-12));
-  CHECK(h.events[0].penalty == 0.0);
+  CHECK(h.events[0].account == h.a);
+  CHECK(h.events[0].price == 8989.0);
+  CHECK(h.events[0].notional == doctest::Approx(4494.5).epsilon(1e-12));
+  CHECK(h.events[0].penalty == doctest::Approx(39.5).epsilon(1e-12));
   CHECK(h.events[0].policy_path == "batch");
-  CHECK(h.events[1].account == h.a);
-  CHECK(h.events[1].notional == doctest::Approx(4492.0).epsilon(1e-12));
-  CHECK(h.events[1].penalty == doctest::Approx(37.0).epsilon(1e-12));
-  CHECK(h.btc_perp(h.b) == doctest::Approx(0.499).epsilon(1e-12));
+  CHECK(h.events[1].account == h.b);
+  CHECK(h.events[1].policy_path == "batch>book>insurance");
   CHECK(h.btc_perp(h.a) == doctest::Approx(0.5).epsilon(1e-12));
-  CHECK(h.usdt(h.bots[0].account()) == doctest::Approx(23.516).epsilon(1e-12));
+  CHECK(h.usdt(h.bots[0].account()) == doctest::Approx(23.25).epsilon(1e-12));
+  CHECK(h.usdt(h.sys.insurance_fund) == doctest::Approx(509.75).epsilon(1e-12));
   CHECK(h.margin->account(h.ida).in_liquidation);
   CHECK_FALSE(h.margin->account(h.ida).closed);
   for (std::int64_t t = 5; t <= 8; ++t) h.step(t);
   CHECK(h.events.size() == 2);  // nothing between batches
   h.L.mint(h.bots[0].account(), 0, 20'000'000'000);
   h.step(9);
-  REQUIRE(h.events.size() == 4);
-  CHECK(h.events[2].account == h.b);
+  REQUIRE(h.events.size() == 3);
+  CHECK(h.events[2].account == h.a);
   CHECK(h.events[2].step == 9);
-  CHECK(h.events[2].price == 8987.0);
-  CHECK(h.events[2].notional == doctest::Approx(4484.513).epsilon(1e-12));
-  CHECK(h.events[2].steps_to_complete == 8);
-  CHECK(h.events[2].policy_path == "batch>insurance");
-  CHECK(h.events[3].account == h.a);
-  CHECK(h.events[3].notional == doctest::Approx(4493.5).epsilon(1e-12));
-  CHECK(h.events[3].steps_to_complete == 6);
-  CHECK(h.events[3].penalty == 0.0);
-  CHECK(h.events[3].policy_path == "batch>insurance");
+  CHECK(h.events[2].price == 8980.0);
+  CHECK(h.events[2].notional == doctest::Approx(4490.0).epsilon(1e-12));
+  CHECK(h.events[2].steps_to_complete == 6);
+  CHECK(h.events[2].policy_path == "batch>book>insurance");
   CHECK(h.margin->account(h.ida).closed);
-  CHECK(h.margin->account(h.idb).closed);
-  CHECK(h.usdt(h.sys.insurance_fund) == doctest::Approx(502.497).epsilon(1e-12));
-  CHECK(h.usdt(h.sys.network_fees) == doctest::Approx(4.0).epsilon(1e-12));
-  CHECK(h.btc_perp(h.bots[0].account()) == doctest::Approx(2.0).epsilon(1e-12));
+  CHECK(h.usdt(h.sys.insurance_fund) == doctest::Approx(504.75).epsilon(1e-12));
+  CHECK(h.btc_perp(h.bots[0].account()) == doctest::Approx(0.5).epsilon(1e-12));
   h.L.check_conservation();
 }
 
@@ -334,53 +320,52 @@ RunResult run_batch(const std::vector<std::string>& overrides) {
 
 }  // namespace
 
-TEST_CASE("batch policy, full run: flagged at step 11, cleared in the step-14 batch at the bot's price") {
-  // Step 14: Q = 1,000 lots. The bot walks the bids 9,039 / 9,029 / 9,019 (0.4, 0.4, 0.2 BTC):
-  //   3,615.6 + 3,611.6 + 1,803.8 = 9,031.0; less tx 1 -> 9,030 / 1 BTC = 9,030 (exact tick).
-  // Filled 1,000 at 9,030. Cash -9,009 + 9,030 = 21 -> penalty min(90.3, 21) = 21: 10.5 to the bot,
-  // 10.5 to the fund (100 -> 110.5). run_simulation checks ledger conservation.
+TEST_CASE("batch policy, full run: flagged at step 11, cleared in the step-14 batch at the bot's marginal bid") {
+  // Step 14: Q = 1,000 lots. The bot's schedule: resale into the bids 9,039 / 9,029 / 9,019
+  //   (400, 400, 200 lots), fixed cost 1 over 1,000 lots = 1 per BTC: bids 400 @ 9,038,
+  //   400 @ 9,028, 200 @ 9,018. Uniform price = the lowest accepted bid: 9,018 (>= the reserve
+  //   9,040 - 31 = 9,009). Cash -9,009 + 9,018 = 9 -> penalty min(90.18, 9) = 9: 4.5 to the bot,
+  //   4.5 to the fund (100 -> 104.5). run_simulation checks ledger conservation.
   const RunResult r = run_batch({"perp.liquidation.batch.batch_interval_steps=5"});
   CHECK(r.policy == "batch");
   REQUIRE(r.liquidations.size() == 1);
   const LiquidationEvent& e = r.liquidations[0];
   CHECK(e.step == 14);
   CHECK(e.policy_path == "batch");
-  CHECK(e.price == 9030.0);
-  CHECK(e.notional == doctest::Approx(9030.0).epsilon(1e-12));
+  CHECK(e.price == 9018.0);
+  CHECK(e.notional == doctest::Approx(9018.0).epsilon(1e-12));
   CHECK(e.mark == doctest::Approx(9040.0).epsilon(1e-9));
-  CHECK(e.slippage_bps == doctest::Approx(1e4 * 10.0 / 9040.0).epsilon(1e-9));
-  CHECK(e.penalty == doctest::Approx(21.0).epsilon(1e-12));
+  CHECK(e.slippage_bps == doctest::Approx(1e4 * 22.0 / 9040.0).epsilon(1e-9));
+  CHECK(e.penalty == doctest::Approx(9.0).epsilon(1e-12));
   CHECK(e.liquidator == 3);
   CHECK(e.steps_to_complete == 3);
   CHECK_FALSE(e.endogenous);
-  CHECK(metric(r, "insurance_fund_end") == doctest::Approx(110.5).epsilon(1e-12));
+  CHECK(metric(r, "insurance_fund_end") == doctest::Approx(104.5).epsilon(1e-12));
   CHECK(metric(r, "bad_debt") == 0.0);
   CHECK(metric(r, "conservation_ok") == 1.0);
 }
 
-TEST_CASE("batch policy, full run: carry-over when the bot's capital is short") {
-  // Capital 5,000. Step 14: bid 9,030 for floor(4,999 / 9.03) = 553 lots; filled 553 at 9,030
-  //   (4,993.59), 447 carried. Cash -9,009 + 4,993.59 = -4,015.41 with 0.447 BTC: equity at 9,040 =
-  //   25.47 -> penalty min(49.9359, 25.47) = 25.47 (12.735 to the bot, 12.735 to the fund).
-  //   Bot: 5,000 - 4,993.59 - 1 + 12.735 = 18.145, then at step 15 it sells its 0.553 BTC into
-  //   9,039 x 0.4 + 9,029 x 0.153 = 4,997.037 -> 5,015.182.
-  // Step 19: Q = 447: walk 400 @ 9,039 + 47 @ 9,029 = 4,039.963, less 1 -> 4,038.963 / 447 lots =
-  //   9,035.71 -> bid 9,035; capital (5,015.182 - 1) / 9.035 > 447. Filled 447 at 9,035 (4,038.645).
-  //   Cash -4,015.41 - 25.47 + 4,038.645 = -2.235: no penalty; the fund pays 2.235 -> 110.5.
+TEST_CASE("batch policy, full run: capital short, then the bankrupt rest goes to the book") {
+  // Capital 5,000, budget 4,999: 400 lots @ 9,038 (3,615.2), then floor(1,383.8 / 9.028) = 153
+  //   lots @ 9,028. Filled 553 at 9,028 (4,992.484), 447 carried. Cash -9,009 + 4,992.484 =
+  //   -4,016.516 with 0.447 BTC: equity at 9,040 = 24.364 -> penalty min(49.92, 24.364) = 24.364
+  //   (12.182 to the bot, 12.182 to the fund: 112.182).
+  // Step 19: equity 0, so the reserve is the mark 9,040; every bid is below it: the protocol sells
+  //   the 447 lots into 9,039 x 400 + 9,029 x 47 = 4,039.963; cash -0.917: the fund pays it (111.265).
   const RunResult r = run_batch({"perp.liquidation.batch.batch_interval_steps=5", "agents.liquidators.capital=5000"});
   REQUIRE(r.liquidations.size() == 2);
   CHECK(r.liquidations[0].step == 14);
-  CHECK(r.liquidations[0].price == 9030.0);
-  CHECK(r.liquidations[0].notional == doctest::Approx(4993.59).epsilon(1e-12));
-  CHECK(r.liquidations[0].penalty == doctest::Approx(25.47).epsilon(1e-12));
+  CHECK(r.liquidations[0].price == 9028.0);
+  CHECK(r.liquidations[0].notional == doctest::Approx(4992.484).epsilon(1e-12));
+  CHECK(r.liquidations[0].penalty == doctest::Approx(24.364).epsilon(1e-12));
   CHECK(r.liquidations[0].policy_path == "batch");
   CHECK(r.liquidations[1].step == 19);
-  CHECK(r.liquidations[1].price == 9035.0);
-  CHECK(r.liquidations[1].notional == doctest::Approx(4038.645).epsilon(1e-12));
+  CHECK(r.liquidations[1].notional == doctest::Approx(4039.963).epsilon(1e-12));
+  CHECK(r.liquidations[1].price == doctest::Approx(4039.963 / 0.447).epsilon(1e-12));
   CHECK(r.liquidations[1].penalty == 0.0);
   CHECK(r.liquidations[1].steps_to_complete == 8);
-  CHECK(r.liquidations[1].policy_path == "batch>insurance");
-  CHECK(metric(r, "insurance_fund_end") == doctest::Approx(110.5).epsilon(1e-12));
+  CHECK(r.liquidations[1].policy_path == "batch>book>insurance");
+  CHECK(metric(r, "insurance_fund_end") == doctest::Approx(111.265).epsilon(1e-12));
   CHECK(metric(r, "bad_debt") == 0.0);
 }
 

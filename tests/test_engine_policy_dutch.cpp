@@ -127,40 +127,56 @@ TEST_CASE("dutch, insolvent long: the bot takes at its reservation price, the in
   CHECK(series(r, "liquidations")[14] == 1.0);
 }
 
-TEST_CASE("dutch, solvent long: slower cut, the take leaves equity and the penalty is charged in full") {
-  // cut 0.999 per 1 s, penalty 10 bps. Price 9,220.8 x 0.999^k first <= 9,030 at k = 21
-  // (9,029.087359...): step 32. Cash after -9,009 + 9,029.087359 = 20.087359 >= penalty
-  // 10 bps x 9,029.087359 = 9.029087: half (4.514544) to the bot, half to the fund (95 -> 99.514544).
+TEST_CASE("dutch, solvent long: slower cut, partial takes as the price falls through the bid levels") {
+  // cut 0.999 per 1 s, penalty 10 bps. Price p_k = 9,220.8 x 0.999^k. The bot takes ANY amount up
+  // to what is left (Clipper.take): the lots whose resale value is >= the price, if the surplus
+  // covers its tx cost 1 (sim/liquidation/bid_valuation.hpp).
+  //  k = 20 (step 31): p = 9,038.15 <= 9,039: 400 lots qualify, surplus 0.4 x 0.85 = 0.34 < 1: none.
+  //  k = 21 (step 32): p = 9,029.087: the 9,039 level (400 lots) only (9,029 < p): surplus
+  //    0.4 x 9.913 = 3.97 >= 1: takes 400 lots. Cash -9,009 + 3,611.634944 = -5,397.365.
+  //  Step 33: the bot first unwinds its 0.4 BTC into the best bid (9,039, 0.4 BTC), which the
+  //    ladder refills only the next step; the bids are 9,029 / 9,019 / ...  k = 22: p = 9,020.058:
+  //    9,029 qualifies (400 lots), surplus 0.4 x 8.94 = 3.58: takes 400.
+  //  Step 34, the same book: k = 23: p = 9,011.038: the last 200 lots at 9,029, surplus 3.59.
+  // Penalty 10 bps of each take's notional (equity stays above it), half to the bot.
   const RunResult r = run_dutch(-9.6, 1.0, {"horizon_steps=40", "perp.liquidation.dutch.cut=0.999", "perp.liquidation.penalty_bps=10"});
-  REQUIRE(r.liquidations.size() == 1);
-  const LiquidationEvent& e = r.liquidations[0];
-  const double p = 9040.0 * 1.02 * std::pow(0.999, 21);
-  CHECK(9040.0 * 1.02 * std::pow(0.999, 20) > 9030.0);
-  CHECK(e.step == 32);
-  CHECK(e.steps_to_complete == 21);
-  CHECK(e.policy_path == "dutch");
-  CHECK(e.price == doctest::Approx(p).epsilon(1e-12));
-  const double n = settled(p);
-  const double pen = std::llround(n * 1e6 * 10e-4) / 1e6;
-  const double to_bot = std::llround(pen * 1e6 * 0.5) / 1e6;
-  CHECK(e.penalty == doctest::Approx(pen).epsilon(1e-12));
-  CHECK(e.penalty == doctest::Approx(9.029087).epsilon(1e-6));
-  CHECK(metric(r, "insurance_fund_end") == doctest::Approx(95.0 + pen - to_bot).epsilon(1e-12));
-  CHECK(metric(r, "penalties_paid") == doctest::Approx(pen).epsilon(1e-12));
+  REQUIRE(r.liquidations.size() == 3);
+  CHECK(9040.0 * 1.02 * std::pow(0.999, 20) > 9038.0);
+  const int ks[3] = {21, 22, 23};
+  const double qty[3] = {0.4, 0.4, 0.2};
+  double fund = 95.0, pens = 0.0;
+  for (int i = 0; i < 3; ++i) {
+    const LiquidationEvent& e = r.liquidations[static_cast<std::size_t>(i)];
+    const double p = 9040.0 * 1.02 * std::pow(0.999, ks[i]);
+    CAPTURE(i);
+    CHECK(e.step == 11 + ks[i]);
+    CHECK(e.price == doctest::Approx(p).epsilon(1e-12));
+    const double n = std::llround(p * qty[i] * 1e6) / 1e6;
+    CHECK(e.notional == doctest::Approx(n).epsilon(1e-12));
+    const double pen = std::llround(n * 1e6 * 10e-4) / 1e6;
+    CHECK(e.penalty == doctest::Approx(pen).epsilon(1e-9));
+    fund += pen - std::llround(pen * 1e6 * 0.5) / 1e6;
+    pens += pen;
+  }
+  CHECK(r.liquidations[2].policy_path == "dutch");
+  CHECK(r.liquidations[2].steps_to_complete == 23);
+  CHECK(metric(r, "insurance_fund_end") == doctest::Approx(fund).epsilon(1e-9));
+  CHECK(metric(r, "penalties_paid") == doctest::Approx(pens).epsilon(1e-9));
   CHECK(metric(r, "bad_debt") == 0.0);
 }
 
-TEST_CASE("dutch, insolvent short: the auction buys back at a rising price (mirrored curve)") {
+TEST_CASE("dutch, insolvent short: the auction buys back at a rising price (multiplicative mirror)") {
   // +9.6% jump: reference 10,960. Step 11: equity 10,991 - 10,960 = 31 < 54.8: flagged, kicked (fund
-  // 95). Price(k) = 10,960 x (2 - 1.02 x 0.99^k): 10,740.8, 10,852.592, 10,963.266, 11,072.833.
-  // Bot's reservation: buying 1 BTC back from asks 10,961/10,971/10,981 costs 10,969.0, + tx 1 =
-  // 10,970: the bot sells the account 1 BTC at step 14 for 11,072.833. Cash 10,991 - 11,072.833 =
-  // -81.833: the fund pays it (95 -> 13.167).
+  // 95). Price(k) = 10,960 / (1.02 x 0.99^k): 10,745.098, 10,853.634, 10,963.267, 11,074.007.
+  // Bot: buying back from asks 10,961 / 10,971 / 10,981 (0.4 BTC each). At k = 2 only the 10,961
+  // level costs <= the price: surplus 0.4 x 2.27 = 0.91 < tx 1, no take. At k = 3 all 1 BTC
+  // (cost 10,969.0): surplus 105 >= 1: the bot sells the account 1 BTC at step 14 for 11,074.007.
+  // Cash 10,991 - 11,074.007 = -83.007: the fund pays it (95 -> 11.993).
   const RunResult r = run_dutch(9.6, 0.0);
   REQUIRE(r.liquidations.size() == 1);
   const LiquidationEvent& e = r.liquidations[0];
-  const double p = 10960.0 * (2.0 - 1.02 * std::pow(0.99, 3));
-  CHECK(10960.0 * (2.0 - 1.02 * std::pow(0.99, 2)) < 10970.0);
+  const double p = 10960.0 / (1.02 * std::pow(0.99, 3));
+  CHECK(0.4 * (10960.0 / (1.02 * std::pow(0.99, 2)) - 10961.0) < 1.0);
   CHECK(e.step == 14);
   CHECK(e.policy_path == "dutch>insurance");
   CHECK(e.price == doctest::Approx(p).epsilon(1e-12));

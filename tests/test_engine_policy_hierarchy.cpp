@@ -237,51 +237,58 @@ TEST_CASE("hierarchy end to end: the auction clears the account (bot takes at it
   CHECK(metric(r, "bad_debt") == 0.0);
 }
 
-TEST_CASE("hierarchy end to end: no bots so the auction expires - the backstop takes what fits its capacity at the discount and the fund the rest") {
+TEST_CASE("hierarchy end to end: no bots so the auction expires - the backstop takes what fits its capacity, keeping at most the margin, and the fund the rest") {
   // Long 2 BTC, cash -18,000. Step 11: equity -18,000 + 18,080 = 80 < 90.4: flagged; the protocol
   // kicks (no bot, no incentive). Timeout 3: takes possible at steps 11-13 (no bidder), the auction
-  // expires at step 14, where the account passes on (mark 9,040).
+  // expires at step 14, where the account passes on (mark 9,040, equity 80).
   // Backstop: capacity 10,000 at mark value, one lot = 0.001 x 9,040 = 9.04: floor(10,000 / 9.04) =
-  // 1,106 lots = 1.106 BTC (9,998.24 of capacity). Price 9,040 x (1 - 3%) = 8,768.8: it pays
-  // 1.106 x 8,768.8 = 9,698.2928. Account: cash -8,301.7072, 0.894 BTC; equity at mark
-  // -8,301.7072 + 8,081.76 = -219.9472.
-  // Fund: absorbs 0.894 BTC at p_b = 9,040 + 219.9472 / 0.894, paying the cash leg 8,301.7072
-  // (its equity carries the loss 219.9472, so no ADL): 20,000 -> 11,698.2928.
+  // 1,106 lots = 1.106 BTC (9,998.24 of capacity). Its 3% discount would be 299.9472 > the account's
+  // margin 80: the provider keeps the margin only, d = 80 / 9,998.24 (80.0141 bps): price
+  // 9,040 x (1 - d) = 9,040 - 80 / 1.106 = 8,967.667, it pays 9,998.24 - 80 = 9,918.24.
+  // Account: cash -8,081.76, 0.894 BTC; equity at mark -8,081.76 + 8,081.76 = 0.
+  // Fund: absorbs 0.894 BTC at p_b = 9,040 (no loss), paying 8,081.76: 20,000 -> 11,918.24.
   const RunResult r = run_hierarchy(e2e_scenario(2.0, 0, -9.6, 0, 15), {"perp.liquidation.hierarchy.auction_timeout_steps=3"});
   REQUIRE(r.liquidations.size() == 2);
   const LiquidationEvent& b = r.liquidations[0];
   CHECK(b.step == 14);
   CHECK(b.policy_path == "hierarchy>backstop");
-  CHECK(b.price == doctest::Approx(8'768.8).epsilon(1e-12));
-  CHECK(b.notional == doctest::Approx(9'698.2928).epsilon(1e-12));
-  CHECK(b.notional <= 10'000.0 * 0.97);  // 1.106 BTC at mark is 9,998.24 <= capacity 10,000
+  CHECK(b.price == doctest::Approx(9'040.0 - 80.0 / 1.106).epsilon(1e-9));
+  CHECK(b.notional == doctest::Approx(9'918.24).epsilon(1e-9));
   CHECK(1.106 * 9'040.0 <= 10'000.0);
   CHECK(1.107 * 9'040.0 > 10'000.0);     // one more lot would not fit
   CHECK(b.mark == doctest::Approx(9'040.0).epsilon(1e-12));
-  CHECK(b.slippage_bps == doctest::Approx(300.0).epsilon(1e-9));
+  CHECK(b.slippage_bps == doctest::Approx(1e4 * 80.0 / 9'998.24).epsilon(1e-6));
   CHECK(b.steps_to_complete == 3);
   const LiquidationEvent& f = r.liquidations[1];
   CHECK(f.step == 14);
   CHECK(f.policy_path == "hierarchy>insurance");
-  CHECK(f.price == doctest::Approx(9'040.0 + 219.9472 / 0.894).epsilon(1e-12));
-  CHECK(f.notional == doctest::Approx(8'301.7072).epsilon(1e-12));
+  CHECK(f.price == doctest::Approx(9'040.0).epsilon(1e-9));
+  CHECK(f.notional == doctest::Approx(8'081.76).epsilon(1e-9));
   CHECK(f.bad_debt == 0.0);
   const auto& fund = series(r, "insurance_fund_cash");
   CHECK(fund[13] == doctest::Approx(20'000.0));
-  CHECK(fund[14] == doctest::Approx(11'698.2928).epsilon(1e-12));
-  // Its equity carries exactly the loss: 11,698.2928 + 0.894 x 9,040 = 19,780.0528 = 20,000 - 219.9472.
-  CHECK(series(r, "insurance_fund")[14] == doctest::Approx(20'000.0 - 219.9472).epsilon(1e-12));
+  CHECK(fund[14] == doctest::Approx(11'918.24).epsilon(1e-9));
+  // Its equity is unchanged: 11,918.24 + 0.894 x 9,040 = 20,000 (the backstop's takeover cost it nothing).
+  CHECK(series(r, "insurance_fund")[14] == doctest::Approx(20'000.0).epsilon(1e-9));
   CHECK(metric(r, "bad_debt") == 0.0);
   CHECK(series(r, "adl_count")[14] == 0.0);
 
-  // With capacity 100,000 the backstop takes both BTC: pays 2 x 8,768.8 = 17,537.6; the account is
-  // flat with cash -462.4, which the fund pays: 20,000 - 462.4 = 19,537.6.
+  // With capacity 100,000 the backstop takes both BTC for 18,080 - 80 = 18,000 (3% would be 542.4):
+  // the account is flat with cash 0, the fund pays nothing (before #12 it paid the 462.4 the 3%
+  // discount took beyond the margin).
   const RunResult all = run_hierarchy(e2e_scenario(2.0, 0, -9.6, 0, 15), {"perp.liquidation.hierarchy.auction_timeout_steps=3",
                                                                           "perp.liquidation.hierarchy.backstop_capacity=100000"});
   REQUIRE(all.liquidations.size() == 1);
-  CHECK(all.liquidations[0].policy_path == "hierarchy>backstop>insurance");
-  CHECK(all.liquidations[0].notional == doctest::Approx(17'537.6).epsilon(1e-12));
-  CHECK(metric(all, "insurance_fund_end") == doctest::Approx(19'537.6).epsilon(1e-12));
+  CHECK(all.liquidations[0].policy_path == "hierarchy>backstop");
+  CHECK(all.liquidations[0].notional == doctest::Approx(18'000.0).epsilon(1e-9));
+  CHECK(metric(all, "insurance_fund_end") == doctest::Approx(20'000.0).epsilon(1e-9));
+
+  // Already beyond its bankruptcy price (a -11% jump: equity at step 14 = -18,000 + 17,800 = -200),
+  // the account is not the provider's: the fund takes it at p_b = 8,900 + 100 = 9,000.
+  const RunResult gap = run_hierarchy(e2e_scenario(2.0, 0, -11.0, 0, 15), {"perp.liquidation.hierarchy.auction_timeout_steps=3"});
+  REQUIRE(gap.liquidations.size() == 1);
+  CHECK(gap.liquidations[0].policy_path == "hierarchy>insurance");
+  CHECK(gap.liquidations[0].price == doctest::Approx(9'000.0).epsilon(1e-9));
 }
 
 TEST_CASE("hierarchy end to end: the fund exhausted - the shortfall is auto-deleveraged against the ranked short at the bankruptcy price") {
@@ -314,7 +321,16 @@ TEST_CASE("hierarchy end to end: the fund exhausted - the shortfall is auto-dele
   CHECK(series(r, "insurance_fund_cash")[13] == 0.0);
   CHECK(series(r, "insurance_fund")[13] == doctest::Approx(0.0).epsilon(1e-9));  // 0 - 13,350 + 1.5 x 8,900
   CHECK(series(r, "fund_borrowed")[13] == doctest::Approx(13'350.0).epsilon(1e-12));
-  CHECK(metric(r, "bad_debt") == 0.0);
+  CHECK(metric(r, "adl_queue_empty_events") == 0.0);  // the ADL stage ran and covered the shortfall
+  CHECK(series(r, "bad_debt_cum")[13] == 0.0);          // ... so the absorption left no bad debt
+  CHECK(metric(r, "fund_exhausted_step") == 13.0);
+  CHECK(series(r, "insurance_fund_exhausted")[12] == 0.0);
+  CHECK(series(r, "insurance_fund_exhausted")[13] == 1.0);
+  // Step 14: the fund (equity 0, its floor: fund_borrow_limit 0) unwinds the best two bid levels,
+  // 0.4 @ 8,899 + 0.4 @ 8,889 = 7,115.2 for what is worth 0.8 x 8,900 = 7,120 at mark: its equity
+  // would be -4.8, below its floor, so the bad-debt account pays 4.8 (bad debt).
+  CHECK(metric(r, "bad_debt") == doctest::Approx(4.8).epsilon(1e-9));
+  CHECK(series(r, "insurance_fund")[14] == doctest::Approx(0.0).epsilon(1e-9));
 
   // loss_rule haircut: the shortfall 50 is taken from the two winners pro rata to profit (equal:
   // 25 each); the fund (150 + 50 = 200) takes the 2 BTC and pays 18,000: 17,800 lent. No ADL.
@@ -328,7 +344,7 @@ TEST_CASE("hierarchy end to end: the fund exhausted - the shortfall is auto-dele
   CHECK(series(h, "fund_borrowed")[13] == doctest::Approx(17'800.0).epsilon(1e-12));
   CHECK(series(h, "insurance_fund_cash")[13] == 0.0);
   CHECK(series(h, "insurance_fund")[13] == doctest::Approx(0.0).epsilon(1e-9));  // 0 - 17,800 + 2 x 8,900
-  CHECK(metric(h, "bad_debt") == 0.0);
+  CHECK(metric(h, "bad_debt") == doctest::Approx(4.8).epsilon(1e-9));  // step 14's unwinding, as above
 }
 
 TEST_CASE("hierarchy on crash and short squeeze: runs and conserves - every policy_path fits the results file - reproducible") {

@@ -298,12 +298,17 @@ void add_window(const RunResult& r, std::int64_t lo, std::int64_t hi, WindowStat
 
 }  // namespace
 
-TEST_CASE("congestion.json: Dutch auctions inside the congestion window are rarer and clear at a deeper discount") {
+TEST_CASE("congestion.json: Dutch auctions inside the congestion window clear far less notional") {
   // Same scenario and seeds with and without the congestion shock (x8 cost, x10 latency over
   // [590, 1190)). Keepers are paid tip 5 + chip 0.05% of the notional per kick, so at 40 quote per
-  // transaction only auctions above ~70,000 of notional are kicked at all; and the bots' reservation
-  // price (resale value less the transaction cost) is lower, so those that clear do so deeper below
-  // the mark. Pooled over 4 seeds (the policy's per-seed outcomes vary).
+  // transaction only auctions above ~70,000 of notional are kicked at all, and bots see them 10x
+  // later. Pooled over 4 seeds (the policy's per-seed outcomes vary).
+  // Since bots take partial lots (Clipper.take, sim/liquidation/bid_valuation.hpp) the take count
+  // is no longer a count of auctions, and the discount is not deeper under congestion: with fewer
+  // live auctions sharing the visible depth and the bots' inventory room, each clears closer to the
+  // mark (measured, seeds 2020-2023: 535 takes, 6.9e6 notional, 338 bps congested; 1,819 takes,
+  // 1.76e7, 963 bps uncongested). The fixed cost still lowers every bot's reservation price; it
+  // is the capacity shared by fewer auctions that dominates.
   const ScenarioConfig with = load_scenario_file(std::string(STRESSLAB_SOURCE_DIR) + "/scenarios/congestion.json");
   ScenarioConfig without = with;
   const auto n_before = without.shocks.size();
@@ -323,11 +328,9 @@ TEST_CASE("congestion.json: Dutch auctions inside the congestion window are rare
           << w_with.weighted_slippage / w_with.notional << " bps), uncongested " << w_without.events << " ("
           << w_without.notional << ", " << w_without.weighted_slippage / w_without.notional << " bps)");
   REQUIRE(w_without.notional > 0);
-  // Most auctions get no keeper or no bid in the window (66 takes against 461 when measured, seeds 2020-2023).
-  CHECK(4 * w_with.events < w_without.events);
-  CHECK(w_with.notional < w_without.notional);
-  if (w_with.notional > 0)
-    CHECK(w_with.weighted_slippage / w_with.notional > w_without.weighted_slippage / w_without.notional + 50.0);
+  // Most auctions get no keeper in the window: less than half the notional clears in it.
+  CHECK(2 * w_with.notional < w_without.notional);
+  CHECK(w_with.events < w_without.events);
 }
 
 TEST_CASE("conservation under every shock type at once, under every policy") {

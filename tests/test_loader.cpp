@@ -66,7 +66,7 @@ TEST_CASE("bad inputs are rejected with precise messages") {
        "x.json: horizon: unknown field (did you mean 'horizon_steps'?)"},
       {"unknown top-level field without suggestion", minimal(R"("zzzzzzzzzz":5)"), {},
        "x.json: zzzzzzzzzz: unknown field (allowed here: 'name', 'description', 'seed', 'horizon_steps', "
-       "'dt_s', 'quote_asset', 'assets', 'venues', 'agents', 'perp', 'shocks', 'output')"},
+       "'dt_s', 'quote_asset', 'assets', 'venues', 'agents', 'perp', 'shocks', 'output', 'accounts')"},
       {"unknown nested field with did-you-mean", minimal(R"("agents":{"market_makers":{"base_sprad_bps":3}})"), {},
        "x.json: agents.market_makers.base_sprad_bps: unknown field (did you mean 'base_spread_bps'?)"},
       {"string where number", minimal("", R"(,"reference":{"vol_calm_annual":"abc"})"), {},
@@ -304,7 +304,7 @@ TEST_CASE("all validation errors are collected, one per line, capped") {
   const std::string msg = error_of(text);
   CHECK(msg ==
         "x.json: bogus: unknown field (allowed here: 'name', 'description', 'seed', 'horizon_steps', 'dt_s', "
-        "'quote_asset', 'assets', 'venues', 'agents', 'perp', 'shocks', 'output')\n"
+        "'quote_asset', 'assets', 'venues', 'agents', 'perp', 'shocks', 'output', 'accounts')\n"
         "x.json: name: must be a string of 1 to 200 characters, got \"\"\n"
         "x.json: horizon_steps: must be an integer in [1, 1e8], got 0\n"
         "x.json: dt_s: must be a number in (0, 86400], got -1\n"

@@ -13,24 +13,40 @@ Ledger::Ledger(std::vector<std::string> asset_names, std::vector<bool> negative_
 
 AccountId Ledger::open_account(const std::string& name, bool may_go_negative) {
   // Split off the first run of digits if it reads back unchanged (1 to 9 digits, no leading zero).
+  const std::string_view n(name);
   std::size_t b = 0;
-  while (b < name.size() && !(name[b] >= '0' && name[b] <= '9')) ++b;
+  while (b < n.size() && !(n[b] >= '0' && n[b] <= '9')) ++b;
   std::size_t e = b;
-  while (e < name.size() && name[e] >= '0' && name[e] <= '9') ++e;
-  PackedName packed{0, kNoNumber};
-  std::string prefix = name, suffix;
-  if (e > b && e - b <= 9 && (e - b == 1 || name[b] != '0')) {
-    packed.number = static_cast<std::uint32_t>(std::stoul(name.substr(b, e - b)));
-    prefix = name.substr(0, b);
-    suffix = name.substr(e);
+  while (e < n.size() && n[e] >= '0' && n[e] <= '9') ++e;
+  if (e > b && e - b <= 9 && (e - b == 1 || n[b] != '0')) {
+    std::uint32_t number = 0;
+    for (std::size_t i = b; i < e; ++i) number = number * 10 + static_cast<std::uint32_t>(n[i] - '0');
+    return open_numbered_account(n.substr(0, b), number, n.substr(e), may_go_negative);
   }
-  std::string key = prefix;
+  return add_account(stem_of(n, {}), kNoNumber, may_go_negative);
+}
+
+AccountId Ledger::open_numbered_account(std::string_view prefix, std::uint32_t number, std::string_view suffix,
+                                        bool may_go_negative) {
+  if (number == kNoNumber) throw LedgerError("ledger: account number out of range");
+  return add_account(stem_of(prefix, suffix), number, may_go_negative);
+}
+
+// The stem (prefix, suffix), added if new; the last one used is checked first (a population opens
+// its accounts one after another under the same stem).
+std::uint32_t Ledger::stem_of(std::string_view prefix, std::string_view suffix) {
+  if (last_stem_ < stems_.size() && stems_[last_stem_].first == prefix && stems_[last_stem_].second == suffix) return last_stem_;
+  std::string key(prefix);
   key += '\0';
   key += suffix;
   const auto [it, added] = stem_ids_.try_emplace(std::move(key), static_cast<std::uint32_t>(stems_.size()));
-  if (added) stems_.emplace_back(std::move(prefix), std::move(suffix));
-  packed.stem = it->second;
-  names_.push_back(packed);
+  if (added) stems_.emplace_back(std::string(prefix), std::string(suffix));
+  last_stem_ = it->second;
+  return last_stem_;
+}
+
+AccountId Ledger::add_account(std::uint32_t stem, std::uint32_t number, bool may_go_negative) {
+  names_.push_back(PackedName{stem, number});
   account_negative_.push_back(may_go_negative);
   changed_mark_.push_back(0);
   balances_.resize(names_.size() * asset_names_.size(), 0);

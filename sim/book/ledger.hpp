@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -38,6 +39,10 @@ class Ledger {
   Ledger(std::vector<std::string> asset_names, std::vector<bool> negative_allowed);
 
   AccountId open_account(const std::string& name, bool may_go_negative = false);
+  // The account named prefix + number + suffix (the same as open_account of that name, without
+  // building the string: for populations of a million accounts). number < 4294967295.
+  AccountId open_numbered_account(std::string_view prefix, std::uint32_t number, std::string_view suffix,
+                                  bool may_go_negative = false);
   // Room for n accounts in total (a large population opened in one go grows nothing twice).
   void reserve_accounts(std::size_t n);
   AccountId issuer(AssetId asset) const { return issuer_[asset]; }
@@ -97,6 +102,9 @@ class Ledger {
   std::vector<std::pair<std::string, std::string>> stems_;  // (prefix, suffix)
   std::unordered_map<std::string, std::uint32_t> stem_ids_;  // prefix + '\0' + suffix -> stem
   std::vector<PackedName> names_;
+  std::uint32_t last_stem_ = 0xFFFFFFFFu;
+  std::uint32_t stem_of(std::string_view prefix, std::string_view suffix);
+  AccountId add_account(std::uint32_t stem, std::uint32_t number, bool may_go_negative);
   std::vector<bool> account_negative_;
   std::vector<Micros> balances_;
   std::vector<AccountId> issuer_;

@@ -11,22 +11,34 @@
 // <= 0 is treated as 1) each non-empty pool is cleared, asset by asset, long pool then short pool.
 // Before clearing, each account's pooled lots are capped at the position it still holds in that
 // direction. Q = the pool's total lots.
-//   Bids for a LONG pool (offers for a SHORT pool, mirrored):
-//   * Each liquidator bot: walks the current perp book's bids (asks) for Q lots; D = the lots that
-//     depth can take (<= Q), N = their notional. Its limit price = (N - tx_cost) / D per lot,
-//     rounded DOWN to a tick (offers: (N + tx_cost) / D rounded UP): the average price at which it
-//     could resell the whole quantity, less its transaction cost per unit. Quantity: min(D, what its
-//     capital pays: (quote balance - tx_cost) / price, rounded down). tx_cost includes the
-//     congestion multiplier; min_profit and latency are not used (sealed bids, no race).
-//   * Each market maker quoting the asset's perp (ctx.perp_maker_accounts): for every visible level
-//     of the perp bids (asks), best first, a bid at that level's price for
-//     floor(level qty x mm_bid_share / n_makers) lots, until its bids add up to Q; on the long side
-//     also capped by its quote balance (a maker pays cash for the contracts it takes).
-//   * Bots come in a seeded random order (ctx.rng), then makers; this order only breaks exact ties
-//     of remainders in the pro-rata split of the marginal price level (sim/book/batch_clearing.hpp).
-// Clearing: sim/book/batch_clearing.hpp: price priority, pro rata at the marginal level, one uniform price
-// = the lowest accepted bid (highest accepted offer). Unfilled lots stay in the pool for the next
-// batch (no fallback: a pool nobody bids on waits).
+//   Bids for a LONG pool (offers for a SHORT pool, mirrored), every bidder from its own capacity:
+//   * Each market maker quoting the asset's perp (ctx.perp_makers), first: from its OWN resting
+//     quotes only (own_quote_bids, sim/liquidation/bid_valuation.hpp): for each of its bids (asks),
+//     best first, floor(qty x mm_bid_share) lots at the quote's price, up to its inventory room
+//     (max_inventory less its inventory, in lots) and, when it buys, its quote balance. Its quotes
+//     are book depth, so the lots it bids are claimed: no bot prices its resale on them again.
+//   * Each liquidator bot, in a seeded random order (ctx.rng): only if it has seen the pooled
+//     accounts (its latency x the congestion multiplier, counted from each account's flag; it bids
+//     for the lots of the accounts it has seen) and can pay its tx cost. Its marginal value schedule
+//     is the one every liquidation bidder uses (BidSchedule, sim/liquidation/bid_valuation.hpp):
+//     resale into the visible perp bids (asks) net of the taker fee, skipping the depth earlier
+//     bidders of this batch claimed, then up to its inventory room valued at the deepest visible
+//     level. It bids each segment at its unit value less its share F / N of the fixed cost
+//     F = tx cost x congestion + min_profit (N = the schedule's lots), rounded down to a tick (offers:
+//     unit cost plus the share, rounded up), until the bids at their own prices use up its capital;
+//     then it claims the depth its bids price their resale on.
+//   * The bid order only breaks exact ties of remainders in the pro-rata split of the marginal price
+//     level (sim/book/batch_clearing.hpp).
+// Clearing: sim/book/batch_clearing.hpp: price priority, pro rata at the marginal level, one uniform
+// price = the lowest accepted bid (highest accepted offer). Reserve price (batch.reserve
+// "bankruptcy", the default): no account is filled beyond its bankruptcy price (mark - equity at
+// mark / position); while the uniform price misses a pooled account's reserve, the account whose
+// reserve is furthest from it leaves this batch and the rest clears again. An account that left is
+// closed by the venue's own engine with a market order into the book (the market policy's protocol
+// fallback; penalty to the insurance fund, event path "batch>book"), and its deficit goes to the
+// insurance fund, then bad debt. Lots nobody bid for stay in the pool for the next batch.
+// A marginal bot filled only in part may not recover its whole fixed cost (it earns at least
+// F x filled / N of it): sealed bids cannot be all-or-nothing here.
 // Settlement (off-book, no venue fees): the filled lots are allocated to the pooled accounts pro rata
 // to their pooled lots (largest remainder, ties to the earlier entry), then accounts and winners
 // are paired in order (accounts in pool order, winners in clearing order) and each pair exchanges
@@ -49,7 +61,9 @@
 #include <unordered_map>
 
 #include "agents/liquidator_bot.hpp"
+#include "agents/market_maker.hpp"
 #include "sim/book/batch_clearing.hpp"
+#include "sim/liquidation/bid_valuation.hpp"
 #include "sim/liquidation/common.hpp"
 
 namespace sl {
@@ -105,72 +119,69 @@ class BatchPolicy final : public LiquidationPolicy {
     }
   }
 
-  // Sealed bids (offers when !sell) for q lots of asset i; bidder ids: bots 0..nb-1, makers nb+j.
-  std::vector<SealedBid> collect_bids(LiquidationContext& ctx, std::size_t asset, bool sell, Lots q) {
-    std::vector<SealedBid> bids;
+  // The market maker bidder j of asset i (nullptr when the run passes none).
+  static const MarketMaker* maker(const LiquidationContext& ctx, std::size_t asset, std::size_t j) {
+    if (!ctx.perp_makers || asset >= ctx.perp_makers->size() || j >= (*ctx.perp_makers)[asset].size()) return nullptr;
+    return (*ctx.perp_makers)[asset][j];
+  }
+  static std::size_t maker_count(const LiquidationContext& ctx, std::size_t asset) {
+    return ctx.perp_makers && asset < ctx.perp_makers->size() ? (*ctx.perp_makers)[asset].size() : 0;
+  }
+
+  // Sealed bids (offers when !sell) for the pool of asset i; bidder ids: bots 0..nb-1, makers nb+j.
+  // Makers first, from their own quotes; then the bots in a seeded order, each from its own
+  // schedule over the depth the earlier bidders of this batch left unclaimed.
+  void collect_bids(LiquidationContext& ctx, std::size_t asset, bool sell, const std::vector<PoolEntry>& pool) {
+    bids_.clear();
     Market& mk = ctx.market;
     const Venue& v = *mk.assets[asset].perp;
-    const Micros per_tick_lot = v.spec().quote_micros_per_tick_lot;
-    const Side book_side = sell ? Side::Buy : Side::Sell;  // where the winner would unwind
-    // Depth the bots would unwind into: D lots, notional N.
-    Lots depth = 0;
-    Micros notional = 0;
-    v.book().for_each_level(book_side, static_cast<std::size_t>(-1), [&](Tick px, Lots lq) {
-      const Lots take = std::min(lq, q - depth);
-      depth += take;
-      notional = checked_add(notional, v.notional(px, take));
-      return depth < q;
-    });
+    const Side book_side = sell ? Side::Buy : Side::Sell;  // where a bot resells, where a maker's quotes sit
+    claims_.reset(mk.assets.size());
+    Lots& claimed = claims_.on(asset, book_side);
+    Lots q = 0;
+    for (const PoolEntry& e : pool) q += e.remaining;
     const std::size_t nb = ctx.bots.size();
-    std::vector<std::size_t> order(nb);
-    for (std::size_t k = 0; k < nb; ++k) order[k] = k;
+    const double share = cfg_.batch.mm_bid_share;
+    for (std::size_t j = 0; j < maker_count(ctx, asset) && share > 0; ++j) {
+      const MarketMaker* mm = maker(ctx, asset, j);
+      const Micros cash = std::max<Micros>(0, mk.ledger.balance(mm->account(), mk.quote_asset));
+      const Lots room = std::min(q, mm->inventory_room_lots(mk, sell));
+      // The maker's quotes are book depth too: what it bids here no bot counts again.
+      claimed += own_quote_bids(v, mm->quotes(), sell, share, room, cash, static_cast<std::int32_t>(nb + j), bids_);
+    }
+    order_.resize(nb);
+    for (std::size_t k = 0; k < nb; ++k) order_[k] = k;
     for (std::size_t k = nb; k > 1; --k) {
       boost::random::uniform_int_distribution<std::size_t> pick(0, k - 1);
-      std::swap(order[k - 1], order[pick(ctx.rng)]);
+      std::swap(order_[k - 1], order_[pick(ctx.rng)]);
     }
-    if (depth > 0) {
-      for (std::size_t k : order) {
-        const LiquidatorBot& bot = ctx.bots[k];
-        const Micros tx = to_fixed(bot.tx_cost(mk.liquidator_cost_multiplier), 1e6);
-        const Micros denom = checked_mul(depth, per_tick_lot);
-        Tick px;
-        if (sell) {
-          const Micros net = notional - tx;
-          px = net > 0 ? net / denom : 0;
-        } else {
-          px = (notional + tx + denom - 1) / denom;
-        }
-        if (px <= 0) continue;
-        const Micros bal = mk.ledger.balance(bot.account(), mk.quote_asset);
-        const Lots cap = bal > tx ? (bal - tx) / checked_mul(px, per_tick_lot) : 0;
-        const Lots lots = std::min(depth, cap);
-        if (lots > 0) bids.push_back({static_cast<std::int32_t>(k), px, lots});
+    for (std::size_t k : order_) {
+      const LiquidatorBot& bot = ctx.bots[k];
+      // Latency (x the congestion multiplier): a bot bids only for the lots of accounts it has seen.
+      Lots seen = 0;
+      for (const PoolEntry& e : pool) {
+        MarginAccount view = ctx.margin.account(e.margin_id);
+        view.flagged_since = e.flagged_since;
+        if (bot.sees(view, ctx.step, mk.liquidator_latency_multiplier)) seen += e.remaining;
       }
+      if (seen <= 0) continue;
+      if (mk.ledger.balance(bot.account(), mk.quote_asset) < to_fixed(bot.tx_cost(mk.liquidator_cost_multiplier), 1e6)) continue;
+      const BidderCapacity cap = bot.capacity(mk, asset, sell, mk.liquidator_cost_multiplier);
+      schedule_.build(v, sell, seen, claimed, cap);
+      Lots resold = 0;
+      schedule_bids(schedule_, v, sell, cap, static_cast<std::int32_t>(k), bids_, resold);
+      claimed += resold;
     }
-    const std::vector<AccountId>& makers = asset < ctx.perp_maker_accounts.size() ? ctx.perp_maker_accounts[asset] : std::vector<AccountId>{};
-    const double share = cfg_.batch.mm_bid_share;
-    if (!makers.empty() && share > 0) {
-      const double n = static_cast<double>(makers.size());
-      std::vector<Lots> bid_so_far(makers.size(), 0);
-      std::vector<Micros> budget(makers.size(), 0);
-      for (std::size_t j = 0; j < makers.size(); ++j) budget[j] = std::max<Micros>(0, mk.ledger.balance(makers[j], mk.quote_asset));
-      v.book().for_each_level(book_side, static_cast<std::size_t>(-1), [&](Tick px, Lots lq) {
-        const Lots per = static_cast<Lots>(std::floor(static_cast<double>(lq) * share / n + 1e-9));
-        if (per <= 0) return true;
-        bool more = false;
-        for (std::size_t j = 0; j < makers.size(); ++j) {
-          Lots lots = std::min(per, q - bid_so_far[j]);
-          if (sell) lots = std::min(lots, budget[j] / checked_mul(px, per_tick_lot));
-          if (lots <= 0) continue;
-          if (sell) budget[j] -= v.notional(px, lots);
-          bid_so_far[j] += lots;
-          bids.push_back({static_cast<std::int32_t>(nb + j), px, lots});
-          if (bid_so_far[j] < q) more = true;
-        }
-        return more;
-      });
-    }
-    return bids;
+  }
+
+  // Bankruptcy price of the entry's account for its position in `asset` (quote per asset unit):
+  // the price at which its equity at mark would reach 0, the other positions at mark.
+  static double bankruptcy_price(const LiquidationContext& ctx, std::size_t asset, std::uint32_t id) {
+    const MarginAccount& acc = ctx.margin.account(id);
+    const double pos = ctx.margin.position(acc, asset);
+    const double mark = ctx.market.assets[asset].mark_or_reference();
+    if (pos == 0) return mark;
+    return mark - ctx.margin.equity(acc, PriceBasis::Mark) / pos;
   }
 
   void clear_pool(LiquidationContext& ctx, std::size_t asset, bool sell) {
@@ -190,9 +201,42 @@ class BatchPolicy final : public LiquidationPolicy {
       q += e.remaining;
     }
     if (q > 0) {
-      const std::vector<SealedBid> bids = collect_bids(ctx, asset, sell, q);
-      const ClearingResult cr = sell ? clear_sell(q, bids) : clear_buy(q, bids);
+      collect_bids(ctx, asset, sell, pool);
+      // Reserve price: no account is filled beyond its bankruptcy price. While the uniform price
+      // misses some pooled account's reserve, the account whose reserve is furthest from the
+      // price leaves this batch for the fallback, and the rest clears again (fewer lots can only
+      // move the uniform price towards the remaining reserves).
+      std::vector<char>& out = out_;
+      out.assign(pool.size(), 0);
+      ClearingResult cr;
+      for (;;) {
+        Lots left = 0;
+        for (std::size_t k = 0; k < pool.size(); ++k)
+          if (!out[k]) left += pool[k].remaining;
+        cr = sell ? clear_sell(left, bids_) : clear_buy(left, bids_);
+        if (cr.filled == 0 || cfg_.batch.reserve == "none") break;
+        const double price = v.ticks_to_price(static_cast<double>(cr.price));
+        std::size_t worst = pool.size();
+        double worst_gap = 0;
+        for (std::size_t k = 0; k < pool.size(); ++k) {
+          if (out[k] || pool[k].remaining == 0) continue;
+          const double bp = bankruptcy_price(ctx, asset, pool[k].margin_id);
+          const double gap = sell ? bp - price : price - bp;  // > 0: the price misses this reserve
+          if (gap > worst_gap) {
+            worst_gap = gap;
+            worst = k;
+          }
+        }
+        if (worst == pool.size()) break;
+        out[worst] = 1;
+      }
+      fallback_.clear();
+      kept_.clear();
+      for (std::size_t k = 0; k < pool.size(); ++k) (out[k] ? fallback_ : kept_).push_back(pool[k]);
+      pool.swap(kept_);
       if (cr.filled > 0) settle(ctx, asset, sell, pool, cr);
+      for (PoolEntry& e : fallback_) close_on_book(ctx, asset, sell, e);
+      for (const PoolEntry& e : fallback_) pool.push_back(e);
     }
     // Accounts whose pooled lots are done leave the pool.
     std::vector<PoolEntry> kept;
@@ -218,6 +262,42 @@ class BatchPolicy final : public LiquidationPolicy {
     pool.swap(kept);
   }
 
+  // The fallback for an account whose reserve no bid met: the venue's own engine closes its pooled
+  // lots with a market order into the book (as the market policy's protocol fallback does), the
+  // penalty goes to the insurance fund, and once the account holds nothing its deficit is settled
+  // by the fund, then bad debt (clear_pool's completion). Event path "batch>book".
+  void close_on_book(LiquidationContext& ctx, std::size_t asset, bool sell, PoolEntry& e) {
+    Market& mk = ctx.market;
+    Venue& v = *mk.assets[asset].perp;
+    MarginAccount& acc = ctx.margin.account(e.margin_id);
+    const double mark = mk.assets[asset].mark_or_reference();
+    const SubmitResult r = v.market(acc.account, sell ? Side::Sell : Side::Buy, e.remaining);
+    if (r.filled <= 0) return;  // empty side: it stays pooled
+    e.remaining -= r.filled;
+    const Micros notional = v.last_notional();
+    Liquidator protocol;
+    protocol.account = ctx.accounts.protocol;
+    protocol.found = true;
+    const Micros penalty = charge_penalty(ctx, acc, notional, cfg_.penalty_bps, cfg_.liquidator_share, protocol);
+    LiquidationEvent ev;
+    ev.step = ctx.step;
+    ev.account = acc.account;
+    ev.agent_type = owner_kind_name(ctx, acc);
+    ev.policy_path = "batch>book";
+    ev.notional = from_micros(notional);
+    ev.price = ev.notional / v.lots_to_qty(r.filled);
+    ev.mark = mark;
+    ev.slippage_bps = slippage_bps(sell, ev.price, mark);
+    ev.penalty = from_micros(penalty);
+    ev.liquidator = -1;
+    ev.steps_to_complete = static_cast<std::int32_t>(ctx.step - e.flagged_since);
+    ev.endogenous = e.endogenous;
+    last_event_[e.margin_id] = ctx.events.size();
+    ctx.events.push_back(ev);
+    ++stats_.count;
+    stats_.notional += ev.notional;
+  }
+
   void settle(LiquidationContext& ctx, std::size_t asset, bool sell, std::vector<PoolEntry>& pool, const ClearingResult& cr) {
     Market& mk = ctx.market;
     Ledger& L = mk.ledger;
@@ -227,7 +307,7 @@ class BatchPolicy final : public LiquidationPolicy {
     const std::size_t nb = ctx.bots.size();
     auto winner_account = [&](std::int32_t b) {
       return static_cast<std::size_t>(b) < nb ? ctx.bots[static_cast<std::size_t>(b)].account()
-                                              : ctx.perp_maker_accounts.at(asset).at(static_cast<std::size_t>(b) - nb);
+                                              : maker(ctx, asset, static_cast<std::size_t>(b) - nb)->account();
     };
     std::vector<Lots> weights;
     for (const PoolEntry& e : pool) weights.push_back(e.remaining);
@@ -329,6 +409,13 @@ class BatchPolicy final : public LiquidationPolicy {
   }
 
   LiquidationConfig cfg_;
+  // Scratch, reused from batch to batch.
+  std::vector<SealedBid> bids_;
+  DepthClaims claims_;
+  BidSchedule schedule_;
+  std::vector<std::size_t> order_;
+  std::vector<PoolEntry> fallback_, kept_;
+  std::vector<char> out_;  // per pool entry: left this batch for the fallback (reserve missed)
   std::vector<std::array<std::vector<PoolEntry>, 2>> pools_;  // [asset][0: longs to sell, 1: shorts to buy back]
   std::vector<int> outstanding_;                              // pool entries per margin account id
   std::unordered_map<std::uint32_t, std::size_t> last_event_;  // margin id -> index of its latest event

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "agents/liquidator_bot.hpp"
+#include "sim/liquidation/fund.hpp"
 
 namespace sl {
 
@@ -81,7 +82,7 @@ Micros charge_penalty(LiquidationContext& ctx, MarginAccount& acc, Micros notion
   return penalty;
 }
 
-DeficitResult settle_deficit(LiquidationContext& ctx, MarginAccount& acc) {
+DeficitResult settle_deficit(LiquidationContext& ctx, MarginAccount& acc, FundCredit* credit) {
   DeficitResult d;
   Ledger& L = ctx.market.ledger;
   const AssetId q = ctx.market.quote_asset;
@@ -95,11 +96,24 @@ DeficitResult settle_deficit(LiquidationContext& ctx, MarginAccount& acc) {
   const Micros bal = L.balance(acc.account, q);
   if (bal >= 0) return d;
   const Micros deficit = -bal;
-  const Micros fund = std::max<Micros>(0, L.balance(ctx.accounts.insurance_fund, q));
-  d.insurance_paid = std::min(deficit, fund);
-  if (d.insurance_paid > 0) L.transfer(ctx.accounts.insurance_fund, acc.account, q, d.insurance_paid);
+  const AccountId F = ctx.accounts.insurance_fund;
+  const Micros cash = std::max<Micros>(0, L.balance(F, q));
+  // What the fund can pay without its equity falling below -limit.
+  const Micros room = credit != nullptr
+                          ? insurance_fund_equity(ctx.market, F, credit->borrowed) + credit->limit
+                          : cash;
+  d.insurance_paid = std::min(deficit, std::max<Micros>(0, room));
+  const Micros lent = d.insurance_paid - std::min(d.insurance_paid, cash);
+  if (lent > 0) {  // only with a credit: room > cash
+    L.transfer(ctx.accounts.bad_debt, F, q, lent);
+    credit->borrowed += lent;
+  }
+  if (d.insurance_paid > 0) L.transfer(F, acc.account, q, d.insurance_paid);
   d.bad_debt = deficit - d.insurance_paid;
-  if (d.bad_debt > 0) L.transfer(ctx.accounts.bad_debt, acc.account, q, d.bad_debt);
+  if (d.bad_debt > 0) {
+    L.transfer(ctx.accounts.bad_debt, acc.account, q, d.bad_debt);
+    if (credit != nullptr) credit->mark_exhausted(ctx.step);
+  }
   return d;
 }
 

@@ -39,12 +39,18 @@ Micros charge_penalty(LiquidationContext& ctx, MarginAccount& acc, Micros notion
 
 // With no positions left: sells spot collateral into the spot books while the quote balance is
 // negative (collateral conversion), then, if the quote balance is still negative, the insurance
-// fund covers what it can and the rest is bad debt. Returns (insurance paid, bad debt) in micros.
+// fund covers what it can and the rest is bad debt. What the fund can cover: as long as its equity
+// (insurance_fund_equity) stays >= -credit.limit; it pays from its quote first, then with a loan
+// from the bad-debt account (credit.borrowed). Without a credit (nullptr) the fund pays from its
+// quote only. When a deficit is left to bad debt the fund is marked exhausted.
+// Returns (insurance paid, cash and loan; bad debt) in micros.
 struct DeficitResult {
   Micros insurance_paid = 0;
   Micros bad_debt = 0;
 };
-DeficitResult settle_deficit(LiquidationContext& ctx, MarginAccount& acc);
+DeficitResult settle_deficit(LiquidationContext& ctx, MarginAccount& acc, FundCredit* credit);
+// The same with the run's fund credit, ctx.fund.
+inline DeficitResult settle_deficit(LiquidationContext& ctx, MarginAccount& acc) { return settle_deficit(ctx, acc, ctx.fund); }
 
 bool has_positions(const LiquidationContext& ctx, const MarginAccount& acc);
 

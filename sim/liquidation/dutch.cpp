@@ -2,44 +2,55 @@
 // section 5). Parameters: perp.liquidation.dutch (DutchConfig) plus close_factor, penalty_bps,
 // liquidator_share and protocol_fallback_steps of LiquidationConfig.
 //
-// Kick. A flagged account (not closed, not already in auction) is kicked by the first liquidator
-// bot that sees it and finds the kick incentive worth its transaction cost (choose_liquidator:
-// latency, tx cost, seeded competition); when no bot does and protocol_fallback_steps have passed
-// since the flag, the venue's protocol kicks (and is paid nothing). A bot kicker is paid
-// tip + chip x (auctioned notional at the index) by the insurance fund, capped at the fund's
-// balance. The account is marked in_liquidation. One auction per asset in which the account holds
-// contracts; its lot = close_factor x the position, in whole lots (at least one lot, like
-// close_via_book).
+// Kick (Dog.bark). A flagged account (not closed, not already in auction) with at least one
+// tradable lot is kicked by the first liquidator bot that sees it and finds the kick incentive
+// worth its transaction cost (choose_liquidator: latency, tx cost, seeded competition); when no
+// bot does and protocol_fallback_steps have passed since the flag, the venue's protocol kicks (and
+// is paid nothing). A bot kicker is paid tip + chip x (auctioned notional at the index) by the
+// insurance fund, capped at the fund's balance. The account is marked in_liquidation. One auction
+// per asset in which the account holds contracts; its lot = close_factor x the position, in whole
+// lots (at least one lot, like close_via_book). An account with no tradable lot (no position, or
+// dust below one lot) is not kicked at all: nobody is asked, charged a transaction or paid an
+// incentive, and its deficit is settled at once.
+// Dog's limits on debt in auction: each auction carries a tab = its lot's notional at the kick
+// index; the tabs of live auctions may not exceed hole_quote for the asset (Dog ilk.hole) nor
+// hole_global_quote over all assets (Dog Hole); 0 disables a limit. A kick that finds less room
+// than the lot's tab auctions the whole lots that fit (a partial kick; the account stays flagged
+// with its rest and is kicked again once room frees up); if what would stay behind is worth less
+// than chost_quote at the index, the whole lot goes anyway (as Dog does), and a partial lot worth
+// less than chost is not kicked. With no room the account waits, flagged, and nothing is charged.
+// A take digs its share of the tab (tab x lots taken / lots left), an auction that ends digs the rest.
 //
 // Price. With index0 the asset's index when the auction (re)starts and f(t) = dutch_price_factor
 // (sim/liquidation/dutch_curve.hpp) of the seconds elapsed since then ((step - start_step) x dt_s):
-//   long lot  (the auction SELLS the account's contracts):   price(t) = index0 x buf x f(t)
-//   short lot (the auction BUYS contracts back for the account): price(t) = index0 x (2 - buf x f(t))
-// The short mirrors the long around index0: both start buf - 1 away from the index on the side
-// unattractive to the taker and move by the same discount, index0 x (1 - buf x f), towards the
-// side attractive to the taker (a long lot towards 0, a short lot towards 2 x index0).
+//   long lot  (the auction SELLS the account's contracts):      price(t) = index0 x buf x f(t)
+//   short lot (the auction BUYS contracts back for the account): price(t) = index0 / (buf x f(t))
+// The short mirrors the long multiplicatively: both start a factor buf away from the index on the
+// side unattractive to the taker and move by the same ratio f towards the taker's side; the short
+// price stays > 0 for every buf > 0 (the additive mirror index0 x (2 - buf x f) it replaces was
+// <= 0 from buf x f = 2 on, inside the schema's buf range up to 10).
 //
-// Reset. Each step, before any take, a live auction whose elapsed > tail_s or f < cusp is redone:
-// it restarts at the CURRENT index (start_step = this step) and a new incentive
-// tip + chip x (remaining lot notional at the index) is paid by the insurance fund to the first
-// bot that sees the account (latency counted from the kick) and finds it worth its tx cost; when
-// no bot does, the protocol redoes it unpaid (so auctions reset even with no bot at all). Takers'
-// events carry the number of resets in policy_path ("dutch>reset", "dutch>reset2", ...; saturates
-// at 99 so the path fits the results file's 64 characters (kPolicyPathWidth)).
+// Reset (Clipper.redo). Each step, before any take, a live auction whose elapsed > tail_s or f <
+// cusp is redone: it restarts at the CURRENT index (start_step = this step); the incentive
+// tip + chip x (remaining lot notional at the index) is paid by the insurance fund, but only when
+// that remaining notional is at least chost_quote (Clipper pays tip + chip only on a tab and lot
+// worth >= chost), to the first bot that sees the account (latency counted from the kick) and finds
+// it worth its tx cost; when no bot does, the protocol redoes it unpaid (so auctions reset even with
+// no bot at all). Takers' events carry the number of resets in policy_path ("dutch>reset",
+// "dutch>reset2", ...; saturates at 99 so the path fits the results file's 64 characters).
 //
-// Takes. Each step the live auctions are offered to the bots in a seeded order (ctx.rng), per
-// auction. A bot must see the account (its latency, x the congestion multiplier, counted from the
-// kick). Its quantity is min(remaining lot, what its capital covers: price x qty + its tx cost
-// <= its quote balance); for a short lot also at most the ask depth it could buy back. Its
-// reservation price for that quantity:
-//   long lot:  (proceeds of selling the quantity into the current perp bids, walking the levels,
-//              net of taker fees; inventory the book cannot absorb now is valued at zero
-//              - tx cost - min_profit) / qty
-//   short lot: (cost of buying the quantity back from the asks, plus taker fees, + tx cost
-//              + min_profit) / qty
-// It takes when the auction price is at least as good for it (long: price <= reservation; short:
-// price >= reservation). Depth counted by an earlier taker in the same step is skipped by the next
-// one (bots do not double count the same bids); a bot's older inventory is not netted.
+// Takes (Clipper.take). Each step the live auctions are offered to the bots in a seeded order
+// (ctx.rng), per auction. A bot must see the account (its latency, x the congestion multiplier,
+// counted from the kick). It takes ANY amount up to what is left: the lots its marginal value
+// schedule (sim/liquidation/bid_valuation.hpp: resale into the visible unclaimed opposite side of
+// the perp book net of the taker fee, then up to its inventory room valued at the deepest visible
+// level, within its capital) values at least at the auction price (long lot; a short lot: costs at
+// most the price), and only if the surplus over the auction price covers its tx cost + min_profit.
+// Clipper's dust rule (chost_quote > 0): a take may not leave a remainder worth less than chost at
+// the auction price; the take is cut to leave exactly enough lots, and when the whole remainder is
+// worth <= chost only a take of all of it is allowed. The depth a taker priced its resale on is
+// claimed for the rest of the step (DepthClaims, shared by every auction of the step), so no later
+// taker counts the same bids or asks again; a bot's older inventory is not netted.
 // Settlement (ledger transfers): contracts account -> bot for a long lot (bot -> account for a short
 // lot), cash at the auction price the other way; the bot pays its tx cost to network_fees and calls
 // note_inventory(), so its act() unwinds the inventory into the books in later steps (its own
@@ -52,9 +63,9 @@
 // last take's policy_path) and the account is closed; otherwise (close_factor < 1) it leaves the
 // auction and may be kicked again while it stays flagged.
 //
-// Zero and near-zero prices are reachable: with no bot, or bots whose reservation price is far
-// below the index (thin books, congestion via ctx.market.liquidator_cost_multiplier), the price
-// keeps falling until someone takes, even near 0 (then bad debt), or the auction resets.
+// Zero and near-zero prices are reachable for a long lot: with no bot, or bots whose marginal value
+// is far below the index (empty books, congestion via ctx.market.liquidator_cost_multiplier), the
+// price keeps falling until someone takes, even near 0 (then bad debt), or the auction resets.
 //
 // One LiquidationEvent per take: notional, price = auction price, mark of that step, slippage vs
 // mark, penalty, liquidator = the taker's agent id, steps_to_complete = steps since the account was
@@ -80,7 +91,7 @@ class DutchPolicy final : public LiquidationPolicy {
       MarginAccount& acc = ctx.margin.account(id);
       if (acc.closed || acc.in_liquidation) continue;
       if (auctions_.kick(ctx, id, fallback_steps_) == DutchAuctions::Kick::NoLots) {
-        // Only debt left (no tradable position): settle it directly.
+        // Only debt left (no tradable position): settle it directly, no kick, no incentive.
         const DeficitResult d = settle_deficit(ctx, acc);
         stats_.bad_debt += from_micros(d.bad_debt);
         acc.closed = true;

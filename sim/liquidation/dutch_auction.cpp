@@ -11,30 +11,6 @@
 
 namespace sl {
 
-namespace {
-
-// Walks the side of the book the bot would unwind into (bids for a long lot, asks for a short
-// lot), skipping `skip` lots already counted this step, for at most `want` lots. Returns the
-// lots available and their notional (micros).
-std::pair<Lots, Micros> walk(const Venue& v, Side side, Lots skip, Lots want) {
-  Lots got = 0;
-  Micros notional = 0;
-  v.book().for_each_level(side, std::numeric_limits<std::size_t>::max(), [&](Tick px, Lots q) {
-    const Lots s = std::min(skip, q);
-    skip -= s;
-    q -= s;
-    const Lots t = std::min(q, want - got);
-    if (t > 0) {
-      got += t;
-      notional = checked_add(notional, v.notional(px, t));
-    }
-    return got < want;
-  });
-  return {got, notional};
-}
-
-}  // namespace
-
 DutchAuctions::DutchAuctions(const LiquidationConfig& cfg, DutchAuctionOptions opt)
     : cfg_(cfg), curve_(parse_dutch_curve(cfg.dutch.curve)), opt_(std::move(opt)) {
   const DutchConfig& d = cfg_.dutch;
@@ -57,11 +33,30 @@ double DutchAuctions::lot_notional(const LiquidationContext& ctx, std::size_t as
   return am.perp->lots_to_qty(lots) * am.index_or_reference();
 }
 
+Micros DutchAuctions::hole_room(std::size_t asset, Micros pending) const {
+  Micros room = std::numeric_limits<Micros>::max();
+  if (cfg_.dutch.hole_global_quote > 0) room = std::min(room, to_fixed(cfg_.dutch.hole_global_quote, 1e6) - dirt_total_ - pending);
+  if (cfg_.dutch.hole_quote > 0) room = std::min(room, to_fixed(cfg_.dutch.hole_quote, 1e6) - (asset < dirt_.size() ? dirt_[asset] : 0));
+  return room;
+}
+
+// Clipper.take's dog.digs: the tab raised leaves Dirt and the asset's dirt.
+void DutchAuctions::dig(Auction& a, Micros amount) {
+  amount = std::min(amount, a.tab);
+  a.tab -= amount;
+  dirt_[a.asset] -= amount;
+  dirt_total_ -= amount;
+}
+
 DutchAuctions::Kick DutchAuctions::kick(LiquidationContext& ctx, std::uint32_t id, int protocol_fallback_steps) {
   MarginAccount& acc = ctx.margin.account(id);
   Ledger& L = ctx.market.ledger;
+  if (dirt_.size() < ctx.market.assets.size()) dirt_.resize(ctx.market.assets.size(), 0);
   kicked_.clear();
   double notional = 0;
+  Micros dirt_added = 0;
+  bool waiting = false;  // a lot exists but hole / Hole leave it no room
+  const Micros chost = to_fixed(cfg_.dutch.chost_quote, 1e6);
   for (std::size_t i = 0; i < ctx.market.assets.size(); ++i) {
     const AssetMarket& am = ctx.market.assets[i];
     const Micros held = L.balance(acc.account, am.perp_asset);
@@ -73,21 +68,52 @@ DutchAuctions::Kick DutchAuctions::kick(LiquidationContext& ctx, std::uint32_t i
     a.asset = i;
     a.sell = held > 0;
     a.remaining = std::clamp<Lots>(static_cast<Lots>(std::llround(static_cast<double>(pos_lots) * cfg_.close_factor)), 1, pos_lots);
+    // Dog.bark: the tab in auction may not exceed the room left under hole (this asset) and Hole
+    // (all assets); a smaller room kicks a partial lot, unless what would stay behind is dust
+    // (worth < chost at the index: then the whole lot goes, as Dog does), and a partial lot that is
+    // itself dust is not kicked ("Dog/dusty-auction-from-partial-liquidation").
+    const double index = am.index_or_reference();
+    const double lot_value = am.perp->lots_to_qty(1) * index;  // quote per lot at the index
+    // `dirt_added`: tabs of this account's other assets kicked just above (they count for Hole).
+    const Micros room = hole_room(i, dirt_added);
+    Lots fits = a.remaining;
+    if (room <= 0) {
+      fits = 0;  // "Dog/liquidation-limit-hit": no room at all, whatever the dust
+    } else if (room < std::numeric_limits<Micros>::max()) {
+      fits = std::min<Lots>(a.remaining, static_cast<Lots>(std::floor(from_micros(room) / lot_value)));
+      if (fits < a.remaining) {
+        const Lots left_behind = pos_lots - fits;
+        if (to_fixed(static_cast<double>(left_behind) * lot_value, 1e6) < chost) fits = a.remaining;
+        else if (to_fixed(static_cast<double>(fits) * lot_value, 1e6) < chost) fits = 0;
+      }
+    }
+    if (fits <= 0) {
+      waiting = true;
+      continue;
+    }
+    a.remaining = fits;
     a.start_step = ctx.step;
-    a.index0 = am.index_or_reference();
+    a.index0 = index;
+    a.tab = to_fixed(static_cast<double>(a.remaining) * lot_value, 1e6);
+    dirt_added += a.tab;
     a.kick_step = ctx.step;
     a.flag_step = acc.flagged_since >= 0 ? acc.flagged_since : ctx.step;
     a.endogenous = acc.endogenous_at_flag;
     notional += lot_notional(ctx, i, a.remaining);
     kicked_.push_back(a);
   }
+  // No lot: nothing to kick, so nobody is asked, charged a transaction or paid an incentive.
+  if (kicked_.empty()) return waiting ? Kick::None : Kick::NoLots;
   const double incentive = cfg_.dutch.tip + cfg_.dutch.chip * notional;
   const Liquidator liq = choose_liquidator(ctx, acc, incentive, protocol_fallback_steps);
   if (!liq.found) return Kick::None;  // nobody kicks this step: the account stays flagged
-  if (kicked_.empty()) return Kick::NoLots;
   pay_incentive(ctx, liq, incentive);
   acc.in_liquidation = true;
-  for (const Auction& a : kicked_) auctions_.push_back(a);
+  for (const Auction& a : kicked_) {
+    dirt_[a.asset] += a.tab;
+    dirt_total_ += a.tab;
+    auctions_.push_back(a);
+  }
   return Kick::Started;
 }
 
@@ -96,7 +122,11 @@ void DutchAuctions::redo(LiquidationContext& ctx, Auction& a) {
   a.start_step = ctx.step;
   a.index0 = am.index_or_reference();
   ++a.resets;
-  const double incentive = cfg_.dutch.tip + cfg_.dutch.chip * lot_notional(ctx, a.asset, a.remaining);
+  // Clipper.redo pays tip + chip x tab only when the tab and the lot at the feed price are both at
+  // least chost; our tab and lot value are the remaining lot's notional at the index.
+  const double left = lot_notional(ctx, a.asset, a.remaining);
+  const bool paid = left >= cfg_.dutch.chost_quote;
+  const double incentive = paid ? cfg_.dutch.tip + cfg_.dutch.chip * left : 0.0;
   MarginAccount view = ctx.margin.account(a.margin_id);  // bots' latency counts from the kick
   view.flagged_since = a.kick_step;
   const Liquidator liq = choose_liquidator(ctx, view, incentive, 0);  // no bot: the protocol redoes it
@@ -104,8 +134,12 @@ void DutchAuctions::redo(LiquidationContext& ctx, Auction& a) {
 }
 
 double DutchAuctions::price_at(const Auction& a, double factor) const {
+  // Long lot: index0 x buf x f, falling towards 0. Short lot: the multiplicative mirror
+  // index0 / (buf x f), rising without bound and never <= 0 for any buf > 0 (the additive mirror
+  // index0 x (2 - buf x f) it replaces reached 0 at buf x f = 2).
   const double b = cfg_.dutch.buf * factor;
-  return a.sell ? a.index0 * b : a.index0 * (2.0 - b);
+  if (a.sell) return a.index0 * b;
+  return b > 0 ? a.index0 / b : std::numeric_limits<double>::infinity();
 }
 
 std::string DutchAuctions::path(int resets) const {
@@ -122,8 +156,7 @@ std::int64_t DutchAuctions::last_event(std::uint32_t id) const {
 const std::vector<DutchAuctions::Outcome>& DutchAuctions::advance(LiquidationContext& ctx, LiquidationStepStats& stats) {
   outcomes_.clear();
   if (auctions_.empty()) return outcomes_;
-  claimed_bids_.assign(ctx.market.assets.size(), 0);
-  claimed_asks_.assign(ctx.market.assets.size(), 0);
+  claims_.reset(ctx.market.assets.size());
   const std::size_t n = auctions_.size();  // kicks happened before; nothing is added below
   for (std::size_t k = 0; k < n; ++k) step_auction(ctx, auctions_[k], stats);
   // Accounts whose every lot is done leave the auction (in kick order, deterministic).
@@ -137,6 +170,7 @@ const std::vector<DutchAuctions::Outcome>& DutchAuctions::advance(LiquidationCon
       if (a.expired) expired = true;
     }
     MarginAccount& acc = ctx.margin.account(id);
+    dig(auctions_[k], auctions_[k].tab);  // an auction that ends leaves Dirt with its tab
     if (!live && acc.in_liquidation) {
       acc.in_liquidation = false;
       outcomes_.push_back({id, expired});
@@ -187,37 +221,33 @@ void DutchAuctions::step_auction(LiquidationContext& ctx, Auction& a, Liquidatio
   }
   MarginAccount view = acc;
   view.flagged_since = a.kick_step;
-  Lots& claimed = a.sell ? claimed_bids_[a.asset] : claimed_asks_[a.asset];
+  const Side unwind = a.sell ? Side::Buy : Side::Sell;  // book side the taker resells into
+  Lots& claimed = claims_.on(a.asset, unwind);
+  const double lot_qty = v.lots_to_qty(1);
+  const double chost = cfg_.dutch.chost_quote;
   for (std::size_t k = 0; k < order_.size() && a.remaining > 0; ++k) {
     LiquidatorBot& bot = ctx.bots[order_[k]];
     if (!bot.sees(view, ctx.step, ctx.market.liquidator_latency_multiplier)) continue;
     const double tx = bot.tx_cost(cost_mult);
     const Micros tx_micros = to_fixed(tx, 1e6);
-    const Micros bal = L.balance(bot.account(), q);
-    if (bal < tx_micros) continue;
-    // Capital: price x qty + tx cost <= quote balance.
-    Lots want = a.remaining;
-    const double lot_cost = price * static_cast<double>(lot_micros);  // micros per lot
-    if (lot_cost > 0) want = std::min<Lots>(want, static_cast<Lots>(std::floor(static_cast<double>(bal - tx_micros) / lot_cost)));
-    if (want <= 0) continue;
-    const Side unwind = a.sell ? Side::Buy : Side::Sell;  // book side the bot's unwind hits
-    auto [avail, book_notional] = walk(v, unwind, claimed, want);
-    if (!a.sell) {
-      want = std::min(want, avail);  // a short it could not buy back is not taken
-      if (want <= 0) continue;
+    if (L.balance(bot.account(), q) < tx_micros) continue;
+    // Clipper.take(amt, max): any amount up to what is left, here the bot's whole marginal value
+    // schedule at this price (sim/liquidation/bid_valuation.hpp), within its capital.
+    const BidderCapacity cap = bot.capacity(ctx.market, a.asset, a.sell, cost_mult);
+    schedule_.build(v, a.sell, a.remaining, claimed, cap);
+    BidSchedule::Take t = schedule_.take(price, a.remaining, cap);
+    if (t.lots <= 0) continue;
+    // Clipper's dust rule: a partial take may not leave less than chost behind (valued, like the
+    // tab, at the current price). When even the whole remainder is worth <= chost, only a take of
+    // all of it is allowed ("Clipper/no-partial-purchase"); otherwise the take is cut so that
+    // exactly enough lots stay behind.
+    if (chost > 0 && t.lots < a.remaining && static_cast<double>(a.remaining - t.lots) * lot_qty * price < chost) {
+      if (static_cast<double>(a.remaining) * lot_qty * price <= chost) continue;
+      const Lots keep = static_cast<Lots>(std::ceil(chost / (lot_qty * price) - 1e-9));
+      t = schedule_.evaluate(price, a.remaining - keep, cap);
+      if (t.lots <= 0) continue;
     }
-    const double qty = v.lots_to_qty(want);
-    const double fee = from_micros(v.fee(book_notional, false));
-    const double extra = tx + bot.config().min_profit;
-    bool takes;
-    if (a.sell) {
-      const double reservation = (from_micros(book_notional) - fee - extra) / qty;  // missing depth worth 0
-      takes = price <= reservation;
-    } else {
-      const double reservation = (from_micros(book_notional) + fee + extra) / qty;
-      takes = price >= reservation;
-    }
-    if (!takes) continue;
+    const Lots want = t.lots;
     // Settlement.
     const Micros contracts = checked_mul(want, lot_micros);
     const Micros cash = to_fixed(price, static_cast<double>(contracts));  // price x contracts (micros)
@@ -230,7 +260,8 @@ void DutchAuctions::step_auction(LiquidationContext& ctx, Auction& a, Liquidatio
       if (cash > 0) L.transfer(acc.account, bot.account(), q, cash);
     }
     bot.note_inventory();
-    claimed += std::min(want, avail);
+    claimed += t.resold;
+    dig(a, a.remaining > 0 ? static_cast<Micros>(static_cast<double>(a.tab) * static_cast<double>(want) / static_cast<double>(a.remaining)) : a.tab);
     a.remaining -= want;
     Liquidator taker;
     taker.agent_id = bot.agent_id();

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sim/liquidation/bid_valuation.hpp"
 #include "sim/liquidation/dutch_curve.hpp"
 #include "sim/liquidation/common.hpp"
 
@@ -30,8 +31,9 @@ class DutchAuctions {
   enum class Kick { None, Started, NoLots };
   // Offers the kick of account `id` to the bots (choose_liquidator with the given protocol fallback
   // delay); the kicker is paid tip + chip x notional by the insurance fund. Started: the account is
-  // in_liquidation with one auction per asset it holds at least a lot of. NoLots: a liquidator was
-  // found but there is no tradable lot (the owner settles the account). None: nobody kicks.
+  // in_liquidation with one auction per asset it holds at least a lot of. NoLots: there is no
+  // tradable lot (the owner settles the account); nobody was asked, charged or paid. None: nobody
+  // kicks, or Dog's hole / Hole leave no room (the account waits, flagged).
   Kick kick(LiquidationContext& ctx, std::uint32_t id, int protocol_fallback_steps);
 
   struct Outcome {
@@ -54,6 +56,7 @@ class DutchAuctions {
     Lots remaining = 0;             // lots still to auction
     std::int64_t start_step = 0;    // (re)start of the price curve
     double index0 = 0.0;            // index at the (re)start
+    Micros tab = 0;                 // Dog `dirt` this auction adds: lot notional at the kick index, less what takes dug
     std::int64_t kick_step = 0;     // bots' latency (and the expiry timeout) is counted from here
     std::int64_t flag_step = 0;     // first step of the flag spell that led to the kick
     bool endogenous = false;
@@ -69,12 +72,20 @@ class DutchAuctions {
   void step_auction(LiquidationContext& ctx, Auction& a, LiquidationStepStats& stats);
   std::string path(int resets) const;
 
+  // Dog.bark's room: min(Hole - Dirt - pending, hole - dirt of the asset) over the configured
+  // limits, micros (max: no limit); `pending` = tabs of the same kick not yet in Dirt.
+  Micros hole_room(std::size_t asset, Micros pending) const;
+  void dig(Auction& a, Micros amount);
+
   LiquidationConfig cfg_;
   DutchCurve curve_;
   DutchAuctionOptions opt_;
   std::vector<Auction> auctions_;
   std::vector<Auction> kicked_;  // scratch of kick()
-  std::vector<Lots> claimed_bids_, claimed_asks_;
+  DepthClaims claims_;           // depth takers of this step priced their resale on
+  BidSchedule schedule_;         // scratch of step_auction()
+  std::vector<Micros> dirt_;     // per asset: tab of live auctions (Dog ilk.dirt)
+  Micros dirt_total_ = 0;        // Dog Dirt
   std::vector<std::size_t> order_;
   std::vector<Outcome> outcomes_;
   std::unordered_map<std::uint32_t, std::size_t> last_event_;  // margin id -> index of its last take event

@@ -20,7 +20,8 @@ double gross_at_mark(const LiquidationContext& ctx, const MarginAccount& a) {
 
 }  // namespace
 
-FundAbsorber::FundAbsorber(const std::string& loss_rule, FundPaths paths) : paths_(std::move(paths)) {
+FundAbsorber::FundAbsorber(const std::string& loss_rule, FundPaths paths, FundCredit& credit)
+    : paths_(std::move(paths)), credit_(credit) {
   if (loss_rule != "adl" && loss_rule != "haircut")
     throw std::invalid_argument("socialized policy: unknown loss_rule '" + loss_rule + "' (expected \"adl\" or \"haircut\")");
   adl_ = loss_rule == "adl";
@@ -40,7 +41,27 @@ Micros insurance_fund_equity(const Market& market, AccountId fund, Micros borrow
 }
 
 Micros FundAbsorber::fund_equity(const LiquidationContext& ctx) const {
-  return insurance_fund_equity(ctx.market, ctx.accounts.insurance_fund, borrowed_);
+  return insurance_fund_equity(ctx.market, ctx.accounts.insurance_fund, credit_.borrowed);
+}
+
+void repay_fund_loan(LiquidationContext& ctx, FundCredit& credit) {
+  if (credit.borrowed <= 0) return;
+  const Micros have = ctx.market.ledger.balance(ctx.accounts.insurance_fund, ctx.market.quote_asset);
+  const Micros r = std::min(credit.borrowed, have);
+  if (r <= 0) return;
+  ctx.market.ledger.transfer(ctx.accounts.insurance_fund, ctx.accounts.bad_debt, ctx.market.quote_asset, r);
+  credit.borrowed -= r;
+}
+
+Micros floor_fund_equity(LiquidationContext& ctx, FundCredit& credit) {
+  const Micros fe = insurance_fund_equity(ctx.market, ctx.accounts.insurance_fund, credit.borrowed);
+  const Micros lacking = -credit.limit - fe;
+  if (lacking <= 0) return 0;
+  ctx.market.ledger.transfer(ctx.accounts.bad_debt, ctx.accounts.insurance_fund, ctx.market.quote_asset, lacking);
+  credit.mark_exhausted(ctx.step);
+  credit.floor_bad_debt += lacking;
+  repay_fund_loan(ctx, credit);
+  return lacking;
 }
 
 // A real loss: the bad-debt account pays `amount` to the fund.
@@ -51,32 +72,26 @@ void FundAbsorber::recognize_bad_debt(LiquidationContext& ctx, Micros amount, Li
 }
 
 // The fund lacks `lacking` quote for a payment after which its equity would be `equity_after`.
-// A negative equity is recognized as bad debt first (at most what is lacking); the rest is a loan
-// from the bad-debt account. Returns the bad debt recognized.
+// Equity below the floor (-limit) is recognized as bad debt first (at most what is lacking: the fund
+// is exhausted); the rest is a loan from the bad-debt account, which the fund's equity backs.
+// Returns the bad debt recognized.
 Micros FundAbsorber::finance(LiquidationContext& ctx, Micros lacking, Micros equity_after, LiquidationStepStats& stats) {
   if (lacking <= 0) return 0;
   Micros bad = 0;
-  if (equity_after < 0) {
-    bad = std::min(lacking, -equity_after);
+  if (equity_after < -credit_.limit) {
+    bad = std::min(lacking, -credit_.limit - equity_after);
     recognize_bad_debt(ctx, bad, stats);
+    credit_.mark_exhausted(ctx.step);
     lacking -= bad;
   }
   if (lacking > 0) {
     ctx.market.ledger.transfer(ctx.accounts.bad_debt, ctx.accounts.insurance_fund, ctx.market.quote_asset, lacking);
-    borrowed_ += lacking;
+    credit_.borrowed += lacking;
   }
   return bad;
 }
 
-// Repays the loan from the fund's quote, as far as it goes.
-void FundAbsorber::repay(LiquidationContext& ctx) {
-  if (borrowed_ <= 0) return;
-  const Micros have = ctx.market.ledger.balance(ctx.accounts.insurance_fund, ctx.market.quote_asset);
-  const Micros r = std::min(borrowed_, have);
-  if (r <= 0) return;
-  ctx.market.ledger.transfer(ctx.accounts.insurance_fund, ctx.accounts.bad_debt, ctx.market.quote_asset, r);
-  borrowed_ -= r;
-}
+void FundAbsorber::repay(LiquidationContext& ctx) { repay_fund_loan(ctx, credit_); }
 
 void FundAbsorber::unwind(LiquidationContext& ctx, LiquidationStepStats& stats) {
   Ledger& L = ctx.market.ledger;
@@ -113,6 +128,9 @@ void FundAbsorber::unwind(LiquidationContext& ctx, LiquidationStepStats& stats) 
     }
   }
   repay(ctx);
+  // The marks moved since the last step: what the fund holds may have pushed it below its floor.
+  const Micros bad = floor_fund_equity(ctx, credit_);
+  stats.bad_debt += from_micros(bad);
 }
 
 // Closes up to `target` contracts (absolute) of the bankrupt account's position in leg.asset against
@@ -120,7 +138,8 @@ void FundAbsorber::unwind(LiquidationContext& ctx, LiquidationStepStats& stats) 
 // this leg, so a fill that empties the position sets the account's quote to exactly 0 (absorbing
 // rounding). Returns the number of ADLs.
 int FundAbsorber::deleverage(LiquidationContext& ctx, MarginAccount& acc, const Leg& leg, Micros target, bool last_leg,
-                             LiquidationStepStats& stats) {
+                             LiquidationStepStats& stats, Micros* matched_out) {
+  *matched_out = 0;
   if (!(leg.price > 0) || target <= 0) return 0;
   Ledger& L = ctx.market.ledger;
   const AssetId q = ctx.market.quote_asset;
@@ -183,6 +202,7 @@ int FundAbsorber::deleverage(LiquidationContext& ctx, MarginAccount& acc, const 
     ++stats.adl_count;
     ++n;
   }
+  *matched_out = matched;
   return n;
 }
 
@@ -234,21 +254,20 @@ Micros FundAbsorber::haircut(LiquidationContext& ctx, const MarginAccount& bankr
   return collected;
 }
 
-FundAbsorber::Result FundAbsorber::settle(LiquidationContext& ctx, MarginAccount& acc, Micros fe0, LiquidationStepStats& stats) {
+// The fund pays the deficit (cash, then a loan) while its equity stays >= -limit; the rest is bad
+// debt (settle_deficit with this fund's credit).
+FundAbsorber::Result FundAbsorber::settle(LiquidationContext& ctx, MarginAccount& acc, LiquidationStepStats& stats) {
   Result res;
-  const DeficitResult d = settle_deficit(ctx, acc);
-  // What the bad-debt account paid is a loan to the fund as far as the fund's equity backs it.
-  const Micros as_loan = std::min(d.bad_debt, std::max<Micros>(0, fe0 - d.insurance_paid));
-  borrowed_ += as_loan;
-  stats.bad_debt += from_micros(d.bad_debt - as_loan);
+  const DeficitResult d = settle_deficit(ctx, acc, &credit_);
+  stats.bad_debt += from_micros(d.bad_debt);
   acc.closed = true;
-  res.insurance_paid = d.insurance_paid + as_loan;
-  res.bad_debt = d.bad_debt - as_loan;
+  res.insurance_paid = d.insurance_paid;
+  res.bad_debt = d.bad_debt;
   return res;
 }
 
 FundAbsorber::Result FundAbsorber::settle_deficit_only(LiquidationContext& ctx, MarginAccount& acc, LiquidationStepStats& stats) {
-  return settle(ctx, acc, fund_equity(ctx), stats);
+  return settle(ctx, acc, stats);
 }
 
 FundAbsorber::Result FundAbsorber::absorb(LiquidationContext& ctx, MarginAccount& acc, LiquidationStepStats& stats) {
@@ -271,27 +290,38 @@ FundAbsorber::Result FundAbsorber::absorb(LiquidationContext& ctx, MarginAccount
     g.price = g.mark - E * w / from_micros(c);
     legs.push_back(g);
   }
-  const Micros fe0 = fund_equity(ctx);
-  if (legs.empty()) return settle(ctx, acc, fe0, stats);  // no position: only a deficit to settle
+  if (legs.empty()) return settle(ctx, acc, stats);  // no position: only a deficit to settle
+  {  // marks may have moved since the fund's last stage: its equity floor first
+    const Micros floor_bad = floor_fund_equity(ctx, credit_);
+    stats.bad_debt += from_micros(floor_bad);
+  }
+  const Micros fe0 = fund_equity(ctx);  // >= -limit
   bool has_spot = false;
   for (const AssetMarket& am : ctx.market.assets)
     if (L.balance(acc.account, am.spot_asset) != 0) has_spot = true;
 
+  // The fund carries the loss while its equity stays >= -limit (fund_borrow_limit); the rest, the
+  // shortfall, is socialized.
   const Micros loss = E < 0 ? to_fixed(-E, 1e6) : 0;
-  const Micros shortfall = loss - std::min(loss, std::max<Micros>(0, fe0));
+  const Micros shortfall = loss - std::min(loss, std::max<Micros>(0, fe0 + credit_.limit));
+  if (shortfall > 0) credit_.mark_exhausted(ctx.step);
   std::string path = paths_.absorbed;
   const std::size_t first_event = ctx.events.size();
   if (shortfall > 0) {  // the fund's equity cannot carry the loss: socialize the shortfall
     if (adl_) {
       int adls = 0;
+      bool queue_short = false;  // some leg's target found too few profitable opposite positions
       for (std::size_t j = 0; j < legs.size(); ++j) {
         const Micros abs_c = std::abs(legs[j].contracts);
         const Micros lot = ctx.market.assets[legs[j].asset].perp->spec().lot_micros;
         Micros target = static_cast<Micros>((static_cast<__int128>(abs_c) * shortfall + loss - 1) / loss);
         if (lot > 0) target = (target + lot - 1) / lot * lot;
         target = std::min(target, abs_c);
-        adls += deleverage(ctx, acc, legs[j], target, !has_spot && j + 1 == legs.size(), stats);
+        Micros matched = 0;
+        adls += deleverage(ctx, acc, legs[j], target, !has_spot && j + 1 == legs.size(), stats, &matched);
+        if (matched < target) queue_short = true;
       }
+      if (queue_short) ++stats.adl_queue_empty;
       if (adls > 0) path = paths_.adl;
     } else {
       haircut(ctx, acc, shortfall);
@@ -304,11 +334,18 @@ FundAbsorber::Result FundAbsorber::absorb(LiquidationContext& ctx, MarginAccount
     if (c > 0) L.transfer(acc.account, F, am.perp_asset, c);
     if (c < 0) L.transfer(F, acc.account, am.perp_asset, -c);
     const Micros s = L.balance(acc.account, am.spot_asset);
-    if (s > 0) L.transfer(acc.account, F, am.spot_asset, s);
+    if (s > 0) {
+      L.transfer(acc.account, F, am.spot_asset, s);
+      // The account was credited index x (1 - haircut) for it (its equity, hence its bankruptcy
+      // price, counts that): the haircut is the user's loss on top of penalty and slippage.
+      stats.collateral_haircut += from_micros(s) * am.index_or_reference() * am.collateral_haircut;
+    }
   }
   const Micros k = L.balance(acc.account, q);
   const Micros fe1 = fund_equity(ctx) + k;  // the fund's equity once the cash leg is settled
-  Micros bad = std::max<Micros>(0, std::min<Micros>(0, fe0) - fe1);
+  // What brings the fund back to its floor (-limit) is the uncovered loss: bad debt.
+  Micros bad = std::max<Micros>(0, -credit_.limit - fe1);
+  if (bad > 0) credit_.mark_exhausted(ctx.step);
   recognize_bad_debt(ctx, bad, stats);
   if (k > 0) {
     L.transfer(acc.account, F, q, k);

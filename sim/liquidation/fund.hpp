@@ -17,6 +17,14 @@ namespace sl {
 // The fund stages judge exhaustion on it, and the kernel records it as the `insurance_fund` series.
 Micros insurance_fund_equity(const Market& market, AccountId fund, Micros borrowed);
 
+// Repays the fund's loan from its quote, as far as it goes (equity unchanged).
+void repay_fund_loan(LiquidationContext& ctx, FundCredit& credit);
+
+// The equity floor: when the fund's equity is below -credit.limit (its inventory marked down, or
+// funding paid on it), the bad-debt account pays it back up to exactly -limit: a loss the fund could
+// not carry, i.e. bad debt (the fund is then exhausted). Returns the bad debt recognized (micros).
+Micros floor_fund_equity(LiquidationContext& ctx, FundCredit& credit);
+
 struct FundPaths {
   std::string absorbed = "socialized";         // the absorbed account's event
   std::string adl = "socialized>adl";          // absorbed with an ADL of the shortfall, and every ADL event
@@ -25,8 +33,9 @@ struct FundPaths {
 
 class FundAbsorber {
  public:
-  // loss_rule: "adl" or "haircut" (std::invalid_argument otherwise).
-  FundAbsorber(const std::string& loss_rule, FundPaths paths);
+  // loss_rule: "adl" or "haircut" (std::invalid_argument otherwise). `credit`: the owning policy's
+  // fund credit (LiquidationPolicy::fund_credit()), which must outlive the absorber.
+  FundAbsorber(const std::string& loss_rule, FundPaths paths, FundCredit& credit);
 
   // The fund sells / buys back what it holds: at most the best two opposite levels per venue.
   void unwind(LiquidationContext& ctx, LiquidationStepStats& stats);
@@ -42,14 +51,15 @@ class FundAbsorber {
 
   // The no-position path of absorb() for an account that may still hold contract dust below one
   // lot (which stays in the closed account, as under `dutch`): collateral conversion, the fund's
-  // cash, then the bad-debt account (a loan while the fund's equity backs it, bad debt beyond).
+  // cash, then a loan from the bad-debt account while the fund's equity stays >= -fund_borrow_limit,
+  // bad debt beyond.
   Result settle_deficit_only(LiquidationContext& ctx, MarginAccount& acc, LiquidationStepStats& stats);
 
   // Repays the loan from the fund's quote, as far as it goes.
   void repay(LiquidationContext& ctx);
 
   // What the fund owes the bad-debt account now (micro-units of quote).
-  Micros borrowed() const { return borrowed_; }
+  Micros borrowed() const { return credit_.borrowed; }
 
  private:
   struct Leg {
@@ -59,17 +69,17 @@ class FundAbsorber {
     double mark = 0.0;
   };
   Micros fund_equity(const LiquidationContext& ctx) const;
-  Result settle(LiquidationContext& ctx, MarginAccount& acc, Micros fe0, LiquidationStepStats& stats);
+  Result settle(LiquidationContext& ctx, MarginAccount& acc, LiquidationStepStats& stats);
   void recognize_bad_debt(LiquidationContext& ctx, Micros amount, LiquidationStepStats& stats);
   Micros finance(LiquidationContext& ctx, Micros lacking, Micros equity_after, LiquidationStepStats& stats);
   int deleverage(LiquidationContext& ctx, MarginAccount& acc, const Leg& leg, Micros target, bool last_leg,
-                 LiquidationStepStats& stats);
+                 LiquidationStepStats& stats, Micros* matched_out);
   Micros haircut(LiquidationContext& ctx, const MarginAccount& bankrupt, Micros lacking);
 
   bool adl_ = true;
   FundPaths paths_;
-  // The fund's loan from the bad-debt account (micro-units of quote): financing, not bad debt.
-  Micros borrowed_ = 0;
+  // The fund's loan from the bad-debt account and its limit (owned by the policy).
+  FundCredit& credit_;
 };
 
 }  // namespace sl

@@ -35,8 +35,12 @@
 //    of cash). The provider takes the account's remaining contracts, per asset as many whole lots as
 //    fit in its remaining capacity (capacity counted at mark value), at mark x (1 - d) for a long and
 //    mark x (1 + d) for a short, d = backstop_discount_bps / 1e4 (sim/liquidation/backstop.*, shared
-//    with delta_neutral's backstop mode), then unwinds them itself. If the provider lacks the cash,
-//    nothing is taken. No penalty (the discount is its fee). Events "hierarchy>backstop", liquidator -1.
+//    with delta_neutral's backstop mode), then unwinds them itself. It keeps at most the account's
+//    margin: when d x (value taken) exceeds the account's equity at mark E, d is lowered to
+//    E / (value taken) (rounded down to 1e-6 bps), so the user ends at zero at worst and the fund
+//    pays nothing for the takeover; with E <= 0 (already beyond the bankruptcy price) the provider
+//    takes nothing and the account goes on to the fund. If the provider lacks the cash, nothing is
+//    taken. No penalty (the discount is its fee). Events "hierarchy>backstop", liquidator -1.
 // 4. Insurance fund. What is still open is absorbed by the fund at the bankruptcy price
 //    (FundAbsorber::absorb, shared with `socialized`: the account ends at exactly 0, the fund may
 //    borrow the cash leg from the bad-debt account while its equity backs the loan). Event
@@ -53,8 +57,8 @@
 // instead of the meaningless price; the money moves are those of the absorption.
 // Flat accounts (closed by the internal match, the auction or the backstop) with negative quote
 // settle their deficit through the same fund (FundAbsorber's no-position path: collateral
-// conversion, fund cash, then the bad-debt account -- a loan while the fund's equity backs it, bad
-// debt beyond), are closed, and their last event gets ">insurance" when the fund paid and no bad
+// conversion, fund cash, then a loan from the bad-debt account while the fund's equity stays >=
+// -fund_borrow_limit, bad debt beyond), are closed, and their last event gets ">insurance" when the fund paid and no bad
 // debt was left, ">bad_debt" when some was (the fund, earlier in the chain, was then exhausted); a
 // flat account's deficit is not deleveraged (it has no position left to close against anyone).
 // Suffixes are chosen so that every path fits the results file's 64 characters (kPolicyPathWidth).
@@ -78,9 +82,10 @@ class HierarchyPolicy final : public LiquidationPolicy {
   explicit HierarchyPolicy(const LiquidationConfig& cfg)
       : cfg_(cfg),
         auctions_(cfg, DutchAuctionOptions{"hierarchy>dutch", false, cfg.hierarchy.auction_timeout_steps}),
-        fund_(cfg.socialized.loss_rule, FundPaths{"hierarchy>insurance", "hierarchy>adl", "hierarchy>haircut"}) {}
+        fund_(cfg.socialized.loss_rule, FundPaths{"hierarchy>insurance", "hierarchy>adl", "hierarchy>haircut"}, credit_) {
+    credit_.limit = fund_borrow_limit_micros(cfg);
+  }
   const char* name() const override { return "hierarchy"; }
-  Micros fund_borrowed() const override { return fund_.borrowed(); }
 
   void on_step(LiquidationContext& ctx) override {
     fund_.unwind(ctx, stats_);
@@ -258,9 +263,23 @@ class HierarchyPolicy final : public LiquidationPolicy {
       legs_.push_back(backstop_leg(i, false, units, mark, d_bps, &gross));
       cash_left -= from_micros(legs_.back().pay);
     }
+    if (legs_.empty()) return;
+    // The provider keeps at most the account's margin: its discount is capped at the account's
+    // equity at mark E, so the user is never charged beyond its bankruptcy price (issue #12 item 7:
+    // a 3% discount against ~0.5% of margin left the fund paying the rest of every takeover). With
+    // E <= 0 the account is already at or beyond its bankruptcy price: the provider would have to
+    // pay above the value, it takes nothing, and the fund (then ADL) takes the account at p_b.
+    const double E = ctx.margin.equity(acc, PriceBasis::Mark);
+    if (!(E > 0)) return;
+    double eff_bps = d_bps;
+    if (gross > 0 && d_bps * 1e-4 * gross > E) {
+      eff_bps = std::floor(E / gross * 1e4 * 1e6) / 1e6;  // rounded down: the account keeps the micro-units
+      double g2 = 0.0;
+      for (BackstopLeg& g : legs_) g = backstop_leg(g.asset, false, g.units, g.price, eff_bps, &g2);
+    }
     if (!backstop_settle(ctx, bp, acc.account, legs_, gross)) return;
     for (const BackstopLeg& g : legs_) {
-      emit(ctx, acc, id, "hierarchy>backstop", std::abs(from_micros(g.units)), g.transfer_price(d_bps), g.price, g.units > 0, 0.0);
+      emit(ctx, acc, id, "hierarchy>backstop", std::abs(from_micros(g.units)), g.transfer_price(eff_bps), g.price, g.units > 0, 0.0);
     }
   }
 

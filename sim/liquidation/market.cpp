@@ -1,11 +1,47 @@
-// `market` policy, the baseline (CEX V1 style): the first liquidator to act closes close_factor of
-// every position of the account with market orders into the perpetual book; the user pays
-// penalty_bps of the closed notional (liquidator_share to the liquidator, the rest to the
-// insurance fund); once no position is left, spot collateral is sold to repay negative cash and any
-// remaining deficit is paid by the insurance fund, then recorded as bad debt.
+// `market` policy, the baseline, as Binance's liquidation engine runs it (model.md section 9,
+// "Binance liquidation": the position is closed with IOC orders at the bankruptcy price; what
+// cannot fill is taken over by the insurance fund, and when the fund cannot, ADL closes opposite
+// positions at the bankruptcy price).
+//
+// Every step, the insurance fund first unwinds what earlier takeovers left it (FundAbsorber::unwind:
+// at most the best two opposite levels per venue) and repays its loan. Then, for every flagged
+// account (not closed, not in liquidation), in the margin engine's order (worst margin ratio first,
+// exact ties in a seeded random order: MarginEngine::mark_all):
+// 1. A liquidator acts: the first bot, in a seeded random order, that sees the account (latency)
+//    and finds liquidator_share of the expected penalty (gross notional x close_factor x
+//    penalty_bps) worth its transaction cost; after protocol_fallback_steps without one, the venue's
+//    engine. Nobody acts: the account waits, flagged.
+// 2. Per asset with a position, one IOC order for close_factor of the position (whole lots, at
+//    least one) limited at the account's bankruptcy price in that asset, p_b
+//    (MarginEngine::bankruptcy_price at this step's marks, recomputed before each asset's order):
+//    a sell fills only at or above p_b (limit tick = ceil(p_b / tick)), a buy only at or below it
+//    (floor(p_b / tick)); the unfilled rest is cancelled. So no fill leaves the user below zero
+//    equity at the fill price (taker fees aside). p_b = 0 for a long (no positive price makes its
+//    equity zero) sends an unlimited order; for a short (equity negative at every positive price)
+//    no order can fill, none is sent. Of the filled notional the user pays penalty_bps (capped at
+//    its remaining equity at mark), liquidator_share to the liquidator (all of it to the insurance
+//    fund when the venue's engine liquidates). One event per asset filled, "market".
+// 3. When an order left part of its slice unfilled (the book had nothing at or better than p_b),
+//    the insurance fund takes over everything the account still holds at its bankruptcy prices
+//    (FundAbsorber::absorb, as under `socialized` with loss_rule "adl"): the fund carries the loss
+//    while its equity stays >= -fund_borrow_limit; the shortfall is auto-deleveraged against the
+//    ADL queue (profitable opposite positions ranked by PnL% x effective leverage) at the
+//    bankruptcy price; what the queue cannot cover is bad debt (and counts in adl_queue_empty).
+//    Events "market>insurance", "market>adl" (absorbed account and every ADL'd account),
+//    ">bad_debt" when some was left.
+// 4. Otherwise, when no position is left: spot collateral is sold while the quote balance is
+//    negative, and the remaining deficit is paid by the fund within its limit, the rest is bad debt
+//    (settle_deficit); ">insurance" / ">bad_debt" on the account's last event.
+// Departure from Binance: the user pays penalty_bps of the filled notional, not the whole remaining
+// maintenance margin ("clearance fee"); the rest of the margin stays the user's.
+//
+// market_order = "market" (V1, the baseline before #12): unlimited market orders instead (a sell
+// takes every bid, a buy every ask, down the book); nothing is taken over by the fund; an account
+// whose positions all face an empty book side waits, flagged (nobody sends a transaction that
+// would fail), and the deficit of a flat account goes through step 4.
 #include <cmath>
 
-#include "sim/liquidation/common.hpp"
+#include "sim/liquidation/fund.hpp"
 
 namespace sl {
 
@@ -13,10 +49,16 @@ namespace {
 
 class MarketPolicy final : public LiquidationPolicy {
  public:
-  explicit MarketPolicy(const LiquidationConfig& cfg) : cfg_(cfg) {}
+  explicit MarketPolicy(const LiquidationConfig& cfg)
+      : cfg_(cfg),
+        ioc_(cfg.market_order != "market"),
+        fund_("adl", FundPaths{"market>insurance", "market>adl", "market>haircut"}, credit_) {
+    credit_.limit = fund_borrow_limit_micros(cfg);
+  }
   const char* name() const override { return "market"; }
 
   void on_step(LiquidationContext& ctx) override {
+    fund_.unwind(ctx, stats_);
     for (std::uint32_t id : ctx.margin.flagged()) {
       MarginAccount& acc = ctx.margin.account(id);
       if (acc.closed || acc.in_liquidation) continue;
@@ -25,8 +67,8 @@ class MarketPolicy final : public LiquidationPolicy {
   }
 
  private:
-  // A close needs something on the other side of the book; without it nobody sends a transaction
-  // (it would fail and still cost its fee), and the account waits, flagged.
+  // V1: a close needs something on the other side of the book; without it nobody sends a
+  // transaction (it would fail and still cost its fee), and the account waits, flagged.
   static bool closable(const LiquidationContext& ctx, const MarginAccount& acc) {
     for (std::size_t i = 0; i < ctx.market.assets.size(); ++i) {
       const Micros c = ctx.market.ledger.balance(acc.account, ctx.market.assets[i].perp_asset);
@@ -35,40 +77,74 @@ class MarketPolicy final : public LiquidationPolicy {
     return !has_positions(ctx, acc);  // collateral-only debt: settled without the perp book
   }
 
+  // The IOC limit tick at the bankruptcy price: 0 = no order can fill.
+  static Tick limit_tick(const Venue& v, Side side, double p_b) {
+    const double t = p_b / v.spec().tick_size;
+    if (side == Side::Sell) {
+      if (!(p_b > 0)) return 1;  // no positive bankruptcy price: any bid
+      const double up = std::ceil(t - 1e-9);
+      return up > static_cast<double>(v.spec().max_tick) ? 0 : static_cast<Tick>(up);
+    }
+    const double down = std::floor(t + 1e-9);
+    if (!(p_b > 0) || down < 1) return 0;
+    return static_cast<Tick>(std::min(down, static_cast<double>(v.spec().max_tick)));
+  }
+
   void liquidate(LiquidationContext& ctx, MarginAccount& acc) {
-    if (!closable(ctx, acc)) return;
+    if (!ioc_ && !closable(ctx, acc)) return;
     const double expected_penalty = acc.gross_notional * cfg_.close_factor * cfg_.penalty_bps * 1e-4;
     const Liquidator liq = choose_liquidator(ctx, acc, expected_penalty * cfg_.liquidator_share, cfg_.protocol_fallback_steps);
     if (!liq.found) return;  // nobody acts this step: the account stays flagged and may get worse
     const bool endogenous = acc.endogenous_at_flag;
     const std::int64_t waited = ctx.step - acc.flagged_since;
-    std::size_t first_event = ctx.events.size();
+    const std::size_t first_event = ctx.events.size();
+    bool unfilled = false;  // an IOC left part of its slice: the fund takes the account over
     for (std::size_t i = 0; i < ctx.market.assets.size(); ++i) {
-      const double pos = ctx.margin.position(acc, i);
-      if (pos == 0) continue;
-      const double mark = ctx.market.assets[i].mark_or_reference();
-      const CloseResult c = close_via_book(ctx, acc, i, cfg_.close_factor);
-      if (c.qty <= 0) continue;  // empty book side: nothing closed this step
-      const Micros penalty = charge_penalty(ctx, acc, c.notional_micros, cfg_.penalty_bps, cfg_.liquidator_share, liq);
+      AssetMarket& am = ctx.market.assets[i];
+      Venue& v = *am.perp;
+      const Micros held = ctx.market.ledger.balance(acc.account, am.perp_asset);
+      const Lots pos_lots = std::abs(held) / v.spec().lot_micros;
+      if (pos_lots == 0) continue;  // none, or dust below one lot
+      const Lots lots = std::clamp<Lots>(static_cast<Lots>(std::llround(static_cast<double>(pos_lots) * cfg_.close_factor)), 1, pos_lots);
+      const Side side = held > 0 ? Side::Sell : Side::Buy;
+      const double mark = am.mark_or_reference();
+      Lots filled = 0;
+      if (ioc_) {
+        const Tick px = limit_tick(v, side, ctx.margin.bankruptcy_price(acc, i));
+        if (px > 0) filled = v.limit(acc.account, side, px, lots, TimeInForce::IOC).filled;
+      } else {
+        filled = v.market(acc.account, side, lots).filled;
+      }
+      if (filled < lots) unfilled = true;
+      if (filled <= 0) continue;
+      const Micros notional = v.last_notional();
+      const double qty = v.lots_to_qty(filled);
+      const double avg = from_micros(notional) / qty;
+      const Micros penalty = charge_penalty(ctx, acc, notional, cfg_.penalty_bps, cfg_.liquidator_share, liq);
       LiquidationEvent e;
       e.step = ctx.step;
       e.account = acc.account;
       e.agent_type = owner_kind_name(ctx, acc);
       e.policy_path = "market";
-      e.notional = c.notional;
-      e.price = c.avg_price;
+      e.notional = from_micros(notional);
+      e.price = avg;
       e.mark = mark;
-      e.slippage_bps = slippage_bps(pos > 0, c.avg_price, mark);
+      e.slippage_bps = slippage_bps(side == Side::Sell, avg, mark);
       e.penalty = from_micros(penalty);
       e.liquidator = liq.agent_id;
       e.steps_to_complete = static_cast<std::int32_t>(waited);
       e.endogenous = endogenous;
       ctx.events.push_back(e);
       ++stats_.count;
-      stats_.notional += c.notional;
+      stats_.notional += e.notional;
+    }
+    if (ioc_ && unfilled && has_positions(ctx, acc)) {
+      fund_.absorb(ctx, acc, stats_);  // closes the account
+      fund_.repay(ctx);
+      return;
     }
     if (!has_positions(ctx, acc)) {
-      const DeficitResult d = settle_deficit(ctx, acc);
+      const DeficitResult d = settle_deficit(ctx, acc, &credit_);
       if (ctx.events.size() > first_event) {
         LiquidationEvent& last = ctx.events.back();
         if (d.insurance_paid > 0) last.policy_path += ">insurance";
@@ -81,6 +157,8 @@ class MarketPolicy final : public LiquidationPolicy {
   }
 
   LiquidationConfig cfg_;
+  bool ioc_ = true;  // market_order "ioc_bankruptcy"
+  FundAbsorber fund_;
 };
 
 }  // namespace

@@ -9,7 +9,8 @@ const std::vector<std::string>& implemented_policies() {
   return v;
 }
 
-std::unique_ptr<LiquidationPolicy> make_liquidation_policy(const LiquidationConfig& cfg) {
+namespace {
+std::unique_ptr<LiquidationPolicy> make_by_name(const LiquidationConfig& cfg) {
   if (cfg.policy == "market") return make_market_policy(cfg);
   if (cfg.policy == "dutch") return make_dutch_policy(cfg);
   if (cfg.policy == "batch") return make_batch_policy(cfg);
@@ -17,6 +18,15 @@ std::unique_ptr<LiquidationPolicy> make_liquidation_policy(const LiquidationConf
   if (cfg.policy == "delta_neutral") return make_delta_neutral_policy(cfg);
   if (cfg.policy == "hierarchy") return make_hierarchy_policy(cfg);
   throw std::invalid_argument("unknown liquidation policy '" + cfg.policy + "'");
+}
+}  // namespace
+
+Micros fund_borrow_limit_micros(const LiquidationConfig& cfg) { return to_fixed(cfg.fund_borrow_limit, 1e6); }
+
+std::unique_ptr<LiquidationPolicy> make_liquidation_policy(const LiquidationConfig& cfg) {
+  std::unique_ptr<LiquidationPolicy> p = make_by_name(cfg);
+  p->fund_credit().limit = fund_borrow_limit_micros(cfg);
+  return p;
 }
 
 }  // namespace sl

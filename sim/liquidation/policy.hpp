@@ -18,6 +18,7 @@ namespace sl {
 
 class LiquidatorBot;
 class BackstopProvider;
+class MarketMaker;
 
 // System accounts the policies move money through (all opened by the kernel).
 struct LiquidationAccounts {
@@ -25,6 +26,30 @@ struct LiquidationAccounts {
   AccountId bad_debt = 0;        // may go negative: its negative balance is the cumulative bad debt
   AccountId network_fees = 0;    // liquidators' transaction costs (gas) end here
   AccountId protocol = 0;        // the venue's own liquidation engine (fallback liquidator)
+};
+
+// The insurance fund's standing with the protocol's balance sheet (the bad-debt account), one per
+// run, owned by the policy (every policy has an insurance fund).
+//  - limit: fund_borrow_limit in micro-units of quote: how far below 0 the fund's EQUITY may go
+//    (quote + spot at index + contracts at mark - borrowed). Losses beyond equity + limit are not
+//    the fund's: ADL or haircut (socialized, hierarchy, market's takeover) or bad debt.
+//  - borrowed: what the fund owes the bad-debt account now. The fund is a plain account (its quote
+//    never goes negative): a payment beyond its quote is lent by the bad-debt account. The loan
+//    finances positions the fund took over (backed by their value) and, up to `limit`, losses; the
+//    equity floor (equity >= -limit) bounds it. Repaid from the fund's quote whenever it has some.
+//  - exhausted_now: set during a step in which the fund could not carry a loss (a shortfall went to
+//    ADL / haircut / bad debt, or its marked equity fell below -limit); the kernel records it and
+//    clears it. first_exhausted_step: the first such step, -1 if never.
+struct FundCredit {
+  Micros limit = 0;
+  Micros borrowed = 0;
+  bool exhausted_now = false;
+  std::int64_t first_exhausted_step = -1;
+  Micros floor_bad_debt = 0;  // bad debt recognized by the equity floor (the fund's own positions marked down)
+  void mark_exhausted(std::int64_t step) {
+    exhausted_now = true;
+    if (first_exhausted_step < 0) first_exhausted_step = step;
+  }
 };
 
 struct LiquidationContext {
@@ -41,6 +66,12 @@ struct LiquidationContext {
   // The backstop provider (delta_neutral backstop mode, hierarchy with its backstop stage), or
   // nullptr when the run has none.
   class BackstopProvider* backstop = nullptr;
+  // The market makers quoting each asset's perpetual, same order as perp_maker_accounts (batch
+  // auctions let each bid from its own resting quotes and inventory room), or nullptr (none bid).
+  const std::vector<std::vector<const MarketMaker*>>* perp_makers = nullptr;
+  // The running policy's fund credit (LiquidationPolicy::fund_credit()); nullptr in hand-built
+  // contexts of tests that do not need it: the fund then borrows nothing (limit 0).
+  FundCredit* fund = nullptr;
 };
 
 struct LiquidationStepStats {
@@ -48,6 +79,12 @@ struct LiquidationStepStats {
   double notional = 0.0;
   double bad_debt = 0.0;
   std::int64_t adl_count = 0;
+  // Absorptions whose shortfall the ADL queue could not cover in full (no profitable opposite
+  // position left): the rest was bad debt. Once ADL ran, bad debt comes only with this.
+  std::int64_t adl_queue_empty = 0;
+  // Users' loss on spot collateral the fund took over at index x (1 - haircut) while worth index
+  // (quote units): part of what a liquidation cost the user, like penalty and slippage.
+  double collateral_haircut = 0.0;
 };
 
 class LiquidationPolicy {
@@ -56,13 +93,15 @@ class LiquidationPolicy {
   virtual const char* name() const = 0;
   virtual void on_step(LiquidationContext& ctx) = 0;
   const LiquidationStepStats& step_stats() const { return stats_; }
-  // What the policy's insurance fund owes the bad-debt account (micro-units of quote): the loan that
-  // finances positions the fund took over (socialized, hierarchy); 0 for policies whose fund never borrows.
-  virtual Micros fund_borrowed() const { return 0; }
+  // What the policy's insurance fund owes the bad-debt account (micro-units of quote).
+  Micros fund_borrowed() const { return credit_.borrowed; }
+  FundCredit& fund_credit() { return credit_; }
+  const FundCredit& fund_credit() const { return credit_; }
   void reset_step_stats() { stats_ = {}; }
 
  protected:
   LiquidationStepStats stats_;
+  FundCredit credit_;
 };
 
 // The policy's outstanding fund loan from the protocol's balance sheet (the bad-debt account):
@@ -72,7 +111,10 @@ inline Micros socialized_fund_borrowed(const LiquidationPolicy& policy) { return
 // Policies a run may use (the scenario schema keeps the same list in scenarios/schema.cpp).
 const std::vector<std::string>& implemented_policies();
 
-// The factory; each policy lives in its own file (sim/liquidation/<name>.cpp).
+// perp.liquidation.fund_borrow_limit in micro-units of quote.
+Micros fund_borrow_limit_micros(const LiquidationConfig& cfg);
+
+// The factory (sets the fund's borrow limit from cfg); each policy lives in its own file (sim/liquidation/<name>.cpp).
 std::unique_ptr<LiquidationPolicy> make_liquidation_policy(const LiquidationConfig& cfg);
 std::unique_ptr<LiquidationPolicy> make_market_policy(const LiquidationConfig& cfg);
 std::unique_ptr<LiquidationPolicy> make_dutch_policy(const LiquidationConfig& cfg);

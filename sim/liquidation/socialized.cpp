@@ -22,7 +22,9 @@
 // Fund equity. FE = the fund's quote + its spot at index + its contracts at mark (AssetMarket
 //   index_price / mark_price, the reference price when 0) - the loan it owes (below). The loss of an
 //   absorption is L = max(0, -E) (rounded to micro-units). With FE0 = FE before the absorption,
-//   the fund carries C = min(L, max(0, FE0)); the shortfall S = L - C is socialized:
+//   the fund carries C = min(L, max(0, FE0 + B)), B = fund_borrow_limit (its equity may go down to
+//   -B, default 0; FE0 >= -B always: the equity floor below is applied first); the shortfall
+//   S = L - C is socialized (and the fund counts as exhausted this step):
 //   - "adl": per position i, T_i = |c_i| x S / L contracts (rounded UP to whole lots, at most |c_i|;
 //     with one position the ADL'd side then carries exactly S, up to one lot) are deleveraged:
 //     opposite-side margined accounts (not closed, opposite-sign contracts in that asset) are ranked
@@ -33,27 +35,34 @@
 //     at p_i carries its share of the loss (p_i - mark_i per contract). One ADL event each
 //     (policy_path "socialized>adl", liquidator -1, penalty 0; account/agent_type/slippage are the
 //     ADL'd account's), stats_.adl_count += 1 each. A position whose p_i <= 0 is not deleveraged.
-//     Whatever is not matched (no candidates left) goes to the fund with the rest.
+//     Whatever is not matched (no candidates left) goes to the fund with the rest; such an
+//     absorption counts in stats_.adl_queue_empty (summary adl_queue_empty_events).
 //   - "haircut": S is collected into the fund from profitable margined accounts (profit = equity -
 //     opening_equity > 0 at mark, rounded to micro-units; the bankrupt account excluded) pro rata to
 //     profit, each at most its profit, exact integer allocation (floor, then +1 micro to the largest
 //     remainders, ties to the lower account id); an account whose quote may not go negative pays at
 //     most its balance. policy_path "socialized>haircut". The fund then takes everything.
 //   Bad debt. Once the fund holds what is left, FE1 = its equity after the cash leg. The bad-debt
-//   account pays the fund B = max(0, min(0, FE0) - FE1): what brings the fund back to 0 (or, if it
-//   was already negative -- e.g. short positions absorbed in a squeeze --, to where it was). This is
-//   the unsocialized, uncovered loss: stats_.bad_debt, the event's bad_debt, ">bad_debt" suffix.
+//   account pays the fund max(0, -B - FE1): what brings the fund back to its floor -B. This is the
+//   unsocialized, uncovered loss: stats_.bad_debt, the event's bad_debt, ">bad_debt" suffix.
+//   Spot collateral taken at index x (1 - haircut) while worth index: the haircut is the user's loss,
+//   stats_.collateral_haircut (summary collateral_haircut_cost, part of user_cost).
 // Financing (a loan, NOT bad debt). The fund is a plain account: its quote may not go negative, but
 //   absorbing a long costs it ~ the position's notional in cash, far more than its loss. If its quote
 //   does not cover the cash leg, the missing cash is LENT by the bad-debt account (the protocol's own
-//   balance sheet) when FE1 + B >= 0, i.e. when the fund's equity still backs the loan; borrowed_
-//   records it and FE counts it as a liability. If the fund's equity is negative (it can only be so
-//   when it was before), that deficit is first recognized as bad debt (at most the cash lacking),
-//   then the rest is lent. The loan is repaid first, fund -> bad-debt account, whenever the fund has
-//   quote: after its unwinding sells, and after each absorption (absorbed shorts bring cash in).
-//   So the bad-debt account's balance = -(cumulative bad debt) - borrowed_: at the end of a run an
-//   unrepaid loan is exactly the protocol's outstanding exposure to the fund's unsold inventory, and
-//   is reported separately (socialized_fund_borrowed()); stats_.bad_debt counts only real losses.
+//   balance sheet) when FE1 + B >= 0, i.e. when the fund's equity still backs the loan; the fund's
+//   FundCredit::borrowed records it and FE counts it as a liability. Equity below the floor -B is first recognized as bad
+//   debt (at most the cash lacking), then the rest is lent. The loan is repaid first, fund ->
+//   bad-debt account, whenever the fund has quote: after its unwinding sells, after each absorption
+//   (absorbed shorts bring cash in), and by the kernel after every step. So the bad-debt account's
+//   balance = -(cumulative bad debt) - borrowed: at the end of a run an unrepaid loan is the
+//   protocol's outstanding exposure to the fund's unsold inventory, reported separately
+//   (fund_borrowed_at_end); stats_.bad_debt counts only real losses.
+// Equity floor (sim/liquidation/fund.hpp floor_fund_equity, every step after unwinding, before each
+//   absorption, and by the kernel after every policy's step): when what the fund holds is marked
+//   down so that FE < -B, the bad-debt account pays it back to exactly -B: bad debt (summary
+//   bad_debt_fund_floor), the fund exhausted. The fund's equity is never below -B at the end of a
+//   liquidation stage (checked every step in the test build: sim/run/invariants.hpp).
 // Unwinding. At the start of every step (before new absorptions) the fund sends market orders for
 //   what it holds (perp contracts and spot), at most the visible quantity of the best two opposite
 //   levels per venue (like LiquidatorBot::act). To buy back a short it must pay: if its quote does not
@@ -65,8 +74,8 @@
 //   steps_to_complete = steps since first flag; endogenous = acc.endogenous_at_flag; bad_debt = B
 //   (plus any deficit recognized to finance it) and a ">bad_debt" suffix when > 0. An account flagged
 //   without any position (negative equity from spot/quote only) is settled with settle_deficit
-//   (collateral sold, fund cash, then the bad-debt account), closed, without an event; what the
-//   bad-debt account paid there counts as a loan up to the fund's remaining equity, the rest as bad debt.
+//   (collateral sold, then the fund pays from its cash and a loan while its equity stays >= -B, the
+//   rest is bad debt), closed, without an event.
 //
 // The mechanism is the FundAbsorber stage (sim/liquidation/fund.*), shared with the `hierarchy`
 // policy's insurance-fund and ADL stages; this policy is that stage applied to every flagged account.
@@ -78,7 +87,9 @@ namespace {
 
 class SocializedPolicy final : public LiquidationPolicy {
  public:
-  explicit SocializedPolicy(const LiquidationConfig& cfg) : fund_(cfg.socialized.loss_rule, FundPaths{}) {}
+  explicit SocializedPolicy(const LiquidationConfig& cfg) : fund_(cfg.socialized.loss_rule, FundPaths{}, credit_) {
+    credit_.limit = fund_borrow_limit_micros(cfg);
+  }
   const char* name() const override { return "socialized"; }
 
   void on_step(LiquidationContext& ctx) override {
@@ -90,8 +101,6 @@ class SocializedPolicy final : public LiquidationPolicy {
       fund_.repay(ctx);
     }
   }
-
-  Micros fund_borrowed() const override { return fund_.borrowed(); }
 
  private:
   FundAbsorber fund_;

@@ -253,7 +253,8 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed, const s
     w.agent_kind_of.reserve(w.agent_kind_of.size() + n + 64);
   }
   for (int k = 0; k < lvc.count; ++k, ++agent_id) {  // opens and funds its own accounts
-    LeveragedTrader t(lvc, m, w.margin, static_cast<std::int32_t>(agent_id), agent_rng(agent_id));
+    // Its stream (agent_rng) as an Mt64Prefix: the same draws without building all of mt19937_64.
+    LeveragedTrader t(lvc, m, w.margin, static_cast<std::int32_t>(agent_id), Mt64Prefix(derive_seed(seed, 0, kStreamAgentBase + agent_id)));
     // A passive position keeps its accounts but no agent object (#15 item 4): it never wakes.
     if (t.passive()) {
       ++w.passive_leveraged;
@@ -290,6 +291,14 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed, const s
 
 }  // namespace
 
+namespace {
+double metric_or_zero(const RunResult& r, const char* name) {
+  for (const auto& [k, v] : r.summary)
+    if (k == name) return v;
+  return 0.0;
+}
+}  // namespace
+
 RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCounters* counters) {
   World w(sc);
   LiquidationConfig lcfg = sc.perp.liquidation;
@@ -310,12 +319,20 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   std::vector<LiquidationEvent> events;
   events.reserve(1024);
   std::vector<std::vector<AccountId>> perp_makers(m.assets.size());
+  std::vector<std::vector<const MarketMaker*>> perp_maker_agents(m.assets.size());
   for (const MarketMaker& mm : w.makers)
-    if (mm.venue() == VenueKind::Perp) perp_makers[mm.asset()].push_back(mm.account());
+    if (mm.venue() == VenueKind::Perp) {
+      perp_makers[mm.asset()].push_back(mm.account());
+      perp_maker_agents[mm.asset()].push_back(&mm);
+    }
   LiquidationContext lctx{m, w.margin, w.liquidators, w.agent_kind_of, liquidation_rng, 0, w.sys, events, perp_makers, w.backstop.get()};
+  lctx.perp_makers = &perp_maker_agents;
+  FundCredit& fund_credit = policy->fund_credit();
+  lctx.fund = &fund_credit;
   const bool funding_on = sc.perp.funding.enabled;
   ProtocolStepInfo info;
-  std::int64_t adl_total = 0;
+  std::int64_t adl_total = 0, adl_queue_empty_total = 0;
+  double collateral_haircut_total = 0.0;
 
   for (std::int64_t step = 0; step < sc.horizon_steps; ++step) {
     m.step = step;
@@ -373,6 +390,11 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
       proactive->on_step(lctx, &derisked_notional);
     }
     policy->on_step(lctx);
+    // Every policy's fund: repay its loan from what it holds in quote, and keep its equity at or
+    // above -fund_borrow_limit (a loss below that floor is bad debt; sim/liquidation/fund.hpp).
+    repay_fund_loan(lctx, fund_credit);
+    floor_fund_equity(lctx, fund_credit);
+    if (opt.check_invariants) check_step_invariants(m, w.margin, w.sys, fund_credit, step);
     // 6. funding: one premium sample per step; paid through the ledger when an interval ends.
     if (funding_on) {
       for (std::size_t i = 0; i < m.assets.size(); ++i) {
@@ -392,7 +414,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
     // 7. record; the oracle observes this step's closing spot mids.
     {
       // The bad-debt account lends to the socialized / hierarchy policy's fund; what is lent is not a loss.
-      const Micros borrowed = socialized_fund_borrowed(*policy);
+      const Micros borrowed = fund_credit.borrowed;
       info.bad_debt_cum = from_micros(-w.ledger.balance(w.sys.bad_debt, m.quote_asset) - borrowed);
       info.fund_borrowed = from_micros(borrowed);
       // The insurance fund is recorded at its equity (insurance_fund_equity: cash - borrowed +
@@ -408,6 +430,10 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
     info.liquidated_notional = policy->step_stats().notional;
     info.adl_count = policy->step_stats().adl_count;
     adl_total += info.adl_count;
+    adl_queue_empty_total += policy->step_stats().adl_queue_empty;
+    collateral_haircut_total += policy->step_stats().collateral_haircut;
+    info.fund_exhausted = fund_credit.exhausted_now;
+    fund_credit.exhausted_now = false;
     rec.record_step(m, info);
     for (std::size_t i = 0; i < m.assets.size(); ++i) w.oracles[i].observe(step, spot_mid(m.assets[i]));
     if (opt.progress && (step + 1) % opt.progress_every_steps == 0) opt.progress(step + 1, sc.horizon_steps);
@@ -441,6 +467,20 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   std::snprintf(id, sizeof id, "%06lld", static_cast<long long>(opt.run_index));
   r.run_id = id;
   r.summary.emplace_back("adl_count", static_cast<double>(adl_total));
+  // Absorptions whose shortfall the ADL queue could not cover in full (the rest was bad debt).
+  r.summary.emplace_back("adl_queue_empty_events", static_cast<double>(adl_queue_empty_total));
+  // The first step (and its time_s, (step + 1) x dt_s) at which the insurance fund could not carry a
+  // loss (equity at -fund_borrow_limit): -1 if never.
+  const std::int64_t ex = fund_credit.first_exhausted_step;
+  r.summary.emplace_back("fund_exhausted_step", static_cast<double>(ex));
+  r.summary.emplace_back("fund_exhausted_s", ex >= 0 ? static_cast<double>(ex + 1) * sc.dt_s : -1.0);
+  // The part of bad_debt recognized by the fund's equity floor: what the fund held (positions it
+  // took over) lost in value below -fund_borrow_limit, not a liquidation's own shortfall.
+  r.summary.emplace_back("bad_debt_fund_floor", from_micros(fund_credit.floor_bad_debt));
+  // User cost (quote units): penalties + slippage against the mark + the haircut lost on spot
+  // collateral the fund took over at index x (1 - haircut) (socialized, hierarchy, market takeovers).
+  r.summary.emplace_back("collateral_haircut_cost", collateral_haircut_total);
+  r.summary.emplace_back("user_cost", metric_or_zero(r, "penalties_paid") + metric_or_zero(r, "slippage_cost") + collateral_haircut_total);
   // What a policy left unresolved at the horizon: accounts still liquidatable, and the negative
   // equity (at mark) of open accounts: bad debt not yet realised, which bad_debt does not include.
   double flagged_end = 0, underwater_end = 0;

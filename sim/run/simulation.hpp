@@ -10,6 +10,7 @@
 #include <string>
 
 #include "scenarios/scenario_config.hpp"
+#include "sim/run/invariants.hpp"
 #include "sim/run/run_result.hpp"
 
 namespace sl {
@@ -23,6 +24,9 @@ struct RunOptions {
   std::int64_t progress_every_steps = 10'000;
   // Checked every step; when it becomes true the run stops by throwing Interrupted.
   const std::atomic<bool>* cancel = nullptr;
+  // Check the invariants of sim/run/invariants.hpp after the liquidation stage of every step
+  // (throws InvariantError). Default: on in the test and sanitizer builds, off otherwise.
+  bool check_invariants = g_check_invariants_default;
 };
 
 struct Interrupted : std::runtime_error {

@@ -90,6 +90,7 @@ struct HandWorld {
   }
   void run(LiquidationPolicy& pol, std::int64_t step) {
     LiquidationContext ctx{m, *me, bots, kinds, rng, step, sys, events, makers, nullptr};
+    ctx.fund = &pol.fund_credit();
     pol.reset_step_stats();
     pol.on_step(ctx);
   }
