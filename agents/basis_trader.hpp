@@ -26,6 +26,27 @@
 // later. While in transit it counts in nobody's equity. Pending transfers are kept in a small
 // fixed-capacity queue (when full, the new amount joins the last entry and takes its later arrival).
 //
+// Kinds of hedged account (issue #13), mixable in one population. With unified_share and
+// cross_asset_share both 0 every trader is as described above (its kind reads `cross_asset` when
+// margin_asset_index >= 1, else `wallet`, and spot_collateral_share is posted through the transit
+// delay). Otherwise each trader draws, after its notional, u ~ U[0,1): unified if u < unified_share,
+// cross_asset if u < unified_share + cross_asset_share, else wallet:
+//  - unified (unified / portfolio margin): a share s of the spot leg is held inside the margin
+//    account itself, bought there with the account's own cash and a margin loan (its quote balance
+//    may go negative), and counts at index x (1 - haircut) at once; the wallet buys and holds the
+//    other 1 - s. The trader's own money in the account is the entry margin notional / leverage, so
+//    at the entry price equity = notional x (1/leverage - s x haircut): the account fails when the
+//    haircut rises (collateral_depeg, the volatility-linked haircut), when the mark runs above the
+//    index (the premium is a loss on the whole short, the spot is valued at the index), and on the
+//    1 - s part of the short the spot in the wallet cannot back until a top-up arrives.
+//  - wallet: entry margin in quote, all the spot in the wallet; top-ups take transfer_delay_steps.
+//  - cross_asset: entry margin in spot of margin_asset_index (valued with that asset's index and
+//    haircut); all the hedge spot in the wallet.
+// Then, when leverage_max > 0, leverage ~ log-uniform[leverage, leverage_max]; then, for a unified
+// trader when spot_collateral_share_max >= 0, s ~ U[spot_collateral_share, spot_collateral_share_max]
+// (else s = spot_collateral_share). Draws are taken only when their option is on, so populations
+// without them draw exactly what they drew before.
+//
 // Every decision step with a position: if the margin account is closed (bankrupt or closed out) the
 // trader stops for good; its remaining spot stays in the wallet, and spot still in transit is
 // delivered back to the wallet when it arrives. Otherwise, if top_up and equity / maintenance <
@@ -44,6 +65,9 @@
 #include "sim/core/wake.hpp"
 
 namespace sl {
+
+enum class HedgeKind : std::uint8_t { Wallet, Unified, CrossAsset };
+const char* hedge_kind_name(HedgeKind k);
 
 class BasisTrader {
  public:
@@ -80,6 +104,9 @@ class BasisTrader {
   Micros spot_owned(const Market& m) const;
   Micros in_transit() const;
   std::int64_t topups() const { return topups_; }
+  HedgeKind kind() const { return kind_; }
+  double leverage() const { return leverage_; }
+  double unified_share() const { return unified_share_; }  // s: spot leg held in the margin account (unified kind)
 
  private:
   static constexpr std::size_t kAsset = 0;
@@ -109,6 +136,10 @@ class BasisTrader {
   std::array<Pending, kMaxPending> pending_{};
   std::size_t n_pending_ = 0;
   std::int64_t topups_ = 0;
+  HedgeKind kind_ = HedgeKind::Wallet;
+  double leverage_ = 1.0;
+  double unified_share_ = 0.0;
+  int margin_asset_ = -1;  // asset index of the entry margin's spot, -1: quote
 };
 
 }  // namespace sl

@@ -306,6 +306,21 @@ void check_perp_and_shocks(const ScenarioConfig& c, std::vector<std::string>& er
                                     : " (valid: -1 for quote cash, or 1 to " + std::to_string(n_assets - 1) +
                                           "; assets[0] is the hedge itself)"));
 
+  // Basis trader kinds and per-trader draws (issue #13).
+  const BasisTraderConfig& bt = c.agents.basis_traders;
+  if (bt.unified_share + bt.cross_asset_share > 1.0 + 1e-12)
+    errors.push_back("agents.basis_traders.unified_share: " + sc::format_number(bt.unified_share) + " + cross_asset_share " +
+                     sc::format_number(bt.cross_asset_share) + " is above 1; they are probabilities of exclusive kinds");
+  if (bt.cross_asset_share > 0 && mai < 1)
+    errors.push_back("agents.basis_traders.cross_asset_share: " + sc::format_number(bt.cross_asset_share) +
+                     " needs margin_asset_index >= 1 (the asset the cross_asset kind posts its margin in), got " + std::to_string(mai));
+  if (bt.leverage_max != -1.0 && bt.leverage_max < bt.leverage)
+    errors.push_back("agents.basis_traders.leverage_max: " + sc::format_number(bt.leverage_max) + " must be -1 or >= leverage (" +
+                     sc::format_number(bt.leverage) + ")");
+  if (bt.spot_collateral_share_max != -1.0 && bt.spot_collateral_share_max < bt.spot_collateral_share)
+    errors.push_back("agents.basis_traders.spot_collateral_share_max: " + sc::format_number(bt.spot_collateral_share_max) +
+                     " must be -1 or >= spot_collateral_share (" + sc::format_number(bt.spot_collateral_share) + ")");
+
   // Oracle faults.
   for (std::size_t i = 0; i < c.perp.oracle.faults.size(); ++i) {
     const OracleFaultConfig& f = c.perp.oracle.faults[i];

@@ -44,6 +44,13 @@ struct AssetConfig {
   double correlation_to_first = 0.8;
   double correlation_to_first_stress = 0.8;
   double collateral_haircut = 0.1;    // share of the spot value not counted as margin collateral
+  // Volatility-linked haircut (sim/market/shocks.hpp): haircut = min(haircut_vol_cap, collateral_haircut
+  // (+ collateral_depeg adds) + haircut_vol_z x sigma_H), sigma_H = realized volatility of the index
+  // over the last haircut_vol_window_steps, scaled to haircut_vol_horizon_s. haircut_vol_z 0: off.
+  double haircut_vol_z = 0.0;             // sigmas of the horizon move the haircut adds
+  double haircut_vol_horizon_s = 3600.0;  // seconds: the horizon over which the collateral must be sold
+  int haircut_vol_window_steps = 300;     // steps of index log returns in the estimate
+  double haircut_vol_cap = 0.5;           // fraction: the haircut never exceeds this through the vol term
   double initial_price = 30000.0;     // quote units per unit of asset
   double tick_size = 0.1;             // quote units per tick
   double lot_size = 0.001;            // asset units per lot
@@ -161,6 +168,16 @@ struct BasisTraderConfig {
   // initial price) instead of quote cash; -1: quote cash (the default). Lets the collateral differ
   // from the hedged asset (asset 0), e.g. a basis trade on BTC margined in ETH.
   int margin_asset_index = -1;
+  // Kinds of hedged account (issue #13; agents/basis_trader.hpp). Both 0 (the default): every trader
+  // is as described above. Otherwise each trader draws its kind: `unified` with probability
+  // unified_share (spot held inside the margin account, bought there on margin, valued at index x
+  // (1 - haircut)), `cross_asset` with probability cross_asset_share (entry margin in spot of
+  // margin_asset_index), else `wallet` (quote margin, spot in the wallet, delayed top-ups).
+  double unified_share = 0.0;
+  double cross_asset_share = 0.0;
+  // Per-trader draws (only when set, so populations without them keep their random draws):
+  double leverage_max = -1.0;               // > 0: leverage log-uniform in [leverage, leverage_max]
+  double spot_collateral_share_max = -1.0;  // >= 0: unified share uniform in [spot_collateral_share, this]
 };
 
 // Leveraged directional trader: one perp position, leverage drawn log-uniformly in [min, max].
@@ -362,6 +379,11 @@ struct ShockConfig {
 
 struct OutputConfig {
   int record_every_steps = 1;
+  // The basis-loop measure (sim/run/loop_metrics.hpp): a hedged account flagged within
+  // loop_window_steps after a step in which an earlier one's liquidation lifted the premium by at
+  // least loop_premium_move_bps is the next link of a chain.
+  int loop_window_steps = 30;
+  double loop_premium_move_bps = 10.0;
 };
 
 // The user's own open positions (scenarios/position_file.hpp): a CSV loaded as margined accounts

@@ -68,6 +68,10 @@ const ObjectSchema<AssetConfig>& asset_schema() {
       field("correlation_to_first", &A::correlation_to_first, {.range = closed(-1, 1), .unit = "correlation", .doc = "correlation of this asset's diffusion shocks with asset 0's in the calm regime (ignored for asset 0)"}),
       field("correlation_to_first_stress", &A::correlation_to_first_stress, {.range = closed(-1, 1), .unit = "correlation", .doc = "the same in the stress regime (the regime is market-wide, driven by asset 0)"}),
       field("collateral_haircut", &A::collateral_haircut, {.range = closed_open(0, 1), .unit = "fraction", .doc = "share of the spot value not counted as margin collateral"}),
+      field("haircut_vol_z", &A::haircut_vol_z, {.range = closed(0, 100), .unit = "sigmas", .doc = "volatility-linked haircut: adds haircut_vol_z x the index's realized volatility over haircut_vol_horizon_s (0: off)"}),
+      field("haircut_vol_horizon_s", &A::haircut_vol_horizon_s, {.range = open_closed(0, 1e8), .unit = "s", .doc = "horizon of the volatility-linked haircut (time to sell the collateral)"}),
+      field("haircut_vol_window_steps", &A::haircut_vol_window_steps, {.range = closed(2, kMaxHistorySteps), .unit = "steps", .doc = "index log returns in the realized-volatility estimate"}),
+      field("haircut_vol_cap", &A::haircut_vol_cap, {.range = closed(0, 1), .unit = "fraction", .doc = "the volatility-linked haircut never exceeds this (nor 1)"}),
       object_field("reference", &A::reference, reference_schema(), {.doc = "synthetic reference price process"}),
       object_field("replay", &A::replay, replay_schema(), {.doc = "historical replay of a recorded price path (replaces the synthetic process)"}),
   });
@@ -185,6 +189,10 @@ const ObjectSchema<BasisTraderConfig>& basis_trader_schema() {
       field("quote_cash_extra", &B::quote_cash_extra, {.range = closed(0, 1e12), .unit = "quote units", .doc = "idle quote kept in the wallet (not margin)", .micros = true}),
       field("entry_mode", &B::entry_mode, {.one_of = {"book", "initial"}, .doc = "book: build through the books in slices; initial: position exists at step 0 against the passive counterparty"}),
       field("margin_asset_index", &B::margin_asset_index, {.range = closed(-1, 7), .unit = "index", .doc = "-1: the entry margin (notional / leverage) is quote cash; k >= 1: it is spot of assets[k], notional / leverage / assets[k].initial_price units (collateral in another asset than the hedge)"}),
+      field("unified_share", &B::unified_share, {.range = closed(0, 1), .unit = "probability", .doc = "probability that a trader is of kind unified: spot (share drawn in [spot_collateral_share, spot_collateral_share_max]) held and bought on margin inside the margin account; with cross_asset_share, 0 and 0 = every trader as the other fields say"}),
+      field("cross_asset_share", &B::cross_asset_share, {.range = closed(0, 1), .unit = "probability", .doc = "probability that a trader is of kind cross_asset: entry margin in spot of margin_asset_index; the rest are kind wallet (quote margin, spot in the wallet)"}),
+      field("leverage_max", &B::leverage_max, {.range = closed(-1, 200), .unit = "x", .doc = "-1: every trader uses leverage; else leverage is drawn log-uniformly in [leverage, leverage_max] per trader"}),
+      field("spot_collateral_share_max", &B::spot_collateral_share_max, {.range = closed(-1, 1), .unit = "fraction", .doc = "-1: fixed; else a unified trader's share is drawn uniformly in [spot_collateral_share, spot_collateral_share_max]"}),
   });
   return s;
 }
@@ -429,6 +437,8 @@ const ObjectSchema<OutputConfig>& output_schema() {
   using O = OutputConfig;
   static const ObjectSchema<O> s({
       field("record_every_steps", &O::record_every_steps, {.range = closed(1, 100000000), .unit = "steps", .doc = "time-series sampling period"}),
+      field("loop_window_steps", &O::loop_window_steps, {.range = closed(1, kMaxSteps), .unit = "steps", .doc = "basis-loop measure: a hedged account flagged within this many steps after a premium push of an earlier one links to it (sim/run/loop_metrics.hpp)"}),
+      field("loop_premium_move_bps", &O::loop_premium_move_bps, {.range = closed(0, 10000), .unit = "bps", .doc = "basis-loop measure: one-step rise of the perp premium that counts as a push"}),
   });
   return s;
 }

@@ -50,7 +50,16 @@ void print_comparison(const std::vector<std::string>& policies, const std::vecto
                                        {"pooled:cascade_amplification", "  pooled over seeds", "x"},
                                        {"adl_count", "ADL count", "count"},
                                        {"penalties_paid", "user penalties", quote_unit},
-                                       {"liquidator_profit", "liquidator profit", quote_unit}};
+                                       {"liquidator_profit", "liquidator profit", quote_unit},
+                                       // The basis loop (issue #13, sim/run/loop_metrics.hpp).
+                                       {"basis_traders_liquidated", "basis traders liquidated", "accounts"},
+                                       {"basis_traders_liquidated_endogenous", "  of them endogenous", "accounts"},
+                                       {"basis_traders_closed_out", "  of them closed out", "accounts"},
+                                       {"basis_loop_chain_max", "basis loop chain", "accounts"},
+                                       {"funding_paid_hedged", "funding paid by hedged", quote_unit},
+                                       {"delta_leakage", "delta leakage", quote_unit + "-s"},
+                                       {"delta_leakage_hedged", "  of hedged accounts", quote_unit + "-s"},
+                                       {"max_abs_premium_bps", "max |premium|", "bps"}};
   auto values_of = [&](const std::string& policy, const std::string& metric) {
     std::vector<double> v;
     for (const SummaryRow& r : rows) {

@@ -66,6 +66,29 @@ std::int64_t ProactiveDerisker::on_step(LiquidationContext& ctx, double* notiona
       ctx.events.push_back(e);
       ++added;
       notional += c.notional;
+      // A hedged account (spot of the same asset on the other side in the margin account) is
+      // de-risked on both legs: the spot matching the contracts just closed is traded back at once,
+      // so de-risking never leaves it with a directional position (header).
+      const Micros spot = ctx.market.ledger.balance(acc.account, am.spot_asset);
+      if ((pos < 0 && spot > 0) || (pos > 0 && spot < 0)) {
+        Venue& sv = *am.spot;
+        const Lots lots = std::min(std::abs(spot), to_fixed(c.qty, 1e6)) / sv.spec().lot_micros;
+        if (lots > 0) {
+          const Side side = spot > 0 ? Side::Sell : Side::Buy;
+          const SubmitResult s = sv.market(acc.account, side, lots);
+          if (s.filled > 0) {
+            LiquidationEvent se = e;
+            se.notional = from_micros(sv.last_notional());
+            se.price = se.notional / sv.lots_to_qty(s.filled);
+            se.mark = am.index_or_reference();
+            se.slippage_bps = slippage_bps(spot > 0, se.price, se.mark);
+            se.penalty = 0.0;
+            ctx.events.push_back(se);
+            ++added;
+            notional += se.notional;
+          }
+        }
+      }
     }
   }
   if (notional_out) *notional_out = notional;

@@ -5,7 +5,11 @@
 // closing side of the perp book within sigma_h of that side's best price, where sigma_h is the index's EWMA
 // volatility scaled to horizon_s. It then closes `fraction` of that position with a market order
 // and pays penalty_bps (to the insurance fund). Each de-risking is a liquidation event with
-// policy_path "proactive" (not endogenous: the account was healthy).
+// policy_path "proactive" (not endogenous: the account was healthy). A hedged account (spot of the
+// same asset on the other side in its margin account: a unified basis trade) is de-risked on both
+// legs: right after the contracts, min(spot held, contracts closed) of the spot is traded back with a
+// market order on the spot book (its own "proactive" event, no penalty, mark = index), so the
+// de-risking removes risk without leaving the account directional.
 #pragma once
 #include <vector>
 

@@ -27,8 +27,37 @@ OracleConfig oracle_config_with_shocks(const OracleConfig& oracle, const std::ve
 }
 
 ShockSchedule::ShockSchedule(std::vector<ShockConfig> shocks, const Market& m)
-    : shocks_(std::move(shocks)), liquidity_(m.assets.size()), funding_premium_(m.assets.size(), 0.0) {
+    : shocks_(std::move(shocks)), liquidity_(m.assets.size()), funding_premium_(m.assets.size(), 0.0), vol_(m.assets.size()) {
   for (const AssetMarket& a : m.assets) base_haircut_.push_back(a.collateral_haircut);
+}
+
+ShockSchedule::ShockSchedule(std::vector<ShockConfig> shocks, const Market& m, const std::vector<AssetConfig>& assets)
+    : ShockSchedule(std::move(shocks), m) {
+  for (std::size_t i = 0; i < vol_.size() && i < assets.size(); ++i) {
+    const AssetConfig& ac = assets[i];
+    if (!(ac.haircut_vol_z > 0)) continue;
+    VolHaircut& v = vol_[i];
+    v.z = ac.haircut_vol_z;
+    v.horizon_steps = ac.haircut_vol_horizon_s / m.dt_s;
+    v.cap = std::min(1.0, ac.haircut_vol_cap);
+    v.ring.assign(static_cast<std::size_t>(std::max(2, ac.haircut_vol_window_steps)), 0.0);
+  }
+}
+
+// The index the venue published last step enters the window (once two exist); sigma_H from the mean.
+void ShockSchedule::update_vol_haircut(std::size_t i, const Market& m) {
+  VolHaircut& v = vol_[i];
+  const double idx = m.assets[i].index_price;
+  if (idx > 0 && v.prev_index > 0) {
+    const double r = std::log(idx / v.prev_index);
+    v.sum_sq += r * r - v.ring[v.next];
+    v.ring[v.next] = r * r;
+    v.next = (v.next + 1) % v.ring.size();
+    v.filled = std::min(v.filled + 1, v.ring.size());
+    if (v.sum_sq < 0) v.sum_sq = 0;
+  }
+  if (idx > 0) v.prev_index = idx;
+  v.sigma_h = v.filled > 0 ? std::sqrt(v.sum_sq / static_cast<double>(v.filled) * v.horizon_steps) : 0.0;
 }
 
 bool ShockSchedule::any_active(std::int64_t step) const {
@@ -38,7 +67,9 @@ bool ShockSchedule::any_active(std::int64_t step) const {
 }
 
 void ShockSchedule::apply(std::int64_t step, Market& m) {
-  if (shocks_.empty()) return;
+  bool vol_on = false;
+  for (const VolHaircut& v : vol_) vol_on = vol_on || v.z > 0;
+  if (shocks_.empty() && !vol_on) return;
   // Market-wide: congestion multiplies liquidators' costs and latencies.
   double cost = 1.0, latency = 1.0;
   for (const auto& s : shocks_) {
@@ -76,6 +107,11 @@ void ShockSchedule::apply(std::int64_t step, Market& m) {
     }
     m.assets[i].reference.set_vol_multiplier(vol);
     m.assets[i].collateral_haircut = std::min(1.0, haircut);
+    if (vol_[i].z > 0) {  // the volatility-linked haircut (header)
+      update_vol_haircut(i, m);
+      const double h0 = m.assets[i].collateral_haircut;
+      m.assets[i].collateral_haircut = std::min(1.0, std::max(h0, std::min(vol_[i].cap, h0 + vol_[i].z * vol_[i].sigma_h)));
+    }
     liquidity_[i] = liq;
     funding_premium_[i] = premium;
   }

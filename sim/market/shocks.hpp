@@ -24,6 +24,19 @@
 //    margined account at once; and with depeg_pct the reference moves by depeg_pct at start_step
 //    and back by the same log amount at end_step (a depeg and its re-peg; the books, the index and
 //    so the margin value follow the reference as usual).
+//
+// Volatility-linked haircut (an asset option, not a shock: assets[i].haircut_vol_z > 0). Venues that
+// count spot as margin collateral cut its value more when it is volatile, because the haircut must
+// cover the move the collateral can make while it is being sold. Each step, before the reference
+// advances, with r_t = ln(index_{t-1} / index_{t-2}) the index's last log return (the index the venue
+// published; none before two indices exist) and W = haircut_vol_window_steps:
+//     sigma_H = sqrt( mean(r^2 over the last min(W, available) returns) x H / dt_s ),  H = haircut_vol_horizon_s
+//     h0      = min(1, collateral_haircut + the active collateral_depeg haircut_add)
+//     haircut = max(h0, min(haircut_vol_cap, h0 + haircut_vol_z x sigma_H))
+// (a fraction). So z = 3, H = 3600 s: the haircut covers a 3-sigma one-hour move; the vol term
+// never lowers the haircut below h0 nor raises it above the cap. The margin engine's "healthy at
+// the reference" test (the endogenous flag) uses the same haircut, which here follows the index's
+// volatility, market-made moves included.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -45,6 +58,10 @@ class ShockSchedule {
  public:
   // m: the built world; the configured collateral haircuts are read from it once, here.
   ShockSchedule(std::vector<ShockConfig> shocks, const Market& m);
+  // The same, with the volatility-linked haircut of the assets that enable it (haircut_vol_z > 0).
+  ShockSchedule(std::vector<ShockConfig> shocks, const Market& m, const std::vector<AssetConfig>& assets);
+  // The volatility term's sigma_H of asset i at the last apply() (0 when off or before two indices).
+  double haircut_sigma(std::size_t asset) const { return vol_[asset].sigma_h; }
   // Applies this step's jumps to the references, recomputes volatility multipliers, the congestion
   // multipliers and collateral haircuts in `m`, and the liquidity and funding-premium state below.
   // Allocates nothing.
@@ -59,6 +76,15 @@ class ShockSchedule {
   std::vector<LiquidityState> liquidity_;
   std::vector<double> funding_premium_;
   std::vector<double> base_haircut_;
+  // Volatility-linked haircut state per asset: a ring of the last W squared index log returns.
+  struct VolHaircut {
+    double z = 0, horizon_steps = 0, cap = 1, sigma_h = 0, sum_sq = 0;
+    std::vector<double> ring;
+    std::size_t next = 0, filled = 0;
+    double prev_index = 0;
+  };
+  std::vector<VolHaircut> vol_;
+  void update_vol_haircut(std::size_t i, const Market& m);
 };
 
 }  // namespace sl

@@ -66,7 +66,7 @@ SideDepth depth(const Venue& v, Side s, double mid_ticks) {
 
 Recorder::Recorder(const ScenarioConfig& sc, const Market& m)
     : insurance_configured_start_(sc.perp.liquidation.insurance_fund_start),
-      every_(sc.output.record_every_steps), dt_s_(sc.dt_s), n_assets_(m.assets.size()), stats_(m.assets.size()) {
+      every_(sc.output.record_every_steps), dt_s_(sc.dt_s), n_assets_(m.assets.size()), stats_(m.assets.size()), loop_(sc, m) {
   c_time_ = col("time_s", "s", 0);
   asset_cols_.resize(n_assets_);
   for (const auto& a : m.assets) symbols_.push_back(a.symbol);
@@ -81,6 +81,7 @@ Recorder::Recorder(const ScenarioConfig& sc, const Market& m)
   c_liq_notional_ = col("liquidated_notional", "quote", 0);
   c_adl_ = col("adl_count", "count", 0);
   c_exhausted_ = col("insurance_fund_exhausted", "0/1", 0);
+  for (std::size_t i = 0; i < n_assets_; ++i) c_net_delta_.push_back(col("liquidation_net_delta", "asset", i));
   // Reserve up to a million rows; longer runs grow the columns geometrically.
   const std::size_t rows = static_cast<std::size_t>(std::min<std::int64_t>(sc.horizon_steps / every_ + 1, 1'000'000));
   for (auto& c : cols_) c.values.reserve(rows);
@@ -109,8 +110,10 @@ void Recorder::record_step(const Market& m, const ProtocolStepInfo& p) {
     last_liq_step_ = m.step;
   }
   for (const Venue& v : m.venues) messages_since_row_ += v.step_stats().messages;
+  loop_.on_step(m);
   const bool row = (m.step + 1) % every_ == 0;  // the row describes the state at the end of the step
   if (row) {
+    for (std::size_t i = 0; i < n_assets_; ++i) put(c_net_delta_[i], loop_.net_delta(i));
     put(c_time_, static_cast<double>(m.step + 1) * dt_s_);
     put(c_messages_, static_cast<double>(messages_since_row_));
     messages_since_row_ = 0;
@@ -265,6 +268,7 @@ RunResult Recorder::finish(const Market& m, std::vector<LiquidationEvent> events
   r.summary.emplace_back("insurance_fund_start", insurance_start_);
   r.summary.emplace_back("first_liquidation_step", static_cast<double>(first_liq_step_));
   r.summary.emplace_back("last_liquidation_step", static_cast<double>(last_liq_step_));
+  loop_.append_summary(events, symbols_, r.summary);  // basis loop (sim/run/loop_metrics.hpp)
   r.liquidations = std::move(events);
   for (std::size_t i = 0; i < n_assets_; ++i) {
     const AssetStats& st = stats_[i];

@@ -8,6 +8,7 @@
 
 #include "scenarios/scenario_config.hpp"
 #include "sim/market/market.hpp"
+#include "sim/run/loop_metrics.hpp"
 #include "sim/run/run_result.hpp"
 
 namespace sl {
@@ -31,6 +32,7 @@ class Recorder {
   // Builds the series and the per-run summary metrics (including the liquidation metrics of
   // model.md section 7 computed from `events`).
   RunResult finish(const Market& m, std::vector<LiquidationEvent> events, const ProtocolStepInfo& end_state);
+  LoopMetrics& loop() { return loop_; }  // the basis-loop metrics (sim/run/loop_metrics.hpp)
 
  private:
   struct AssetStats {
@@ -69,6 +71,8 @@ class Recorder {
   std::vector<AssetStats> stats_;
   std::int64_t messages_since_row_ = 0;
   std::vector<std::string> symbols_;
+  LoopMetrics loop_;
+  std::vector<std::size_t> c_net_delta_;  // liquidation_net_delta per asset
 };
 
 }  // namespace sl

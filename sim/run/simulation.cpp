@@ -309,8 +309,10 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   Rng liquidation_rng = make_rng(opt.seed, 0, kStreamLiquidation);
   w.margin.set_tie_rng(make_rng(opt.seed, 0, kStreamFlagOrder));
   Recorder rec(sc, m);
+  rec.loop().set_inheritors(w.backstop ? std::vector<AccountId>{w.sys.insurance_fund, w.sys.protocol, w.backstop->account()}
+                                       : std::vector<AccountId>{w.sys.insurance_fund, w.sys.protocol});
   RunCounters c;
-  ShockSchedule shocks(sc.shocks, m);
+  ShockSchedule shocks(sc.shocks, m, sc.assets);  // with the volatility-linked haircuts
   std::unique_ptr<LiquidationPolicy> policy = make_liquidation_policy(lcfg);
   std::unique_ptr<ProactiveDerisker> proactive;
   if (lcfg.proactive.enabled) proactive = std::make_unique<ProactiveDerisker>(lcfg.proactive, m.assets.size(), sc.dt_s);
