@@ -175,6 +175,10 @@ struct Harness {
     cfg.policy = "batch";
     cfg.batch.batch_interval_steps = 5;
     cfg.batch.mm_bid_share = 0.5;
+    // The fallback these hand computations follow is V1's market order (market_order "market"); the
+    // default IOC at the bankruptcy price with the fund's takeover is computed by hand in
+    // tests/test_engine_fair_paths.cpp.
+    cfg.market_order = "market";
     cfg.close_factor = 1;
     cfg.penalty_bps = 100;
     cfg.liquidator_share = 0.5;
@@ -352,7 +356,9 @@ TEST_CASE("batch policy, full run: capital short, then the bankrupt rest goes to
   //   (12.182 to the bot, 12.182 to the fund: 112.182).
   // Step 19: equity 0, so the reserve is the mark 9,040; every bid is below it: the protocol sells
   //   the 447 lots into 9,039 x 400 + 9,029 x 47 = 4,039.963; cash -0.917: the fund pays it (111.265).
-  const RunResult r = run_batch({"perp.liquidation.batch.batch_interval_steps=5", "agents.liquidators.capital=5000"});
+  // V1 fallback (market_order "market"): the IOC's version is in tests/test_engine_fair_paths.cpp.
+  const RunResult r = run_batch({"perp.liquidation.batch.batch_interval_steps=5", "agents.liquidators.capital=5000",
+                                 "perp.liquidation.market_order=market"});
   REQUIRE(r.liquidations.size() == 2);
   CHECK(r.liquidations[0].step == 14);
   CHECK(r.liquidations[0].price == 9028.0);

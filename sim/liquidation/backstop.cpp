@@ -45,4 +45,22 @@ bool backstop_settle(LiquidationContext& ctx, BackstopProvider& bp, AccountId ac
   return true;
 }
 
+bool backstop_take(LiquidationContext& ctx, BackstopProvider& bp, const MarginAccount& acc, std::vector<BackstopLeg>& legs,
+                   double gross, double discount_bps, double* discount_bps_out) {
+  if (legs.empty()) return false;
+  double E = ctx.margin.equity(acc, PriceBasis::Mark);
+  for (const BackstopLeg& g : legs)
+    if (g.spot) E += from_micros(g.units) * g.price * ctx.market.assets[g.asset].collateral_haircut;
+  if (!(E > 0)) return false;
+  double eff_bps = discount_bps;
+  if (gross > 0 && discount_bps * 1e-4 * gross > E) {
+    eff_bps = std::floor(E / gross * 1e4 * 1e6) / 1e6;  // rounded down: the account keeps the micro-units
+    double g2 = 0.0;
+    for (BackstopLeg& g : legs) g = backstop_leg(g.asset, g.spot, g.units, g.price, eff_bps, &g2);
+  }
+  if (!backstop_settle(ctx, bp, acc.account, legs, gross)) return false;
+  if (discount_bps_out) *discount_bps_out = eff_bps;
+  return true;
+}
+
 }  // namespace sl

@@ -16,6 +16,10 @@
 #include "sim/liquidation/common.hpp"
 
 namespace sl {
+class BackstopProvider;
+}
+
+namespace sl {
 
 struct BackstopLeg {
   std::size_t asset = 0;
@@ -36,5 +40,19 @@ BackstopLeg backstop_leg(std::size_t asset, bool spot, Micros units, double pric
 // Returns false, with nothing moved, when any check fails.
 bool backstop_settle(LiquidationContext& ctx, BackstopProvider& bp, AccountId account, const std::vector<BackstopLeg>& legs,
                      double gross);
+
+// The one backstop rule of every policy that has a backstop (delta_neutral's `backstop` mode,
+// hierarchy's backstop stage): the provider keeps at most the account's margin. Let E_t be the
+// account's equity at mark with the legs taken valued at their takeover prices (MarginEngine::equity
+// at mark, plus haircut x value for spot legs, which the margin engine counts at (1 - haircut) but
+// the provider pays at the index). When d x gross > E_t the discount is lowered to
+// E_t / gross (rounded down to 1e-6 bps, the account keeps the micro-units), so the user ends at
+// zero at worst and the insurance fund pays nothing for a takeover; with E_t <= 0 (at or beyond the
+// bankruptcy price) the provider takes nothing (returns false) and the account goes on to the next
+// stage (issue #12 item 7: a 3% discount against ~0.5% of margin left the fund paying the rest of
+// every takeover). Otherwise backstop_settle with the legs re-priced; *discount_bps_out = the
+// discount applied. Returns false, with nothing moved, when nothing was taken.
+bool backstop_take(LiquidationContext& ctx, BackstopProvider& bp, const MarginAccount& acc, std::vector<BackstopLeg>& legs,
+                   double gross, double discount_bps, double* discount_bps_out);
 
 }  // namespace sl

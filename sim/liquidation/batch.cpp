@@ -34,9 +34,12 @@
 // "bankruptcy", the default): no account is filled beyond its bankruptcy price (mark - equity at
 // mark / position); while the uniform price misses a pooled account's reserve, the account whose
 // reserve is furthest from it leaves this batch and the rest clears again. An account that left is
-// closed by the venue's own engine with a market order into the book (the market policy's protocol
-// fallback; penalty to the insurance fund, event path "batch>book"), and its deficit goes to the
-// insurance fund, then bad debt. Lots nobody bid for stay in the pool for the next batch.
+// closed by the venue's own engine on the book with the same liquidation order as the `market` policy
+// (sim/liquidation/book_liquidation.hpp: IOC at the bankruptcy price; penalty to the insurance
+// fund; event path "batch>book"); what the IOC leaves is taken over by the insurance fund at the
+// bankruptcy price, then ADL, then bad debt ("batch>insurance", "batch>adl", ">bad_debt"), and the
+// fund unwinds it at the start of later steps as under `market`. Under market_order "market" the
+// fallback is an unlimited market order and a flat account's deficit goes to the fund, then bad debt. Lots nobody bid for stay in the pool for the next batch.
 // A marginal bot filled only in part may not recover its whole fixed cost (it earns at least
 // F x filled / N of it): sealed bids cannot be all-or-nothing here.
 // Settlement (off-book, no venue fees): the filled lots are allocated to the pooled accounts pro rata
@@ -64,7 +67,9 @@
 #include "agents/market_maker.hpp"
 #include "sim/book/batch_clearing.hpp"
 #include "sim/liquidation/bid_valuation.hpp"
+#include "sim/liquidation/book_liquidation.hpp"
 #include "sim/liquidation/common.hpp"
+#include "sim/liquidation/fund.hpp"
 
 namespace sl {
 
@@ -79,11 +84,15 @@ struct PoolEntry {
 
 class BatchPolicy final : public LiquidationPolicy {
  public:
-  explicit BatchPolicy(const LiquidationConfig& cfg) : cfg_(cfg) {}
+  explicit BatchPolicy(const LiquidationConfig& cfg)
+      : cfg_(cfg), fund_("adl", FundPaths{"batch>insurance", "batch>adl", "batch>haircut"}, credit_) {
+    credit_.limit = fund_borrow_limit_micros(cfg);
+  }
   const char* name() const override { return "batch"; }
 
   void on_step(LiquidationContext& ctx) override {
     if (pools_.size() < ctx.market.assets.size()) pools_.resize(ctx.market.assets.size());
+    fund_.unwind(ctx, stats_);  // what the fund took over from the batch>book fallback
     for (std::uint32_t id : ctx.margin.flagged()) {
       MarginAccount& acc = ctx.margin.account(id);
       if (acc.closed || acc.in_liquidation) continue;
@@ -235,7 +244,7 @@ class BatchPolicy final : public LiquidationPolicy {
       for (std::size_t k = 0; k < pool.size(); ++k) (out[k] ? fallback_ : kept_).push_back(pool[k]);
       pool.swap(kept_);
       if (cr.filled > 0) settle(ctx, asset, sell, pool, cr);
-      for (PoolEntry& e : fallback_) close_on_book(ctx, asset, sell, e);
+      for (PoolEntry& e : fallback_) close_on_book(ctx, asset, e);
       for (const PoolEntry& e : fallback_) pool.push_back(e);
     }
     // Accounts whose pooled lots are done leave the pool.
@@ -263,39 +272,32 @@ class BatchPolicy final : public LiquidationPolicy {
   }
 
   // The fallback for an account whose reserve no bid met: the venue's own engine closes its pooled
-  // lots with a market order into the book (as the market policy's protocol fallback does), the
-  // penalty goes to the insurance fund, and once the account holds nothing its deficit is settled
-  // by the fund, then bad debt (clear_pool's completion). Event path "batch>book".
-  void close_on_book(LiquidationContext& ctx, std::size_t asset, bool sell, PoolEntry& e) {
-    Market& mk = ctx.market;
-    Venue& v = *mk.assets[asset].perp;
+  // lots on the book with the liquidation order every policy's engine sends (liquidate_on_book,
+  // sim/liquidation/book_liquidation.hpp: an IOC limited at the bankruptcy price under market_order
+  // "ioc_bankruptcy", a market order under "market"), the penalty goes to the insurance fund, event
+  // path "batch>book". What the IOC leaves unfilled is taken over, with everything else the account
+  // holds, by the insurance fund at the bankruptcy price (then ADL, then bad debt), exactly as under
+  // `market`. Under "market" an empty side fills nothing and the lots stay pooled.
+  void close_on_book(LiquidationContext& ctx, std::size_t asset, PoolEntry& e) {
     MarginAccount& acc = ctx.margin.account(e.margin_id);
-    const double mark = mk.assets[asset].mark_or_reference();
-    const SubmitResult r = v.market(acc.account, sell ? Side::Sell : Side::Buy, e.remaining);
-    if (r.filled <= 0) return;  // empty side: it stays pooled
-    e.remaining -= r.filled;
-    const Micros notional = v.last_notional();
-    Liquidator protocol;
-    protocol.account = ctx.accounts.protocol;
-    protocol.found = true;
-    const Micros penalty = charge_penalty(ctx, acc, notional, cfg_.penalty_bps, cfg_.liquidator_share, protocol);
-    LiquidationEvent ev;
-    ev.step = ctx.step;
-    ev.account = acc.account;
-    ev.agent_type = owner_kind_name(ctx, acc);
-    ev.policy_path = "batch>book";
-    ev.notional = from_micros(notional);
-    ev.price = ev.notional / v.lots_to_qty(r.filled);
-    ev.mark = mark;
-    ev.slippage_bps = slippage_bps(sell, ev.price, mark);
-    ev.penalty = from_micros(penalty);
-    ev.liquidator = -1;
-    ev.steps_to_complete = static_cast<std::int32_t>(ctx.step - e.flagged_since);
-    ev.endogenous = e.endogenous;
-    last_event_[e.margin_id] = ctx.events.size();
-    ctx.events.push_back(ev);
-    ++stats_.count;
-    stats_.notional += ev.notional;
+    if (acc.closed) {  // taken over by the fund from another pool of this step
+      e.remaining = 0;
+      return;
+    }
+    BookOrder order{asset, e.remaining, 0};
+    BookLiquidationTerms t;
+    t.ioc_at_bankruptcy = ioc_at_bankruptcy(cfg_);
+    t.penalty_bps = cfg_.penalty_bps;
+    t.liquidator_share = cfg_.liquidator_share;
+    t.liquidator.account = ctx.accounts.protocol;  // agent -1: the venue's engine
+    t.liquidator.found = true;
+    t.path = "batch>book";
+    t.flagged_since = e.flagged_since;
+    t.endogenous = e.endogenous;
+    const BookLiquidationResult r = liquidate_on_book(ctx, acc, &order, 1, t, &fund_, stats_);
+    e.remaining -= order.filled;
+    if (r.last_fill_event >= 0) last_event_[e.margin_id] = static_cast<std::size_t>(r.last_fill_event);
+    if (r.taken_over) e.remaining = 0;
   }
 
   void settle(LiquidationContext& ctx, std::size_t asset, bool sell, std::vector<PoolEntry>& pool, const ClearingResult& cr) {
@@ -409,6 +411,7 @@ class BatchPolicy final : public LiquidationPolicy {
   }
 
   LiquidationConfig cfg_;
+  FundAbsorber fund_;  // takes over what the batch>book fallback's IOC leaves (as under `market`)
   // Scratch, reused from batch to batch.
   std::vector<SealedBid> bids_;
   DepthClaims claims_;

@@ -7,9 +7,12 @@
 // spot collateral of a in the margin account itself (spot in a wallet or in transit does not count)
 // with opposite delta (short perp + long spot, or long perp + short spot). Per asset a:
 //     delta_a = spot units + contracts (units),  gross_a = |spot| + |contracts|.
-// Accounts that are not hedged get the baseline (the `market` policy's steps: close_factor of each
-// position by market order, penalty, deficit) with policy_path "delta_neutral>market"; so do the
-// perp positions of a hedged account in assets where it holds no opposite spot.
+// Accounts that are not hedged get the baseline (the `market` policy's liquidation order, the same
+// code: sim/liquidation/book_liquidation.hpp: close_factor of each position by an IOC at the
+// bankruptcy price, penalty; what the IOC leaves is taken over by the insurance fund at the
+// bankruptcy price, then ADL, then bad debt; a flat account's deficit to the fund, then bad debt)
+// with policy_path "delta_neutral>market" ("delta_neutral>insurance" / ">adl" for the takeover); so
+// do the perp positions of a hedged account in assets where it holds no opposite spot.
 //
 // One *stage* on a hedged asset (working in |units|, S = |spot|, P = |contracts|, n0 = S - P the
 // net delta signed so that closing the perp adds to it and selling the spot takes from it; band
@@ -45,10 +48,15 @@
 //   in quote (negative: the account pays the provider); the account keeps its quote. For a one-
 //   directional portfolio this is exactly value x (1 - d); for a hedged one (value ~ 0) the discount
 //   applies to what the provider must unwind, the gross. Capacity is consumed by the gross value.
+//   The provider keeps at most the account's margin, by the one backstop rule hierarchy's backstop
+//   stage uses (backstop_take, sim/liquidation/backstop.hpp): when d x gross exceeds the account's
+//   equity at the takeover values E_t, d is lowered to E_t / gross, so the account ends at zero at
+//   worst and the insurance fund pays nothing; with E_t <= 0 the provider takes nothing.
 //   No penalty (the discount is the provider's fee); event liquidator = -1. Then settle_deficit
 //   and the account is closed; the provider unwinds in its own act(). If there is no provider, the
-//   gross value exceeds its remaining capacity, or either side cannot pay (a plain account short
-//   of cash or of spot), the account falls back to `atomic` (policy_path "delta_neutral>atomic").
+//   gross value exceeds its remaining capacity, the account is at or past its bankruptcy (E_t <= 0),
+//   or either side cannot pay (a plain account short of cash or of spot), the account falls back to
+//   `atomic` (policy_path "delta_neutral>atomic").
 //
 // As in the market policy, no liquidator is chosen (no transaction cost paid) for an account whose
 // perp positions all face an empty book side; it waits, flagged.
@@ -66,7 +74,9 @@
 
 #include "agents/backstop_provider.hpp"
 #include "sim/liquidation/backstop.hpp"
+#include "sim/liquidation/book_liquidation.hpp"
 #include "sim/liquidation/common.hpp"
+#include "sim/liquidation/fund.hpp"
 
 namespace sl {
 
@@ -113,10 +123,16 @@ struct Work {
 
 class DeltaNeutralPolicy final : public LiquidationPolicy {
  public:
-  explicit DeltaNeutralPolicy(const LiquidationConfig& cfg) : cfg_(cfg), mode_(parse_mode(cfg.delta_neutral.mode)) {}
+  explicit DeltaNeutralPolicy(const LiquidationConfig& cfg)
+      : cfg_(cfg),
+        mode_(parse_mode(cfg.delta_neutral.mode)),
+        fund_("adl", FundPaths{"delta_neutral>insurance", "delta_neutral>adl", "delta_neutral>haircut"}, credit_) {
+    credit_.limit = fund_borrow_limit_micros(cfg);
+  }
   const char* name() const override { return "delta_neutral"; }
 
   void on_step(LiquidationContext& ctx) override {
+    fund_.unwind(ctx, stats_);  // what the fund took over from the baseline close (as under `market`)
     // Staged unwinds started in earlier steps advance first, in the order they started.
     for (std::size_t k = 0; k < work_.size();) {
       MarginAccount& acc = ctx.margin.account(work_[k].id);
@@ -159,7 +175,10 @@ class DeltaNeutralPolicy final : public LiquidationPolicy {
   void start(LiquidationContext& ctx, std::uint32_t id, MarginAccount& acc) {
     const bool is_hedged = hedged(ctx, acc);
     if (is_hedged && mode_ == Mode::Backstop && backstop(ctx, acc)) return;
-    if (!closable(ctx, acc)) return;  // as in the market policy: no transaction into an empty book
+    // As in the market policy: under V1 market orders nobody sends a transaction into an empty book;
+    // under the IOC an unhedged account goes through exactly the market policy's steps (the fund
+    // takes over what the book cannot fill), so it is not held back.
+    if (!(ioc_at_bankruptcy(cfg_) && !is_hedged) && !closable(ctx, acc)) return;
     const Liquidator liq = pick(ctx, acc);
     if (!liq.found) return;  // nobody acts this step: the account stays flagged
     Work w{id, liq, acc.flagged_since, acc.endogenous_at_flag};
@@ -277,22 +296,38 @@ class DeltaNeutralPolicy final : public LiquidationPolicy {
     stats_.notional += leg.notional;
   }
 
-  // Baseline close (market policy steps) of perp positions in assets the account does not hedge.
+  // Baseline close (the `market` policy's liquidation order, shared: liquidate_on_book) of the perp
+  // positions in assets the account does not hedge: close_factor of each, an IOC at the bankruptcy
+  // price; what it leaves is taken over, with everything the account holds, by the insurance fund at
+  // the bankruptcy price, then ADL, then bad debt ("delta_neutral>insurance", ">adl").
   void close_unhedged(LiquidationContext& ctx, MarginAccount& acc, const Work& w) {
+    orders_.clear();
     for (std::size_t i = 0; i < ctx.market.assets.size(); ++i) {
       if (hedged_in(ctx, acc, i)) continue;
-      const double pos = ctx.margin.position(acc, i);
-      if (pos == 0) continue;
-      const double mark = ctx.market.assets[i].mark_or_reference();
-      const CloseResult c = close_via_book(ctx, acc, i, cfg_.close_factor);
-      if (c.qty <= 0) continue;
-      const Micros penalty = charge_penalty(ctx, acc, c.notional_micros, cfg_.penalty_bps, cfg_.liquidator_share, w.liq);
-      emit(ctx, acc, w, "delta_neutral>market", Leg{c.qty, c.notional, c.notional_micros}, mark, pos > 0, from_micros(penalty));
+      const AssetMarket& am = ctx.market.assets[i];
+      const Lots pos_lots = std::abs(ctx.market.ledger.balance(acc.account, am.perp_asset)) / am.perp->spec().lot_micros;
+      if (pos_lots == 0) continue;  // none, or dust below one lot
+      const Lots lots = std::clamp<Lots>(static_cast<Lots>(std::llround(static_cast<double>(pos_lots) * cfg_.close_factor)), 1, pos_lots);
+      orders_.push_back({i, lots, 0});
     }
+    if (orders_.empty()) return;
+    BookLiquidationTerms t;
+    t.ioc_at_bankruptcy = ioc_at_bankruptcy(cfg_);
+    t.penalty_bps = cfg_.penalty_bps;
+    t.liquidator_share = cfg_.liquidator_share;
+    t.liquidator = w.liq;
+    t.path = "delta_neutral>market";
+    t.flagged_since = w.flagged_since;
+    t.endogenous = w.endogenous;
+    liquidate_on_book(ctx, acc, orders_.data(), orders_.size(), t, &fund_, stats_);
   }
 
   // With no contracts left: deficit (collateral conversion, insurance fund, bad debt), close.
   bool finish_if_flat(LiquidationContext& ctx, MarginAccount& acc, std::size_t first_event) {
+    if (acc.closed) {  // the fund took it over (its events are written)
+      acc.in_liquidation = false;
+      return true;
+    }
     if (has_positions(ctx, acc)) return false;
     const DeficitResult d = settle_deficit(ctx, acc);
     if (ctx.events.size() > first_event) {
@@ -325,12 +360,15 @@ class DeltaNeutralPolicy final : public LiquidationPolicy {
         legs.push_back(backstop_leg(i, is_spot, u, px, d_bps, &gross));
       }
     }
-    if (!backstop_settle(ctx, *bp, acc.account, legs, gross)) return false;
+    // One backstop rule with hierarchy (backstop_take): the provider keeps at most the account's
+    // margin (discount capped at its equity), takes nothing from an account past bankruptcy.
+    double eff_bps = d_bps;
+    if (!backstop_take(ctx, *bp, acc, legs, gross, d_bps, &eff_bps)) return false;
     const std::size_t first_event = ctx.events.size();
     const Work w{0, Liquidator{}, acc.flagged_since, acc.endogenous_at_flag};
     for (const BackstopLeg& g : legs) {
       const double qty = std::abs(from_micros(g.units));
-      const double price = g.transfer_price(d_bps);
+      const double price = g.transfer_price(eff_bps);
       emit(ctx, acc, w, "delta_neutral>backstop", Leg{qty, qty * price, 0}, g.price, g.units > 0, 0.0);
     }
     finish_if_flat(ctx, acc, first_event);
@@ -339,7 +377,9 @@ class DeltaNeutralPolicy final : public LiquidationPolicy {
 
   LiquidationConfig cfg_;
   Mode mode_;
+  FundAbsorber fund_;
   std::vector<Work> work_;
+  std::vector<BookOrder> orders_;  // scratch, reused
 };
 
 }  // namespace

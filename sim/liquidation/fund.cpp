@@ -256,13 +256,38 @@ Micros FundAbsorber::haircut(LiquidationContext& ctx, const MarginAccount& bankr
 
 // The fund pays the deficit (cash, then a loan) while its equity stays >= -limit; the rest is bad
 // debt (settle_deficit with this fund's credit).
+// A flat account's deficit beyond what the fund can carry (its equity at the floor -limit) is a loss
+// no position is left to carry (model.md sections 5 and 9):
+// - loss_rule "haircut": socialized like any other shortfall: collected pro rata from winners'
+//   profits (haircut(), the same rule as for an absorbed position), which the fund hands to the
+//   bad-debt account that had paid the deficit; what the winners' profits cannot cover stays bad debt.
+// - loss_rule "adl": auto-deleveraging closes opposite profitable POSITIONS against the bankrupt
+//   position at its bankruptcy price; an account that is already flat has no position and no
+//   bankruptcy price, so there is nothing to deleverage against (a venue running ADL, e.g. Binance,
+//   never gets here: its IOC stops at the bankruptcy price). The deficit is bad debt, counted in
+//   stats.flat_deficit_bad_debt_events / flat_deficit_bad_debt (summary fields of the same names) so
+//   that a run says why bad debt remains although the ADL stage exists.
+// `socialized` and `hierarchy` both reach this through absorb() / settle_deficit_only().
 FundAbsorber::Result FundAbsorber::settle(LiquidationContext& ctx, MarginAccount& acc, LiquidationStepStats& stats) {
   Result res;
   const DeficitResult d = settle_deficit(ctx, acc, &credit_);
-  stats.bad_debt += from_micros(d.bad_debt);
+  Micros bad = d.bad_debt;
+  if (bad > 0 && !adl_) {
+    const Micros got = haircut(ctx, acc, bad);
+    if (got > 0) {
+      ctx.market.ledger.transfer(ctx.accounts.insurance_fund, ctx.accounts.bad_debt, ctx.market.quote_asset, got);
+      bad -= got;
+      res.haircut_paid = got;
+    }
+  }
+  if (bad > 0) {
+    ++stats.flat_deficit_bad_debt_events;
+    stats.flat_deficit_bad_debt += from_micros(bad);
+  }
+  stats.bad_debt += from_micros(bad);
   acc.closed = true;
   res.insurance_paid = d.insurance_paid;
-  res.bad_debt = d.bad_debt;
+  res.bad_debt = bad;
   return res;
 }
 

@@ -44,6 +44,7 @@ class FundAbsorber {
     bool had_positions = false;  // false: a flat account's deficit was settled (no event)
     Micros insurance_paid = 0;   // flat account: what the fund (cash or loan) paid
     Micros bad_debt = 0;         // bad debt recognized for this account
+    Micros haircut_paid = 0;     // flat account, loss_rule "haircut": what winners' profits paid of its deficit
   };
   // Takes the account over at the bankruptcy price (socializing the shortfall), or settles the
   // deficit of an account without positions; the account is closed.
@@ -51,8 +52,9 @@ class FundAbsorber {
 
   // The no-position path of absorb() for an account that may still hold contract dust below one
   // lot (which stays in the closed account, as under `dutch`): collateral conversion, the fund's
-  // cash, then a loan from the bad-debt account while the fund's equity stays >= -fund_borrow_limit,
-  // bad debt beyond.
+  // cash, then a loan from the bad-debt account while the fund's equity stays >= -fund_borrow_limit;
+  // beyond: under loss_rule "haircut" a pro-rata haircut of winners' profits, under "adl" bad debt
+  // (no position to deleverage against), counted in stats.flat_deficit_bad_debt_events (fund.cpp).
   Result settle_deficit_only(LiquidationContext& ctx, MarginAccount& acc, LiquidationStepStats& stats);
 
   // Repays the loan from the fund's quote, as far as it goes.

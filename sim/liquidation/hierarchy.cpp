@@ -263,21 +263,10 @@ class HierarchyPolicy final : public LiquidationPolicy {
       legs_.push_back(backstop_leg(i, false, units, mark, d_bps, &gross));
       cash_left -= from_micros(legs_.back().pay);
     }
-    if (legs_.empty()) return;
-    // The provider keeps at most the account's margin: its discount is capped at the account's
-    // equity at mark E, so the user is never charged beyond its bankruptcy price (issue #12 item 7:
-    // a 3% discount against ~0.5% of margin left the fund paying the rest of every takeover). With
-    // E <= 0 the account is already at or beyond its bankruptcy price: the provider would have to
-    // pay above the value, it takes nothing, and the fund (then ADL) takes the account at p_b.
-    const double E = ctx.margin.equity(acc, PriceBasis::Mark);
-    if (!(E > 0)) return;
+    // One backstop rule with delta_neutral (backstop_take): the provider keeps at most the
+    // account's margin; nothing is taken from an account at or beyond its bankruptcy price.
     double eff_bps = d_bps;
-    if (gross > 0 && d_bps * 1e-4 * gross > E) {
-      eff_bps = std::floor(E / gross * 1e4 * 1e6) / 1e6;  // rounded down: the account keeps the micro-units
-      double g2 = 0.0;
-      for (BackstopLeg& g : legs_) g = backstop_leg(g.asset, false, g.units, g.price, eff_bps, &g2);
-    }
-    if (!backstop_settle(ctx, bp, acc.account, legs_, gross)) return;
+    if (!backstop_take(ctx, bp, acc, legs_, gross, d_bps, &eff_bps)) return;
     for (const BackstopLeg& g : legs_) {
       emit(ctx, acc, id, "hierarchy>backstop", std::abs(from_micros(g.units)), g.transfer_price(eff_bps), g.price, g.units > 0, 0.0);
     }
@@ -292,8 +281,9 @@ class HierarchyPolicy final : public LiquidationPolicy {
     const std::int64_t idx = last_event(id);
     if (idx < 0 || static_cast<std::size_t>(idx) >= ctx.events.size()) return;
     LiquidationEvent& last = ctx.events[static_cast<std::size_t>(idx)];
+    if (r.haircut_paid > 0) last.policy_path += ">haircut";
     if (r.bad_debt > 0) last.policy_path += ">bad_debt";
-    else if (r.insurance_paid > 0) last.policy_path += ">insurance";
+    else if (r.insurance_paid > 0 && r.haircut_paid == 0) last.policy_path += ">insurance";
     last.bad_debt = from_micros(r.bad_debt);
   }
 

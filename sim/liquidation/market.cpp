@@ -39,8 +39,11 @@
 // takes every bid, a buy every ask, down the book); nothing is taken over by the fund; an account
 // whose positions all face an empty book side waits, flagged (nobody sends a transaction that
 // would fail), and the deficit of a flat account goes through step 4.
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
+#include "sim/liquidation/book_liquidation.hpp"
 #include "sim/liquidation/fund.hpp"
 
 namespace sl {
@@ -51,7 +54,7 @@ class MarketPolicy final : public LiquidationPolicy {
  public:
   explicit MarketPolicy(const LiquidationConfig& cfg)
       : cfg_(cfg),
-        ioc_(cfg.market_order != "market"),
+        ioc_(ioc_at_bankruptcy(cfg)),
         fund_("adl", FundPaths{"market>insurance", "market>adl", "market>haircut"}, credit_) {
     credit_.limit = fund_borrow_limit_micros(cfg);
   }
@@ -77,72 +80,29 @@ class MarketPolicy final : public LiquidationPolicy {
     return !has_positions(ctx, acc);  // collateral-only debt: settled without the perp book
   }
 
-  // The IOC limit tick at the bankruptcy price: 0 = no order can fill.
-  static Tick limit_tick(const Venue& v, Side side, double p_b) {
-    const double t = p_b / v.spec().tick_size;
-    if (side == Side::Sell) {
-      if (!(p_b > 0)) return 1;  // no positive bankruptcy price: any bid
-      const double up = std::ceil(t - 1e-9);
-      return up > static_cast<double>(v.spec().max_tick) ? 0 : static_cast<Tick>(up);
-    }
-    const double down = std::floor(t + 1e-9);
-    if (!(p_b > 0) || down < 1) return 0;
-    return static_cast<Tick>(std::min(down, static_cast<double>(v.spec().max_tick)));
-  }
-
   void liquidate(LiquidationContext& ctx, MarginAccount& acc) {
     if (!ioc_ && !closable(ctx, acc)) return;
     const double expected_penalty = acc.gross_notional * cfg_.close_factor * cfg_.penalty_bps * 1e-4;
     const Liquidator liq = choose_liquidator(ctx, acc, expected_penalty * cfg_.liquidator_share, cfg_.protocol_fallback_steps);
     if (!liq.found) return;  // nobody acts this step: the account stays flagged and may get worse
-    const bool endogenous = acc.endogenous_at_flag;
-    const std::int64_t waited = ctx.step - acc.flagged_since;
     const std::size_t first_event = ctx.events.size();
-    bool unfilled = false;  // an IOC left part of its slice: the fund takes the account over
+    orders_.clear();
     for (std::size_t i = 0; i < ctx.market.assets.size(); ++i) {
-      AssetMarket& am = ctx.market.assets[i];
-      Venue& v = *am.perp;
-      const Micros held = ctx.market.ledger.balance(acc.account, am.perp_asset);
-      const Lots pos_lots = std::abs(held) / v.spec().lot_micros;
+      const AssetMarket& am = ctx.market.assets[i];
+      const Lots pos_lots = std::abs(ctx.market.ledger.balance(acc.account, am.perp_asset)) / am.perp->spec().lot_micros;
       if (pos_lots == 0) continue;  // none, or dust below one lot
       const Lots lots = std::clamp<Lots>(static_cast<Lots>(std::llround(static_cast<double>(pos_lots) * cfg_.close_factor)), 1, pos_lots);
-      const Side side = held > 0 ? Side::Sell : Side::Buy;
-      const double mark = am.mark_or_reference();
-      Lots filled = 0;
-      if (ioc_) {
-        const Tick px = limit_tick(v, side, ctx.margin.bankruptcy_price(acc, i));
-        if (px > 0) filled = v.limit(acc.account, side, px, lots, TimeInForce::IOC).filled;
-      } else {
-        filled = v.market(acc.account, side, lots).filled;
-      }
-      if (filled < lots) unfilled = true;
-      if (filled <= 0) continue;
-      const Micros notional = v.last_notional();
-      const double qty = v.lots_to_qty(filled);
-      const double avg = from_micros(notional) / qty;
-      const Micros penalty = charge_penalty(ctx, acc, notional, cfg_.penalty_bps, cfg_.liquidator_share, liq);
-      LiquidationEvent e;
-      e.step = ctx.step;
-      e.account = acc.account;
-      e.agent_type = owner_kind_name(ctx, acc);
-      e.policy_path = "market";
-      e.notional = from_micros(notional);
-      e.price = avg;
-      e.mark = mark;
-      e.slippage_bps = slippage_bps(side == Side::Sell, avg, mark);
-      e.penalty = from_micros(penalty);
-      e.liquidator = liq.agent_id;
-      e.steps_to_complete = static_cast<std::int32_t>(waited);
-      e.endogenous = endogenous;
-      ctx.events.push_back(e);
-      ++stats_.count;
-      stats_.notional += e.notional;
+      orders_.push_back({i, lots, 0});
     }
-    if (ioc_ && unfilled && has_positions(ctx, acc)) {
-      fund_.absorb(ctx, acc, stats_);  // closes the account
-      fund_.repay(ctx);
-      return;
-    }
+    BookLiquidationTerms t;
+    t.ioc_at_bankruptcy = ioc_;
+    t.penalty_bps = cfg_.penalty_bps;
+    t.liquidator_share = cfg_.liquidator_share;
+    t.liquidator = liq;
+    t.path = "market";
+    t.endogenous = acc.endogenous_at_flag;
+    const BookLiquidationResult r = liquidate_on_book(ctx, acc, orders_.data(), orders_.size(), t, &fund_, stats_);
+    if (r.taken_over) return;
     if (!has_positions(ctx, acc)) {
       const DeficitResult d = settle_deficit(ctx, acc, &credit_);
       if (ctx.events.size() > first_event) {
@@ -159,6 +119,7 @@ class MarketPolicy final : public LiquidationPolicy {
   LiquidationConfig cfg_;
   bool ioc_ = true;  // market_order "ioc_bankruptcy"
   FundAbsorber fund_;
+  std::vector<BookOrder> orders_;  // scratch, reused
 };
 
 }  // namespace

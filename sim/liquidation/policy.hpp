@@ -82,6 +82,11 @@ struct LiquidationStepStats {
   // Absorptions whose shortfall the ADL queue could not cover in full (no profitable opposite
   // position left): the rest was bad debt. Once ADL ran, bad debt comes only with this.
   std::int64_t adl_queue_empty = 0;
+  // Deficits of accounts already flat (e.g. a Dutch auction that sold below the bankruptcy price)
+  // left as bad debt once the fund was at its floor: ADL has no position to close against (and
+  // under loss_rule "haircut", winners' profits did not cover it). Count and quote units.
+  std::int64_t flat_deficit_bad_debt_events = 0;
+  double flat_deficit_bad_debt = 0.0;
   // Users' loss on spot collateral the fund took over at index x (1 - haircut) while worth index
   // (quote units): part of what a liquidation cost the user, like penalty and slippage.
   double collateral_haircut = 0.0;

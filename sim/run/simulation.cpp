@@ -331,7 +331,8 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   lctx.fund = &fund_credit;
   const bool funding_on = sc.perp.funding.enabled;
   ProtocolStepInfo info;
-  std::int64_t adl_total = 0, adl_queue_empty_total = 0;
+  std::int64_t adl_total = 0, adl_queue_empty_total = 0, flat_deficit_events_total = 0;
+  double flat_deficit_bad_debt_total = 0.0;
   double collateral_haircut_total = 0.0;
 
   for (std::int64_t step = 0; step < sc.horizon_steps; ++step) {
@@ -431,6 +432,8 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
     info.adl_count = policy->step_stats().adl_count;
     adl_total += info.adl_count;
     adl_queue_empty_total += policy->step_stats().adl_queue_empty;
+    flat_deficit_events_total += policy->step_stats().flat_deficit_bad_debt_events;
+    flat_deficit_bad_debt_total += policy->step_stats().flat_deficit_bad_debt;
     collateral_haircut_total += policy->step_stats().collateral_haircut;
     info.fund_exhausted = fund_credit.exhausted_now;
     fund_credit.exhausted_now = false;
@@ -469,6 +472,10 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   r.summary.emplace_back("adl_count", static_cast<double>(adl_total));
   // Absorptions whose shortfall the ADL queue could not cover in full (the rest was bad debt).
   r.summary.emplace_back("adl_queue_empty_events", static_cast<double>(adl_queue_empty_total));
+  // Deficits of already flat accounts that socialized / hierarchy (fund stage) could not socialize
+  // once the fund was at its floor: ADL has no position to close against (sim/liquidation/fund.cpp).
+  r.summary.emplace_back("flat_deficit_bad_debt_events", static_cast<double>(flat_deficit_events_total));
+  r.summary.emplace_back("flat_deficit_bad_debt", flat_deficit_bad_debt_total);
   // The first step (and its time_s, (step + 1) x dt_s) at which the insurance fund could not carry a
   // loss (equity at -fund_borrow_limit): -1 if never.
   const std::int64_t ex = fund_credit.first_exhausted_step;
