@@ -203,7 +203,7 @@ def check_gil_released():
     done = threading.Event()
 
     def work():
-        stresslab.run(CRASH, policies=["market"], seeds=6, threads=1)
+        stresslab.run(CRASH, policies=["market"], seeds=40, threads=1)  # long enough (~1 s) to sample
         done.set()
 
     t = threading.Thread(target=work)
