@@ -329,8 +329,11 @@ TEST_CASE("net delta: market buys the short back in halves while the spot waits;
   // 0.5 spot into 9,999 / 9,989 (0.4 x 9,999 + 0.1 x 9,989 = 4,998.5) in the same step: net delta 0.
   // Quote 1,000 - 5,001.5 + 4,998.5 = 997, equity 997 + 0.5 x 10,000 x 0.89 - 5,000 = 447 > 25:
   // penalty 1% x 5,001.5 = 50.015 and the account is healthy again (it keeps half its trade).
+  // V1 (market_order "market") like `m` above: at negative equity the perp leg's IOC at the
+  // bankruptcy price would fill nothing and the fund would take the whole account over at once.
   const RunResult a = sl::test::run_world(hedged_world(unified_kind(), shocks),
-                                          {"perp.liquidation.close_factor=0.5", "perp.liquidation.delta_neutral.mode=atomic"},
+                                          {"perp.liquidation.close_factor=0.5", "perp.liquidation.delta_neutral.mode=atomic",
+                                           "perp.liquidation.market_order=market"},
                                           "delta_neutral");
   for (double x : series(a, "liquidation_net_delta")) CHECK(x == 0.0);
   CHECK(metric(a, "delta_leakage") == 0.0);
@@ -349,9 +352,13 @@ TEST_CASE("atomic and staged keep the protocol's net delta inside the band / one
   const json shocks = depeg_btc(0.45);
   // atomic, close factor 0.5: every step closes half the perp and the same spot (band 0.05 x gross,
   // gross = |spot| + |contracts| <= 2): |net| <= 0.1 at every step, and the account is unwound over
-  // several steps (more than one pair of events).
+  // several steps (more than one pair of events). Both runs use V1's unlimited perp orders
+  // (market_order "market"): at equity -4,000 the default IOC at the bankruptcy price fills nothing
+  // and the fund takes the account over in its first step (that path's band is checked by hand in
+  // test_engine_policy_delta_neutral.cpp).
   const RunResult a = sl::test::run_world(hedged_world(unified_kind(), shocks),
-                                          {"perp.liquidation.close_factor=0.5", "perp.liquidation.delta_neutral.mode=atomic"},
+                                          {"perp.liquidation.close_factor=0.5", "perp.liquidation.delta_neutral.mode=atomic",
+                                           "perp.liquidation.market_order=market"},
                                           "delta_neutral");
   CHECK(a.liquidations.size() > 2);
   for (double x : series(a, "liquidation_net_delta")) CHECK(std::abs(x) <= 0.05 * 2.0 + 1e-12);
@@ -359,7 +366,8 @@ TEST_CASE("atomic and staged keep the protocol's net delta inside the band / one
   // 1 BTC... capped by the position; with slice_depth_share 0.125 a slice is 0.25 BTC: the protocol's
   // net delta after each step is at most one slice.
   const RunResult s = sl::test::run_world(hedged_world(unified_kind(), shocks),
-                                          {"perp.liquidation.delta_neutral.mode=staged", "perp.liquidation.delta_neutral.slice_depth_share=0.125"},
+                                          {"perp.liquidation.delta_neutral.mode=staged", "perp.liquidation.delta_neutral.slice_depth_share=0.125",
+                                           "perp.liquidation.market_order=market"},
                                           "delta_neutral");
   CHECK(s.liquidations.size() >= 8);  // 4 slices of 0.25, two legs each
   for (double x : series(s, "liquidation_net_delta")) CHECK(std::abs(x) <= 0.25 + 1e-12);

@@ -14,6 +14,12 @@
 // 0.5% x 13,000 = 65: flagged at step 10 (a margin call the haircut makes, on a trade that is
 // solvent at market prices: the story of the seeds). One liquidator bot (agent 3: ladders 0, 1,
 // basis trader 2) with latency 0 acts at once.
+//
+// Pinned to V1 (perp.liquidation.market_order "market", unlimited orders) except the last test:
+// these hand computations buy the perp leg back at 13,001+ from an account at equity -1,000, whose
+// bankruptcy price for that leg is 13,000 - (-1,000) / (-1) = 12,000. Under the default IOC at the
+// bankruptcy price that leg fills nothing and the insurance fund takes the account over; the last
+// test case checks that path by hand.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -69,7 +75,7 @@ TEST_CASE("delta_neutral atomic: both legs in the liquidation step, net delta wi
   //   5,199.6 + 5,195.6 + 2,595.8 = 12,991.0; its mark is the (lagging) index 10,000.
   // Cash: 11,000 - 13,009 + 12,991 = 10,982 = equity (no positions). Penalty 1% x 13,009 = 130.09
   // (< equity): 65.045 to the bot, 65.045 to the insurance fund (100 -> 165.045). No deficit.
-  const ScenarioConfig sc = load_scenario_text(scenario(0.4), "hand.json", {"perp.liquidation.delta_neutral.mode=atomic"});
+  const ScenarioConfig sc = load_scenario_text(scenario(0.4), "hand.json", {"perp.liquidation.delta_neutral.mode=atomic", "perp.liquidation.market_order=market"});
   RunOptions o;
   o.seed = 1;
   o.policy = "delta_neutral";
@@ -114,7 +120,8 @@ TEST_CASE("delta_neutral staged: slices sized to the depth within 1%, re-hedged,
   // Steps 10, 11, 12, 13; the account stays in liquidation even when no longer flagged (from step
   // 11 the index is the spot mid again and the haircut no longer makes it liquidatable).
   const ScenarioConfig sc = load_scenario_text(scenario(0.1), "hand.json", {"perp.liquidation.delta_neutral.mode=staged",
-                                                                            "perp.liquidation.delta_neutral.slice_depth_share=0.5"});
+                                                                            "perp.liquidation.delta_neutral.slice_depth_share=0.5",
+                                                                            "perp.liquidation.market_order=market"});
   RunOptions o;
   o.seed = 1;
   o.policy = "delta_neutral";
@@ -157,7 +164,7 @@ TEST_CASE("delta_neutral atomic: a thin spot book limits the perp leg to what ke
   // Penalty 1% x 4,554.85 = 45.5485. Step 11: index = the swept spot book's mid (no bids: min(best
   // ask 13,001, last trade 12,959) = 12,959), mark 13,000; equity = 11,000 - 4,554.85 + 3,244.75
   // - 45.5485 + 0.75 x 12,959 x 0.1 - 0.65 x 13,000 = 2,166.27 > maintenance 42.25: no further stage.
-  const ScenarioConfig sc = load_scenario_text(scenario(0.1, 1, 0.05), "hand.json", {"perp.liquidation.delta_neutral.mode=atomic"});
+  const ScenarioConfig sc = load_scenario_text(scenario(0.1, 1, 0.05), "hand.json", {"perp.liquidation.delta_neutral.mode=atomic", "perp.liquidation.market_order=market"});
   RunOptions o;
   o.policy = "delta_neutral";
   const RunResult r = run_simulation(sc, o);
@@ -253,6 +260,7 @@ TEST_CASE("delta_neutral backstop: capacity for one portfolio, the second falls 
   cfg.delta_neutral.backstop_discount_bps = 300;
   cfg.delta_neutral.backstop_capacity = 30000;
   cfg.protocol_fallback_steps = 0;
+  cfg.market_order = "market";  // the atomic fallback's numbers below follow V1's unlimited perp order
   BackstopProvider bp(cfg.delta_neutral.backstop_capacity, g.bp_acc);
   auto policy = make_liquidation_policy(cfg);
   CHECK(std::string(policy->name()) == "delta_neutral");
@@ -318,6 +326,7 @@ TEST_CASE("delta_neutral backstop without a provider falls back to atomic") {
   LiquidationConfig cfg;
   cfg.delta_neutral.mode = "backstop";
   cfg.protocol_fallback_steps = 0;
+  cfg.market_order = "market";  // V1: the perp leg buys at 13,001+ although the account is past bankruptcy
   auto policy = make_delta_neutral_policy(cfg);
   LiquidationContext ctx{g.m, g.margin, g.bots, g.kinds, g.rng, 10, g.sys, g.events, g.perp_makers, nullptr};
   g.margin.mark_all(10);
@@ -342,7 +351,8 @@ TEST_CASE("delta_neutral backstop through run_simulation") {
   const ScenarioConfig sc = load_scenario_text(scenario(0.4, 2), "hand.json",
                                                {"perp.liquidation.delta_neutral.mode=backstop",
                                                 "perp.liquidation.delta_neutral.backstop_capacity=30000",
-                                                "perp.liquidation.delta_neutral.backstop_discount_bps=300"});
+                                                "perp.liquidation.delta_neutral.backstop_discount_bps=300",
+                                                "perp.liquidation.market_order=market"});
   RunOptions o;
   o.policy = "delta_neutral";
   const RunResult r = run_simulation(sc, o);  // conservation checked
@@ -356,4 +366,84 @@ TEST_CASE("delta_neutral backstop through run_simulation") {
   CHECK(r.liquidations[3].policy_path == "delta_neutral>atomic");
   CHECK(r.liquidations[3].notional == doctest::Approx(12991.0).epsilon(1e-12));
   CHECK(r.liquidations[2].liquidator == 4);
+}
+
+TEST_CASE("delta_neutral atomic under the IOC at the bankruptcy price: the perp leg stops at p_b, the fund takes the rest") {
+  // The Rig (asks 0.4 at 13,001 / 13,011 / 13,021; spot bids 0.4 at 9,999 / 9,989 / 9,979; index
+  // 10,000, mark 13,000) with haircut 0, so spot counts at the index. Account: quote 3,013, spot +1,
+  // contracts -1. Equity E0 = 3,013 + 10,000 - 13,000 = 13 < maintenance 0.5% x 13,000 = 65: flagged.
+  // Penalty 0 here, so that the bankruptcy prices below are the account's alone.
+  // Bankruptcy price of the perp leg: p_b = mark - E / c = 13,000 - 13 / (-1) = 13,013: buy limit tick 13,013.
+  // Stage (atomic): S = P = 1, n0 = 0, band floor(0.05 x 2) = 0.1, spot cap = all bids 1.2 -> S_max = 1,
+  //   perp = min(1, 1, 1 - 0 + 0.1) = 1 BTC.
+  //   IOC buy 1 at <= 13,013: 0.4 x 13,001 + 0.4 x 13,011 = 5,200.4 + 5,204.4 = 10,404.8 for 0.8 BTC
+  //   (avg 13,006); 0.2 unfilled (next ask 13,021 > 13,013).
+  //   Spot re-hedges what the perp filled: sell 0 + 0.8 = 0.4 x 9,999 + 0.4 x 9,989 = 7,995.2 (avg 9,994).
+  //   Net delta after: (1 - 0.8) + (-1 + 0.8) = 0 <= 0.1.
+  // After the stage: quote 3,013 - 10,404.8 + 7,995.2 = 603.4, spot 0.2, contracts -0.2;
+  //   E = 603.4 + 0.2 x 10,000 - 0.2 x 13,000 = 3.4 (= 13 - 0.8 x 6 - 0.8 x 6);
+  //   p_b = 13,000 + 3.4 / 0.2 = 13,017 < best ask 13,021: an IOC would fill nothing: at bankruptcy.
+  // Fund takeover (FundAbsorber::absorb): contracts -0.2 at p_b 13,017 (event notional 0.2 x 13,017
+  //   = 2,603.4), spot 0.2, the quote 603.4; loss 0, no ADL, no bad debt. Account flat, all balances 0.
+  //   Fund: quote 100 + 603.4 = 703.4, spot 0.2, contracts -0.2; its equity at index / mark
+  //   703.4 + 2,000 - 2,600 = 103.4 = 100 + the account's remaining 3.4.
+  // (V1, market_order "market", would have bought all 1 BTC up to 13,021 at avg 13,009 and sold 1
+  //  spot at avg 9,991: E = 13 - 9 - 9 = -5, a deficit.)
+  Rig g;
+  g.m.assets[0].collateral_haircut = 0.0;
+  const AccountId acct = g.L.open_account("basis:ioc", true);
+  g.L.mint(acct, 0, to_fixed(3013.0, 1e6));
+  g.L.mint(acct, 1, to_fixed(1.0, 1e6));
+  g.L.transfer(acct, g.cp, 2, to_fixed(1.0, 1e6));
+  g.kinds.push_back(static_cast<std::int32_t>(AgentKind::BasisTrader));
+  const std::uint32_t a = g.margin.add_account(acct, 0, AgentKind::BasisTrader, MarginMode::Cross);
+  LiquidationConfig cfg;
+  cfg.delta_neutral.mode = "atomic";
+  cfg.protocol_fallback_steps = 0;
+  cfg.penalty_bps = 0.0;
+  REQUIRE(cfg.market_order == "ioc_bankruptcy");  // the default
+  auto policy = make_delta_neutral_policy(cfg);
+  LiquidationContext ctx{g.m, g.margin, g.bots, g.kinds, g.rng, 10, g.sys, g.events, g.perp_makers, nullptr};
+  ctx.fund = &policy->fund_credit();
+  g.margin.mark_all(10);
+  REQUIRE(g.margin.flagged().size() == 1);
+  CHECK(g.margin.account(a).equity == doctest::Approx(13.0).epsilon(1e-12));
+  CHECK(g.margin.bankruptcy_price(g.margin.account(a), 0) == doctest::Approx(13013.0).epsilon(1e-12));
+  policy->on_step(ctx);
+
+  REQUIRE(g.events.size() == 3);
+  const LiquidationEvent& p = g.events[0];
+  const LiquidationEvent& s = g.events[1];
+  const LiquidationEvent& f = g.events[2];
+  CHECK(p.policy_path == "delta_neutral>atomic");
+  CHECK(p.notional == doctest::Approx(10404.8).epsilon(1e-12));
+  CHECK(p.price == doctest::Approx(13006.0).epsilon(1e-12));
+  CHECK(p.price <= 13013.0);  // no fill beyond the bankruptcy price
+  CHECK(p.liquidator == -1);
+  CHECK(s.policy_path == "delta_neutral>atomic");
+  CHECK(s.notional == doctest::Approx(7995.2).epsilon(1e-12));
+  CHECK(s.price == doctest::Approx(9994.0).epsilon(1e-12));
+  // The band after the stage: net = (1 - spot sold) + (-1 + perp bought) = 0 <= 0.05 x 2.
+  const double perp_qty = p.notional / p.price, spot_qty = s.notional / s.price;
+  CHECK(perp_qty == doctest::Approx(0.8).epsilon(1e-12));
+  CHECK(spot_qty == doctest::Approx(0.8).epsilon(1e-12));
+  CHECK(std::abs((1.0 - spot_qty) + (-1.0 + perp_qty)) <= 0.05 * 2.0);
+  CHECK(f.policy_path == "delta_neutral>insurance");
+  CHECK(f.price == doctest::Approx(13017.0).epsilon(1e-12));
+  CHECK(f.mark == doctest::Approx(13000.0).epsilon(1e-12));
+  CHECK(f.notional == doctest::Approx(2603.4).epsilon(1e-12));
+  CHECK(f.bad_debt == 0.0);
+  // After the takeover the account holds nothing: net delta 0, within the band too.
+  CHECK(g.margin.account(a).closed);
+  CHECK(g.L.balance(acct, 0) == 0);
+  CHECK(g.L.balance(acct, 1) == 0);
+  CHECK(g.L.balance(acct, 2) == 0);
+  CHECK(g.L.balance(g.sys.insurance_fund, 0) == to_fixed(703.4, 1e6));
+  CHECK(g.L.balance(g.sys.insurance_fund, 1) == to_fixed(0.2, 1e6));
+  CHECK(g.L.balance(g.sys.insurance_fund, 2) == -to_fixed(0.2, 1e6));
+  CHECK(g.L.balance(g.sys.bad_debt, 0) == 0);
+  CHECK(policy->step_stats().bad_debt == 0.0);
+  // The remaining ask at 13,021 was not touched.
+  CHECK(g.m.assets[0].perp->book().depth_between(Side::Sell, 1, 13021) == 400);
+  g.L.check_conservation();
 }

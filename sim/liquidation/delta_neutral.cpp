@@ -19,9 +19,19 @@
 // B = delta_band x (S + P) before the stage; caps perp_cap and spot_cap in units):
 //   S_max  = min(S, spot_cap)                                (what the spot leg can trade)
 //   perp   = min(P, perp_cap, S_max - n0 + B), in lots      (so that the band can be kept)
-//   -> market order closing `perp`; it fills q_p
+//   -> the venue's liquidation order closing `perp`; it fills q_p
 //   spot   = clamp(n0 + q_p, 0, S_max), in lots             (re-hedge to net delta 0)
 //   -> market order on the spot book; it fills q_s
+// The perp leg's order follows perp.liquidation.market_order, as `market`'s does (issue #12: one
+// venue rule for every policy; book_liquidation.hpp): "ioc_bankruptcy" (default, Binance) an IOC
+// limited at the account's bankruptcy price for that leg (MarginEngine::bankruptcy_price at this
+// step's marks, limit tick bankruptcy_limit_tick), the rest cancelled; "market" (V1) an unlimited
+// market order. The spot leg re-hedges what the perp leg actually filled, so the band holds either
+// way. When the IOC left lots unfilled and, after the spot leg and the penalty, an IOC at the
+// recomputed bankruptcy price could still fill nothing (the account is at or past its bankruptcy),
+// the insurance fund takes over everything the account holds, both legs, at the bankruptcy prices,
+// then ADL, then bad debt: the same FundAbsorber path liquidate_on_book uses
+// ("delta_neutral>insurance" / ">adl"); the account is closed.
 // so |net delta| after the stage = |n0 + q_p - q_s| <= B whenever the account entered the stage
 // within the band and the spot book filled what was visible (spot_cap never exceeds the visible
 // depth). An account that enters under-hedged (|perp| > |spot| + B) has its excess perp closed
@@ -202,10 +212,11 @@ class DeltaNeutralPolicy final : public LiquidationPolicy {
         const Venue& spot = *ctx.market.assets[i].spot;
         const Micros s = ctx.market.ledger.balance(acc.account, ctx.market.assets[i].spot_asset);
         const Lots spot_cap = total_depth(spot, s > 0 ? Side::Buy : Side::Sell);
-        stage(ctx, acc, i, w, checked_mul(cap, perp.spec().lot_micros), checked_mul(spot_cap, spot.spec().lot_micros), "delta_neutral>atomic");
+        if (take_over_if_bankrupt(ctx, acc, i, stage(ctx, acc, i, w, checked_mul(cap, perp.spec().lot_micros), checked_mul(spot_cap, spot.spec().lot_micros), "delta_neutral>atomic")))
+          break;
       }
     }
-    close_unhedged(ctx, acc, w);
+    if (!acc.closed) close_unhedged(ctx, acc, w);
     finish_if_flat(ctx, acc, first_event);
   }
 
@@ -227,14 +238,16 @@ class DeltaNeutralPolicy final : public LiquidationPolicy {
       const double slice_u = cfg_.delta_neutral.slice_depth_share * static_cast<double>(std::min(perp_depth_u, spot_depth_u));
       Lots slice = static_cast<Lots>(std::floor(slice_u / static_cast<double>(lot)));
       if (perp_depth > 0 && spot_depth > 0) slice = std::max<Lots>(slice, 1);
-      stage(ctx, acc, i, w, checked_mul(slice, lot), spot_depth_u, "delta_neutral>staged");
+      if (take_over_if_bankrupt(ctx, acc, i, stage(ctx, acc, i, w, checked_mul(slice, lot), spot_depth_u, "delta_neutral>staged")))
+        break;
     }
-    close_unhedged(ctx, acc, w);
+    if (!acc.closed) close_unhedged(ctx, acc, w);
     return finish_if_flat(ctx, acc, first_event);
   }
 
   // The stage described at the top of the file, on asset i. Caps in asset micro-units.
-  void stage(LiquidationContext& ctx, MarginAccount& acc, std::size_t i, const Work& w, Micros perp_cap, Micros spot_cap,
+  // Returns true when the perp leg was sent as an IOC at the bankruptcy price and left lots unfilled.
+  bool stage(LiquidationContext& ctx, MarginAccount& acc, std::size_t i, const Work& w, Micros perp_cap, Micros spot_cap,
              const char* path) {
     AssetMarket& am = ctx.market.assets[i];
     Ledger& L = ctx.market.ledger;
@@ -251,8 +264,19 @@ class DeltaNeutralPolicy final : public LiquidationPolicy {
     const Micros perp_room = std::min({P, std::max<Micros>(0, perp_cap), s_max - n0 + band});
     const Lots perp_lots = perp_room > 0 ? perp_room / plot : 0;
     Leg pl;
+    bool perp_unfilled = false;
     if (perp_lots > 0) {
-      perp.market(acc.account, p < 0 ? Side::Buy : Side::Sell, perp_lots);
+      const Side perp_side = p < 0 ? Side::Buy : Side::Sell;
+      if (ioc_at_bankruptcy(cfg_)) {
+        // The venue's liquidation order (book_liquidation.hpp, the one `market` sends): an IOC limited
+        // at the account's bankruptcy price for this leg, recomputed at this step's marks; a short
+        // whose equity is negative at every positive price sends none.
+        const Tick px = bankruptcy_limit_tick(perp, perp_side, ctx.margin.bankruptcy_price(acc, i));
+        const Lots filled = px > 0 ? perp.limit(acc.account, perp_side, px, perp_lots, TimeInForce::IOC).filled : 0;
+        perp_unfilled = filled < perp_lots;
+      } else {
+        perp.market(acc.account, perp_side, perp_lots);  // V1: unlimited
+      }
       const Micros after = L.balance(acc.account, am.perp_asset);
       pl.qty = from_micros(std::abs(p - after));
       pl.notional_micros = perp.last_notional();
@@ -274,6 +298,33 @@ class DeltaNeutralPolicy final : public LiquidationPolicy {
       emit(ctx, acc, w, path, pl, am.mark_or_reference(), /*sold=*/p > 0, from_micros(penalty));
     }
     if (sl_.qty > 0) emit(ctx, acc, w, path, sl_, am.index_or_reference(), /*sold=*/s > 0, 0.0);
+    return perp_unfilled;
+  }
+
+  // The IOC left part of the perp leg in asset i unfilled. The spot leg has since re-hedged and the
+  // penalty was charged, so the bankruptcy price is recomputed: if an IOC at it could still fill
+  // nothing (no resting order at or better than p_b on the side the leg hits, or no positive p_b for
+  // a short), the account is at or past its bankruptcy for that leg and, as liquidate_on_book does
+  // for `market`, the insurance fund takes over everything it still holds (both legs) at the
+  // bankruptcy prices, then ADL, then bad debt (FundAbsorber::absorb; "delta_neutral>insurance" /
+  // ">adl"); the account is closed. Otherwise (the spot sale restored enough equity to close more)
+  // the account keeps its hedged remainder and is liquidated again while flagged. True when the
+  // fund took the account over.
+  bool take_over_if_bankrupt(LiquidationContext& ctx, MarginAccount& acc, std::size_t i, bool perp_unfilled) {
+    if (!perp_unfilled || acc.closed || !has_positions(ctx, acc)) return false;
+    const AssetMarket& am = ctx.market.assets[i];
+    const Venue& perp = *am.perp;
+    const Micros c = ctx.market.ledger.balance(acc.account, am.perp_asset);
+    if (c != 0) {
+      const Side side = c > 0 ? Side::Sell : Side::Buy;
+      const Tick px = bankruptcy_limit_tick(perp, side, ctx.margin.bankruptcy_price(acc, i));
+      const bool fillable = px > 0 && (side == Side::Buy ? perp.book().depth_between(Side::Sell, 1, px) > 0
+                                                         : perp.book().depth_between(Side::Buy, px, perp.spec().max_tick) > 0);
+      if (fillable) return false;
+    }
+    fund_.absorb(ctx, acc, stats_);  // closes the account
+    fund_.repay(ctx);
+    return true;
   }
 
   void emit(LiquidationContext& ctx, const MarginAccount& acc, const Work& w, const char* path, const Leg& leg, double mark,
