@@ -56,7 +56,8 @@ nlohmann::json deep_world() {
 //   This is the floor for any book close: the best bid is 1 tick under the mark.
 //  batch (batch_interval_steps default 30: batches clear at steps 29, 59, ...): the bot values the
 //   4 pooled lots at their resale 9,039 and bids value - F/N = 9,039 - 1/4 = 9,038.75, rounded down
-//   to the tick: 9,038 (the ladders are not market-maker bidders). Uniform price = that bid, step 29
+//   to the tick: 9,038 (market_makers count 0; the ladders are not batch bidders). Uniform price =
+//   that bid, step 29
 //   (the reference is flat, so the mark is still 9,040): s = 1e4 x 2 / 9,040 = 2.21239 bps.
 //   Bound for a book-priced bid: best bid - 1 tick (F/N < 1 tick) -> s <= 2 ticks / mark.
 //  dutch (buf 1, cut 0.9999 per 1 s, dt 1 s, bot latency 0): kicked at step 11 at index x buf =
@@ -73,7 +74,7 @@ nlohmann::json deep_world() {
 //   kept out of the book policies' band.
 // Tolerance for the book policies: every slippage in [1.10619, 3.21217] bps (the market floor to
 // the Dutch bound), hence any two within 3.21217 - 1.10619 = 2.10598 bps of each other.
-TEST_CASE("deep book limit: every policy ends with bad debt 0; book policies within the derived band of each other") {
+TEST_CASE("deep book limit: every policy ends with bad debt 0, book policies within the derived band of each other") {
   const double floor_bps = 1e4 * (kMark - 9039.0) / kMark;                 // 1.10619
   const double bound_bps = 1e4 * (kMark - 9038.0 * 0.9999) / kMark;        // 3.21217
   struct Want {
