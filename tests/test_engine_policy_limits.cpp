@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "tests/support/ladder_world.hpp"
 #include "tests/support/run_lookup.hpp"
@@ -99,6 +100,10 @@ TEST_CASE("deep book limit: every policy ends with bad debt 0, book policies wit
     CHECK(metric(r, "conservation_ok") == 1.0);
     CHECK(metric(r, "bad_debt") == 0.0);
     REQUIRE(r.liquidations.size() == 4);  // one event per account: the first level absorbs each
+    std::vector<std::uint32_t> accounts;
+    for (const auto& e : r.liquidations) accounts.push_back(e.account);
+    std::sort(accounts.begin(), accounts.end());
+    CHECK(std::adjacent_find(accounts.begin(), accounts.end()) == accounts.end());  // 4 distinct accounts
     for (const auto& e : r.liquidations) {
       CAPTURE(e.account);
       CHECK(e.policy_path == w.path);
