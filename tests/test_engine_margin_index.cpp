@@ -236,6 +236,18 @@ void require_identical(const RunResult& x, const RunResult& y, const std::string
   }
 }
 
+// Runs `policy` with `seed` on both scenarios (the same one with the margin index and with the full
+// scan) and requires identical results; returns the indexed run.
+RunResult run_both_scans(const ScenarioConfig& idx, const ScenarioConfig& full, const char* policy, std::uint64_t seed,
+                         const std::string& what) {
+  RunOptions ro;
+  ro.seed = seed;
+  ro.policy = policy;
+  const RunResult a = run_simulation(idx, ro);
+  require_identical(a, run_simulation(full, ro), what + " " + policy + " seed " + std::to_string(seed));
+  return a;
+}
+
 }  // namespace
 
 TEST_CASE("every curated scenario: the index and the full scan give identical runs (4 policies x 2 seeds)") {
@@ -256,12 +268,7 @@ TEST_CASE("every curated scenario: the index and the full scan give identical ru
     full.perp.margin_scan = "full";
     for (const char* policy : {"market", "dutch", "hierarchy", "delta_neutral"}) {
       for (std::uint64_t seed : {idx.seed, idx.seed + 1}) {
-        RunOptions ro;
-        ro.seed = seed;
-        ro.policy = policy;
-        const RunResult a = run_simulation(idx, ro);
-        const RunResult b = run_simulation(full, ro);
-        require_identical(a, b, f.filename().string() + " " + policy + " seed " + std::to_string(seed));
+        const RunResult a = run_both_scans(idx, full, policy, seed, f.filename().string());
         liquidations += static_cast<std::int64_t>(a.liquidations.size());
       }
     }
@@ -279,12 +286,7 @@ TEST_CASE("proactive de-risking reads every account's ratio: index and full scan
   std::size_t proactive_events = 0;
   for (const char* policy : {"market", "dutch"}) {
     for (std::uint64_t seed : {idx.seed, idx.seed + 1}) {
-      RunOptions ro;
-      ro.seed = seed;
-      ro.policy = policy;
-      const RunResult a = run_simulation(idx, ro);
-      const RunResult b = run_simulation(full, ro);
-      require_identical(a, b, std::string("crash + proactive ") + policy + " seed " + std::to_string(seed));
+      const RunResult a = run_both_scans(idx, full, policy, seed, "crash + proactive");
       for (const LiquidationEvent& e : a.liquidations) proactive_events += e.policy_path == "proactive";
     }
   }

@@ -31,20 +31,11 @@ std::vector<double> run_oracle(Oracle& o, const std::vector<double>& mids, std::
 }
 
 OracleConfig oracle_cfg(const char* method, int window, int lag) {
-  OracleConfig c;
-  c.method = method;
-  c.window_steps = window;
-  c.lag_steps = lag;
-  return c;
+  return OracleConfig{.method = method, .window_steps = window, .lag_steps = lag};
 }
 
 OracleFaultConfig fault(const char* kind, std::int64_t start, std::int64_t end, int asset = -1) {
-  OracleFaultConfig f;
-  f.kind = kind;
-  f.start_step = start;
-  f.end_step = end;
-  f.asset_index = asset;
-  return f;
+  return OracleFaultConfig{.kind = kind, .start_step = start, .end_step = end, .asset_index = asset};
 }
 
 // Mids 200 + s at the end of step s, for fault tests with window 1 and lag 0: without faults the index
