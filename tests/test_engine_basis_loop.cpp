@@ -46,8 +46,12 @@ struct Rig : sl::test::HandLedger {
 };
 
 AssetConfig vol_haircut_asset(double z, double horizon_s, int window, double cap) {
-  return AssetConfig{
-      .haircut_vol_z = z, .haircut_vol_horizon_s = horizon_s, .haircut_vol_window_steps = window, .haircut_vol_cap = cap};
+  AssetConfig a;
+  a.haircut_vol_z = z;
+  a.haircut_vol_horizon_s = horizon_s;
+  a.haircut_vol_window_steps = window;
+  a.haircut_vol_cap = cap;
+  return a;
 }
 
 }  // namespace
