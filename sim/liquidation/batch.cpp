@@ -258,15 +258,9 @@ class BatchPolicy final : public LiquidationPolicy {
       MarginAccount& acc = ctx.margin.account(e.margin_id);
       acc.in_liquidation = false;
       if (has_positions(ctx, acc)) continue;
-      const DeficitResult d = settle_deficit(ctx, acc);
-      if (auto it = last_event_.find(e.margin_id); it != last_event_.end() && it->second < ctx.events.size()) {
-        LiquidationEvent& ev = ctx.events[it->second];
-        if (d.insurance_paid > 0) ev.policy_path += ">insurance";
-        if (d.bad_debt > 0) ev.policy_path += ">bad_debt";
-        ev.bad_debt = from_micros(d.bad_debt);
-      }
-      stats_.bad_debt += from_micros(d.bad_debt);
-      acc.closed = true;
+      const DeficitResult d = close_flat_account(ctx, acc, ctx.fund, stats_);
+      if (auto it = last_event_.find(e.margin_id); it != last_event_.end() && it->second < ctx.events.size())
+        mark_deficit(ctx.events[it->second], d);
     }
     pool.swap(kept);
   }

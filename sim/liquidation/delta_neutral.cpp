@@ -380,15 +380,8 @@ class DeltaNeutralPolicy final : public LiquidationPolicy {
       return true;
     }
     if (has_positions(ctx, acc)) return false;
-    const DeficitResult d = settle_deficit(ctx, acc);
-    if (ctx.events.size() > first_event) {
-      LiquidationEvent& last = ctx.events.back();
-      if (d.insurance_paid > 0) last.policy_path += ">insurance";
-      if (d.bad_debt > 0) last.policy_path += ">bad_debt";
-      last.bad_debt = from_micros(d.bad_debt);
-    }
-    stats_.bad_debt += from_micros(d.bad_debt);
-    acc.closed = true;
+    const DeficitResult d = close_flat_account(ctx, acc, ctx.fund, stats_);
+    if (ctx.events.size() > first_event) mark_deficit(ctx.events.back(), d);
     acc.in_liquidation = false;
     return true;
   }
