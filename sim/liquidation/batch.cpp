@@ -93,11 +93,7 @@ class BatchPolicy final : public LiquidationPolicy {
   void on_step(LiquidationContext& ctx) override {
     if (pools_.size() < ctx.market.assets.size()) pools_.resize(ctx.market.assets.size());
     fund_.unwind(ctx, stats_);  // what the fund took over from the batch>book fallback
-    for (std::uint32_t id : ctx.margin.flagged()) {
-      MarginAccount& acc = ctx.margin.account(id);
-      if (acc.closed || acc.in_liquidation) continue;
-      join(ctx, id);
-    }
+    for_each_new_flagged(ctx, [&](std::uint32_t id, MarginAccount&) { join(ctx, id); });
     const std::int64_t interval = std::max(1, cfg_.batch.batch_interval_steps);
     if (ctx.step % interval != interval - 1) return;
     for (std::size_t i = 0; i < ctx.market.assets.size(); ++i)

@@ -153,11 +153,7 @@ class DeltaNeutralPolicy final : public LiquidationPolicy {
         ++k;
       }
     }
-    for (std::uint32_t id : ctx.margin.flagged()) {
-      MarginAccount& acc = ctx.margin.account(id);
-      if (acc.closed || acc.in_liquidation) continue;
-      start(ctx, id, acc);
-    }
+    for_each_new_flagged(ctx, [&](std::uint32_t id, MarginAccount& acc) { start(ctx, id, acc); });
   }
 
  private:

@@ -88,16 +88,11 @@ class DutchPolicy final : public LiquidationPolicy {
   const char* name() const override { return "dutch"; }
 
   void on_step(LiquidationContext& ctx) override {
-    for (std::uint32_t id : ctx.margin.flagged()) {
-      MarginAccount& acc = ctx.margin.account(id);
-      if (acc.closed || acc.in_liquidation) continue;
-      if (auctions_.kick(ctx, id, fallback_steps_) == DutchAuctions::Kick::NoLots) {
-        // Only debt left (no tradable position): settle it directly, no kick, no incentive.
-        const DeficitResult d = settle_deficit(ctx, acc);
-        stats_.bad_debt += from_micros(d.bad_debt);
-        acc.closed = true;
-      }
-    }
+    for_each_new_flagged(ctx, [&](std::uint32_t id, MarginAccount& acc) {
+      // Only debt left (no tradable position): settle it directly, no kick, no incentive.
+      if (auctions_.kick(ctx, id, fallback_steps_) == DutchAuctions::Kick::NoLots)
+        close_flat_account(ctx, acc, ctx.fund, stats_);
+    });
     for (const DutchAuctions::Outcome& o : auctions_.advance(ctx, stats_)) finish(ctx, o.id);
   }
 

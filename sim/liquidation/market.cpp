@@ -63,11 +63,7 @@ class MarketPolicy final : public LiquidationPolicy {
 
   void on_step(LiquidationContext& ctx) override {
     fund_.unwind(ctx, stats_);
-    for (std::uint32_t id : ctx.margin.flagged()) {
-      MarginAccount& acc = ctx.margin.account(id);
-      if (acc.closed || acc.in_liquidation) continue;
-      liquidate(ctx, acc);
-    }
+    for_each_new_flagged(ctx, [&](std::uint32_t, MarginAccount& acc) { liquidate(ctx, acc); });
   }
 
  private:
