@@ -135,19 +135,13 @@ int cmd_run(const std::vector<std::string>& args) {
     rows.push_back(summary_row(r));
     if (single) first = r;
   };
-  const sl::SweepOutcome outcome = execute_sweep(points, runs, so);
-  if (!is_printing_rank()) return outcome.complete ? kExitOk : kExitInterrupted;
-  if (!outcome.complete) return report_incomplete(outcome, out);
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const SweepCommandRun done = run_sweep_command(points, runs, so, t0);
+  if (done.exit_code) return *done.exit_code;
 
-  if (format == OutputFormat::csv) {
-    std::cout << summary_csv(rows);
-  } else if (format == OutputFormat::json) {
-    std::cout << summary_json(rows);
-  } else if (!quiet) {
+  if (!print_summary_rows(format, rows) && !quiet) {
     std::cout << "stresslab " << sl::kVersion << "  scenario " << sc.name << "  " << runs.size() << " run(s): "
               << policies.size() << " polic" << (policies.size() == 1 ? "y" : "ies") << " x " << n_seeds
-              << " seed(s) from " << seed << ", " << fmt(secs, 2) << " s wall\n";
+              << " seed(s) from " << seed << ", " << fmt(done.wall_s, 2) << " s wall\n";
     std::cout << "  conservation: exact in every run (every asset sums to 0 over all accounts)\n";
     if (single) {
       for (const auto& [k, v] : first.summary) std::printf("  %-30s %14.4f\n", k.c_str(), v);

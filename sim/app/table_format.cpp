@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <iostream>
 
 #include <nlohmann/json.hpp>
 
@@ -192,6 +193,12 @@ std::string summary_json(const std::vector<SummaryRow>& rows) {
     a.push_back(std::move(o));
   }
   return a.dump(1) + "\n";
+}
+
+bool print_summary_rows(OutputFormat format, const std::vector<SummaryRow>& rows) {
+  if (format == OutputFormat::csv) std::cout << summary_csv(rows);
+  else if (format == OutputFormat::json) std::cout << summary_json(rows);
+  return format != OutputFormat::table;
 }
 
 }  // namespace sl::cli

@@ -62,6 +62,9 @@ SummaryRow summary_row(const RunResult& r);
 // double; nan, inf, -inf as such) or as a JSON array of objects (non-finite numbers: null).
 std::string summary_csv(const std::vector<SummaryRow>& rows);
 std::string summary_json(const std::vector<SummaryRow>& rows);
+// --format csv or json: prints every run's summary row on stdout (summary_csv / summary_json) and
+// returns true; table: prints nothing and returns false (the command prints its own table).
+bool print_summary_rows(OutputFormat format, const std::vector<SummaryRow>& rows);
 // CSV field: quoted (with "" for ") when it holds a comma, quote or line break.
 std::string csv_field(const std::string& s);
 
