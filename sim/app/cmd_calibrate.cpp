@@ -166,10 +166,11 @@ int cmd_calibrate(const std::vector<std::string>& args) {
   add_run_control_options(opts, "reuse the runs an interrupted calibrate already wrote to FILE.runs.h5", "no progress or table output");
   add_format_option(opts, "table (default): the surface; csv or json: one row per (sigma, depth, latency) cell with the "
                           "optimum and its intervals, on stdout");
-  po::variables_map vm;
-  if (auto rc = parse_command(args, opts, "calibration", kCalibrateUsage, vm)) return *rc;
-  const bool quiet = vm.count("quiet") > 0;
-  const OutputFormat format = format_option(vm);
+  PrintingCommand cmd;
+  if (auto rc = parse_printing_command(args, opts, "calibration", kCalibrateUsage, cmd)) return *rc;
+  const po::variables_map& vm = cmd.vm;
+  const bool quiet = cmd.quiet;
+  const OutputFormat format = cmd.format;
   const int threads = threads_option(vm);
 
   // Everything is validated before any output exists.

@@ -24,6 +24,14 @@ OutputFormat format_option(const po::variables_map& vm) {
   throw UsageError("--format " + f + ": must be table, csv or json");
 }
 
+std::optional<int> parse_printing_command(const std::vector<std::string>& args, const po::options_description& opts,
+                                          const char* positional, const std::string& usage, PrintingCommand& cmd) {
+  if (auto rc = parse_command(args, opts, positional, usage, cmd.vm)) return rc;
+  cmd.quiet = cmd.vm.count("quiet") > 0;
+  cmd.format = format_option(cmd.vm);
+  return std::nullopt;
+}
+
 namespace {
 // 4 significant digits of a mantissa in [1, 1000): "446.5", "12.35", "1.025", trailing zeros kept
 // off ("2", "1.5").
