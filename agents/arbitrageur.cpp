@@ -105,8 +105,11 @@ void Arbitrageur::unwind(Market& m, AssetMarket& am, VenueKind kind) {
   const double fee = v.spec().taker_fee_bps * 1e-4;
   const Lots max_lots = v.qty_to_lots(max_order_qty_);
   if (pos_lots > 0) {
+    // A long perp is hedged by borrowed spot: worth ref x (1 - borrow) to its holder, so it is sold
+    // back only once the bid is within the fee of that (0 borrow: of the reference).
+    const double carry = kind == VenueKind::Perp ? cfg_.long_perp_borrow_bps * 1e-4 : 0.0;
     const Tick bid = v.book().best_bid();
-    if (bid > 0 && v.ticks_to_price(static_cast<double>(bid)) >= ref * (1.0 - fee))
+    if (bid > 0 && v.ticks_to_price(static_cast<double>(bid)) >= ref * (1.0 - fee - carry))
       ioc(v, Side::Sell, bid, std::min({max_lots, pos_lots, v.book().volume_at(Side::Buy, bid)}));
   } else {
     const Tick ask = v.book().best_ask();

@@ -17,11 +17,12 @@ void HedgingDemand::act(Market& m) {
   Venue& v = *am.perp;
   const double index = am.index_or_reference();
   // The remembered high fades toward the index with the half-life, and jumps to a new high at once.
+  double keep = 0.0;  // share of the remembered high's excess (and of the hedge) kept since the last action
   if (last_step_ < 0) {
     high_ = index;
   } else {
     const double elapsed_s = static_cast<double>(m.step - last_step_) * m.dt_s;
-    const double keep = std::exp2(-elapsed_s / cfg_.memory_half_life_s);
+    keep = std::exp2(-elapsed_s / cfg_.memory_half_life_s);
     high_ = std::max(index, index + (high_ - index) * keep);
   }
   drawdown_ = high_ > 0 ? std::max(0.0, 1.0 - index / high_) : 0.0;
@@ -36,7 +37,11 @@ void HedgingDemand::act(Market& m) {
   vol_ratio_ = calm_var > 0 ? std::sqrt(ewma_var_ / calm_var) : 1.0;
   last_index_ = index;
   last_step_ = m.step;
-  target_ = cfg_.short_qty_per_drawdown * drawdown_ * (1.0 + cfg_.vol_weight * std::max(0.0, vol_ratio_ - 1.0));
+  // The hedge follows stress up at once and comes down only with the half-life: a rebound does not
+  // lift it (a hedge is lifted as the fall is forgotten, not on the first bounce).
+  const double stress_target = cfg_.short_qty_per_drawdown * std::max(0.0, drawdown_ - cfg_.drawdown_threshold) *
+                               (1.0 + cfg_.vol_weight * std::max(0.0, vol_ratio_ - 1.0));
+  target_ = std::max(stress_target, target_ * keep);
 
   const Lots lot_gap = v.qty_to_lots(target_) + m.ledger.balance(account_, am.perp_asset) / v.spec().lot_micros;
   const Lots max_lots = v.qty_to_lots(cfg_.max_order_qty);

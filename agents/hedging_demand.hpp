@@ -15,7 +15,10 @@
 //   vol ratio = sqrt(EWMA of squared index log changes between its actions / calm variance)
 //               (EWMA weight 2 / (vol_window_steps / interval_steps + 1); the calm variance is the
 //               asset's calm step variance x interval_steps)
-//   target    = short_qty_per_drawdown x drawdown x (1 + vol_weight x max(0, vol ratio - 1))
+//   stress    = short_qty_per_drawdown x max(0, drawdown - drawdown_threshold)
+//               x (1 + vol_weight x max(0, vol ratio - 1))
+//   target   <- max(stress, target x 2^(-elapsed_s / memory_half_life_s))
+//               (up at once with stress, down only with the half-life: a rebound does not lift it)
 // and trades toward a short of `target` contracts: short by less than target - one lot -> sells IOC
 // at the limit index x (1 - max_discount_bps), at most max_order_qty; short by more than target +
 // one lot -> buys back IOC at asks no higher than the index (a hedger does not pay a premium to

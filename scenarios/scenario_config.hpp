@@ -218,12 +218,13 @@ struct LiquidatorConfig {
 
 // Hedging demand (issue #14 item 4, agents/hedging_demand.hpp): holders of spot outside the model
 // who hedge with perp shorts after a fall. Target short per hedger = short_qty_per_drawdown x
-// drawdown x (1 + vol_weight x (realized / calm vol - 1)+), the drawdown measured from a high that
-// fades toward the index with memory_half_life_s. count 0 (default): no hedgers.
+// (drawdown - drawdown_threshold)+ x (1 + vol_weight x (realized / calm vol - 1)+), the drawdown
+// measured from a high that fades toward the index with memory_half_life_s. count 0 (default): no hedgers.
 struct HedgingDemandConfig {
   int count = 0;
   int interval_steps = 6;               // acts every interval_steps (own phase)
   double short_qty_per_drawdown = 0.0;  // asset units of perp short per unit of drawdown (1 = 100%)
+  double drawdown_threshold = 0.0;      // fraction: drawdowns up to this are not hedged
   double vol_weight = 0.0;              // extra target per unit of excess realized volatility
   int vol_window_steps = 360;           // EWMA window of the index's realized volatility
   double memory_half_life_s = 86'400.0; // half-life of the remembered high

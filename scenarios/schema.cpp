@@ -237,6 +237,7 @@ const ObjectSchema<HedgingDemandConfig>& hedging_demand_schema() {
       field("count", &H::count, {.range = closed(0, 100000), .unit = "agents", .doc = "number of hedgers (spot holders outside the model who short the perp after a fall)"}),
       field("interval_steps", &H::interval_steps, {.range = closed(1, kMaxSteps), .unit = "steps", .doc = "acts every interval_steps (own phase)"}),
       field("short_qty_per_drawdown", &H::short_qty_per_drawdown, {.range = closed(0, 1e9), .unit = "asset units per unit drawdown", .doc = "target perp short per hedger at a drawdown of 1 (100%)"}),
+      field("drawdown_threshold", &H::drawdown_threshold, {.range = closed(0, 1), .unit = "fraction", .doc = "drawdowns up to this are not hedged: target x (drawdown - drawdown_threshold)+"}),
       field("vol_weight", &H::vol_weight, {.range = closed(0, 1000), .unit = "per unit excess vol", .doc = "target x (1 + vol_weight x (realized / calm volatility - 1)+)"}),
       field("vol_window_steps", &H::vol_window_steps, {.range = closed(1, kMaxSteps), .unit = "steps", .doc = "EWMA window of the index's realized volatility"}),
       field("memory_half_life_s", &H::memory_half_life_s, {.range = open_closed(0, 1e9), .unit = "s", .doc = "half-life with which the remembered high fades toward the index"}),
