@@ -398,16 +398,30 @@ TEST_CASE("hedger: target short from the drawdown against a high fading with its
   CHECK(mm.bal(acc, 2) == doctest::Approx(-0.3));
 
   // 100 s later the index is back at 30,000: high = max(30,000, 30,000 + (28,500 - 30,000) x 0.5)
-  // = 30,000, drawdown 0, target 0, so it buys back, at asks no higher than the index: the 0.1 BTC
-  // at 29,990, not the 30,010.
+  // = 30,000, drawdown 0, stress target 0; the hedge comes down only with the half-life: target =
+  // max(0, 0.5263158 x 0.5) = 0.2631579 BTC (263 lots). Short 300 lots, it buys back 37, at asks no
+  // higher than the index: from the 0.1 BTC at 29,990 (the 30,010 is not taken).
   mm.rest(VenueKind::Perp, Side::Sell, 29990.0, 0.1);
   mm.rest(VenueKind::Perp, Side::Sell, 30010.0, 1.0);
   mm.m.step = 200;
   mm.a().index_price = 30000.0;
   h.act(mm.m);
   CHECK(h.high() == doctest::Approx(30000.0));
-  CHECK(h.target_short() == 0.0);
-  CHECK(mm.bal(acc, 2) == doctest::Approx(-0.2));
+  CHECK(h.drawdown() == 0.0);
+  CHECK(h.target_short() == doctest::Approx(0.2631579));
+  CHECK(mm.bal(acc, 2) == doctest::Approx(-0.263));
+  // With drawdown_threshold 0.05 the same fall (drawdown 0.0526316) would have asked for only
+  // 10 x (0.0526316 - 0.05) = 0.026 BTC: checked on a fresh hedger.
+  HedgingDemandConfig thr = cfg;
+  thr.drawdown_threshold = 0.05;
+  HedgingDemand h2(thr, acc, 0, make_rng(1, 0, 96));
+  mm.m.step = 300;
+  mm.a().index_price = 30000.0;
+  h2.act(mm.m);
+  mm.m.step = 400;
+  mm.a().index_price = 27000.0;
+  h2.act(mm.m);
+  CHECK(h2.target_short() == doctest::Approx(10.0 * (1.0 - 27000.0 / 28500.0 - 0.05)));
   mm.ledger.check_conservation();
 }
 
