@@ -24,15 +24,18 @@ void ReentryPool::scan(Market& m) {
     const MarginAccount& a = accs[id];
     if (a.owner_kind != AgentKind::LeveragedTrader || closed_seen_[id]) continue;
     if (!a.closed) {
-      if (a.gross_notional > 0) last_notional_[id] = a.gross_notional;
-      Micros biggest = 0;
+      // Notional from the ledger at the index (not the margin engine's last valuation, which the
+      // "index" margin scan refreshes only for some accounts: both scans must give the same run).
+      double notional = 0.0, biggest = 0.0;
       for (std::size_t i = 0; i < m.assets.size(); ++i) {
-        const Micros c = std::abs(m.ledger.balance(a.account, m.assets[i].perp_asset));
+        const double c = std::abs(from_micros(m.ledger.balance(a.account, m.assets[i].perp_asset))) * m.assets[i].index_or_reference();
+        notional += c;
         if (c > biggest) {
           biggest = c;
           last_asset_[id] = static_cast<std::uint32_t>(i);
         }
       }
+      if (notional > 0) last_notional_[id] = notional;
       continue;
     }
     closed_seen_[id] = 1;

@@ -3,8 +3,8 @@
 // old account) opens a new position after a delay, on a side drawn anew.
 //
 // One pool object stands for all of them. Every scan_every_steps it walks the margin engine's
-// accounts of kind LeveragedTrader: an open one has its gross notional and its asset (the one with
-// the largest contract balance) remembered; one seen closed for the first time is a liquidation,
+// accounts of kind LeveragedTrader: an open one has its gross notional (|contracts| x index, from
+// the ledger) and its asset (the one with the largest) remembered; one seen closed for the first time is a liquidation,
 // and draws, from the pool's own stream and in account order: re-enters (bernoulli `probability`);
 // if so, the delay (exponential, mean delay_mean_s, rounded up to steps) and the side (short with
 // probability short_share). At the first scan at or after its due step the re-entry is a market

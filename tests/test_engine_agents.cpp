@@ -476,11 +476,13 @@ TEST_CASE("re-entry pool: a liquidated leveraged trader comes back after the del
   const AccountId acc = mm.ledger.open_account("reentry");
   mm.ledger.mint(acc, 0, to_fixed(1e6, 1e6));
   ReentryPool pool(cfg, acc, make_rng(1, 0, 97));
-  mm.margin->accounts()[mid].gross_notional = 3000.0;  // as the margin engine would value it
+  // The trader holds 0.1 BTC-PERP long; index 30,000: notional 3,000.
+  mm.ledger.transfer(mm.maker, trader, 2, to_fixed(0.1, 1e6));
+  mm.a().index_price = 30000.0;
   mm.m.step = 0;
   pool.act(mm.m);  // open: its notional remembered
   CHECK(pool.liquidations_seen() == 0);
-  mm.margin->accounts()[mid].gross_notional = 0.0;  // liquidated: closed, nothing left
+  mm.ledger.transfer(trader, mm.maker, 2, to_fixed(0.1, 1e6));  // liquidated: closed, nothing left
   mm.margin->accounts()[mid].closed = true;
   mm.m.step = 1;
   pool.act(mm.m);
