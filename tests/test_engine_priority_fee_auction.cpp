@@ -194,3 +194,22 @@ TEST_CASE("EIP-1559 base fee: rises with the bids of a step, at most 1/d, falls 
   // Far later it sits at its floor 0.1.
   CHECK(auction.base_fee(200) == 100'000);
 }
+
+TEST_CASE("with liquidator classes the expected penalty reward is capped at the account's equity at mark") {
+  HandWorld w(1'000);
+  const std::uint32_t id = flagged_long(w);  // long 1 BTC, cash -9,000, mark 9,040: equity 40
+  LiquidationConfig cfg;
+  cfg.penalty_bps = 100;
+  cfg.close_factor = 1.0;
+  cfg.liquidator_share = 0.5;
+  LiquidationContext ctx{w.m, *w.me, w.bots, w.kinds, w.rng, 1, w.sys, w.events, w.makers, nullptr};
+  // Single form: 0.5 x (9,040 x 1 x 100 / 1e4) = 0.5 x 90.4 = 45.2, as before.
+  CHECK(expected_penalty_reward(ctx, w.me->account(id), cfg) == doctest::Approx(45.2));
+  // Classes: the penalty cannot exceed the equity 40 (charge_penalty): 0.5 x 40 = 20.
+  PriorityFeeAuction auction(PriorityFeeConfig{}, w.m);
+  ctx.fee_auction = &auction;
+  CHECK(expected_penalty_reward(ctx, w.me->account(id), cfg) == doctest::Approx(20.0));
+  // An account under water promises nothing.
+  w.set_mark(8'990, 2);
+  CHECK(expected_penalty_reward(ctx, w.me->account(id), cfg) == 0.0);
+}

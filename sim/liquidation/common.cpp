@@ -24,6 +24,12 @@ Liquidator protocol_fallback(LiquidationContext& ctx, const MarginAccount& acc, 
   return out;
 }
 
+double expected_penalty_reward(const LiquidationContext& ctx, const MarginAccount& acc, const LiquidationConfig& cfg) {
+  double expected_penalty = acc.gross_notional * cfg.close_factor * cfg.penalty_bps * 1e-4;
+  if (ctx.fee_auction != nullptr) expected_penalty = std::min(expected_penalty, std::max(0.0, ctx.margin.equity(acc, PriceBasis::Mark)));
+  return expected_penalty * cfg.liquidator_share;
+}
+
 Liquidator choose_liquidator(LiquidationContext& ctx, const MarginAccount& acc, double expected_reward, int protocol_fallback_steps) {
   if (ctx.fee_auction != nullptr) return ctx.fee_auction->choose(ctx, acc, expected_reward, protocol_fallback_steps);
   Liquidator out;

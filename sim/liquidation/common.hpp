@@ -22,6 +22,13 @@ struct Liquidator {
 // instead (sim/liquidation/priority_fee_auction.hpp).
 Liquidator choose_liquidator(LiquidationContext& ctx, const MarginAccount& acc, double expected_reward, int protocol_fallback_steps);
 
+// The reward a bot expects for liquidating `acc` under a penalty (market, delta_neutral):
+// liquidator_share x (gross notional x close_factor x penalty_bps / 1e4). With liquidator classes
+// (ctx.fee_auction) the penalty part is capped at the account's equity at mark, as charge_penalty
+// caps it, since a bot that bids its expected profit away must not count on more than the account
+// can pay; the single form keeps the uncapped threshold it always had.
+double expected_penalty_reward(const LiquidationContext& ctx, const MarginAccount& acc, const LiquidationConfig& cfg);
+
 // The venue's own engine once the account has been flagged for protocol_fallback_steps (-1:
 // never); it costs the insurance fund ctx.protocol_fallback_cost (at most the fund's cash), paid to
 // network_fees. found == false before that.
