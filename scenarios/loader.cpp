@@ -479,6 +479,26 @@ bool parse_index(const std::string& tok, std::size_t& idx) {
   return !(tok.size() > 1 && tok[0] == '0');
 }
 
+// agents.liquidators (one class, the seeded first-come choice) and agents.liquidator_classes
+// (several classes, the priority-fee auction) are two forms of one thing: at most one may be given.
+void check_liquidator_forms(const ScenarioConfig& c, const json& j, std::vector<std::string>& errors) {
+  const auto& cls = c.agents.liquidator_classes;
+  if (cls.empty()) return;
+  const auto agents = j.find("agents");
+  if (agents != j.end() && agents->is_object() && agents->contains("liquidators"))
+    errors.push_back("agents.liquidator_classes: cannot be given together with agents.liquidators (one class: "
+                     "agents.liquidators; several competing classes: agents.liquidator_classes); remove one");
+  for (std::size_t i = 0; i < cls.size(); ++i) {
+    const std::string p = sc::index_path("agents.liquidator_classes", i);
+    if (cls[i].bid_share_min > cls[i].bid_share_max)
+      errors.push_back(p + ".bid_share_min: " + sc::format_number(cls[i].bid_share_min) + " is above bid_share_max (" +
+                       sc::format_number(cls[i].bid_share_max) + "); u is drawn in [bid_share_min, bid_share_max]");
+    for (std::size_t k = 0; k < i; ++k)
+      if (cls[k].name == cls[i].name)
+        errors.push_back(p + ".name: duplicate class name \"" + cls[i].name + "\" (names must be unique)");
+  }
+}
+
 }  // namespace
 
 json parse_scenario_json(std::string_view text, const std::string& origin) {
@@ -631,8 +651,12 @@ ScenarioConfig scenario_from_json(const json& j, const std::string& origin) {
   sc::Errors e;
   root.read(c, j, "", e);
   if (e.empty()) derive_and_check(c, e.lines);
+  if (e.empty()) check_liquidator_forms(c, j, e.lines);
   if (!e.empty()) fail_all(origin, e.lines);
-  c.source_json = root.write(c).dump(2, ' ', false, sc::ojson::error_handler_t::replace);
+  auto resolved = root.write(c);
+  // One form of liquidators in the resolved scenario, so that loading it again gives the same one.
+  if (!c.agents.liquidator_classes.empty()) resolved["agents"].erase("liquidators");
+  c.source_json = resolved.dump(2, ' ', false, sc::ojson::error_handler_t::replace);
   c.source_file.clear();
   return c;
 }

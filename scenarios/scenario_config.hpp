@@ -214,6 +214,12 @@ struct LiquidatorConfig {
   // Asset units per asset: what a bot may hold of a liquidated lot beyond what it can resell into
   // the visible book (sim/liquidation/bid_valuation.hpp), counting inventory it already holds.
   double max_inventory = 10.0;
+  // Used only by a class of agents.liquidator_classes (the single form agents.liquidators keeps
+  // the seeded first-come choice): sim/liquidation/priority_fee_auction.hpp.
+  std::string name;                   // class label, for errors and reports
+  double price_risk_share = 0.0;      // share of the account's price move over its latency the bot bears (inventory cost)
+  double bid_share_min = 0.5;         // its priority fee is u x its surplus, u drawn uniform in [min, max]
+  double bid_share_max = 0.5;
 };
 
 // Hedging demand (issue #14 item 4, agents/hedging_demand.hpp): holders of spot outside the model
@@ -255,6 +261,10 @@ struct AgentsConfig {
   LiquidatorConfig liquidators;
   HedgingDemandConfig hedgers;
   ReentryConfig reentry;
+  // Heterogeneous liquidators (issue #14): one entry per class, each `count` bots with its own
+  // latency, costs, capital, minimum profit, inventory limit and bidding; they compete in the
+  // priority-fee auction (perp.liquidation.priority_fee). Mutually exclusive with `liquidators`.
+  std::vector<LiquidatorConfig> liquidator_classes;
 };
 
 // Oracle: index from spot mids of the steps [t-1-lag-window+1, t-1-lag] (end-of-step mids).
@@ -354,6 +364,17 @@ struct ProactiveConfig {
   int vol_window_steps = 60;
 };
 
+// The priority-fee auction among liquidator classes (sim/liquidation/priority_fee_auction.hpp):
+// an EIP-1559 base fee per step plus a sealed first-price priority fee.
+struct PriorityFeeConfig {
+  double base_fee_initial = 1.0;      // quote units per liquidation transaction at step 0
+  double base_fee_min = 0.1;          // quote units: the base fee never falls below this
+  int target_bids_per_step = 1;       // EIP-1559 gas target, in liquidation bids per step
+  int max_change_denominator = 8;     // EIP-1559 BASE_FEE_MAX_CHANGE_DENOMINATOR
+  double fee_capture_share = 0.0;     // share of the priority fee paid to the insurance fund (the rest to network_fees)
+  int vol_window_steps = 60;          // EWMA span of the index volatility the bots price their risk with
+};
+
 struct LiquidationConfig {
   std::string policy = "market";      // "market" | "dutch" | "batch" | "socialized" | "delta_neutral" | "hierarchy" (see liquidation_policies() in scenarios/schema.cpp)
   DutchConfig dutch;
@@ -376,6 +397,10 @@ struct LiquidationConfig {
   // When no liquidator bot acts on a flagged account for this many steps, the venue's own engine
   // liquidates it (CEX style). -1 disables the fallback (DeFi style: only bots liquidate).
   int protocol_fallback_steps = 10;
+  // What one fallback liquidation costs the protocol (quote units, paid by the insurance fund to
+  // network_fees, at most its cash): the venue's own keeper is a costly backstop, not a free one.
+  double protocol_fallback_cost = 0.0;
+  PriorityFeeConfig priority_fee;     // used with agents.liquidator_classes only
 };
 
 struct PerpConfig {

@@ -261,6 +261,25 @@ const ObjectSchema<ReentryConfig>& reentry_schema() {
   return s;
 }
 
+// One class of agents.liquidator_classes: the single form's fields plus the class's name, its
+// price risk and its bidding in the priority-fee auction (sim/liquidation/priority_fee_auction.hpp).
+const ObjectSchema<LiquidatorConfig>& liquidator_class_schema() {
+  using Q = LiquidatorConfig;
+  static const ObjectSchema<Q> s({
+      field("name", &Q::name, {.required = true, .doc = "class label", .min_len = 1, .max_len = 32, .identifier = true}),
+      field("count", &Q::count, {.range = closed(0, 100000), .unit = "agents", .doc = "bots of this class"}),
+      field("latency_steps", &Q::latency_steps, {.range = closed(0, kMaxSteps), .unit = "steps", .doc = "an account must have been liquidatable this long before the bot sees it"}),
+      field("tx_cost", &Q::tx_cost, {.range = closed(0, 1e12), .unit = "quote units", .doc = "its own cost per liquidation transaction (before the base and priority fees)", .micros = true}),
+      field("capital", &Q::capital, {.range = closed(0, 1e12), .unit = "quote units", .doc = "quote each bot starts with; it must cover the costs and fees it bids", .micros = true}),
+      field("min_profit", &Q::min_profit, {.range = closed(0, 1e12), .unit = "quote units", .doc = "the bot enters only if its expected reward net of costs, fees and price risk exceeds this", .micros = true}),
+      field("max_inventory", &Q::max_inventory, {.range = closed(0, 1e9), .unit = "asset units", .doc = "per asset: what a bot may hold of taken lots beyond what it can resell into the visible book", .micros = true}),
+      field("price_risk_share", &Q::price_risk_share, {.range = closed(0, 1), .unit = "fraction", .doc = "share of the account's expected absolute price move over (latency + 1) steps the bot counts as a cost (its inventory risk)"}),
+      field("bid_share_min", &Q::bid_share_min, {.range = closed(0, 1), .unit = "fraction", .doc = "priority fee = u x surplus, u uniform in [bid_share_min, bid_share_max] from the bot's own stream"}),
+      field("bid_share_max", &Q::bid_share_max, {.range = closed(0, 1), .unit = "fraction", .doc = "upper end of u; at least bid_share_min"}),
+  });
+  return s;
+}
+
 const ObjectSchema<AgentsConfig>& agents_schema() {
   using G = AgentsConfig;
   static const ObjectSchema<G> s({
@@ -273,6 +292,7 @@ const ObjectSchema<AgentsConfig>& agents_schema() {
       object_field("liquidators", &G::liquidators, liquidator_schema(), {.doc = "liquidator bots"}),
       object_field("hedgers", &G::hedgers, hedging_demand_schema(), {.doc = "hedging demand: spot holders shorting the perp after a fall"}),
       object_field("reentry", &G::reentry, reentry_schema(), {.doc = "re-entry of liquidated leveraged traders"}),
+      array_field("liquidator_classes", &G::liquidator_classes, liquidator_class_schema(), {.doc = "heterogeneous liquidator classes competing in the priority-fee auction; not with liquidators", .min_len = 0, .max_len = 16}),
   });
   return s;
 }
@@ -407,6 +427,19 @@ const ObjectSchema<ProactiveConfig>& proactive_schema() {
   return s;
 }
 
+const ObjectSchema<PriorityFeeConfig>& priority_fee_schema() {
+  using P = PriorityFeeConfig;
+  static const ObjectSchema<P> s({
+      field("base_fee_initial", &P::base_fee_initial, {.range = closed(0, 1e9), .unit = "quote units", .doc = "base fee per liquidation transaction at step 0", .micros = true}),
+      field("base_fee_min", &P::base_fee_min, {.range = closed(0, 1e9), .unit = "quote units", .doc = "floor of the base fee", .micros = true}),
+      field("target_bids_per_step", &P::target_bids_per_step, {.range = closed(1, 1e6), .unit = "bids", .doc = "EIP-1559 target: the base fee rises when a step has more bids, falls when fewer (at most 2x target counted)"}),
+      field("max_change_denominator", &P::max_change_denominator, {.range = closed(1, 1e6), .unit = "", .doc = "EIP-1559 BASE_FEE_MAX_CHANGE_DENOMINATOR: at most 1/d change per step"}),
+      field("fee_capture_share", &P::fee_capture_share, {.range = closed(0, 1), .unit = "fraction", .doc = "share of every priority fee paid to the insurance fund (MEV capture); the rest to network_fees"}),
+      field("vol_window_steps", &P::vol_window_steps, {.range = closed(1, kMaxHistorySteps), .unit = "steps", .doc = "EWMA span of the index volatility the bots price their risk with"}),
+  });
+  return s;
+}
+
 const ObjectSchema<LiquidationConfig>& liquidation_schema() {
   using L = LiquidationConfig;
   static const ObjectSchema<L> s({
@@ -418,6 +451,8 @@ const ObjectSchema<LiquidationConfig>& liquidation_schema() {
       field("fund_borrow_limit", &L::fund_borrow_limit, {.range = closed(0, 1e12), .unit = "quote units", .doc = "how far below 0 the insurance fund's equity may go before losses are socialized or bad debt", .micros = true}),
       field("market_order", &L::market_order, {.one_of = {"ioc_bankruptcy", "market"}, .doc = "market policy: IOC at the bankruptcy price, rest to the fund then ADL (Binance), or unlimited market orders (V1)"}),
       field("protocol_fallback_steps", &L::protocol_fallback_steps, {.range = closed(-1, kMaxSteps), .unit = "steps", .doc = "the venue liquidates an account no bot took for this long; -1: never (only bots)"}),
+      field("protocol_fallback_cost", &L::protocol_fallback_cost, {.range = closed(0, 1e12), .unit = "quote units", .doc = "paid by the insurance fund (at most its cash) to network_fees for each fallback liquidation"}),
+      object_field("priority_fee", &L::priority_fee, priority_fee_schema(), {.doc = "priority-fee auction among agents.liquidator_classes"}),
       object_field("dutch", &L::dutch, dutch_schema(), {.doc = "dutch policy parameters"}),
       object_field("batch", &L::batch, batch_schema(), {.doc = "batch policy parameters"}),
       object_field("socialized", &L::socialized, socialized_schema(), {.doc = "socialized policy parameters"}),

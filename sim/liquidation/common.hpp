@@ -18,7 +18,21 @@ struct Liquidator {
 // Offers the account to the bots in a seeded random order; the first that sees it (latency) and
 // finds it worth its transaction cost wins and pays that cost. If none does and the protocol
 // fallback delay has passed, the protocol liquidates. found == false: nobody acts this step.
+// With agents.liquidator_classes (ctx.fee_auction set) the bots compete in the priority-fee auction
+// instead (sim/liquidation/priority_fee_auction.hpp).
 Liquidator choose_liquidator(LiquidationContext& ctx, const MarginAccount& acc, double expected_reward, int protocol_fallback_steps);
+
+// The reward a bot expects for liquidating `acc` under a penalty (market, delta_neutral):
+// liquidator_share x (gross notional x close_factor x penalty_bps / 1e4). With liquidator classes
+// (ctx.fee_auction) the penalty part is capped at the account's equity at mark, as charge_penalty
+// caps it, since a bot that bids its expected profit away must not count on more than the account
+// can pay; the single form keeps the uncapped threshold it always had.
+double expected_penalty_reward(const LiquidationContext& ctx, const MarginAccount& acc, const LiquidationConfig& cfg);
+
+// The venue's own engine once the account has been flagged for protocol_fallback_steps (-1:
+// never); it costs the insurance fund ctx.protocol_fallback_cost (at most the fund's cash), paid to
+// network_fees. found == false before that.
+Liquidator protocol_fallback(LiquidationContext& ctx, const MarginAccount& acc, int protocol_fallback_steps);
 
 struct CloseResult {
   double qty = 0.0;               // asset units closed (absolute)

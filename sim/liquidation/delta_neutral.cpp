@@ -164,8 +164,7 @@ class DeltaNeutralPolicy final : public LiquidationPolicy {
   };
 
   Liquidator pick(LiquidationContext& ctx, const MarginAccount& acc) {
-    const double expected_penalty = acc.gross_notional * cfg_.close_factor * cfg_.penalty_bps * 1e-4;
-    return choose_liquidator(ctx, acc, expected_penalty * cfg_.liquidator_share, cfg_.protocol_fallback_steps);
+    return choose_liquidator(ctx, acc, expected_penalty_reward(ctx, acc, cfg_), cfg_.protocol_fallback_steps);
   }
 
   // Something on the other side of a perp book the account must close into, or no position at all

@@ -79,8 +79,7 @@ class MarketPolicy final : public LiquidationPolicy {
 
   void liquidate(LiquidationContext& ctx, MarginAccount& acc) {
     if (!ioc_ && !closable(ctx, acc)) return;
-    const double expected_penalty = acc.gross_notional * cfg_.close_factor * cfg_.penalty_bps * 1e-4;
-    const Liquidator liq = choose_liquidator(ctx, acc, expected_penalty * cfg_.liquidator_share, cfg_.protocol_fallback_steps);
+    const Liquidator liq = choose_liquidator(ctx, acc, expected_penalty_reward(ctx, acc, cfg_), cfg_.protocol_fallback_steps);
     if (!liq.found) return;  // nobody acts this step: the account stays flagged and may get worse
     const std::size_t first_event = ctx.events.size();
     orders_.clear();

@@ -20,6 +20,7 @@
 #include "sim/perp/funding.hpp"
 #include "sim/liquidation/policy.hpp"
 #include "sim/liquidation/fund.hpp"
+#include "sim/liquidation/priority_fee_auction.hpp"
 #include "sim/perp/margin_engine.hpp"
 #include "sim/perp/mark_price.hpp"
 #include "sim/perp/oracle.hpp"
@@ -272,13 +273,15 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed, const s
     w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::LeveragedTrader));
   });
   agent_id += static_cast<std::uint64_t>(std::max(0, lvc.count));
-  const auto& lqc = sc.agents.liquidators;
-  for (int k = 0; k < lqc.count; ++k, ++agent_id) {
-    const AccountId acc = L.open_account("liquidator:" + std::to_string(agent_id));
-    L.mint(acc, 0, to_fixed(lqc.capital, 1e6));
-    w.liquidators.emplace_back(lqc, acc, static_cast<std::int32_t>(agent_id), agent_rng(agent_id));
-    w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::Liquidator));
-  }
+  // One class (agents.liquidators) or several (agents.liquidator_classes, in the order given).
+  const std::vector<LiquidatorConfig> one_class{sc.agents.liquidators};
+  for (const LiquidatorConfig& lqc : sc.agents.liquidator_classes.empty() ? one_class : sc.agents.liquidator_classes)
+    for (int k = 0; k < lqc.count; ++k, ++agent_id) {
+      const AccountId acc = L.open_account("liquidator:" + std::to_string(agent_id));
+      L.mint(acc, 0, to_fixed(lqc.capital, 1e6));
+      w.liquidators.emplace_back(lqc, acc, static_cast<std::int32_t>(agent_id), agent_rng(agent_id));
+      w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::Liquidator));
+    }
   // The backstop provider exists for the policies that use one; it starts with its capacity in cash.
   const LiquidationConfig& lq = sc.perp.liquidation;
   double backstop_capacity = -1;
@@ -352,6 +355,10 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   lctx.perp_makers = &perp_maker_agents;
   FundCredit& fund_credit = policy->fund_credit();
   lctx.fund = &fund_credit;
+  lctx.protocol_fallback_cost = to_fixed(lcfg.protocol_fallback_cost, 1e6);
+  std::unique_ptr<PriorityFeeAuction> fee_auction;  // liquidator classes compete on priority fees
+  if (!sc.agents.liquidator_classes.empty()) fee_auction = std::make_unique<PriorityFeeAuction>(lcfg.priority_fee, m);
+  lctx.fee_auction = fee_auction.get();
   const bool funding_on = sc.perp.funding.enabled;
   ProtocolStepInfo info;
   std::int64_t adl_total = 0, adl_queue_empty_total = 0, flat_deficit_events_total = 0;
@@ -411,6 +418,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
     // liquidations.
     policy->reset_step_stats();
     lctx.step = step;
+    if (fee_auction) fee_auction->observe(m);
     if (proactive) {
       double derisked_notional = 0;  // counted from its events (proactive_derisk_*), not as liquidations
       proactive->on_step(lctx, &derisked_notional);
@@ -528,7 +536,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   // capital they started with; rewards minus transaction costs minus resale losses.
   double bot_profit = 0;
   for (const LiquidatorBot& b : w.liquidators) {
-    double eq = from_micros(w.ledger.balance(b.account(), m.quote_asset)) - sc.agents.liquidators.capital;
+    double eq = from_micros(w.ledger.balance(b.account(), m.quote_asset)) - b.config().capital;
     for (const AssetMarket& a : m.assets) {
       eq += from_micros(w.ledger.balance(b.account(), a.spot_asset)) * a.index_or_reference();
       eq += from_micros(w.ledger.balance(b.account(), a.perp_asset)) * a.mark_or_reference();
