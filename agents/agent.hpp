@@ -19,7 +19,8 @@
 namespace sl {
 
 // Position: an account of the user's own positions file (accounts.file), owned by no agent.
-enum class AgentKind : std::uint8_t { MarketMaker, NoiseTrader, Ladder, Arbitrageur, BasisTrader, LeveragedTrader, Liquidator, Backstop, Position };
+// HedgingDemand and Reentry (issue #14) come last so the earlier kinds keep their numbers.
+enum class AgentKind : std::uint8_t { MarketMaker, NoiseTrader, Ladder, Arbitrageur, BasisTrader, LeveragedTrader, Liquidator, Backstop, Position, HedgingDemand, Reentry };
 
 inline const char* agent_kind_name(AgentKind k) {
   switch (k) {
@@ -32,6 +33,8 @@ inline const char* agent_kind_name(AgentKind k) {
     case AgentKind::Liquidator: return "liquidator";
     case AgentKind::Backstop: return "backstop_provider";
     case AgentKind::Position: return "position";
+    case AgentKind::HedgingDemand: return "hedger";
+    case AgentKind::Reentry: return "reentry";
   }
   return "unknown";
 }

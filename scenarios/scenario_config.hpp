@@ -139,6 +139,10 @@ struct ArbitrageurConfig {
   double max_order_qty = 2.0;         // asset units per order
   double max_position = 20.0;         // asset units per venue (its capital limit)
   bool unwind = true;                 // close inventory back toward flat once prices are within fees of the reference
+  // Cost of borrowing spot to short it, bps, added to the edge of every trade that goes long the
+  // perp (buying it below the reference or below the spot): the hedge of a long perp is a short
+  // spot, which needs borrowed coins (issue #14 item 4). 0 (default): both directions cost the same.
+  double long_perp_borrow_bps = 0.0;
   double quote_cash = 2'000'000.0;
   double base_inventory = 50.0;       // spot asset units
 };
@@ -212,6 +216,35 @@ struct LiquidatorConfig {
   double max_inventory = 10.0;
 };
 
+// Hedging demand (issue #14 item 4, agents/hedging_demand.hpp): holders of spot outside the model
+// who hedge with perp shorts after a fall. Target short per hedger = short_qty_per_drawdown x
+// (drawdown - drawdown_threshold)+ x (1 + vol_weight x (realized / calm vol - 1)+), the drawdown
+// measured from a high that fades toward the index with memory_half_life_s. count 0 (default): no hedgers.
+struct HedgingDemandConfig {
+  int count = 0;
+  int interval_steps = 6;               // acts every interval_steps (own phase)
+  double short_qty_per_drawdown = 0.0;  // asset units of perp short per unit of drawdown (1 = 100%)
+  double drawdown_threshold = 0.0;      // fraction: drawdowns up to this are not hedged
+  double vol_weight = 0.0;              // extra target per unit of excess realized volatility
+  int vol_window_steps = 360;           // EWMA window of the index's realized volatility
+  double memory_half_life_s = 86'400.0; // half-life of the remembered high
+  double max_discount_bps = 50.0;       // sells only into bids >= index x (1 - this); covers at asks <= index
+  double max_order_qty = 5.0;           // asset units per order
+  double quote_cash = 10'000'000.0;
+};
+
+// Re-entry of liquidated directional traders (issue #14 item 4, agents/reentry_pool.hpp): each
+// leveraged trader's liquidation is followed, with probability `probability`, by a new position
+// after an exponential delay, short with probability short_share. probability 0 (default): off.
+struct ReentryConfig {
+  double probability = 0.0;
+  double delay_mean_s = 3'600.0;        // mean of the exponential delay after the liquidation is seen
+  double short_share = 0.5;             // probability a re-entry is a short
+  double notional_share = 1.0;          // re-entry notional / the liquidated position's last notional
+  int scan_every_steps = 6;             // how often liquidations are looked for and re-entries made
+  double quote_cash = 100'000'000.0;    // the re-entering traders' capital (one plain account)
+};
+
 struct AgentsConfig {
   MarketMakerConfig market_makers;
   NoiseTraderConfig noise_traders;
@@ -220,6 +253,8 @@ struct AgentsConfig {
   BasisTraderConfig basis_traders;
   LeveragedTraderConfig leveraged_traders;
   LiquidatorConfig liquidators;
+  HedgingDemandConfig hedgers;
+  ReentryConfig reentry;
 };
 
 // Oracle: index from spot mids of the steps [t-1-lag-window+1, t-1-lag] (end-of-step mids).

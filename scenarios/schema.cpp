@@ -166,6 +166,7 @@ const ObjectSchema<ArbitrageurConfig>& arbitrageur_schema() {
       field("max_order_qty", &A::max_order_qty, {.range = open_closed(0, 1e9), .unit = "asset units", .doc = "size of one order", .micros = true}),
       field("max_position", &A::max_position, {.range = closed(0, 1e9), .unit = "asset units", .doc = "position limit per venue (its capital limit)", .micros = true}),
       field("unwind", &A::unwind, {.doc = "close inventory back toward flat once prices are within the taker fee of the reference"}),
+      field("long_perp_borrow_bps", &A::long_perp_borrow_bps, {.range = closed(0, 10000), .unit = "bps", .doc = "cost of borrowing the spot that hedges a long perp, added to the edge of every trade buying the perp (below the reference or the spot)"}),
       field("quote_cash", &A::quote_cash, {.range = closed(0, 1e12), .unit = "quote units", .doc = "starting quote balance", .micros = true}),
       field("base_inventory", &A::base_inventory, {.range = closed(0, 1e9), .unit = "asset units", .doc = "starting asset balance (spot)", .micros = true}),
   });
@@ -230,6 +231,36 @@ const ObjectSchema<LiquidatorConfig>& liquidator_schema() {
   return s;
 }
 
+const ObjectSchema<HedgingDemandConfig>& hedging_demand_schema() {
+  using H = HedgingDemandConfig;
+  static const ObjectSchema<H> s({
+      field("count", &H::count, {.range = closed(0, 100000), .unit = "agents", .doc = "number of hedgers (spot holders outside the model who short the perp after a fall)"}),
+      field("interval_steps", &H::interval_steps, {.range = closed(1, kMaxSteps), .unit = "steps", .doc = "acts every interval_steps (own phase)"}),
+      field("short_qty_per_drawdown", &H::short_qty_per_drawdown, {.range = closed(0, 1e9), .unit = "asset units per unit drawdown", .doc = "target perp short per hedger at a drawdown of 1 (100%)"}),
+      field("drawdown_threshold", &H::drawdown_threshold, {.range = closed(0, 1), .unit = "fraction", .doc = "drawdowns up to this are not hedged: target x (drawdown - drawdown_threshold)+"}),
+      field("vol_weight", &H::vol_weight, {.range = closed(0, 1000), .unit = "per unit excess vol", .doc = "target x (1 + vol_weight x (realized / calm volatility - 1)+)"}),
+      field("vol_window_steps", &H::vol_window_steps, {.range = closed(1, kMaxSteps), .unit = "steps", .doc = "EWMA window of the index's realized volatility"}),
+      field("memory_half_life_s", &H::memory_half_life_s, {.range = open_closed(0, 1e9), .unit = "s", .doc = "half-life with which the remembered high fades toward the index"}),
+      field("max_discount_bps", &H::max_discount_bps, {.range = closed(0, 10000), .unit = "bps", .doc = "sells only into bids at or above index x (1 - this); covers only at asks at or below the index"}),
+      field("max_order_qty", &H::max_order_qty, {.range = open_closed(0, 1e9), .unit = "asset units", .doc = "size of one order", .micros = true}),
+      field("quote_cash", &H::quote_cash, {.range = closed(0, 1e12), .unit = "quote units", .doc = "starting quote balance of each hedger", .micros = true}),
+  });
+  return s;
+}
+
+const ObjectSchema<ReentryConfig>& reentry_schema() {
+  using R = ReentryConfig;
+  static const ObjectSchema<R> s({
+      field("probability", &R::probability, {.range = closed(0, 1), .unit = "probability", .doc = "chance that a liquidated leveraged trader re-enters (0: off)"}),
+      field("delay_mean_s", &R::delay_mean_s, {.range = open_closed(0, 1e9), .unit = "s", .doc = "mean of the exponential delay between the liquidation and the re-entry"}),
+      field("short_share", &R::short_share, {.range = closed(0, 1), .unit = "probability", .doc = "probability that a re-entry is a short"}),
+      field("notional_share", &R::notional_share, {.range = open_closed(0, 100), .unit = "fraction", .doc = "re-entry notional / the liquidated position's last notional"}),
+      field("scan_every_steps", &R::scan_every_steps, {.range = closed(1, kMaxSteps), .unit = "steps", .doc = "period of the scan for liquidations and of the re-entries"}),
+      field("quote_cash", &R::quote_cash, {.range = closed(0, 1e12), .unit = "quote units", .doc = "capital of the re-entering traders (one plain account)", .micros = true}),
+  });
+  return s;
+}
+
 const ObjectSchema<AgentsConfig>& agents_schema() {
   using G = AgentsConfig;
   static const ObjectSchema<G> s({
@@ -240,6 +271,8 @@ const ObjectSchema<AgentsConfig>& agents_schema() {
       object_field("basis_traders", &G::basis_traders, basis_trader_schema(), {.doc = "long spot / short perp basis traders"}),
       object_field("leveraged_traders", &G::leveraged_traders, leveraged_trader_schema(), {.doc = "leveraged directional perp traders"}),
       object_field("liquidators", &G::liquidators, liquidator_schema(), {.doc = "liquidator bots"}),
+      object_field("hedgers", &G::hedgers, hedging_demand_schema(), {.doc = "hedging demand: spot holders shorting the perp after a fall"}),
+      object_field("reentry", &G::reentry, reentry_schema(), {.doc = "re-entry of liquidated leveraged traders"}),
   });
   return s;
 }

@@ -343,3 +343,148 @@ TEST_CASE("leveraged trader: draws, margin funding, entry and adding margin from
   CHECK(mm.bal(w, 0) == doctest::Approx(3500.0));
   mm.ledger.check_conservation();
 }
+
+// ---- Traders after the fall (issue #14 item 4) ------------------------------------------------
+#include "agents/hedging_demand.hpp"
+#include "agents/reentry_pool.hpp"
+
+TEST_CASE("hedger: target short from the drawdown against a high fading with its half-life; sells no deeper than max_discount, covers at or below the index") {
+  MiniMarket mm;  // dt_s 1; calm_step_vol 0, so the vol ratio stays 1 and vol_weight plays no part
+  HedgingDemandConfig cfg;
+  cfg.count = 1;
+  cfg.interval_steps = 1;
+  cfg.short_qty_per_drawdown = 10.0;  // BTC at a 100% drawdown
+  cfg.vol_weight = 5.0;
+  cfg.memory_half_life_s = 100.0;
+  cfg.max_discount_bps = 30.0;
+  cfg.max_order_qty = 1.0;
+  const AccountId acc = mm.ledger.open_account("hedger");
+  mm.ledger.mint(acc, 0, to_fixed(1e6, 1e6));
+  HedgingDemand h(cfg, acc, 0, make_rng(1, 0, 98));
+  mm.m.step = 0;
+  mm.a().index_price = 30000.0;
+  h.act(mm.m);  // first look: high = 30,000, drawdown 0, nothing to do
+  CHECK(h.high() == doctest::Approx(30000.0));
+  CHECK(h.target_short() == 0.0);
+  CHECK(mm.bal(acc, 2) == 0.0);
+
+  // 100 s later (one half-life) the index is 27,000: high = 27,000 + 3,000 x 0.5 = 28,500,
+  // drawdown = 1 - 27,000 / 28,500 = 0.0526316, target = 10 x 0.0526316 = 0.526 BTC. Its sell limit
+  // is 27,000 x (1 - 0.003) = 26,919: the 0.3 BTC bid at 26,950 fills, the one at 26,900 does not.
+  mm.rest(VenueKind::Perp, Side::Buy, 26950.0, 0.3);
+  mm.rest(VenueKind::Perp, Side::Buy, 26900.0, 1.0);
+  mm.m.step = 100;
+  mm.a().index_price = 27000.0;
+  h.act(mm.m);
+  CHECK(h.high() == doctest::Approx(28500.0));
+  CHECK(h.drawdown() == doctest::Approx(1.0 - 27000.0 / 28500.0));
+  CHECK(h.vol_ratio() == 1.0);
+  CHECK(h.target_short() == doctest::Approx(0.5263158));
+  CHECK(mm.bal(acc, 2) == doctest::Approx(-0.3));
+
+  // 100 s later the index is back at 30,000: high = max(30,000, 30,000 + (28,500 - 30,000) x 0.5)
+  // = 30,000, drawdown 0, stress target 0; the hedge comes down only with the half-life: target =
+  // max(0, 0.5263158 x 0.5) = 0.2631579 BTC (263 lots). Short 300 lots, it buys back 37, at asks no
+  // higher than the index: from the 0.1 BTC at 29,990 (the 30,010 is not taken).
+  mm.rest(VenueKind::Perp, Side::Sell, 29990.0, 0.1);
+  mm.rest(VenueKind::Perp, Side::Sell, 30010.0, 1.0);
+  mm.m.step = 200;
+  mm.a().index_price = 30000.0;
+  h.act(mm.m);
+  CHECK(h.high() == doctest::Approx(30000.0));
+  CHECK(h.drawdown() == 0.0);
+  CHECK(h.target_short() == doctest::Approx(0.2631579));
+  CHECK(mm.bal(acc, 2) == doctest::Approx(-0.263));
+  // With drawdown_threshold 0.05 the same fall (drawdown 0.0526316) would have asked for only
+  // 10 x (0.0526316 - 0.05) = 0.026 BTC: checked on a fresh hedger.
+  HedgingDemandConfig thr = cfg;
+  thr.drawdown_threshold = 0.05;
+  HedgingDemand h2(thr, acc, 0, make_rng(1, 0, 96));
+  mm.m.step = 300;
+  mm.a().index_price = 30000.0;
+  h2.act(mm.m);
+  mm.m.step = 400;
+  mm.a().index_price = 27000.0;
+  h2.act(mm.m);
+  CHECK(h2.target_short() == doctest::Approx(10.0 * (1.0 - 27000.0 / 28500.0 - 0.05)));
+  mm.ledger.check_conservation();
+}
+
+TEST_CASE("arbitrageur: long_perp_borrow_bps widens the edge of buying the perp and lowers where it sells a long back") {
+  // Perp ask 20 bps under the reference 30,000. Edge without borrow: threshold 10 + taker fee 5 = 15
+  // bps < 20: it buys. With a 10 bps borrow cost: 25 bps > 20: it does not.
+  ArbitrageurConfig cfg;
+  cfg.latency_steps = 1;
+  cfg.max_order_qty = 0.1;
+  cfg.unwind = false;
+  for (const double borrow : {0.0, 10.0}) {
+    MiniMarket mm;
+    mm.rest(VenueKind::Perp, Side::Sell, 29940.0, 1.0);
+    cfg.long_perp_borrow_bps = borrow;
+    const AccountId acc = mm.ledger.open_account("arb");
+    mm.ledger.mint(acc, 0, to_fixed(1e6, 1e6));
+    Arbitrageur arb(cfg, acc, 0, make_rng(1, 0, 99));
+    arb.act(mm.m);
+    CAPTURE(borrow);
+    CHECK(mm.bal(acc, 2) == doctest::Approx(borrow == 0.0 ? 0.1 : 0.0));
+  }
+  // Holding 0.1 long perp, a bid 10 bps under the reference (29,970): without borrow it sells back
+  // only at or above 30,000 x (1 - 5 bps) = 29,985: it keeps it; with 10 bps borrow the long is worth
+  // 30,000 x (1 - 10 bps) to it and it sells at or above 30,000 x (1 - 15 bps) = 29,955: it sells.
+  cfg.unwind = true;
+  for (const double borrow : {0.0, 10.0}) {
+    MiniMarket mm;
+    const AccountId acc = mm.ledger.open_account("arb");
+    mm.ledger.mint(acc, 0, to_fixed(1e6, 1e6));
+    mm.rest(VenueKind::Perp, Side::Sell, 30000.0, 0.1);
+    Venue& p = *mm.a().perp;
+    REQUIRE(p.market(acc, Side::Buy, p.qty_to_lots(0.1)).filled == 100);
+    mm.rest(VenueKind::Perp, Side::Buy, 29970.0, 1.0);
+    cfg.long_perp_borrow_bps = borrow;
+    Arbitrageur arb(cfg, acc, 0, make_rng(1, 0, 99));
+    arb.act(mm.m);
+    CAPTURE(borrow);
+    CHECK(mm.bal(acc, 2) == doctest::Approx(borrow == 0.0 ? 0.1 : 0.0));
+  }
+}
+
+TEST_CASE("re-entry pool: a liquidated leveraged trader comes back after the delay, on the drawn side, at its last notional") {
+  MiniMarket mm;
+  const AccountId trader = mm.ledger.open_account("leveraged_trader", true);
+  const std::uint32_t mid = mm.margin->add_account(trader, 7, AgentKind::LeveragedTrader, MarginMode::Isolated);
+  ReentryConfig cfg;
+  cfg.probability = 1.0;
+  cfg.short_share = 1.0;
+  cfg.delay_mean_s = 1e-3;  // an exponential draw of mean 1 ms: due at the next step (dt_s 1)
+  cfg.notional_share = 1.0;
+  cfg.scan_every_steps = 1;
+  const AccountId acc = mm.ledger.open_account("reentry");
+  mm.ledger.mint(acc, 0, to_fixed(1e6, 1e6));
+  ReentryPool pool(cfg, acc, make_rng(1, 0, 97));
+  // The trader holds 0.1 BTC-PERP long; index 30,000: notional 3,000.
+  mm.ledger.transfer(mm.maker, trader, 2, to_fixed(0.1, 1e6));
+  mm.a().index_price = 30000.0;
+  mm.m.step = 0;
+  pool.act(mm.m);  // open: its notional remembered
+  CHECK(pool.liquidations_seen() == 0);
+  mm.ledger.transfer(trader, mm.maker, 2, to_fixed(0.1, 1e6));  // liquidated: closed, nothing left
+  mm.margin->accounts()[mid].closed = true;
+  mm.m.step = 1;
+  pool.act(mm.m);
+  CHECK(pool.liquidations_seen() == 1);
+  CHECK(pool.reentries_scheduled() == 1);
+  CHECK(pool.reentries_done() == 0);  // due at step 2
+  // Perp mid 30,000 (bid 29,000, ask 31,000): 3,000 / 30,000 = 0.1 BTC sold at market into the bid.
+  mm.rest(VenueKind::Perp, Side::Buy, 29000.0, 2.0);
+  mm.rest(VenueKind::Perp, Side::Sell, 31000.0, 2.0);
+  mm.m.step = 2;
+  pool.act(mm.m);
+  CHECK(pool.reentries_done() == 1);
+  CHECK(pool.reentries_short() == 1);
+  CHECK(mm.bal(acc, 2) == doctest::Approx(-0.1));
+  mm.m.step = 3;
+  pool.act(mm.m);  // a closed account counts once
+  CHECK(pool.liquidations_seen() == 1);
+  CHECK(pool.reentries_done() == 1);
+  mm.ledger.check_conservation();
+}

@@ -10,11 +10,13 @@
 #include "agents/arbitrageur.hpp"
 #include "agents/backstop_provider.hpp"
 #include "agents/basis_trader.hpp"
+#include "agents/hedging_demand.hpp"
 #include "agents/ladder_maker.hpp"
 #include "agents/leveraged_trader.hpp"
 #include "agents/liquidator_bot.hpp"
 #include "agents/market_maker.hpp"
 #include "agents/noise_trader.hpp"
+#include "agents/reentry_pool.hpp"
 #include "sim/perp/funding.hpp"
 #include "sim/liquidation/policy.hpp"
 #include "sim/liquidation/fund.hpp"
@@ -61,6 +63,8 @@ struct World {
   std::size_t passive_leveraged = 0, passive_leveraged_entered = 0;
   std::vector<LiquidatorBot> liquidators;
   std::unique_ptr<BackstopProvider> backstop;  // delta_neutral in backstop mode, hierarchy with its backstop stage
+  std::vector<HedgingDemand> hedgers;          // issue #14 item 4: after every earlier population
+  std::vector<ReentryPool> reentry;            // zero or one
   std::vector<std::int32_t> agent_kind_of;  // global agent id -> AgentKind (as int)
   std::vector<AgentHandle> active;  // reused every step
   // Event-driven activation (sim/run/activation.hpp): agents keyed (kind << 32 | index), the
@@ -80,6 +84,8 @@ struct World {
       case AgentKind::BasisTrader: return f(basis[i]);
       case AgentKind::LeveragedTrader: return f(leveraged[i]);
       case AgentKind::Liquidator: return f(liquidators[i]);
+      case AgentKind::HedgingDemand: return f(hedgers[i]);
+      case AgentKind::Reentry: return f(reentry[i]);
       case AgentKind::Backstop: break;
       case AgentKind::Position: break;  // never scheduled: an own position is an account, not an agent
     }
@@ -106,6 +112,8 @@ struct World {
     all(leveraged, AgentKind::LeveragedTrader);
     all(liquidators, AgentKind::Liquidator);
     if (backstop) wake.schedule(0, key(AgentKind::Backstop, 0));
+    all(hedgers, AgentKind::HedgingDemand);
+    all(reentry, AgentKind::Reentry);
   }
   // Perpetual mechanics, one per asset (model.md section 4).
   std::vector<Oracle> oracles;
@@ -282,6 +290,21 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed, const L
     w.backstop = std::make_unique<BackstopProvider>(backstop_capacity, acc);
     w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::Backstop));
   }
+  // Traders after the fall (issue #14 item 4): after every earlier population, so the ids, accounts
+  // and random streams of those are unchanged when these are absent (the default).
+  const HedgingDemandConfig& hdc = sc.agents.hedgers;
+  for (int k = 0; k < hdc.count; ++k, ++agent_id) {
+    const AccountId acc = L.open_account("hedger:" + std::to_string(agent_id));
+    L.mint(acc, 0, to_fixed(hdc.quote_cash, 1e6));
+    w.hedgers.emplace_back(hdc, acc, static_cast<std::size_t>(k) % m.assets.size(), agent_rng(agent_id));
+    w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::HedgingDemand));
+  }
+  if (sc.agents.reentry.probability > 0) {
+    const AccountId acc = L.open_account("reentry:" + std::to_string(agent_id));
+    L.mint(acc, 0, to_fixed(sc.agents.reentry.quote_cash, 1e6));
+    w.reentry.emplace_back(sc.agents.reentry, acc, agent_rng(agent_id++));
+    w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::Reentry));
+  }
   book_own_positions(sc, m, w.margin);  // accounts.file: after every population, so their ids do not move
   w.wake.reserve(w.agent_kind_of.size() - w.passive_leveraged);
   w.schedule_all_at_step_0();
@@ -370,6 +393,8 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
         case AgentKind::LeveragedTrader: w.leveraged[h.index].act(m); break;
         case AgentKind::Liquidator: w.liquidators[h.index].act(m); break;
         case AgentKind::Backstop: w.backstop->act(m); break;
+        case AgentKind::HedgingDemand: w.hedgers[h.index].act(m); break;
+        case AgentKind::Reentry: w.reentry[h.index].act(m); break;
         case AgentKind::Position: break;
       }
     }
