@@ -17,6 +17,8 @@ void BackstopProvider::took(double value) {
 }
 
 
-void BackstopProvider::act(Market& m) { holds_inventory_ = unwind_inventory_step(m, account_); }
+// It took hedged portfolios whole: it unwinds them in pairs (agents/inventory_unwind.hpp), so its net
+// delta never grows; what is not a hedged pair (hierarchy's contracts) goes as unwind_inventory_step.
+void BackstopProvider::act(Market& m) { holds_inventory_ = paired_unwind_inventory_step(m, account_); }
 
 }  // namespace sl

@@ -3,7 +3,9 @@
 // contract of the margin account) at a fixed discount to its mark value, up to a total capacity in
 // quote units of portfolio value, and then unwinds what it took itself, through the books, in
 // slices (like LiquidatorBot::act: one IOC market order per venue per step, at most the size
-// resting at the best two levels), so its own flow moves prices but never sweeps an empty book.
+// resting at the best two levels), so its own flow moves prices but never sweeps an empty book; a
+// hedged pair (spot and contracts of one asset, opposite signs) in pairs, its net delta never
+// growing (paired_unwind_inventory_step, agents/inventory_unwind.hpp).
 //
 // Capacity is consumed by the gross value of each portfolio taken (see
 // sim/liquidation/delta_neutral.cpp for the valuation) and never replenished: it is "how much

@@ -71,7 +71,7 @@ TEST_CASE("calibration file errors: exact messages") {
         "CAL: lamda: unknown field (allowed here: 'name', 'description', 'scenario', 'set', 'policy', 'first_seed', "
         "'seeds', 'lambda', 'penalty_bps', 'maintenance_margin_bps', 'axes', 'bootstrap')");
   CHECK(error_of(body(ok + R"(, "policy": "fast")")) ==
-        "CAL: policy: must be one of 'market', 'dutch', 'batch', 'socialized', 'delta_neutral', 'hierarchy', got \"fast\"");
+        "CAL: policy: must be one of 'market', 'dutch', 'batch', 'socialized', 'delta_neutral', 'hierarchy', 'delta_neutral:atomic', 'delta_neutral:staged', 'delta_neutral:backstop', got \"fast\"");
   CHECK(error_of(body(ok + R"(, "axes": {"liquidity": {}})")) ==
         "CAL: axes.liquidity: unknown field (allowed here: 'sigma', 'depth', 'latency')");
   CHECK(error_of(body(ok + R"(, "axes": {"latency": {"pointer": "/agents/liquidators/latncy"}})")) ==

@@ -14,13 +14,16 @@
 #include <vector>
 
 #include "agents/basis_trader.hpp"
+#include "agents/inventory_unwind.hpp"
 #include "sim/market/shocks.hpp"
 #include "sim/perp/margin_engine.hpp"
+#include "sim/liquidation/policy.hpp"
 #include "sim/run/loop_metrics.hpp"
 #include "tests/support/event_check.hpp"
 #include "tests/support/hand_world.hpp"
 #include "tests/support/ladder_world.hpp"
 #include "tests/support/run_lookup.hpp"
+#include "tests/support/venue_spec.hpp"
 
 using namespace sl;
 using namespace sl::test;  // the shared test worlds and their checks (tests/support/)
@@ -437,4 +440,126 @@ TEST_CASE("funding paid by hedged accounts: contracts x mark x rate at each sett
   CHECK(r.liquidations.empty());
   CHECK(series(r, "funding_rate")[19] == doctest::Approx(0.0015).epsilon(1e-12));
   CHECK(metric(r, "funding_paid_hedged") == doctest::Approx(-16.0).epsilon(1e-12));
+}
+
+namespace {
+
+// A one-asset market with hand books (tick 1, lot 0.001, taker fee `fee_bps` on both venues): spot
+// bids 0.5 BTC at 10,010 / 10,000 / 9,990, perp asks 0.3 at 9,995, 0.5 at 10,005 and 10,015 (the
+// perp below the spot: a negative premium, where a basis pair closes at a profit), and a holder
+// account with spot `spot` and contracts `contracts` (BTC).
+struct PairRig {
+  Ledger L{{"USDT", "BTC", "BTC-PERP"}, {false, false, true}};
+  Market m{L};
+  AccountId holder = 0;
+  PairRig(double fee_bps, double spot, double contracts) {
+    ReferenceConfig rc;
+    AssetMarket am{"BTC", 1, 2, ReferenceProcess(rc, 10000.0, 1.0, make_rng(1, 0, 1))};
+    for (VenueKind k : {VenueKind::Spot, VenueKind::Perp}) {
+      const VenueSpec vs = sl::test::venue_spec(k, k == VenueKind::Spot ? "spot:BTC" : "perp:BTC",
+                                                k == VenueKind::Spot ? am.spot_asset : am.perp_asset,
+                                                {.tick_size = 1.0, .lot_size = 0.001, .taker_fee_bps = fee_bps});
+      m.venues.emplace_back(vs, L, L.open_account("fees:" + vs.name));
+      (k == VenueKind::Spot ? am.spot : am.perp) = &m.venues.back();
+    }
+    m.assets.push_back(std::move(am));
+    const AccountId maker = L.open_account("maker");
+    L.mint(maker, 0, to_fixed(1e6, 1e6));
+    const AccountId cp = L.open_account("counterparty", true);
+    L.transfer(cp, maker, 1, to_fixed(10.0, 1e6));
+    Venue& sp = *m.assets[0].spot;
+    Venue& pp = *m.assets[0].perp;
+    for (Tick px : {10010, 10000, 9990}) sp.limit(maker, Side::Buy, px, 500);
+    pp.limit(maker, Side::Sell, 9995, 300);
+    for (Tick px : {10005, 10015}) pp.limit(maker, Side::Sell, px, 500);
+    holder = L.open_account("holder", true);
+    L.mint(holder, 0, to_fixed(1e5, 1e6));
+    if (spot > 0) L.transfer(cp, holder, 1, to_fixed(spot, 1e6));
+    if (contracts < 0) L.transfer(holder, cp, 2, to_fixed(-contracts, 1e6));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("pair unwind: the directional excess first, then pairs only at a non-negative basis after fees") {
+  // Holder: spot +1, contracts -1.2 (net -0.2). Sides hit: spot bids (selling), perp asks (buying).
+  // No fees. 1. excess 0.2 of perp from the front: 0.2 of the 0.3 at 9,995 (0.1 left).
+  // 2. pairs, best levels first, while ask_perp <= bid_spot: (10,010 / 9,995: 0.1) -> 0.1;
+  //    (10,010, 0.4 left / 10,005) -> 0.4, the 10,010 bid used up; (10,000 / 10,005, 0.1 left):
+  //    10,005 > 10,000, stop. Pairs 0.5: spot 0.5 (500 lots), perp 0.2 + 0.5 = 0.7 (700 lots).
+  {
+    PairRig g(0.0, 1.0, -1.2);
+    const PairUnwind u = plan_pair_unwind(g.m.assets[0], to_fixed(1.0, 1e6), -to_fixed(1.2, 1e6));
+    CHECK(u.spot_side == Side::Sell);
+    CHECK(u.perp_side == Side::Buy);
+    CHECK(u.spot == 500);
+    CHECK(u.perp == 700);
+  }
+  // Over-hedged holder: spot 1.2, contracts -1 (net +0.2), no fees. 1. excess 0.2 of spot from the
+  // front: 0.2 of the 0.5 at 10,010 (0.3 left). 2. (10,010, 0.3 / 9,995, 0.3) -> 0.3, both levels
+  // used up; (10,000 / 10,005): 10,005 > 10,000, stop. Spot 0.5, perp 0.3: net 0.7 - 0.7 = 0.
+  {
+    PairRig g(0.0, 1.2, -1.0);
+    const PairUnwind u = plan_pair_unwind(g.m.assets[0], to_fixed(1.2, 1e6), -to_fixed(1.0, 1e6));
+    CHECK(u.spot == 500);
+    CHECK(u.perp == 300);
+  }
+  // Taker fees 5 bps on both venues: a pair closes when ask x 1.0005 <= bid x 0.9995.
+  // (10,010 / 9,995): 9,999.9975 <= 10,004.995: 0.1; (10,010 / 10,005): 10,010.0025 > 10,004.995:
+  // stop. Spot 0.1 (100 lots), perp 0.2 + 0.1 = 0.3 (300 lots). Executed
+  // (paired_unwind_inventory_step): spot sells 0.1 at 10,010 = 1,001 less 0.5005 fee; perp buys 0.3
+  // at 9,995 = 2,998.5 plus 1.49925 fee. Holder: spot 0.9, contracts -0.9 (net 0, from -0.2), quote
+  // 100,000 + 1,001 - 0.5005 - 2,998.5 - 1.49925 = 98,000.50025.
+  {
+    PairRig g(5.0, 1.0, -1.2);
+    const PairUnwind u = plan_pair_unwind(g.m.assets[0], to_fixed(1.0, 1e6), -to_fixed(1.2, 1e6));
+    CHECK(u.spot == 100);
+    CHECK(u.perp == 300);
+    CHECK(paired_unwind_inventory_step(g.m, g.holder));  // something is left
+    CHECK(g.L.balance(g.holder, 1) == to_fixed(0.9, 1e6));
+    CHECK(g.L.balance(g.holder, 2) == -to_fixed(0.9, 1e6));
+    CHECK(g.L.balance(g.holder, 0) == to_fixed(98000.50025, 1e6));
+    g.L.check_conservation();
+  }
+  // The per-venue rule on the same holder and books (unwind_inventory_step): spot sells its best two
+  // levels, 1.0 (all of it); perp buys its best two, 0.3 + 0.5 = 0.8: spot 0, contracts -0.4: the
+  // net delta grew from -0.2 to -0.4.
+  {
+    PairRig g(5.0, 1.0, -1.2);
+    CHECK(unwind_inventory_step(g.m, g.holder));
+    CHECK(g.L.balance(g.holder, 1) == 0);
+    CHECK(g.L.balance(g.holder, 2) == -to_fixed(0.4, 1e6));
+  }
+}
+
+TEST_CASE("policy delta_neutral:MODE runs delta_neutral in that mode, whatever the scenario's mode") {
+  // resolve_policy by hand, then one seed of basis_loop.json (cut at step 2400) run as
+  // "delta_neutral:atomic" against the same scenario with perp.liquidation.delta_neutral.mode =
+  // "atomic" run as "delta_neutral": the same runs (every summary value equal), only the name differs.
+  LiquidationConfig c;
+  c.delta_neutral.mode = "staged";
+  const LiquidationConfig r = resolve_policy(c, "delta_neutral:backstop");
+  CHECK(r.policy == "delta_neutral");
+  CHECK(r.delta_neutral.mode == "backstop");
+  CHECK(resolve_policy(c, "delta_neutral").delta_neutral.mode == "staged");
+  CHECK(resolve_policy(c, "market").policy == "market");
+  json s = json::parse(sl::load_scenario_file(std::string(STRESSLAB_SOURCE_DIR) + "/scenarios/basis_loop.json").source_json);
+  s["horizon_steps"] = 2400;
+  RunOptions o;
+  o.seed = 2045;
+  o.policy = "delta_neutral:atomic";
+  const RunResult variant = run_simulation(sl::test::load_world(s), o);
+  o.policy = "delta_neutral";
+  const RunResult plain = run_simulation(sl::test::load_world(s, {"perp.liquidation.delta_neutral.mode=atomic"}), o);
+  CHECK(variant.policy == "delta_neutral:atomic");
+  CHECK(plain.policy == "delta_neutral");
+  REQUIRE(variant.summary.size() == plain.summary.size());
+  for (std::size_t k = 0; k < plain.summary.size(); ++k) {
+    CAPTURE(plain.summary[k].first);
+    CHECK(variant.summary[k].first == plain.summary[k].first);
+    CHECK((variant.summary[k].second == plain.summary[k].second ||
+           (std::isnan(variant.summary[k].second) && std::isnan(plain.summary[k].second))));
+  }
+  CHECK(variant.liquidations.size() == plain.liquidations.size());
+  CHECK(metric(variant, "basis_traders_liquidated") > 0.0);  // the hedged unwind ran
 }

@@ -28,6 +28,7 @@
 
 #include "agents/backstop_provider.hpp"
 #include "scenarios/loader.hpp"
+#include "sim/liquidation/fund.hpp"
 #include "sim/liquidation/policy.hpp"
 #include "sim/perp/margin_engine.hpp"
 #include "sim/market/market.hpp"
@@ -280,11 +281,15 @@ TEST_CASE("delta_neutral backstop: capacity for one portfolio, the second falls 
   check_event(g.events[3], {.policy_path = "delta_neutral>atomic", .notional = approx(9991.0, 1e-12)});
   CHECK(policy->step_stats().count == 4);
 
-  // The provider unwinds in slices of at most the best two levels: what is left after the atomic
-  // fallback is 0.2 BTC of bids at 9,979 and 0.2 BTC of asks at 13,021.
+  // The provider unwinds a hedged pair in pairs, only at a non-negative basis after fees
+  // (plan_pair_unwind, agents/inventory_unwind.hpp). It holds spot +1 and contracts -1: no excess;
+  // what is left after the atomic fallback is 0.2 BTC of spot bids at 9,979 and 0.2 BTC of perp asks
+  // at 13,021, and buying the perp back at 13,021 against spot sold at 9,979 would pay the 3,042
+  // premium: nothing trades, the provider keeps its hedged pair (net delta 0) and waits. (Before the
+  // pair rule it sold 0.2 spot and bought back 0.2 perp here, each venue on its own.)
   bp.act(g.m);
-  CHECK(g.L.balance(g.bp_acc, 1) == to_fixed(0.8, 1e6));
-  CHECK(g.L.balance(g.bp_acc, 2) == -to_fixed(0.8, 1e6));
+  CHECK(g.L.balance(g.bp_acc, 1) == to_fixed(1.0, 1e6));
+  CHECK(g.L.balance(g.bp_acc, 2) == -to_fixed(1.0, 1e6));
   CHECK(bp.wants_to_act(12));
   g.L.check_conservation();
 }
@@ -406,4 +411,46 @@ TEST_CASE("delta_neutral atomic under the IOC at the bankruptcy price: the perp 
   // The remaining ask at 13,021 was not touched.
   CHECK(g.m.assets[0].perp->book().depth_between(Side::Sell, 1, 13021) == 400);
   g.L.check_conservation();
+}
+
+TEST_CASE("the insurance fund under delta_neutral unwinds a hedged pair in pairs, each venue on its own otherwise") {
+  // The Rig's books: perp asks 0.4 at 13,001 / 13,011 / 13,021, spot bids 0.4 at 9,999 / 9,989 /
+  // 9,979, no fees. The fund holds (as after taking over a unified account whose spot covers 5/6 of
+  // its short) spot +1, contracts -1.2: net delta -0.2; quote 100 + 1,000,000 (no financing needed).
+  // Per venue (FundAbsorber::unwind, paired = false, as `market`'s fund): spot sells the best two
+  // levels, 0.4 x 9,999 + 0.4 x 9,989 = 7,995.2; perp buys the best two, 0.4 x 13,001 + 0.4 x
+  // 13,011 = 10,404.8: spot 0.2, contracts -0.4, net -0.2 (and it would reach -0.4 once the spot is
+  // gone); quote 1,000,100 + 7,995.2 - 10,404.8 = 997,690.4.
+  // Paired (delta_neutral's fund): the excess 1.2 - 1 = 0.2 first, from the front of the asks: 0.2 at
+  // 13,001 = 2,600.2; then pairs only while ask_perp <= bid_spot (no fees): 13,001 > 9,999, none.
+  // Spot 1, contracts -1, net 0; quote 1,000,100 - 2,600.2 = 997,499.8. A second step: 13,001 (0.2
+  // left) > 9,999: nothing; the fund holds its hedged pair.
+  for (bool paired : {false, true}) {
+    CAPTURE(paired);
+    Rig g;
+    const AccountId F = g.sys.insurance_fund;
+    g.L.mint(F, 0, to_fixed(1e6, 1e6));
+    g.L.mint(F, 1, to_fixed(1.0, 1e6));
+    g.L.transfer(F, g.cp, 2, to_fixed(1.2, 1e6));
+    FundCredit credit;
+    FundAbsorber fund("adl", FundPaths{}, credit);
+    LiquidationStepStats stats;
+    LiquidationContext ctx = g.context(g.m, g.margin, 10);
+    fund.unwind(ctx, stats, paired);
+    if (!paired) {
+      CHECK(g.L.balance(F, 1) == to_fixed(0.2, 1e6));
+      CHECK(g.L.balance(F, 2) == -to_fixed(0.4, 1e6));
+      CHECK(g.L.balance(F, 0) == to_fixed(997690.4, 1e6));
+    } else {
+      CHECK(g.L.balance(F, 1) == to_fixed(1.0, 1e6));
+      CHECK(g.L.balance(F, 2) == -to_fixed(1.0, 1e6));
+      CHECK(g.L.balance(F, 0) == to_fixed(997499.8, 1e6));
+      fund.unwind(ctx, stats, paired);
+      CHECK(g.L.balance(F, 1) == to_fixed(1.0, 1e6));
+      CHECK(g.L.balance(F, 2) == -to_fixed(1.0, 1e6));
+    }
+    CHECK(fund.borrowed() == 0);
+    CHECK(stats.bad_debt == 0.0);
+    g.L.check_conservation();
+  }
 }

@@ -2,9 +2,11 @@
 // Runs through sim/sweep_runner (one grid point, no params), so an interrupted run is resumable.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -28,16 +30,68 @@ namespace {
 constexpr const char* kRunUsage =
     "Usage: stresslab run SCENARIO.json [--seed N] [--seeds K] [--policy a,b] [--threads N] [--out FILE.h5] [--set PATH=VALUE ...] [--resume] [--quiet] [--format table|csv|json]";
 
+struct Metric {
+  const char* key;
+  const char* label;
+  std::string unit;
+};
+
+// One metric's values per seed for one policy (NaN where the run's value is not finite or missing).
+std::map<std::uint64_t, double> by_seed(const std::vector<SummaryRow>& rows, const std::string& policy, const std::string& metric) {
+  std::map<std::uint64_t, double> out;
+  for (const SummaryRow& r : rows) {
+    if (r.policy != policy) continue;
+    for (const auto& [k, x] : r.metrics)
+      if (k == metric) out[r.seed] = x;
+  }
+  return out;
+}
+
+// The policies ran on common random numbers (seed k: the same exogenous path and agents' draws under
+// every policy), so the statistic for "does policy p differ from the first policy" is the per-seed
+// difference v_p(k) - v_first(k), whose spread over seeds is far smaller than either policy's own
+// when both move with the seed. One row per metric (pooled amplification left out: it is one ratio
+// over all seeds, not a per-seed value), one column per other policy: mean and 95% Student-t
+// interval of the differences over the seeds where both values are finite (n=K as above).
+void print_paired_differences(const std::vector<std::string>& policies, const std::vector<SummaryRow>& rows,
+                              const std::vector<Metric>& metrics) {
+  if (policies.size() < 2) return;
+  const std::string& base = policies.front();
+  if (by_seed(rows, base, "bad_debt").size() < 2) return;  // one seed: no interval
+  TextTable t;
+  t.key_headers = {"paired \u0394 vs " + base + " [95% CI]", "unit"};
+  t.value_headers.assign(policies.begin() + 1, policies.end());
+  for (const Metric& m : metrics) {
+    if (std::string(m.key).rfind("pooled:", 0) == 0) continue;
+    TextTable::Row row{{std::string("\u0394 ") + m.label, m.unit}, {}};
+    const std::map<std::uint64_t, double> b = by_seed(rows, base, m.key);
+    for (std::size_t j = 1; j < policies.size(); ++j) {
+      std::vector<double> d;
+      std::size_t seeds = 0;
+      for (const auto& [seed, x] : by_seed(rows, policies[j], m.key)) {
+        const auto it = b.find(seed);
+        if (it == b.end()) continue;
+        ++seeds;
+        if (std::isfinite(x) && std::isfinite(it->second)) d.push_back(x - it->second);
+      }
+      const sl::Interval ci = sl::mean_ci95(d);
+      std::string cell = ci.n == 0 ? "n/a" : eng(ci.mean) + " [" + eng(ci.lo) + ", " + eng(ci.hi) + "]";
+      if (ci.n > 0 && ci.n < seeds) cell += " n=" + std::to_string(ci.n);
+      row.values.push_back(cell);
+    }
+    t.rows.push_back(std::move(row));
+  }
+  std::printf("\n%s", render(t).c_str());
+  std::printf("(\u0394: per-seed difference policy - %s on the same seed (common random numbers), mean and 95%%\n"
+              " Student-t interval over seeds; an interval that excludes 0 is a difference the seeds agree on)\n",
+              base.c_str());
+}
+
 // The comparison table of model.md section 7 / issue #4: mean and 95% interval per metric per
 // policy, one row per metric with its unit, one column per policy (split into blocks of policies
 // when they do not fit in kMaxTableWidth columns).
 void print_comparison(const std::vector<std::string>& policies, const std::vector<SummaryRow>& rows,
                       const std::string& quote_unit) {
-  struct Metric {
-    const char* key;
-    const char* label;
-    std::string unit;
-  };
   const std::vector<Metric> metrics = {{"bad_debt", "bad debt", quote_unit},
                                        {"underwater_equity_at_end", "unrealised bad debt", quote_unit},
                                        {"fund_borrowed_at_end", "fund borrowed at end", quote_unit},
@@ -59,6 +113,7 @@ void print_comparison(const std::vector<std::string>& policies, const std::vecto
                                        {"funding_paid_hedged", "funding paid by hedged", quote_unit},
                                        {"delta_leakage", "delta leakage", quote_unit + "-s"},
                                        {"delta_leakage_hedged", "  of hedged accounts", quote_unit + "-s"},
+                                       {"delta_leakage_inherited", "  of fund and backstop", quote_unit + "-s"},
                                        {"max_abs_premium_bps", "max |premium|", "bps"}};
   auto values_of = [&](const std::string& policy, const std::string& metric) {
     std::vector<double> v;
@@ -92,6 +147,7 @@ void print_comparison(const std::vector<std::string>& policies, const std::vecto
   std::printf("(95%% CI: Student t over seeds; n=K: only K runs had a finite value, e.g. no liquidation -> no\n"
               " slippage or amplification; pooled amplification = sum of liquidated / sum of exogenous notional,\n"
               " 95%% bootstrap over seeds; k = 1e3, M = 1e6, G = 1e9)\n");
+  print_paired_differences(policies, rows, metrics);
 }
 
 }  // namespace

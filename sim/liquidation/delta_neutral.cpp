@@ -68,6 +68,15 @@
 //   or either side cannot pay (a plain account short of cash or of spot), the account falls back to
 //   `atomic` (policy_path "delta_neutral>atomic").
 //
+// The insurance fund unwinds what it took over (from a baseline close, or a hedged account at its
+// bankruptcy: both legs) at the best two levels per venue per step as under `market`, but a hedged
+// pair by the pair rule (FundAbsorber::unwind, paired; plan_pair_unwind in
+// agents/inventory_unwind.hpp): the directional excess first, then both legs together only while the
+// pair closes at a non-negative basis after fees, so the fund's net delta never grows and it never
+// buys the perp back above the spot it sells. Under `market` the fund unwinds each venue on its own
+// and, the spot book being deeper, holds the short perp leg unhedged for minutes (traced in
+// scenarios/README.md, basis_loop).
+//
 // As in the market policy, no liquidator is chosen (no transaction cost paid) for an account whose
 // perp positions all face an empty book side; it waits, flagged.
 //
@@ -142,7 +151,9 @@ class DeltaNeutralPolicy final : public LiquidationPolicy {
   const char* name() const override { return "delta_neutral"; }
 
   void on_step(LiquidationContext& ctx) override {
-    fund_.unwind(ctx, stats_);  // what the fund took over from the baseline close (as under `market`)
+    // What the fund took over (baseline closes, hedged accounts at bankruptcy): a hedged pair in
+    // pairs, so that the protocol does not carry the directional position this policy exists to avoid.
+    fund_.unwind(ctx, stats_, /*paired=*/true);
     // Staged unwinds started in earlier steps advance first, in the order they started.
     for (std::size_t k = 0; k < work_.size();) {
       MarginAccount& acc = ctx.margin.account(work_[k].id);

@@ -1,5 +1,7 @@
 #include "sim/liquidation/fund.hpp"
 
+#include "agents/inventory_unwind.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -93,38 +95,47 @@ Micros FundAbsorber::finance(LiquidationContext& ctx, Micros lacking, Micros equ
 
 void FundAbsorber::repay(LiquidationContext& ctx) { repay_fund_loan(ctx, credit_); }
 
-void FundAbsorber::unwind(LiquidationContext& ctx, LiquidationStepStats& stats) {
+void FundAbsorber::unwind(LiquidationContext& ctx, LiquidationStepStats& stats, bool paired) {
   Ledger& L = ctx.market.ledger;
   const AccountId F = ctx.accounts.insurance_fund;
   const AssetId q = ctx.market.quote_asset;
-  for (AssetMarket& am : ctx.market.assets) {
-    for (VenueKind k : {VenueKind::Spot, VenueKind::Perp}) {
-      Venue& v = am.venue(k);
-      const AssetId asset = k == VenueKind::Spot ? am.spot_asset : am.perp_asset;
-      const Micros held = L.balance(F, asset);
-      if (held == 0) continue;
-      const Side side = held > 0 ? Side::Sell : Side::Buy;
-      const Lots want = std::abs(held) / v.spec().lot_micros;
-      Lots lots = 0;
-      Micros cost = 0;  // buys only: what the slice costs, with slack for per-fill fee rounding
-      v.book().for_each_level(opposite(side), 2, [&](Tick px, Lots avail) {
-        const Lots take = std::min(avail, want - lots);
-        if (take <= 0) return false;
-        lots += take;
-        const Micros n = v.notional(px, take);
-        cost += n + v.fee(n, false) + 1000;
-        return lots < want;
-      });
-      if (lots <= 0) continue;
-      if (side == Side::Buy) {
-        const Micros have = std::max<Micros>(0, L.balance(F, q));
-        if (cost > have) {
-          const double px = k == VenueKind::Spot ? am.index_or_reference() : am.mark_or_reference();
-          const Micros value = to_fixed(static_cast<double>(lots * v.spec().lot_micros) * px, 1.0);
-          finance(ctx, cost - have, fund_equity(ctx) - std::max<Micros>(0, cost - value), stats);
-        }
+  // One market order of at most `want` lots on venue k, within the best two opposite levels (a buy
+  // the fund's cash cannot pay is financed first).
+  auto trade = [&](AssetMarket& am, VenueKind k, Side side, Lots want) {
+    Venue& v = am.venue(k);
+    Lots lots = 0;
+    Micros cost = 0;  // buys only: what the slice costs, with slack for per-fill fee rounding
+    v.book().for_each_level(opposite(side), 2, [&](Tick px, Lots avail) {
+      const Lots take = std::min(avail, want - lots);
+      if (take <= 0) return false;
+      lots += take;
+      const Micros n = v.notional(px, take);
+      cost += n + v.fee(n, false) + 1000;
+      return lots < want;
+    });
+    if (lots <= 0) return;
+    if (side == Side::Buy) {
+      const Micros have = std::max<Micros>(0, L.balance(F, q));
+      if (cost > have) {
+        const double px = k == VenueKind::Spot ? am.index_or_reference() : am.mark_or_reference();
+        const Micros value = to_fixed(static_cast<double>(lots * v.spec().lot_micros) * px, 1.0);
+        finance(ctx, cost - have, fund_equity(ctx) - std::max<Micros>(0, cost - value), stats);
       }
-      v.market(F, side, lots);
+    }
+    v.market(F, side, lots);
+  };
+  for (AssetMarket& am : ctx.market.assets) {
+    const Micros s = L.balance(F, am.spot_asset), c = L.balance(F, am.perp_asset);
+    if (paired && ((s > 0 && c < 0) || (s < 0 && c > 0))) {
+      const PairUnwind u = plan_pair_unwind(am, s, c);
+      if (u.spot > 0) trade(am, VenueKind::Spot, u.spot_side, u.spot);
+      if (u.perp > 0) trade(am, VenueKind::Perp, u.perp_side, u.perp);
+      continue;
+    }
+    for (VenueKind k : {VenueKind::Spot, VenueKind::Perp}) {
+      const Micros held = k == VenueKind::Spot ? s : c;
+      if (held == 0) continue;
+      trade(am, k, held > 0 ? Side::Sell : Side::Buy, std::abs(held) / am.venue(k).spec().lot_micros);
     }
   }
   repay(ctx);

@@ -38,7 +38,10 @@ class FundAbsorber {
   FundAbsorber(const std::string& loss_rule, FundPaths paths, FundCredit& credit);
 
   // The fund sells / buys back what it holds: at most the best two opposite levels per venue.
-  void unwind(LiquidationContext& ctx, LiquidationStepStats& stats);
+  // `paired` (the delta_neutral policy): an asset held as a hedged pair (spot and contracts of
+  // opposite signs) is unwound by the pair rule of agents/inventory_unwind.hpp, its net delta never
+  // growing; otherwise each venue on its own.
+  void unwind(LiquidationContext& ctx, LiquidationStepStats& stats, bool paired = false);
 
   struct Result {
     bool had_positions = false;  // false: a flat account's deficit was settled (no event)

@@ -5,8 +5,21 @@
 namespace sl {
 
 const std::vector<std::string>& implemented_policies() {
-  static const std::vector<std::string> v{"market", "dutch", "batch", "socialized", "delta_neutral", "hierarchy"};
+  static const std::vector<std::string> v{"market",     "dutch",         "batch",
+                                          "socialized", "delta_neutral", "hierarchy",
+                                          "delta_neutral:atomic", "delta_neutral:staged", "delta_neutral:backstop"};
   return v;
+}
+
+LiquidationConfig resolve_policy(const LiquidationConfig& cfg, const std::string& name) {
+  LiquidationConfig out = cfg;
+  out.policy = name;
+  static const std::string dn = "delta_neutral:";
+  if (name.rfind(dn, 0) == 0) {
+    out.policy = "delta_neutral";
+    out.delta_neutral.mode = name.substr(dn.size());
+  }
+  return out;
 }
 
 namespace {

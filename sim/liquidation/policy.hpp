@@ -119,8 +119,15 @@ class LiquidationPolicy {
 // policy.fund_borrowed(); kept under its first name for the kernel and the tests.
 inline Micros socialized_fund_borrowed(const LiquidationPolicy& policy) { return policy.fund_borrowed(); }
 
-// Policies a run may use (the scenario schema keeps the same list in scenarios/schema.cpp).
+// Policies a run may use (the scenario schema keeps the same list in scenarios/schema.cpp), and the
+// run-time variants "delta_neutral:atomic", "delta_neutral:staged", "delta_neutral:backstop":
+// delta_neutral with that mode whatever the scenario's perp.liquidation.delta_neutral.mode, so that
+// one `--policy` list compares the modes on common random numbers (issue #13).
 const std::vector<std::string>& implemented_policies();
+
+// The liquidation configuration a run of policy `name` (one of implemented_policies()) uses: cfg with
+// policy = name, or for a "delta_neutral:MODE" variant policy = "delta_neutral" and that mode.
+LiquidationConfig resolve_policy(const LiquidationConfig& cfg, const std::string& name);
 
 // perp.liquidation.fund_borrow_limit in micro-units of quote.
 Micros fund_borrow_limit_micros(const LiquidationConfig& cfg);

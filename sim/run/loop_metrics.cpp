@@ -113,13 +113,16 @@ void LoopMetrics::on_step(const Market& m) {
     }
     tracked_.resize(keep);
   }
-  for (AccountId a : inheritors_)
-    for (std::size_t i = 0; i < n; ++i)
-      net_delta_[i] += from_micros(L.balance(a, m.assets[i].spot_asset)) + from_micros(L.balance(a, m.assets[i].perp_asset));
   for (std::size_t i = 0; i < n; ++i) {
+    double inherited = 0.0;
+    for (AccountId a : inheritors_)
+      inherited += from_micros(L.balance(a, m.assets[i].spot_asset)) + from_micros(L.balance(a, m.assets[i].perp_asset));
+    net_delta_[i] += inherited;
+    const double px_dt = m.assets[i].index_or_reference() * dt_s_;
     max_abs_net_delta_[i] = std::max(max_abs_net_delta_[i], std::abs(net_delta_[i]));
-    delta_leakage_ += std::abs(net_delta_[i]) * m.assets[i].index_or_reference() * dt_s_;
-    delta_leakage_hedged_ += std::abs(hedged_delta_[i]) * m.assets[i].index_or_reference() * dt_s_;
+    delta_leakage_ += std::abs(net_delta_[i]) * px_dt;
+    delta_leakage_hedged_ += std::abs(hedged_delta_[i]) * px_dt;
+    delta_leakage_inherited_ += std::abs(inherited) * px_dt;
   }
   const AssetMarket& a0 = m.assets[0];
   const double ref_ticks = a0.reference.price() / a0.perp->spec().tick_size;
@@ -148,6 +151,7 @@ void LoopMetrics::append_summary(const std::vector<LiquidationEvent>& events, co
   summary.emplace_back("funding_paid_hedged", funding_paid_hedged_);
   summary.emplace_back("delta_leakage", delta_leakage_);
   summary.emplace_back("delta_leakage_hedged", delta_leakage_hedged_);
+  summary.emplace_back("delta_leakage_inherited", delta_leakage_inherited_);
   for (std::size_t i = 0; i < max_abs_net_delta_.size(); ++i)
     summary.emplace_back("max_abs_liquidation_net_delta" + (i > 0 ? "." + symbols[i] : std::string()), max_abs_net_delta_[i]);
 }

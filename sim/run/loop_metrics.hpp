@@ -15,6 +15,10 @@
 // and max_abs_liquidation_net_delta[.SYM] = max_t |D_a(t)|. delta_leakage_hedged is the same
 // integral over the basis traders' margin accounts under liquidation alone (no other account, no
 // inheritor): the part of the leakage the hedged accounts' own unwinding leaves.
+// delta_leakage_inherited is the same integral over the inheritors alone, sum_t sum_a |I_a(t)| x
+// index_a(t) x dt_s with I_a the inheritors' spot_a + contracts_a: what the protocol itself carries
+// while it unwinds what it took over. The three are integrals of absolute values of different sums,
+// so the total is at most, not equal to, the sum of the parts.
 //
 // **Funding paid by hedged accounts** (quote, positive = paid): at every funding settlement (the
 // step whose sample completes an interval: (t + 1) is a multiple of round(interval_s / dt_s), as
@@ -99,6 +103,7 @@ class LoopMetrics {
   std::vector<std::uint8_t> is_tracked_;  // per margin id
   double delta_leakage_ = 0.0;       // quote-seconds
   double delta_leakage_hedged_ = 0.0;  // quote-seconds, basis traders' accounts only
+  double delta_leakage_inherited_ = 0.0;  // quote-seconds, the inheritors only
   std::vector<double> hedged_delta_;   // scratch per asset
   double funding_paid_hedged_ = 0.0; // quote
 };

@@ -133,7 +133,7 @@ double perp_mid(const AssetMarket& a) {
   return a.perp->ticks_to_price(a.perp->mid_ticks(a.reference.price() / a.perp->spec().tick_size));
 }
 
-void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed, const std::string& policy) {
+void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed, const LiquidationConfig& lq) {
   Market& m = w.market;
   Ledger& L = w.ledger;
   m.dt_s = sc.dt_s;
@@ -283,7 +283,7 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed, const s
       w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::Liquidator));
     }
   // The backstop provider exists for the policies that use one; it starts with its capacity in cash.
-  const LiquidationConfig& lq = sc.perp.liquidation;
+  const std::string& policy = lq.policy;
   double backstop_capacity = -1;
   if (policy == "delta_neutral" && lq.delta_neutral.mode == "backstop") backstop_capacity = lq.delta_neutral.backstop_capacity;
   if (policy == "hierarchy" && lq.hierarchy.backstop) backstop_capacity = lq.hierarchy.backstop_capacity;
@@ -327,9 +327,8 @@ double metric_or_zero(const RunResult& r, const char* name) {
 
 RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCounters* counters) {
   World w(sc);
-  LiquidationConfig lcfg = sc.perp.liquidation;
-  if (!opt.policy.empty()) lcfg.policy = opt.policy;
-  build_world(w, sc, opt.seed, lcfg.policy);
+  const LiquidationConfig lcfg = opt.policy.empty() ? sc.perp.liquidation : resolve_policy(sc.perp.liquidation, opt.policy);
+  build_world(w, sc, opt.seed, lcfg);
   Market& m = w.market;
   Rng kernel_rng = make_rng(opt.seed, 0, kStreamKernel);
   Rng liquidation_rng = make_rng(opt.seed, 0, kStreamLiquidation);
@@ -496,7 +495,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   if (counters) *counters = c;
 
   RunResult r = rec.finish(m, std::move(events), info);
-  r.policy = policy->name();
+  r.policy = opt.policy.empty() ? policy->name() : opt.policy;  // a "delta_neutral:MODE" variant keeps its name
   r.seed = opt.seed;
   r.run_index = opt.run_index;
   char id[32];

@@ -40,7 +40,7 @@ expect_err "replay coverage explained" "the data cover only"
 
 # Several policies / seeds: bad values are exit 2; results do not depend on the thread count.
 expect_rc "unknown policy" 2 "$BIN" run "$SRC/scenarios/crash.json" --policy market,frobnicate --out "$T/p.h5"
-expect_err "unknown policy named with the allowed list" "--policy frobnicate: unknown or not implemented (allowed: market, dutch, batch, socialized, delta_neutral, hierarchy)"
+expect_err "unknown policy named with the allowed list" "--policy frobnicate: unknown or not implemented (allowed: market, dutch, batch, socialized, delta_neutral, hierarchy, delta_neutral:atomic, delta_neutral:staged, delta_neutral:backstop)"
 expect_rc "zero seeds" 2 "$BIN" run "$SRC/scenarios/crash.json" --seeds 0 --out "$T/p.h5"
 [[ ! -e "$T/p.h5" ]] && ok "no output on bad --policy/--seeds" || bad "output on bad --policy/--seeds"
 expect_rc "3 seeds, 1 thread" 0 "$BIN" run "$SRC/scenarios/crash.json" --seeds 3 --threads 1 --set horizon_steps=700 --out "$T/t1.h5"

@@ -146,7 +146,7 @@ bad_sweep "listed point missing a pointer" "{$B, \"grid\": {\"mode\": \"listed\"
 bad_sweep "listed point with an extra pointer" "{$B, \"grid\": {\"mode\": \"listed\", \"points\": [{\"/horizon_steps\": 10}, {\"/horizon_steps\": 20, \"/seed\": 1}]}}" \
   "$T/bad.json: grid.points[1]: \"/seed\" is not an axis"
 bad_sweep "unknown policy" "{$B, $G, \"policies\": [\"frobnicate\"]}" \
-  "$T/bad.json: policies[0]: unknown policy \"frobnicate\" (allowed: market, dutch, batch, socialized, delta_neutral, hierarchy)"
+  "$T/bad.json: policies[0]: unknown policy \"frobnicate\" (allowed: market, dutch, batch, socialized, delta_neutral, hierarchy, delta_neutral:atomic, delta_neutral:staged, delta_neutral:backstop)"
 bad_sweep "zero seeds" "{$B, $G, \"seeds\": 0}" "$T/bad.json: seeds: must be an integer in [1, 1000000], got 0"
 bad_sweep "value out of range at one point" "{$B, \"grid\": {\"mode\": \"cartesian\", \"axes\": [{\"pointer\": \"/dt_s\", \"name\": \"dt\", \"values\": [1, -1]}]}}" \
   "$T/bad.json: grid point 1 (dt=-1): dt_s:"

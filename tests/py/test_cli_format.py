@@ -102,6 +102,22 @@ def check_run_table():
                 v = v[np.isfinite(v)]
                 want = eng(float(v.mean())) if len(v) else "n/a"
                 assert want in row, (metric, p, want, row)
+    # The paired differences from the first policy (sim/app/cmd_run.cpp): per other policy, the mean
+    # over seeds of v_policy(seed) - v_market(seed), recomputed here from /summary.
+    seeds = s["seed"]
+    for metric, label in (("liquidated_notional", "liquidated notional"), ("mean_slippage_bps", "mean slippage")):
+        rows = [x for x in lines if x.startswith("\u0394 " + label + " ")]
+        assert len(rows) >= 1, (label, r.stdout)
+        cells = " ".join(rows)
+        for p in ALL_POLICIES[1:]:
+            d = []
+            for k in sorted(set(seeds[pol == p])):
+                a = s[metric][(pol == p) & (seeds == k)][0]
+                b = s[metric][(pol == "market") & (seeds == k)][0]
+                if np.isfinite(a) and np.isfinite(b):
+                    d.append(a - b)
+            want = eng(float(np.mean(d))) if d else "n/a"
+            assert want in cells, (metric, p, want, rows)
     print("     the table at 100 columns:\n" + "\n".join("     | " + x for x in lines))
     return out
 
