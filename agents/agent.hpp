@@ -19,7 +19,9 @@
 namespace sl {
 
 // Position: an account of the user's own positions file (accounts.file), owned by no agent.
-enum class AgentKind : std::uint8_t { MarketMaker, NoiseTrader, Ladder, Arbitrageur, BasisTrader, LeveragedTrader, Liquidator, Backstop, Position };
+// Counterparty: an account of the counterparty population of the positions booked at step 0
+// (sim/run/counterparties.hpp), owned by no acting agent.
+enum class AgentKind : std::uint8_t { MarketMaker, NoiseTrader, Ladder, Arbitrageur, BasisTrader, LeveragedTrader, Liquidator, Backstop, Position, Counterparty };
 
 inline const char* agent_kind_name(AgentKind k) {
   switch (k) {
@@ -32,6 +34,7 @@ inline const char* agent_kind_name(AgentKind k) {
     case AgentKind::Liquidator: return "liquidator";
     case AgentKind::Backstop: return "backstop_provider";
     case AgentKind::Position: return "position";
+    case AgentKind::Counterparty: return "counterparty";
   }
   return "unknown";
 }

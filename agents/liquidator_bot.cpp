@@ -10,7 +10,7 @@ LiquidatorBot::LiquidatorBot(const LiquidatorConfig& cfg, AccountId account, std
     : cfg_(cfg), account_(account), agent_id_(agent_id), rng_(rng) {}
 
 bool LiquidatorBot::sees(const MarginAccount& a, std::int64_t step, double latency_multiplier) const {
-  if (a.flagged_since < 0) return false;
+  if (retired_ || a.flagged_since < 0) return false;
   const auto latency = static_cast<std::int64_t>(std::ceil(cfg_.latency_steps * latency_multiplier - 1e-9));
   return step - a.flagged_since >= latency;
 }

@@ -230,6 +230,16 @@ const ObjectSchema<LiquidatorConfig>& liquidator_schema() {
   return s;
 }
 
+const ObjectSchema<CounterpartiesConfig>& counterparties_schema() {
+  using C = CounterpartiesConfig;
+  static const ObjectSchema<C> s({
+      field("count", &C::count, {.range = closed(1, 1000000), .unit = "accounts", .doc = "margined accounts splitting the opposite side of the positions booked at step 0"}),
+      field("leverage", &C::leverage, {.range = closed(1, 200), .unit = "x", .doc = "margin each posts = its share of the entry notional / leverage"}),
+      field("collateral_quote", &C::collateral_quote, {.range = closed(0, 1e12), .unit = "quote units", .doc = "extra collateral per account on top of that margin", .micros = true}),
+  });
+  return s;
+}
+
 const ObjectSchema<AgentsConfig>& agents_schema() {
   using G = AgentsConfig;
   static const ObjectSchema<G> s({
@@ -240,6 +250,7 @@ const ObjectSchema<AgentsConfig>& agents_schema() {
       object_field("basis_traders", &G::basis_traders, basis_trader_schema(), {.doc = "long spot / short perp basis traders"}),
       object_field("leveraged_traders", &G::leveraged_traders, leveraged_trader_schema(), {.doc = "leveraged directional perp traders"}),
       object_field("liquidators", &G::liquidators, liquidator_schema(), {.doc = "liquidator bots"}),
+      object_field("counterparties", &G::counterparties, counterparties_schema(), {.doc = "margined counterparties of the positions booked at step 0"}),
   });
   return s;
 }

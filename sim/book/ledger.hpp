@@ -58,7 +58,15 @@ class Ledger {
   }
   Micros balance(AccountId account, AssetId asset) const { return balances_[index(account, asset)]; }
   bool may_go_negative(AccountId account, AssetId asset) const {
-    return account_negative_[account] || asset_negative_[asset];
+    return account_negative_[account] || asset_negative_[asset] ||
+           (account < negative_in_.size() && negative_in_[account] == static_cast<std::uint32_t>(asset) + 1);
+  }
+  // Lets an already open account go negative in this one asset only (a margined agent's quote: a
+  // perp trade pays or receives the notional, and its equity, not its cash, bounds the debt; its
+  // spot stays non-negative). Setup only.
+  void allow_negative_in(AccountId account, AssetId asset) {
+    if (negative_in_.size() <= account) negative_in_.resize(account + 1, 0);
+    negative_in_[account] = static_cast<std::uint32_t>(asset) + 1;
   }
 
   std::size_t n_accounts() const { return names_.size(); }
@@ -106,6 +114,7 @@ class Ledger {
   std::uint32_t stem_of(std::string_view prefix, std::string_view suffix);
   AccountId add_account(std::uint32_t stem, std::uint32_t number, bool may_go_negative);
   std::vector<bool> account_negative_;
+  std::vector<std::uint32_t> negative_in_;  // per account: 1 + the one asset it may hold negative (0: none); sized on demand
   std::vector<Micros> balances_;
   std::vector<AccountId> issuer_;
   std::vector<Int128> positive_;  // per asset: sum over accounts of max(0, balance)

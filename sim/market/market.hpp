@@ -48,6 +48,10 @@ struct Market {
   // The rest of the market, outside the model: takes the other side of positions that exist before
   // step 0 ("initial" entry modes). It may go negative in every asset, like an issuer.
   AccountId counterparty_account = 0;
+  // Per asset: the quote the counterparty account received (+) / paid (-) for the contracts booked
+  // against it (book_against_counterparty), so that its net position's entry price is known when
+  // the kernel splits it among the counterparty population (sim/run/counterparties.hpp).
+  std::vector<Micros> counterparty_perp_cash;
   MarginEngine* margin = nullptr;  // set by the kernel; agents read their account's health from it
   // Congestion (the congestion shock, sim/market/shocks.hpp): multipliers on liquidator transaction cost
   // and latency, set by the kernel every step (1 outside congestion windows).
