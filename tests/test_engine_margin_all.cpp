@@ -229,3 +229,25 @@ TEST_CASE("a perp maker with too little collateral is liquidated and its quotes 
     CHECK(ask[s] == 0.0);
   }
 }
+
+TEST_CASE("haircut: winners pay pro rata to PnL against their entry, a deposit is not profit") {
+  // Long 2 BTC (cash -18,000) at 8,900: loss 200; fund 150: shortfall 50. A and D are both short
+  // 1 BTC entered at 10,000 (cash 11,000); D deposits 5,000 after the first mark. Profit =
+  // 1 x (10,000 - 8,900) = 1,100 each: they pay 25 each. (The pre-#12 rule, equity - opening
+  // equity, would have counted D's deposit: 6,100 against 1,100, D paying 50 x 6,100 / 7,200 = 42.36.)
+  HandWorld w(150);
+  w.account("long", -18'000, 2.0);
+  const std::uint32_t a = w.account("A", 11'000, -1.0);
+  const std::uint32_t d = w.account("D", 11'000, -1.0);
+  w.set_mark(10'000, 0);
+  w.L.mint(w.me->account(d).account, kUsd, U(5'000));
+  w.set_mark(8'900, 1);
+  LiquidationConfig c = socialized_adl();
+  c.socialized.loss_rule = "haircut";
+  auto pol = make_socialized_policy(c);
+  w.run(*pol, 1);
+  CHECK(w.bal(a, kUsd) == U(11'000 - 25));
+  CHECK(w.bal(d, kUsd) == U(16'000 - 25));
+  CHECK(pol->step_stats().bad_debt == 0.0);
+  w.L.check_conservation();
+}

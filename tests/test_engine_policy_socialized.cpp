@@ -302,9 +302,9 @@ TEST_CASE("socialized, policy level: a fund with negative equity cannot borrow; 
 }
 
 TEST_CASE("socialized haircut, policy level: winners pay the equity shortfall pro rata to profit, exact integer split") {
-  // Long 2 BTC at 8,900: loss 200; fund 150: shortfall 50. Winners (profit = equity - opening equity):
-  //   A 1 BTC short opened with 1,000 margin: profit 1,100;  B 1.5 BTC with 3,000: profit 1,650;
-  //   C 0.7 BTC with 700: profit 770. Total 3,520. Shares of 50: A 15.625, B 23.4375, C 10.9375.
+  // Long 2 BTC at 8,900: loss 200; fund 150: shortfall 50. Winners (profit = unrealized PnL against
+  // the entry 10,000: |c| x (10,000 - 8,900)): A 1 BTC short (1,000 margin): profit 1,100; B 1.5 BTC
+  // (3,000 margin): profit 1,650; C 0.7 BTC (700 margin): profit 770. Total 3,520. Shares of 50: A 15.625, B 23.4375, C 10.9375.
   // The fund (200) takes 2 BTC (17,800 at mark) and pays 18,000: equity after 0, 17,800 lent.
   HandWorld w(150);
   const std::uint32_t lng = w.account("long", -18'000, 2.0);

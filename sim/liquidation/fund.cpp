@@ -215,6 +215,8 @@ int FundAbsorber::deleverage(LiquidationContext& ctx, MarginAccount& acc, const 
 }
 
 // Collects up to `lacking` quote from profitable margined accounts pro rata to profit into the fund.
+// Profit = the unrealized PnL of the account's positions against their entry prices at mark,
+// sum_i c_i x (mark_i - entry_i), as the ADL queue measures it: deposits are not profit.
 Micros FundAbsorber::haircut(LiquidationContext& ctx, const MarginAccount& bankrupt, Micros lacking) {
   if (lacking <= 0) return 0;
   Ledger& L = ctx.market.ledger;
@@ -228,8 +230,13 @@ Micros FundAbsorber::haircut(LiquidationContext& ctx, const MarginAccount& bankr
   std::vector<Winner> w;
   __int128 total = 0;
   for (const MarginAccount& a : ctx.margin.accounts()) {
-    if (a.closed || a.account == bankrupt.account || !(a.opening_equity > 0)) continue;
-    const double profit = ctx.margin.equity(a, PriceBasis::Mark) - a.opening_equity;
+    if (a.closed || a.account == bankrupt.account) continue;
+    double profit = 0;
+    for (std::size_t i = 0; i < ctx.market.assets.size(); ++i) {
+      const double entry = ctx.margin.entry_price(a, i);
+      const double c = ctx.margin.position(a, i);
+      if (c != 0 && entry > 0) profit += c * (ctx.market.assets[i].mark_or_reference() - entry);
+    }
     const Micros p = profit > 0 ? to_fixed(profit, 1e6) : 0;
     if (p <= 0) continue;
     w.push_back({a.account, p});
