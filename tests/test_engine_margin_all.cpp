@@ -251,3 +251,32 @@ TEST_CASE("haircut: winners pay pro rata to PnL against their entry, a deposit i
   CHECK(pol->step_stats().bad_debt == 0.0);
   w.L.check_conservation();
 }
+
+TEST_CASE("a counterparty of the step-0 positions is margined: a +9.6% jump liquidates it like any account") {
+  // The ladder world with the 10x long booked at step 0 (`initial`: 1 BTC at 10,000, cash -9,000)
+  // and one counterparty at 10x: margin 10,000 / 10 = 1,000, quote 1,000 + 10,000 = 11,000, short
+  // 1 BTC (entry 10,000). A +9.6% jump at step 10: reference 10,960.
+  //   step 10: mark = 10,000 + premium clamped to 50 bps = 10,050: equity 950 >= 50.25, healthy;
+  //   step 11: mark 10,960: equity 40 < 0.5% x 10,960 = 54.8: flagged. The bot (latency 0) sends the
+  //   IOC buy of 1 BTC limited at the bankruptcy price 10,960 + 40 = 11,000: it fills 0.4 @ 10,961 +
+  //   0.4 @ 10,971 + 0.2 @ 10,981 = 10,969 (slippage 9 / 10,960 = 8.2117 bps, bought above the
+  //   mark). Penalty 100 bps of 10,969 = 109.69, capped at the equity left, 11,000 - 10,969 = 31.
+  //   The counterparty ends flat with 0 quote; no bad debt.
+  nlohmann::json w = sl::test::ladder_world(9.6);
+  w["agents"]["leveraged_traders"]["entry_mode"] = "initial";
+  w["agents"]["counterparties"] = {{"count", 1}, {"leverage", 10}};
+  const RunResult r = sl::test::run_world(w);
+  REQUIRE(r.liquidations.size() == 1);
+  const LiquidationEvent& e = r.liquidations[0];
+  CHECK(e.agent_type == std::string("counterparty"));
+  CHECK(e.step == 11);
+  CHECK(e.policy_path == "market");
+  CHECK(e.mark == doctest::Approx(10'960.0).epsilon(1e-12));
+  CHECK(e.price == doctest::Approx(10'969.0).epsilon(1e-12));
+  CHECK(e.notional == doctest::Approx(10'969.0).epsilon(1e-12));
+  CHECK(e.slippage_bps == doctest::Approx(1e4 * 9.0 / 10'960.0).epsilon(1e-9));
+  CHECK(e.penalty == doctest::Approx(31.0).epsilon(1e-12));
+  CHECK(e.bad_debt == 0.0);
+  CHECK(metric(r, "bad_debt") == 0.0);
+  CHECK(metric(r, "agents_liquidated") == 0.0);  // a counterparty is an account, not an acting agent
+}
