@@ -59,14 +59,18 @@ class Ledger {
   Micros balance(AccountId account, AssetId asset) const { return balances_[index(account, asset)]; }
   bool may_go_negative(AccountId account, AssetId asset) const {
     return account_negative_[account] || asset_negative_[asset] ||
-           (account < negative_in_.size() && negative_in_[account] == static_cast<std::uint32_t>(asset) + 1);
+           (asset == negative_in_asset_ && account < negative_in_.size() && negative_in_[account]);
   }
   // Lets an already open account go negative in this one asset only (a margined agent's quote: a
   // perp trade pays or receives the notional, and its equity, not its cash, bounds the debt; its
-  // spot stays non-negative). Setup only.
+  // spot stays non-negative). Setup only; one asset for all such accounts (the quote): LedgerError
+  // if another is asked for.
   void allow_negative_in(AccountId account, AssetId asset) {
-    if (negative_in_.size() <= account) negative_in_.resize(account + 1, 0);
-    negative_in_[account] = static_cast<std::uint32_t>(asset) + 1;
+    if (negative_in_asset_ != kNoAsset && negative_in_asset_ != asset)
+      throw LedgerError("allow_negative_in: only one asset may be allowed negative per ledger");
+    negative_in_asset_ = asset;
+    if (negative_in_.size() <= account) negative_in_.resize(account + 1, false);
+    negative_in_[account] = true;
   }
 
   std::size_t n_accounts() const { return names_.size(); }
@@ -114,7 +118,10 @@ class Ledger {
   std::uint32_t stem_of(std::string_view prefix, std::string_view suffix);
   AccountId add_account(std::uint32_t stem, std::uint32_t number, bool may_go_negative);
   std::vector<bool> account_negative_;
-  std::vector<std::uint32_t> negative_in_;  // per account: 1 + the one asset it may hold negative (0: none); sized on demand
+  // Accounts allowed negative in negative_in_asset_ only (a bit each, sized on demand).
+  static constexpr AssetId kNoAsset = 0xFFFF;
+  std::vector<bool> negative_in_;
+  AssetId negative_in_asset_ = kNoAsset;
   std::vector<Micros> balances_;
   std::vector<AccountId> issuer_;
   std::vector<Int128> positive_;  // per asset: sum over accounts of max(0, balance)

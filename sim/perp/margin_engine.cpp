@@ -26,6 +26,7 @@ MarginEngine::MarginEngine(const PerpConfig& cfg, Market& market)
 void MarginEngine::reserve(std::size_t n_accounts, std::size_t n_ledger_accounts) {
   accounts_.reserve(n_accounts);
   margin_of_.reserve(n_ledger_accounts);
+  entry_price_.reserve(n_accounts * market_.assets.size());
 }
 
 std::uint32_t MarginEngine::add_account(AccountId account, std::int32_t owner_agent, AgentKind kind, MarginMode mode,

@@ -116,12 +116,11 @@ struct World {
   std::unique_ptr<ReferenceModel> reference;
   LiquidationAccounts sys;
   AccountId funding_pool = 0;
-  // Margined agents (issue #12 item 3): the margin ids [first_agent_margin_id, +agent_margin.size())
-  // belong to these agents, in that order; an agent whose account is flagged is retired: its orders
-  // are cancelled by the venues and it never acts again (retired[kind][index]).
-  std::uint32_t first_agent_margin_id = 0;
+  // Margined agents (issue #12 item 3): (margin id, agent) in increasing margin id; an agent whose
+  // account is flagged is retired: its orders are cancelled by the venues and it never acts again
+  // (retired[kind][index]).
+  std::vector<std::pair<std::uint32_t, AgentHandle>> agent_margin;
   std::int32_t backstop_agent_id = -1;
-  std::vector<AgentHandle> agent_margin;
   std::vector<std::vector<std::uint8_t>> retired = std::vector<std::vector<std::uint8_t>>(10);
   bool is_retired(AgentKind k, std::uint32_t i) const {
     const auto& r = retired[static_cast<std::size_t>(k)];
@@ -129,30 +128,31 @@ struct World {
   }
 };
 
-// Every perpetual position sits in a margined account (model.md section 9): after the counterparty
-// population, the accounts of makers, noise traders, ladders, arbitrageurs, liquidator bots and the
-// backstop are registered as cross-margin accounts (their cash and spot inventory are their
-// collateral: `quote_cash`, `base_inventory`, `capital`, `backstop_capacity`) whose quote may go
-// negative (a perp trade pays or receives the notional; equity, not cash, bounds the debt). Their
-// ledger accounts and agent ids are unchanged; the margin ids come after every other population's.
-void register_margined_agents(World& w) {
-  Ledger& L = w.ledger;
-  w.first_agent_margin_id = static_cast<std::uint32_t>(w.margin.accounts().size());
+// Every perpetual position sits in a margined account (model.md section 9): the accounts of makers,
+// noise traders, ladders and arbitrageurs (before the leveraged population, so a large population's
+// reserved room is not outgrown), then of liquidator bots and the backstop provider, are registered
+// as cross-margin accounts (their cash and spot inventory are their collateral: `quote_cash`,
+// `base_inventory`, `capital`, `backstop_capacity`) whose quote may go negative (a perp trade pays
+// or receives the notional; equity, not cash, bounds the debt). Ledger accounts and agent ids are
+// unchanged.
+void register_margined_agent(World& w, AccountId acc, AgentKind k, std::uint32_t i, std::int32_t agent_id) {
+  w.ledger.allow_negative_in(acc, w.market.quote_asset);
+  const std::uint32_t id = w.margin.add_account(acc, agent_id, k, MarginMode::Cross);
+  w.agent_margin.push_back({id, {k, i}});
+  auto& r = w.retired[static_cast<std::size_t>(k)];
+  if (r.size() <= i) r.resize(i + 1, 0);
+}
+void register_trading_agents(World& w) {
   std::int32_t gid = 0;  // global agent ids follow the creation order of build_world
-  const auto add = [&](AccountId acc, AgentKind k, std::uint32_t i, std::int32_t agent_id) {
-    L.allow_negative_in(acc, w.market.quote_asset);
-    w.margin.add_account(acc, agent_id, k, MarginMode::Cross);
-    w.agent_margin.push_back({k, i});
-    auto& r = w.retired[static_cast<std::size_t>(k)];
-    if (r.size() <= i) r.resize(i + 1, 0);
-  };
-  for (std::uint32_t i = 0; i < w.makers.size(); ++i) add(w.makers[i].account(), AgentKind::MarketMaker, i, gid++);
-  for (std::uint32_t i = 0; i < w.noise.size(); ++i) add(w.noise[i].account(), AgentKind::NoiseTrader, i, gid++);
-  for (std::uint32_t i = 0; i < w.ladders.size(); ++i) add(w.ladders[i].account(), AgentKind::Ladder, i, gid++);
-  for (std::uint32_t i = 0; i < w.arbs.size(); ++i) add(w.arbs[i].account(), AgentKind::Arbitrageur, i, gid++);
-  gid += static_cast<std::int32_t>(w.basis.size() + w.leveraged.size() + w.passive_leveraged);
-  for (std::uint32_t i = 0; i < w.liquidators.size(); ++i) add(w.liquidators[i].account(), AgentKind::Liquidator, i, w.liquidators[i].agent_id());
-  if (w.backstop) add(w.backstop->account(), AgentKind::Backstop, 0, w.backstop_agent_id);
+  for (std::uint32_t i = 0; i < w.makers.size(); ++i) register_margined_agent(w, w.makers[i].account(), AgentKind::MarketMaker, i, gid++);
+  for (std::uint32_t i = 0; i < w.noise.size(); ++i) register_margined_agent(w, w.noise[i].account(), AgentKind::NoiseTrader, i, gid++);
+  for (std::uint32_t i = 0; i < w.ladders.size(); ++i) register_margined_agent(w, w.ladders[i].account(), AgentKind::Ladder, i, gid++);
+  for (std::uint32_t i = 0; i < w.arbs.size(); ++i) register_margined_agent(w, w.arbs[i].account(), AgentKind::Arbitrageur, i, gid++);
+}
+void register_bots_and_backstop(World& w) {
+  for (std::uint32_t i = 0; i < w.liquidators.size(); ++i)
+    register_margined_agent(w, w.liquidators[i].account(), AgentKind::Liquidator, i, w.liquidators[i].agent_id());
+  if (w.backstop) register_margined_agent(w, w.backstop->account(), AgentKind::Backstop, 0, w.backstop_agent_id);
   for (AssetMarket& am : w.market.assets) am.perp->set_fill_observer(&w.margin);
 }
 
@@ -285,6 +285,7 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed, const s
     w.basis.emplace_back(bc, m, w.margin, static_cast<std::int32_t>(agent_id), sc.perp.funding.interval_s, agent_rng(agent_id));
     w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::BasisTrader));
   }
+  register_trading_agents(w);
   const auto& lvc = sc.agents.leveraged_traders;
   {  // A large population: its accounts reserved at once (no doubling slack in the peak memory).
     const auto n = static_cast<std::size_t>(std::max(0, lvc.count));
@@ -327,7 +328,7 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed, const s
   // The counterparties of everything booked at step 0, then every agent's margin account.
   const std::size_t n_cp = split_to_counterparties(sc.agents.counterparties, m, w.margin, static_cast<std::int32_t>(w.agent_kind_of.size()));
   for (std::size_t k = 0; k < n_cp; ++k) w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::Counterparty));
-  register_margined_agents(w);
+  register_bots_and_backstop(w);
   w.wake.reserve(w.agent_kind_of.size() - w.passive_leveraged);
   w.schedule_all_at_step_0();
   w.active.reserve(w.wake.size());
@@ -436,8 +437,10 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
     // its resting orders (as a venue does to an account it liquidates), it never acts again, and a
     // maker no longer bids in batch auctions nor a bot in any policy.
     for (const std::uint32_t id : w.margin.flagged()) {
-      if (id < w.first_agent_margin_id || id - w.first_agent_margin_id >= w.agent_margin.size()) continue;
-      const AgentHandle h = w.agent_margin[id - w.first_agent_margin_id];
+      const auto it = std::lower_bound(w.agent_margin.begin(), w.agent_margin.end(), id,
+                                       [](const auto& e, std::uint32_t v) { return e.first < v; });
+      if (it == w.agent_margin.end() || it->first != id) continue;
+      const AgentHandle h = it->second;
       std::uint8_t& r = w.retired[static_cast<std::size_t>(h.kind)][h.index];
       if (r) continue;
       r = 1;
