@@ -54,7 +54,9 @@ void Arbitrageur::toward_reference(Market& m, AssetMarket& am, VenueKind kind) {
   const double edge = (cfg_.threshold_bps + v.spec().taker_fee_bps) * 1e-4;
   const Lots max_lots = v.qty_to_lots(max_order_qty_);
   const Tick ask = v.book().best_ask();
-  if (ask > 0 && v.ticks_to_price(static_cast<double>(ask)) < ref * (1.0 - edge)) {
+  // Buying the perp below the reference is hedged by a short spot elsewhere: borrowed coins.
+  const double buy_edge = kind == VenueKind::Perp ? edge + cfg_.long_perp_borrow_bps * 1e-4 : edge;
+  if (ask > 0 && v.ticks_to_price(static_cast<double>(ask)) < ref * (1.0 - buy_edge)) {
     const Lots q = std::min({max_lots, v.book().volume_at(Side::Sell, ask), buy_room(m, am, kind, ask)});
     ioc(v, Side::Buy, ask, q);
   }
@@ -78,7 +80,9 @@ void Arbitrageur::perp_vs_spot(Market& m, AssetMarket& am) {
     Venue& bv = am.venue(buy_k);
     const Tick bid = sv.book().best_bid(), ask = bv.book().best_ask();
     const double bid_px = sv.ticks_to_price(static_cast<double>(bid)), ask_px = bv.ticks_to_price(static_cast<double>(ask));
-    if (bid <= 0 || ask <= 0 || bid_px <= ask_px * (1.0 + edge)) return;
+    // Long perp / short spot: the spot sold short is borrowed, at long_perp_borrow_bps.
+    const double e = buy_k == VenueKind::Perp ? edge + cfg_.long_perp_borrow_bps * 1e-4 : edge;
+    if (bid <= 0 || ask <= 0 || bid_px <= ask_px * (1.0 + e)) return;
     const Lots q = std::min({max_lots, sv.book().volume_at(Side::Buy, bid), bv.book().volume_at(Side::Sell, ask),
                              sell_room(m, am, sell_k), buy_room(m, am, buy_k, ask)});
     const Lots f = ioc(sv, Side::Sell, bid, q);
@@ -101,8 +105,11 @@ void Arbitrageur::unwind(Market& m, AssetMarket& am, VenueKind kind) {
   const double fee = v.spec().taker_fee_bps * 1e-4;
   const Lots max_lots = v.qty_to_lots(max_order_qty_);
   if (pos_lots > 0) {
+    // A long perp is hedged by borrowed spot: worth ref x (1 - borrow) to its holder, so it is sold
+    // back only once the bid is within the fee of that (0 borrow: of the reference).
+    const double carry = kind == VenueKind::Perp ? cfg_.long_perp_borrow_bps * 1e-4 : 0.0;
     const Tick bid = v.book().best_bid();
-    if (bid > 0 && v.ticks_to_price(static_cast<double>(bid)) >= ref * (1.0 - fee))
+    if (bid > 0 && v.ticks_to_price(static_cast<double>(bid)) >= ref * (1.0 - fee - carry))
       ioc(v, Side::Sell, bid, std::min({max_lots, pos_lots, v.book().volume_at(Side::Buy, bid)}));
   } else {
     const Tick ask = v.book().best_ask();

@@ -10,21 +10,21 @@
 
 namespace sl {
 
-LeveragedTrader::LeveragedTrader(const LeveragedTraderConfig& cfg, Market& m, MarginEngine& margin, std::int32_t agent_id,
-                                 Rng rng)
+LeveragedTrader::LeveragedTrader(const LeveragedTraderConfig& cfg, std::int32_t agent_id)
     : add_margin_probability_(cfg.add_margin_probability),
       add_margin_share_(cfg.add_margin_share),
       decision_every_steps_(std::max(1, cfg.decision_every_steps)),
-      agent_id_(agent_id) {
+      agent_id_(agent_id) {}
+
+LeveragedTrader::LeveragedTrader(const LeveragedTraderConfig& cfg, Market& m, MarginEngine& margin, std::int32_t agent_id,
+                                 Rng rng)
+    : LeveragedTrader(cfg, agent_id) {
   init(cfg, m, margin, rng);
 }
 
 LeveragedTrader::LeveragedTrader(const LeveragedTraderConfig& cfg, Market& m, MarginEngine& margin, std::int32_t agent_id,
                                  Mt64Prefix rng)
-    : add_margin_probability_(cfg.add_margin_probability),
-      add_margin_share_(cfg.add_margin_share),
-      decision_every_steps_(std::max(1, cfg.decision_every_steps)),
-      agent_id_(agent_id) {
+    : LeveragedTrader(cfg, agent_id) {
   init(cfg, m, margin, rng);
 }
 

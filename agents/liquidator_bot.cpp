@@ -9,10 +9,13 @@ namespace sl {
 LiquidatorBot::LiquidatorBot(const LiquidatorConfig& cfg, AccountId account, std::int32_t agent_id, Rng rng)
     : cfg_(cfg), account_(account), agent_id_(agent_id), rng_(rng) {}
 
+std::int64_t LiquidatorBot::latency(double latency_multiplier) const {
+  return static_cast<std::int64_t>(std::ceil(cfg_.latency_steps * latency_multiplier - 1e-9));
+}
+
 bool LiquidatorBot::sees(const MarginAccount& a, std::int64_t step, double latency_multiplier) const {
   if (retired_ || a.flagged_since < 0) return false;
-  const auto latency = static_cast<std::int64_t>(std::ceil(cfg_.latency_steps * latency_multiplier - 1e-9));
-  return step - a.flagged_since >= latency;
+  return step - a.flagged_since >= latency(latency_multiplier);
 }
 
 bool LiquidatorBot::worth_it(double expected_reward, double cost_multiplier, const Ledger& ledger, AssetId quote) const {

@@ -27,6 +27,8 @@ class LiquidatorBot {
   // Has this bot noticed the account yet? It must have been liquidatable for at least the bot's
   // latency (x congestion multiplier, rounded up) steps.
   bool sees(const MarginAccount& a, std::int64_t step, double latency_multiplier) const;
+  // Its latency in steps under a congestion latency multiplier: ceil(latency_steps x multiplier).
+  std::int64_t latency(double latency_multiplier) const;
   double tx_cost(double cost_multiplier) const { return cfg_.tx_cost * cost_multiplier; }
   // Worth it: expected reward - tx cost >= min_profit, and the bot can pay the tx cost.
   bool worth_it(double expected_reward, double cost_multiplier, const Ledger& ledger, AssetId quote) const;
@@ -47,6 +49,8 @@ class LiquidatorBot {
   AccountId account() const { return account_; }
   std::int32_t agent_id() const { return agent_id_; }
   const LiquidatorConfig& config() const { return cfg_; }
+  // Its own stream (agent stream): the priority-fee auction draws its bid share from it.
+  Rng& rng() { return rng_; }
 
  private:
   LiquidatorConfig cfg_;

@@ -139,6 +139,10 @@ struct ArbitrageurConfig {
   double max_order_qty = 2.0;         // asset units per order
   double max_position = 20.0;         // asset units per venue (its capital limit)
   bool unwind = true;                 // close inventory back toward flat once prices are within fees of the reference
+  // Cost of borrowing spot to short it, bps, added to the edge of every trade that goes long the
+  // perp (buying it below the reference or below the spot): the hedge of a long perp is a short
+  // spot, which needs borrowed coins (issue #14 item 4). 0 (default): both directions cost the same.
+  double long_perp_borrow_bps = 0.0;
   double quote_cash = 2'000'000.0;
   double base_inventory = 50.0;       // spot asset units
 };
@@ -210,6 +214,41 @@ struct LiquidatorConfig {
   // Asset units per asset: what a bot may hold of a liquidated lot beyond what it can resell into
   // the visible book (sim/liquidation/bid_valuation.hpp), counting inventory it already holds.
   double max_inventory = 10.0;
+  // Used only by a class of agents.liquidator_classes (the single form agents.liquidators keeps
+  // the seeded first-come choice): sim/liquidation/priority_fee_auction.hpp.
+  std::string name;                   // class label, for errors and reports
+  double price_risk_share = 0.0;      // share of the account's price move over its latency the bot bears (inventory cost)
+  double bid_share_min = 0.5;         // its priority fee is u x its surplus, u drawn uniform in [min, max]
+  double bid_share_max = 0.5;
+};
+
+// Hedging demand (issue #14 item 4, agents/hedging_demand.hpp): holders of spot outside the model
+// who hedge with perp shorts after a fall. Target short per hedger = short_qty_per_drawdown x
+// (drawdown - drawdown_threshold)+ x (1 + vol_weight x (realized / calm vol - 1)+), the drawdown
+// measured from a high that fades toward the index with memory_half_life_s. count 0 (default): no hedgers.
+struct HedgingDemandConfig {
+  int count = 0;
+  int interval_steps = 6;               // acts every interval_steps (own phase)
+  double short_qty_per_drawdown = 0.0;  // asset units of perp short per unit of drawdown (1 = 100%)
+  double drawdown_threshold = 0.0;      // fraction: drawdowns up to this are not hedged
+  double vol_weight = 0.0;              // extra target per unit of excess realized volatility
+  int vol_window_steps = 360;           // EWMA window of the index's realized volatility
+  double memory_half_life_s = 86'400.0; // half-life of the remembered high
+  double max_discount_bps = 50.0;       // sells only into bids >= index x (1 - this); covers at asks <= index
+  double max_order_qty = 5.0;           // asset units per order
+  double quote_cash = 10'000'000.0;
+};
+
+// Re-entry of liquidated directional traders (issue #14 item 4, agents/reentry_pool.hpp): each
+// leveraged trader's liquidation is followed, with probability `probability`, by a new position
+// after an exponential delay, short with probability short_share. probability 0 (default): off.
+struct ReentryConfig {
+  double probability = 0.0;
+  double delay_mean_s = 3'600.0;        // mean of the exponential delay after the liquidation is seen
+  double short_share = 0.5;             // probability a re-entry is a short
+  double notional_share = 1.0;          // re-entry notional / the liquidated position's last notional
+  int scan_every_steps = 6;             // how often liquidations are looked for and re-entries made
+  double quote_cash = 100'000'000.0;    // the re-entering traders' capital (one plain account)
 };
 
 // The counterparties of every position booked at step 0 (`initial` entry modes, accounts.file):
@@ -230,6 +269,12 @@ struct AgentsConfig {
   BasisTraderConfig basis_traders;
   LeveragedTraderConfig leveraged_traders;
   LiquidatorConfig liquidators;
+  HedgingDemandConfig hedgers;
+  ReentryConfig reentry;
+  // Heterogeneous liquidators (issue #14): one entry per class, each `count` bots with its own
+  // latency, costs, capital, minimum profit, inventory limit and bidding; they compete in the
+  // priority-fee auction (perp.liquidation.priority_fee). Mutually exclusive with `liquidators`.
+  std::vector<LiquidatorConfig> liquidator_classes;
   CounterpartiesConfig counterparties;
 };
 
@@ -330,6 +375,17 @@ struct ProactiveConfig {
   int vol_window_steps = 60;
 };
 
+// The priority-fee auction among liquidator classes (sim/liquidation/priority_fee_auction.hpp):
+// an EIP-1559 base fee per step plus a sealed first-price priority fee.
+struct PriorityFeeConfig {
+  double base_fee_initial = 1.0;      // quote units per liquidation transaction at step 0
+  double base_fee_min = 0.1;          // quote units: the base fee never falls below this
+  int target_bids_per_step = 1;       // EIP-1559 gas target, in liquidation bids per step
+  int max_change_denominator = 8;     // EIP-1559 BASE_FEE_MAX_CHANGE_DENOMINATOR
+  double fee_capture_share = 0.0;     // share of the priority fee paid to the insurance fund (the rest to network_fees)
+  int vol_window_steps = 60;          // EWMA span of the index volatility the bots price their risk with
+};
+
 struct LiquidationConfig {
   std::string policy = "market";      // "market" | "dutch" | "batch" | "socialized" | "delta_neutral" | "hierarchy" (see liquidation_policies() in scenarios/schema.cpp)
   DutchConfig dutch;
@@ -352,6 +408,10 @@ struct LiquidationConfig {
   // When no liquidator bot acts on a flagged account for this many steps, the venue's own engine
   // liquidates it (CEX style). -1 disables the fallback (DeFi style: only bots liquidate).
   int protocol_fallback_steps = 10;
+  // What one fallback liquidation costs the protocol (quote units, paid by the insurance fund to
+  // network_fees, at most its cash): the venue's own keeper is a costly backstop, not a free one.
+  double protocol_fallback_cost = 0.0;
+  PriorityFeeConfig priority_fee;     // used with agents.liquidator_classes only
 };
 
 struct PerpConfig {

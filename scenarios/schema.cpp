@@ -166,6 +166,7 @@ const ObjectSchema<ArbitrageurConfig>& arbitrageur_schema() {
       field("max_order_qty", &A::max_order_qty, {.range = open_closed(0, 1e9), .unit = "asset units", .doc = "size of one order", .micros = true}),
       field("max_position", &A::max_position, {.range = closed(0, 1e9), .unit = "asset units", .doc = "position limit per venue (its capital limit)", .micros = true}),
       field("unwind", &A::unwind, {.doc = "close inventory back toward flat once prices are within the taker fee of the reference"}),
+      field("long_perp_borrow_bps", &A::long_perp_borrow_bps, {.range = closed(0, 10000), .unit = "bps", .doc = "cost of borrowing the spot that hedges a long perp, added to the edge of every trade buying the perp (below the reference or the spot)"}),
       field("quote_cash", &A::quote_cash, {.range = closed(0, 1e12), .unit = "quote units", .doc = "starting quote balance", .micros = true}),
       field("base_inventory", &A::base_inventory, {.range = closed(0, 1e9), .unit = "asset units", .doc = "starting asset balance (spot)", .micros = true}),
   });
@@ -230,6 +231,55 @@ const ObjectSchema<LiquidatorConfig>& liquidator_schema() {
   return s;
 }
 
+const ObjectSchema<HedgingDemandConfig>& hedging_demand_schema() {
+  using H = HedgingDemandConfig;
+  static const ObjectSchema<H> s({
+      field("count", &H::count, {.range = closed(0, 100000), .unit = "agents", .doc = "number of hedgers (spot holders outside the model who short the perp after a fall)"}),
+      field("interval_steps", &H::interval_steps, {.range = closed(1, kMaxSteps), .unit = "steps", .doc = "acts every interval_steps (own phase)"}),
+      field("short_qty_per_drawdown", &H::short_qty_per_drawdown, {.range = closed(0, 1e9), .unit = "asset units per unit drawdown", .doc = "target perp short per hedger at a drawdown of 1 (100%)"}),
+      field("drawdown_threshold", &H::drawdown_threshold, {.range = closed(0, 1), .unit = "fraction", .doc = "drawdowns up to this are not hedged: target x (drawdown - drawdown_threshold)+"}),
+      field("vol_weight", &H::vol_weight, {.range = closed(0, 1000), .unit = "per unit excess vol", .doc = "target x (1 + vol_weight x (realized / calm volatility - 1)+)"}),
+      field("vol_window_steps", &H::vol_window_steps, {.range = closed(1, kMaxSteps), .unit = "steps", .doc = "EWMA window of the index's realized volatility"}),
+      field("memory_half_life_s", &H::memory_half_life_s, {.range = open_closed(0, 1e9), .unit = "s", .doc = "half-life with which the remembered high fades toward the index"}),
+      field("max_discount_bps", &H::max_discount_bps, {.range = closed(0, 10000), .unit = "bps", .doc = "sells only into bids at or above index x (1 - this); covers only at asks at or below the index"}),
+      field("max_order_qty", &H::max_order_qty, {.range = open_closed(0, 1e9), .unit = "asset units", .doc = "size of one order", .micros = true}),
+      field("quote_cash", &H::quote_cash, {.range = closed(0, 1e12), .unit = "quote units", .doc = "starting quote balance of each hedger", .micros = true}),
+  });
+  return s;
+}
+
+const ObjectSchema<ReentryConfig>& reentry_schema() {
+  using R = ReentryConfig;
+  static const ObjectSchema<R> s({
+      field("probability", &R::probability, {.range = closed(0, 1), .unit = "probability", .doc = "chance that a liquidated leveraged trader re-enters (0: off)"}),
+      field("delay_mean_s", &R::delay_mean_s, {.range = open_closed(0, 1e9), .unit = "s", .doc = "mean of the exponential delay between the liquidation and the re-entry"}),
+      field("short_share", &R::short_share, {.range = closed(0, 1), .unit = "probability", .doc = "probability that a re-entry is a short"}),
+      field("notional_share", &R::notional_share, {.range = open_closed(0, 100), .unit = "fraction", .doc = "re-entry notional / the liquidated position's last notional"}),
+      field("scan_every_steps", &R::scan_every_steps, {.range = closed(1, kMaxSteps), .unit = "steps", .doc = "period of the scan for liquidations and of the re-entries"}),
+      field("quote_cash", &R::quote_cash, {.range = closed(0, 1e12), .unit = "quote units", .doc = "capital of the re-entering traders (one plain account)", .micros = true}),
+  });
+  return s;
+}
+
+// One class of agents.liquidator_classes: the single form's fields plus the class's name, its
+// price risk and its bidding in the priority-fee auction (sim/liquidation/priority_fee_auction.hpp).
+const ObjectSchema<LiquidatorConfig>& liquidator_class_schema() {
+  using Q = LiquidatorConfig;
+  static const ObjectSchema<Q> s({
+      field("name", &Q::name, {.required = true, .doc = "class label", .min_len = 1, .max_len = 32, .identifier = true}),
+      field("count", &Q::count, {.range = closed(0, 100000), .unit = "agents", .doc = "bots of this class"}),
+      field("latency_steps", &Q::latency_steps, {.range = closed(0, kMaxSteps), .unit = "steps", .doc = "an account must have been liquidatable this long before the bot sees it"}),
+      field("tx_cost", &Q::tx_cost, {.range = closed(0, 1e12), .unit = "quote units", .doc = "its own cost per liquidation transaction (before the base and priority fees)", .micros = true}),
+      field("capital", &Q::capital, {.range = closed(0, 1e12), .unit = "quote units", .doc = "quote each bot starts with; it must cover the costs and fees it bids", .micros = true}),
+      field("min_profit", &Q::min_profit, {.range = closed(0, 1e12), .unit = "quote units", .doc = "the bot enters only if its expected reward net of costs, fees and price risk exceeds this", .micros = true}),
+      field("max_inventory", &Q::max_inventory, {.range = closed(0, 1e9), .unit = "asset units", .doc = "per asset: what a bot may hold of taken lots beyond what it can resell into the visible book", .micros = true}),
+      field("price_risk_share", &Q::price_risk_share, {.range = closed(0, 1), .unit = "fraction", .doc = "share of the account's expected absolute price move over (latency + 1) steps the bot counts as a cost (its inventory risk)"}),
+      field("bid_share_min", &Q::bid_share_min, {.range = closed(0, 1), .unit = "fraction", .doc = "priority fee = u x surplus, u uniform in [bid_share_min, bid_share_max] from the bot's own stream"}),
+      field("bid_share_max", &Q::bid_share_max, {.range = closed(0, 1), .unit = "fraction", .doc = "upper end of u; at least bid_share_min"}),
+  });
+  return s;
+}
+
 const ObjectSchema<CounterpartiesConfig>& counterparties_schema() {
   using C = CounterpartiesConfig;
   static const ObjectSchema<C> s({
@@ -250,6 +300,9 @@ const ObjectSchema<AgentsConfig>& agents_schema() {
       object_field("basis_traders", &G::basis_traders, basis_trader_schema(), {.doc = "long spot / short perp basis traders"}),
       object_field("leveraged_traders", &G::leveraged_traders, leveraged_trader_schema(), {.doc = "leveraged directional perp traders"}),
       object_field("liquidators", &G::liquidators, liquidator_schema(), {.doc = "liquidator bots"}),
+      object_field("hedgers", &G::hedgers, hedging_demand_schema(), {.doc = "hedging demand: spot holders shorting the perp after a fall"}),
+      object_field("reentry", &G::reentry, reentry_schema(), {.doc = "re-entry of liquidated leveraged traders"}),
+      array_field("liquidator_classes", &G::liquidator_classes, liquidator_class_schema(), {.doc = "heterogeneous liquidator classes competing in the priority-fee auction; not with liquidators", .min_len = 0, .max_len = 16}),
       object_field("counterparties", &G::counterparties, counterparties_schema(), {.doc = "margined counterparties of the positions booked at step 0"}),
   });
   return s;
@@ -385,6 +438,19 @@ const ObjectSchema<ProactiveConfig>& proactive_schema() {
   return s;
 }
 
+const ObjectSchema<PriorityFeeConfig>& priority_fee_schema() {
+  using P = PriorityFeeConfig;
+  static const ObjectSchema<P> s({
+      field("base_fee_initial", &P::base_fee_initial, {.range = closed(0, 1e9), .unit = "quote units", .doc = "base fee per liquidation transaction at step 0", .micros = true}),
+      field("base_fee_min", &P::base_fee_min, {.range = closed(0, 1e9), .unit = "quote units", .doc = "floor of the base fee", .micros = true}),
+      field("target_bids_per_step", &P::target_bids_per_step, {.range = closed(1, 1e6), .unit = "bids", .doc = "EIP-1559 target: the base fee rises when a step has more bids, falls when fewer (at most 2x target counted)"}),
+      field("max_change_denominator", &P::max_change_denominator, {.range = closed(1, 1e6), .unit = "", .doc = "EIP-1559 BASE_FEE_MAX_CHANGE_DENOMINATOR: at most 1/d change per step"}),
+      field("fee_capture_share", &P::fee_capture_share, {.range = closed(0, 1), .unit = "fraction", .doc = "share of every priority fee paid to the insurance fund (MEV capture); the rest to network_fees"}),
+      field("vol_window_steps", &P::vol_window_steps, {.range = closed(1, kMaxHistorySteps), .unit = "steps", .doc = "EWMA span of the index volatility the bots price their risk with"}),
+  });
+  return s;
+}
+
 const ObjectSchema<LiquidationConfig>& liquidation_schema() {
   using L = LiquidationConfig;
   static const ObjectSchema<L> s({
@@ -396,6 +462,8 @@ const ObjectSchema<LiquidationConfig>& liquidation_schema() {
       field("fund_borrow_limit", &L::fund_borrow_limit, {.range = closed(0, 1e12), .unit = "quote units", .doc = "how far below 0 the insurance fund's equity may go before losses are socialized or bad debt", .micros = true}),
       field("market_order", &L::market_order, {.one_of = {"ioc_bankruptcy", "market"}, .doc = "market policy: IOC at the bankruptcy price, rest to the fund then ADL (Binance), or unlimited market orders (V1)"}),
       field("protocol_fallback_steps", &L::protocol_fallback_steps, {.range = closed(-1, kMaxSteps), .unit = "steps", .doc = "the venue liquidates an account no bot took for this long; -1: never (only bots)"}),
+      field("protocol_fallback_cost", &L::protocol_fallback_cost, {.range = closed(0, 1e12), .unit = "quote units", .doc = "paid by the insurance fund (at most its cash) to network_fees for each fallback liquidation"}),
+      object_field("priority_fee", &L::priority_fee, priority_fee_schema(), {.doc = "priority-fee auction among agents.liquidator_classes"}),
       object_field("dutch", &L::dutch, dutch_schema(), {.doc = "dutch policy parameters"}),
       object_field("batch", &L::batch, batch_schema(), {.doc = "batch policy parameters"}),
       object_field("socialized", &L::socialized, socialized_schema(), {.doc = "socialized policy parameters"}),

@@ -205,10 +205,7 @@ TEST_CASE("arbitrageur: buys below the reference up to its position limit, not b
   MiniMarket mm;
   mm.rest(VenueKind::Spot, Side::Sell, 29700.0, 10.0);  // 100 bps under the reference: > 10 + 5 bps
   mm.rest(VenueKind::Perp, Side::Buy, 30300.0, 10.0);   // 100 bps over: it sells (goes short) perp
-  ArbitrageurConfig cfg;
-  cfg.latency_steps = 1;
-  cfg.max_order_qty = 0.02;
-  cfg.max_position = 0.05;
+  const ArbitrageurConfig cfg{.latency_steps = 1, .max_order_qty = 0.02, .max_position = 0.05};
   const AccountId acc = mm.ledger.open_account("arb");
   mm.ledger.mint(acc, 0, to_fixed(1e6, 1e6));
   mm.ledger.mint(acc, 1, to_fixed(1.0, 1e6));
@@ -230,9 +227,7 @@ TEST_CASE("arbitrageur: does nothing inside threshold + fee; trades perp against
   // is 28 bps over the spot ask: more than threshold + both taker fees (20 bps).
   mm.rest(VenueKind::Spot, Side::Sell, 29958.0, 1.0);
   mm.rest(VenueKind::Perp, Side::Buy, 30042.0, 1.0);
-  ArbitrageurConfig cfg;
-  cfg.latency_steps = 1;
-  cfg.max_order_qty = 0.3;
+  const ArbitrageurConfig cfg{.latency_steps = 1, .max_order_qty = 0.3};
   const AccountId acc = mm.ledger.open_account("arb");
   mm.ledger.mint(acc, 0, to_fixed(1e6, 1e6));
   Arbitrageur arb(cfg, acc, 0, make_rng(1, 0, 99));
@@ -254,15 +249,10 @@ TEST_CASE("basis trader: spot collateral is in transit (nobody's) for transfer_d
   MiniMarket mm;
   mm.rest(VenueKind::Spot, Side::Sell, 30000.0, 100.0);
   mm.rest(VenueKind::Perp, Side::Buy, 30000.0, 100.0);
-  BasisTraderConfig cfg;
-  cfg.notional_mean = 30000.0;
-  cfg.notional_dispersion = 0.0;  // exactly 1 BTC
-  cfg.leverage = 5.0;
-  cfg.spot_collateral_share = 0.5;
-  cfg.transfer_delay_steps = 10;
-  cfg.decision_every_steps = 1;
-  cfg.topup_ratio = 1.5;
-  cfg.topup_share = 0.5;
+  // Exactly 1 BTC (no dispersion) at 5x, half the spot posted after 10 steps.
+  const BasisTraderConfig cfg{.notional_mean = 30000.0, .notional_dispersion = 0.0, .leverage = 5.0,
+                              .spot_collateral_share = 0.5, .transfer_delay_steps = 10, .topup_ratio = 1.5,
+                              .topup_share = 0.5, .decision_every_steps = 1};
   BasisTrader bt(cfg, mm.m, *mm.margin, 7, 28800.0, make_rng(1, 0, 77));
   const AccountId w = bt.wallet(), acc = bt.margin_account();
   CHECK(mm.bal(acc, 0) == doctest::Approx(6000.0));  // notional / leverage
@@ -315,17 +305,12 @@ TEST_CASE("leveraged trader: draws, margin funding, entry and adding margin from
   MiniMarket mm;
   mm.rest(VenueKind::Perp, Side::Sell, 30000.0, 100.0);
   mm.rest(VenueKind::Perp, Side::Buy, 29990.0, 100.0);
-  LeveragedTraderConfig cfg;
-  cfg.long_share = 1.0;
-  cfg.leverage_min = cfg.leverage_max = 10.0;
-  cfg.notional_mean = 30000.0;
-  cfg.notional_dispersion = 0.0;
-  cfg.entry_window_steps = 1;  // enters at step 0
-  cfg.margin_mode = "isolated";
-  cfg.quote_cash_extra = 5000.0;
-  cfg.add_margin_probability = 1.0;
-  cfg.add_margin_share = 0.5;
-  cfg.decision_every_steps = 1;
+  // A long at exactly 10x for 30,000 entering at step 0 (entry window 1), adding half its margin from
+  // its isolated wallet (5,000 extra) at every decision.
+  const LeveragedTraderConfig cfg{.long_share = 1.0, .leverage_min = 10.0, .leverage_max = 10.0, .notional_mean = 30000.0,
+                                  .notional_dispersion = 0.0, .entry_window_steps = 1, .margin_mode = "isolated",
+                                  .add_margin_probability = 1.0, .add_margin_share = 0.5, .decision_every_steps = 1,
+                                  .quote_cash_extra = 5000.0};
   LeveragedTrader t(cfg, mm.m, *mm.margin, 3, make_rng(1, 0, 55));
   CHECK(t.is_long());
   CHECK(t.leverage() == doctest::Approx(10.0));
@@ -356,5 +341,150 @@ TEST_CASE("leveraged trader: draws, margin funding, entry and adding margin from
   t.act(mm.m);
   CHECK(t.margin_additions() == 1);
   CHECK(mm.bal(w, 0) == doctest::Approx(3500.0));
+  mm.ledger.check_conservation();
+}
+
+// ---- Traders after the fall (issue #14 item 4) ------------------------------------------------
+#include "agents/hedging_demand.hpp"
+#include "agents/reentry_pool.hpp"
+
+TEST_CASE("hedger: target short from the drawdown against a high fading with its half-life; sells no deeper than max_discount, covers at or below the index") {
+  MiniMarket mm;  // dt_s 1; calm_step_vol 0, so the vol ratio stays 1 and vol_weight plays no part
+  HedgingDemandConfig cfg;
+  cfg.count = 1;
+  cfg.interval_steps = 1;
+  cfg.short_qty_per_drawdown = 10.0;  // BTC at a 100% drawdown
+  cfg.vol_weight = 5.0;
+  cfg.memory_half_life_s = 100.0;
+  cfg.max_discount_bps = 30.0;
+  cfg.max_order_qty = 1.0;
+  const AccountId acc = mm.ledger.open_account("hedger");
+  mm.ledger.mint(acc, 0, to_fixed(1e6, 1e6));
+  HedgingDemand h(cfg, acc, 0, make_rng(1, 0, 98));
+  mm.m.step = 0;
+  mm.a().index_price = 30000.0;
+  h.act(mm.m);  // first look: high = 30,000, drawdown 0, nothing to do
+  CHECK(h.high() == doctest::Approx(30000.0));
+  CHECK(h.target_short() == 0.0);
+  CHECK(mm.bal(acc, 2) == 0.0);
+
+  // 100 s later (one half-life) the index is 27,000: high = 27,000 + 3,000 x 0.5 = 28,500,
+  // drawdown = 1 - 27,000 / 28,500 = 0.0526316, target = 10 x 0.0526316 = 0.526 BTC. Its sell limit
+  // is 27,000 x (1 - 0.003) = 26,919: the 0.3 BTC bid at 26,950 fills, the one at 26,900 does not.
+  mm.rest(VenueKind::Perp, Side::Buy, 26950.0, 0.3);
+  mm.rest(VenueKind::Perp, Side::Buy, 26900.0, 1.0);
+  mm.m.step = 100;
+  mm.a().index_price = 27000.0;
+  h.act(mm.m);
+  CHECK(h.high() == doctest::Approx(28500.0));
+  CHECK(h.drawdown() == doctest::Approx(1.0 - 27000.0 / 28500.0));
+  CHECK(h.vol_ratio() == 1.0);
+  CHECK(h.target_short() == doctest::Approx(0.5263158));
+  CHECK(mm.bal(acc, 2) == doctest::Approx(-0.3));
+
+  // 100 s later the index is back at 30,000: high = max(30,000, 30,000 + (28,500 - 30,000) x 0.5)
+  // = 30,000, drawdown 0, stress target 0; the hedge comes down only with the half-life: target =
+  // max(0, 0.5263158 x 0.5) = 0.2631579 BTC (263 lots). Short 300 lots, it buys back 37, at asks no
+  // higher than the index: from the 0.1 BTC at 29,990 (the 30,010 is not taken).
+  mm.rest(VenueKind::Perp, Side::Sell, 29990.0, 0.1);
+  mm.rest(VenueKind::Perp, Side::Sell, 30010.0, 1.0);
+  mm.m.step = 200;
+  mm.a().index_price = 30000.0;
+  h.act(mm.m);
+  CHECK(h.high() == doctest::Approx(30000.0));
+  CHECK(h.drawdown() == 0.0);
+  CHECK(h.target_short() == doctest::Approx(0.2631579));
+  CHECK(mm.bal(acc, 2) == doctest::Approx(-0.263));
+  // With drawdown_threshold 0.05 the same fall (drawdown 0.0526316) would have asked for only
+  // 10 x (0.0526316 - 0.05) = 0.026 BTC: checked on a fresh hedger.
+  HedgingDemandConfig thr = cfg;
+  thr.drawdown_threshold = 0.05;
+  HedgingDemand h2(thr, acc, 0, make_rng(1, 0, 96));
+  mm.m.step = 300;
+  mm.a().index_price = 30000.0;
+  h2.act(mm.m);
+  mm.m.step = 400;
+  mm.a().index_price = 27000.0;
+  h2.act(mm.m);
+  CHECK(h2.target_short() == doctest::Approx(10.0 * (1.0 - 27000.0 / 28500.0 - 0.05)));
+  mm.ledger.check_conservation();
+}
+
+TEST_CASE("arbitrageur: long_perp_borrow_bps widens the edge of buying the perp and lowers where it sells a long back") {
+  // Perp ask 20 bps under the reference 30,000. Edge without borrow: threshold 10 + taker fee 5 = 15
+  // bps < 20: it buys. With a 10 bps borrow cost: 25 bps > 20: it does not.
+  ArbitrageurConfig cfg;
+  cfg.latency_steps = 1;
+  cfg.max_order_qty = 0.1;
+  cfg.unwind = false;
+  for (const double borrow : {0.0, 10.0}) {
+    MiniMarket mm;
+    mm.rest(VenueKind::Perp, Side::Sell, 29940.0, 1.0);
+    cfg.long_perp_borrow_bps = borrow;
+    const AccountId acc = mm.ledger.open_account("arb");
+    mm.ledger.mint(acc, 0, to_fixed(1e6, 1e6));
+    Arbitrageur arb(cfg, acc, 0, make_rng(1, 0, 99));
+    arb.act(mm.m);
+    CAPTURE(borrow);
+    CHECK(mm.bal(acc, 2) == doctest::Approx(borrow == 0.0 ? 0.1 : 0.0));
+  }
+  // Holding 0.1 long perp, a bid 10 bps under the reference (29,970): without borrow it sells back
+  // only at or above 30,000 x (1 - 5 bps) = 29,985: it keeps it; with 10 bps borrow the long is worth
+  // 30,000 x (1 - 10 bps) to it and it sells at or above 30,000 x (1 - 15 bps) = 29,955: it sells.
+  cfg.unwind = true;
+  for (const double borrow : {0.0, 10.0}) {
+    MiniMarket mm;
+    const AccountId acc = mm.ledger.open_account("arb");
+    mm.ledger.mint(acc, 0, to_fixed(1e6, 1e6));
+    mm.rest(VenueKind::Perp, Side::Sell, 30000.0, 0.1);
+    Venue& p = *mm.a().perp;
+    REQUIRE(p.market(acc, Side::Buy, p.qty_to_lots(0.1)).filled == 100);
+    mm.rest(VenueKind::Perp, Side::Buy, 29970.0, 1.0);
+    cfg.long_perp_borrow_bps = borrow;
+    Arbitrageur arb(cfg, acc, 0, make_rng(1, 0, 99));
+    arb.act(mm.m);
+    CAPTURE(borrow);
+    CHECK(mm.bal(acc, 2) == doctest::Approx(borrow == 0.0 ? 0.1 : 0.0));
+  }
+}
+
+TEST_CASE("re-entry pool: a liquidated leveraged trader comes back after the delay, on the drawn side, at its last notional") {
+  MiniMarket mm;
+  const AccountId trader = mm.ledger.open_account("leveraged_trader", true);
+  const std::uint32_t mid = mm.margin->add_account(trader, 7, AgentKind::LeveragedTrader, MarginMode::Isolated);
+  ReentryConfig cfg;
+  cfg.probability = 1.0;
+  cfg.short_share = 1.0;
+  cfg.delay_mean_s = 1e-3;  // an exponential draw of mean 1 ms: due at the next step (dt_s 1)
+  cfg.notional_share = 1.0;
+  cfg.scan_every_steps = 1;
+  const AccountId acc = mm.ledger.open_account("reentry");
+  mm.ledger.mint(acc, 0, to_fixed(1e6, 1e6));
+  ReentryPool pool(cfg, acc, make_rng(1, 0, 97));
+  // The trader holds 0.1 BTC-PERP long; index 30,000: notional 3,000.
+  mm.ledger.transfer(mm.maker, trader, 2, to_fixed(0.1, 1e6));
+  mm.a().index_price = 30000.0;
+  mm.m.step = 0;
+  pool.act(mm.m);  // open: its notional remembered
+  CHECK(pool.liquidations_seen() == 0);
+  mm.ledger.transfer(trader, mm.maker, 2, to_fixed(0.1, 1e6));  // liquidated: closed, nothing left
+  mm.margin->accounts()[mid].closed = true;
+  mm.m.step = 1;
+  pool.act(mm.m);
+  CHECK(pool.liquidations_seen() == 1);
+  CHECK(pool.reentries_scheduled() == 1);
+  CHECK(pool.reentries_done() == 0);  // due at step 2
+  // Perp mid 30,000 (bid 29,000, ask 31,000): 3,000 / 30,000 = 0.1 BTC sold at market into the bid.
+  mm.rest(VenueKind::Perp, Side::Buy, 29000.0, 2.0);
+  mm.rest(VenueKind::Perp, Side::Sell, 31000.0, 2.0);
+  mm.m.step = 2;
+  pool.act(mm.m);
+  CHECK(pool.reentries_done() == 1);
+  CHECK(pool.reentries_short() == 1);
+  CHECK(mm.bal(acc, 2) == doctest::Approx(-0.1));
+  mm.m.step = 3;
+  pool.act(mm.m);  // a closed account counts once
+  CHECK(pool.liquidations_seen() == 1);
+  CHECK(pool.reentries_done() == 1);
   mm.ledger.check_conservation();
 }

@@ -7,10 +7,31 @@
 
 #include "agents/liquidator_bot.hpp"
 #include "sim/liquidation/fund.hpp"
+#include "sim/liquidation/priority_fee_auction.hpp"
 
 namespace sl {
 
+Liquidator protocol_fallback(LiquidationContext& ctx, const MarginAccount& acc, int protocol_fallback_steps) {
+  Liquidator out;
+  if (protocol_fallback_steps >= 0 && acc.flagged_since >= 0 && ctx.step - acc.flagged_since >= protocol_fallback_steps) {
+    out.agent_id = -1;
+    out.account = ctx.accounts.protocol;
+    out.found = true;
+    const AssetId q = ctx.market.quote_asset;
+    const Micros cost = std::min(ctx.protocol_fallback_cost, std::max<Micros>(0, ctx.market.ledger.balance(ctx.accounts.insurance_fund, q)));
+    if (cost > 0) ctx.market.ledger.transfer(ctx.accounts.insurance_fund, ctx.accounts.network_fees, q, cost);
+  }
+  return out;
+}
+
+double expected_penalty_reward(const LiquidationContext& ctx, const MarginAccount& acc, const LiquidationConfig& cfg) {
+  double expected_penalty = acc.gross_notional * cfg.close_factor * cfg.penalty_bps * 1e-4;
+  if (ctx.fee_auction != nullptr) expected_penalty = std::min(expected_penalty, std::max(0.0, ctx.margin.equity(acc, PriceBasis::Mark)));
+  return expected_penalty * cfg.liquidator_share;
+}
+
 Liquidator choose_liquidator(LiquidationContext& ctx, const MarginAccount& acc, double expected_reward, int protocol_fallback_steps) {
+  if (ctx.fee_auction != nullptr) return ctx.fee_auction->choose(ctx, acc, expected_reward, protocol_fallback_steps);
   Liquidator out;
   const std::size_t n = ctx.bots.size();
   // A seeded random order per decision (ties between bots broken by the liquidation stream), over
@@ -35,12 +56,7 @@ Liquidator choose_liquidator(LiquidationContext& ctx, const MarginAccount& acc, 
     out.found = true;
     return out;
   }
-  if (protocol_fallback_steps >= 0 && acc.flagged_since >= 0 && ctx.step - acc.flagged_since >= protocol_fallback_steps) {
-    out.agent_id = -1;
-    out.account = ctx.accounts.protocol;
-    out.found = true;
-  }
-  return out;
+  return protocol_fallback(ctx, acc, protocol_fallback_steps);
 }
 
 bool has_positions(const LiquidationContext& ctx, const MarginAccount& acc) {
@@ -115,6 +131,20 @@ DeficitResult settle_deficit(LiquidationContext& ctx, MarginAccount& acc, FundCr
     if (credit != nullptr) credit->mark_exhausted(ctx.step);
   }
   return d;
+}
+
+DeficitResult close_flat_account(LiquidationContext& ctx, MarginAccount& acc, FundCredit* credit,
+                                 LiquidationStepStats& stats) {
+  const DeficitResult d = settle_deficit(ctx, acc, credit);
+  stats.bad_debt += from_micros(d.bad_debt);
+  acc.closed = true;
+  return d;
+}
+
+void mark_deficit(LiquidationEvent& last, const DeficitResult& d) {
+  if (d.insurance_paid > 0) last.policy_path += ">insurance";
+  if (d.bad_debt > 0) last.policy_path += ">bad_debt";
+  last.bad_debt = from_micros(d.bad_debt);
 }
 
 }  // namespace sl

@@ -18,7 +18,21 @@ struct Liquidator {
 // Offers the account to the bots in a seeded random order; the first that sees it (latency) and
 // finds it worth its transaction cost wins and pays that cost. If none does and the protocol
 // fallback delay has passed, the protocol liquidates. found == false: nobody acts this step.
+// With agents.liquidator_classes (ctx.fee_auction set) the bots compete in the priority-fee auction
+// instead (sim/liquidation/priority_fee_auction.hpp).
 Liquidator choose_liquidator(LiquidationContext& ctx, const MarginAccount& acc, double expected_reward, int protocol_fallback_steps);
+
+// The reward a bot expects for liquidating `acc` under a penalty (market, delta_neutral):
+// liquidator_share x (gross notional x close_factor x penalty_bps / 1e4). With liquidator classes
+// (ctx.fee_auction) the penalty part is capped at the account's equity at mark, as charge_penalty
+// caps it, since a bot that bids its expected profit away must not count on more than the account
+// can pay; the single form keeps the uncapped threshold it always had.
+double expected_penalty_reward(const LiquidationContext& ctx, const MarginAccount& acc, const LiquidationConfig& cfg);
+
+// The venue's own engine once the account has been flagged for protocol_fallback_steps (-1:
+// never); it costs the insurance fund ctx.protocol_fallback_cost (at most the fund's cash), paid to
+// network_fees. found == false before that.
+Liquidator protocol_fallback(LiquidationContext& ctx, const MarginAccount& acc, int protocol_fallback_steps);
 
 struct CloseResult {
   double qty = 0.0;               // asset units closed (absolute)
@@ -51,6 +65,26 @@ struct DeficitResult {
 DeficitResult settle_deficit(LiquidationContext& ctx, MarginAccount& acc, FundCredit* credit);
 // The same with the run's fund credit, ctx.fund.
 inline DeficitResult settle_deficit(LiquidationContext& ctx, MarginAccount& acc) { return settle_deficit(ctx, acc, ctx.fund); }
+
+// Calls `start(id, acc)` for every flagged account, in the margin engine's order, that is neither
+// closed nor already being liquidated: where every policy's step takes up new work.
+template <class Start>
+void for_each_new_flagged(LiquidationContext& ctx, Start&& start) {
+  for (std::uint32_t id : ctx.margin.flagged()) {
+    MarginAccount& acc = ctx.margin.account(id);
+    if (acc.closed || acc.in_liquidation) continue;
+    start(id, acc);
+  }
+}
+
+// The close step of every policy once an account holds no contracts: settle_deficit() with
+// `credit`, its bad debt added to `stats`, the account closed. Returns what the deficit took, for
+// mark_deficit() on the event that closed the account.
+DeficitResult close_flat_account(LiquidationContext& ctx, MarginAccount& acc, FundCredit* credit,
+                                 LiquidationStepStats& stats);
+// The event that closed an account, after its deficit: ">insurance" when the fund paid, ">bad_debt"
+// when some was left (appended to its path), and that bad debt.
+void mark_deficit(LiquidationEvent& last, const DeficitResult& d);
 
 bool has_positions(const LiquidationContext& ctx, const MarginAccount& acc);
 

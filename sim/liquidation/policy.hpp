@@ -19,6 +19,7 @@ namespace sl {
 class LiquidatorBot;
 class BackstopProvider;
 class MarketMaker;
+class PriorityFeeAuction;
 
 // System accounts the policies move money through (all opened by the kernel).
 struct LiquidationAccounts {
@@ -72,6 +73,11 @@ struct LiquidationContext {
   // The running policy's fund credit (LiquidationPolicy::fund_credit()); nullptr in hand-built
   // contexts of tests that do not need it: the fund then borrows nothing (limit 0).
   FundCredit* fund = nullptr;
+  // agents.liquidator_classes: the priority-fee auction that chooses the liquidator
+  // (choose_liquidator), or nullptr: the single class's seeded first-come choice.
+  PriorityFeeAuction* fee_auction = nullptr;
+  // perp.liquidation.protocol_fallback_cost in micro-units of quote (protocol_fallback in common.hpp).
+  Micros protocol_fallback_cost = 0;
 };
 
 struct LiquidationStepStats {

@@ -10,14 +10,17 @@
 #include "agents/arbitrageur.hpp"
 #include "agents/backstop_provider.hpp"
 #include "agents/basis_trader.hpp"
+#include "agents/hedging_demand.hpp"
 #include "agents/ladder_maker.hpp"
 #include "agents/leveraged_trader.hpp"
 #include "agents/liquidator_bot.hpp"
 #include "agents/market_maker.hpp"
 #include "agents/noise_trader.hpp"
+#include "agents/reentry_pool.hpp"
 #include "sim/perp/funding.hpp"
 #include "sim/liquidation/policy.hpp"
 #include "sim/liquidation/fund.hpp"
+#include "sim/liquidation/priority_fee_auction.hpp"
 #include "sim/perp/margin_engine.hpp"
 #include "sim/perp/mark_price.hpp"
 #include "sim/perp/oracle.hpp"
@@ -62,6 +65,8 @@ struct World {
   std::size_t passive_leveraged = 0, passive_leveraged_entered = 0;
   std::vector<LiquidatorBot> liquidators;
   std::unique_ptr<BackstopProvider> backstop;  // delta_neutral in backstop mode, hierarchy with its backstop stage
+  std::vector<HedgingDemand> hedgers;          // issue #14 item 4: after every earlier population
+  std::vector<ReentryPool> reentry;            // zero or one
   std::vector<std::int32_t> agent_kind_of;  // global agent id -> AgentKind (as int)
   std::vector<AgentHandle> active;  // reused every step
   // Event-driven activation (sim/run/activation.hpp): agents keyed (kind << 32 | index), the
@@ -81,6 +86,8 @@ struct World {
       case AgentKind::BasisTrader: return f(basis[i]);
       case AgentKind::LeveragedTrader: return f(leveraged[i]);
       case AgentKind::Liquidator: return f(liquidators[i]);
+      case AgentKind::HedgingDemand: return f(hedgers[i]);
+      case AgentKind::Reentry: return f(reentry[i]);
       case AgentKind::Backstop: break;
       case AgentKind::Position: break;  // never scheduled: an own position is an account, not an agent
       case AgentKind::Counterparty: break;  // never scheduled: an account of the counterparty population
@@ -108,6 +115,8 @@ struct World {
     all(leveraged, AgentKind::LeveragedTrader);
     all(liquidators, AgentKind::Liquidator);
     if (backstop) wake.schedule(0, key(AgentKind::Backstop, 0));
+    all(hedgers, AgentKind::HedgingDemand);
+    all(reentry, AgentKind::Reentry);
   }
   // Perpetual mechanics, one per asset (model.md section 4).
   std::vector<Oracle> oracles;
@@ -121,7 +130,7 @@ struct World {
   // (retired[kind][index]).
   std::vector<std::pair<std::uint32_t, AgentHandle>> agent_margin;
   std::int32_t backstop_agent_id = -1;
-  std::vector<std::vector<std::uint8_t>> retired = std::vector<std::vector<std::uint8_t>>(10);
+  std::vector<std::vector<std::uint8_t>> retired = std::vector<std::vector<std::uint8_t>>(static_cast<std::size_t>(AgentKind::Counterparty) + 1);  // one per kind (Counterparty is the last)
   bool is_retired(AgentKind k, std::uint32_t i) const {
     const auto& r = retired[static_cast<std::size_t>(k)];
     return i < r.size() && r[i] != 0;
@@ -305,13 +314,15 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed, const s
     w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::LeveragedTrader));
   });
   agent_id += static_cast<std::uint64_t>(std::max(0, lvc.count));
-  const auto& lqc = sc.agents.liquidators;
-  for (int k = 0; k < lqc.count; ++k, ++agent_id) {
-    const AccountId acc = L.open_account("liquidator:" + std::to_string(agent_id));
-    L.mint(acc, 0, to_fixed(lqc.capital, 1e6));
-    w.liquidators.emplace_back(lqc, acc, static_cast<std::int32_t>(agent_id), agent_rng(agent_id));
-    w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::Liquidator));
-  }
+  // One class (agents.liquidators) or several (agents.liquidator_classes, in the order given).
+  const std::vector<LiquidatorConfig> one_class{sc.agents.liquidators};
+  for (const LiquidatorConfig& lqc : sc.agents.liquidator_classes.empty() ? one_class : sc.agents.liquidator_classes)
+    for (int k = 0; k < lqc.count; ++k, ++agent_id) {
+      const AccountId acc = L.open_account("liquidator:" + std::to_string(agent_id));
+      L.mint(acc, 0, to_fixed(lqc.capital, 1e6));
+      w.liquidators.emplace_back(lqc, acc, static_cast<std::int32_t>(agent_id), agent_rng(agent_id));
+      w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::Liquidator));
+    }
   // The backstop provider exists for the policies that use one; it starts with its capacity in cash.
   const LiquidationConfig& lq = sc.perp.liquidation;
   double backstop_capacity = -1;
@@ -323,6 +334,21 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed, const s
     w.backstop = std::make_unique<BackstopProvider>(backstop_capacity, acc);
     w.backstop_agent_id = static_cast<std::int32_t>(agent_id - 1);
     w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::Backstop));
+  }
+  // Traders after the fall (issue #14 item 4): after every earlier population, so the ids, accounts
+  // and random streams of those are unchanged when these are absent (the default).
+  const HedgingDemandConfig& hdc = sc.agents.hedgers;
+  for (int k = 0; k < hdc.count; ++k, ++agent_id) {
+    const AccountId acc = L.open_account("hedger:" + std::to_string(agent_id));
+    L.mint(acc, 0, to_fixed(hdc.quote_cash, 1e6));
+    w.hedgers.emplace_back(hdc, acc, static_cast<std::size_t>(k) % m.assets.size(), agent_rng(agent_id));
+    w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::HedgingDemand));
+  }
+  if (sc.agents.reentry.probability > 0) {
+    const AccountId acc = L.open_account("reentry:" + std::to_string(agent_id));
+    L.mint(acc, 0, to_fixed(sc.agents.reentry.quote_cash, 1e6));
+    w.reentry.emplace_back(sc.agents.reentry, acc, agent_rng(agent_id++));
+    w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::Reentry));
   }
   book_own_positions(sc, m, w.margin);  // accounts.file: after every population, so their ids do not move
   // The counterparties of everything booked at step 0, then every agent's margin account.
@@ -375,6 +401,10 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   lctx.perp_makers = &perp_maker_agents;
   FundCredit& fund_credit = policy->fund_credit();
   lctx.fund = &fund_credit;
+  lctx.protocol_fallback_cost = to_fixed(lcfg.protocol_fallback_cost, 1e6);
+  std::unique_ptr<PriorityFeeAuction> fee_auction;  // liquidator classes compete on priority fees
+  if (!sc.agents.liquidator_classes.empty()) fee_auction = std::make_unique<PriorityFeeAuction>(lcfg.priority_fee, m);
+  lctx.fee_auction = fee_auction.get();
   const bool funding_on = sc.perp.funding.enabled;
   ProtocolStepInfo info;
   std::int64_t adl_total = 0, adl_queue_empty_total = 0, flat_deficit_events_total = 0;
@@ -420,6 +450,8 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
         case AgentKind::LeveragedTrader: w.leveraged[h.index].act(m); break;
         case AgentKind::Liquidator: w.liquidators[h.index].act(m); break;
         case AgentKind::Backstop: w.backstop->act(m); break;
+        case AgentKind::HedgingDemand: w.hedgers[h.index].act(m); break;
+        case AgentKind::Reentry: w.reentry[h.index].act(m); break;
         case AgentKind::Position: break;
         case AgentKind::Counterparty: break;
       }
@@ -459,6 +491,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
     // liquidations.
     policy->reset_step_stats();
     lctx.step = step;
+    if (fee_auction) fee_auction->observe(m);
     if (proactive) {
       double derisked_notional = 0;  // counted from its events (proactive_derisk_*), not as liquidations
       proactive->on_step(lctx, &derisked_notional);
@@ -586,7 +619,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   // capital they started with; rewards minus transaction costs minus resale losses.
   double bot_profit = 0;
   for (const LiquidatorBot& b : w.liquidators) {
-    double eq = from_micros(w.ledger.balance(b.account(), m.quote_asset)) - sc.agents.liquidators.capital;
+    double eq = from_micros(w.ledger.balance(b.account(), m.quote_asset)) - b.config().capital;
     for (const AssetMarket& a : m.assets) {
       eq += from_micros(w.ledger.balance(b.account(), a.spot_asset)) * a.index_or_reference();
       eq += from_micros(w.ledger.balance(b.account(), a.perp_asset)) * a.mark_or_reference();

@@ -1,0 +1,162 @@
+// Issue #14 item 5: black_thursday_2020's simulated funding against the real Binance series in
+// data/, settlement by settlement, over 10 seeds NOT used by the fit (scripts/fit_after_fall fits
+// on the scenario seed and the 4 after it; these are the 10 after those).
+//
+// The same comparison as analysis/funding_vs_real.py: the replay's step 0 is the first kline's open
+// (2020-03-11 00:00 UTC); the rate settled at a real settlement time T is the simulated
+// `funding_rate` at the first recorded row at or after T; per settlement the median over the seeds.
+// Counted: the signs right from the first real negative settlement (2020-03-12 16:00) to the last
+// one the simulation reaches (2020-03-16 00:00: 11 settlements), and the settlement at which the
+// median first reaches the -0.30% cap against the real one (2020-03-13 08:00).
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "scenarios/loader.hpp"
+#include "sim/run/simulation.hpp"
+
+using namespace sl;
+
+namespace {
+const std::string kSrc = STRESSLAB_SOURCE_DIR;
+
+// The first data row's open time (ms) of the kline file the scenario replays.
+std::int64_t replay_start_ms() {
+  std::ifstream in(kSrc + "/data/btcusdt_perp_1h_2020-03-11_2020-03-16.csv");
+  std::string line;
+  std::getline(in, line);  // header
+  std::getline(in, line);
+  return std::stoll(line.substr(0, line.find(',')));
+}
+
+struct Settlement {
+  double hours;  // since the replay's start
+  double real;   // fraction per 8 h
+};
+
+std::vector<Settlement> real_settlements(std::int64_t start_ms) {
+  std::ifstream in(kSrc + "/data/btcusdt_perp_funding_2020-03-05_2020-03-20.csv");
+  REQUIRE(in.good());
+  std::string line;
+  std::getline(in, line);  // funding_time_ms,funding_interval_hours,funding_rate
+  std::vector<Settlement> out;
+  while (std::getline(in, line)) {
+    std::stringstream ss(line);
+    std::int64_t t_ms = 0;
+    double interval_h = 0, rate = 0;
+    char comma;
+    ss >> t_ms >> comma >> interval_h >> comma >> rate;
+    // Binance stamps some settlements a few ms late: the settlement is the full hour.
+    const double h = std::round(static_cast<double>(t_ms - start_ms) / 3.6e6);
+    if (h > 0) out.push_back({h, rate});
+  }
+  return out;
+}
+
+// Simulated funding rate settled at each hour in `hours` (NaN past the horizon).
+std::vector<double> simulated_at(const RunResult& r, const std::vector<Settlement>& s) {
+  const std::vector<double>* time = nullptr;
+  const std::vector<double>* rate = nullptr;
+  for (const auto& c : r.series) {
+    if (c.name == "time_s") time = &c.values;
+    if (c.name == "funding_rate") rate = &c.values;
+  }
+  REQUIRE((time && rate));
+  std::vector<double> out;
+  for (const Settlement& x : s) {
+    const auto it = std::lower_bound(time->begin(), time->end(), x.hours * 3600.0 - 1e-6);
+    out.push_back(it == time->end() ? std::nan("") : (*rate)[static_cast<std::size_t>(it - time->begin())]);
+  }
+  return out;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+int sign(double x) { return (x > 0) - (x < 0); }
+}  // namespace
+
+TEST_CASE("black_thursday_2020: funding signs after the fall and the -0.30% cap against the real series (median of 10 held-out seeds)") {
+  const ScenarioConfig sc = load_scenario_file(kSrc + "/scenarios/black_thursday_2020.json");
+  const std::vector<Settlement> real = real_settlements(replay_start_ms());
+  constexpr int kFitSeeds = 5, kSeeds = 10;  // scripts/fit_after_fall's defaults
+  std::vector<std::future<std::vector<double>>> runs;
+  for (int k = 0; k < kSeeds; ++k)
+    runs.push_back(std::async(std::launch::async, [&, k] {
+      RunOptions o;
+      o.seed = sc.seed + kFitSeeds + static_cast<std::uint64_t>(k);
+      o.policy = "market";
+      return simulated_at(run_simulation(sc, o), real);
+    }));
+  std::vector<std::vector<double>> sims;
+  for (auto& f : runs) sims.push_back(f.get());
+
+  constexpr double kCap = 0.003;  // Binance BTCUSDT's clamp in March 2020: +-0.30% per 8 h
+  int first_negative = -1, real_cap = -1, sim_cap = -1, right = 0, compared = 0, before = 0, before_positive = 0;
+  int deepest = -1;
+  double deepest_rate = 0.0, median_at_real_cap = 0.0;
+  for (std::size_t i = 0; i < real.size(); ++i) {
+    std::vector<double> v;
+    for (const auto& s : sims) v.push_back(s[i]);
+    if (std::isnan(v[0])) break;  // past the simulated horizon
+    const double med = median(v);
+    if (first_negative < 0 && real[i].real < 0) first_negative = static_cast<int>(i);
+    if (real_cap < 0 && real[i].real <= -kCap + 1e-9) {
+      real_cap = static_cast<int>(i);
+      median_at_real_cap = med;
+    }
+    if (med < deepest_rate) {
+      deepest_rate = med;
+      deepest = static_cast<int>(i);
+    }
+    if (sim_cap < 0 && med <= -kCap + 1e-9) sim_cap = static_cast<int>(i);
+    const bool counted = first_negative >= 0;
+    if (counted) {
+      ++compared;
+      right += sign(med) == sign(real[i].real);
+    }
+    const std::string verdict = !counted ? "" : sign(med) == sign(real[i].real) ? "  sign ok" : "  sign WRONG";
+    MESSAGE("+" << real[i].hours << " h: real " << real[i].real * 100 << "%, simulated median " << med * 100 << "%" << verdict);
+    if (!counted) {
+      ++before;
+      before_positive += med > 0;
+    }
+  }
+  MESSAGE("signs right " << right << " of " << compared << "; cap: real at settlement " << real_cap
+                         << ", simulated median at " << sim_cap << " (-1: never); deepest median " << deepest_rate * 100
+                         << "% at settlement " << deepest << "; median at the real cap " << median_at_real_cap * 100 << "%");
+  // The data: the first negative is 2020-03-12 16:00 (+40 h), the cap 2020-03-13 08:00 (+56 h), and
+  // the 120 h replay reaches 11 settlements from the first negative.
+  REQUIRE(first_negative >= 0);
+  REQUIRE(real_cap >= 0);
+  CHECK(real[static_cast<std::size_t>(first_negative)].hours == 40);
+  CHECK(real[static_cast<std::size_t>(real_cap)].hours == 56);
+  CHECK(compared == 11);
+  // Before the fall (2020-03-11 08:00 .. 2020-03-12 08:00) the real rates are all positive, and so
+  // is the simulated median (measured: +0.01%, +0.008%, +0.01%, +0.01%): hedging starts only past a
+  // 10% drawdown, so the 8% slide of the morning of 12 March does not turn it.
+  CHECK(before == 4);
+  CHECK(before_positive == 4);
+  // Issue #14's target: at least 9 of 11 signs right. Met: measured 10 of 11 on these seeds (the
+  // wrong one: 2020-03-13 16:00, median +0.0013% against -0.065%).
+  CHECK(right >= 9);
+  // ... and the median at the -0.30% cap within one interval of the real one: NOT met. Measured: the
+  // median never reaches the cap; its deepest settlement is 2020-03-12 16:00 (-0.233%, the first
+  // leg's liquidations), 2 intervals before the real cap, and at the real cap's settlement
+  // (2020-03-13 08:00) it is -0.139%. Asserted as measured, floors for later work (scenarios/README.md
+  // says the target is not met): the deepest median within 2 intervals of the real cap, and the
+  // median at the real cap's settlement at or below -0.13%.
+  CHECK(std::abs(deepest - real_cap) <= 2);
+  CHECK(median_at_real_cap <= -0.0013);
+  if (sim_cap >= 0) MESSAGE("the median reaches the cap at settlement " << sim_cap << ": update this test and the README");
+}
