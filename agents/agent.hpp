@@ -18,9 +18,11 @@
 
 namespace sl {
 
-// Position: an account of the user's own positions file (accounts.file), owned by no agent.
-// HedgingDemand and Reentry (issue #14) come last so the earlier kinds keep their numbers.
-enum class AgentKind : std::uint8_t { MarketMaker, NoiseTrader, Ladder, Arbitrageur, BasisTrader, LeveragedTrader, Liquidator, Backstop, Position, HedgingDemand, Reentry };
+// Position: an account of the user's own positions file; HedgingDemand and Reentry (issue #14) and
+// Counterparty (issue #12 item 3: an account of the counterparty population of the positions booked
+// at step 0, sim/run/counterparties.hpp, owned by no acting agent) come last so the earlier kinds
+// keep their numbers.
+enum class AgentKind : std::uint8_t { MarketMaker, NoiseTrader, Ladder, Arbitrageur, BasisTrader, LeveragedTrader, Liquidator, Backstop, Position, HedgingDemand, Reentry, Counterparty };
 
 inline const char* agent_kind_name(AgentKind k) {
   switch (k) {
@@ -35,6 +37,7 @@ inline const char* agent_kind_name(AgentKind k) {
     case AgentKind::Position: return "position";
     case AgentKind::HedgingDemand: return "hedger";
     case AgentKind::Reentry: return "reentry";
+    case AgentKind::Counterparty: return "counterparty";
   }
   return "unknown";
 }

@@ -35,6 +35,12 @@ class BackstopProvider {
 
   AccountId account() const { return account_; }
   double taken_total() const { return taken_; }
+  // Its own margin account was flagged: it takes nothing more and stops acting (the policy
+  // liquidates what it holds).
+  void retire() {
+    remaining_ = 0.0;
+    holds_inventory_ = false;
+  }
 
  private:
   double capacity_;

@@ -99,8 +99,8 @@ BasisTrader::BasisTrader(const BasisTraderConfig& cfg, Market& m, MarginEngine& 
       L.transfer(cp, account_, am.spot_asset, checked_mul(in_account, slot));
       L.transfer(account_, cp, m.quote_asset, spot.notional(px, in_account));
     }
-    L.transfer(account_, cp, am.perp_asset, checked_mul(lots, perp.spec().lot_micros));
-    L.transfer(cp, account_, m.quote_asset, perp.notional(px, lots));
+    book_against_counterparty(m, margin, account_, kAsset, /*trader_long=*/false, checked_mul(lots, perp.spec().lot_micros),
+                              perp.notional(px, lots));
     const Micros qty = checked_mul(in_wallet, slot);
     const Micros posted = static_cast<Micros>(std::floor(cfg_.spot_collateral_share * static_cast<double>(qty)));
     if (posted > 0) L.transfer(wallet_, account_, am.spot_asset, posted);

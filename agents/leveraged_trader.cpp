@@ -80,14 +80,7 @@ void LeveragedTrader::init(const LeveragedTraderConfig& cfg, Market& m, MarginEn
     }
     const Micros contracts = checked_mul(lots, v.spec().lot_micros);
     const Micros cash = v.notional(px, lots);
-    const AccountId cp = m.counterparty_account;
-    if (long_) {
-      L.transfer(cp, account_, am.perp_asset, contracts);
-      L.transfer(account_, cp, m.quote_asset, cash);
-    } else {
-      L.transfer(account_, cp, am.perp_asset, contracts);
-      L.transfer(cp, account_, m.quote_asset, cash);
-    }
+    book_against_counterparty(m, margin, account_, asset_, long_, contracts, cash);
     entered_ = true;
     if (!can_add_margin_) done_ = true;
   }

@@ -14,7 +14,7 @@ std::int64_t LiquidatorBot::latency(double latency_multiplier) const {
 }
 
 bool LiquidatorBot::sees(const MarginAccount& a, std::int64_t step, double latency_multiplier) const {
-  if (a.flagged_since < 0) return false;
+  if (retired_ || a.flagged_since < 0) return false;
   return step - a.flagged_since >= latency(latency_multiplier);
 }
 

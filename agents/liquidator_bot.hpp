@@ -33,6 +33,13 @@ class LiquidatorBot {
   // Worth it: expected reward - tx cost >= min_profit, and the bot can pay the tx cost.
   bool worth_it(double expected_reward, double cost_multiplier, const Ledger& ledger, AssetId quote) const;
   void note_inventory() { holds_inventory_ = true; }
+  // Its own margin account was flagged (every perp position is margined, issue #12 item 3): it
+  // stops bidding and acting for the rest of the run (the policy liquidates what it holds).
+  void retire() {
+    retired_ = true;
+    holds_inventory_ = false;
+  }
+  bool retired() const { return retired_; }
   // What it brings to a lot of asset `asset` (sim/liquidation/bid_valuation.hpp): capital = quote
   // balance less the tx cost; hold room = max_inventory less the contracts it already holds in the
   // lot's direction (long lot: its long perp; short lot: its short perp), in lots; fixed cost = tx
@@ -51,6 +58,7 @@ class LiquidatorBot {
   std::int32_t agent_id_;
   Rng rng_;
   bool holds_inventory_ = false;
+  bool retired_ = false;
 };
 
 }  // namespace sl

@@ -251,6 +251,16 @@ struct ReentryConfig {
   double quote_cash = 100'000'000.0;    // the re-entering traders' capital (one plain account)
 };
 
+// The counterparties of every position booked at step 0 (`initial` entry modes, accounts.file):
+// a population of margined accounts that split the opposite side, each posting its share's entry
+// notional / leverage (+ collateral_quote) as margin (sim/run/counterparties.hpp). Defaults chosen,
+// not fitted: 10 accounts at 2x (liquidated only by a ~48% adverse move at 0.5% maintenance).
+struct CounterpartiesConfig {
+  int count = 10;                     // accounts
+  double leverage = 2.0;              // x: margin posted = share of entry notional / leverage
+  double collateral_quote = 0.0;      // quote units per account, on top of that margin
+};
+
 struct AgentsConfig {
   MarketMakerConfig market_makers;
   NoiseTraderConfig noise_traders;
@@ -265,6 +275,7 @@ struct AgentsConfig {
   // latency, costs, capital, minimum profit, inventory limit and bidding; they compete in the
   // priority-fee auction (perp.liquidation.priority_fee). Mutually exclusive with `liquidators`.
   std::vector<LiquidatorConfig> liquidator_classes;
+  CounterpartiesConfig counterparties;
 };
 
 // Oracle: index from spot mids of the steps [t-1-lag-window+1, t-1-lag] (end-of-step mids).

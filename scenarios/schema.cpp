@@ -280,6 +280,16 @@ const ObjectSchema<LiquidatorConfig>& liquidator_class_schema() {
   return s;
 }
 
+const ObjectSchema<CounterpartiesConfig>& counterparties_schema() {
+  using C = CounterpartiesConfig;
+  static const ObjectSchema<C> s({
+      field("count", &C::count, {.range = closed(1, 1000000), .unit = "accounts", .doc = "margined accounts splitting the opposite side of the positions booked at step 0"}),
+      field("leverage", &C::leverage, {.range = closed(1, 200), .unit = "x", .doc = "margin each posts = its share of the entry notional / leverage"}),
+      field("collateral_quote", &C::collateral_quote, {.range = closed(0, 1e12), .unit = "quote units", .doc = "extra collateral per account on top of that margin", .micros = true}),
+  });
+  return s;
+}
+
 const ObjectSchema<AgentsConfig>& agents_schema() {
   using G = AgentsConfig;
   static const ObjectSchema<G> s({
@@ -293,6 +303,7 @@ const ObjectSchema<AgentsConfig>& agents_schema() {
       object_field("hedgers", &G::hedgers, hedging_demand_schema(), {.doc = "hedging demand: spot holders shorting the perp after a fall"}),
       object_field("reentry", &G::reentry, reentry_schema(), {.doc = "re-entry of liquidated leveraged traders"}),
       array_field("liquidator_classes", &G::liquidator_classes, liquidator_class_schema(), {.doc = "heterogeneous liquidator classes competing in the priority-fee auction; not with liquidators", .min_len = 0, .max_len = 16}),
+      object_field("counterparties", &G::counterparties, counterparties_schema(), {.doc = "margined counterparties of the positions booked at step 0"}),
   });
   return s;
 }

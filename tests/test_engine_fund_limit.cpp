@@ -116,9 +116,10 @@ TEST_CASE("market IOC: the fund exhausted - ADL at the bankruptcy price against 
   // Long 1 BTC, cash -9,500. Mark 10,000 then 9,400: equity -100, p_b = 9,500 > every bid (9,390):
   // the IOC fills nothing. The fund (40, limit 0) carries 40 of the loss 100; shortfall 60:
   // T = 1 x 60 / 100 = 0.6 BTC deleveraged at 9,500.
-  // Shorts opened at 10,000: A 1 BTC, cash 11,000: opening equity 1,000, at 9,400 equity 1,600,
-  //   pnl% 0.6, leverage 9,400 / 1,600 = 5.875, score 3.525; B 1 BTC, cash 22,000: 12,000 -> 12,600,
-  //   pnl% 0.05, leverage 0.746, score 0.037. A first: it buys 0.6 back at 9,500 (pays 5,700).
+  // Shorts opened at 10,000: A 1 BTC, cash 11,000: at 9,400 equity 1,600, pnl% against the entry
+  //   (10,000 - 9,400) / 10,000 = 0.06, leverage 9,400 / 1,600 = 5.875, score 0.3525; B 1 BTC, cash
+  //   22,000: equity 12,600, pnl% 0.06, leverage 0.746, score 0.0448. A first: it buys 0.6 back at
+  //   9,500 (pays 5,700).
   // The fund takes the other 0.4 and cash -3,800: its equity 40 + 0.4 x 9,400 - 3,800 = 0 (its
   // floor), no bad debt; 3,760 of the 3,800 is lent.
   SUBCASE("ADL covers the shortfall") {
@@ -265,7 +266,7 @@ TEST_CASE("hierarchy: once the ADL stage ran, bad debt is 0 unless the ADL queue
     CHECK(w.events[0].policy_path == "hierarchy>adl");
   }
   SUBCASE("a queue too short: the part it cannot cover is bad debt, and the run says so") {
-    // A holds only 0.2 BTC short (cash 2,200: opening equity 200, at 9,400 equity 320, pnl% 0.6):
+    // A holds only 0.2 BTC short (cash 2,200: at 9,400 equity 320, pnl% 0.06 against its entry):
     // 0.2 of the 0.6 is deleveraged (A pays 1,900). The fund takes 0.8 BTC and cash -7,600: equity
     // 40 + 7,520 - 7,600 = -40: 40 is bad debt (the loss the queue could not take: 0.4 x 100).
     HandWorld w(40);

@@ -70,33 +70,51 @@ TEST_CASE("market policy (V1 market orders), bankrupt close: -12% jump, insuranc
   CHECK(series(r, "liquidations")[11] == 1.0);
 }
 
-TEST_CASE("market policy (Binance IOC), bankrupt: nothing fills at the bankruptcy price, the fund takes over, the rest is bad debt") {
+TEST_CASE("market policy (Binance IOC), bankrupt: nothing fills at the bankruptcy price, the fund takes over, ADL covers the shortfall") {
   // Reference 8,800. Step 11: mark 8,800, equity -209, bankruptcy price p_b = 8,800 + 209 / 1 = 9,009.
   // The IOC sells 1 BTC at >= 9,009: the best bid is 8,799, nothing fills (no event of its own).
   // The fund takes the account over at p_b: loss 209, the fund's equity 100 (+ fund_borrow_limit 0)
-  // carries 100; the shortfall 109 would be deleveraged, but there is no margined short: the ADL
-  // queue is empty (adl_queue_empty_events 1) and 109 is bad debt. The fund pays 9,009 for 1 BTC
-  // worth 8,800: with its 100 and the 109 it is paid, 8,800 is lent (fund equity 0 = its floor).
-  // Event: price 9,009, slippage (8,800 - 9,009) / 8,800 = -237.5 bps (the user sold above the mark:
-  // the loss beyond its equity was the fund's and the protocol's, not the user's), bad debt 109.
-  // Steps 12-13: the fund unwinds (best two bid levels a step): 0.4 @ 8,799 + 0.4 @ 8,789 = 7,035.2,
-  // then 0.2 @ 8,799 = 1,759.8: 8,795.0 for 1 BTC marked at 8,800; each shortfall below its floor
-  // is bad debt: 4.8 at step 12 (0.2 x 8,800 - (8,800 - 7,035.2) = -4.8), 0.2 at step 13. Total 114.
+  // carries 100; the shortfall 109 is deleveraged. Every perp position is margined (issue #12 item
+  // 3): the perp ladder sold the long its 1 BTC at step 0 (0.4 @ 10,001, 0.4 @ 10,011, 0.2 @ 10,021:
+  // entry 10,009) and is the one profitable short, so the queue is that ladder (before #12 item 3
+  // it was not margined, the queue was empty and 109 was bad debt).
+  // ADL target: 1 BTC x 109 / 209 = 0.521531 BTC, rounded up to a whole lot: 0.522 BTC, bought back by
+  // the ladder at 9,009: 4,702.698. It gave up 4,702.698 - 0.522 x 8,800 = 109.098 against the mark
+  // (adl_taken); overshoot 109.098 - 109 = 0.098.
+  // The fund takes the other 0.478 BTC and the long's cash -9,009 + 4,702.698 = -4,306.302: its equity
+  // after is 100 + 0.478 x 8,800 - 4,306.302 = 0.098 >= 0: no bad debt; it has 100 of cash, 4,206.302
+  // is lent. Event: price 9,009, notional 9,009, slippage (8,800 - 9,009) / 8,800 = -237.5 bps.
+  // Step 12: the fund unwinds 0.478 BTC into the best two bid levels: 0.4 @ 8,799 + 0.078 @ 8,789 =
+  // 3,519.6 + 685.542 = 4,205.142 for 0.478 x 8,800 = 4,206.4 at mark: a loss of 1.258 takes its
+  // equity to 0.098 - 1.258 = -1.16 below its floor 0: 1.16 is bad debt (the floor), the loan repaid.
   const RunResult r = run_world(ladder_world(-12.0));
-  REQUIRE(r.liquidations.size() == 1);
+  REQUIRE(r.liquidations.size() == 2);
   const LiquidationEvent& e = r.liquidations[0];
-  check_event(e, {.step = 11, .policy_path = "market>insurance>bad_debt", .notional = approx(9009.0, 1e-12),
-                  .price = approx(9009.0, 1e-12), .slippage_bps = approx(-237.5, 1e-9), .penalty = exactly(0.0),
-                  .bad_debt = approx(109.0, 1e-12)});
-  CHECK(metric(r, "adl_queue_empty_events") == 1.0);
-  CHECK(metric(r, "adl_count") == 0.0);
-  CHECK(series(r, "bad_debt_cum")[11] == doctest::Approx(109.0).epsilon(1e-12));
-  CHECK(series(r, "fund_borrowed")[11] == doctest::Approx(8800.0).epsilon(1e-12));
-  CHECK(series(r, "insurance_fund")[11] == doctest::Approx(0.0).epsilon(1e-12));
-  CHECK(series(r, "bad_debt_cum")[12] == doctest::Approx(113.8).epsilon(1e-12));
-  CHECK(series(r, "fund_borrowed")[12] == doctest::Approx(1760.0).epsilon(1e-12));  // 8,800 - 7,035.2 - 4.8 repaid
-  CHECK(metric(r, "bad_debt") == doctest::Approx(114.0).epsilon(1e-12));
-  CHECK(metric(r, "bad_debt_fund_floor") == doctest::Approx(5.0).epsilon(1e-12));  // 4.8 + 0.2
+  CHECK(e.step == 11);
+  CHECK(e.policy_path == "market>adl");
+  CHECK(e.price == doctest::Approx(9009.0).epsilon(1e-12));
+  CHECK(e.notional == doctest::Approx(9009.0).epsilon(1e-12));
+  CHECK(e.slippage_bps == doctest::Approx(-237.5).epsilon(1e-9));
+  CHECK(e.penalty == 0.0);
+  CHECK(e.bad_debt == 0.0);
+  const LiquidationEvent& adl = r.liquidations[1];
+  CHECK(adl.step == 11);
+  CHECK(adl.agent_type == std::string("ladder"));
+  CHECK(adl.policy_path == "market>adl");
+  CHECK(adl.price == doctest::Approx(9009.0).epsilon(1e-12));
+  CHECK(adl.notional == doctest::Approx(0.522 * 9009.0).epsilon(1e-12));
+  CHECK(metric(r, "adl_queue_empty_events") == 0.0);
+  CHECK(metric(r, "adl_count") == 1.0);
+  CHECK(metric(r, "adl_taken") == doctest::Approx(109.098).epsilon(1e-9));
+  CHECK(metric(r, "adl_overshoot") == doctest::Approx(0.098).epsilon(1e-7));
+  CHECK(series(r, "adl_overshoot")[11] == doctest::Approx(0.098).epsilon(1e-7));
+  CHECK(series(r, "bad_debt_cum")[11] == 0.0);
+  CHECK(series(r, "fund_borrowed")[11] == doctest::Approx(4206.302).epsilon(1e-12));
+  CHECK(series(r, "insurance_fund")[11] == doctest::Approx(0.098).epsilon(1e-9));
+  CHECK(series(r, "bad_debt_cum")[12] == doctest::Approx(1.16).epsilon(1e-9));
+  CHECK(series(r, "fund_borrowed")[12] == 0.0);
+  CHECK(metric(r, "bad_debt") == doctest::Approx(1.16).epsilon(1e-9));
+  CHECK(metric(r, "bad_debt_fund_floor") == doctest::Approx(1.16).epsilon(1e-9));
   CHECK(metric(r, "fund_borrowed_at_end") == 0.0);
   CHECK(metric(r, "insurance_fund_end") == doctest::Approx(0.0).epsilon(1e-12));
   CHECK(metric(r, "fund_exhausted_step") == 11.0);

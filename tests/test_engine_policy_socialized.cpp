@@ -53,9 +53,15 @@ TEST_CASE("ADL ranking: pnl% x effective leverage descending, losers dropped, ti
   CHECK(r[3].account == 1);
   CHECK(r[1].position == -4.0);  // the candidate's data travels with it
   // The formula helpers.
-  CHECK(adl_pnl_pct(12'000.0, 10'000.0) == doctest::Approx(0.2));
+  // PnL% against the entry price (model.md section 9): a long of 2 entered at 10,000 marked at
+  // 12,000: 2 x 2,000 / (2 x 10,000) = 0.2; a short of 1 entered at 10,000 marked at 8,900:
+  // -1 x (8,900 - 10,000) / 10,000 = 0.11; the same short marked at 10,500 loses: -0.05.
+  CHECK(adl_pnl_pct(2.0, 10'000.0, 12'000.0) == doctest::Approx(0.2));
+  CHECK(adl_pnl_pct(-1.0, 10'000.0, 8'900.0) == doctest::Approx(0.11));
+  CHECK(adl_pnl_pct(-1.0, 10'000.0, 10'500.0) == doctest::Approx(-0.05));
   CHECK(adl_effective_leverage(60'000.0, 12'000.0) == doctest::Approx(5.0));
-  CHECK(adl_pnl_pct(5.0, -1.0) == 0.0);            // no opening equity yet
+  CHECK(adl_pnl_pct(5.0, 0.0, 10'000.0) == 0.0);   // no entry price recorded
+  CHECK(adl_pnl_pct(0.0, 10'000.0, 12'000.0) == 0.0);  // flat
   CHECK(adl_effective_leverage(1.0, -3.0) == 0.0);  // no positive equity
   CHECK(rank_adl_candidates({}).empty());
 }
@@ -176,9 +182,10 @@ TEST_CASE("socialized adl, policy level: the ranked winners are deleveraged for 
   // Long 2 BTC (cash -18,000) at mark 8,900: equity -200, loss 200; p_b = 8,900 + 200 / 2 = 9,000.
   // Fund equity 150 (quote): shortfall 50 -> T = 2 x 50 / 200 = 0.5 BTC deleveraged at 9,000, i.e. the
   // ADL'd side carries 0.5 x (9,000 - 8,900) = 50 exactly.
-  // Shorts opened at 10,000: A 1 BTC, margin 1,000 (cash 11,000): at 8,900 equity 2,100, pnl% 1.1,
-  //   lev 4.238, score 4.66; B 1.5 BTC, margin 3,000 (cash 18,000): equity 4,650, pnl% 0.55,
-  //   lev 2.871, score 1.58. A first: it buys 0.5 BTC back at 9,000 (pays 4,500); B untouched.
+  // Shorts opened at 10,000: A 1 BTC, margin 1,000 (cash 11,000): at 8,900 equity 2,100, pnl%
+  //   (10,000 - 8,900) / 10,000 = 0.11 (against the entry price), lev 8,900 / 2,100 = 4.238, score
+  //   0.466; B 1.5 BTC, margin 3,000 (cash 18,000): equity 4,650, pnl% 0.11, lev 13,350 / 4,650 =
+  //   2.871, score 0.316. A first: it buys 0.5 BTC back at 9,000 (pays 4,500); B untouched.
   // The fund takes 1.5 BTC and the long's cash -13,500: equity after 150 + 13,350 - 13,500 = 0, no
   // bad debt; it has 150 of quote: 13,350 is lent.
   HandWorld w(150);
@@ -257,9 +264,9 @@ TEST_CASE("socialized, policy level: a fund with negative equity cannot borrow; 
 }
 
 TEST_CASE("socialized haircut, policy level: winners pay the equity shortfall pro rata to profit, exact integer split") {
-  // Long 2 BTC at 8,900: loss 200; fund 150: shortfall 50. Winners (profit = equity - opening equity):
-  //   A 1 BTC short opened with 1,000 margin: profit 1,100;  B 1.5 BTC with 3,000: profit 1,650;
-  //   C 0.7 BTC with 700: profit 770. Total 3,520. Shares of 50: A 15.625, B 23.4375, C 10.9375.
+  // Long 2 BTC at 8,900: loss 200; fund 150: shortfall 50. Winners (profit = unrealized PnL against
+  // the entry 10,000: |c| x (10,000 - 8,900)): A 1 BTC short (1,000 margin): profit 1,100; B 1.5 BTC
+  // (3,000 margin): profit 1,650; C 0.7 BTC (700 margin): profit 770. Total 3,520. Shares of 50: A 15.625, B 23.4375, C 10.9375.
   // The fund (200) takes 2 BTC (17,800 at mark) and pays 18,000: equity after 0, 17,800 lent.
   HandWorld w(150);
   const auto [lng, a, b, c] = w.accounts({{"long", -18'000, 2.0}, {"A", 11'000, -1.0}, {"B", 18'000, -1.5}, {"C", 7'700, -0.7}});

@@ -58,7 +58,19 @@ class Ledger {
   }
   Micros balance(AccountId account, AssetId asset) const { return balances_[index(account, asset)]; }
   bool may_go_negative(AccountId account, AssetId asset) const {
-    return account_negative_[account] || asset_negative_[asset];
+    return account_negative_[account] || asset_negative_[asset] ||
+           (asset == negative_in_asset_ && account < negative_in_.size() && negative_in_[account]);
+  }
+  // Lets an already open account go negative in this one asset only (a margined agent's quote: a
+  // perp trade pays or receives the notional, and its equity, not its cash, bounds the debt; its
+  // spot stays non-negative). Setup only; one asset for all such accounts (the quote): LedgerError
+  // if another is asked for.
+  void allow_negative_in(AccountId account, AssetId asset) {
+    if (negative_in_asset_ != kNoAsset && negative_in_asset_ != asset)
+      throw LedgerError("allow_negative_in: only one asset may be allowed negative per ledger");
+    negative_in_asset_ = asset;
+    if (negative_in_.size() <= account) negative_in_.resize(account + 1, false);
+    negative_in_[account] = true;
   }
 
   std::size_t n_accounts() const { return names_.size(); }
@@ -106,6 +118,10 @@ class Ledger {
   std::uint32_t stem_of(std::string_view prefix, std::string_view suffix);
   AccountId add_account(std::uint32_t stem, std::uint32_t number, bool may_go_negative);
   std::vector<bool> account_negative_;
+  // Accounts allowed negative in negative_in_asset_ only (a bit each, sized on demand).
+  static constexpr AssetId kNoAsset = 0xFFFF;
+  std::vector<bool> negative_in_;
+  AssetId negative_in_asset_ = kNoAsset;
   std::vector<Micros> balances_;
   std::vector<AccountId> issuer_;
   std::vector<Int128> positive_;  // per asset: sum over accounts of max(0, balance)

@@ -99,6 +99,17 @@ bool OrderBook::cancel(OrderId id) {
   return true;
 }
 
+std::size_t OrderBook::cancel_all_of(OwnerId owner) {
+  std::size_t n = 0;
+  for (std::uint32_t slot = 0; slot < nodes_.size(); ++slot) {
+    const RestingOrder& o = nodes_[slot].o;
+    if (o.id == 0 || o.owner != owner || live_slot(o.id) != slot) continue;
+    remove_order(slot);
+    ++n;
+  }
+  return n;
+}
+
 Tick OrderBook::best_bid() const { return best_[sidx(Side::Buy)]; }
 Tick OrderBook::best_ask() const { return best_[sidx(Side::Sell)]; }
 bool OrderBook::empty(Side s) const { return best_[sidx(s)] == 0; }

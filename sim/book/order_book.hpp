@@ -178,6 +178,9 @@ class OrderBook {
   SubmitResult market(OwnerId owner, Side side, Lots qty, OnFill&& on_fill);
 
   bool cancel(OrderId id);  // false if unknown or stale
+  // Cancels every live order of `owner` (a venue cancelling a liquidated account's orders): a scan
+  // of the order pool, for rare events only. Returns the number cancelled.
+  std::size_t cancel_all_of(OwnerId owner);
 
   // Modify a resting order (new_qty is the new remaining quantity).
   //  * unknown/stale id => Rejected.  new_qty <= 0 => the order is cancelled, {Ok, id 0}.

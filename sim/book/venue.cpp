@@ -65,6 +65,7 @@ FillDecision Venue::settle(const Fill& f) {
   ledger_.transfer(seller, buyer, spec_.base_asset, base);
   ledger_.transfer(buyer, fee_account_, spec_.quote_asset, buyer_fee);
   ledger_.transfer(seller, fee_account_, spec_.quote_asset, seller_fee);
+  if (observer_ != nullptr) observer_->on_perp_fill(spec_.base_asset, buyer, seller, base, ticks_to_price(static_cast<double>(f.price)));
   ++stats_.trades;
   ++total_trades_;
   stats_.volume_lots += f.qty;
@@ -95,6 +96,12 @@ bool Venue::cancel(OrderId id) {
   ++stats_.messages;
   ++total_messages_;
   return book_.cancel(id);
+}
+
+std::size_t Venue::cancel_all_of(AccountId account) {
+  ++stats_.messages;
+  ++total_messages_;
+  return book_.cancel_all_of(account);
 }
 
 }  // namespace sl

@@ -19,6 +19,13 @@ namespace sl {
 
 enum class VenueKind : std::uint8_t { Spot, Perp };
 
+// Told of every settled fill of a venue it observes (the margin engine tracks perp entry prices).
+class FillObserver {
+ public:
+  virtual ~FillObserver() = default;
+  virtual void on_perp_fill(AssetId base_asset, AccountId buyer, AccountId seller, Micros base, double price) = 0;
+};
+
 struct VenueSpec {
   VenueKind kind = VenueKind::Spot;
   std::string name;                   // e.g. "spot:BTC"
@@ -52,6 +59,10 @@ class Venue {
   SubmitResult limit(AccountId account, Side side, Tick price, Lots qty, TimeInForce tif = TimeInForce::GTC);
   SubmitResult market(AccountId account, Side side, Lots qty);
   bool cancel(OrderId id);
+  // Cancels every resting order of the account (one message): what a venue does to an account it
+  // starts liquidating. Returns the number cancelled.
+  std::size_t cancel_all_of(AccountId account);
+  void set_fill_observer(FillObserver* o) { observer_ = o; }
 
   const OrderBook& book() const { return book_; }
   const VenueSpec& spec() const { return spec_; }
@@ -91,6 +102,7 @@ class Venue {
   Tick last_trade_tick_ = 0;
   std::int64_t total_messages_ = 0, total_trades_ = 0;
   Lots total_volume_lots_ = 0;
+  FillObserver* observer_ = nullptr;
 };
 
 }  // namespace sl

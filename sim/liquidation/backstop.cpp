@@ -38,6 +38,7 @@ bool backstop_settle(LiquidationContext& ctx, BackstopProvider& bp, AccountId ac
     const AssetId a = g.spot ? am.spot_asset : am.perp_asset;
     if (g.units > 0) L.transfer(account, bp.account(), a, g.units);
     else L.transfer(bp.account(), account, a, -g.units);
+    if (!g.spot) ctx.margin.record_transfer(account, bp.account(), g.asset, g.units, g.transfer_price(0.0));
   }
   if (pay > 0) L.transfer(bp.account(), account, q, pay);
   if (pay < 0) L.transfer(account, bp.account(), q, -pay);

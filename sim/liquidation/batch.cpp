@@ -328,6 +328,8 @@ class BatchPolicy final : public LiquidationPolicy {
           L.transfer(winner, acc.account, am.perp_asset, contracts);
           L.transfer(acc.account, winner, mk.quote_asset, cash);
         }
+        ctx.margin.record_transfer(sell ? acc.account : winner, sell ? winner : acc.account, asset, contracts,
+                                   v.ticks_to_price(static_cast<double>(cr.price)));
         notional += cash;
         if (static_cast<std::size_t>(cr.fills[w].bidder) < nb) {
           const std::size_t b = static_cast<std::size_t>(cr.fills[w].bidder);

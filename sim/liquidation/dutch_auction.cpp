@@ -259,6 +259,9 @@ void DutchAuctions::step_auction(LiquidationContext& ctx, Auction& a, Liquidatio
       L.transfer(bot.account(), acc.account, am.perp_asset, contracts);
       if (cash > 0) L.transfer(acc.account, bot.account(), q, cash);
     }
+    // The bot's margin account opens (or adds to) a position at the auction price.
+    if (a.sell) ctx.margin.record_transfer(acc.account, bot.account(), a.asset, contracts, price);
+    else ctx.margin.record_transfer(bot.account(), acc.account, a.asset, contracts, price);
     bot.note_inventory();
     claimed += t.resold;
     dig(a, a.remaining > 0 ? static_cast<Micros>(static_cast<double>(a.tab) * static_cast<double>(want) / static_cast<double>(a.remaining)) : a.tab);

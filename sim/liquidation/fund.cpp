@@ -149,7 +149,7 @@ void FundAbsorber::unwind(LiquidationContext& ctx, LiquidationStepStats& stats, 
 // this leg, so a fill that empties the position sets the account's quote to exactly 0 (absorbing
 // rounding). Returns the number of ADLs.
 int FundAbsorber::deleverage(LiquidationContext& ctx, MarginAccount& acc, const Leg& leg, Micros target, bool last_leg,
-                             LiquidationStepStats& stats, Micros* matched_out) {
+                             LiquidationStepStats& stats, Micros* matched_out, double* taken_out) {
   *matched_out = 0;
   if (!(leg.price > 0) || target <= 0) return 0;
   Ledger& L = ctx.market.ledger;
@@ -165,7 +165,9 @@ int FundAbsorber::deleverage(LiquidationContext& ctx, MarginAccount& acc, const 
     const Micros h = L.balance(a.account, perp);
     if (h == 0 || (h > 0) == bankrupt_long) continue;
     const double eq = ctx.margin.equity(a, PriceBasis::Mark);
-    cands.push_back({a.account, adl_pnl_pct(eq, a.opening_equity), adl_effective_leverage(gross_at_mark(ctx, a), eq), from_micros(h)});
+    const double pos = from_micros(h);
+    cands.push_back({a.account, adl_pnl_pct(pos, ctx.margin.entry_price(a, leg.asset), leg.mark),
+                     adl_effective_leverage(std::abs(pos) * leg.mark, eq), pos});
     margin_ids.push_back(id);
   }
   int n = 0;
@@ -192,6 +194,12 @@ int FundAbsorber::deleverage(LiquidationContext& ctx, MarginAccount& acc, const 
       L.transfer(c.account, acc.account, perp, qty);
     }
     L.transfer(payer, payee, q, cash);
+    ctx.margin.record_transfer(bankrupt_long ? acc.account : c.account, bankrupt_long ? c.account : acc.account, leg.asset, qty,
+                               leg.price);
+    // What the winner gave up against closing at the mark: a short winner buys above it, a long
+    // winner sells below it.
+    const double at_mark = from_micros(qty) * leg.mark;
+    *taken_out += bankrupt_long ? from_micros(cash) - at_mark : at_mark - from_micros(cash);
     matched += qty;
     std::uint32_t mid = 0;
     for (std::size_t j = 0; j < margin_ids.size(); ++j)
@@ -218,6 +226,8 @@ int FundAbsorber::deleverage(LiquidationContext& ctx, MarginAccount& acc, const 
 }
 
 // Collects up to `lacking` quote from profitable margined accounts pro rata to profit into the fund.
+// Profit = the unrealized PnL of the account's positions against their entry prices at mark,
+// sum_i c_i x (mark_i - entry_i), as the ADL queue measures it: deposits are not profit.
 Micros FundAbsorber::haircut(LiquidationContext& ctx, const MarginAccount& bankrupt, Micros lacking) {
   if (lacking <= 0) return 0;
   Ledger& L = ctx.market.ledger;
@@ -231,8 +241,13 @@ Micros FundAbsorber::haircut(LiquidationContext& ctx, const MarginAccount& bankr
   std::vector<Winner> w;
   __int128 total = 0;
   for (const MarginAccount& a : ctx.margin.accounts()) {
-    if (a.closed || a.account == bankrupt.account || !(a.opening_equity > 0)) continue;
-    const double profit = ctx.margin.equity(a, PriceBasis::Mark) - a.opening_equity;
+    if (a.closed || a.account == bankrupt.account) continue;
+    double profit = 0;
+    for (std::size_t i = 0; i < ctx.market.assets.size(); ++i) {
+      const double entry = ctx.margin.entry_price(a, i);
+      const double c = ctx.margin.position(a, i);
+      if (c != 0 && entry > 0) profit += c * (ctx.market.assets[i].mark_or_reference() - entry);
+    }
     const Micros p = profit > 0 ? to_fixed(profit, 1e6) : 0;
     if (p <= 0) continue;
     w.push_back({a.account, p});
@@ -346,6 +361,7 @@ FundAbsorber::Result FundAbsorber::absorb(LiquidationContext& ctx, MarginAccount
   if (shortfall > 0) {  // the fund's equity cannot carry the loss: socialize the shortfall
     if (adl_) {
       int adls = 0;
+      double taken = 0;  // quote units the ADL fills took from the winners (against the mark)
       bool queue_short = false;  // some leg's target found too few profitable opposite positions
       for (std::size_t j = 0; j < legs.size(); ++j) {
         const Micros abs_c = std::abs(legs[j].contracts);
@@ -354,9 +370,12 @@ FundAbsorber::Result FundAbsorber::absorb(LiquidationContext& ctx, MarginAccount
         if (lot > 0) target = (target + lot - 1) / lot * lot;
         target = std::min(target, abs_c);
         Micros matched = 0;
-        adls += deleverage(ctx, acc, legs[j], target, !has_spot && j + 1 == legs.size(), stats, &matched);
+        adls += deleverage(ctx, acc, legs[j], target, !has_spot && j + 1 == legs.size(), stats, &matched, &taken);
         if (matched < target) queue_short = true;
       }
+      // The overshoot: what the ADL took beyond the shortfall it covered (whole lots, rounded up).
+      stats.adl_taken += taken;
+      stats.adl_overshoot += std::max(0.0, taken - from_micros(shortfall));
       if (queue_short) ++stats.adl_queue_empty;
       if (adls > 0) path = paths_.adl;
     } else {

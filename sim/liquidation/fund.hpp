@@ -78,7 +78,7 @@ class FundAbsorber {
   void recognize_bad_debt(LiquidationContext& ctx, Micros amount, LiquidationStepStats& stats);
   Micros finance(LiquidationContext& ctx, Micros lacking, Micros equity_after, LiquidationStepStats& stats);
   int deleverage(LiquidationContext& ctx, MarginAccount& acc, const Leg& leg, Micros target, bool last_leg,
-                 LiquidationStepStats& stats, Micros* matched_out);
+                 LiquidationStepStats& stats, Micros* matched_out, double* taken_out);
   Micros haircut(LiquidationContext& ctx, const MarginAccount& bankrupt, Micros lacking);
 
   bool adl_ = true;

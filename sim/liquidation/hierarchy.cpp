@@ -193,6 +193,7 @@ class HierarchyPolicy final : public LiquidationPolicy {
       }
       L.transfer(la.account, sa.account, am.perp_asset, contracts);
       L.transfer(sa.account, la.account, q, cash);
+      ctx.margin.record_transfer(la.account, sa.account, i, contracts, mark);
       const double qty = from_micros(contracts);
       const Micros pl = charge_penalty(ctx, la, cash, cfg_.penalty_bps, cfg_.liquidator_share, protocol);
       emit(ctx, la, lg.id, "hierarchy>internal", qty, mark, mark, true, from_micros(pl));

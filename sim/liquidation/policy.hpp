@@ -96,6 +96,11 @@ struct LiquidationStepStats {
   // Users' loss on spot collateral the fund took over at index x (1 - haircut) while worth index
   // (quote units): part of what a liquidation cost the user, like penalty and slippage.
   double collateral_haircut = 0.0;
+  // ADL (quote units): what deleveraging took from the winners (each ADL fill's value at mark less
+  // its value at the bankruptcy price, from the winner's side) and the part of it beyond the
+  // shortfall it had to cover, max(0, taken - shortfall) per absorption (sim/liquidation/README.md).
+  double adl_taken = 0.0;
+  double adl_overshoot = 0.0;
 };
 
 class LiquidationPolicy {

@@ -37,8 +37,9 @@
 //     ADL'd account's), stats_.adl_count += 1 each. A position whose p_i <= 0 is not deleveraged.
 //     Whatever is not matched (no candidates left) goes to the fund with the rest; such an
 //     absorption counts in stats_.adl_queue_empty (summary adl_queue_empty_events).
-//   - "haircut": S is collected into the fund from profitable margined accounts (profit = equity -
-//     opening_equity > 0 at mark, rounded to micro-units; the bankrupt account excluded) pro rata to
+//   - "haircut": S is collected into the fund from profitable margined accounts (profit = unrealized
+//     PnL against the entry prices, sum_i c_i x (mark_i - entry_i) > 0, rounded to micro-units, so
+//     deposits are not profit; the bankrupt account excluded) pro rata to
 //     profit, each at most its profit, exact integer allocation (floor, then +1 micro to the largest
 //     remainders, ties to the lower account id); an account whose quote may not go negative pays at
 //     most its balance. policy_path "socialized>haircut". The fund then takes everything.

@@ -45,9 +45,15 @@ struct Market {
   std::vector<AssetMarket> assets;
   std::deque<Venue> venues;
   AccountId transit_account = 0;  // system account holding collateral in transfer between wallets and margin accounts
-  // The rest of the market, outside the model: takes the other side of positions that exist before
-  // step 0 ("initial" entry modes). It may go negative in every asset, like an issuer.
+  // The rest of the market: takes the other side of positions that exist before step 0 ("initial"
+  // entry modes, accounts.file). It may go negative in every asset, like an issuer; once every
+  // population is built its contracts (and their cash leg) go to the margined counterparty
+  // population (sim/run/counterparties.hpp); it keeps the spot it sold to basis traders.
   AccountId counterparty_account = 0;
+  // Per asset: the quote the counterparty account received (+) / paid (-) for the contracts booked
+  // against it (book_against_counterparty), so that its net position's entry price is known when
+  // the kernel splits it among the counterparty population (sim/run/counterparties.hpp).
+  std::vector<Micros> counterparty_perp_cash;
   MarginEngine* margin = nullptr;  // set by the kernel; agents read their account's health from it
   // Congestion (the congestion shock, sim/market/shocks.hpp): multipliers on liquidator transaction cost
   // and latency, set by the kernel every step (1 outside congestion windows).

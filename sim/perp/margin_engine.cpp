@@ -26,6 +26,7 @@ MarginEngine::MarginEngine(const PerpConfig& cfg, Market& market)
 void MarginEngine::reserve(std::size_t n_accounts, std::size_t n_ledger_accounts) {
   accounts_.reserve(n_accounts);
   margin_of_.reserve(n_ledger_accounts);
+  entry_price_.reserve(n_accounts * market_.assets.size());
 }
 
 std::uint32_t MarginEngine::add_account(AccountId account, std::int32_t owner_agent, AgentKind kind, MarginMode mode,
@@ -41,7 +42,60 @@ std::uint32_t MarginEngine::add_account(AccountId account, std::int32_t owner_ag
   if (margin_of_.size() <= account) margin_of_.resize(account + 1, kNoMargin);
   margin_of_[account] = id;
   if (index_assets_ != kNoAssets) every_step_.push_back(id);  // else the first mark values everyone
+  entry_price_.resize(accounts_.size() * market_.assets.size(), 0.0);
   return id;
+}
+
+double MarginEngine::entry_price(const MarginAccount& a, std::size_t asset) const {
+  const std::size_t id = a.account < margin_of_.size() ? margin_of_[a.account] : kNoMargin;
+  if (id == kNoMargin) return 0.0;
+  const std::size_t k = id * market_.assets.size() + asset;
+  return k < entry_price_.size() ? entry_price_[k] : 0.0;
+}
+
+void MarginEngine::record_fill(AccountId account, std::size_t asset, Micros delta, double price) {
+  if (delta == 0 || account >= margin_of_.size() || margin_of_[account] == kNoMargin) return;
+  const std::size_t k = static_cast<std::size_t>(margin_of_[account]) * market_.assets.size() + asset;
+  if (k >= entry_price_.size()) entry_price_.resize(accounts_.size() * market_.assets.size(), 0.0);
+  double& e = entry_price_[k];
+  const Micros now = market_.ledger.balance(account, market_.assets[asset].perp_asset);
+  const Micros before = now - delta;
+  if (now == 0) {
+    e = 0.0;  // flat
+  } else if (before == 0 || (before > 0) != (now > 0) || !(e > 0)) {
+    e = price;  // opened, or flipped: what is open now was opened at this fill
+  } else if ((now > 0 && delta > 0) || (now < 0 && delta < 0)) {
+    // Added to: volume-weighted average of the old entry and this fill.
+    const double old_units = std::abs(static_cast<double>(before)), add = std::abs(static_cast<double>(delta));
+    e = (old_units * e + add * price) / (old_units + add);
+  }  // reduced: the entry price is unchanged
+}
+
+void MarginEngine::on_perp_fill(AssetId perp_asset, AccountId buyer, AccountId seller, Micros base, double price) {
+  for (std::size_t i = 0; i < market_.assets.size(); ++i) {
+    if (market_.assets[i].perp_asset != perp_asset) continue;
+    record_fill(buyer, i, base, price);
+    record_fill(seller, i, -base, price);
+    return;
+  }
+}
+
+void book_against_counterparty(Market& m, MarginEngine& margin, AccountId trader, std::size_t asset, bool trader_long,
+                               Micros contracts, Micros cash) {
+  Ledger& L = m.ledger;
+  const AccountId cp = m.counterparty_account;
+  const AssetId perp = m.assets[asset].perp_asset;
+  if (m.counterparty_perp_cash.size() < m.assets.size()) m.counterparty_perp_cash.resize(m.assets.size(), 0);
+  if (trader_long) {
+    L.transfer(cp, trader, perp, contracts);
+    L.transfer(trader, cp, m.quote_asset, cash);
+    m.counterparty_perp_cash[asset] += cash;
+  } else {
+    L.transfer(trader, cp, perp, contracts);
+    L.transfer(cp, trader, m.quote_asset, cash);
+    m.counterparty_perp_cash[asset] -= cash;
+  }
+  if (contracts > 0) margin.record_fill(trader, asset, trader_long ? contracts : -contracts, from_micros(cash) / from_micros(contracts));
 }
 
 // Prices used for valuation. Before the kernel has published an index/mark (or if a book is empty

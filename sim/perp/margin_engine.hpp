@@ -57,7 +57,7 @@ struct MarginAccount {
 // "full" values every open account every step. Both flag exactly the same accounts.
 enum class MarginScan : std::uint8_t { Index, Full };
 
-class MarginEngine {
+class MarginEngine : public FillObserver {
  public:
   MarginEngine(const PerpConfig& cfg, Market& market);
 
@@ -102,6 +102,21 @@ class MarginEngine {
   // Mark price of asset i at which the account's equity would be zero, other prices unchanged;
   // 0 if no position in asset i or if no positive price makes equity zero.
   double bankruptcy_price(const MarginAccount& a, std::size_t asset) const;
+  // Entry price of the account's position in asset i (quote per unit; 0 if flat or never recorded),
+  // kept as Binance shows it: the volume-weighted price of the fills that opened or added to the
+  // position; a fill that reduces it leaves it unchanged; one that flips it restarts it at the
+  // fill's price. The ADL queue ranks on it (model.md section 9: PnL against the entry price).
+  double entry_price(const MarginAccount& a, std::size_t asset) const;
+  // Records a change of `delta` contracts (signed, already applied to the ledger) in `account`'s
+  // position in asset i at `price`; ignored for accounts that are not margined.
+  void record_fill(AccountId account, std::size_t asset, Micros delta, double price);
+  // `qty` contracts of asset i moved from `from` to `to` at `price` (an off-book transfer).
+  void record_transfer(AccountId from, AccountId to, std::size_t asset, Micros qty, double price) {
+    record_fill(from, asset, -qty, price);
+    record_fill(to, asset, qty, price);
+  }
+  // Venue fill observer (perp venues): the buyer gains `base`, the seller loses it, at `price`.
+  void on_perp_fill(AssetId perp_asset, AccountId buyer, AccountId seller, Micros base, double price) override;
   // Would this account be healthy if valued at the exogenous reference prices?
   bool healthy_at_reference(const MarginAccount& a) const { return equity(a, PriceBasis::Reference) >= maintenance(a, PriceBasis::Reference); }
 
@@ -121,6 +136,7 @@ class MarginEngine {
   // Gives a just-valued account its price bands, or keeps it on the every-step list.
   void index_or_keep(std::uint32_t id);
 
+  std::vector<double> entry_price_;  // margin id x asset: entry price (quote per unit), 0 if none
   MarginScan scan_ = MarginScan::Index;
   bool index_usable_ = true;             // tiers' mmr never decreases with notional
   double watch_ratio_ = 1.0;             // k: the highest multiple of maintenance anyone reads
@@ -140,5 +156,12 @@ class MarginEngine {
   std::size_t index_assets_ = kNoAssets;     // assets the index was built for; kNoAssets: rebuild
   static constexpr std::uint32_t kNoMargin = 0xFFFFFFFFu;
 };
+
+// Books a position that predates the run (`initial` entry modes, accounts.file) against the market's
+// counterparty account: `trader` gets `contracts` (long) or gives them (short) for `cash` (quote
+// micro-units) at entry price cash / contracts, recorded as its entry; the counterparty's cash leg
+// is kept per asset for its population (sim/run/counterparties.hpp).
+void book_against_counterparty(Market& m, MarginEngine& margin, AccountId trader, std::size_t asset, bool trader_long,
+                               Micros contracts, Micros cash);
 
 }  // namespace sl

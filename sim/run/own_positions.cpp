@@ -33,15 +33,8 @@ std::size_t book_own_positions(const ScenarioConfig& sc, Market& m, MarginEngine
     const auto lots = static_cast<Micros>(std::llround(r.size / v.spec().lot_size));
     const Micros contracts = checked_mul(lots, v.spec().lot_micros);
     const Micros cash = to_fixed(static_cast<double>(lots) * v.spec().lot_size * r.entry_price, 1e6);
-    const AccountId cp = m.counterparty_account;
-    if (r.is_long) {
-      L.transfer(cp, acc, am.perp_asset, contracts);
-      L.transfer(acc, cp, m.quote_asset, cash);
-    } else {
-      L.transfer(acc, cp, am.perp_asset, contracts);
-      L.transfer(cp, acc, m.quote_asset, cash);
-    }
     margin.add_account(acc, -1, AgentKind::Position, r.isolated ? MarginMode::Isolated : MarginMode::Cross);
+    book_against_counterparty(m, margin, acc, static_cast<std::size_t>(r.asset), r.is_long, contracts, cash);
   }
   return book.rows.size();
 }

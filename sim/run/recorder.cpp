@@ -81,6 +81,7 @@ Recorder::Recorder(const ScenarioConfig& sc, const Market& m)
   c_liq_notional_ = col("liquidated_notional", "quote", 0);
   c_adl_ = col("adl_count", "count", 0);
   c_exhausted_ = col("insurance_fund_exhausted", "0/1", 0);
+  c_adl_overshoot_ = col("adl_overshoot", "quote", 0);  // since the previous row (sim/liquidation/README.md)
   for (std::size_t i = 0; i < n_assets_; ++i) c_net_delta_.push_back(col("liquidation_net_delta", "asset", i));
   // Reserve up to a million rows; longer runs grow the columns geometrically.
   const std::size_t rows = static_cast<std::size_t>(std::min<std::int64_t>(sc.horizon_steps / every_ + 1, 1'000'000));
@@ -124,6 +125,8 @@ void Recorder::record_step(const Market& m, const ProtocolStepInfo& p) {
     put(c_liqs_, static_cast<double>(liqs_since_row_ + p.liquidations));
     put(c_liq_notional_, liq_notional_since_row_ + p.liquidated_notional);
     put(c_adl_, static_cast<double>(adl_since_row_ + p.adl_count));
+    put(c_adl_overshoot_, adl_overshoot_since_row_ + p.adl_overshoot);
+    adl_overshoot_since_row_ = 0;
     // 1 when the fund could not carry a loss in any step since the previous row.
     put(c_exhausted_, exhausted_since_row_ || p.fund_exhausted ? 1.0 : 0.0);
     exhausted_since_row_ = false;
@@ -134,6 +137,7 @@ void Recorder::record_step(const Market& m, const ProtocolStepInfo& p) {
     liqs_since_row_ += p.liquidations;
     liq_notional_since_row_ += p.liquidated_notional;
     adl_since_row_ += p.adl_count;
+    adl_overshoot_since_row_ += p.adl_overshoot;
     exhausted_since_row_ = exhausted_since_row_ || p.fund_exhausted;
   }
   for (std::size_t i = 0; i < n_assets_; ++i) {

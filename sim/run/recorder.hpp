@@ -22,6 +22,7 @@ struct ProtocolStepInfo {
   std::int64_t liquidations = 0;    // events this step
   double liquidated_notional = 0.0; // quote units this step
   std::int64_t adl_count = 0;
+  double adl_overshoot = 0.0;       // quote units this step: ADL taken from winners beyond the shortfall
   bool fund_exhausted = false;      // the fund could not carry a loss this step (FundCredit::exhausted_now)
 };
 
@@ -64,10 +65,10 @@ class Recorder {
   std::size_t n_assets_;
   std::vector<SeriesColumn> cols_;
   std::vector<std::vector<std::size_t>> asset_cols_;  // per asset, column indices in push order
-  std::size_t c_time_, c_messages_, c_insurance_, c_insurance_cash_, c_bad_debt_, c_borrowed_, c_liqs_, c_liq_notional_, c_adl_, c_exhausted_;
+  std::size_t c_time_, c_messages_, c_insurance_, c_insurance_cash_, c_bad_debt_, c_borrowed_, c_liqs_, c_liq_notional_, c_adl_, c_exhausted_, c_adl_overshoot_;
   std::int64_t liqs_since_row_ = 0, adl_since_row_ = 0;
   bool exhausted_since_row_ = false;
-  double liq_notional_since_row_ = 0;
+  double liq_notional_since_row_ = 0, adl_overshoot_since_row_ = 0;
   std::vector<AssetStats> stats_;
   std::int64_t messages_since_row_ = 0;
   std::vector<std::string> symbols_;

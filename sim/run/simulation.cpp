@@ -29,6 +29,7 @@
 #include "sim/market/market.hpp"
 #include "sim/run/activation.hpp"
 #include "sim/run/own_positions.hpp"
+#include "sim/run/counterparties.hpp"
 #include "sim/run/recorder.hpp"
 #include "sim/market/replay_path.hpp"
 #include "sim/core/rng.hpp"
@@ -89,6 +90,7 @@ struct World {
       case AgentKind::Reentry: return f(reentry[i]);
       case AgentKind::Backstop: break;
       case AgentKind::Position: break;  // never scheduled: an own position is an account, not an agent
+      case AgentKind::Counterparty: break;  // never scheduled: an account of the counterparty population
     }
     return f(*backstop);
   }
@@ -123,7 +125,45 @@ struct World {
   std::unique_ptr<ReferenceModel> reference;
   LiquidationAccounts sys;
   AccountId funding_pool = 0;
+  // Margined agents (issue #12 item 3): (margin id, agent) in increasing margin id; an agent whose
+  // account is flagged is retired: its orders are cancelled by the venues and it never acts again
+  // (retired[kind][index]).
+  std::vector<std::pair<std::uint32_t, AgentHandle>> agent_margin;
+  std::int32_t backstop_agent_id = -1;
+  std::vector<std::vector<std::uint8_t>> retired = std::vector<std::vector<std::uint8_t>>(static_cast<std::size_t>(AgentKind::Counterparty) + 1);  // one per kind (Counterparty is the last)
+  bool is_retired(AgentKind k, std::uint32_t i) const {
+    const auto& r = retired[static_cast<std::size_t>(k)];
+    return i < r.size() && r[i] != 0;
+  }
 };
+
+// Every perpetual position sits in a margined account (model.md section 9): the accounts of makers,
+// noise traders, ladders and arbitrageurs (before the leveraged population, so a large population's
+// reserved room is not outgrown), then of liquidator bots and the backstop provider, are registered
+// as cross-margin accounts (their cash and spot inventory are their collateral: `quote_cash`,
+// `base_inventory`, `capital`, `backstop_capacity`) whose quote may go negative (a perp trade pays
+// or receives the notional; equity, not cash, bounds the debt). Ledger accounts and agent ids are
+// unchanged.
+void register_margined_agent(World& w, AccountId acc, AgentKind k, std::uint32_t i, std::int32_t agent_id) {
+  w.ledger.allow_negative_in(acc, w.market.quote_asset);
+  const std::uint32_t id = w.margin.add_account(acc, agent_id, k, MarginMode::Cross);
+  w.agent_margin.push_back({id, {k, i}});
+  auto& r = w.retired[static_cast<std::size_t>(k)];
+  if (r.size() <= i) r.resize(i + 1, 0);
+}
+void register_trading_agents(World& w) {
+  std::int32_t gid = 0;  // global agent ids follow the creation order of build_world
+  for (std::uint32_t i = 0; i < w.makers.size(); ++i) register_margined_agent(w, w.makers[i].account(), AgentKind::MarketMaker, i, gid++);
+  for (std::uint32_t i = 0; i < w.noise.size(); ++i) register_margined_agent(w, w.noise[i].account(), AgentKind::NoiseTrader, i, gid++);
+  for (std::uint32_t i = 0; i < w.ladders.size(); ++i) register_margined_agent(w, w.ladders[i].account(), AgentKind::Ladder, i, gid++);
+  for (std::uint32_t i = 0; i < w.arbs.size(); ++i) register_margined_agent(w, w.arbs[i].account(), AgentKind::Arbitrageur, i, gid++);
+}
+void register_bots_and_backstop(World& w) {
+  for (std::uint32_t i = 0; i < w.liquidators.size(); ++i)
+    register_margined_agent(w, w.liquidators[i].account(), AgentKind::Liquidator, i, w.liquidators[i].agent_id());
+  if (w.backstop) register_margined_agent(w, w.backstop->account(), AgentKind::Backstop, 0, w.backstop_agent_id);
+  for (AssetMarket& am : w.market.assets) am.perp->set_fill_observer(&w.margin);
+}
 
 // Spot and perp mid of an asset in quote units; the reference when the book is empty.
 double spot_mid(const AssetMarket& a) {
@@ -254,6 +294,7 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed, const L
     w.basis.emplace_back(bc, m, w.margin, static_cast<std::int32_t>(agent_id), sc.perp.funding.interval_s, agent_rng(agent_id));
     w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::BasisTrader));
   }
+  register_trading_agents(w);
   const auto& lvc = sc.agents.leveraged_traders;
   {  // A large population: its accounts reserved at once (no doubling slack in the peak memory).
     const auto n = static_cast<std::size_t>(std::max(0, lvc.count));
@@ -291,6 +332,7 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed, const L
     const AccountId acc = L.open_account("backstop_provider:" + std::to_string(agent_id++));
     L.mint(acc, 0, to_fixed(backstop_capacity, 1e6));
     w.backstop = std::make_unique<BackstopProvider>(backstop_capacity, acc);
+    w.backstop_agent_id = static_cast<std::int32_t>(agent_id - 1);
     w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::Backstop));
   }
   // Traders after the fall (issue #14 item 4): after every earlier population, so the ids, accounts
@@ -309,6 +351,10 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed, const L
     w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::Reentry));
   }
   book_own_positions(sc, m, w.margin);  // accounts.file: after every population, so their ids do not move
+  // The counterparties of everything booked at step 0, then every agent's margin account.
+  const std::size_t n_cp = split_to_counterparties(sc.agents.counterparties, m, w.margin, static_cast<std::int32_t>(w.agent_kind_of.size()));
+  for (std::size_t k = 0; k < n_cp; ++k) w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::Counterparty));
+  register_bots_and_backstop(w);
   w.wake.reserve(w.agent_kind_of.size() - w.passive_leveraged);
   w.schedule_all_at_step_0();
   w.active.reserve(w.wake.size());
@@ -363,6 +409,8 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   std::int64_t adl_total = 0, adl_queue_empty_total = 0, flat_deficit_events_total = 0;
   double flat_deficit_bad_debt_total = 0.0;
   double collateral_haircut_total = 0.0;
+  double adl_taken_total = 0.0, adl_overshoot_total = 0.0;
+  std::int64_t agents_retired = 0;
 
   for (std::int64_t step = 0; step < sc.horizon_steps; ++step) {
     m.step = step;
@@ -384,6 +432,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
     for (const std::uint64_t k : w.woken) {
       const AgentKind kind = static_cast<AgentKind>(k >> 32);
       const auto i = static_cast<std::uint32_t>(k);
+      if (w.is_retired(kind, i)) continue;
       if (w.with_agent(kind, i, [step](const auto& a) { return a.wants_to_act(step); })) w.active.push_back({kind, i});
     }
     for (std::size_t i = w.active.size(); i > 1; --i) {  // Fisher-Yates with Boost's exact distribution
@@ -403,16 +452,40 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
         case AgentKind::HedgingDemand: w.hedgers[h.index].act(m); break;
         case AgentKind::Reentry: w.reentry[h.index].act(m); break;
         case AgentKind::Position: break;
+        case AgentKind::Counterparty: break;
       }
     }
     c.agent_actions += static_cast<std::int64_t>(w.active.size());
     for (const std::uint64_t k : w.woken)
-      w.wake.schedule(w.next_wake(static_cast<AgentKind>(k >> 32), static_cast<std::uint32_t>(k), step), k);
+      if (!w.is_retired(static_cast<AgentKind>(k >> 32), static_cast<std::uint32_t>(k)))
+        w.wake.schedule(w.next_wake(static_cast<AgentKind>(k >> 32), static_cast<std::uint32_t>(k), step), k);
     // 4. mark = index + clamped EMA premium; the margin engine marks every account and flags the
     // liquidatable ones.
     for (std::size_t i = 0; i < m.assets.size(); ++i)
       m.assets[i].mark_price = w.marks[i].update(m.assets[i].index_price, perp_mid(m.assets[i]));
     w.margin.mark_all(step);
+    // A margined agent whose account is flagged is retired before the policy acts: the venues cancel
+    // its resting orders (as a venue does to an account it liquidates), it never acts again, and a
+    // maker no longer bids in batch auctions nor a bot in any policy.
+    for (const std::uint32_t id : w.margin.flagged()) {
+      const auto it = std::lower_bound(w.agent_margin.begin(), w.agent_margin.end(), id,
+                                       [](const auto& e, std::uint32_t v) { return e.first < v; });
+      if (it == w.agent_margin.end() || it->first != id) continue;
+      const AgentHandle h = it->second;
+      std::uint8_t& r = w.retired[static_cast<std::size_t>(h.kind)][h.index];
+      if (r) continue;
+      r = 1;
+      ++agents_retired;
+      const AccountId acc = w.margin.account(id).account;
+      for (Venue& v : m.venues) v.cancel_all_of(acc);
+      if (h.kind == AgentKind::Liquidator) w.liquidators[h.index].retire();
+      if (h.kind == AgentKind::Backstop) w.backstop->retire();
+      if (h.kind == AgentKind::MarketMaker && w.makers[h.index].venue() == VenueKind::Perp) {
+        const std::size_t a = w.makers[h.index].asset();
+        std::erase(perp_makers[a], acc);
+        std::erase(perp_maker_agents[a], &w.makers[h.index]);
+      }
+    }
     // 5. optional proactive de-risking, then the liquidation policy starts, advances or finishes
     // liquidations.
     policy->reset_step_stats();
@@ -462,6 +535,9 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
     info.liquidations = policy->step_stats().count;
     info.liquidated_notional = policy->step_stats().notional;
     info.adl_count = policy->step_stats().adl_count;
+    info.adl_overshoot = policy->step_stats().adl_overshoot;
+    adl_overshoot_total += info.adl_overshoot;
+    adl_taken_total += policy->step_stats().adl_taken;
     adl_total += info.adl_count;
     adl_queue_empty_total += policy->step_stats().adl_queue_empty;
     flat_deficit_events_total += policy->step_stats().flat_deficit_bad_debt_events;
@@ -504,6 +580,13 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   r.summary.emplace_back("adl_count", static_cast<double>(adl_total));
   // Absorptions whose shortfall the ADL queue could not cover in full (the rest was bad debt).
   r.summary.emplace_back("adl_queue_empty_events", static_cast<double>(adl_queue_empty_total));
+  // What ADL took from the winners against the mark, and the part beyond the shortfalls it covered
+  // (quote units; sim/liquidation/README.md, "ADL overshoot").
+  r.summary.emplace_back("adl_taken", adl_taken_total);
+  r.summary.emplace_back("adl_overshoot", adl_overshoot_total);
+  // Margined agents (makers, noise traders, ladders, arbitrageurs, bots, backstop) whose account was
+  // flagged: their orders were cancelled and they stopped acting.
+  r.summary.emplace_back("agents_liquidated", static_cast<double>(agents_retired));
   // Deficits of already flat accounts that socialized / hierarchy (fund stage) could not socialize
   // once the fund was at its floor: ADL has no position to close against (sim/liquidation/fund.cpp).
   r.summary.emplace_back("flat_deficit_bad_debt_events", static_cast<double>(flat_deficit_events_total));

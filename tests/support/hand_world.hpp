@@ -57,14 +57,18 @@ struct HandWorld : HandLedger, PolicyParts {
     L.mint(book_maker, kUsd, U(1e8));
   }
   // A margined account holding `cash` quote and `contracts` (booked against the issuer-like
-  // counterparty below, at no cash: the cash given is the whole quote balance).
-  std::uint32_t account(const std::string& name, double cash, double contracts) {
+  // counterparty below, at no cash: the cash given is the whole quote balance), opened at `entry`
+  // (its entry price, which the ADL queue ranks on; the tests' positions are "opened at 10,000").
+  std::uint32_t account(const std::string& name, double cash, double contracts, double entry = 10'000.0,
+                        AgentKind kind = AgentKind::LeveragedTrader) {
     const AccountId a = L.open_account(name, true);
     if (cash >= 0) L.mint(a, kUsd, U(cash));
     else L.transfer(a, L.issuer(kUsd), kUsd, U(-cash));
     if (contracts > 0) L.transfer(book_maker, a, kPerp, U(contracts));
     if (contracts < 0) L.transfer(a, book_maker, kPerp, U(-contracts));
-    return me->add_account(a, -1, AgentKind::LeveragedTrader, MarginMode::Isolated);
+    const std::uint32_t id = me->add_account(a, -1, kind, kind == AgentKind::LeveragedTrader ? MarginMode::Isolated : MarginMode::Cross);
+    me->record_fill(a, 0, U(contracts), entry);
+    return id;
   }
   // One margined account as a test states it: its name, its quote cash and its contracts.
   struct Holding {
