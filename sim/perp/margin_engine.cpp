@@ -183,7 +183,9 @@ void MarginEngine::mark_indexed(std::int64_t step) {
   };
   if (all || !prices_ok_) {
     index_.reserve(accounts_.size());
+    index_.begin_bulk();
     for (std::uint32_t id = 0; id < accounts_.size(); ++id) value(id);
+    index_.end_bulk();
   } else {
     candidates_.clear();
     candidates_.insert(candidates_.end(), every_step_.begin(), every_step_.end());

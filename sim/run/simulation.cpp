@@ -1,6 +1,7 @@
 #include "sim/run/simulation.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <boost/random/uniform_int_distribution.hpp>
 #include <cmath>
 #include <cstdio>
@@ -300,6 +301,7 @@ double metric_or_zero(const RunResult& r, const char* name) {
 }  // namespace
 
 RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCounters* counters) {
+  const auto t_start = std::chrono::steady_clock::now();
   World w(sc);
   LiquidationConfig lcfg = sc.perp.liquidation;
   if (!opt.policy.empty()) lcfg.policy = opt.policy;
@@ -312,6 +314,8 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   rec.loop().set_inheritors(w.backstop ? std::vector<AccountId>{w.sys.insurance_fund, w.sys.protocol, w.backstop->account()}
                                        : std::vector<AccountId>{w.sys.insurance_fund, w.sys.protocol});
   RunCounters c;
+  const auto t_built = std::chrono::steady_clock::now();
+  c.setup_s = std::chrono::duration<double>(t_built - t_start).count();
   ShockSchedule shocks(sc.shocks, m, sc.assets);  // with the volatility-linked haircuts
   std::unique_ptr<LiquidationPolicy> policy = make_liquidation_policy(lcfg);
   std::unique_ptr<ProactiveDerisker> proactive;
@@ -440,6 +444,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
     rec.record_step(m, info);
     for (std::size_t i = 0; i < m.assets.size(); ++i) w.oracles[i].observe(step, spot_mid(m.assets[i]));
     if (opt.progress && (step + 1) % opt.progress_every_steps == 0) opt.progress(step + 1, sc.horizon_steps);
+    if (step == 0) c.first_step_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_built).count();
   }
 
   w.ledger.check_conservation();
