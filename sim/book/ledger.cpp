@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "sim/core/huge_pages.hpp"
+
 namespace sl {
 
 Ledger::Ledger(std::vector<std::string> asset_names, std::vector<bool> negative_allowed)
@@ -56,10 +58,10 @@ AccountId Ledger::add_account(std::uint32_t stem, std::uint32_t number, bool may
 }
 
 void Ledger::reserve_accounts(std::size_t n) {
-  names_.reserve(n);
+  reserve_huge(names_, n);
   account_negative_.reserve(n);
-  changed_mark_.reserve(n);
-  balances_.reserve(n * asset_names_.size());
+  reserve_huge(changed_mark_, n);
+  reserve_huge(balances_, n * asset_names_.size());
 }
 
 std::string Ledger::account_name(AccountId a) const {

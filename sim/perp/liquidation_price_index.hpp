@@ -26,6 +26,8 @@
 #include <limits>
 #include <vector>
 
+#include "sim/core/huge_pages.hpp"
+
 namespace sl {
 
 // A price interval: the account must be looked at again when the price is <= lo or >= hi.
@@ -70,7 +72,12 @@ class LiquidationPriceIndex {
   // Room for one entry per account in every heap: reserved address space only; the pages a heap
   // never fills are never touched, and the first build copies nothing.
   void reserve(std::size_t n_accounts) {
-    for (auto& h : heaps_) h.reserve(n_accounts);
+    for (auto& h : heaps_) reserve_huge(h, n_accounts);
+  }
+  // Room for account ids below n (the per-account arrays), before resize fills them.
+  void reserve_ids(std::size_t n) {
+    reserve_huge(gen_, n);
+    reserve_huge(entries_, n);
   }
   // Bulk building (the first mark indexes every account): between begin_bulk and end_bulk,
   // insert appends its entries without ordering them, and end_bulk orders each heap once (O(n)

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 
+#include "sim/core/huge_pages.hpp"
+
 namespace sl {
 
 MarginEngine::MarginEngine(const PerpConfig& cfg, Market& market)
@@ -24,8 +26,9 @@ MarginEngine::MarginEngine(const PerpConfig& cfg, Market& market)
 }
 
 void MarginEngine::reserve(std::size_t n_accounts, std::size_t n_ledger_accounts) {
-  accounts_.reserve(n_accounts);
-  margin_of_.reserve(n_ledger_accounts);
+  reserve_huge(accounts_, n_accounts);
+  reserve_huge(margin_of_, n_ledger_accounts);
+  reserve_huge(queued_, n_accounts);
 }
 
 std::uint32_t MarginEngine::add_account(AccountId account, std::int32_t owner_agent, AgentKind kind, MarginMode mode,
@@ -152,6 +155,7 @@ void MarginEngine::mark_indexed(std::int64_t step) {
   bool all = false;
   if (index_assets_ != n_assets) {  // first mark (or after full scans): value everyone, then index
     index_ = LiquidationPriceIndex(n_assets);
+    index_.reserve_ids(accounts_.size());
     index_assets_ = n_assets;
     every_step_.clear();
     marks_.assign(n_assets, 0.0);

@@ -29,6 +29,7 @@
 #include "sim/run/own_positions.hpp"
 #include "sim/run/recorder.hpp"
 #include "sim/market/replay_path.hpp"
+#include "sim/core/huge_pages.hpp"
 #include "sim/core/rng.hpp"
 
 namespace sl {
@@ -251,7 +252,7 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed, const s
     const auto n = static_cast<std::size_t>(std::max(0, lvc.count));
     L.reserve_accounts(L.n_accounts() + 2 * n + 64);
     w.margin.reserve(w.margin.accounts().size() + n + 64, L.n_accounts() + 2 * n + 64);
-    w.agent_kind_of.reserve(w.agent_kind_of.size() + n + 64);
+    reserve_huge(w.agent_kind_of, w.agent_kind_of.size() + n + 64);
   }
   // Each opens and funds its own accounts; a passive position keeps its accounts but no agent
   // object (#15 item 4): it never wakes.
