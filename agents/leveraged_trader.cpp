@@ -10,8 +10,12 @@
 
 namespace sl {
 
-LeveragedTrader::Population::Population(const LeveragedTraderConfig& cfg, std::size_t n_assets_in)
-    : n_assets(n_assets_in), long_share(std::clamp(cfg.long_share, 0.0, 1.0)) {
+LeveragedTrader::Population::Population(const LeveragedTraderConfig& cfg, const Market& m)
+    : n_assets(m.assets.size()), long_share(std::clamp(cfg.long_share, 0.0, 1.0)) {
+  for (const AssetMarket& am : m.assets) {
+    const Tick px = am.perp->price_to_ticks(am.initial_price);
+    initial_px.emplace_back(px, am.perp->ticks_to_price(static_cast<double>(px)));
+  }
   const auto [lo, hi] = std::minmax(std::max(1.0, cfg.leverage_min), std::max(1.0, cfg.leverage_max));
   log_lev_lo = std::log(lo);
   log_lev_hi = std::log(hi);
@@ -30,7 +34,7 @@ LeveragedTrader::LeveragedTrader(const LeveragedTraderConfig& cfg, Market& m, Ma
       add_margin_share_(cfg.add_margin_share),
       decision_every_steps_(std::max(1, cfg.decision_every_steps)),
       agent_id_(agent_id) {
-  init(Population(cfg, m.assets.size()), m, margin, rng);
+  init(Population(cfg, m), m, margin, rng);
 }
 
 LeveragedTrader::LeveragedTrader(const LeveragedTraderConfig& cfg, const Population& pop, Market& m, MarginEngine& margin,
@@ -86,8 +90,8 @@ void LeveragedTrader::init(const Population& pop, Market& m, MarginEngine& margi
     // The position predates the run: booked at the initial price against the passive counterparty.
     AssetMarket& am = m.assets[asset_];
     Venue& v = *am.perp;
-    const Tick px = v.price_to_ticks(am.initial_price);
-    const Lots lots = v.qty_to_lots(notional_ / v.ticks_to_price(static_cast<double>(px)));
+    const auto [px, px_price] = pop.initial_px[asset_];  // v.price_to_ticks(am.initial_price) and its price
+    const Lots lots = v.qty_to_lots(notional_ / px_price);
     if (lots < 1) {
       done_ = true;
       return;

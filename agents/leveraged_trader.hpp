@@ -39,8 +39,10 @@ class LeveragedTrader {
   // What every trader of a population derives from the config alone, computed once per population
   // (the same doubles each trader computed for itself before: the draws do not change).
   struct Population {
-    Population(const LeveragedTraderConfig& cfg, std::size_t n_assets);
+    Population(const LeveragedTraderConfig& cfg, const Market& m);
     std::size_t n_assets;
+    // Per asset: the initial price in ticks and that tick's price (where an "initial" position is booked).
+    std::vector<std::pair<Tick, double>> initial_px;
     double long_share;          // clamped to [0, 1]
     double log_lev_lo, log_lev_hi;  // ln of the leverage bounds (log-uniform draw)
     double log_notional_mu, log_notional_sigma;
@@ -76,15 +78,15 @@ class LeveragedTrader {
 
   // Builds `count` traders with agent ids first_agent_id, first_agent_id + 1, ... and the streams
   // agent_rng would give them (derive_seed(seed, 0, kStreamAgentBase + id)), handing each to
-  // out(LeveragedTrader&&) in id order. Their streams are seeded sixteen at a time (Mt64Lanes):
+  // out(LeveragedTrader&&) in id order. Their streams are seeded 32 at a time (Mt64Lanes):
   // the same traders as one by one, faster for a population of a million.
   template <class Out>
   static void build(const LeveragedTraderConfig& cfg, Market& m, MarginEngine& margin, std::uint64_t first_agent_id,
                     int count, std::uint64_t seed, Out&& out) {
     if (count <= 0) return;
-    const Population pop(cfg, m.assets.size());
+    const Population pop(cfg, m);
     constexpr std::size_t kBatch = Mt64Lanes::kLanes;
-    const auto lanes = std::make_unique<Mt64Lanes>();  // 22 KB: not on the stack
+    const auto lanes = std::make_unique<Mt64Lanes>();  // 42 KB: not on the stack
     std::uint64_t seeds[kBatch];
     for (int k0 = 0; k0 < count; k0 += static_cast<int>(kBatch)) {
       const auto n = static_cast<std::size_t>(std::min<int>(static_cast<int>(kBatch), count - k0));

@@ -17,18 +17,19 @@ void seed_scalar(Words& w) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define SL_RNG_LANES_AVX512 1
 using V8 = std::uint64_t __attribute__((vector_size(64)));
-static_assert(Mt64Lanes::kLanes == 16, "two vectors of eight lanes");
+constexpr std::size_t kVectors = Mt64Lanes::kLanes / 8;
+static_assert(Mt64Lanes::kLanes % 8 == 0, "whole vectors of eight lanes");
 
-// The same recurrence on two 8-lane vectors (two independent chains hide the multiply's latency).
+// The same recurrence on kVectors 8-lane vectors: independent chains hide the multiply's latency
+// (a step is shift, xor, multiply, add: about 6 cycles of latency, one vector multiply a cycle).
 __attribute__((target("avx512f,avx512dq"))) void seed_avx512(Words& w) {
-  V8 a, b;
-  std::memcpy(&a, &w[0][0], sizeof a);
-  std::memcpy(&b, &w[0][8], sizeof b);
+  V8 v[kVectors];
+  for (std::size_t k = 0; k < kVectors; ++k) std::memcpy(&v[k], &w[0][8 * k], sizeof(V8));
   for (std::size_t i = 1; i < Mt64Lanes::kWords; ++i) {
-    a = kF * (a ^ (a >> 62)) + i;
-    b = kF * (b ^ (b >> 62)) + i;
-    std::memcpy(&w[i][0], &a, sizeof a);
-    std::memcpy(&w[i][8], &b, sizeof b);
+    for (std::size_t k = 0; k < kVectors; ++k) {
+      v[k] = kF * (v[k] ^ (v[k] >> 62)) + i;
+      std::memcpy(&w[i][8 * k], &v[k], sizeof(V8));
+    }
   }
 }
 

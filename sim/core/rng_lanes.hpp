@@ -1,11 +1,11 @@
-// Sixteen mt19937_64 streams seeded side by side, for a population whose members each draw a few
+// Thirty-two mt19937_64 streams seeded side by side, for a population whose members each draw a few
 // numbers from their own stream at construction (issue #15: a million passive positions).
 //
 // Mt64Prefix (sim/core/rng_prefix.hpp) explains why output j < 156 of a seeded mt19937_64 needs
 // only the seeded words x[j], x[j + 1] and x[j + 156]. Mt64Lanes computes words 0 .. kWords - 1 of
 // kLanes seeds at once, laid out word-major (w[i][lane]) so that the seeding recurrence
 //     x[i] = 6364136223846793005 x (x[i-1] ^ (x[i-1] >> 62)) + i   (mod 2^64)
-// runs on whole vectors (AVX-512: 8 lanes a multiply; elsewhere the same loop, scalar). Mt64Lane
+// runs on whole vectors (AVX-512: 8 lanes a multiply, four independent vectors; elsewhere the same loop, scalar). Mt64Lane
 // is the engine of one lane: the same numbers as Rng(seed) draw for draw, with no per-stream copy
 // of the words; past what the words cover (draw kWords - 157) it continues with a real Rng.
 // Integer arithmetic only, so every machine and instruction set gives the same numbers.
@@ -20,8 +20,10 @@ namespace sl {
 
 class Mt64Lanes {
  public:
-  static constexpr std::size_t kLanes = 16;
-  static constexpr std::size_t kWords = 170;  // covers draws 0 .. 13 (a trader draws about 5)
+  static constexpr std::size_t kLanes = 32;
+  // Covers draws 0 .. 7 (j + 156 <= 163); a leveraged trader draws 4 or 5 (the normal's rare
+  // rejections add one or two), so the full generator past them is almost never built.
+  static constexpr std::size_t kWords = 164;
   // Seeds lanes 0 .. n-1 (n <= kLanes) with these seeds; the other lanes are seeded with 0.
   void seed(const std::uint64_t* seeds, std::size_t n);
   std::uint64_t word(std::size_t i, std::size_t lane) const { return w_[i][lane]; }

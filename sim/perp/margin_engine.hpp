@@ -91,6 +91,11 @@ class MarginEngine {
   std::vector<MarginAccount>& accounts() { return accounts_; }
   const std::vector<MarginAccount>& accounts() const { return accounts_; }
   MarginAccount& account(std::uint32_t id) { return accounts_[id]; }
+  // The margin id of a ledger account, kNoMargin if it is not a margined account.
+  static constexpr std::uint32_t kNoMargin = 0xFFFFFFFFu;
+  std::uint32_t margin_id_of(AccountId account) const {
+    return account < margin_of_.size() ? margin_of_[account] : kNoMargin;
+  }
 
   // Valuations (quote units).
   double equity(const MarginAccount& a, PriceBasis basis) const;
@@ -140,7 +145,6 @@ class MarginEngine {
   bool prices_ok_ = true;                    // every mark and index price positive and finite
   static constexpr std::size_t kNoAssets = static_cast<std::size_t>(-1);
   std::size_t index_assets_ = kNoAssets;     // assets the index was built for; kNoAssets: rebuild
-  static constexpr std::uint32_t kNoMargin = 0xFFFFFFFFu;
 };
 
 }  // namespace sl
