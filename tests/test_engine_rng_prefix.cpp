@@ -64,17 +64,19 @@ TEST_CASE("Mt64Prefix::seed_together: generators seeded side by side draw what e
 
 TEST_CASE("Mt64Lanes: each lane draws what mt19937_64 of its seed draws, within the words and past them") {
   // A full batch and a part batch (the population's last, n < kLanes: the unused lanes are seeded 0).
+  // Both seeding paths: the vector one (AVX-512 where the CPU has it) and the portable loop.
+  for (const bool vectors : {true, false})
   for (std::size_t n : {Mt64Lanes::kLanes, std::size_t{5}}) {
     std::vector<std::uint64_t> seeds;
     for (std::uint64_t k = 0; k < n; ++k) seeds.push_back(derive_seed(42, 0, kStreamAgentBase + 1000 + k));
     seeds[0] = ~std::uint64_t{0};  // extreme seeds too
     if (n > 1) seeds[1] = 0;
     Mt64Lanes lanes;
-    lanes.seed(seeds.data(), n);
+    lanes.seed(seeds.data(), n, vectors);
     for (std::size_t k = 0; k < n; ++k) {
       Rng ref(seeds[k]);
       Mt64Lane lane(lanes, k);
-      // 8 draws come from the 164 seeded words (j + 156 <= 163); the rest from a full generator.
+      // kDraws = 8 draws come from the kept words; the rest from a full generator.
       for (int i = 0; i < 40; ++i) REQUIRE(lane() == ref());
     }
   }
