@@ -28,21 +28,21 @@ LeveragedTrader::Population::Population(const LeveragedTraderConfig& cfg, const 
   can_add_margin = isolated && quote_cash_extra > 0 && cfg.add_margin_probability > 0 && cfg.add_margin_share > 0;
 }
 
-LeveragedTrader::LeveragedTrader(const LeveragedTraderConfig& cfg, Market& m, MarginEngine& margin, std::int32_t agent_id,
-                                 Rng rng)
+LeveragedTrader::LeveragedTrader(const LeveragedTraderConfig& cfg, std::int32_t agent_id)
     : add_margin_probability_(cfg.add_margin_probability),
       add_margin_share_(cfg.add_margin_share),
       decision_every_steps_(std::max(1, cfg.decision_every_steps)),
-      agent_id_(agent_id) {
+      agent_id_(agent_id) {}
+
+LeveragedTrader::LeveragedTrader(const LeveragedTraderConfig& cfg, Market& m, MarginEngine& margin, std::int32_t agent_id,
+                                 Rng rng)
+    : LeveragedTrader(cfg, agent_id) {
   init(Population(cfg, m), m, margin, rng);
 }
 
 LeveragedTrader::LeveragedTrader(const LeveragedTraderConfig& cfg, const Population& pop, Market& m, MarginEngine& margin,
                                  std::int32_t agent_id, Mt64Lane& rng)
-    : add_margin_probability_(cfg.add_margin_probability),
-      add_margin_share_(cfg.add_margin_share),
-      decision_every_steps_(std::max(1, cfg.decision_every_steps)),
-      agent_id_(agent_id) {
+    : LeveragedTrader(cfg, agent_id) {
   init(pop, m, margin, rng);
 }
 

@@ -112,6 +112,8 @@ class LeveragedTrader {
   std::int64_t margin_additions() const { return margin_additions_; }
 
  private:
+  // The parameters both public constructors copy from `cfg` before init() draws from their stream.
+  LeveragedTrader(const LeveragedTraderConfig& cfg, std::int32_t agent_id);
   template <class Engine>
   void init(const Population& pop, Market& m, MarginEngine& margin, Engine& rng);
   void enter(Market& m);

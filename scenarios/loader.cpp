@@ -11,6 +11,8 @@
 #include <numeric>
 #include <set>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "scenarios/schema.hpp"
 
@@ -193,24 +195,26 @@ template <auto Member>
 bool at_default(const ShockConfig& k) {
   return k.*Member == ShockConfig{}.*Member;
 }
-struct ShockFieldOwner {
+struct ShockTypeField {
   const char* field;
-  const char* type;
   bool (*at_default)(const ShockConfig&);
 };
-const ShockFieldOwner kShockFieldOwners[] = {
-    {"size_pct", "price_jump", at_default<&ShockConfig::size_pct>},
-    {"vol_multiplier", "vol_regime", at_default<&ShockConfig::vol_multiplier>},
-    {"depth_multiplier", "liquidity_withdrawal", at_default<&ShockConfig::depth_multiplier>},
-    {"size_multiplier", "liquidity_withdrawal", at_default<&ShockConfig::size_multiplier>},
-    {"kind", "oracle_fault", at_default<&ShockConfig::kind>},
-    {"extra_lag_steps", "oracle_fault", at_default<&ShockConfig::extra_lag_steps>},
-    {"bias_bps", "oracle_fault", at_default<&ShockConfig::bias_bps>},
-    {"cost_multiplier", "congestion", at_default<&ShockConfig::cost_multiplier>},
-    {"latency_multiplier", "congestion", at_default<&ShockConfig::latency_multiplier>},
-    {"premium_bps", "funding_shock", at_default<&ShockConfig::premium_bps>},
-    {"haircut_add", "collateral_depeg", at_default<&ShockConfig::haircut_add>},
-    {"depeg_pct", "collateral_depeg", at_default<&ShockConfig::depeg_pct>},
+// Per shock type, the fields it owns (in the order the errors name them).
+const std::pair<const char*, std::vector<ShockTypeField>> kShockTypeFields[] = {
+    {"price_jump", {{"size_pct", at_default<&ShockConfig::size_pct>}}},
+    {"vol_regime", {{"vol_multiplier", at_default<&ShockConfig::vol_multiplier>}}},
+    {"liquidity_withdrawal",
+     {{"depth_multiplier", at_default<&ShockConfig::depth_multiplier>},
+      {"size_multiplier", at_default<&ShockConfig::size_multiplier>}}},
+    {"oracle_fault",
+     {{"kind", at_default<&ShockConfig::kind>}, {"extra_lag_steps", at_default<&ShockConfig::extra_lag_steps>},
+      {"bias_bps", at_default<&ShockConfig::bias_bps>}}},
+    {"congestion",
+     {{"cost_multiplier", at_default<&ShockConfig::cost_multiplier>},
+      {"latency_multiplier", at_default<&ShockConfig::latency_multiplier>}}},
+    {"funding_shock", {{"premium_bps", at_default<&ShockConfig::premium_bps>}}},
+    {"collateral_depeg",
+     {{"haircut_add", at_default<&ShockConfig::haircut_add>}, {"depeg_pct", at_default<&ShockConfig::depeg_pct>}}},
 };
 
 // One shock: window, asset, fields of other types left at their defaults, and a magnitude that
@@ -222,11 +226,14 @@ void check_shock(const ScenarioConfig& c, std::size_t i, std::vector<std::string
   check_window(k.start_step, k.end_step, jump, c.horizon_steps, p, "shock", errors);
   check_asset_index_or_all(k.asset_index, c.assets.size(), p, errors);
   const sc::ojson defaults = sc::scenario_schema().find("shocks")->child->defaults();
-  for (const ShockFieldOwner& o : kShockFieldOwners) {
-    if (o.type == k.type || o.at_default(k)) continue;
-    const sc::ojson& d = defaults.at(o.field);
-    errors.push_back(p + "." + o.field + ": not used by a " + k.type + " shock (it belongs to " + o.type +
-                     "); remove it or leave it at its default " + (d.is_number() ? sc::format_number(d.get<double>()) : d.dump()));
+  for (const auto& [type, fields] : kShockTypeFields) {
+    if (type == k.type) continue;
+    for (const ShockTypeField& f : fields) {
+      if (f.at_default(k)) continue;
+      const sc::ojson& d = defaults.at(f.field);
+      errors.push_back(p + "." + f.field + ": not used by a " + k.type + " shock (it belongs to " + type +
+                       "); remove it or leave it at its default " + (d.is_number() ? sc::format_number(d.get<double>()) : d.dump()));
+    }
   }
   if (jump && k.size_pct == 0.0)
     errors.push_back(p + ".size_pct: a price_jump needs a non-zero size_pct (the total move in percent, e.g. -20)");

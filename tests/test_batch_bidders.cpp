@@ -14,15 +14,13 @@
 #include "agents/market_maker.hpp"
 #include "sim/liquidation/bid_valuation.hpp"
 #include "tests/support/bid_book.hpp"
+#include "tests/support/event_check.hpp"
 #include "tests/support/hand_world.hpp"
 #include "tests/support/ladder_world.hpp"
 #include "tests/support/run_lookup.hpp"
 
 using namespace sl;
-using sl::test::kPerp;
-using sl::test::kUsd;
-using sl::test::metric;
-using sl::test::U;
+using namespace sl::test;  // the shared test worlds and their checks (tests/support/)
 
 namespace {
 
@@ -71,8 +69,7 @@ TEST_CASE("batch: two bots facing the same depth do not both count it") {
   b.bid_book(8990, 500);
   b.step(1);
   REQUIRE(b.w.events.size() == 1);
-  CHECK(b.w.events[0].price == 8986.0);
-  CHECK(b.w.events[0].notional == doctest::Approx(4493.0).epsilon(1e-12));
+  check_event(b.w.events[0], {.notional = approx(4493.0, 1e-12), .price = exactly(8986.0)});
   const double p0 = b.perp(b.w.bots[0].account()), p1 = b.perp(b.w.bots[1].account());
   CHECK(p0 + p1 == doctest::Approx(0.5).epsilon(1e-12));
   CHECK(p0 * p1 == 0.0);  // one bot only
@@ -124,8 +121,7 @@ TEST_CASE("batch: the reserve (bankruptcy) price binds") {
     b.bid_book(8962, 1000);
     b.step(1);
     REQUIRE(b.w.events.size() == 1);
-    CHECK(b.w.events[0].policy_path == "batch");
-    CHECK(b.w.events[0].price == 8960.0);
+    check_event(b.w.events[0], {.policy_path = "batch", .price = exactly(8960.0)});
     CHECK(b.w.fund() == U(1000));
   }
   // Bid @ 8,961: the bot bids 8,959 < 8,960: the account leaves the batch; the protocol sells its
@@ -135,9 +131,7 @@ TEST_CASE("batch: the reserve (bankruptcy) price binds") {
     b.bid_book(8961, 1000);
     b.step(1);
     REQUIRE(b.w.events.size() == 1);
-    CHECK(b.w.events[0].policy_path == "batch>book");
-    CHECK(b.w.events[0].price == 8961.0);
-    CHECK(b.w.events[0].liquidator == -1);
+    check_event(b.w.events[0], {.policy_path = "batch>book", .price = exactly(8961.0), .liquidator = -1});
     CHECK(b.w.fund() == U(1001));
     CHECK(b.perp(b.w.bots[0].account()) == 0.0);
   }
@@ -147,8 +141,7 @@ TEST_CASE("batch: the reserve (bankruptcy) price binds") {
     b.bid_book(8961, 1000);
     b.step(1);
     REQUIRE(b.w.events.size() == 1);
-    CHECK(b.w.events[0].policy_path == "batch>insurance");
-    CHECK(b.w.events[0].price == 8959.0);
+    check_event(b.w.events[0], {.policy_path = "batch>insurance", .price = exactly(8959.0)});
     CHECK(b.w.fund() == U(999));
   }
 }
@@ -169,8 +162,7 @@ TEST_CASE("batch: latency, and congestion's latency multiplier, remove a bot's b
     }
     b.step(first);
     REQUIRE(b.w.events.size() == 1);
-    CHECK(b.w.events[0].step == first);
-    CHECK(b.w.events[0].price == 8960.0);
+    check_event(b.w.events[0], {.step = first, .price = exactly(8960.0)});
   }
 }
 
@@ -189,8 +181,7 @@ TEST_CASE("limiting case: batch every step with one bidder vs the market policy 
   const RunResult b = sl::test::run_world(w, {}, "batch");
   REQUIRE(m.liquidations.size() == 1);
   REQUIRE(b.liquidations.size() == 1);
-  CHECK(b.liquidations[0].step == 11);
-  CHECK(b.liquidations[0].price == 9033.0);
+  check_event(b.liquidations[0], {.step = 11, .price = exactly(9033.0)});
   const double diff = m.liquidations[0].notional * (1.0 - 0.0005) - b.liquidations[0].notional;
   CHECK(diff >= 1.0);
   CHECK(diff < 2.0);
@@ -205,15 +196,8 @@ TEST_CASE("batch: a real market maker (ctx.perp_makers) wins lots at its own quo
   // 8,960); the other trader's bid is neither bid into the batch nor touched.
   BatchWorld b(0, 0, 0.0);
   b.bid_book(8990, 500);
-  MarketMakerConfig mc;
-  mc.levels = 1;
-  mc.quote_size = 0.5;
-  mc.base_spread_bps = 20;
-  mc.reference_weight = 1.0;
-  mc.vol_spread_mult = 0;
-  mc.depth_vol_sensitivity = 0;
-  mc.max_inventory = 0.2;
-  mc.hedge = false;
+  const MarketMakerConfig mc{.base_spread_bps = 20, .reference_weight = 1.0, .vol_spread_mult = 0, .levels = 1,
+                             .quote_size = 0.5, .depth_vol_sensitivity = 0, .max_inventory = 0.2, .hedge = false};
   const AccountId mm_acc = b.w.L.open_account("maker");
   b.w.L.mint(mm_acc, kUsd, U(1e6));
   MarketMaker mm(mc, mm_acc, 0, VenueKind::Perp, 0, make_rng(1, 0, 30));
@@ -231,8 +215,8 @@ TEST_CASE("batch: a real market maker (ctx.perp_makers) wins lots at its own quo
   ctx.perp_makers = &makers;
   b.pol->on_step(ctx);
   REQUIRE(b.w.events.size() == 1);
-  CHECK(b.w.events[0].price == static_cast<double>(q->price));
-  CHECK(b.w.events[0].liquidator == -1);  // makers only
+  // makers only
+  check_event(b.w.events[0], {.price = exactly(static_cast<double>(q->price)), .liquidator = -1});
   CHECK(b.w.L.balance(mm_acc, kPerp) == U(0.2));
   CHECK(b.w.L.balance(mm_acc, kUsd) == U(1e6) - b.w.m.assets[0].perp->notional(q->price, 200));
   CHECK(b.w.m.assets[0].perp->book().volume_at(Side::Buy, 8990) == 500);

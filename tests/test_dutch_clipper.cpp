@@ -15,13 +15,13 @@
 #include "agents/liquidator_bot.hpp"
 #include "sim/liquidation/bid_valuation.hpp"
 #include "tests/support/bid_book.hpp"
+#include "tests/support/event_check.hpp"
 #include "tests/support/hand_world.hpp"
 #include "tests/support/ladder_world.hpp"
 #include "tests/support/run_lookup.hpp"
 
 using namespace sl;
-using sl::test::metric;
-using sl::test::series;
+using namespace sl::test;  // the shared test worlds and their checks (tests/support/)
 
 namespace {
 
@@ -164,8 +164,7 @@ TEST_CASE("dutch short lot: multiplicative mirror index0 / (buf x f) stays > 0 e
                                            "perp.liquidation.insurance_fund_start=1000"});
   REQUIRE(r.liquidations.size() == 1);
   const LiquidationEvent& e = r.liquidations[0];
-  CHECK(e.step == 103);
-  CHECK(e.price == doctest::Approx(p92).epsilon(1e-12));
+  check_event(e, {.step = 103, .price = approx(p92, 1e-12)});
   CHECK(e.price > 0);
 }
 
@@ -190,8 +189,8 @@ TEST_CASE("dutch chost: a take may not leave dust; a remainder worth <= chost mu
   o.push_back("perp.liquidation.dutch.chost_quote=10000");
   r = run_dutch(-9.6, 1.0, o);
   REQUIRE(r.liquidations.size() == 1);
-  CHECK(r.liquidations[0].step == 34);
-  CHECK(r.liquidations[0].notional == doctest::Approx(std::llround(9040.0 * 1.02 * std::pow(0.999, 23) * 1e6) / 1e6).epsilon(1e-12));
+  check_event(r.liquidations[0], {.step = 34,
+                                  .notional = approx(std::llround(9040.0 * 1.02 * std::pow(0.999, 23) * 1e6) / 1e6, 1e-12)});
 }
 
 TEST_CASE("dutch hole: a smaller room kicks a partial lot, the rest is kicked once the room frees") {
@@ -205,10 +204,8 @@ TEST_CASE("dutch hole: a smaller room kicks a partial lot, the rest is kicked on
   RunResult r = run_dutch(-9.6, 1.0, {"horizon_steps=25", "perp.liquidation.dutch.hole_quote=5000"});
   REQUIRE(r.liquidations.size() == 2);
   CHECK(std::floor(5000.0 / 9.04) == 553.0);
-  CHECK(r.liquidations[0].step == 14);
-  CHECK(r.liquidations[0].notional == doctest::Approx(std::llround(p3 * 0.553 * 1e6) / 1e6).epsilon(1e-12));
-  CHECK(r.liquidations[1].step == 18);
-  CHECK(r.liquidations[1].notional == doctest::Approx(std::llround(p3 * 0.447 * 1e6) / 1e6).epsilon(1e-12));
+  check_event(r.liquidations[0], {.step = 14, .notional = approx(std::llround(p3 * 0.553 * 1e6) / 1e6, 1e-12)});
+  check_event(r.liquidations[1], {.step = 18, .notional = approx(std::llround(p3 * 0.447 * 1e6) / 1e6, 1e-12)});
   // Fund: tip 5 at each kick (steps 11 and 15); the deficit after the last take,
   // 9,009 - both notionals = 62.07, at step 18. No penalty: the equity was negative at each take.
   const auto& fund = series(r, "insurance_fund");
@@ -224,8 +221,7 @@ TEST_CASE("dutch hole: a smaller room kicks a partial lot, the rest is kicked on
   // chost 4,100: the 447 lots left behind (4,040.88) would be dust: Dog kicks the whole lot.
   r = run_dutch(-9.6, 1.0, {"horizon_steps=25", "perp.liquidation.dutch.hole_quote=5000", "perp.liquidation.dutch.chost_quote=4100"});
   REQUIRE(r.liquidations.size() == 1);
-  CHECK(r.liquidations[0].step == 14);
-  CHECK(r.liquidations[0].notional == doctest::Approx(std::llround(p3 * 1e6) / 1e6).epsilon(1e-12));
+  check_event(r.liquidations[0], {.step = 14, .notional = approx(std::llround(p3 * 1e6) / 1e6, 1e-12)});
   // hole 3,000: 331 lots fit (2,992.24) < chost 3,500 while the 669 left (6,047.76) are not dust:
   // a dusty partial auction is not kicked; nothing else ever frees room: no take, no incentive.
   r = run_dutch(-9.6, 1.0, {"horizon_steps=25", "perp.liquidation.dutch.hole_quote=3000", "perp.liquidation.dutch.chost_quote=3500"});

@@ -205,10 +205,7 @@ TEST_CASE("arbitrageur: buys below the reference up to its position limit, not b
   MiniMarket mm;
   mm.rest(VenueKind::Spot, Side::Sell, 29700.0, 10.0);  // 100 bps under the reference: > 10 + 5 bps
   mm.rest(VenueKind::Perp, Side::Buy, 30300.0, 10.0);   // 100 bps over: it sells (goes short) perp
-  ArbitrageurConfig cfg;
-  cfg.latency_steps = 1;
-  cfg.max_order_qty = 0.02;
-  cfg.max_position = 0.05;
+  const ArbitrageurConfig cfg{.latency_steps = 1, .max_order_qty = 0.02, .max_position = 0.05};
   const AccountId acc = mm.ledger.open_account("arb");
   mm.ledger.mint(acc, 0, to_fixed(1e6, 1e6));
   mm.ledger.mint(acc, 1, to_fixed(1.0, 1e6));
@@ -230,9 +227,7 @@ TEST_CASE("arbitrageur: does nothing inside threshold + fee; trades perp against
   // is 28 bps over the spot ask: more than threshold + both taker fees (20 bps).
   mm.rest(VenueKind::Spot, Side::Sell, 29958.0, 1.0);
   mm.rest(VenueKind::Perp, Side::Buy, 30042.0, 1.0);
-  ArbitrageurConfig cfg;
-  cfg.latency_steps = 1;
-  cfg.max_order_qty = 0.3;
+  const ArbitrageurConfig cfg{.latency_steps = 1, .max_order_qty = 0.3};
   const AccountId acc = mm.ledger.open_account("arb");
   mm.ledger.mint(acc, 0, to_fixed(1e6, 1e6));
   Arbitrageur arb(cfg, acc, 0, make_rng(1, 0, 99));
@@ -254,15 +249,10 @@ TEST_CASE("basis trader: spot collateral is in transit (nobody's) for transfer_d
   MiniMarket mm;
   mm.rest(VenueKind::Spot, Side::Sell, 30000.0, 100.0);
   mm.rest(VenueKind::Perp, Side::Buy, 30000.0, 100.0);
-  BasisTraderConfig cfg;
-  cfg.notional_mean = 30000.0;
-  cfg.notional_dispersion = 0.0;  // exactly 1 BTC
-  cfg.leverage = 5.0;
-  cfg.spot_collateral_share = 0.5;
-  cfg.transfer_delay_steps = 10;
-  cfg.decision_every_steps = 1;
-  cfg.topup_ratio = 1.5;
-  cfg.topup_share = 0.5;
+  // Exactly 1 BTC (no dispersion) at 5x, half the spot posted after 10 steps.
+  const BasisTraderConfig cfg{.notional_mean = 30000.0, .notional_dispersion = 0.0, .leverage = 5.0,
+                              .spot_collateral_share = 0.5, .transfer_delay_steps = 10, .topup_ratio = 1.5,
+                              .topup_share = 0.5, .decision_every_steps = 1};
   BasisTrader bt(cfg, mm.m, *mm.margin, 7, 28800.0, make_rng(1, 0, 77));
   const AccountId w = bt.wallet(), acc = bt.margin_account();
   CHECK(mm.bal(acc, 0) == doctest::Approx(6000.0));  // notional / leverage
@@ -315,17 +305,12 @@ TEST_CASE("leveraged trader: draws, margin funding, entry and adding margin from
   MiniMarket mm;
   mm.rest(VenueKind::Perp, Side::Sell, 30000.0, 100.0);
   mm.rest(VenueKind::Perp, Side::Buy, 29990.0, 100.0);
-  LeveragedTraderConfig cfg;
-  cfg.long_share = 1.0;
-  cfg.leverage_min = cfg.leverage_max = 10.0;
-  cfg.notional_mean = 30000.0;
-  cfg.notional_dispersion = 0.0;
-  cfg.entry_window_steps = 1;  // enters at step 0
-  cfg.margin_mode = "isolated";
-  cfg.quote_cash_extra = 5000.0;
-  cfg.add_margin_probability = 1.0;
-  cfg.add_margin_share = 0.5;
-  cfg.decision_every_steps = 1;
+  // A long at exactly 10x for 30,000 entering at step 0 (entry window 1), adding half its margin from
+  // its isolated wallet (5,000 extra) at every decision.
+  const LeveragedTraderConfig cfg{.long_share = 1.0, .leverage_min = 10.0, .leverage_max = 10.0, .notional_mean = 30000.0,
+                                  .notional_dispersion = 0.0, .entry_window_steps = 1, .margin_mode = "isolated",
+                                  .add_margin_probability = 1.0, .add_margin_share = 0.5, .decision_every_steps = 1,
+                                  .quote_cash_extra = 5000.0};
   LeveragedTrader t(cfg, mm.m, *mm.margin, 3, make_rng(1, 0, 55));
   CHECK(t.is_long());
   CHECK(t.leverage() == doctest::Approx(10.0));

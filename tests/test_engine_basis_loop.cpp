@@ -17,22 +17,19 @@
 #include "sim/market/shocks.hpp"
 #include "sim/perp/margin_engine.hpp"
 #include "sim/run/loop_metrics.hpp"
+#include "tests/support/event_check.hpp"
 #include "tests/support/hand_world.hpp"
 #include "tests/support/ladder_world.hpp"
 #include "tests/support/run_lookup.hpp"
 
 using namespace sl;
+using namespace sl::test;  // the shared test worlds and their checks (tests/support/)
 using nlohmann::json;
-using sl::test::metric;
-using sl::test::series;
 
 namespace {
 
 // A one-asset market built by hand (no kernel), for the haircut rule and the trader's draws.
-struct Rig {
-  Ledger L{{"USDT", "BTC", "BTC-PERP"}, {false, false, true}};
-  Market m{L};
-  PerpConfig pc;
+struct Rig : sl::test::HandLedger {
   MarginEngine margin{pc, m};
   explicit Rig(double haircut) {
     ReferenceConfig rc;
@@ -83,12 +80,7 @@ TEST_CASE("volatility-linked haircut: base + z x sigma_H over the window, capped
 
   // With a collateral_depeg adding 0.6 over [1, 3): h0 = 0.65 is above the cap; the vol term never
   // lowers it. Outside the window: the base again.
-  ShockConfig depeg;
-  depeg.type = "collateral_depeg";
-  depeg.asset_index = 0;
-  depeg.start_step = 1;
-  depeg.end_step = 3;
-  depeg.haircut_add = 0.6;
+  ShockConfig depeg{.type = "collateral_depeg", .start_step = 1, .end_step = 3, .asset_index = 0, .haircut_add = 0.6};
   Rig h(0.05);
   ShockSchedule s2({depeg}, h.m, {vol_haircut_asset(2.0, 100.0, 2, 0.5)});
   h.m.assets[0].index_price = 100.0;
@@ -120,15 +112,9 @@ TEST_CASE("basis trader kinds: drawn per trader by shares; leverage and unified 
   // 400 traders, unified 0.5, cross_asset 0 (one asset), so kinds are Bernoulli(0.5): the count of
   // unified traders is within 5 standard deviations (sqrt(400 x 0.25) = 10) of 200.
   Rig g(0.05);
-  BasisTraderConfig c;
-  c.entry_mode = "initial";
-  c.notional_mean = 10000;
-  c.notional_dispersion = 0;
-  c.leverage = 4;
-  c.leverage_max = 12;
-  c.unified_share = 0.5;
-  c.spot_collateral_share = 0.6;
-  c.spot_collateral_share_max = 1.0;
+  const BasisTraderConfig c{.notional_mean = 10000, .notional_dispersion = 0, .leverage = 4, .spot_collateral_share = 0.6,
+                            .entry_mode = "initial", .unified_share = 0.5, .leverage_max = 12,
+                            .spot_collateral_share_max = 1.0};
   int unified = 0;
   for (int i = 0; i < 400; ++i) {
     BasisTrader b(c, g.m, g.margin, i, 28800, make_rng(7, 0, kStreamAgentBase + static_cast<std::uint64_t>(i)));
@@ -199,12 +185,8 @@ TEST_CASE("unified kind fails for its haircut: the spot in the account loses val
   const RunResult r = sl::test::run_world(hedged_world(unified_kind(), depeg_btc(0.06)), {"perp.liquidation.market_order=market"});
   REQUIRE(r.liquidations.size() == 1);
   const LiquidationEvent& e = r.liquidations[0];
-  CHECK(e.step == 10);
-  CHECK(e.agent_type == "basis_trader");
-  CHECK(e.notional == doctest::Approx(10009.0).epsilon(1e-12));
-  CHECK(e.penalty == 0.0);
-  CHECK(e.bad_debt == 0.0);
-  CHECK_FALSE(e.endogenous);
+  check_event(e, {.step = 10, .agent_type = "basis_trader", .notional = approx(10009.0, 1e-12),
+                  .penalty = exactly(0.0), .bad_debt = exactly(0.0), .endogenous = false});
   CHECK(metric(r, "basis_traders_liquidated") == 1.0);
   CHECK(metric(r, "basis_traders_liquidated_exogenous") == 1.0);
   CHECK(metric(r, "basis_traders_liquidated_endogenous") == 0.0);
@@ -222,10 +204,8 @@ TEST_CASE("wallet kind fails in a rally its hedge cannot reach; the unified kind
   const json jump = json::array({sl::test::price_jump(10, 9.6)});
   const RunResult w = sl::test::run_world(hedged_world(json::object(), jump));
   REQUIRE(w.liquidations.size() == 1);
-  CHECK(w.liquidations[0].step == 11);
-  CHECK(w.liquidations[0].notional == doctest::Approx(10969.0).epsilon(1e-12));
-  CHECK(w.liquidations[0].penalty == doctest::Approx(31.0).epsilon(1e-9));
-  CHECK_FALSE(w.liquidations[0].endogenous);
+  check_event(w.liquidations[0], {.step = 11, .notional = approx(10969.0, 1e-12), .penalty = approx(31.0, 1e-9),
+                                  .endogenous = false});
   // Unified kind (s = 1, h = 0.05): equity at step 11 = 1,000 + 10,960 x 0.95 - 10,960 = 452 >= 54.8.
   CHECK(sl::test::run_world(hedged_world(unified_kind(), jump)).liquidations.empty());
 }
@@ -249,9 +229,7 @@ TEST_CASE("cross_asset kind fails when its collateral asset falls, the hedged as
   CHECK(sl::test::run_world(world(-90)).liquidations.empty());
   const RunResult r = sl::test::run_world(world(-96));
   REQUIRE(r.liquidations.size() == 1);
-  CHECK(r.liquidations[0].step == 11);
-  CHECK(r.liquidations[0].notional == doctest::Approx(10009.0).epsilon(1e-12));
-  CHECK_FALSE(r.liquidations[0].endogenous);
+  check_event(r.liquidations[0], {.step = 11, .notional = approx(10009.0, 1e-12), .endogenous = false});
 }
 
 TEST_CASE("loop chain on a hand world: links need a premium push of an earlier account and a flag within k") {
@@ -341,8 +319,7 @@ TEST_CASE("net delta: market buys the short back in halves while the spot waits;
   CHECK(metric(a, "basis_traders_closed_out") == 0.0);  // ... and healthy again, still open
   CHECK(metric(m, "basis_traders_closed_out") == 1.0);
   REQUIRE(a.liquidations.size() == 2);
-  CHECK(a.liquidations[0].notional == doctest::Approx(5001.5).epsilon(1e-12));
-  CHECK(a.liquidations[0].penalty == doctest::Approx(50.015).epsilon(1e-12));
+  check_event(a.liquidations[0], {.notional = approx(5001.5, 1e-12), .penalty = approx(50.015, 1e-12)});
   CHECK(a.liquidations[1].notional == doctest::Approx(4998.5).epsilon(1e-12));
 }
 

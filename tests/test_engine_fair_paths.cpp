@@ -19,6 +19,7 @@
 #include "agents/liquidator_bot.hpp"
 #include "sim/liquidation/fund.hpp"
 #include "sim/liquidation/policy.hpp"
+#include "tests/support/event_check.hpp"
 #include "tests/support/hand_world.hpp"
 
 using namespace sl;
@@ -79,21 +80,17 @@ TEST_CASE("batch>book: a missed reserve sends the market policy's IOC, stopping 
       CHECK(pol->fund_borrowed() == U(4'376));
       CHECK(insurance_fund_equity(w.m, w.sys.insurance_fund, pol->fund_borrowed()) == U(1'024));
       REQUIRE(w.events.size() == 2);
-      CHECK(w.events[0].policy_path == "batch>book");
-      CHECK(w.events[0].notional == doctest::Approx(3'584.0).epsilon(1e-12));
-      CHECK(w.events[0].price == doctest::Approx(8'960.0).epsilon(1e-12));
-      CHECK(w.events[1].policy_path == "batch>insurance");
-      CHECK(w.events[1].price == doctest::Approx(8'960.0).epsilon(1e-9));
-      CHECK(w.events[1].notional == doctest::Approx(5'376.0).epsilon(1e-9));
-      CHECK(w.events[1].bad_debt == 0.0);
+      check_event(w.events[0], {.policy_path = "batch>book", .notional = approx(3'584.0, 1e-12),
+                                .price = approx(8'960.0, 1e-12)});
+      check_event(w.events[1], {.policy_path = "batch>insurance", .notional = approx(5'376.0, 1e-9),
+                                .price = approx(8'960.0, 1e-9), .bad_debt = exactly(0.0)});
       CHECK(pol->step_stats().bad_debt == 0.0);
     } else {
       CHECK(w.bal(a, kUsd) == 0);
       CHECK(w.fund() == U(994));
       CHECK(w.fund(kPerp) == 0);
       REQUIRE(w.events.size() == 1);
-      CHECK(w.events[0].notional == doctest::Approx(8'954.0).epsilon(1e-12));
-      CHECK(w.events[0].policy_path == "batch>book>insurance");
+      check_event(w.events[0], {.policy_path = "batch>book>insurance", .notional = approx(8'954.0, 1e-12)});
     }
     w.L.check_conservation();
   }
@@ -149,8 +146,7 @@ TEST_CASE("delta_neutral backstop: the provider keeps at most the account's marg
   CHECK(w.L.balance(w.sys.bad_debt, kUsd) == 0);      // and there is no bad debt
   CHECK(pol->step_stats().bad_debt == 0.0);
   REQUIRE(w.events.size() == 2);
-  CHECK(w.events[0].policy_path == "delta_neutral>backstop");
-  CHECK(w.events[0].price == doctest::Approx(9'913.043479).epsilon(1e-12));
+  check_event(w.events[0], {.policy_path = "delta_neutral>backstop", .price = approx(9'913.043479, 1e-12)});
   CHECK(w.events[1].price == doctest::Approx(13'113.0434773).epsilon(1e-12));
   w.L.check_conservation();
 }

@@ -15,12 +15,12 @@
 #include "sim/liquidation/fund.hpp"
 #include "sim/liquidation/policy.hpp"
 #include "sim/run/simulation.hpp"
+#include "tests/support/event_check.hpp"
 #include "tests/support/hand_world.hpp"
 #include "tests/support/run_lookup.hpp"
 
 using namespace sl;
 using namespace sl::test;
-using sl::test::metric;
 
 namespace {
 
@@ -67,22 +67,18 @@ TEST_CASE("market IOC: the whole position fills at or above the bankruptcy price
   HandWorld w(1'000);
   const std::uint32_t lng = w.account("long", -9'500, 1.0);
   w.set_mark(10'000, 0);
-  w.m.assets[0].perp->limit(w.book_maker, Side::Buy, 9'530, 500);
-  w.m.assets[0].perp->limit(w.book_maker, Side::Buy, 9'520, 500);
+  w.perp_bids({{9'530, 500}, {9'520, 500}});
   w.set_mark(9'540, 1);
   REQUIRE(w.me->flagged().size() == 1);
-  auto pol = make_market_policy(market_cfg(10));
-  w.run(*pol, 1);
+  auto pol = w.first_step(make_market_policy(market_cfg(10)), 1);
   CHECK(w.bal(lng, kPerp) == 0);
   CHECK(w.bal(lng, kUsd) == U(15.475));
   CHECK(w.me->account(lng).closed);
   CHECK(w.fund() == U(1'000 + 9.525));
   CHECK(w.fund(kPerp) == 0);
   REQUIRE(w.events.size() == 1);
-  CHECK(w.events[0].policy_path == "market");
-  CHECK(w.events[0].price == doctest::Approx(9'525.0).epsilon(1e-12));
-  CHECK(w.events[0].slippage_bps == doctest::Approx(1e4 * 15.0 / 9'540.0).epsilon(1e-9));
-  CHECK(w.events[0].penalty == doctest::Approx(9.525).epsilon(1e-12));
+  check_event(w.events[0], {.policy_path = "market", .price = approx(9'525.0, 1e-12),
+                            .slippage_bps = approx(1e4 * 15.0 / 9'540.0, 1e-9), .penalty = approx(9.525, 1e-12)});
   CHECK(pol->step_stats().bad_debt == 0.0);
   CHECK_FALSE(pol->fund_credit().exhausted_now);
   w.L.check_conservation();
@@ -96,11 +92,9 @@ TEST_CASE("market IOC: stops at the bankruptcy price, the rest goes to the fund 
   HandWorld w(1'000);
   const std::uint32_t lng = w.account("long", -9'500, 1.0);
   w.set_mark(10'000, 0);
-  w.m.assets[0].perp->limit(w.book_maker, Side::Buy, 9'500, 400);
-  w.m.assets[0].perp->limit(w.book_maker, Side::Buy, 9'490, 600);
+  w.perp_bids({{9'500, 400}, {9'490, 600}});
   w.set_mark(9'540, 1);
-  auto pol = make_market_policy(market_cfg(0));
-  w.run(*pol, 1);
+  auto pol = w.first_step(make_market_policy(market_cfg(0)), 1);
   CHECK(w.bal(lng, kPerp) == 0);
   CHECK(w.bal(lng, kUsd) == 0);
   CHECK(w.me->account(lng).closed);
@@ -110,13 +104,10 @@ TEST_CASE("market IOC: stops at the bankruptcy price, the rest goes to the fund 
   CHECK(pol->fund_borrowed() == U(4'700));
   CHECK(fund_equity(w, *pol) == U(1'024));
   REQUIRE(w.events.size() == 2);
-  CHECK(w.events[0].policy_path == "market");
-  CHECK(w.events[0].notional == doctest::Approx(3'800.0).epsilon(1e-12));
-  CHECK(w.events[0].price == doctest::Approx(9'500.0).epsilon(1e-12));
-  CHECK(w.events[1].policy_path == "market>insurance");
-  CHECK(w.events[1].price == doctest::Approx(9'500.0).epsilon(1e-9));
-  CHECK(w.events[1].notional == doctest::Approx(5'700.0).epsilon(1e-9));
-  CHECK(w.events[1].bad_debt == 0.0);
+  check_event(w.events[0], {.policy_path = "market", .notional = approx(3'800.0, 1e-12),
+                            .price = approx(9'500.0, 1e-12)});
+  check_event(w.events[1], {.policy_path = "market>insurance", .notional = approx(5'700.0, 1e-9),
+                            .price = approx(9'500.0, 1e-9), .bad_debt = exactly(0.0)});
   CHECK(w.L.balance(w.sys.bad_debt, kUsd) == -U(4'700));  // the loan, not a loss
   w.L.check_conservation();
 }
@@ -132,15 +123,12 @@ TEST_CASE("market IOC: the fund exhausted - ADL at the bankruptcy price against 
   // floor), no bad debt; 3,760 of the 3,800 is lent.
   SUBCASE("ADL covers the shortfall") {
     HandWorld w(40);
-    const std::uint32_t lng = w.account("long", -9'500, 1.0);
-    const std::uint32_t b = w.account("B", 22'000, -1.0);
-    const std::uint32_t a = w.account("A", 11'000, -1.0);
+    const auto [lng, b, a] = w.accounts({{"long", -9'500, 1.0}, {"B", 22'000, -1.0}, {"A", 11'000, -1.0}});
     w.set_mark(10'000, 0);
-    w.m.assets[0].perp->limit(w.book_maker, Side::Buy, 9'390, 1000);
+    w.perp_bids({{9'390, 1000}});
     w.set_mark(9'400, 1);
     REQUIRE(w.me->flagged().size() == 1);
-    auto pol = make_market_policy(market_cfg(10));
-    w.run(*pol, 1);
+    auto pol = w.first_step(make_market_policy(market_cfg(10)), 1);
     CHECK(pol->step_stats().adl_count == 1);
     CHECK(pol->step_stats().adl_queue_empty == 0);
     CHECK(pol->step_stats().bad_debt == 0.0);
@@ -158,13 +146,10 @@ TEST_CASE("market IOC: the fund exhausted - ADL at the bankruptcy price against 
     CHECK(pol->fund_credit().exhausted_now);
     CHECK(pol->fund_credit().first_exhausted_step == 1);
     REQUIRE(w.events.size() == 2);
-    CHECK(w.events[0].account == w.me->account(lng).account);
-    CHECK(w.events[0].policy_path == "market>adl");
-    CHECK(w.events[0].price == doctest::Approx(9'500.0).epsilon(1e-12));
-    CHECK(w.events[0].bad_debt == 0.0);
-    CHECK(w.events[1].account == w.me->account(a).account);
-    CHECK(w.events[1].policy_path == "market>adl");
-    CHECK(w.events[1].notional == doctest::Approx(5'700.0).epsilon(1e-9));
+    check_event(w.events[0], {.account = w.me->account(lng).account, .policy_path = "market>adl",
+                              .price = approx(9'500.0, 1e-12), .bad_debt = exactly(0.0)});
+    check_event(w.events[1], {.account = w.me->account(a).account, .policy_path = "market>adl",
+                              .notional = approx(5'700.0, 1e-9)});
     w.L.check_conservation();
   }
   SUBCASE("no profitable short: the queue is empty, the shortfall is bad debt") {
@@ -172,10 +157,8 @@ TEST_CASE("market IOC: the fund exhausted - ADL at the bankruptcy price against 
     // bad debt (the bad-debt account pays it to the fund), 9,400 is lent.
     HandWorld w(40);
     const std::uint32_t lng = w.account("long", -9'500, 1.0);
-    w.set_mark(10'000, 0);
-    w.set_mark(9'400, 1);
-    auto pol = make_market_policy(market_cfg(10));
-    w.run(*pol, 1);
+    w.shock(10'000, 9'400);
+    auto pol = w.first_step(make_market_policy(market_cfg(10)), 1);
     CHECK(pol->step_stats().adl_count == 0);
     CHECK(pol->step_stats().adl_queue_empty == 1);
     CHECK(pol->step_stats().bad_debt == doctest::Approx(60.0).epsilon(1e-12));
@@ -185,8 +168,7 @@ TEST_CASE("market IOC: the fund exhausted - ADL at the bankruptcy price against 
     CHECK(w.L.balance(w.sys.bad_debt, kUsd) == -U(9'400 + 60));
     CHECK(fund_equity(w, *pol) == 0);
     REQUIRE(w.events.size() == 1);
-    CHECK(w.events[0].policy_path == "market>insurance>bad_debt");
-    CHECK(w.events[0].bad_debt == doctest::Approx(60.0).epsilon(1e-12));
+    check_event(w.events[0], {.policy_path = "market>insurance>bad_debt", .bad_debt = approx(60.0, 1e-12)});
     w.L.check_conservation();
   }
 }
@@ -203,10 +185,8 @@ TEST_CASE("fund_borrow_limit: the fund carries a loss down to -limit, the rest i
   // bad debt; it lends 16,050. Step 2, mark 8,800 (no bids: nothing unwound): the fund's 1.8 BTC
   // lose 180, its equity -210 < -30: the bad-debt account pays 180 (bad debt), which repays the loan.
   HandWorld w(150);
-  const std::uint32_t lng = w.account("long", -18'000, 2.0);
-  const std::uint32_t a = w.account("A", 11'000, -1.0);
-  w.set_mark(10'000, 0);
-  w.set_mark(8'900, 1);
+  const auto [lng, a] = w.accounts({{"long", -18'000, 2.0}, {"A", 11'000, -1.0}});
+  w.shock(10'000, 8'900);
   auto pol = make_socialized_policy(socialized_cfg(30));
   CHECK(pol->fund_credit().limit == U(30));
   w.run(*pol, 1);
@@ -238,8 +218,7 @@ TEST_CASE("fund_borrow_limit: a flat account's deficit is paid from cash, then l
   REQUIRE(w.me->flagged().size() == 1);
   LiquidationConfig c = market_cfg(0);
   c.fund_borrow_limit = 100;
-  auto pol = make_market_policy(c);
-  w.run(*pol, 0);
+  auto pol = w.first_step(make_market_policy(c), 0);
   CHECK(w.bal(flat, kUsd) == 0);
   CHECK(w.me->account(flat).closed);
   CHECK(pol->step_stats().bad_debt == doctest::Approx(50.0).epsilon(1e-12));
@@ -258,8 +237,7 @@ TEST_CASE("fund_borrow_limit: a flat account's deficit is paid from cash, then l
   HandWorld z(50);
   z.account("flat", -200, 0.0);
   z.set_mark(10'000, 0);
-  auto p0 = make_market_policy(market_cfg(0));
-  z.run(*p0, 0);
+  auto p0 = z.first_step(make_market_policy(market_cfg(0)), 0);
   CHECK(p0->step_stats().bad_debt == doctest::Approx(150.0).epsilon(1e-12));
   CHECK(p0->fund_borrowed() == 0);
   CHECK(z.fund() == 0);
@@ -274,12 +252,9 @@ TEST_CASE("hierarchy: once the ADL stage ran, bad debt is 0 unless the ADL queue
   // auction, no backstop): loss 100, fund 40, shortfall 60 -> 0.6 BTC deleveraged at 9,500.
   SUBCASE("a profitable short in the queue: bad debt 0") {
     HandWorld w(40);
-    const std::uint32_t lng = w.account("long", -9'500, 1.0);
-    const std::uint32_t a = w.account("A", 11'000, -1.0);
-    w.set_mark(10'000, 0);
-    w.set_mark(9'400, 1);
-    auto pol = make_hierarchy_policy(hierarchy_direct_cfg());
-    w.run(*pol, 1);
+    const auto [lng, a] = w.accounts({{"long", -9'500, 1.0}, {"A", 11'000, -1.0}});
+    w.shock(10'000, 9'400);
+    auto pol = w.first_step(make_hierarchy_policy(hierarchy_direct_cfg()), 1);
     CHECK(pol->step_stats().adl_count == 1);
     CHECK(pol->step_stats().adl_queue_empty == 0);
     CHECK(pol->step_stats().bad_debt == 0.0);
@@ -294,12 +269,9 @@ TEST_CASE("hierarchy: once the ADL stage ran, bad debt is 0 unless the ADL queue
     // 0.2 of the 0.6 is deleveraged (A pays 1,900). The fund takes 0.8 BTC and cash -7,600: equity
     // 40 + 7,520 - 7,600 = -40: 40 is bad debt (the loss the queue could not take: 0.4 x 100).
     HandWorld w(40);
-    const std::uint32_t lng = w.account("long", -9'500, 1.0);
-    const std::uint32_t a = w.account("A", 2'200, -0.2);
-    w.set_mark(10'000, 0);
-    w.set_mark(9'400, 1);
-    auto pol = make_hierarchy_policy(hierarchy_direct_cfg());
-    w.run(*pol, 1);
+    const auto [lng, a] = w.accounts({{"long", -9'500, 1.0}, {"A", 2'200, -0.2}});
+    w.shock(10'000, 9'400);
+    auto pol = w.first_step(make_hierarchy_policy(hierarchy_direct_cfg()), 1);
     CHECK(pol->step_stats().adl_count == 1);
     CHECK(pol->step_stats().adl_queue_empty == 1);
     CHECK(pol->step_stats().bad_debt == doctest::Approx(40.0).epsilon(1e-12));
@@ -308,8 +280,7 @@ TEST_CASE("hierarchy: once the ADL stage ran, bad debt is 0 unless the ADL queue
     CHECK(w.bal(a, kUsd) == U(2'200 - 1'900));
     CHECK(w.fund(kPerp) == U(0.8));
     REQUIRE(w.events.size() == 2);
-    CHECK(w.events[0].policy_path == "hierarchy>adl>bad_debt");
-    CHECK(w.events[0].bad_debt == doctest::Approx(40.0).epsilon(1e-12));
+    check_event(w.events[0], {.policy_path = "hierarchy>adl>bad_debt", .bad_debt = approx(40.0, 1e-12)});
     w.L.check_conservation();
   }
 }
@@ -327,11 +298,9 @@ TEST_CASE("absorption: the haircut on spot collateral the fund takes over is cou
   HandWorld w(10'000);
   const std::uint32_t lng = w.account("long", -10'200, 1.0);
   w.L.mint(w.me->account(lng).account, kBtc, U(0.1));
-  w.set_mark(10'000, 0);
-  w.set_mark(9'400, 1);
+  w.shock(10'000, 9'400);
   REQUIRE(w.me->flagged().size() == 1);
-  auto pol = make_socialized_policy(socialized_cfg(0));
-  w.run(*pol, 1);
+  auto pol = w.first_step(make_socialized_policy(socialized_cfg(0)), 1);
   CHECK(w.fund(kBtc) == U(0.1));
   CHECK(w.fund(kPerp) == U(1.0));
   CHECK(w.bal(lng, kUsd) == 0);

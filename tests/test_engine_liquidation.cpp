@@ -17,14 +17,12 @@
 
 #include <cmath>
 
+#include "tests/support/event_check.hpp"
 #include "tests/support/ladder_world.hpp"
 #include "tests/support/run_lookup.hpp"
 
 using namespace sl;
-using sl::test::metric;
-using sl::test::ladder_world;
-using sl::test::run_world;
-using sl::test::series;
+using namespace sl::test;  // the shared test worlds and their checks (tests/support/)
 
 
 TEST_CASE("market policy, solvent close: -9.6% jump, penalty capped at the remaining equity") {
@@ -39,18 +37,11 @@ TEST_CASE("market policy, solvent close: -9.6% jump, penalty capped at the remai
   const RunResult r = run_world(ladder_world(-9.6));
   REQUIRE(r.liquidations.size() == 1);
   const LiquidationEvent& e = r.liquidations[0];
-  CHECK(e.step == 11);
-  CHECK(e.agent_type == "leveraged_trader");
-  CHECK(e.policy_path == "market");
-  CHECK(e.notional == doctest::Approx(9031.0).epsilon(1e-12));
-  CHECK(e.price == doctest::Approx(9031.0).epsilon(1e-12));
-  CHECK(e.mark == doctest::Approx(9040.0).epsilon(1e-9));
-  CHECK(e.slippage_bps == doctest::Approx(1e4 * 9.0 / 9040.0).epsilon(1e-9));
-  CHECK(e.penalty == doctest::Approx(22.0).epsilon(1e-12));
-  CHECK(e.liquidator == 3);  // agent ids: ladders 0, 1; trader 2; bot 3
-  CHECK(e.steps_to_complete == 0);
-  CHECK(e.bad_debt == 0.0);
-  CHECK_FALSE(e.endogenous);
+  // agent ids: ladders 0, 1; trader 2; bot 3
+  check_event(e, {.step = 11, .agent_type = "leveraged_trader", .policy_path = "market",
+                  .notional = approx(9031.0, 1e-12), .price = approx(9031.0, 1e-12), .mark = approx(9040.0, 1e-9),
+                  .slippage_bps = approx(1e4 * 9.0 / 9040.0, 1e-9), .penalty = approx(22.0, 1e-12), .liquidator = 3,
+                  .steps_to_complete = 0, .bad_debt = exactly(0.0), .endogenous = false});
   CHECK(metric(r, "insurance_fund_end") == doctest::Approx(111.0).epsilon(1e-12));
   CHECK(metric(r, "insurance_fund_min") == doctest::Approx(100.0).epsilon(1e-12));
   CHECK(metric(r, "bad_debt") == 0.0);
@@ -70,12 +61,9 @@ TEST_CASE("market policy (V1 market orders), bankrupt close: -12% jump, insuranc
   const RunResult r = run_world(ladder_world(-12.0), {"perp.liquidation.market_order=market"});
   REQUIRE(r.liquidations.size() == 1);
   const LiquidationEvent& e = r.liquidations[0];
-  CHECK(e.step == 11);
-  CHECK(e.policy_path == "market>insurance>bad_debt");
-  CHECK(e.notional == doctest::Approx(8791.0).epsilon(1e-12));
-  CHECK(e.slippage_bps == doctest::Approx(1e4 * 9.0 / 8800.0).epsilon(1e-9));
-  CHECK(e.penalty == 0.0);
-  CHECK(e.bad_debt == doctest::Approx(118.0).epsilon(1e-12));
+  check_event(e, {.step = 11, .policy_path = "market>insurance>bad_debt", .notional = approx(8791.0, 1e-12),
+                  .slippage_bps = approx(1e4 * 9.0 / 8800.0, 1e-9), .penalty = exactly(0.0),
+                  .bad_debt = approx(118.0, 1e-12)});
   CHECK(metric(r, "insurance_fund_end") == 0.0);
   CHECK(metric(r, "bad_debt") == doctest::Approx(118.0).epsilon(1e-12));
   CHECK(series(r, "bad_debt_cum").back() == doctest::Approx(118.0).epsilon(1e-12));
@@ -97,13 +85,9 @@ TEST_CASE("market policy (Binance IOC), bankrupt: nothing fills at the bankruptc
   const RunResult r = run_world(ladder_world(-12.0));
   REQUIRE(r.liquidations.size() == 1);
   const LiquidationEvent& e = r.liquidations[0];
-  CHECK(e.step == 11);
-  CHECK(e.policy_path == "market>insurance>bad_debt");
-  CHECK(e.price == doctest::Approx(9009.0).epsilon(1e-12));
-  CHECK(e.notional == doctest::Approx(9009.0).epsilon(1e-12));
-  CHECK(e.slippage_bps == doctest::Approx(-237.5).epsilon(1e-9));
-  CHECK(e.penalty == 0.0);
-  CHECK(e.bad_debt == doctest::Approx(109.0).epsilon(1e-12));
+  check_event(e, {.step = 11, .policy_path = "market>insurance>bad_debt", .notional = approx(9009.0, 1e-12),
+                  .price = approx(9009.0, 1e-12), .slippage_bps = approx(-237.5, 1e-9), .penalty = exactly(0.0),
+                  .bad_debt = approx(109.0, 1e-12)});
   CHECK(metric(r, "adl_queue_empty_events") == 1.0);
   CHECK(metric(r, "adl_count") == 0.0);
   CHECK(series(r, "bad_debt_cum")[11] == doctest::Approx(109.0).epsilon(1e-12));
@@ -123,8 +107,7 @@ TEST_CASE("market policy (Binance IOC), bankrupt: nothing fills at the bankruptc
   // With a credit line of 200 the fund carries the whole loss: no bad debt at step 11, equity -109.
   const RunResult c = run_world(ladder_world(-12.0), {"perp.liquidation.fund_borrow_limit=200"});
   REQUIRE(c.liquidations.size() == 1);
-  CHECK(c.liquidations[0].policy_path == "market>insurance");
-  CHECK(c.liquidations[0].bad_debt == 0.0);
+  check_event(c.liquidations[0], {.policy_path = "market>insurance", .bad_debt = exactly(0.0)});
   CHECK(series(c, "bad_debt_cum")[11] == 0.0);
   CHECK(series(c, "insurance_fund")[11] == doctest::Approx(-109.0).epsilon(1e-12));
   CHECK(metric(c, "adl_queue_empty_events") == 0.0);
@@ -137,8 +120,7 @@ TEST_CASE("market policy: no bot in time and no protocol fallback means no liqui
   // moves the price, so the numbers are the same, only later.
   const RunResult r = run_world(ladder_world(-9.6), {"agents.liquidators.latency_steps=5"});
   REQUIRE(r.liquidations.size() == 1);
-  CHECK(r.liquidations[0].step == 16);
-  CHECK(r.liquidations[0].steps_to_complete == 5);
+  check_event(r.liquidations[0], {.step = 16, .steps_to_complete = 5});
   // And with no bot at all (and fallback disabled), nobody liquidates.
   const RunResult none = run_world(ladder_world(-9.6), {"agents.liquidators.count=0"});
   CHECK(none.liquidations.empty());

@@ -17,6 +17,7 @@
 #include "sim/perp/liquidation_price_index.hpp"
 #include "sim/run/simulation.hpp"
 #include "tests/support/hand_world.hpp"
+#include "tests/support/same_run.hpp"
 
 #include <boost/random/uniform_01.hpp>
 #include <boost/random/uniform_int_distribution.hpp>
@@ -201,39 +202,16 @@ TEST_CASE("index property: flags exactly the accounts a valuation of every accou
 
 namespace {
 
-bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
-
-// Everything a results file holds of a run (/runs/<id>/series, /liquidations, /summary), bit for bit.
-void require_identical(const RunResult& x, const RunResult& y, const std::string& what) {
-  INFO(what);
-  REQUIRE(x.series.size() == y.series.size());
-  for (std::size_t c = 0; c < x.series.size(); ++c) {
-    INFO(x.series[c].name);
-    REQUIRE(x.series[c].name == y.series[c].name);
-    REQUIRE(x.series[c].values.size() == y.series[c].values.size());
-    for (std::size_t i = 0; i < x.series[c].values.size(); ++i) REQUIRE(same_bits(x.series[c].values[i], y.series[c].values[i]));
-  }
-  REQUIRE(x.liquidations.size() == y.liquidations.size());
-  for (std::size_t i = 0; i < x.liquidations.size(); ++i) {
-    const LiquidationEvent& a = x.liquidations[i];
-    const LiquidationEvent& b = y.liquidations[i];
-    REQUIRE(a.step == b.step);
-    REQUIRE(a.account == b.account);
-    REQUIRE(a.agent_type == b.agent_type);
-    REQUIRE(a.policy_path == b.policy_path);
-    REQUIRE(a.liquidator == b.liquidator);
-    REQUIRE(a.steps_to_complete == b.steps_to_complete);
-    REQUIRE(a.endogenous == b.endogenous);
-    for (auto [p, q] : {std::pair{a.notional, b.notional}, {a.price, b.price}, {a.mark, b.mark}, {a.slippage_bps, b.slippage_bps},
-                        {a.penalty, b.penalty}, {a.bad_debt, b.bad_debt}})
-      REQUIRE(same_bits(p, q));
-  }
-  REQUIRE(x.summary.size() == y.summary.size());
-  for (std::size_t i = 0; i < x.summary.size(); ++i) {
-    INFO(x.summary[i].first);
-    REQUIRE(x.summary[i].first == y.summary[i].first);
-    REQUIRE(same_bits(x.summary[i].second, y.summary[i].second));
-  }
+// Runs `policy` with `seed` on both scenarios (the same one with the margin index and with the full
+// scan) and checks they are the same run; returns the indexed run.
+RunResult run_both_scans(const ScenarioConfig& idx, const ScenarioConfig& full, const char* policy, std::uint64_t seed,
+                         const std::string& what) {
+  RunOptions ro;
+  ro.seed = seed;
+  ro.policy = policy;
+  const RunResult a = run_simulation(idx, ro);
+  sl::test::check_same_run(a, run_simulation(full, ro), what + " " + policy + " seed " + std::to_string(seed));
+  return a;
 }
 
 }  // namespace
@@ -256,12 +234,7 @@ TEST_CASE("every curated scenario: the index and the full scan give identical ru
     full.perp.margin_scan = "full";
     for (const char* policy : {"market", "dutch", "hierarchy", "delta_neutral"}) {
       for (std::uint64_t seed : {idx.seed, idx.seed + 1}) {
-        RunOptions ro;
-        ro.seed = seed;
-        ro.policy = policy;
-        const RunResult a = run_simulation(idx, ro);
-        const RunResult b = run_simulation(full, ro);
-        require_identical(a, b, f.filename().string() + " " + policy + " seed " + std::to_string(seed));
+        const RunResult a = run_both_scans(idx, full, policy, seed, f.filename().string());
         liquidations += static_cast<std::int64_t>(a.liquidations.size());
       }
     }
@@ -279,12 +252,7 @@ TEST_CASE("proactive de-risking reads every account's ratio: index and full scan
   std::size_t proactive_events = 0;
   for (const char* policy : {"market", "dutch"}) {
     for (std::uint64_t seed : {idx.seed, idx.seed + 1}) {
-      RunOptions ro;
-      ro.seed = seed;
-      ro.policy = policy;
-      const RunResult a = run_simulation(idx, ro);
-      const RunResult b = run_simulation(full, ro);
-      require_identical(a, b, std::string("crash + proactive ") + policy + " seed " + std::to_string(seed));
+      const RunResult a = run_both_scans(idx, full, policy, seed, "crash + proactive");
       for (const LiquidationEvent& e : a.liquidations) proactive_events += e.policy_path == "proactive";
     }
   }

@@ -9,6 +9,7 @@
 #include "scenarios/loader.hpp"
 #include "scenarios/position_file.hpp"
 #include "sim/run/simulation.hpp"
+#include "tests/support/scenario_error.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace sl;
@@ -30,12 +31,7 @@ ScenarioConfig crash_with(const std::string& path, std::vector<std::string> sets
 }
 
 std::string error_of(const std::string& path) {
-  try {
-    crash_with(path);
-  } catch (const ScenarioError& e) {
-    return e.what();
-  }
-  return "";
+  return sl::test::scenario_error_of([&] { crash_with(path); });
 }
 
 double series_at(const RunResult& r, const std::string& name, std::size_t i) {

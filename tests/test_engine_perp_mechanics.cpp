@@ -31,20 +31,11 @@ std::vector<double> run_oracle(Oracle& o, const std::vector<double>& mids, std::
 }
 
 OracleConfig oracle_cfg(const char* method, int window, int lag) {
-  OracleConfig c;
-  c.method = method;
-  c.window_steps = window;
-  c.lag_steps = lag;
-  return c;
+  return OracleConfig{.method = method, .window_steps = window, .lag_steps = lag, .faults = {}};
 }
 
 OracleFaultConfig fault(const char* kind, std::int64_t start, std::int64_t end, int asset = -1) {
-  OracleFaultConfig f;
-  f.kind = kind;
-  f.start_step = start;
-  f.end_step = end;
-  f.asset_index = asset;
-  return f;
+  return OracleFaultConfig{.kind = kind, .start_step = start, .end_step = end, .asset_index = asset};
 }
 
 // Mids 200 + s at the end of step s, for fault tests with window 1 and lag 0: without faults the index
@@ -132,11 +123,8 @@ TEST_CASE("oracle: a step not yet observed carries the last mid forward; bad con
 
 TEST_CASE("oracle: ring buffer is window + lag + largest extra lag + 2") {
   OracleConfig c = oracle_cfg("median", 5, 3);
-  OracleFaultConfig a = fault("extra_lag", 10, 20);
-  a.extra_lag_steps = 7;
-  OracleFaultConfig b = fault("extra_lag", 30, 40);
-  b.extra_lag_steps = 4;
-  c.faults = {a, b};
+  c.faults = {OracleFaultConfig{.kind = "extra_lag", .start_step = 10, .end_step = 20, .extra_lag_steps = 7},
+              OracleFaultConfig{.kind = "extra_lag", .start_step = 30, .end_step = 40, .extra_lag_steps = 4}};
   Oracle o(c, 0, 1.0);
   CHECK(o.capacity() == 5 + 3 + 7 + 2);
 }
@@ -167,9 +155,7 @@ TEST_CASE("oracle: freeze holds the pre-fault value exactly, then resumes") {
 
 TEST_CASE("oracle: extra lag shifts the window; bias multiplies; faults respect asset_index") {
   OracleConfig lagc = oracle_cfg("median", 1, 0);
-  OracleFaultConfig el = fault("extra_lag", 5, 8);
-  el.extra_lag_steps = 3;
-  lagc.faults.push_back(el);
+  lagc.faults.push_back(OracleFaultConfig{.kind = "extra_lag", .start_step = 5, .end_step = 8, .extra_lag_steps = 3});
   Oracle lagged(lagc, 0, 200.0);
   const auto l = run_oracle(lagged, ramp(12), 10);
   CHECK(l[4] == 203.0);  // mid of step 3
@@ -179,9 +165,7 @@ TEST_CASE("oracle: extra lag shifts the window; bias multiplies; faults respect 
   CHECK(l[8] == 207.0);  // back to lag 0: step 7
 
   OracleConfig bc = oracle_cfg("median", 1, 0);
-  OracleFaultConfig bf = fault("bias", 5, 8);
-  bf.bias_bps = 50.0;
-  bc.faults.push_back(bf);
+  bc.faults.push_back(OracleFaultConfig{.kind = "bias", .start_step = 5, .end_step = 8, .bias_bps = 50.0});
   Oracle biased(bc, 0, 200.0);
   const auto b = run_oracle(biased, ramp(12), 10);
   CHECK(b[4] == 203.0);
@@ -201,12 +185,9 @@ TEST_CASE("oracle: extra lag shifts the window; bias multiplies; faults respect 
 
 TEST_CASE("oracle: overlapping faults apply extra lags (largest), then freeze, then bias") {
   OracleConfig c = oracle_cfg("median", 1, 0);
-  OracleFaultConfig lag2 = fault("extra_lag", 3, 10);
-  lag2.extra_lag_steps = 2;
-  OracleFaultConfig lag4 = fault("extra_lag", 8, 9);
-  lag4.extra_lag_steps = 4;
-  OracleFaultConfig bias = fault("bias", 6, 9);
-  bias.bias_bps = 100.0;
+  const OracleFaultConfig lag2{.kind = "extra_lag", .start_step = 3, .end_step = 10, .extra_lag_steps = 2};
+  const OracleFaultConfig lag4{.kind = "extra_lag", .start_step = 8, .end_step = 9, .extra_lag_steps = 4};
+  const OracleFaultConfig bias{.kind = "bias", .start_step = 6, .end_step = 9, .bias_bps = 100.0};
   c.faults = {lag2, fault("freeze", 5, 7), bias, lag4};
   Oracle o(c, 0, 200.0);
   CHECK(o.capacity() == 1 + 0 + 4 + 2);

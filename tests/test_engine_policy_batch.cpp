@@ -13,13 +13,13 @@
 #include "sim/liquidation/policy.hpp"
 #include "sim/perp/margin_engine.hpp"
 #include "sim/run/simulation.hpp"
+#include "tests/support/event_check.hpp"
 #include "tests/support/hand_world.hpp"
 #include "tests/support/ladder_world.hpp"
 #include "tests/support/run_lookup.hpp"
 
 using namespace sl;
-using sl::test::metric;
-using sl::test::series;
+using namespace sl::test;  // the shared test worlds and their checks (tests/support/)
 
 namespace {
 
@@ -119,34 +119,21 @@ namespace {
 // One bot (agent id 7, tx cost 2, latency 0, max_inventory 10 BTC). Reserve = bankruptcy price:
 // at mark 8,990 B (equity -510) has 9,500, A (equity 40) has 8,950.
 // (Market makers' own-quote bids: tests/test_batch_bidders.cpp.)
-struct Harness {
-  Ledger L{{"USDT", "BTC", "BTC-PERP"}, {false, false, true}};
-  Market m{L};
-  PerpConfig pc;
+struct Harness : sl::test::HandLedger, sl::test::PolicyParts {
   std::unique_ptr<MarginEngine> margin;
-  std::vector<LiquidatorBot> bots;
-  std::vector<std::int32_t> kinds;
-  Rng rng = make_rng(1, 0, 3);
-  LiquidationAccounts sys;
-  std::vector<LiquidationEvent> events;
-  std::vector<std::vector<AccountId>> makers{1};
   std::unique_ptr<LiquidationPolicy> policy;
   AccountId a = 0, b = 0, cp = 0, depth = 0, mm = 0;
   std::uint32_t ida = 0, idb = 0;
 
-  Harness(double bot_capital, bool with_maker) {
+  Harness(double bot_capital, bool with_maker) : PolicyParts(3) {
     m.quote_asset = 0;
-    sys.insurance_fund = L.open_account("insurance_fund");
-    sys.bad_debt = L.open_account("bad_debt", true);
-    sys.network_fees = L.open_account("network_fees");
-    sys.protocol = L.open_account("protocol");
+    sys = sl::test::open_system_accounts(L, 1'000'000'000);  // 1,000 USDT
     cp = L.open_account("counterparty", true);
     AssetMarket am{"BTC", 1, 2, ReferenceProcess(ReferenceConfig{0, 0, 0, 0, 0, 0, 0, 0}, 10000, 1, make_rng(1, 0, 9)), nullptr, nullptr};
     sl::test::add_hand_venues(m, L, am, 100'000);
     m.assets.push_back(std::move(am));
     margin = std::make_unique<MarginEngine>(pc, m);
     m.margin = margin.get();
-    L.mint(sys.insurance_fund, 0, 1'000'000'000);  // 1,000 USDT
     depth = L.open_account("depth");
     L.mint(depth, 0, 1'000'000'000'000);
     for (Tick px : {8990, 8980, 8970}) m.assets[0].perp->limit(depth, Side::Buy, px, 1000);
@@ -192,7 +179,7 @@ struct Harness {
     m.assets[0].mark_price = mark;
     margin->mark_all(t);
     policy->reset_step_stats();
-    LiquidationContext ctx{m, *margin, bots, kinds, rng, t, sys, events, makers, nullptr};
+    LiquidationContext ctx = context(m, *margin, t);
     policy->on_step(ctx);
   }
   double usdt(AccountId acc) const { return from_micros(L.balance(acc, 0)); }
@@ -223,22 +210,12 @@ TEST_CASE("batch policy, hand-built market: the reserve sends B to the book, A c
   REQUIRE(h.events.size() == 2);
   const LiquidationEvent& ea = h.events[0];
   const LiquidationEvent& eb = h.events[1];
-  CHECK(ea.account == h.a);
-  CHECK(ea.step == 4);
-  CHECK(ea.price == 8989.0);
-  CHECK(ea.notional == doctest::Approx(8989.0).epsilon(1e-12));
-  CHECK(ea.mark == 8990.0);
-  CHECK(ea.slippage_bps == doctest::Approx(1e4 * 1.0 / 8990.0).epsilon(1e-9));
-  CHECK(ea.liquidator == 7);
-  CHECK(ea.policy_path == "batch");
-  CHECK(ea.penalty == doctest::Approx(39.0).epsilon(1e-12));
-  CHECK(ea.steps_to_complete == 1);
-  CHECK(eb.account == h.b);
-  CHECK(eb.policy_path == "batch>book>insurance");
-  CHECK(eb.price == 8990.0);
-  CHECK(eb.liquidator == -1);
-  CHECK(eb.penalty == 0.0);
-  CHECK(eb.steps_to_complete == 3);
+  check_event(ea, {.step = 4, .account = h.a, .policy_path = "batch", .notional = approx(8989.0, 1e-12),
+                   .price = exactly(8989.0), .mark = exactly(8990.0),
+                   .slippage_bps = approx(1e4 * 1.0 / 8990.0, 1e-9), .penalty = approx(39.0, 1e-12),
+                   .liquidator = 7, .steps_to_complete = 1});
+  check_event(eb, {.account = h.b, .policy_path = "batch>book>insurance", .price = exactly(8990.0),
+                   .penalty = exactly(0.0), .liquidator = -1, .steps_to_complete = 3});
   CHECK(h.policy->step_stats().count == 2);
   CHECK(h.usdt(h.a) == 0.0);
   CHECK(h.usdt(h.b) == 0.0);
@@ -272,13 +249,9 @@ TEST_CASE("batch policy, hand-built market: too little capital carries the remai
   Harness h(4'500, false);
   for (std::int64_t t = 0; t <= 4; ++t) h.step(t);
   REQUIRE(h.events.size() == 2);
-  CHECK(h.events[0].account == h.a);
-  CHECK(h.events[0].price == 8989.0);
-  CHECK(h.events[0].notional == doctest::Approx(4494.5).epsilon(1e-12));
-  CHECK(h.events[0].penalty == doctest::Approx(39.5).epsilon(1e-12));
-  CHECK(h.events[0].policy_path == "batch");
-  CHECK(h.events[1].account == h.b);
-  CHECK(h.events[1].policy_path == "batch>book>insurance");
+  check_event(h.events[0], {.account = h.a, .policy_path = "batch", .notional = approx(4494.5, 1e-12),
+                            .price = exactly(8989.0), .penalty = approx(39.5, 1e-12)});
+  check_event(h.events[1], {.account = h.b, .policy_path = "batch>book>insurance"});
   CHECK(h.btc_perp(h.a) == doctest::Approx(0.5).epsilon(1e-12));
   CHECK(h.usdt(h.bots[0].account()) == doctest::Approx(23.25).epsilon(1e-12));
   CHECK(h.usdt(h.sys.insurance_fund) == doctest::Approx(509.75).epsilon(1e-12));
@@ -289,12 +262,8 @@ TEST_CASE("batch policy, hand-built market: too little capital carries the remai
   h.L.mint(h.bots[0].account(), 0, 20'000'000'000);
   h.step(9);
   REQUIRE(h.events.size() == 3);
-  CHECK(h.events[2].account == h.a);
-  CHECK(h.events[2].step == 9);
-  CHECK(h.events[2].price == 8980.0);
-  CHECK(h.events[2].notional == doctest::Approx(4490.0).epsilon(1e-12));
-  CHECK(h.events[2].steps_to_complete == 6);
-  CHECK(h.events[2].policy_path == "batch>book>insurance");
+  check_event(h.events[2], {.step = 9, .account = h.a, .policy_path = "batch>book>insurance",
+                            .notional = approx(4490.0, 1e-12), .price = exactly(8980.0), .steps_to_complete = 6});
   CHECK(h.margin->account(h.ida).closed);
   CHECK(h.usdt(h.sys.insurance_fund) == doctest::Approx(504.75).epsilon(1e-12));
   CHECK(h.btc_perp(h.bots[0].account()) == doctest::Approx(0.5).epsilon(1e-12));
@@ -334,16 +303,9 @@ TEST_CASE("batch policy, full run: flagged at step 11, cleared in the step-14 ba
   CHECK(r.policy == "batch");
   REQUIRE(r.liquidations.size() == 1);
   const LiquidationEvent& e = r.liquidations[0];
-  CHECK(e.step == 14);
-  CHECK(e.policy_path == "batch");
-  CHECK(e.price == 9018.0);
-  CHECK(e.notional == doctest::Approx(9018.0).epsilon(1e-12));
-  CHECK(e.mark == doctest::Approx(9040.0).epsilon(1e-9));
-  CHECK(e.slippage_bps == doctest::Approx(1e4 * 22.0 / 9040.0).epsilon(1e-9));
-  CHECK(e.penalty == doctest::Approx(9.0).epsilon(1e-12));
-  CHECK(e.liquidator == 3);
-  CHECK(e.steps_to_complete == 3);
-  CHECK_FALSE(e.endogenous);
+  check_event(e, {.step = 14, .policy_path = "batch", .notional = approx(9018.0, 1e-12), .price = exactly(9018.0),
+                  .mark = approx(9040.0, 1e-9), .slippage_bps = approx(1e4 * 22.0 / 9040.0, 1e-9),
+                  .penalty = approx(9.0, 1e-12), .liquidator = 3, .steps_to_complete = 3, .endogenous = false});
   CHECK(metric(r, "insurance_fund_end") == doctest::Approx(104.5).epsilon(1e-12));
   CHECK(metric(r, "bad_debt") == 0.0);
   CHECK(metric(r, "conservation_ok") == 1.0);
@@ -360,17 +322,11 @@ TEST_CASE("batch policy, full run: capital short, then the bankrupt rest goes to
   const RunResult r = run_batch({"perp.liquidation.batch.batch_interval_steps=5", "agents.liquidators.capital=5000",
                                  "perp.liquidation.market_order=market"});
   REQUIRE(r.liquidations.size() == 2);
-  CHECK(r.liquidations[0].step == 14);
-  CHECK(r.liquidations[0].price == 9028.0);
-  CHECK(r.liquidations[0].notional == doctest::Approx(4992.484).epsilon(1e-12));
-  CHECK(r.liquidations[0].penalty == doctest::Approx(24.364).epsilon(1e-12));
-  CHECK(r.liquidations[0].policy_path == "batch");
-  CHECK(r.liquidations[1].step == 19);
-  CHECK(r.liquidations[1].notional == doctest::Approx(4039.963).epsilon(1e-12));
-  CHECK(r.liquidations[1].price == doctest::Approx(4039.963 / 0.447).epsilon(1e-12));
-  CHECK(r.liquidations[1].penalty == 0.0);
-  CHECK(r.liquidations[1].steps_to_complete == 8);
-  CHECK(r.liquidations[1].policy_path == "batch>book>insurance");
+  check_event(r.liquidations[0], {.step = 14, .policy_path = "batch", .notional = approx(4992.484, 1e-12),
+                                  .price = exactly(9028.0), .penalty = approx(24.364, 1e-12)});
+  check_event(r.liquidations[1], {.step = 19, .policy_path = "batch>book>insurance",
+                                  .notional = approx(4039.963, 1e-12), .price = approx(4039.963 / 0.447, 1e-12),
+                                  .penalty = exactly(0.0), .steps_to_complete = 8});
   CHECK(metric(r, "insurance_fund_end") == doctest::Approx(111.265).epsilon(1e-12));
   CHECK(metric(r, "bad_debt") == 0.0);
 }

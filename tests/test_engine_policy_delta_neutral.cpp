@@ -33,13 +33,13 @@
 #include "sim/market/market.hpp"
 #include "sim/run/simulation.hpp"
 #include "agents/liquidator_bot.hpp"
+#include "tests/support/event_check.hpp"
 #include "tests/support/hand_world.hpp"
 #include "tests/support/ladder_world.hpp"
 #include "tests/support/run_lookup.hpp"
 
 using namespace sl;
-using sl::test::metric;
-using sl::test::series;
+using namespace sl::test;  // the shared test worlds and their checks (tests/support/)
 
 namespace {
 
@@ -88,19 +88,12 @@ TEST_CASE("delta_neutral atomic: both legs in the liquidation step, net delta wi
   CHECK(s.step == 10);
   CHECK(p.policy_path == "delta_neutral>atomic");
   CHECK(s.policy_path == "delta_neutral>atomic");
-  CHECK(p.agent_type == "basis_trader");
-  CHECK(p.notional == doctest::Approx(13009.0).epsilon(1e-12));
-  CHECK(p.price == doctest::Approx(13009.0).epsilon(1e-12));
-  CHECK(p.mark == doctest::Approx(13000.0).epsilon(1e-9));
-  CHECK(p.slippage_bps == doctest::Approx(1e4 * 9.0 / 13000.0).epsilon(1e-9));
-  CHECK(p.penalty == doctest::Approx(130.09).epsilon(1e-12));
-  CHECK(p.liquidator == 3);
-  CHECK(s.notional == doctest::Approx(12991.0).epsilon(1e-12));
-  CHECK(s.price == doctest::Approx(12991.0).epsilon(1e-12));
-  CHECK(s.mark == doctest::Approx(10000.0).epsilon(1e-9));
-  CHECK(s.slippage_bps == doctest::Approx(1e4 * (10000.0 - 12991.0) / 10000.0).epsilon(1e-9));
-  CHECK(s.penalty == 0.0);
-  CHECK(s.bad_debt == 0.0);
+  check_event(p, {.agent_type = "basis_trader", .notional = approx(13009.0, 1e-12), .price = approx(13009.0, 1e-12),
+                  .mark = approx(13000.0, 1e-9), .slippage_bps = approx(1e4 * 9.0 / 13000.0, 1e-9),
+                  .penalty = approx(130.09, 1e-12), .liquidator = 3});
+  check_event(s, {.notional = approx(12991.0, 1e-12), .price = approx(12991.0, 1e-12),
+                  .mark = approx(10000.0, 1e-9), .slippage_bps = approx(1e4 * (10000.0 - 12991.0) / 10000.0, 1e-9),
+                  .penalty = exactly(0.0), .bad_debt = exactly(0.0)});
   // Net delta after the stage: +1 spot - 1 sold, -1 contracts + 1 bought = 0 <= 0.1.
   const double perp_qty = p.notional / p.price, spot_qty = s.notional / s.price;
   CHECK(std::abs((1.0 - spot_qty) + (-1.0 + perp_qty)) <= 0.05 * 2.0);
@@ -140,9 +133,8 @@ TEST_CASE("delta_neutral staged: slices sized to the depth within 1%, re-hedged,
     CHECK_FALSE(is_perp_leg(s));
     CHECK(p.notional == doctest::Approx(3252.25).epsilon(1e-12));
     CHECK(s.notional == doctest::Approx(3247.75).epsilon(1e-12));
-    CHECK(p.penalty == doctest::Approx(32.5225).epsilon(1e-12));
-    CHECK(p.liquidator == 3);
-    CHECK(p.steps_to_complete == static_cast<std::int32_t>(k));
+    check_event(p, {.penalty = approx(32.5225, 1e-12), .liquidator = 3,
+                    .steps_to_complete = static_cast<std::int32_t>(k)});
     const double gross_before = std::abs(spot) + std::abs(perp);
     perp += p.notional / p.price;
     spot -= s.notional / s.price;
@@ -171,8 +163,7 @@ TEST_CASE("delta_neutral atomic: a thin spot book limits the perp leg to what ke
   REQUIRE(r.liquidations.size() == 2);
   const LiquidationEvent& p = r.liquidations[0];
   const LiquidationEvent& s = r.liquidations[1];
-  CHECK(p.step == 10);
-  CHECK(p.notional == doctest::Approx(4554.85).epsilon(1e-12));
+  check_event(p, {.step = 10, .notional = approx(4554.85, 1e-12)});
   CHECK(p.notional / p.price == doctest::Approx(0.35).epsilon(1e-12));
   CHECK(p.penalty == doctest::Approx(45.5485).epsilon(1e-12));
   CHECK(s.notional == doctest::Approx(3244.75).epsilon(1e-12));
@@ -189,20 +180,11 @@ namespace {
 
 // BTC, tick 1, lot 0.001, no fees; one maker resting perp asks 0.4 at 13,001 / 13,011 / 13,021 and
 // spot bids 0.4 at 9,999 / 9,989 / 9,979. Index 10,000, mark 13,000, haircut 0.9.
-struct Rig {
-  Ledger L{{"USDT", "BTC", "BTC-PERP"}, {false, false, true}};
-  Market m{L};
-  PerpConfig pc;
+struct Rig : sl::test::HandLedger, sl::test::PolicyParts {
   MarginEngine margin{pc, m};
   AccountId maker = 0, cp = 0, bp_acc = 0;
-  LiquidationAccounts sys;
-  std::vector<LiquidatorBot> bots;
-  std::vector<std::int32_t> kinds;
-  Rng rng = make_rng(1, 0, 99);
-  std::vector<LiquidationEvent> events;
-  std::vector<std::vector<AccountId>> perp_makers{1};
 
-  Rig() {
+  Rig() : PolicyParts(99) {
     ReferenceConfig rc;
     AssetMarket am{"BTC", 1, 2, ReferenceProcess(rc, 10000.0, 1.0, make_rng(1, 0, 1))};
     am.collateral_haircut = 0.9;
@@ -212,11 +194,7 @@ struct Rig {
     am.mark_price = 13000.0;
     m.assets.push_back(std::move(am));
     m.margin = &margin;
-    sys.insurance_fund = L.open_account("insurance_fund");
-    L.mint(sys.insurance_fund, 0, to_fixed(100.0, 1e6));
-    sys.bad_debt = L.open_account("bad_debt", true);
-    sys.network_fees = L.open_account("network_fees");
-    sys.protocol = L.open_account("protocol_liquidator");
+    sys = sl::test::open_system_accounts(L, to_fixed(100.0, 1e6), "protocol_liquidator");
     cp = L.open_account("counterparty", true);
     maker = L.open_account("maker");
     L.mint(maker, 0, to_fixed(1e7, 1e6));
@@ -264,7 +242,8 @@ TEST_CASE("delta_neutral backstop: capacity for one portfolio, the second falls 
   BackstopProvider bp(cfg.delta_neutral.backstop_capacity, g.bp_acc);
   auto policy = make_liquidation_policy(cfg);
   CHECK(std::string(policy->name()) == "delta_neutral");
-  LiquidationContext ctx{g.m, g.margin, g.bots, g.kinds, g.rng, 10, g.sys, g.events, g.perp_makers, &bp};
+  LiquidationContext ctx = g.context(g.m, g.margin, 10);
+  ctx.backstop = &bp;
   g.margin.mark_all(10);
   REQUIRE(g.margin.flagged().size() == 2);
   CHECK(g.margin.account(a).equity == doctest::Approx(-1000.0));
@@ -292,23 +271,13 @@ TEST_CASE("delta_neutral backstop: capacity for one portfolio, the second falls 
   CHECK(g.L.balance(g.sys.insurance_fund, 0) == to_fixed(100.0 + 130.09, 1e6));
 
   REQUIRE(g.events.size() == 4);
-  CHECK(g.events[0].policy_path == "delta_neutral>backstop");
-  CHECK(g.events[0].account == acc_a);
-  CHECK(g.events[0].price == doctest::Approx(9700.0));
-  CHECK(g.events[0].notional == doctest::Approx(9700.0));
-  CHECK(g.events[0].slippage_bps == doctest::Approx(300.0));
-  CHECK(g.events[0].liquidator == -1);
-  CHECK(g.events[1].policy_path == "delta_neutral>backstop");
-  CHECK(g.events[1].price == doctest::Approx(13390.0));
-  CHECK(g.events[1].slippage_bps == doctest::Approx(300.0));
-  CHECK(g.events[1].penalty == 0.0);
-  CHECK(g.events[2].policy_path == "delta_neutral>atomic");
-  CHECK(g.events[2].account == acc_b);
-  CHECK(g.events[2].notional == doctest::Approx(13009.0).epsilon(1e-12));
-  CHECK(g.events[2].penalty == doctest::Approx(130.09).epsilon(1e-12));
-  CHECK(g.events[2].liquidator == -1);
-  CHECK(g.events[3].policy_path == "delta_neutral>atomic");
-  CHECK(g.events[3].notional == doctest::Approx(9991.0).epsilon(1e-12));
+  check_event(g.events[0], {.account = acc_a, .policy_path = "delta_neutral>backstop", .notional = approx(9700.0),
+                            .price = approx(9700.0), .slippage_bps = approx(300.0), .liquidator = -1});
+  check_event(g.events[1], {.policy_path = "delta_neutral>backstop", .price = approx(13390.0),
+                            .slippage_bps = approx(300.0), .penalty = exactly(0.0)});
+  check_event(g.events[2], {.account = acc_b, .policy_path = "delta_neutral>atomic",
+                            .notional = approx(13009.0, 1e-12), .penalty = approx(130.09, 1e-12), .liquidator = -1});
+  check_event(g.events[3], {.policy_path = "delta_neutral>atomic", .notional = approx(9991.0, 1e-12)});
   CHECK(policy->step_stats().count == 4);
 
   // The provider unwinds in slices of at most the best two levels: what is left after the atomic
@@ -328,7 +297,7 @@ TEST_CASE("delta_neutral backstop without a provider falls back to atomic") {
   cfg.protocol_fallback_steps = 0;
   cfg.market_order = "market";  // V1: the perp leg buys at 13,001+ although the account is past bankruptcy
   auto policy = make_delta_neutral_policy(cfg);
-  LiquidationContext ctx{g.m, g.margin, g.bots, g.kinds, g.rng, 10, g.sys, g.events, g.perp_makers, nullptr};
+  LiquidationContext ctx = g.context(g.m, g.margin, 10);
   g.margin.mark_all(10);
   policy->on_step(ctx);
   CHECK(g.margin.account(a).closed);
@@ -357,14 +326,10 @@ TEST_CASE("delta_neutral backstop through run_simulation") {
   o.policy = "delta_neutral";
   const RunResult r = run_simulation(sc, o);  // conservation checked
   REQUIRE(r.liquidations.size() == 4);
-  CHECK(r.liquidations[0].policy_path == "delta_neutral>backstop");
-  CHECK(r.liquidations[0].price == doctest::Approx(9700.0));
-  CHECK(r.liquidations[1].policy_path == "delta_neutral>backstop");
-  CHECK(r.liquidations[1].price == doctest::Approx(13390.0));
-  CHECK(r.liquidations[2].policy_path == "delta_neutral>atomic");
-  CHECK(r.liquidations[2].notional == doctest::Approx(13009.0).epsilon(1e-12));
-  CHECK(r.liquidations[3].policy_path == "delta_neutral>atomic");
-  CHECK(r.liquidations[3].notional == doctest::Approx(12991.0).epsilon(1e-12));
+  check_event(r.liquidations[0], {.policy_path = "delta_neutral>backstop", .price = approx(9700.0)});
+  check_event(r.liquidations[1], {.policy_path = "delta_neutral>backstop", .price = approx(13390.0)});
+  check_event(r.liquidations[2], {.policy_path = "delta_neutral>atomic", .notional = approx(13009.0, 1e-12)});
+  check_event(r.liquidations[3], {.policy_path = "delta_neutral>atomic", .notional = approx(12991.0, 1e-12)});
   CHECK(r.liquidations[2].liquidator == 4);
 }
 
@@ -403,7 +368,7 @@ TEST_CASE("delta_neutral atomic under the IOC at the bankruptcy price: the perp 
   cfg.penalty_bps = 0.0;
   REQUIRE(cfg.market_order == "ioc_bankruptcy");  // the default
   auto policy = make_delta_neutral_policy(cfg);
-  LiquidationContext ctx{g.m, g.margin, g.bots, g.kinds, g.rng, 10, g.sys, g.events, g.perp_makers, nullptr};
+  LiquidationContext ctx = g.context(g.m, g.margin, 10);
   ctx.fund = &policy->fund_credit();
   g.margin.mark_all(10);
   REQUIRE(g.margin.flagged().size() == 1);
@@ -415,24 +380,19 @@ TEST_CASE("delta_neutral atomic under the IOC at the bankruptcy price: the perp 
   const LiquidationEvent& p = g.events[0];
   const LiquidationEvent& s = g.events[1];
   const LiquidationEvent& f = g.events[2];
-  CHECK(p.policy_path == "delta_neutral>atomic");
-  CHECK(p.notional == doctest::Approx(10404.8).epsilon(1e-12));
-  CHECK(p.price == doctest::Approx(13006.0).epsilon(1e-12));
+  check_event(p, {.policy_path = "delta_neutral>atomic", .notional = approx(10404.8, 1e-12),
+                  .price = approx(13006.0, 1e-12)});
   CHECK(p.price <= 13013.0);  // no fill beyond the bankruptcy price
   CHECK(p.liquidator == -1);
-  CHECK(s.policy_path == "delta_neutral>atomic");
-  CHECK(s.notional == doctest::Approx(7995.2).epsilon(1e-12));
-  CHECK(s.price == doctest::Approx(9994.0).epsilon(1e-12));
+  check_event(s, {.policy_path = "delta_neutral>atomic", .notional = approx(7995.2, 1e-12),
+                  .price = approx(9994.0, 1e-12)});
   // The band after the stage: net = (1 - spot sold) + (-1 + perp bought) = 0 <= 0.05 x 2.
   const double perp_qty = p.notional / p.price, spot_qty = s.notional / s.price;
   CHECK(perp_qty == doctest::Approx(0.8).epsilon(1e-12));
   CHECK(spot_qty == doctest::Approx(0.8).epsilon(1e-12));
   CHECK(std::abs((1.0 - spot_qty) + (-1.0 + perp_qty)) <= 0.05 * 2.0);
-  CHECK(f.policy_path == "delta_neutral>insurance");
-  CHECK(f.price == doctest::Approx(13017.0).epsilon(1e-12));
-  CHECK(f.mark == doctest::Approx(13000.0).epsilon(1e-12));
-  CHECK(f.notional == doctest::Approx(2603.4).epsilon(1e-12));
-  CHECK(f.bad_debt == 0.0);
+  check_event(f, {.policy_path = "delta_neutral>insurance", .notional = approx(2603.4, 1e-12),
+                  .price = approx(13017.0, 1e-12), .mark = approx(13000.0, 1e-12), .bad_debt = exactly(0.0)});
   // After the takeover the account holds nothing: net delta 0, within the band too.
   CHECK(g.margin.account(a).closed);
   CHECK(g.L.balance(acct, 0) == 0);

@@ -15,12 +15,12 @@
 #include <cmath>
 
 #include "sim/liquidation/dutch_curve.hpp"
+#include "tests/support/event_check.hpp"
 #include "tests/support/ladder_world.hpp"
 #include "tests/support/run_lookup.hpp"
 
 using namespace sl;
-using sl::test::metric;
-using sl::test::series;
+using namespace sl::test;  // the shared test worlds and their checks (tests/support/)
 
 namespace {
 
@@ -105,18 +105,10 @@ TEST_CASE("dutch, insolvent long: the bot takes at its reservation price, the in
   const double p = 9040.0 * 1.02 * std::pow(0.99, 3);
   CHECK(9040.0 * 1.02 * std::pow(0.99, 2) > 9030.0);  // not yet at step 13
   CHECK(p == doctest::Approx(8946.9330192).epsilon(1e-12));
-  CHECK(e.step == 14);
-  CHECK(e.agent_type == "leveraged_trader");
-  CHECK(e.policy_path == "dutch>insurance");
-  CHECK(e.price == doctest::Approx(p).epsilon(1e-12));
-  CHECK(e.notional == doctest::Approx(settled(p)).epsilon(1e-12));
-  CHECK(e.mark == doctest::Approx(9040.0).epsilon(1e-9));
-  CHECK(e.slippage_bps == doctest::Approx(1e4 * (9040.0 - p) / 9040.0).epsilon(1e-9));
-  CHECK(e.penalty == 0.0);
-  CHECK(e.liquidator == 3);
-  CHECK(e.steps_to_complete == 3);
-  CHECK(e.bad_debt == 0.0);
-  CHECK_FALSE(e.endogenous);
+  check_event(e, {.step = 14, .agent_type = "leveraged_trader", .policy_path = "dutch>insurance",
+                  .notional = approx(settled(p), 1e-12), .price = approx(p, 1e-12), .mark = approx(9040.0, 1e-9),
+                  .slippage_bps = approx(1e4 * (9040.0 - p) / 9040.0, 1e-9), .penalty = exactly(0.0),
+                  .liquidator = 3, .steps_to_complete = 3, .bad_debt = exactly(0.0), .endogenous = false});
   const auto& fund = series(r, "insurance_fund");
   CHECK(fund[10] == doctest::Approx(100.0));
   CHECK(fund[11] == doctest::Approx(95.0));  // the kick incentive
@@ -149,8 +141,7 @@ TEST_CASE("dutch, solvent long: slower cut, partial takes as the price falls thr
     const LiquidationEvent& e = r.liquidations[static_cast<std::size_t>(i)];
     const double p = 9040.0 * 1.02 * std::pow(0.999, ks[i]);
     CAPTURE(i);
-    CHECK(e.step == 11 + ks[i]);
-    CHECK(e.price == doctest::Approx(p).epsilon(1e-12));
+    check_event(e, {.step = 11 + ks[i], .price = approx(p, 1e-12)});
     const double n = std::llround(p * qty[i] * 1e6) / 1e6;
     CHECK(e.notional == doctest::Approx(n).epsilon(1e-12));
     const double pen = std::llround(n * 1e6 * 10e-4) / 1e6;
@@ -158,8 +149,7 @@ TEST_CASE("dutch, solvent long: slower cut, partial takes as the price falls thr
     fund += pen - std::llround(pen * 1e6 * 0.5) / 1e6;
     pens += pen;
   }
-  CHECK(r.liquidations[2].policy_path == "dutch");
-  CHECK(r.liquidations[2].steps_to_complete == 23);
+  check_event(r.liquidations[2], {.policy_path = "dutch", .steps_to_complete = 23});
   CHECK(metric(r, "insurance_fund_end") == doctest::Approx(fund).epsilon(1e-9));
   CHECK(metric(r, "penalties_paid") == doctest::Approx(pens).epsilon(1e-9));
   CHECK(metric(r, "bad_debt") == 0.0);
@@ -177,13 +167,9 @@ TEST_CASE("dutch, insolvent short: the auction buys back at a rising price (mult
   const LiquidationEvent& e = r.liquidations[0];
   const double p = 10960.0 / (1.02 * std::pow(0.99, 3));
   CHECK(0.4 * (10960.0 / (1.02 * std::pow(0.99, 2)) - 10961.0) < 1.0);
-  CHECK(e.step == 14);
-  CHECK(e.policy_path == "dutch>insurance");
-  CHECK(e.price == doctest::Approx(p).epsilon(1e-12));
-  CHECK(e.mark == doctest::Approx(10960.0).epsilon(1e-9));
-  CHECK(e.slippage_bps == doctest::Approx(1e4 * (p - 10960.0) / 10960.0).epsilon(1e-9));
-  CHECK(e.penalty == 0.0);
-  CHECK(e.liquidator == 3);
+  check_event(e, {.step = 14, .policy_path = "dutch>insurance", .price = approx(p, 1e-12),
+                  .mark = approx(10960.0, 1e-9), .slippage_bps = approx(1e4 * (p - 10960.0) / 10960.0, 1e-9),
+                  .penalty = exactly(0.0), .liquidator = 3});
   CHECK(metric(r, "insurance_fund_end") == doctest::Approx(95.0 - (settled(p) - 10991.0)).epsilon(1e-12));
   CHECK(metric(r, "bad_debt") == 0.0);
 }
@@ -199,11 +185,9 @@ TEST_CASE("dutch under congestion: a huge tx cost means a take only at a deep di
                                  "perp.liquidation.dutch.buf=1", "perp.liquidation.dutch.cut=0.9", "perp.liquidation.dutch.cusp=0.5"});
   REQUIRE(r.liquidations.size() == 1);
   const LiquidationEvent& e = r.liquidations[0];
-  CHECK(e.step == 14);
-  CHECK(e.price == doctest::Approx(6590.16).epsilon(1e-12));
-  CHECK(e.policy_path == "dutch>insurance>bad_debt");
-  CHECK(e.slippage_bps == doctest::Approx(1e4 * (9040.0 - 6590.16) / 9040.0).epsilon(1e-9));
-  CHECK(e.bad_debt == doctest::Approx(1918.84).epsilon(1e-12));
+  check_event(e, {.step = 14, .policy_path = "dutch>insurance>bad_debt", .price = approx(6590.16, 1e-12),
+                  .slippage_bps = approx(1e4 * (9040.0 - 6590.16) / 9040.0, 1e-9),
+                  .bad_debt = approx(1918.84, 1e-12)});
   CHECK(series(r, "insurance_fund")[11] == doctest::Approx(500.0));
   CHECK(metric(r, "insurance_fund_end") == 0.0);
   CHECK(metric(r, "bad_debt") == doctest::Approx(1918.84).epsilon(1e-12));
@@ -268,11 +252,8 @@ TEST_CASE("dutch: a take after a reset carries the reset in its policy_path") {
                                             {"type": "price_jump", "start_step": 16, "size_pct": 10}])"});
   REQUIRE(r.liquidations.size() == 1);
   const LiquidationEvent& e = r.liquidations[0];
-  CHECK(e.step == 16);
-  CHECK(e.policy_path == "dutch>reset>insurance");
-  CHECK(e.price == doctest::Approx(7322.4).epsilon(1e-12));
-  CHECK(e.mark == doctest::Approx(9085.2).epsilon(1e-9));
-  CHECK(e.steps_to_complete == 5);
+  check_event(e, {.step = 16, .policy_path = "dutch>reset>insurance", .price = approx(7322.4, 1e-12),
+                  .mark = approx(9085.2, 1e-9), .steps_to_complete = 5});
   CHECK(metric(r, "insurance_fund_end") == doctest::Approx(93313.4).epsilon(1e-12));
   CHECK(metric(r, "bad_debt") == 0.0);
 }

@@ -24,22 +24,15 @@
 #include "sim/perp/margin_engine.hpp"
 #include "sim/sweep/results_writer.hpp"
 #include "sim/run/simulation.hpp"
+#include "tests/support/event_check.hpp"
 #include "tests/support/hand_world.hpp"
 #include "tests/support/ladder_world.hpp"
 #include "tests/support/run_lookup.hpp"
 
 using namespace sl;
-using sl::test::metric;
-using sl::test::series;
+using namespace sl::test;  // the hand world, its assets and U(), metric(), series()
 
 namespace {
-
-using sl::test::HandWorld;
-using sl::test::kBtc;
-using sl::test::kPerp;
-using sl::test::kUsd;
-using sl::test::U;
-
 
 LiquidationConfig hierarchy_cfg() {
   LiquidationConfig c;
@@ -58,9 +51,8 @@ TEST_CASE("hierarchy internal match: equal opposite liquidations are crossed at 
   // Penalty 10 bps x 9,040 = 9.04 each (below the equity 40), all to the fund: 1,000 + 18.08.
   // The accounts keep 30.96 each, have no deficit, and are closed.
   HandWorld w(1'000);
-  const std::uint32_t lng = w.account("long", -9'000, 1.0);
-  const std::uint32_t sht = w.account("short", 9'080, -1.0);
-  w.m.assets[0].perp->limit(w.book_maker, Side::Buy, 9'030, 500);
+  const auto [lng, sht] = w.accounts({{"long", -9'000, 1.0}, {"short", 9'080, -1.0}});
+  w.perp_bids({{9'030, 500}});
   w.m.assets[0].perp->limit(w.book_maker, Side::Sell, 9'050, 500);
   w.set_mark(9'040, 1);
   REQUIRE(w.me->flagged().size() == 2);
@@ -80,14 +72,9 @@ TEST_CASE("hierarchy internal match: equal opposite liquidations are crossed at 
   CHECK(w.m.assets[0].perp->book().depth_between(Side::Sell, 1, 40'000) == 500);
   REQUIRE(w.events.size() == 2);
   for (const LiquidationEvent& e : w.events) {
-    CHECK(e.policy_path == "hierarchy>internal");
-    CHECK(e.price == doctest::Approx(9'040.0));
-    CHECK(e.mark == doctest::Approx(9'040.0));
-    CHECK(e.notional == doctest::Approx(9'040.0));
-    CHECK(e.slippage_bps == 0.0);
-    CHECK(e.penalty == doctest::Approx(9.04));
-    CHECK(e.liquidator == -1);
-    CHECK(e.bad_debt == 0.0);
+    check_event(e, {.policy_path = "hierarchy>internal", .notional = approx(9'040.0), .price = approx(9'040.0),
+                    .mark = approx(9'040.0), .slippage_bps = exactly(0.0), .penalty = approx(9.04),
+                    .liquidator = -1, .bad_debt = exactly(0.0)});
   }
   CHECK(w.events[0].account == w.me->account(lng).account);
   CHECK(w.events[1].account == w.me->account(sht).account);
@@ -105,12 +92,10 @@ TEST_CASE("hierarchy internal match: the remainder of the larger side passes on 
   // bankruptcy price: equity E = -4,469.04 + 0.5 x 9,040 = 50.96, p_b = 9,040 - 50.96 / 0.5 = 8,938.08;
   // the fund pays the cash leg 4,469.04 (= 0.5 x p_b): 20,000 + 18.08 - 4,469.04 = 15,549.04.
   HandWorld w(20'000);
-  const std::uint32_t lng = w.account("long", -13'500, 1.5);
-  const std::uint32_t sht = w.account("short", 9'080, -1.0);
+  const auto [lng, sht] = w.accounts({{"long", -13'500, 1.5}, {"short", 9'080, -1.0}});
   w.set_mark(9'040, 1);
   REQUIRE(w.me->flagged().size() == 2);
-  auto pol = make_liquidation_policy(hierarchy_cfg());
-  w.run(*pol, 1);
+  auto pol = w.first_step(make_liquidation_policy(hierarchy_cfg()), 1);
   CHECK(w.bal(sht, kPerp) == 0);
   CHECK(w.bal(sht, kUsd) == U(30.96));
   CHECK(w.bal(lng, kPerp) == 0);
@@ -120,13 +105,10 @@ TEST_CASE("hierarchy internal match: the remainder of the larger side passes on 
   CHECK(w.fund(kPerp) == U(0.5));
   CHECK(w.m.assets[0].perp->total_trades() == 0);
   REQUIRE(w.events.size() == 3);
-  CHECK(w.events[0].policy_path == "hierarchy>internal");
-  CHECK(w.events[0].notional == doctest::Approx(9'040.0));
+  check_event(w.events[0], {.policy_path = "hierarchy>internal", .notional = approx(9'040.0)});
   CHECK(w.events[1].policy_path == "hierarchy>internal");
-  CHECK(w.events[2].policy_path == "hierarchy>insurance");
-  CHECK(w.events[2].account == w.me->account(lng).account);
-  CHECK(w.events[2].price == doctest::Approx(8'938.08));
-  CHECK(w.events[2].notional == doctest::Approx(4'469.04));
+  check_event(w.events[2], {.account = w.me->account(lng).account, .policy_path = "hierarchy>insurance",
+                            .notional = approx(4'469.04), .price = approx(8'938.08)});
   w.L.check_conservation();
 
   // Without the internal match both go to the fund: no internal events, the fund holds the net 0.5.
@@ -136,8 +118,7 @@ TEST_CASE("hierarchy internal match: the remainder of the larger side passes on 
   v.set_mark(9'040, 1);
   LiquidationConfig off = hierarchy_cfg();
   off.hierarchy.internal_match = false;
-  auto pol2 = make_liquidation_policy(off);
-  v.run(*pol2, 1);
+  auto pol2 = v.first_step(make_liquidation_policy(off), 1);
   REQUIRE(v.events.size() == 2);
   CHECK(v.events[0].policy_path == "hierarchy>insurance");
   CHECK(v.events[1].policy_path == "hierarchy>insurance");
@@ -157,8 +138,7 @@ TEST_CASE("hierarchy: an account holding only dust below one lot settles as flat
   REQUIRE(w.me->flagged().size() == 1);
   LiquidationConfig cfg = hierarchy_cfg();
   cfg.hierarchy.auction_timeout_steps = 10;
-  auto pol = make_liquidation_policy(cfg);
-  w.run(*pol, 1);
+  auto pol = w.first_step(make_liquidation_policy(cfg), 1);
   CHECK(w.me->account(d).closed);
   CHECK(w.bal(d, kUsd) == 0);
   CHECK(w.bal(d, kPerp) == U(0.0005));
@@ -220,14 +200,10 @@ TEST_CASE("hierarchy end to end: the auction clears the account (bot takes at it
   const LiquidationEvent& e = r.liquidations[0];
   const double p = 9040.0 * 1.02 * std::pow(0.99, 3);
   CHECK(9040.0 * 1.02 * std::pow(0.99, 2) > 9030.0);
-  CHECK(e.step == 14);
-  CHECK(e.policy_path == "hierarchy>dutch>insurance");
-  CHECK(e.price == doctest::Approx(p).epsilon(1e-12));
-  CHECK(e.notional == doctest::Approx(settled(1.0, p)).epsilon(1e-12));
-  CHECK(e.mark == doctest::Approx(9040.0).epsilon(1e-12));
-  CHECK(e.liquidator == 3);  // the bot's agent id (ladders 0-1, the long 2)
-  CHECK(e.steps_to_complete == 3);
-  CHECK(e.penalty == 0.0);
+  // the bot's agent id (ladders 0-1, the long 2)
+  check_event(e, {.step = 14, .policy_path = "hierarchy>dutch>insurance",
+                  .notional = approx(settled(1.0, p), 1e-12), .price = approx(p, 1e-12),
+                  .mark = approx(9040.0, 1e-12), .penalty = exactly(0.0), .liquidator = 3, .steps_to_complete = 3});
   const auto& fund = series(r, "insurance_fund");
   CHECK(fund[10] == doctest::Approx(20'000.0));
   CHECK(fund[11] == doctest::Approx(19'995.0));
@@ -250,21 +226,15 @@ TEST_CASE("hierarchy end to end: no bots so the auction expires - the backstop t
   const RunResult r = run_hierarchy(e2e_scenario(2.0, 0, -9.6, 0, 15), {"perp.liquidation.hierarchy.auction_timeout_steps=3"});
   REQUIRE(r.liquidations.size() == 2);
   const LiquidationEvent& b = r.liquidations[0];
-  CHECK(b.step == 14);
-  CHECK(b.policy_path == "hierarchy>backstop");
-  CHECK(b.price == doctest::Approx(9'040.0 - 80.0 / 1.106).epsilon(1e-9));
-  CHECK(b.notional == doctest::Approx(9'918.24).epsilon(1e-9));
+  check_event(b, {.step = 14, .policy_path = "hierarchy>backstop", .notional = approx(9'918.24, 1e-9),
+                  .price = approx(9'040.0 - 80.0 / 1.106, 1e-9)});
   CHECK(1.106 * 9'040.0 <= 10'000.0);
   CHECK(1.107 * 9'040.0 > 10'000.0);     // one more lot would not fit
-  CHECK(b.mark == doctest::Approx(9'040.0).epsilon(1e-12));
-  CHECK(b.slippage_bps == doctest::Approx(1e4 * 80.0 / 9'998.24).epsilon(1e-6));
-  CHECK(b.steps_to_complete == 3);
+  check_event(b, {.mark = approx(9'040.0, 1e-12), .slippage_bps = approx(1e4 * 80.0 / 9'998.24, 1e-6),
+                  .steps_to_complete = 3});
   const LiquidationEvent& f = r.liquidations[1];
-  CHECK(f.step == 14);
-  CHECK(f.policy_path == "hierarchy>insurance");
-  CHECK(f.price == doctest::Approx(9'040.0).epsilon(1e-9));
-  CHECK(f.notional == doctest::Approx(8'081.76).epsilon(1e-9));
-  CHECK(f.bad_debt == 0.0);
+  check_event(f, {.step = 14, .policy_path = "hierarchy>insurance", .notional = approx(8'081.76, 1e-9),
+                  .price = approx(9'040.0, 1e-9), .bad_debt = exactly(0.0)});
   const auto& fund = series(r, "insurance_fund_cash");
   CHECK(fund[13] == doctest::Approx(20'000.0));
   CHECK(fund[14] == doctest::Approx(11'918.24).epsilon(1e-9));
@@ -279,16 +249,14 @@ TEST_CASE("hierarchy end to end: no bots so the auction expires - the backstop t
   const RunResult all = run_hierarchy(e2e_scenario(2.0, 0, -9.6, 0, 15), {"perp.liquidation.hierarchy.auction_timeout_steps=3",
                                                                           "perp.liquidation.hierarchy.backstop_capacity=100000"});
   REQUIRE(all.liquidations.size() == 1);
-  CHECK(all.liquidations[0].policy_path == "hierarchy>backstop");
-  CHECK(all.liquidations[0].notional == doctest::Approx(18'000.0).epsilon(1e-9));
+  check_event(all.liquidations[0], {.policy_path = "hierarchy>backstop", .notional = approx(18'000.0, 1e-9)});
   CHECK(metric(all, "insurance_fund_end") == doctest::Approx(20'000.0).epsilon(1e-9));
 
   // Already beyond its bankruptcy price (a -11% jump: equity at step 14 = -18,000 + 17,800 = -200),
   // the account is not the provider's: the fund takes it at p_b = 8,900 + 100 = 9,000.
   const RunResult gap = run_hierarchy(e2e_scenario(2.0, 0, -11.0, 0, 15), {"perp.liquidation.hierarchy.auction_timeout_steps=3"});
   REQUIRE(gap.liquidations.size() == 1);
-  CHECK(gap.liquidations[0].policy_path == "hierarchy>insurance");
-  CHECK(gap.liquidations[0].price == doctest::Approx(9'000.0).epsilon(1e-9));
+  check_event(gap.liquidations[0], {.policy_path = "hierarchy>insurance", .price = approx(9'000.0, 1e-9)});
 }
 
 TEST_CASE("hierarchy end to end: the fund exhausted - the shortfall is auto-deleveraged against the ranked short at the bankruptcy price") {
@@ -303,19 +271,12 @@ TEST_CASE("hierarchy end to end: the fund exhausted - the shortfall is auto-dele
                                      "perp.liquidation.insurance_fund_start=150"});
   REQUIRE(r.liquidations.size() == 2);
   const LiquidationEvent& a = r.liquidations[0];
-  CHECK(a.step == 13);
-  CHECK(a.agent_type == "leveraged_trader");
-  CHECK(a.policy_path == "hierarchy>adl");
-  CHECK(a.price == doctest::Approx(9'000.0).epsilon(1e-12));
-  CHECK(a.notional == doctest::Approx(18'000.0).epsilon(1e-12));
-  CHECK(a.bad_debt == 0.0);
+  check_event(a, {.step = 13, .agent_type = "leveraged_trader", .policy_path = "hierarchy>adl",
+                  .notional = approx(18'000.0, 1e-12), .price = approx(9'000.0, 1e-12), .bad_debt = exactly(0.0)});
   const LiquidationEvent& d = r.liquidations[1];
-  CHECK(d.step == 13);
-  CHECK(d.agent_type == "basis_trader");
-  CHECK(d.policy_path == "hierarchy>adl");
-  CHECK(d.price == doctest::Approx(9'000.0).epsilon(1e-12));
-  CHECK(d.notional == doctest::Approx(4'500.0).epsilon(1e-12));
-  CHECK(d.slippage_bps == doctest::Approx(1e4 * 100.0 / 8'900.0).epsilon(1e-9));
+  check_event(d, {.step = 13, .agent_type = "basis_trader", .policy_path = "hierarchy>adl",
+                  .notional = approx(4'500.0, 1e-12), .price = approx(9'000.0, 1e-12),
+                  .slippage_bps = approx(1e4 * 100.0 / 8'900.0, 1e-9)});
   CHECK(metric(r, "adl_count") == 1.0);
   CHECK(series(r, "adl_count")[13] == 1.0);
   CHECK(series(r, "insurance_fund_cash")[13] == 0.0);
@@ -338,8 +299,7 @@ TEST_CASE("hierarchy end to end: the fund exhausted - the shortfall is auto-dele
                                     {"perp.liquidation.hierarchy.auction_timeout_steps=2", "perp.liquidation.hierarchy.backstop_capacity=0",
                                      "perp.liquidation.insurance_fund_start=150", "perp.liquidation.socialized.loss_rule=haircut"});
   REQUIRE(h.liquidations.size() == 1);
-  CHECK(h.liquidations[0].policy_path == "hierarchy>haircut");
-  CHECK(h.liquidations[0].step == 13);
+  check_event(h.liquidations[0], {.step = 13, .policy_path = "hierarchy>haircut"});
   CHECK(metric(h, "adl_count") == 0.0);
   CHECK(series(h, "fund_borrowed")[13] == doctest::Approx(17'800.0).epsilon(1e-12));
   CHECK(series(h, "insurance_fund_cash")[13] == 0.0);
@@ -378,8 +338,8 @@ TEST_CASE("hierarchy on crash and short squeeze: runs and conserves - every poli
       const RunResult again = run_simulation(sc, o);
       REQUIRE(again.liquidations.size() == r.liquidations.size());
       for (std::size_t k = 0; k < r.liquidations.size(); ++k) {
-        CHECK(again.liquidations[k].policy_path == r.liquidations[k].policy_path);
-        CHECK(again.liquidations[k].notional == r.liquidations[k].notional);
+        check_event(again.liquidations[k], {.policy_path = r.liquidations[k].policy_path,
+                                            .notional = exactly(r.liquidations[k].notional)});
       }
       CHECK(metric(again, "insurance_fund_end") == metric(r, "insurance_fund_end"));
     }

@@ -19,13 +19,13 @@
 #include "sim/liquidation/policy.hpp"
 #include "sim/perp/margin_engine.hpp"
 #include "sim/run/simulation.hpp"
+#include "tests/support/event_check.hpp"
 #include "tests/support/hand_world.hpp"
 #include "tests/support/ladder_world.hpp"
 #include "tests/support/run_lookup.hpp"
 
 using namespace sl;
-using sl::test::metric;
-using sl::test::series;
+using namespace sl::test;  // the hand world, its assets and U(), metric(), series()
 
 namespace sl {
 // Defined in sim/liquidation/socialized.cpp: the fund's outstanding loan from the bad-debt account.
@@ -67,13 +67,6 @@ TEST_CASE("ADL ranking: pnl% x effective leverage descending, losers dropped, ti
 
 namespace {
 
-using sl::test::HandWorld;
-using sl::test::kBtc;
-using sl::test::kPerp;
-using sl::test::kUsd;
-using sl::test::U;
-
-
 LiquidationConfig socialized(const std::string& rule) {
   LiquidationConfig c;
   c.policy = "socialized";
@@ -89,11 +82,9 @@ TEST_CASE("socialized, policy level: the fund absorbs a 10x long at the bankrupt
   // p_b = 9,040 - 40 / 1 = 9,000. The fund (20,000) pays 9,000 and takes the contract.
   HandWorld w(20'000);
   const std::uint32_t lng = w.account("long", -9'000, 1.0);
-  w.set_mark(10'000, 0);
-  w.set_mark(9'040, 1);
+  w.shock(10'000, 9'040);
   REQUIRE(w.me->flagged().size() == 1);
-  auto pol = make_socialized_policy(socialized("adl"));
-  w.run(*pol, 1);
+  auto pol = w.first_step(make_socialized_policy(socialized("adl")), 1);
   CHECK(w.bal(lng, kUsd) == 0);
   CHECK(w.bal(lng, kPerp) == 0);
   CHECK(w.me->account(lng).closed);
@@ -104,18 +95,11 @@ TEST_CASE("socialized, policy level: the fund absorbs a 10x long at the bankrupt
   CHECK(pol->step_stats().notional == doctest::Approx(9'000.0));
   REQUIRE(w.events.size() == 1);
   const LiquidationEvent& e = w.events[0];
-  CHECK(e.policy_path == "socialized");
-  CHECK(e.price == doctest::Approx(9'000.0));
-  CHECK(e.mark == doctest::Approx(9'040.0));
-  CHECK(e.notional == doctest::Approx(9'000.0));
-  CHECK(e.slippage_bps == doctest::Approx(1e4 * 40.0 / 9'040.0));
-  CHECK(e.penalty == 0.0);
-  CHECK(e.liquidator == -1);
-  CHECK(e.bad_debt == 0.0);
+  check_event(e, {.policy_path = "socialized", .notional = approx(9'000.0), .price = approx(9'000.0),
+                  .mark = approx(9'040.0), .slippage_bps = approx(1e4 * 40.0 / 9'040.0), .penalty = exactly(0.0),
+                  .liquidator = -1, .bad_debt = exactly(0.0)});
   // Next step the fund unwinds into the book: at most the best two bid levels (0.3 + 0.3 BTC).
-  w.m.assets[0].perp->limit(w.book_maker, Side::Buy, 9'039, 300);
-  w.m.assets[0].perp->limit(w.book_maker, Side::Buy, 9'029, 300);
-  w.m.assets[0].perp->limit(w.book_maker, Side::Buy, 9'019, 300);
+  w.perp_bids({{9'039, 300}, {9'029, 300}, {9'019, 300}});
   w.set_mark(9'040, 2);
   w.run(*pol, 2);
   // 0.3 x 9,039 + 0.3 x 9,029 = 2,711.7 + 2,708.7 = 5,420.4
@@ -131,18 +115,16 @@ TEST_CASE("socialized, policy level: an absorbed short pays its cash to the fund
   // its whole cash 3,663.3 (= 0.333 x p_b) to the fund and ends at exactly 0.
   HandWorld w(10);
   const std::uint32_t s = w.account("short", 3'663.3, -0.333);
-  w.set_mark(10'000, 0);
-  w.set_mark(10'950, 1);
+  w.shock(10'000, 10'950);
   REQUIRE(w.me->flagged().size() == 1);
-  auto pol = make_socialized_policy(socialized("adl"));
-  w.run(*pol, 1);
+  auto pol = w.first_step(make_socialized_policy(socialized("adl")), 1);
   CHECK(w.bal(s, kUsd) == 0);
   CHECK(w.bal(s, kPerp) == 0);
   CHECK(w.fund() == U(10 + 3'663.3));
   CHECK(w.fund(kPerp) == -U(0.333));
   REQUIRE(w.events.size() == 1);
-  CHECK(w.events[0].price == doctest::Approx(10'950.0 + 16.95 / 0.333));
-  CHECK(w.events[0].policy_path == "socialized");  // positive equity: no loss, nothing to socialize
+  // positive equity: no loss, nothing to socialize
+  check_event(w.events[0], {.policy_path = "socialized", .price = approx(10'950.0 + 16.95 / 0.333)});
 }
 
 TEST_CASE("socialized, policy level: a small fund absorbs a positive-equity long by BORROWING (no ADL), then repays as it unwinds") {
@@ -151,13 +133,10 @@ TEST_CASE("socialized, policy level: a small fund absorbs a positive-equity long
   // it absorbs: it pays 18,000, of which 17,900 is lent by the bad-debt account (its equity after,
   // 100 + 80 = 180, backs the loan). A profitable short exists but is NOT deleveraged.
   HandWorld w(100);
-  const std::uint32_t lng = w.account("long", -18'000, 2.0);
-  const std::uint32_t a = w.account("A", 11'000, -1.0);
-  w.set_mark(10'000, 0);
-  w.set_mark(9'040, 1);
+  const auto [lng, a] = w.accounts({{"long", -18'000, 2.0}, {"A", 11'000, -1.0}});
+  w.shock(10'000, 9'040);
   REQUIRE(w.me->flagged().size() == 1);
-  auto pol = make_socialized_policy(socialized("adl"));
-  w.run(*pol, 1);
+  auto pol = w.first_step(make_socialized_policy(socialized("adl")), 1);
   CHECK(pol->step_stats().adl_count == 0);
   CHECK(pol->step_stats().bad_debt == 0.0);
   CHECK(w.bal(lng, kUsd) == 0);
@@ -169,15 +148,11 @@ TEST_CASE("socialized, policy level: a small fund absorbs a positive-equity long
   CHECK(w.L.balance(w.sys.bad_debt, kUsd) == -U(17'900));
   CHECK(socialized_fund_borrowed(*pol) == U(17'900));
   REQUIRE(w.events.size() == 1);
-  CHECK(w.events[0].policy_path == "socialized");
-  CHECK(w.events[0].price == doctest::Approx(9'000.0));
-  CHECK(w.events[0].bad_debt == 0.0);
+  check_event(w.events[0], {.policy_path = "socialized", .price = approx(9'000.0), .bad_debt = exactly(0.0)});
   w.L.check_conservation();
   // Step 2: the fund sells the best two bid levels, 0.3 @ 9,039 + 0.3 @ 9,029 = 5,420.4, all of which
   // repays the loan: 17,900 - 5,420.4 = 12,479.6 still owed.
-  w.m.assets[0].perp->limit(w.book_maker, Side::Buy, 9'039, 300);
-  w.m.assets[0].perp->limit(w.book_maker, Side::Buy, 9'029, 300);
-  w.m.assets[0].perp->limit(w.book_maker, Side::Buy, 9'019, 300);
+  w.perp_bids({{9'039, 300}, {9'029, 300}, {9'019, 300}});
   w.set_mark(9'040, 2);
   w.run(*pol, 2);
   CHECK(w.fund() == 0);
@@ -186,7 +161,7 @@ TEST_CASE("socialized, policy level: a small fund absorbs a positive-equity long
   CHECK(w.L.balance(w.sys.bad_debt, kUsd) == -U(12'479.6));
   // Step 3: 0.3 @ 9,019 + 1.1 @ 9,010 = 2,705.7 + 9,911 = 12,616.7: the loan is repaid, the fund keeps
   // 137.1 = 100 + 80 (income) - 42.9 (selling 2 BTC at 18,037.1 instead of 18,080 at mark).
-  w.m.assets[0].perp->limit(w.book_maker, Side::Buy, 9'010, 1100);
+  w.perp_bids({{9'010, 1100}});
   w.set_mark(9'040, 3);
   w.run(*pol, 3);
   CHECK(w.fund(kPerp) == 0);
@@ -207,14 +182,10 @@ TEST_CASE("socialized adl, policy level: the ranked winners are deleveraged for 
   // The fund takes 1.5 BTC and the long's cash -13,500: equity after 150 + 13,350 - 13,500 = 0, no
   // bad debt; it has 150 of quote: 13,350 is lent.
   HandWorld w(150);
-  const std::uint32_t lng = w.account("long", -18'000, 2.0);
-  const std::uint32_t b = w.account("B", 18'000, -1.5);
-  const std::uint32_t a = w.account("A", 11'000, -1.0);
-  w.set_mark(10'000, 0);
-  w.set_mark(8'900, 1);
+  const auto [lng, b, a] = w.accounts({{"long", -18'000, 2.0}, {"B", 18'000, -1.5}, {"A", 11'000, -1.0}});
+  w.shock(10'000, 8'900);
   REQUIRE(w.me->flagged().size() == 1);
-  auto pol = make_socialized_policy(socialized("adl"));
-  w.run(*pol, 1);
+  auto pol = w.first_step(make_socialized_policy(socialized("adl")), 1);
   CHECK(pol->step_stats().adl_count == 1);
   CHECK(pol->step_stats().count == 1);
   CHECK(pol->step_stats().bad_debt == 0.0);
@@ -229,14 +200,12 @@ TEST_CASE("socialized adl, policy level: the ranked winners are deleveraged for 
   CHECK(socialized_fund_borrowed(*pol) == U(13'350));
   CHECK(w.L.balance(w.sys.bad_debt, kUsd) == -U(13'350));  // the loan only
   REQUIRE(w.events.size() == 2);
-  CHECK(w.events[0].account == w.me->account(lng).account);
-  CHECK(w.events[0].policy_path == "socialized>adl");
-  CHECK(w.events[0].price == doctest::Approx(9'000.0));
-  CHECK(w.events[0].bad_debt == 0.0);
-  CHECK(w.events[1].account == w.me->account(a).account);
-  CHECK(w.events[1].policy_path == "socialized>adl");
-  CHECK(w.events[1].notional == doctest::Approx(4'500.0));
-  CHECK(w.events[1].slippage_bps == doctest::Approx(1e4 * (9'000.0 - 8'900.0) / 8'900.0));  // A buys above mark: worse for A
+  check_event(w.events[0], {.account = w.me->account(lng).account, .policy_path = "socialized>adl",
+                            .price = approx(9'000.0), .bad_debt = exactly(0.0)});
+  // A buys above mark: worse for A
+  check_event(w.events[1], {.account = w.me->account(a).account, .policy_path = "socialized>adl",
+                            .notional = approx(4'500.0),
+                            .slippage_bps = approx(1e4 * (9'000.0 - 8'900.0) / 8'900.0)});
   w.L.check_conservation();
 }
 
@@ -246,13 +215,10 @@ TEST_CASE("socialized adl, policy level: an unmatched shortfall is bad debt; the
   // -180). The fund takes them: equity after 150 + 16,020 - 16,200 = -30 -> 30 of bad debt; its quote
   // (180) lacks 16,020, lent (equity after the bad debt: 0).
   HandWorld w(150);
-  const std::uint32_t lng = w.account("long", -18'000, 2.0);
-  const std::uint32_t a = w.account("A", 2'200, -0.2);
-  w.set_mark(10'000, 0);
-  w.set_mark(8'900, 1);
+  const auto [lng, a] = w.accounts({{"long", -18'000, 2.0}, {"A", 2'200, -0.2}});
+  w.shock(10'000, 8'900);
   REQUIRE(w.me->flagged().size() == 1);
-  auto pol = make_socialized_policy(socialized("adl"));
-  w.run(*pol, 1);
+  auto pol = w.first_step(make_socialized_policy(socialized("adl")), 1);
   CHECK(pol->step_stats().adl_count == 1);
   CHECK(pol->step_stats().bad_debt == doctest::Approx(30.0));
   CHECK(w.bal(lng, kUsd) == 0);
@@ -263,8 +229,7 @@ TEST_CASE("socialized adl, policy level: an unmatched shortfall is bad debt; the
   CHECK(socialized_fund_borrowed(*pol) == U(16'020));
   CHECK(w.L.balance(w.sys.bad_debt, kUsd) == -U(30 + 16'020));
   REQUIRE(w.events.size() == 2);
-  CHECK(w.events[0].policy_path == "socialized>adl>bad_debt");
-  CHECK(w.events[0].bad_debt == doctest::Approx(30.0));
+  check_event(w.events[0], {.policy_path = "socialized>adl>bad_debt", .bad_debt = approx(30.0)});
   w.L.check_conservation();
 }
 
@@ -276,11 +241,9 @@ TEST_CASE("socialized, policy level: a fund with negative equity cannot borrow; 
   HandWorld w(5'000);
   w.L.transfer(w.sys.insurance_fund, w.book_maker, kPerp, U(1.0));
   const std::uint32_t lng = w.account("long", -9'000, 1.0);
-  w.set_mark(10'000, 0);
-  w.set_mark(9'040, 1);
+  w.shock(10'000, 9'040);
   REQUIRE(w.me->flagged().size() == 1);
-  auto pol = make_socialized_policy(socialized("adl"));
-  w.run(*pol, 1);
+  auto pol = w.first_step(make_socialized_policy(socialized("adl")), 1);
   CHECK(w.bal(lng, kUsd) == 0);
   CHECK(w.fund() == 0);
   CHECK(w.fund(kPerp) == 0);
@@ -289,8 +252,7 @@ TEST_CASE("socialized, policy level: a fund with negative equity cannot borrow; 
   CHECK(pol->step_stats().bad_debt == doctest::Approx(4'000.0));
   CHECK(pol->step_stats().adl_count == 0);
   REQUIRE(w.events.size() == 1);
-  CHECK(w.events[0].policy_path == "socialized>bad_debt");
-  CHECK(w.events[0].bad_debt == doctest::Approx(4'000.0));
+  check_event(w.events[0], {.policy_path = "socialized>bad_debt", .bad_debt = approx(4'000.0)});
   w.L.check_conservation();
 }
 
@@ -300,15 +262,10 @@ TEST_CASE("socialized haircut, policy level: winners pay the equity shortfall pr
   //   C 0.7 BTC with 700: profit 770. Total 3,520. Shares of 50: A 15.625, B 23.4375, C 10.9375.
   // The fund (200) takes 2 BTC (17,800 at mark) and pays 18,000: equity after 0, 17,800 lent.
   HandWorld w(150);
-  const std::uint32_t lng = w.account("long", -18'000, 2.0);
-  const std::uint32_t a = w.account("A", 11'000, -1.0);
-  const std::uint32_t b = w.account("B", 18'000, -1.5);
-  const std::uint32_t c = w.account("C", 7'700, -0.7);
-  w.set_mark(10'000, 0);
-  w.set_mark(8'900, 1);
+  const auto [lng, a, b, c] = w.accounts({{"long", -18'000, 2.0}, {"A", 11'000, -1.0}, {"B", 18'000, -1.5}, {"C", 7'700, -0.7}});
+  w.shock(10'000, 8'900);
   REQUIRE(w.me->flagged().size() == 1);
-  auto pol = make_socialized_policy(socialized("haircut"));
-  w.run(*pol, 1);
+  auto pol = w.first_step(make_socialized_policy(socialized("haircut")), 1);
   CHECK(w.bal(a, kUsd) == U(11'000 - 15.625));
   CHECK(w.bal(b, kUsd) == U(18'000 - 23.4375));
   CHECK(w.bal(c, kUsd) == U(7'700 - 10.9375));
@@ -330,14 +287,9 @@ TEST_CASE("socialized haircut, policy level: largest remainder, capped at profit
   // 199.9999 against a loss of 200): 33 + 33 + 33 = 99, the spare micro-unit to the lowest account id.
   {
     HandWorld w(200 - 0.0001);
-    const std::uint32_t lng = w.account("long", -18'000, 2.0);
-    const std::uint32_t a = w.account("A", 11'000, -1.0);
-    const std::uint32_t b = w.account("B", 11'000, -1.0);
-    const std::uint32_t c = w.account("C", 11'000, -1.0);
-    w.set_mark(10'000, 0);
-    w.set_mark(8'900, 1);
-    auto pol = make_socialized_policy(socialized("haircut"));
-    w.run(*pol, 1);
+    const auto [lng, a, b, c] = w.accounts({{"long", -18'000, 2.0}, {"A", 11'000, -1.0}, {"B", 11'000, -1.0}, {"C", 11'000, -1.0}});
+    w.shock(10'000, 8'900);
+    auto pol = w.first_step(make_socialized_policy(socialized("haircut")), 1);
     CHECK(w.bal(a, kUsd) == U(11'000) - 34);
     CHECK(w.bal(b, kUsd) == U(11'000) - 33);
     CHECK(w.bal(c, kUsd) == U(11'000) - 33);
@@ -351,19 +303,15 @@ TEST_CASE("socialized haircut, policy level: largest remainder, capped at profit
     // Fund 100 (shortfall 100), one winner with profit 55 (0.05 BTC short, margin 50): it pays 55;
     // the 45 left is bad debt; the fund (200 of quote after) lacks 17,800 for the cash leg: lent.
     HandWorld w(100);
-    w.account("long", -18'000, 2.0);
-    const std::uint32_t a = w.account("A", 550, -0.05);
-    w.set_mark(10'000, 0);
-    w.set_mark(8'900, 1);
-    auto pol = make_socialized_policy(socialized("haircut"));
-    w.run(*pol, 1);
+    const auto [lng, a] = w.accounts({{"long", -18'000, 2.0}, {"A", 550, -0.05}});
+    w.shock(10'000, 8'900);
+    auto pol = w.first_step(make_socialized_policy(socialized("haircut")), 1);
     CHECK(w.bal(a, kUsd) == U(550 - 55));
     CHECK(w.L.balance(w.sys.bad_debt, kUsd) == -U(45 + 17'800));
     CHECK(socialized_fund_borrowed(*pol) == U(17'800));
     CHECK(pol->step_stats().bad_debt == doctest::Approx(45.0));
     REQUIRE(w.events.size() == 1);
-    CHECK(w.events[0].policy_path == "socialized>haircut>bad_debt");
-    CHECK(w.events[0].bad_debt == doctest::Approx(45.0));
+    check_event(w.events[0], {.policy_path = "socialized>haircut>bad_debt", .bad_debt = approx(45.0)});
     w.L.check_conservation();
   }
 }
@@ -377,8 +325,7 @@ TEST_CASE("socialized, policy level: a deficit without positions is a loan while
   const std::uint32_t x = w.account("x", -100, 0.0);
   w.set_mark(9'040, 1);
   REQUIRE(w.me->flagged().size() == 1);
-  auto pol = make_socialized_policy(socialized("adl"));
-  w.run(*pol, 1);
+  auto pol = w.first_step(make_socialized_policy(socialized("adl")), 1);
   CHECK(w.bal(x, kUsd) == 0);
   CHECK(w.me->account(x).closed);
   CHECK(socialized_fund_borrowed(*pol) == U(100));
@@ -432,15 +379,9 @@ TEST_CASE("socialized end to end: the fund absorbs a 10x long at the bankruptcy 
   CHECK(r.policy == "socialized");
   REQUIRE(r.liquidations.size() == 1);
   const LiquidationEvent& e = r.liquidations[0];
-  CHECK(e.step == 11);
-  CHECK(e.agent_type == "leveraged_trader");
-  CHECK(e.policy_path == "socialized");
-  CHECK(e.price == doctest::Approx(9'000.0).epsilon(1e-12));
-  CHECK(e.notional == doctest::Approx(9'000.0).epsilon(1e-12));
-  CHECK(e.mark == doctest::Approx(9'040.0).epsilon(1e-12));
-  CHECK(e.penalty == 0.0);
-  CHECK(e.liquidator == -1);
-  CHECK_FALSE(e.endogenous);
+  check_event(e, {.step = 11, .agent_type = "leveraged_trader", .policy_path = "socialized",
+                  .notional = approx(9'000.0, 1e-12), .price = approx(9'000.0, 1e-12),
+                  .mark = approx(9'040.0, 1e-12), .penalty = exactly(0.0), .liquidator = -1, .endogenous = false});
   const auto& fund = series(r, "insurance_fund_cash");
   CHECK(fund[10] == doctest::Approx(20'000.0).epsilon(1e-12));
   CHECK(fund[11] == doctest::Approx(11'000.0).epsilon(1e-12));
@@ -467,8 +408,7 @@ TEST_CASE("socialized end to end: a fund with 100 of cash absorbs a positive-equ
   // The kernel's fund_borrowed series shows the loan while it is out; bad_debt_cum excludes it.
   const RunResult r = run_socialized(e2e_scenario(20'000, 2), {"perp.liquidation.insurance_fund_start=100"});
   REQUIRE(r.liquidations.size() == 1);
-  CHECK(r.liquidations[0].policy_path == "socialized");
-  CHECK(r.liquidations[0].price == doctest::Approx(9'000.0).epsilon(1e-12));
+  check_event(r.liquidations[0], {.policy_path = "socialized", .price = approx(9'000.0, 1e-12)});
   CHECK(series(r, "adl_count")[11] == 0.0);
   CHECK(metric(r, "adl_count") == 0.0);
   const auto& owed = series(r, "fund_borrowed");
@@ -502,12 +442,9 @@ TEST_CASE("socialized end to end: a -11% jump, ADL of the shortfall only; the un
   const std::string text = e2e_scenario(20'000, 2, -11.0);
   const RunResult r = run_socialized(text, {"perp.liquidation.insurance_fund_start=150"});
   REQUIRE(r.liquidations.size() == 2);
-  CHECK(r.liquidations[0].step == 11);
-  CHECK(r.liquidations[0].policy_path == "socialized>adl");
-  CHECK(r.liquidations[0].price == doctest::Approx(9'000.0).epsilon(1e-12));
-  CHECK(r.liquidations[0].bad_debt == 0.0);
-  CHECK(r.liquidations[1].agent_type == "basis_trader");
-  CHECK(r.liquidations[1].notional == doctest::Approx(4'500.0).epsilon(1e-12));
+  check_event(r.liquidations[0], {.step = 11, .policy_path = "socialized>adl", .price = approx(9'000.0, 1e-12),
+                                  .bad_debt = exactly(0.0)});
+  check_event(r.liquidations[1], {.agent_type = "basis_trader", .notional = approx(4'500.0, 1e-12)});
   CHECK(metric(r, "adl_count") == 1.0);
   const auto& owed = series(r, "fund_borrowed");
   CHECK(owed[11] == doctest::Approx(13'350.0).epsilon(1e-12));
@@ -527,8 +464,7 @@ TEST_CASE("socialized end to end: haircut of the winners for the shortfall only"
   const RunResult r = run_socialized(e2e_scenario(20'000, 3, -11.0), {"perp.liquidation.insurance_fund_start=150",
                                                                       "perp.liquidation.socialized.loss_rule=haircut"});
   REQUIRE(r.liquidations.size() == 1);
-  CHECK(r.liquidations[0].policy_path == "socialized>haircut");
-  CHECK(r.liquidations[0].bad_debt == 0.0);
+  check_event(r.liquidations[0], {.policy_path = "socialized>haircut", .bad_debt = exactly(0.0)});
   CHECK(series(r, "adl_count")[11] == 0.0);
   CHECK(series(r, "insurance_fund_cash")[11] == 0.0);
   CHECK(series(r, "insurance_fund")[11] == doctest::Approx(0.0).epsilon(1e-9));  // 0 - 17,800 + 2 x 8,900

@@ -16,12 +16,12 @@
 #include <cmath>
 #include <string>
 
+#include "tests/support/event_check.hpp"
 #include "tests/support/ladder_world.hpp"
 #include "tests/support/run_lookup.hpp"
 
 using namespace sl;
-using sl::test::metric;
-using sl::test::series;
+using namespace sl::test;  // the shared test worlds and their checks (tests/support/)
 
 namespace {
 
@@ -58,15 +58,13 @@ TEST_CASE("congestion: latency x2.5 makes a 2-step bot wait ceil(2 x 2.5) = 5 st
   // No congestion: flagged at 11, seen at 11 + 2 = 13.
   const RunResult base = run(hand(std::string("[") + kJump + "]", liq));
   REQUIRE(base.liquidations.size() == 1);
-  CHECK(base.liquidations[0].step == 13);
-  CHECK(base.liquidations[0].steps_to_complete == 2);
+  check_event(base.liquidations[0], {.step = 13, .steps_to_complete = 2});
   // Congestion over the whole run: latency 2 x 2.5 = 5 -> step 16.
   const RunResult slow = run(hand(std::string("[") + kJump +
                                       R"(, {"type": "congestion", "start_step": 0, "end_step": 25, "latency_multiplier": 2.5}])",
                                   liq));
   REQUIRE(slow.liquidations.size() == 1);
-  CHECK(slow.liquidations[0].step == 16);
-  CHECK(slow.liquidations[0].steps_to_complete == 5);
+  check_event(slow.liquidations[0], {.step = 16, .steps_to_complete = 5});
   // Same numbers, only later: nothing else moves the price (9,031.0 as in the uncongested case).
   CHECK(slow.liquidations[0].notional == doctest::Approx(9031.0).epsilon(1e-12));
   // Congestion until step 14 (exclusive): at 12 and 13 the bot needs 5 steps (sees at 16), at step
@@ -92,8 +90,7 @@ TEST_CASE("congestion: the cost multiplier prices the bot out, overlapping shock
                                 R"(, {"type": "congestion", "start_step": 0, "end_step": 25, "cost_multiplier": 5},
                                      {"type": "congestion", "start_step": 5, "end_step": 20, "cost_multiplier": 8}])"));
   REQUIRE(in.liquidations.size() == 1);
-  CHECK(in.liquidations[0].step == 11);
-  CHECK(in.liquidations[0].penalty == doctest::Approx(22.0).epsilon(1e-12));
+  check_event(in.liquidations[0], {.step = 11, .penalty = approx(22.0, 1e-12)});
   CHECK(metric(in, "liquidator_profit") == doctest::Approx(11.0 - 40.0).epsilon(1e-12));
   // Without congestion the same bot earns 11 - 1 = 10.
   const RunResult plain = run(hand(std::string("[") + kJump + "]"));
@@ -116,8 +113,7 @@ TEST_CASE("oracle_fault freeze holds the index through the jump and delays the l
   CHECK(index[15] == doctest::Approx(9040.0));
   CHECK(series(r, "mark")[12] == doctest::Approx(9950.0));
   REQUIRE(r.liquidations.size() == 1);
-  CHECK(r.liquidations[0].step == 15);
-  CHECK(r.liquidations[0].notional == doctest::Approx(9031.0).epsilon(1e-12));
+  check_event(r.liquidations[0], {.step = 15, .notional = approx(9031.0, 1e-12)});
   // The shock is the oracle's own fault: the same fault under perp.oracle.faults gives the same run.
   const RunResult f = run(hand(std::string("[") + kJump + "]"), {R"(perp.oracle.faults=[{"kind": "freeze", "start_step": 9, "end_step": 15}])"});
   CHECK(series(f, "index") == index);
@@ -194,9 +190,7 @@ TEST_CASE("funding_shock: the long pays notional x mark x F through the ledger (
                                liq, funding, 25));
   CHECK(series(r, "funding_rate")[19] == doctest::Approx(0.0015).epsilon(1e-12));
   REQUIRE(r.liquidations.size() == 1);
-  CHECK(r.liquidations[0].step == 21);
-  CHECK(r.liquidations[0].notional == doctest::Approx(9051.0).epsilon(1e-12));
-  CHECK(r.liquidations[0].penalty == doctest::Approx(26.0).epsilon(1e-9));
+  check_event(r.liquidations[0], {.step = 21, .notional = approx(9051.0, 1e-12), .penalty = approx(26.0, 1e-9)});
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -243,11 +237,8 @@ TEST_CASE("collateral_depeg haircut: the collateral's value drops by the compute
   const RunResult r = go(R"([{"type": "collateral_depeg", "asset_index": 1, "start_step": 10, "end_step": 20, "haircut_add": 0.96}])");
   REQUIRE(r.liquidations.size() == 1);
   const LiquidationEvent& e = r.liquidations[0];
-  CHECK(e.step == 10);
-  CHECK(e.agent_type == "basis_trader");
-  CHECK(e.notional == doctest::Approx(10009.0).epsilon(1e-12));
-  CHECK(e.penalty == doctest::Approx(31.0).epsilon(1e-9));
-  CHECK_FALSE(e.endogenous);
+  check_event(e, {.step = 10, .agent_type = "basis_trader", .notional = approx(10009.0, 1e-12),
+                  .penalty = approx(31.0, 1e-9), .endogenous = false});
   // The same haircut on asset 0 (BTC) does nothing: the account holds no BTC spot.
   CHECK(go(R"([{"type": "collateral_depeg", "asset_index": 0, "start_step": 10, "end_step": 20, "haircut_add": 0.96}])").liquidations.empty());
 }
@@ -271,8 +262,7 @@ TEST_CASE("collateral_depeg price: the reference moves at start_step and back at
   // equity after the close = 10,000 - 10,009 + 30 = 21 = the penalty.
   const RunResult d = go(R"([{"type": "collateral_depeg", "asset_index": 1, "start_step": 10, "end_step": 20, "depeg_pct": -97}])");
   REQUIRE(d.liquidations.size() == 1);
-  CHECK(d.liquidations[0].step == 11);
-  CHECK(d.liquidations[0].penalty == doctest::Approx(21.0).epsilon(1e-9));
+  check_event(d.liquidations[0], {.step = 11, .penalty = approx(21.0, 1e-9)});
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -5,25 +5,15 @@
 
 #include "sim/book/ledger.hpp"
 #include "sim/book/venue.hpp"
+#include "tests/support/venue_spec.hpp"
 
 using namespace sl;
 
 namespace {
 VenueSpec spec(VenueKind kind, AssetId base) {
-  VenueSpec s;
-  s.kind = kind;
-  s.name = "test";
-  s.base_asset = base;
-  s.quote_asset = 0;
-  s.lot_micros = 1000;
-  s.tick_micros = 100000;
-  s.quote_micros_per_tick_lot = 100;
-  s.tick_size = 0.1;
-  s.lot_size = 0.001;
-  s.maker_fee_bps = 1.0;
-  s.taker_fee_bps = 5.0;
-  s.max_tick = 1'000'000;
-  return s;
+  return sl::test::venue_spec(
+      kind, "test", base,
+      {.tick_size = 0.1, .lot_size = 0.001, .maker_fee_bps = 1.0, .taker_fee_bps = 5.0, .max_tick = 1'000'000});
 }
 }  // namespace
 

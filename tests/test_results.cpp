@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/sweep/results_writer.hpp"
@@ -227,6 +228,12 @@ MemberInfo member_info(hid_t compound, const char* name, hid_t expect_equal = H5
   return mi;
 }
 
+// True when `compound` has a member `name` of exactly the HDF5 type `type`.
+bool has_member_type(hid_t compound, const char* name, hid_t type) {
+  bool equal = false;
+  return member_info(compound, name, type, &equal).found && equal;
+}
+
 std::vector<char> slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::vector<char>(std::istreambuf_iterator<char>(in), {});
@@ -335,17 +342,13 @@ TEST_CASE("two runs round-trip through the HDF5 layout") {
     CHECK(fi.shuffle);
     CHECK(fi.deflate);
     H ft(H5Dget_type(ds), H5Tclose);
-    bool eq = false;
-    CHECK(member_info(ft, "step", H5T_STD_I64LE, &eq).found);
-    CHECK(eq);
-    member_info(ft, "account", H5T_STD_U32LE, &eq);
-    CHECK(eq);
-    member_info(ft, "liquidator", H5T_STD_I32LE, &eq);
-    CHECK(eq);
-    member_info(ft, "endogenous", H5T_STD_U8LE, &eq);
-    CHECK(eq);
-    member_info(ft, "bad_debt", H5T_IEEE_F64LE, &eq);
-    CHECK(eq);
+    CHECK(member_info(ft, "step").found);
+    for (const auto& [name, type] : {std::pair{"step", H5T_STD_I64LE}, {"account", H5T_STD_U32LE},
+                                     {"liquidator", H5T_STD_I32LE}, {"endogenous", H5T_STD_U8LE},
+                                     {"bad_debt", H5T_IEEE_F64LE}}) {
+      INFO(name);
+      CHECK(has_member_type(ft, name, type));
+    }
     auto at = member_info(ft, "agent_type");
     CHECK(at.cls == H5T_STRING);
     CHECK(at.size == 24);
@@ -378,13 +381,11 @@ TEST_CASE("two runs round-trip through the HDF5 layout") {
     CHECK(member_info(ft, "policy").size == 24);
     CHECK(member_info(ft, "param:label").size == 64);
     CHECK(member_info(ft, "param:label").cls == H5T_STRING);
-    bool eq = false;
-    member_info(ft, "seed", H5T_STD_U64LE, &eq);
-    CHECK(eq);
-    member_info(ft, "run_index", H5T_STD_I64LE, &eq);
-    CHECK(eq);
-    member_info(ft, "max_drawdown", H5T_IEEE_F64LE, &eq);
-    CHECK(eq);
+    for (const auto& [name, type] :
+         {std::pair{"seed", H5T_STD_U64LE}, {"run_index", H5T_STD_I64LE}, {"max_drawdown", H5T_IEEE_F64LE}}) {
+      INFO(name);
+      CHECK(has_member_type(ft, name, type));
+    }
 
     struct Row {
       char run_id[16];

@@ -17,6 +17,7 @@
 #include "sim/run/simulation.hpp"
 #include "sim/sweep/sweep_runner.hpp"
 
+#include "tests/support/same_run.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -27,46 +28,6 @@ namespace {
 struct TempDir : sl::test::TempDir {
   TempDir() : sl::test::TempDir("sl_test_sweep") {}
 };
-
-bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
-
-// Field-by-field equality, doubles compared bit for bit (NaN payloads, -0.0 included).
-void check_equal(const RunResult& a, const RunResult& b) {
-  CHECK(a.run_id == b.run_id);
-  CHECK(a.policy == b.policy);
-  CHECK(a.seed == b.seed);
-  CHECK(a.run_index == b.run_index);
-  CHECK(a.params == b.params);
-  REQUIRE(a.series.size() == b.series.size());
-  for (std::size_t i = 0; i < a.series.size(); ++i) {
-    CHECK(a.series[i].name == b.series[i].name);
-    CHECK(a.series[i].unit == b.series[i].unit);
-    REQUIRE(a.series[i].values.size() == b.series[i].values.size());
-    for (std::size_t k = 0; k < a.series[i].values.size(); ++k) CHECK(same_bits(a.series[i].values[k], b.series[i].values[k]));
-  }
-  REQUIRE(a.liquidations.size() == b.liquidations.size());
-  for (std::size_t i = 0; i < a.liquidations.size(); ++i) {
-    const auto &x = a.liquidations[i], &y = b.liquidations[i];
-    CHECK(x.step == y.step);
-    CHECK(x.account == y.account);
-    CHECK(x.agent_type == y.agent_type);
-    CHECK(x.policy_path == y.policy_path);
-    CHECK(same_bits(x.notional, y.notional));
-    CHECK(same_bits(x.price, y.price));
-    CHECK(same_bits(x.mark, y.mark));
-    CHECK(same_bits(x.slippage_bps, y.slippage_bps));
-    CHECK(same_bits(x.penalty, y.penalty));
-    CHECK(x.liquidator == y.liquidator);
-    CHECK(x.steps_to_complete == y.steps_to_complete);
-    CHECK(same_bits(x.bad_debt, y.bad_debt));
-    CHECK(x.endogenous == y.endogenous);
-  }
-  REQUIRE(a.summary.size() == b.summary.size());
-  for (std::size_t i = 0; i < a.summary.size(); ++i) {
-    CHECK(a.summary[i].first == b.summary[i].first);
-    CHECK(same_bits(a.summary[i].second, b.summary[i].second));
-  }
-}
 
 RunResult handmade_run() {
   RunResult r;
@@ -129,7 +90,7 @@ TEST_CASE("segment round trip: a hand-made result with edge values, and a real r
   const std::uint64_t plan = 0x1234abcdull;
   const std::optional<RunResult> back = decode_segment(encode_segment(r, plan), plan, 7);
   REQUIRE(back.has_value());
-  check_equal(r, *back);
+  sl::test::check_same_run(r, *back);
 
   RunOptions ro;
   ro.seed = 3;
@@ -144,7 +105,7 @@ TEST_CASE("segment round trip: a hand-made result with edge values, and a real r
   CHECK(fs::path(segment_path(d.path.string(), 5)).filename() == "run-000000005.seg");
   const std::optional<RunResult> real_back = read_segment(d.path.string(), 5, plan);
   REQUIRE(real_back.has_value());
-  check_equal(real, *real_back);
+  sl::test::check_same_run(real, *real_back);
   // Nothing but the segment is left in the directory (the temp file was renamed).
   CHECK(std::distance(fs::directory_iterator(d.path), fs::directory_iterator{}) == 1);
 }
@@ -297,5 +258,5 @@ TEST_CASE("interrupt after 3 of 8 runs, resume with one segment damaged: same re
   CHECK(b.runs_reused == 2);  // runs 0 and 2; run 1 was damaged and redone
   CHECK_FALSE(fs::exists(parts_dir_for(p.out_path)));
   REQUIRE(resumed.size() == 8);
-  for (std::size_t i = 0; i < 8; ++i) check_equal(straight[i], resumed[i]);
+  for (std::size_t i = 0; i < 8; ++i) sl::test::check_same_run(straight[i], resumed[i]);
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "scenarios/sweep_spec.hpp"
+#include "tests/support/scenario_error.hpp"
 
 using namespace sl;
 
@@ -20,12 +21,7 @@ SweepSpec load(const std::string& text, const std::vector<std::string>& sets = {
 
 // The error message of loading `text`, or "" if it loads.
 std::string error_of(const std::string& text) {
-  try {
-    load(text);
-  } catch (const ScenarioError& e) {
-    return e.what();
-  }
-  return "";
+  return sl::test::scenario_error_of([&] { load(text); });
 }
 
 const std::string kGrid = R"("grid": {"mode": "cartesian", "axes": [{"pointer": "/perp/liquidation/penalty_bps", "values": [50]}]})";

@@ -74,15 +74,31 @@ std::vector<SurfaceRow> surface_rows(const CalibrationConfig& c, const Calibrati
   return rows;
 }
 
+// The numeric columns of a surface row, in the order of the CSV and of the JSON (after sigma, depth,
+// latency; before near_optimal_penalties_bps); the margin ones only when the margin is swept.
+struct SurfaceColumn {
+  const char* name;
+  double SurfaceRow::*field;
+  bool margin;
+};
+constexpr SurfaceColumn kSurfaceColumns[] = {
+    {"optimal_penalty_bps", &SurfaceRow::penalty_bps, false}, {"penalty_lo_bps", &SurfaceRow::penalty_lo_bps, false},
+    {"penalty_hi_bps", &SurfaceRow::penalty_hi_bps, false},   {"optimal_mmr_bps", &SurfaceRow::mmr_bps, true},
+    {"mmr_lo_bps", &SurfaceRow::mmr_lo_bps, true},            {"mmr_hi_bps", &SurfaceRow::mmr_hi_bps, true},
+    {"j_mean", &SurfaceRow::j_mean, false},                   {"j_lo", &SurfaceRow::j_lo, false},
+    {"j_hi", &SurfaceRow::j_hi, false}};
+
+bool shown(const CalibrationConfig& c, const SurfaceColumn& col) { return !col.margin || c.mmr_swept; }
+
 void print_surface_csv(const CalibrationConfig& c, const std::vector<SurfaceRow>& rows) {
-  std::printf("sigma,depth,latency,optimal_penalty_bps,penalty_lo_bps,penalty_hi_bps,%sj_mean,j_lo,j_hi,near_optimal_penalties_bps\n",
-              c.mmr_swept ? "optimal_mmr_bps,mmr_lo_bps,mmr_hi_bps," : "");
+  std::string header = "sigma,depth,latency";
+  for (const SurfaceColumn& col : kSurfaceColumns)
+    if (shown(c, col)) header.append(",").append(col.name);
+  std::printf("%s,near_optimal_penalties_bps\n", header.c_str());
   for (const SurfaceRow& r : rows) {
     std::string line = csv_field(r.sigma) + "," + csv_field(r.depth) + "," + csv_field(r.latency);
-    for (double v : {r.penalty_bps, r.penalty_lo_bps, r.penalty_hi_bps}) line += "," + format_number(v);
-    if (c.mmr_swept)
-      for (double v : {r.mmr_bps, r.mmr_lo_bps, r.mmr_hi_bps}) line += "," + format_number(v);
-    for (double v : {r.j_mean, r.j_lo, r.j_hi}) line += "," + format_number(v);
+    for (const SurfaceColumn& col : kSurfaceColumns)
+      if (shown(c, col)) line += "," + format_number(r.*col.field);
     std::printf("%s,%s\n", line.c_str(), csv_field(r.near_optimal).c_str());
   }
 }
@@ -91,21 +107,9 @@ void print_surface_json(const CalibrationConfig& c, const std::vector<SurfaceRow
   auto num = [](double v) { return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(); };
   nlohmann::ordered_json a = nlohmann::ordered_json::array();
   for (const SurfaceRow& r : rows) {
-    nlohmann::ordered_json o;
-    o["sigma"] = r.sigma;
-    o["depth"] = r.depth;
-    o["latency"] = r.latency;
-    o["optimal_penalty_bps"] = num(r.penalty_bps);
-    o["penalty_lo_bps"] = num(r.penalty_lo_bps);
-    o["penalty_hi_bps"] = num(r.penalty_hi_bps);
-    if (c.mmr_swept) {
-      o["optimal_mmr_bps"] = num(r.mmr_bps);
-      o["mmr_lo_bps"] = num(r.mmr_lo_bps);
-      o["mmr_hi_bps"] = num(r.mmr_hi_bps);
-    }
-    o["j_mean"] = num(r.j_mean);
-    o["j_lo"] = num(r.j_lo);
-    o["j_hi"] = num(r.j_hi);
+    nlohmann::ordered_json o = {{"sigma", r.sigma}, {"depth", r.depth}, {"latency", r.latency}};
+    for (const SurfaceColumn& col : kSurfaceColumns)
+      if (shown(c, col)) o[col.name] = num(r.*col.field);
     o["near_optimal_penalties_bps"] = r.near_optimal;
     a.push_back(std::move(o));
   }
@@ -162,10 +166,11 @@ int cmd_calibrate(const std::vector<std::string>& args) {
   add_run_control_options(opts, "reuse the runs an interrupted calibrate already wrote to FILE.runs.h5", "no progress or table output");
   add_format_option(opts, "table (default): the surface; csv or json: one row per (sigma, depth, latency) cell with the "
                           "optimum and its intervals, on stdout");
-  po::variables_map vm;
-  if (auto rc = parse_command(args, opts, "calibration", kCalibrateUsage, vm)) return *rc;
-  const bool quiet = vm.count("quiet") > 0;
-  const OutputFormat format = format_option(vm);
+  PrintingCommand cmd;
+  if (auto rc = parse_printing_command(args, opts, "calibration", kCalibrateUsage, cmd)) return *rc;
+  const po::variables_map& vm = cmd.vm;
+  const bool quiet = cmd.quiet;
+  const OutputFormat format = cmd.format;
   const int threads = threads_option(vm);
 
   // Everything is validated before any output exists.

@@ -106,12 +106,10 @@ int cmd_run(const std::vector<std::string>& args) {
   add_run_control_options(opts, resume_into_out_help("run"));
   add_format_option(opts, "table (default): the comparison table; csv or json: every run's summary row (the "
                           "results file's /summary) on stdout");
-  po::variables_map vm;
-  if (auto rc = parse_command(args, opts, "scenario", kRunUsage, vm)) return *rc;
-  const bool quiet = vm.count("quiet") > 0;
-  const OutputFormat format = format_option(vm);
-  std::vector<std::string> sets = set_overrides(vm);
-  const sl::ScenarioConfig sc = sl::load_scenario_file(vm["scenario"].as<std::string>(), sets);
+  PrintingCommand cmd;
+  if (auto rc = parse_printing_command(args, opts, "scenario", kRunUsage, cmd)) return *rc;
+  const po::variables_map& vm = cmd.vm;
+  const sl::ScenarioConfig sc = sl::load_scenario_file(vm["scenario"].as<std::string>(), set_overrides(vm));
   const std::uint64_t seed = vm.count("seed") ? vm["seed"].as<std::uint64_t>() : sc.seed;
   const int n_seeds = vm["seeds"].as<int>();
   threads_option(vm);  // a bad --threads is a usage error before any run starts
@@ -135,19 +133,13 @@ int cmd_run(const std::vector<std::string>& args) {
     rows.push_back(summary_row(r));
     if (single) first = r;
   };
-  const sl::SweepOutcome outcome = execute_sweep(points, runs, so);
-  if (!is_printing_rank()) return outcome.complete ? kExitOk : kExitInterrupted;
-  if (!outcome.complete) return report_incomplete(outcome, out);
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const SweepCommandRun done = run_sweep_command(points, runs, so, t0);
+  if (done.exit_code) return *done.exit_code;
 
-  if (format == OutputFormat::csv) {
-    std::cout << summary_csv(rows);
-  } else if (format == OutputFormat::json) {
-    std::cout << summary_json(rows);
-  } else if (!quiet) {
+  if (!print_summary_rows(cmd.format, rows) && !cmd.quiet) {
     std::cout << "stresslab " << sl::kVersion << "  scenario " << sc.name << "  " << runs.size() << " run(s): "
               << policies.size() << " polic" << (policies.size() == 1 ? "y" : "ies") << " x " << n_seeds
-              << " seed(s) from " << seed << ", " << fmt(secs, 2) << " s wall\n";
+              << " seed(s) from " << seed << ", " << fmt(done.wall_s, 2) << " s wall\n";
     std::cout << "  conservation: exact in every run (every asset sums to 0 over all accounts)\n";
     if (single) {
       for (const auto& [k, v] : first.summary) std::printf("  %-30s %14.4f\n", k.c_str(), v);

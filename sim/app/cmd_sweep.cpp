@@ -70,19 +70,13 @@ int cmd_sweep(const std::vector<std::string>& args) {
         .add(r.summary);
     if (format != OutputFormat::table) rows.push_back(summary_row(r));
   };
-  const sl::SweepOutcome outcome = execute_sweep(spec.points, runs, so);
-  if (!is_printing_rank()) return outcome.complete ? kExitOk : kExitInterrupted;
-  if (!outcome.complete) return report_incomplete(outcome, out);
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const SweepCommandRun done = run_sweep_command(spec.points, runs, so, t0);
+  if (done.exit_code) return *done.exit_code;
 
-  if (format == OutputFormat::csv) {
-    std::cout << summary_csv(rows);
-  } else if (format == OutputFormat::json) {
-    std::cout << summary_json(rows);
-  } else if (!quiet) {
+  if (!print_summary_rows(format, rows) && !quiet) {
     std::printf("stresslab %s  sweep %s  %zu point(s) x %zu polic%s x %d seed(s) from %llu = %zu runs (%zu reused), %.2f s wall\n",
                 sl::kVersion, spec.source_file.c_str(), spec.points.size(), n_pol, n_pol == 1 ? "y" : "ies", spec.seeds,
-                static_cast<unsigned long long>(spec.first_seed), runs.size(), outcome.runs_reused, secs);
+                static_cast<unsigned long long>(spec.first_seed), runs.size(), done.outcome.runs_reused, done.wall_s);
     std::printf("  conservation: exact in every run (every asset sums to 0 over all accounts)\n");
     const std::string& q = spec.base.quote_asset;
     TextTable t;

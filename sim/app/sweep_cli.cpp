@@ -106,4 +106,14 @@ int report_incomplete(const SweepOutcome& outcome, const std::string& out_path) 
   return kExitInterrupted;
 }
 
+SweepCommandRun run_sweep_command(const std::vector<SweepPoint>& points, const std::vector<SweepRunSpec>& runs,
+                                  const SweepCliOptions& options, std::chrono::steady_clock::time_point t0) {
+  SweepCommandRun run;
+  run.outcome = execute_sweep(points, runs, options);
+  if (!is_printing_rank()) run.exit_code = run.outcome.complete ? kExitOk : kExitInterrupted;
+  else if (!run.outcome.complete) run.exit_code = report_incomplete(run.outcome, options.out_path);
+  run.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return run;
+}
+
 }  // namespace sl::cli

@@ -1,7 +1,9 @@
 // What `run` and `sweep` share on top of sim/sweep_runner: output-path checks, the MPI wiring,
 // progress on a terminal and the message after an interruption.
 #pragma once
+#include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +37,17 @@ SweepOutcome execute_sweep(const std::vector<SweepPoint>& points, const std::vec
 
 // After an incomplete sweep (rank 0 only): says what was saved and how to continue. Returns 130.
 int report_incomplete(const SweepOutcome& outcome, const std::string& out_path);
+
+// execute_sweep() as run and sweep end with it: the outcome, the wall time since the command's
+// start `t0`, and the exit code to leave with at once when this process prints nothing more (a
+// rank other than 0; an interrupted sweep, reported by report_incomplete() into `options.out_path`).
+struct SweepCommandRun {
+  SweepOutcome outcome;
+  double wall_s = 0.0;
+  std::optional<int> exit_code;
+};
+SweepCommandRun run_sweep_command(const std::vector<SweepPoint>& points, const std::vector<SweepRunSpec>& runs,
+                                  const SweepCliOptions& options, std::chrono::steady_clock::time_point t0);
 
 // True on the process that prints (rank 0).
 bool is_printing_rank();

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <iostream>
 
 #include <nlohmann/json.hpp>
 
@@ -21,6 +22,14 @@ OutputFormat format_option(const po::variables_map& vm) {
   if (f == "csv") return OutputFormat::csv;
   if (f == "json") return OutputFormat::json;
   throw UsageError("--format " + f + ": must be table, csv or json");
+}
+
+std::optional<int> parse_printing_command(const std::vector<std::string>& args, const po::options_description& opts,
+                                          const char* positional, const std::string& usage, PrintingCommand& cmd) {
+  if (auto rc = parse_command(args, opts, positional, usage, cmd.vm)) return rc;
+  cmd.quiet = cmd.vm.count("quiet") > 0;
+  cmd.format = format_option(cmd.vm);
+  return std::nullopt;
 }
 
 namespace {
@@ -192,6 +201,12 @@ std::string summary_json(const std::vector<SummaryRow>& rows) {
     a.push_back(std::move(o));
   }
   return a.dump(1) + "\n";
+}
+
+bool print_summary_rows(OutputFormat format, const std::vector<SummaryRow>& rows) {
+  if (format == OutputFormat::csv) std::cout << summary_csv(rows);
+  else if (format == OutputFormat::json) std::cout << summary_json(rows);
+  return format != OutputFormat::table;
 }
 
 }  // namespace sl::cli

@@ -8,6 +8,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,6 +25,17 @@ enum class OutputFormat { table, csv, json };
 void add_format_option(po::options_description& opts, const char* what);
 // The --format given (default table); UsageError for anything else.
 OutputFormat format_option(const po::variables_map& vm);
+
+// A printing command's parsed options (run, calibrate): its variables, --quiet and --format.
+struct PrintingCommand {
+  po::variables_map vm;
+  bool quiet = false;
+  OutputFormat format = OutputFormat::table;
+};
+// parse_command() (see there for --help and the exit code it returns), then --quiet and --format
+// (a bad --format is a usage error before anything runs).
+std::optional<int> parse_printing_command(const std::vector<std::string>& args, const po::options_description& opts,
+                                          const char* positional, const std::string& usage, PrintingCommand& cmd);
 
 // Engineering notation: 4 significant digits, SI prefix for |v| >= 1000 (k M G T P E) and for
 // 0 < |v| < 0.001 (µ n p f a); plain in between; "nan", "inf", "-inf".
@@ -62,6 +74,9 @@ SummaryRow summary_row(const RunResult& r);
 // double; nan, inf, -inf as such) or as a JSON array of objects (non-finite numbers: null).
 std::string summary_csv(const std::vector<SummaryRow>& rows);
 std::string summary_json(const std::vector<SummaryRow>& rows);
+// --format csv or json: prints every run's summary row on stdout (summary_csv / summary_json) and
+// returns true; table: prints nothing and returns false (the command prints its own table).
+bool print_summary_rows(OutputFormat format, const std::vector<SummaryRow>& rows);
 // CSV field: quoted (with "" for ") when it holds a comma, quote or line break.
 std::string csv_field(const std::string& s);
 

@@ -93,11 +93,7 @@ class BatchPolicy final : public LiquidationPolicy {
   void on_step(LiquidationContext& ctx) override {
     if (pools_.size() < ctx.market.assets.size()) pools_.resize(ctx.market.assets.size());
     fund_.unwind(ctx, stats_);  // what the fund took over from the batch>book fallback
-    for (std::uint32_t id : ctx.margin.flagged()) {
-      MarginAccount& acc = ctx.margin.account(id);
-      if (acc.closed || acc.in_liquidation) continue;
-      join(ctx, id);
-    }
+    for_each_new_flagged(ctx, [&](std::uint32_t id, MarginAccount&) { join(ctx, id); });
     const std::int64_t interval = std::max(1, cfg_.batch.batch_interval_steps);
     if (ctx.step % interval != interval - 1) return;
     for (std::size_t i = 0; i < ctx.market.assets.size(); ++i)
@@ -258,15 +254,9 @@ class BatchPolicy final : public LiquidationPolicy {
       MarginAccount& acc = ctx.margin.account(e.margin_id);
       acc.in_liquidation = false;
       if (has_positions(ctx, acc)) continue;
-      const DeficitResult d = settle_deficit(ctx, acc);
-      if (auto it = last_event_.find(e.margin_id); it != last_event_.end() && it->second < ctx.events.size()) {
-        LiquidationEvent& ev = ctx.events[it->second];
-        if (d.insurance_paid > 0) ev.policy_path += ">insurance";
-        if (d.bad_debt > 0) ev.policy_path += ">bad_debt";
-        ev.bad_debt = from_micros(d.bad_debt);
-      }
-      stats_.bad_debt += from_micros(d.bad_debt);
-      acc.closed = true;
+      const DeficitResult d = close_flat_account(ctx, acc, ctx.fund, stats_);
+      if (auto it = last_event_.find(e.margin_id); it != last_event_.end() && it->second < ctx.events.size())
+        mark_deficit(ctx.events[it->second], d);
     }
     pool.swap(kept);
   }

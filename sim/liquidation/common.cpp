@@ -117,4 +117,18 @@ DeficitResult settle_deficit(LiquidationContext& ctx, MarginAccount& acc, FundCr
   return d;
 }
 
+DeficitResult close_flat_account(LiquidationContext& ctx, MarginAccount& acc, FundCredit* credit,
+                                 LiquidationStepStats& stats) {
+  const DeficitResult d = settle_deficit(ctx, acc, credit);
+  stats.bad_debt += from_micros(d.bad_debt);
+  acc.closed = true;
+  return d;
+}
+
+void mark_deficit(LiquidationEvent& last, const DeficitResult& d) {
+  if (d.insurance_paid > 0) last.policy_path += ">insurance";
+  if (d.bad_debt > 0) last.policy_path += ">bad_debt";
+  last.bad_debt = from_micros(d.bad_debt);
+}
+
 }  // namespace sl

@@ -52,6 +52,26 @@ DeficitResult settle_deficit(LiquidationContext& ctx, MarginAccount& acc, FundCr
 // The same with the run's fund credit, ctx.fund.
 inline DeficitResult settle_deficit(LiquidationContext& ctx, MarginAccount& acc) { return settle_deficit(ctx, acc, ctx.fund); }
 
+// Calls `start(id, acc)` for every flagged account, in the margin engine's order, that is neither
+// closed nor already being liquidated: where every policy's step takes up new work.
+template <class Start>
+void for_each_new_flagged(LiquidationContext& ctx, Start&& start) {
+  for (std::uint32_t id : ctx.margin.flagged()) {
+    MarginAccount& acc = ctx.margin.account(id);
+    if (acc.closed || acc.in_liquidation) continue;
+    start(id, acc);
+  }
+}
+
+// The close step of every policy once an account holds no contracts: settle_deficit() with
+// `credit`, its bad debt added to `stats`, the account closed. Returns what the deficit took, for
+// mark_deficit() on the event that closed the account.
+DeficitResult close_flat_account(LiquidationContext& ctx, MarginAccount& acc, FundCredit* credit,
+                                 LiquidationStepStats& stats);
+// The event that closed an account, after its deficit: ">insurance" when the fund paid, ">bad_debt"
+// when some was left (appended to its path), and that bad debt.
+void mark_deficit(LiquidationEvent& last, const DeficitResult& d);
+
 bool has_positions(const LiquidationContext& ctx, const MarginAccount& acc);
 
 // The agent type of an account's owner, for the event table.

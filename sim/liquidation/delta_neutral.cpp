@@ -153,11 +153,7 @@ class DeltaNeutralPolicy final : public LiquidationPolicy {
         ++k;
       }
     }
-    for (std::uint32_t id : ctx.margin.flagged()) {
-      MarginAccount& acc = ctx.margin.account(id);
-      if (acc.closed || acc.in_liquidation) continue;
-      start(ctx, id, acc);
-    }
+    for_each_new_flagged(ctx, [&](std::uint32_t id, MarginAccount& acc) { start(ctx, id, acc); });
   }
 
  private:
@@ -380,15 +376,8 @@ class DeltaNeutralPolicy final : public LiquidationPolicy {
       return true;
     }
     if (has_positions(ctx, acc)) return false;
-    const DeficitResult d = settle_deficit(ctx, acc);
-    if (ctx.events.size() > first_event) {
-      LiquidationEvent& last = ctx.events.back();
-      if (d.insurance_paid > 0) last.policy_path += ">insurance";
-      if (d.bad_debt > 0) last.policy_path += ">bad_debt";
-      last.bad_debt = from_micros(d.bad_debt);
-    }
-    stats_.bad_debt += from_micros(d.bad_debt);
-    acc.closed = true;
+    const DeficitResult d = close_flat_account(ctx, acc, ctx.fund, stats_);
+    if (ctx.events.size() > first_event) mark_deficit(ctx.events.back(), d);
     acc.in_liquidation = false;
     return true;
   }

@@ -75,6 +75,7 @@
 // (sim/liquidation/dutch_auction.*), shared with the `hierarchy` policy; this file adds what the
 // `dutch` policy does around it: every flagged account is offered for a kick, and an account whose
 // lots are all done settles its deficit.
+#include "sim/liquidation/common.hpp"
 #include "sim/liquidation/dutch_auction.hpp"
 
 namespace sl {
@@ -87,16 +88,11 @@ class DutchPolicy final : public LiquidationPolicy {
   const char* name() const override { return "dutch"; }
 
   void on_step(LiquidationContext& ctx) override {
-    for (std::uint32_t id : ctx.margin.flagged()) {
-      MarginAccount& acc = ctx.margin.account(id);
-      if (acc.closed || acc.in_liquidation) continue;
-      if (auctions_.kick(ctx, id, fallback_steps_) == DutchAuctions::Kick::NoLots) {
-        // Only debt left (no tradable position): settle it directly, no kick, no incentive.
-        const DeficitResult d = settle_deficit(ctx, acc);
-        stats_.bad_debt += from_micros(d.bad_debt);
-        acc.closed = true;
-      }
-    }
+    for_each_new_flagged(ctx, [&](std::uint32_t id, MarginAccount& acc) {
+      // Only debt left (no tradable position): settle it directly, no kick, no incentive.
+      if (auctions_.kick(ctx, id, fallback_steps_) == DutchAuctions::Kick::NoLots)
+        close_flat_account(ctx, acc, ctx.fund, stats_);
+    });
     for (const DutchAuctions::Outcome& o : auctions_.advance(ctx, stats_)) finish(ctx, o.id);
   }
 
@@ -104,16 +100,10 @@ class DutchPolicy final : public LiquidationPolicy {
   void finish(LiquidationContext& ctx, std::uint32_t id) {
     MarginAccount& acc = ctx.margin.account(id);
     if (has_positions(ctx, acc)) return;  // close_factor < 1: may be kicked again while flagged
-    const DeficitResult d = settle_deficit(ctx, acc);
+    const DeficitResult d = close_flat_account(ctx, acc, ctx.fund, stats_);
     const std::int64_t last_idx = auctions_.last_event(id);
-    if (last_idx >= 0 && static_cast<std::size_t>(last_idx) < ctx.events.size()) {
-      LiquidationEvent& last = ctx.events[static_cast<std::size_t>(last_idx)];
-      if (d.insurance_paid > 0) last.policy_path += ">insurance";
-      if (d.bad_debt > 0) last.policy_path += ">bad_debt";
-      last.bad_debt = from_micros(d.bad_debt);
-    }
-    stats_.bad_debt += from_micros(d.bad_debt);
-    acc.closed = true;
+    if (last_idx >= 0 && static_cast<std::size_t>(last_idx) < ctx.events.size())
+      mark_deficit(ctx.events[static_cast<std::size_t>(last_idx)], d);
   }
 
   DutchAuctions auctions_;

@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "sim/liquidation/book_liquidation.hpp"
+#include "sim/liquidation/common.hpp"
 #include "sim/liquidation/fund.hpp"
 
 namespace sl {
@@ -62,11 +63,7 @@ class MarketPolicy final : public LiquidationPolicy {
 
   void on_step(LiquidationContext& ctx) override {
     fund_.unwind(ctx, stats_);
-    for (std::uint32_t id : ctx.margin.flagged()) {
-      MarginAccount& acc = ctx.margin.account(id);
-      if (acc.closed || acc.in_liquidation) continue;
-      liquidate(ctx, acc);
-    }
+    for_each_new_flagged(ctx, [&](std::uint32_t, MarginAccount& acc) { liquidate(ctx, acc); });
   }
 
  private:
@@ -104,15 +101,8 @@ class MarketPolicy final : public LiquidationPolicy {
     const BookLiquidationResult r = liquidate_on_book(ctx, acc, orders_.data(), orders_.size(), t, &fund_, stats_);
     if (r.taken_over) return;
     if (!has_positions(ctx, acc)) {
-      const DeficitResult d = settle_deficit(ctx, acc, &credit_);
-      if (ctx.events.size() > first_event) {
-        LiquidationEvent& last = ctx.events.back();
-        if (d.insurance_paid > 0) last.policy_path += ">insurance";
-        if (d.bad_debt > 0) last.policy_path += ">bad_debt";
-        last.bad_debt = from_micros(d.bad_debt);
-      }
-      stats_.bad_debt += from_micros(d.bad_debt);
-      acc.closed = true;
+      const DeficitResult d = close_flat_account(ctx, acc, &credit_, stats_);
+      if (ctx.events.size() > first_event) mark_deficit(ctx.events.back(), d);
     }
   }
 

@@ -79,6 +79,7 @@
 //
 // The mechanism is the FundAbsorber stage (sim/liquidation/fund.*), shared with the `hierarchy`
 // policy's insurance-fund and ADL stages; this policy is that stage applied to every flagged account.
+#include "sim/liquidation/common.hpp"
 #include "sim/liquidation/fund.hpp"
 
 namespace sl {
@@ -94,12 +95,10 @@ class SocializedPolicy final : public LiquidationPolicy {
 
   void on_step(LiquidationContext& ctx) override {
     fund_.unwind(ctx, stats_);
-    for (std::uint32_t id : ctx.margin.flagged()) {
-      MarginAccount& acc = ctx.margin.account(id);
-      if (acc.closed || acc.in_liquidation) continue;
+    for_each_new_flagged(ctx, [&](std::uint32_t, MarginAccount& acc) {
       fund_.absorb(ctx, acc, stats_);
       fund_.repay(ctx);
-    }
+    });
   }
 
  private:

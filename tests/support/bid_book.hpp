@@ -7,6 +7,7 @@
 
 #include "sim/book/ledger.hpp"
 #include "sim/book/venue.hpp"
+#include "tests/support/venue_spec.hpp"
 
 namespace sl::test {
 
@@ -16,20 +17,8 @@ struct BidBook {
   Venue v;
 
   static VenueSpec spec(double taker_fee_bps) {
-    VenueSpec s;
-    s.kind = VenueKind::Perp;
-    s.name = "perp:BTC";
-    s.base_asset = 1;
-    s.quote_asset = 0;
-    s.lot_micros = 1000;
-    s.tick_micros = 1'000'000;
-    s.quote_micros_per_tick_lot = 1000;
-    s.tick_size = 1.0;
-    s.lot_size = 0.001;
-    s.maker_fee_bps = 0;
-    s.taker_fee_bps = taker_fee_bps;
-    s.max_tick = 100'000;
-    return s;
+    return venue_spec(VenueKind::Perp, "perp:BTC", 1,
+                      {.tick_size = 1.0, .lot_size = 0.001, .taker_fee_bps = taker_fee_bps, .max_tick = 100'000});
   }
   explicit BidBook(double taker_fee_bps = 0.0) : v(spec(taker_fee_bps), L, L.open_account("fees")) {
     depth = L.open_account("depth");
