@@ -10,6 +10,24 @@
 
 namespace sl {
 
+LeveragedTrader::Population::Population(const LeveragedTraderConfig& cfg, const Market& m)
+    : n_assets(m.assets.size()), long_share(std::clamp(cfg.long_share, 0.0, 1.0)) {
+  for (const AssetMarket& am : m.assets) {
+    const Tick px = am.perp->price_to_ticks(am.initial_price);
+    initial_px.emplace_back(px, am.perp->ticks_to_price(static_cast<double>(px)));
+  }
+  const auto [lo, hi] = std::minmax(std::max(1.0, cfg.leverage_min), std::max(1.0, cfg.leverage_max));
+  log_lev_lo = std::log(lo);
+  log_lev_hi = std::log(hi);
+  log_notional_sigma = std::max(0.0, cfg.notional_dispersion);
+  log_notional_mu = std::log(cfg.notional_mean) - 0.5 * log_notional_sigma * log_notional_sigma;  // the mean is preserved
+  entry_last_step = std::max(1, cfg.entry_window_steps) - 1;
+  isolated = cfg.margin_mode != "cross";
+  initial_entry = cfg.entry_mode == "initial";
+  quote_cash_extra = to_fixed(cfg.quote_cash_extra, 1e6);
+  can_add_margin = isolated && quote_cash_extra > 0 && cfg.add_margin_probability > 0 && cfg.add_margin_share > 0;
+}
+
 LeveragedTrader::LeveragedTrader(const LeveragedTraderConfig& cfg, std::int32_t agent_id)
     : add_margin_probability_(cfg.add_margin_probability),
       add_margin_share_(cfg.add_margin_share),
@@ -19,43 +37,43 @@ LeveragedTrader::LeveragedTrader(const LeveragedTraderConfig& cfg, std::int32_t 
 LeveragedTrader::LeveragedTrader(const LeveragedTraderConfig& cfg, Market& m, MarginEngine& margin, std::int32_t agent_id,
                                  Rng rng)
     : LeveragedTrader(cfg, agent_id) {
-  init(cfg, m, margin, rng);
+  init(Population(cfg, m), m, margin, rng);
 }
 
-LeveragedTrader::LeveragedTrader(const LeveragedTraderConfig& cfg, Market& m, MarginEngine& margin, std::int32_t agent_id,
-                                 Mt64Prefix rng)
+LeveragedTrader::LeveragedTrader(const LeveragedTraderConfig& cfg, const Population& pop, Market& m, MarginEngine& margin,
+                                 std::int32_t agent_id, Mt64Lane& rng)
     : LeveragedTrader(cfg, agent_id) {
-  init(cfg, m, margin, rng);
+  init(pop, m, margin, rng);
 }
 
 namespace {
 Rng kept(const Rng& r) { return r; }
-Rng kept(const Mt64Prefix& r) { return r.engine(); }
+Rng kept(const Mt64Lane& r) { return r.engine(); }
 }  // namespace
 
 template <class Engine>
-void LeveragedTrader::init(const LeveragedTraderConfig& cfg, Market& m, MarginEngine& margin, Engine& rng) {
-  boost::random::uniform_int_distribution<std::size_t> pick_asset(0, m.assets.size() - 1);
+void LeveragedTrader::init(const Population& pop, Market& m, MarginEngine& margin, Engine& rng) {
+  // The draws, in their documented order (header); distributions are cheap to build, their
+  // parameters come from the population.
+  boost::random::uniform_int_distribution<std::size_t> pick_asset(0, pop.n_assets - 1);
   asset_ = pick_asset(rng);
-  boost::random::bernoulli_distribution<double> is_long(std::clamp(cfg.long_share, 0.0, 1.0));
+  boost::random::bernoulli_distribution<double> is_long(pop.long_share);
   long_ = is_long(rng);
-  const auto [lo, hi] = std::minmax(std::max(1.0, cfg.leverage_min), std::max(1.0, cfg.leverage_max));
   boost::random::uniform_01<double> u01;  // (uniform_real_distribution rejects lo == hi)
-  leverage_ = std::exp(std::log(lo) + u01(rng) * (std::log(hi) - std::log(lo)));
-  const double s = std::max(0.0, cfg.notional_dispersion);
-  boost::random::normal_distribution<double> z(std::log(cfg.notional_mean) - 0.5 * s * s, s);
+  leverage_ = std::exp(pop.log_lev_lo + u01(rng) * (pop.log_lev_hi - pop.log_lev_lo));
+  boost::random::normal_distribution<double> z(pop.log_notional_mu, pop.log_notional_sigma);
   notional_ = std::exp(z(rng));
-  boost::random::uniform_int_distribution<std::int64_t> entry(0, std::max(1, cfg.entry_window_steps) - 1);
+  boost::random::uniform_int_distribution<std::int64_t> entry(0, pop.entry_last_step);
   entry_step_ = entry(rng);
 
-  isolated_ = cfg.margin_mode != "cross";
+  isolated_ = pop.isolated;
   Ledger& L = m.ledger;
   // "leveraged_trader:ID" (and ":wallet"), without building the strings.
   const auto id = static_cast<std::uint32_t>(agent_id_);
   account_ = L.open_numbered_account("leveraged_trader:", id, "", /*may_go_negative=*/true);
   initial_margin_ = to_fixed(notional_ / leverage_, 1e6);
   L.mint(account_, m.quote_asset, initial_margin_);
-  const Micros extra = to_fixed(cfg.quote_cash_extra, 1e6);
+  const Micros extra = pop.quote_cash_extra;
   if (isolated_) {
     wallet_ = L.open_numbered_account("leveraged_trader:", id, ":wallet");
     L.mint(wallet_, m.quote_asset, extra);
@@ -63,17 +81,17 @@ void LeveragedTrader::init(const LeveragedTraderConfig& cfg, Market& m, MarginEn
     wallet_ = account_;
     L.mint(account_, m.quote_asset, extra);
   }
-  can_add_margin_ = isolated_ && extra > 0 && cfg.add_margin_probability > 0 && cfg.add_margin_share > 0;
+  can_add_margin_ = pop.can_add_margin;
   if (can_add_margin_) rng_ = std::make_unique<Rng>(kept(rng));  // decide() draws from it
   margin_id_ = margin.add_account(account_, agent_id_, AgentKind::LeveragedTrader,
                                   isolated_ ? MarginMode::Isolated : MarginMode::Cross,
                                   /*valued_every_step=*/can_add_margin_);  // decide() reads its ratio
-  if (cfg.entry_mode == "initial") {
+  if (pop.initial_entry) {
     // The position predates the run: booked at the initial price against the passive counterparty.
     AssetMarket& am = m.assets[asset_];
     Venue& v = *am.perp;
-    const Tick px = v.price_to_ticks(am.initial_price);
-    const Lots lots = v.qty_to_lots(notional_ / v.ticks_to_price(static_cast<double>(px)));
+    const auto [px, px_price] = pop.initial_px[asset_];  // v.price_to_ticks(am.initial_price) and its price
+    const Lots lots = v.qty_to_lots(notional_ / px_price);
     if (lots < 1) {
       done_ = true;
       return;

@@ -29,18 +29,35 @@
 #include "sim/perp/margin_engine.hpp"
 #include "sim/market/market.hpp"
 #include "sim/core/rng.hpp"
-#include "sim/core/rng_prefix.hpp"
+#include "sim/core/rng_lanes.hpp"
 #include "sim/core/wake.hpp"
 
 namespace sl {
 
 class LeveragedTrader {
  public:
+  // What every trader of a population derives from the config alone, computed once per population
+  // (the same doubles each trader computed for itself before: the draws do not change).
+  struct Population {
+    Population(const LeveragedTraderConfig& cfg, const Market& m);
+    std::size_t n_assets;
+    // Per asset: the initial price in ticks and that tick's price (where an "initial" position is booked).
+    std::vector<std::pair<Tick, double>> initial_px;
+    double long_share;          // clamped to [0, 1]
+    double log_lev_lo, log_lev_hi;  // ln of the leverage bounds (log-uniform draw)
+    double log_notional_mu, log_notional_sigma;
+    std::int64_t entry_last_step;   // entry step drawn in [0, entry_last_step]
+    bool isolated, initial_entry;
+    Micros quote_cash_extra;
+    bool can_add_margin;        // isolated, cash in the wallet and a top-up rule
+  };
+
   // Opens and funds its accounts in m.ledger and registers the margin account with `margin`.
-  // `rng` is its stream: an Rng, or an Mt64Prefix of the same seed (the same draws, cheaper for a
-  // population of a million passive positions: sim/core/rng_prefix.hpp).
+  // `rng` is its stream: an Rng, or the lane of an Mt64Lanes seeded with the same seed (the same
+  // draws, cheaper for a population of a million passive positions: sim/core/rng_lanes.hpp).
   LeveragedTrader(const LeveragedTraderConfig& cfg, Market& m, MarginEngine& margin, std::int32_t agent_id, Rng rng);
-  LeveragedTrader(const LeveragedTraderConfig& cfg, Market& m, MarginEngine& margin, std::int32_t agent_id, Mt64Prefix rng);
+  LeveragedTrader(const LeveragedTraderConfig& cfg, const Population& pop, Market& m, MarginEngine& margin,
+                  std::int32_t agent_id, Mt64Lane& rng);
 
   bool wants_to_act(std::int64_t step) const {
     if (done_) return false;
@@ -61,22 +78,25 @@ class LeveragedTrader {
 
   // Builds `count` traders with agent ids first_agent_id, first_agent_id + 1, ... and the streams
   // agent_rng would give them (derive_seed(seed, 0, kStreamAgentBase + id)), handing each to
-  // out(LeveragedTrader&&) in id order. Their streams are seeded eight at a time (Mt64Prefix::
-  // seed_together): the same traders as one by one, faster for a population of a million.
+  // out(LeveragedTrader&&) in id order. Their streams are seeded 32 at a time (Mt64Lanes):
+  // the same traders as one by one, faster for a population of a million.
   template <class Out>
   static void build(const LeveragedTraderConfig& cfg, Market& m, MarginEngine& margin, std::uint64_t first_agent_id,
                     int count, std::uint64_t seed, Out&& out) {
-    constexpr std::size_t kBatch = 8, kWords = 170;  // enough seeded words for the usual 5-10 draws
-    std::vector<Mt64Prefix> streams;
-    streams.reserve(kBatch);
+    if (count <= 0) return;
+    const Population pop(cfg, m);
+    constexpr std::size_t kBatch = Mt64Lanes::kLanes;
+    const auto lanes = std::make_unique<Mt64Lanes>();  // 42 KB: not on the stack
+    std::uint64_t seeds[kBatch];
     for (int k0 = 0; k0 < count; k0 += static_cast<int>(kBatch)) {
       const auto n = static_cast<std::size_t>(std::min<int>(static_cast<int>(kBatch), count - k0));
-      streams.clear();
-      for (std::size_t j = 0; j < n; ++j)
-        streams.emplace_back(derive_seed(seed, 0, kStreamAgentBase + first_agent_id + static_cast<std::uint64_t>(k0) + j));
-      Mt64Prefix::seed_together(streams.data(), n, kWords);
-      for (std::size_t j = 0; j < n; ++j)
-        out(LeveragedTrader(cfg, m, margin, static_cast<std::int32_t>(first_agent_id + static_cast<std::uint64_t>(k0) + j), streams[j]));
+      const std::uint64_t id0 = first_agent_id + static_cast<std::uint64_t>(k0);
+      for (std::size_t j = 0; j < n; ++j) seeds[j] = derive_seed(seed, 0, kStreamAgentBase + id0 + j);
+      lanes->seed(seeds, n);
+      for (std::size_t j = 0; j < n; ++j) {
+        Mt64Lane rng(*lanes, j);
+        out(LeveragedTrader(cfg, pop, m, margin, static_cast<std::int32_t>(id0 + j), rng));
+      }
     }
   }
 
@@ -95,7 +115,7 @@ class LeveragedTrader {
   // The parameters both public constructors copy from `cfg` before init() draws from their stream.
   LeveragedTrader(const LeveragedTraderConfig& cfg, std::int32_t agent_id);
   template <class Engine>
-  void init(const LeveragedTraderConfig& cfg, Market& m, MarginEngine& margin, Engine& rng);
+  void init(const Population& pop, Market& m, MarginEngine& margin, Engine& rng);
   void enter(Market& m);
   void decide(Market& m);
 

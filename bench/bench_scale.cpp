@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -19,6 +20,8 @@ struct ScaleResult {
   long long messages = 0;
   long peak_rss_kb = 0;
   double cpu_s = 0;  // the child's user + system CPU: set-up and run (wall time also counts waiting for a shared core)
+  double setup_s = 0;       // of wall_s: building the world (opening and funding every account)
+  double first_step_s = 0;  // of wall_s: step 0 (its mark values and indexes every margined account)
   bool ok = false;
 };
 
@@ -48,12 +51,12 @@ ScaleResult run_size(const std::string& scenario_path, int accounts) {
     const auto t0 = std::chrono::steady_clock::now();
     sl::run_simulation(sc, ro, &c);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const double msg[2] = {secs, static_cast<double>(c.messages)};
+    const double msg[4] = {secs, static_cast<double>(c.messages), c.setup_s, c.first_step_s};
     const ssize_t w = write(fd[1], msg, sizeof msg);
     _exit(w == static_cast<ssize_t>(sizeof msg) ? 0 : 1);
   }
   close(fd[1]);
-  double msg[2] = {0, 0};
+  double msg[4] = {0, 0, 0, 0};
   const ssize_t r = read(fd[0], msg, sizeof msg);
   close(fd[0]);
   int status = 0;
@@ -63,6 +66,8 @@ ScaleResult run_size(const std::string& scenario_path, int accounts) {
   out.ok = r == static_cast<ssize_t>(sizeof msg) && WIFEXITED(status) && WEXITSTATUS(status) == 0;
   out.wall_s = msg[0];
   out.messages = static_cast<long long>(msg[1]);
+  out.setup_s = msg[2];
+  out.first_step_s = msg[3];
   out.peak_rss_kb = ru.ru_maxrss;  // kilobytes on Linux
   out.cpu_s = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + 1e-6 * static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
   return out;
@@ -80,8 +85,13 @@ int run_scale_bench(const std::string& scenario_path, std::ostream& out) {
       out << "scale: " << n << " accounts: the run failed\n";
       return 1;
     }
-    std::snprintf(buf, sizeof buf, "scale: %9d margined accounts: %7.2f s for 1 h of 1 s steps (process CPU %.2f s), %.2f M order messages/s, peak RSS %.0f MB\n",
-                  n, r.wall_s, r.cpu_s, static_cast<double>(r.messages) / r.wall_s / 1e6, static_cast<double>(r.peak_rss_kb) / 1024.0);
+    double load[1] = {-1};
+    getloadavg(load, 1);  // the machine's 1-minute load average when the size finished (a shared machine's figures move with it)
+    std::snprintf(buf, sizeof buf,
+                  "scale: %9d margined accounts: %7.3f s for 1 h of 1 s steps (set-up %.3f s, step 0 %.3f s, steps 1.. %.3f s; "
+                  "process CPU %.2f s), %.2f M order messages/s, peak RSS %.0f MB, load %.2f\n",
+                  n, r.wall_s, r.setup_s, r.first_step_s, r.wall_s - r.setup_s - r.first_step_s, r.cpu_s,
+                  static_cast<double>(r.messages) / r.wall_s / 1e6, static_cast<double>(r.peak_rss_kb) / 1024.0, load[0]);
     out << buf << std::flush;
     if (n == sizes[0]) first_wall = r.wall_s;
     last_wall = r.wall_s;

@@ -125,3 +125,38 @@ TEST_CASE("ledger: change tracking lists each account a transfer touched once, u
   L.transfer(a, c, 0, 1);
   CHECK(L.changed_accounts() == std::vector<AccountId>{a, c});
 }
+
+TEST_CASE("ledger: for_each_holder lists exactly the accounts with a non-zero balance, in id order") {
+  // 200 accounts (four words of holder bits and a part word) and random contract transfers between
+  // them: after every transfer the holders listed equal a scan of every balance, ascending ids.
+  Ledger L({"USDT", "BTC-PERP"}, {false, true});
+  std::vector<AccountId> acc;
+  for (int i = 0; i < 200; ++i) acc.push_back(L.open_account("acct:" + std::to_string(i)));
+  std::mt19937_64 rng(5);
+  std::uniform_int_distribution<std::size_t> pick(0, acc.size() - 1);
+  std::uniform_int_distribution<int> amount(1, 3);
+  const auto scan = [&](AssetId asset) {
+    std::vector<AccountId> out;
+    for (AccountId a = 0; a < L.n_accounts(); ++a)
+      if (L.balance(a, asset) != 0) out.push_back(a);
+    return out;
+  };
+  const auto listed = [&](AssetId asset) {
+    std::vector<AccountId> out;
+    L.for_each_holder(asset, [&](AccountId a) { out.push_back(a); });
+    return out;
+  };
+  CHECK(listed(1).empty());
+  for (int t = 0; t < 3000; ++t) {
+    // Small amounts between few accounts: balances often come back to exactly 0 (a holder leaves).
+    L.transfer(acc[pick(rng) % 70 + 130], acc[pick(rng) % 70 + 130], 1, amount(rng));
+    REQUIRE(listed(1) == scan(1));
+  }
+  CHECK(!listed(1).empty());
+  CHECK(listed(1).front() >= acc[130]);  // only accounts 130..199 ever held the contract
+  // Quote: the issuer (negative) and the minted account are its holders.
+  L.mint(acc[3], 0, 7);
+  CHECK(listed(0) == std::vector<AccountId>{L.issuer(0), acc[3]});
+  L.transfer(acc[3], acc[64], 0, 7);  // acc[3] is flat again: no longer listed
+  CHECK(listed(0) == std::vector<AccountId>{L.issuer(0), acc[64]});
+}

@@ -2,12 +2,15 @@
 
 #include <sstream>
 
+#include "sim/core/huge_pages.hpp"
+
 namespace sl {
 
 Ledger::Ledger(std::vector<std::string> asset_names, std::vector<bool> negative_allowed)
     : asset_names_(std::move(asset_names)), asset_negative_(std::move(negative_allowed)) {
   if (asset_negative_.size() != asset_names_.size()) throw LedgerError("ledger: asset flags size mismatch");
   positive_.assign(asset_names_.size(), 0);
+  holders_.resize(asset_names_.size());
   for (std::size_t a = 0; a < asset_names_.size(); ++a) issuer_.push_back(open_account("issuer:" + asset_names_[a], true));
 }
 
@@ -52,14 +55,17 @@ AccountId Ledger::add_account(std::uint32_t stem, std::uint32_t number, bool may
   account_negative_.push_back(may_go_negative);
   changed_mark_.push_back(0);
   balances_.resize(names_.size() * asset_names_.size(), 0);
+  if (!holders_.empty() && names_.size() > holders_.front().size() * 64)
+    for (auto& bits : holders_) bits.push_back(0);
   return static_cast<AccountId>(names_.size() - 1);
 }
 
 void Ledger::reserve_accounts(std::size_t n) {
-  names_.reserve(n);
+  reserve_huge(names_, n);
   account_negative_.reserve(n);
-  changed_mark_.reserve(n);
-  balances_.reserve(n * asset_names_.size());
+  reserve_huge(changed_mark_, n);
+  reserve_huge(balances_, n * asset_names_.size());
+  for (auto& bits : holders_) bits.reserve((n + 63) / 64);
 }
 
 std::string Ledger::account_name(AccountId a) const {
@@ -89,6 +95,8 @@ void Ledger::transfer(AccountId from, AccountId to, AssetId asset, Micros amount
   positive_[asset] += pos(new_src) - pos(src) + pos(new_dst) - pos(dst);
   src = new_src;
   dst = new_dst;
+  set_holder(asset, from, new_src != 0);
+  set_holder(asset, to, new_dst != 0);
   ++transfer_count_;
   if (track_changes_) {
     note_change(from);

@@ -88,6 +88,18 @@ class Ledger {
   // Throws ConservationError naming the asset and the discrepancy if any asset's sum is not zero.
   void check_conservation() const;
 
+  // Calls f(account) for every account holding a non-zero balance of `asset`, in ascending account
+  // id. Kept as one bit per (asset, account), updated by every transfer, so visiting the holders of
+  // a contract (funding, ADL ranking) reads n_accounts / 64 words and calls f once per holder,
+  // instead of looking at every account's balance. f must not move `asset` (other assets: yes).
+  template <class F>
+  void for_each_holder(AssetId asset, F&& f) const {
+    const std::vector<std::uint64_t>& bits = holders_[asset];
+    for (std::size_t w = 0; w < bits.size(); ++w)
+      for (std::uint64_t b = bits[w]; b != 0; b &= b - 1)
+        f(static_cast<AccountId>(w * 64 + static_cast<std::size_t>(__builtin_ctzll(b))));
+  }
+
   // Change tracking (for the margin engine's liquidation-price index): once enabled, every account
   // a transfer touches is listed once in changed_accounts() until clear_changes().
   void track_changes(bool on) { track_changes_ = on; }
@@ -125,6 +137,12 @@ class Ledger {
   std::vector<Micros> balances_;
   std::vector<AccountId> issuer_;
   std::vector<Int128> positive_;  // per asset: sum over accounts of max(0, balance)
+  std::vector<std::vector<std::uint64_t>> holders_;  // per asset: bit a % 64 of word a / 64 = balance of account a != 0
+  void set_holder(AssetId asset, AccountId a, bool holds) {
+    std::uint64_t& w = holders_[asset][a / 64];
+    const std::uint64_t bit = std::uint64_t{1} << (a % 64);
+    w = holds ? (w | bit) : (w & ~bit);
+  }
   std::uint64_t transfer_count_ = 0;
   bool track_changes_ = false;
   std::vector<std::uint8_t> changed_mark_;  // per account: listed in changed_

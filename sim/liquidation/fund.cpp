@@ -156,20 +156,23 @@ int FundAbsorber::deleverage(LiquidationContext& ctx, MarginAccount& acc, const 
   const AssetId q = ctx.market.quote_asset;
   const AssetId perp = ctx.market.assets[leg.asset].perp_asset;
   const bool bankrupt_long = leg.contracts > 0;
+  // Candidates: the margined holders of the contract on the other side (the ledger's holder bits:
+  // only accounts with a position are looked at; rank_adl_candidates' order is total, so the order
+  // they are listed in does not matter).
   std::vector<AdlCandidate> cands;
-  std::vector<std::uint32_t> margin_ids;
   auto& all = ctx.margin.accounts();
-  for (std::uint32_t id = 0; id < all.size(); ++id) {
+  L.for_each_holder(perp, [&](AccountId holder) {
+    const std::uint32_t id = ctx.margin.margin_id_of(holder);
+    if (id == MarginEngine::kNoMargin) return;
     const MarginAccount& a = all[id];
-    if (a.closed || a.account == acc.account) continue;
+    if (a.closed || a.account == acc.account) return;
     const Micros h = L.balance(a.account, perp);
-    if (h == 0 || (h > 0) == bankrupt_long) continue;
+    if (h == 0 || (h > 0) == bankrupt_long) return;
     const double eq = ctx.margin.equity(a, PriceBasis::Mark);
     const double pos = from_micros(h);
     cands.push_back({a.account, adl_pnl_pct(pos, ctx.margin.entry_price(a, leg.asset), leg.mark),
                      adl_effective_leverage(std::abs(pos) * leg.mark, eq), pos});
-    margin_ids.push_back(id);
-  }
+  });
   int n = 0;
   Micros matched = 0;
   for (const AdlCandidate& c : rank_adl_candidates(std::move(cands))) {
@@ -201,9 +204,7 @@ int FundAbsorber::deleverage(LiquidationContext& ctx, MarginAccount& acc, const 
     const double at_mark = from_micros(qty) * leg.mark;
     *taken_out += bankrupt_long ? from_micros(cash) - at_mark : at_mark - from_micros(cash);
     matched += qty;
-    std::uint32_t mid = 0;
-    for (std::size_t j = 0; j < margin_ids.size(); ++j)
-      if (all[margin_ids[j]].account == c.account) mid = margin_ids[j];
+    const std::uint32_t mid = ctx.margin.margin_id_of(c.account);  // a candidate is a margined account
     LiquidationEvent e;
     e.step = ctx.step;
     e.account = c.account;

@@ -99,7 +99,8 @@ FundingSettlement settle_funding(Ledger& ledger, AssetId perp_asset, AssetId quo
 
   const bool longs_pay = rate > 0.0;
   const double per_contract_micro = mark_price * std::abs(rate);  // quote micro-units per contract micro-unit
-  const std::size_t n = ledger.n_accounts();
+  // Only the contract's holders are visited (the ledger's holder bits, in ascending account id:
+  // the order a walk over every account had), so a settlement costs what the open positions cost.
 
   struct Receiver {
     AccountId id;
@@ -109,35 +110,33 @@ FundingSettlement settle_funding(Ledger& ledger, AssetId perp_asset, AssetId quo
   };
   std::vector<Receiver> receivers;
   __int128 total_weight = 0;
-  for (std::size_t a = 0; a < n; ++a) {
-    const AccountId id = static_cast<AccountId>(a);
-    if (id == pool) continue;
+  ledger.for_each_holder(perp_asset, [&](AccountId id) {
+    if (id == pool) return;
     const Micros c = ledger.balance(id, perp_asset);
-    if (c == 0 || (c > 0) == longs_pay) continue;
+    if (c == 0 || (c > 0) == longs_pay) return;
     if (c == std::numeric_limits<Micros>::min()) throw std::overflow_error("settle_funding: contract balance out of range");
     const Micros w = c > 0 ? c : -c;
     receivers.push_back(Receiver{id, w, 0, 0});
     total_weight += w;
-  }
+  });
   if (receivers.empty()) return out;
 
   // Payers -> pool.
   const Micros pool_before = ledger.balance(pool, quote_asset);
-  for (std::size_t a = 0; a < n; ++a) {
-    const AccountId id = static_cast<AccountId>(a);
-    if (id == pool) continue;
+  ledger.for_each_holder(perp_asset, [&](AccountId id) {  // moves quote only, never the contract
+    if (id == pool) return;
     const Micros c = ledger.balance(id, perp_asset);
-    if (c == 0 || (c > 0) != longs_pay) continue;
+    if (c == 0 || (c > 0) != longs_pay) return;
     const double abs_c = c > 0 ? static_cast<double>(c) : -static_cast<double>(c);
     const Micros owed = to_fixed(abs_c * per_contract_micro, 1.0);  // nearest, halves away from zero
-    if (owed <= 0) continue;
+    if (owed <= 0) return;
     ++out.payers;
     Micros pay = owed;
     if (!ledger.may_go_negative(id, quote_asset)) pay = std::clamp<Micros>(ledger.balance(id, quote_asset), 0, owed);
     ledger.transfer(id, pool, quote_asset, pay);
     out.collected = checked_add(out.collected, pay);
     out.shortfall = checked_add(out.shortfall, owed - pay);
-  }
+  });
   if (out.collected == 0) return out;
 
   // Pool -> receivers, pro rata to |contracts|, largest remainder (ties: lower account id).

@@ -69,6 +69,7 @@ void LiquidationPriceIndex::remove(std::uint32_t id) {
 void LiquidationPriceIndex::push(std::size_t heap, double price, std::uint32_t id) {
   std::vector<Entry>& h = heaps_[heap];
   h.push_back({price, id, gen_[id]});
+  if (bulk_) return;  // ordered by end_bulk
   if (heap % 2 == 0) std::push_heap(h.begin(), h.end(), [](const Entry& x, const Entry& y) { return x.price < y.price; });
   else std::push_heap(h.begin(), h.end(), [](const Entry& x, const Entry& y) { return x.price > y.price; });
 }
@@ -85,7 +86,12 @@ void LiquidationPriceIndex::insert(std::uint32_t id, const std::vector<PriceBand
   }
   entries_[id] = n;
   live_ += n;
-  if (stored_entries() > 2 * live_ + 4096) compact();
+  if (!bulk_ && stored_entries() > 2 * live_ + 4096) compact();
+}
+
+void LiquidationPriceIndex::end_bulk() {
+  bulk_ = false;
+  compact();  // drops stale entries and orders every heap
 }
 
 void LiquidationPriceIndex::pop_crossed(std::size_t heap, double price, std::vector<std::uint32_t>& out) {

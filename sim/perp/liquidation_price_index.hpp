@@ -26,6 +26,8 @@
 #include <limits>
 #include <vector>
 
+#include "sim/core/huge_pages.hpp"
+
 namespace sl {
 
 // A price interval: the account must be looked at again when the price is <= lo or >= hi.
@@ -70,8 +72,19 @@ class LiquidationPriceIndex {
   // Room for one entry per account in every heap: reserved address space only; the pages a heap
   // never fills are never touched, and the first build copies nothing.
   void reserve(std::size_t n_accounts) {
-    for (auto& h : heaps_) h.reserve(n_accounts);
+    for (auto& h : heaps_) reserve_huge(h, n_accounts);
   }
+  // Room for account ids below n (the per-account arrays), before resize fills them.
+  void reserve_ids(std::size_t n) {
+    reserve_huge(gen_, n);
+    reserve_huge(entries_, n);
+  }
+  // Bulk building (the first mark indexes every account): between begin_bulk and end_bulk,
+  // insert appends its entries without ordering them, and end_bulk orders each heap once (O(n)
+  // instead of a sift per entry). The heaps hold the same entries as with one insert at a time,
+  // so crossed() returns the same accounts (in another order, which mark_all does not depend on).
+  void begin_bulk() { bulk_ = true; }
+  void end_bulk();
   bool indexed(std::uint32_t id) const { return entries_[id] != kNotIndexed; }
   // Forgets the account's bands: its heap entries become stale and are skipped when popped.
   void remove(std::uint32_t id);
@@ -106,6 +119,7 @@ class LiquidationPriceIndex {
   std::vector<std::uint32_t> gen_;     // per account: entries with another generation are stale
   std::vector<std::uint8_t> entries_;  // per account: its live entries, kNotIndexed if none are kept
   std::size_t live_ = 0;               // live entries over all heaps
+  bool bulk_ = false;
 };
 
 }  // namespace sl

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 
+#include "sim/core/huge_pages.hpp"
+
 namespace sl {
 
 MarginEngine::MarginEngine(const PerpConfig& cfg, Market& market)
@@ -24,9 +26,11 @@ MarginEngine::MarginEngine(const PerpConfig& cfg, Market& market)
 }
 
 void MarginEngine::reserve(std::size_t n_accounts, std::size_t n_ledger_accounts) {
-  accounts_.reserve(n_accounts);
-  margin_of_.reserve(n_ledger_accounts);
-  entry_price_.reserve(n_accounts * market_.assets.size());
+  reserve_huge(accounts_, n_accounts);
+  reserve_huge(margin_of_, n_ledger_accounts);
+  if (margin_of_.size() < n_ledger_accounts) margin_of_.resize(n_ledger_accounts, kNoMargin);  // not grown one account at a time
+  reserve_huge(queued_, n_accounts);
+  reserve_huge(entry_price_, n_accounts * market_.assets.size());
 }
 
 std::uint32_t MarginEngine::add_account(AccountId account, std::int32_t owner_agent, AgentKind kind, MarginMode mode,
@@ -158,11 +162,26 @@ double MarginEngine::bankruptcy_price(const MarginAccount& a, std::size_t asset)
 
 bool MarginEngine::mark_one(std::uint32_t id, std::int64_t step) {
   MarginAccount& a = accounts_[id];
-  a.equity = equity(a, PriceBasis::Mark);
-  a.maintenance = maintenance(a, PriceBasis::Mark);
-  double gross = 0;
-  for (std::size_t i = 0; i < market_.assets.size(); ++i)
-    gross += std::abs(position(a, i)) * price(i, PriceBasis::Mark, true);
+  // equity(a, Mark), maintenance(a, Mark) and the gross notional in one pass over the balances
+  // (each sum the same terms in the same order as those functions: the same doubles).
+  const Ledger& L = market_.ledger;
+  double eq = from_micros(L.balance(a.account, market_.quote_asset));
+  double req = 0, gross = 0;
+  for (std::size_t i = 0; i < market_.assets.size(); ++i) {
+    const AssetMarket& am = market_.assets[i];
+    const Micros spot = L.balance(a.account, am.spot_asset);
+    if (spot != 0) eq += from_micros(spot) * price(i, PriceBasis::Mark, false) * (1.0 - am.collateral_haircut);
+    const Micros contracts = L.balance(a.account, am.perp_asset);
+    const double mark = price(i, PriceBasis::Mark, true);
+    if (contracts != 0) {
+      eq += from_micros(contracts) * mark;
+      const double notional = std::abs(from_micros(contracts)) * mark;
+      req += notional * mmr(notional);
+    }
+    gross += std::abs(from_micros(contracts)) * mark;
+  }
+  a.equity = eq;
+  a.maintenance = req;
   a.gross_notional = gross;
   if (a.opening_equity < 0 && gross > 0) a.opening_equity = a.equity;
   // An account with positions is liquidatable below maintenance; one without positions only
@@ -206,6 +225,7 @@ void MarginEngine::mark_indexed(std::int64_t step) {
   bool all = false;
   if (index_assets_ != n_assets) {  // first mark (or after full scans): value everyone, then index
     index_ = LiquidationPriceIndex(n_assets);
+    index_.reserve_ids(accounts_.size());
     index_assets_ = n_assets;
     every_step_.clear();
     marks_.assign(n_assets, 0.0);
@@ -237,7 +257,9 @@ void MarginEngine::mark_indexed(std::int64_t step) {
   };
   if (all || !prices_ok_) {
     index_.reserve(accounts_.size());
+    index_.begin_bulk();
     for (std::uint32_t id = 0; id < accounts_.size(); ++id) value(id);
+    index_.end_bulk();
   } else {
     candidates_.clear();
     candidates_.insert(candidates_.end(), every_step_.begin(), every_step_.end());

@@ -30,27 +30,29 @@ enum class MarginMode : std::uint8_t { Cross, Isolated };
 // market's own price impact?).
 enum class PriceBasis : std::uint8_t { Mark, Reference };
 
+// Fields ordered by size (56 bytes, no padding holes: a million passive accounts hold one each).
 struct MarginAccount {
   AccountId account = 0;
   std::int32_t owner_agent = -1;       // global agent id
-  AgentKind owner_kind = AgentKind::MarketMaker;
-  MarginMode mode = MarginMode::Cross;
   // Updated by MarginEngine::mark_all (quote units):
   double equity = 0.0;
   double maintenance = 0.0;
   double gross_notional = 0.0;
-  bool liquidatable = false;
   std::int64_t flagged_since = -1;     // first step of the current liquidatable spell, -1 if healthy
-  bool endogenous_at_flag = false;     // at that first step, healthy at the exogenous reference prices?
   // Equity at the first mark with an open position: the base of PnL% for ADL ranking (later
   // deposits count as PnL, a documented simplification).
   double opening_equity = -1.0;
+  AgentKind owner_kind = AgentKind::MarketMaker;
+  MarginMode mode = MarginMode::Cross;
+  bool liquidatable = false;
+  bool endogenous_at_flag = false;     // at that first step, healthy at the exogenous reference prices?
   bool in_liquidation = false;         // a policy is working on it (auctions, staged unwinds)
   bool closed = false;                 // bankrupt or fully closed out: ignored from then on
   // Its owner reads equity / maintenance every step (a top-up rule): valued every step, never left
   // to the liquidation-price index.
   bool valued_every_step = false;
 };
+static_assert(sizeof(MarginAccount) == 56, "MarginAccount: keep the fields packed");
 
 // How mark_all finds the accounts to value: "index" values only the accounts whose balances changed
 // or whose liquidation price band the mark or index left (sim/perp/liquidation_price_index.hpp);
@@ -89,6 +91,11 @@ class MarginEngine : public FillObserver {
   std::vector<MarginAccount>& accounts() { return accounts_; }
   const std::vector<MarginAccount>& accounts() const { return accounts_; }
   MarginAccount& account(std::uint32_t id) { return accounts_[id]; }
+  // The margin id of a ledger account, kNoMargin if it is not a margined account.
+  static constexpr std::uint32_t kNoMargin = 0xFFFFFFFFu;
+  std::uint32_t margin_id_of(AccountId account) const {
+    return account < margin_of_.size() ? margin_of_[account] : kNoMargin;
+  }
 
   // Valuations (quote units).
   double equity(const MarginAccount& a, PriceBasis basis) const;
@@ -154,7 +161,6 @@ class MarginEngine : public FillObserver {
   bool prices_ok_ = true;                    // every mark and index price positive and finite
   static constexpr std::size_t kNoAssets = static_cast<std::size_t>(-1);
   std::size_t index_assets_ = kNoAssets;     // assets the index was built for; kNoAssets: rebuild
-  static constexpr std::uint32_t kNoMargin = 0xFFFFFFFFu;
 };
 
 // Books a position that predates the run (`initial` entry modes, accounts.file) against the market's

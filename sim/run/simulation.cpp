@@ -1,6 +1,7 @@
 #include "sim/run/simulation.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <boost/random/uniform_int_distribution.hpp>
 #include <cmath>
 #include <cstdio>
@@ -32,6 +33,7 @@
 #include "sim/run/counterparties.hpp"
 #include "sim/run/recorder.hpp"
 #include "sim/market/replay_path.hpp"
+#include "sim/core/huge_pages.hpp"
 #include "sim/core/rng.hpp"
 
 namespace sl {
@@ -300,7 +302,7 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed, const L
     const auto n = static_cast<std::size_t>(std::max(0, lvc.count));
     L.reserve_accounts(L.n_accounts() + 2 * n + 64);
     w.margin.reserve(w.margin.accounts().size() + n + 64, L.n_accounts() + 2 * n + 64);
-    w.agent_kind_of.reserve(w.agent_kind_of.size() + n + 64);
+    reserve_huge(w.agent_kind_of, w.agent_kind_of.size() + n + 64);
   }
   // Each opens and funds its own accounts; a passive position keeps its accounts but no agent
   // object (#15 item 4): it never wakes.
@@ -372,6 +374,7 @@ double metric_or_zero(const RunResult& r, const char* name) {
 }  // namespace
 
 RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCounters* counters) {
+  const auto t_start = std::chrono::steady_clock::now();
   World w(sc);
   const LiquidationConfig lcfg = opt.policy.empty() ? sc.perp.liquidation : resolve_policy(sc.perp.liquidation, opt.policy);
   build_world(w, sc, opt.seed, lcfg);
@@ -383,6 +386,8 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   rec.loop().set_inheritors(w.backstop ? std::vector<AccountId>{w.sys.insurance_fund, w.sys.protocol, w.backstop->account()}
                                        : std::vector<AccountId>{w.sys.insurance_fund, w.sys.protocol});
   RunCounters c;
+  const auto t_built = std::chrono::steady_clock::now();
+  c.setup_s = std::chrono::duration<double>(t_built - t_start).count();
   ShockSchedule shocks(sc.shocks, m, sc.assets);  // with the volatility-linked haircuts
   std::unique_ptr<LiquidationPolicy> policy = make_liquidation_policy(lcfg);
   std::unique_ptr<ProactiveDerisker> proactive;
@@ -548,6 +553,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
     rec.record_step(m, info);
     for (std::size_t i = 0; i < m.assets.size(); ++i) w.oracles[i].observe(step, spot_mid(m.assets[i]));
     if (opt.progress && (step + 1) % opt.progress_every_steps == 0) opt.progress(step + 1, sc.horizon_steps);
+    if (step == 0) c.first_step_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_built).count();
   }
 
   w.ledger.check_conservation();
