@@ -361,9 +361,13 @@ TEST_CASE("hedger: target short from the drawdown against a high fading with its
   const AccountId acc = mm.ledger.open_account("hedger");
   mm.ledger.mint(acc, 0, to_fixed(1e6, 1e6));
   HedgingDemand h(cfg, acc, 0, make_rng(1, 0, 98));
-  mm.m.step = 0;
-  mm.a().index_price = 30000.0;
-  h.act(mm.m);  // first look: high = 30,000, drawdown 0, nothing to do
+  // The hedger acts at `step` with the index at `index` (the only inputs it reads here).
+  const auto look = [&mm](HedgingDemand& hedger, std::int64_t step, double index) {
+    mm.m.step = step;
+    mm.a().index_price = index;
+    hedger.act(mm.m);
+  };
+  look(h, 0, 30000.0);  // first look: high = 30,000, drawdown 0, nothing to do
   CHECK(h.high() == doctest::Approx(30000.0));
   CHECK(h.target_short() == 0.0);
   CHECK(mm.bal(acc, 2) == 0.0);
@@ -373,9 +377,7 @@ TEST_CASE("hedger: target short from the drawdown against a high fading with its
   // is 27,000 x (1 - 0.003) = 26,919: the 0.3 BTC bid at 26,950 fills, the one at 26,900 does not.
   mm.rest(VenueKind::Perp, Side::Buy, 26950.0, 0.3);
   mm.rest(VenueKind::Perp, Side::Buy, 26900.0, 1.0);
-  mm.m.step = 100;
-  mm.a().index_price = 27000.0;
-  h.act(mm.m);
+  look(h, 100, 27000.0);
   CHECK(h.high() == doctest::Approx(28500.0));
   CHECK(h.drawdown() == doctest::Approx(1.0 - 27000.0 / 28500.0));
   CHECK(h.vol_ratio() == 1.0);
@@ -388,9 +390,7 @@ TEST_CASE("hedger: target short from the drawdown against a high fading with its
   // higher than the index: from the 0.1 BTC at 29,990 (the 30,010 is not taken).
   mm.rest(VenueKind::Perp, Side::Sell, 29990.0, 0.1);
   mm.rest(VenueKind::Perp, Side::Sell, 30010.0, 1.0);
-  mm.m.step = 200;
-  mm.a().index_price = 30000.0;
-  h.act(mm.m);
+  look(h, 200, 30000.0);
   CHECK(h.high() == doctest::Approx(30000.0));
   CHECK(h.drawdown() == 0.0);
   CHECK(h.target_short() == doctest::Approx(0.2631579));
@@ -400,12 +400,8 @@ TEST_CASE("hedger: target short from the drawdown against a high fading with its
   HedgingDemandConfig thr = cfg;
   thr.drawdown_threshold = 0.05;
   HedgingDemand h2(thr, acc, 0, make_rng(1, 0, 96));
-  mm.m.step = 300;
-  mm.a().index_price = 30000.0;
-  h2.act(mm.m);
-  mm.m.step = 400;
-  mm.a().index_price = 27000.0;
-  h2.act(mm.m);
+  look(h2, 300, 30000.0);
+  look(h2, 400, 27000.0);
   CHECK(h2.target_short() == doctest::Approx(10.0 * (1.0 - 27000.0 / 28500.0 - 0.05)));
   mm.ledger.check_conservation();
 }

@@ -100,6 +100,49 @@ TEST_CASE("batch>book: a missed reserve sends the market policy's IOC, stopping 
 // 2. delta_neutral's backstop: one rule with hierarchy's
 // ------------------------------------------------------------------------------------------------
 
+namespace {
+
+// delta_neutral in backstop mode, the configured discount 300 bps.
+LiquidationConfig delta_neutral_backstop_cfg() {
+  LiquidationConfig cfg;
+  cfg.policy = "delta_neutral";
+  cfg.delta_neutral.mode = "backstop";
+  cfg.delta_neutral.backstop_discount_bps = 300;
+  return cfg;
+}
+
+// A backstop provider with 30,000 of quote and capacity, and a hedged basis account (quote
+// `quote_usd`, spot +1 BTC, contracts -1 against the book maker, cross margin) marked at step 1 with
+// index 10,000 and mark 13,000 set directly.
+struct BackstopCase {
+  AccountId bp_acc;
+  BackstopProvider bp;
+  AccountId acc;
+  std::uint32_t id;
+
+  BackstopCase(HandWorld& w, double quote_usd)
+      : bp_acc(w.L.open_account("backstop")), bp(30'000, bp_acc), acc(w.L.open_account("basis", true)) {
+    w.L.mint(bp_acc, kUsd, U(30'000));
+    w.L.mint(acc, kUsd, U(quote_usd));
+    w.L.mint(acc, kBtc, U(1.0));
+    w.L.transfer(acc, w.book_maker, kPerp, U(1.0));
+    id = w.me->add_account(acc, -1, AgentKind::BasisTrader, MarginMode::Cross);
+    w.m.assets[0].index_price = 10'000;
+    w.m.assets[0].mark_price = 13'000;
+    w.me->mark_all(1);
+  }
+  // One step (step 1) of the policy of `cfg` with this provider as the backstop.
+  std::unique_ptr<LiquidationPolicy> step(HandWorld& w, const LiquidationConfig& cfg) {
+    auto pol = make_liquidation_policy(cfg);
+    LiquidationContext ctx{w.m, *w.me, w.bots, w.kinds, w.rng, 1, w.sys, w.events, w.makers, &bp};
+    ctx.fund = &pol->fund_credit();
+    pol->on_step(ctx);
+    return pol;
+  }
+};
+
+}  // namespace
+
 TEST_CASE("delta_neutral backstop: the provider keeps at most the account's margin, the fund pays nothing") {
   // Index 10,000, mark 13,000 (set directly). Hedged account: quote 3,200, spot +1, contracts -1.
   // Margin equity 3,200 + 1 x 10,000 x (1 - 0.1) - 13,000 = -800: flagged.
@@ -112,29 +155,15 @@ TEST_CASE("delta_neutral backstop: the provider keeps at most the account's marg
   // net -3,199.999998: the account pays 3,199.999998 and keeps 2 micro-units; nothing to settle:
   // the fund keeps its 1,000 and there is no bad debt.
   HandWorld w(1'000);
-  const AccountId bp_acc = w.L.open_account("backstop");
-  w.L.mint(bp_acc, kUsd, U(30'000));
-  BackstopProvider bp(30'000, bp_acc);
-  const AccountId acc = w.L.open_account("basis", true);
-  w.L.mint(acc, kUsd, U(3'200));
-  w.L.mint(acc, kBtc, U(1.0));
-  w.L.transfer(acc, w.book_maker, kPerp, U(1.0));
-  const std::uint32_t id = w.me->add_account(acc, -1, AgentKind::BasisTrader, MarginMode::Cross);
-  w.m.assets[0].index_price = 10'000;
-  w.m.assets[0].mark_price = 13'000;
-  w.me->mark_all(1);
+  BackstopCase c(w, 3'200);
+  const AccountId bp_acc = c.bp_acc, acc = c.acc;
+  const std::uint32_t id = c.id;
   REQUIRE(w.me->flagged().size() == 1);
   // margin equity: 3,200 + 10,000 x 0.9 - 13,000 = -800
   CHECK(w.me->account(id).equity == doctest::Approx(-800.0).epsilon(1e-12));
-  LiquidationConfig cfg;
-  cfg.policy = "delta_neutral";
-  cfg.delta_neutral.mode = "backstop";
-  cfg.delta_neutral.backstop_discount_bps = 300;
+  LiquidationConfig cfg = delta_neutral_backstop_cfg();
   cfg.delta_neutral.backstop_capacity = 30'000;
-  auto pol = make_liquidation_policy(cfg);
-  LiquidationContext ctx{w.m, *w.me, w.bots, w.kinds, w.rng, 1, w.sys, w.events, w.makers, &bp};
-  ctx.fund = &pol->fund_credit();
-  pol->on_step(ctx);
+  auto pol = c.step(w, cfg);
   CHECK(w.me->account(id).closed);
   CHECK(w.L.balance(acc, kBtc) == 0);
   CHECK(w.L.balance(acc, kPerp) == 0);
@@ -155,26 +184,10 @@ TEST_CASE("delta_neutral backstop: an account past bankruptcy at the takeover va
   // Quote 2,900: E_t = 2,900 + 10,000 - 13,000 = -100 <= 0: the provider takes nothing (it would pay
   // above the value); the account falls back to atomic (here: no perp asks at all, an empty book).
   HandWorld w(1'000);
-  const AccountId bp_acc = w.L.open_account("backstop");
-  w.L.mint(bp_acc, kUsd, U(30'000));
-  BackstopProvider bp(30'000, bp_acc);
-  const AccountId acc = w.L.open_account("basis", true);
-  w.L.mint(acc, kUsd, U(2'900));
-  w.L.mint(acc, kBtc, U(1.0));
-  w.L.transfer(acc, w.book_maker, kPerp, U(1.0));
-  w.me->add_account(acc, -1, AgentKind::BasisTrader, MarginMode::Cross);
-  w.m.assets[0].index_price = 10'000;
-  w.m.assets[0].mark_price = 13'000;
-  w.me->mark_all(1);
-  LiquidationConfig cfg;
-  cfg.policy = "delta_neutral";
-  cfg.delta_neutral.mode = "backstop";
-  cfg.delta_neutral.backstop_discount_bps = 300;
-  auto pol = make_liquidation_policy(cfg);
-  LiquidationContext ctx{w.m, *w.me, w.bots, w.kinds, w.rng, 1, w.sys, w.events, w.makers, &bp};
-  ctx.fund = &pol->fund_credit();
-  pol->on_step(ctx);
-  CHECK(bp.taken_total() == 0.0);
+  BackstopCase c(w, 2'900);
+  const AccountId bp_acc = c.bp_acc, acc = c.acc;
+  auto pol = c.step(w, delta_neutral_backstop_cfg());
+  CHECK(c.bp.taken_total() == 0.0);
   CHECK(w.L.balance(bp_acc, kUsd) == U(30'000));
   CHECK(w.L.balance(acc, kPerp) == -U(1.0));
   w.L.check_conservation();

@@ -21,6 +21,7 @@
 
 #include "scenarios/loader.hpp"
 #include "sim/run/simulation.hpp"
+#include "tests/support/real_funding.hpp"
 
 using namespace sl;
 
@@ -36,31 +37,8 @@ std::int64_t replay_start_ms() {
   return std::stoll(line.substr(0, line.find(',')));
 }
 
-struct Settlement {
-  double hours;  // since the replay's start
-  double real;   // fraction per 8 h
-};
+using Settlement = sl::test::RealSettlement;
 
-std::vector<Settlement> real_settlements(std::int64_t start_ms) {
-  std::ifstream in(kSrc + "/data/btcusdt_perp_funding_2020-03-05_2020-03-20.csv");
-  REQUIRE(in.good());
-  std::string line;
-  std::getline(in, line);  // funding_time_ms,funding_interval_hours,funding_rate
-  std::vector<Settlement> out;
-  while (std::getline(in, line)) {
-    std::stringstream ss(line);
-    std::int64_t t_ms = 0;
-    double interval_h = 0, rate = 0;
-    char comma;
-    ss >> t_ms >> comma >> interval_h >> comma >> rate;
-    // Binance stamps some settlements a few ms late: the settlement is the full hour.
-    const double h = std::round(static_cast<double>(t_ms - start_ms) / 3.6e6);
-    if (h > 0) out.push_back({h, rate});
-  }
-  return out;
-}
-
-// Simulated funding rate settled at each hour in `hours` (NaN past the horizon).
 std::vector<double> simulated_at(const RunResult& r, const std::vector<Settlement>& s) {
   const std::vector<double>* time = nullptr;
   const std::vector<double>* rate = nullptr;
@@ -88,7 +66,7 @@ int sign(double x) { return (x > 0) - (x < 0); }
 
 TEST_CASE("black_thursday_2020: funding signs after the fall and the -0.30% cap against the real series (median of 10 held-out seeds)") {
   const ScenarioConfig sc = load_scenario_file(kSrc + "/scenarios/black_thursday_2020.json");
-  const std::vector<Settlement> real = real_settlements(replay_start_ms());
+  const std::vector<Settlement> real = sl::test::real_funding_settlements(replay_start_ms());
   constexpr int kFitSeeds = 5, kSeeds = 10;  // scripts/fit_after_fall's defaults
   std::vector<std::future<std::vector<double>>> runs;
   for (int k = 0; k < kSeeds; ++k)
@@ -110,8 +88,8 @@ TEST_CASE("black_thursday_2020: funding signs after the fall and the -0.30% cap 
     for (const auto& s : sims) v.push_back(s[i]);
     if (std::isnan(v[0])) break;  // past the simulated horizon
     const double med = median(v);
-    if (first_negative < 0 && real[i].real < 0) first_negative = static_cast<int>(i);
-    if (real_cap < 0 && real[i].real <= -kCap + 1e-9) {
+    if (first_negative < 0 && real[i].rate < 0) first_negative = static_cast<int>(i);
+    if (real_cap < 0 && real[i].rate <= -kCap + 1e-9) {
       real_cap = static_cast<int>(i);
       median_at_real_cap = med;
     }
@@ -123,10 +101,10 @@ TEST_CASE("black_thursday_2020: funding signs after the fall and the -0.30% cap 
     const bool counted = first_negative >= 0;
     if (counted) {
       ++compared;
-      right += sign(med) == sign(real[i].real);
+      right += sign(med) == sign(real[i].rate);
     }
-    const std::string verdict = !counted ? "" : sign(med) == sign(real[i].real) ? "  sign ok" : "  sign WRONG";
-    MESSAGE("+" << real[i].hours << " h: real " << real[i].real * 100 << "%, simulated median " << med * 100 << "%" << verdict);
+    const std::string verdict = !counted ? "" : sign(med) == sign(real[i].rate) ? "  sign ok" : "  sign WRONG";
+    MESSAGE("+" << real[i].hours << " h: real " << real[i].rate * 100 << "%, simulated median " << med * 100 << "%" << verdict);
     if (!counted) {
       ++before;
       before_positive += med > 0;

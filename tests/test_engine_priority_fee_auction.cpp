@@ -36,6 +36,20 @@ void add_bot(HandWorld& w, const LiquidatorConfig& c, std::int32_t agent_id) {
   w.bots.emplace_back(c, a, agent_id, make_rng(1, 0, kStreamAgentBase + static_cast<std::uint64_t>(agent_id)));
 }
 
+// The two classes of the first tests: "fast" (agent 1000: tx cost 5, no minimum profit, bids half its
+// surplus) and "rich" (agent 1001: tx cost 20, minimum profit 10, bids three quarters of it).
+void add_fast_and_rich(HandWorld& w) {
+  add_bot(w, bot_class("fast", 5.0, 0.0, 0.5), 1000);
+  add_bot(w, bot_class("rich", 20.0, 10.0, 0.75), 1001);
+}
+
+// The liquidation context of step 1 with the bots of w bidding in `auction`.
+LiquidationContext auction_context(HandWorld& w, PriorityFeeAuction& auction) {
+  LiquidationContext ctx{w.m, *w.me, w.bots, w.kinds, w.rng, 1, w.sys, w.events, w.makers, nullptr};
+  ctx.fee_auction = &auction;
+  return ctx;
+}
+
 // Long 1 BTC with cash -9,000: flagged at step 1 (mark 9,040: equity 40 < maintenance 45.2).
 std::uint32_t flagged_long(HandWorld& w) {
   const std::uint32_t id = w.account("long", -9'000, 1.0);
@@ -50,8 +64,7 @@ std::uint32_t flagged_long(HandWorld& w) {
 
 TEST_CASE("priority-fee auction: two bots, the higher sealed bid wins and pays it (first price)") {
   HandWorld w(1'000);
-  add_bot(w, bot_class("fast", 5.0, 0.0, 0.5), 1000);
-  add_bot(w, bot_class("rich", 20.0, 10.0, 0.75), 1001);
+  add_fast_and_rich(w);
   const std::uint32_t id = flagged_long(w);
   PriorityFeeConfig pf;
   pf.base_fee_initial = 2.0;
@@ -59,8 +72,7 @@ TEST_CASE("priority-fee auction: two bots, the higher sealed bid wins and pays i
   pf.target_bids_per_step = 1;
   pf.max_change_denominator = 8;
   PriorityFeeAuction auction(pf, w.m);
-  LiquidationContext ctx{w.m, *w.me, w.bots, w.kinds, w.rng, 1, w.sys, w.events, w.makers, nullptr};
-  ctx.fee_auction = &auction;
+  LiquidationContext ctx = auction_context(w, auction);
   // Base fee at step 1: step 0 had no bid (0 < target 1): 2 - 2 x 1/1/8 = 1.75.
   // R = 100 (the reward the policy offers).
   //  fast: gas = 5 + 1.75 = 6.75, surplus = 100 - 6.75 - 0 = 93.25, bid 0.5 x 93.25 = 46.625
@@ -82,15 +94,13 @@ TEST_CASE("priority-fee auction: two bots, the higher sealed bid wins and pays i
 
 TEST_CASE("priority-fee auction: fee_capture_share splits the winner's fee exactly between the fund and network fees") {
   HandWorld w(1'000);
-  add_bot(w, bot_class("fast", 5.0, 0.0, 0.5), 1000);
-  add_bot(w, bot_class("rich", 20.0, 10.0, 0.75), 1001);
+  add_fast_and_rich(w);
   const std::uint32_t id = flagged_long(w);
   PriorityFeeConfig pf;
   pf.base_fee_initial = 2.0;
   pf.fee_capture_share = 0.3;
   PriorityFeeAuction auction(pf, w.m);
-  LiquidationContext ctx{w.m, *w.me, w.bots, w.kinds, w.rng, 1, w.sys, w.events, w.makers, nullptr};
-  ctx.fee_auction = &auction;
+  LiquidationContext ctx = auction_context(w, auction);
   // Same bids as above; the winner's fee 51.1875: 0.3 x 51.1875 = 15.35625 to the insurance fund,
   // 35.83125 to network fees with the 20 tx cost and the 1.75 base fee: 57.58125.
   const Liquidator l = choose_liquidator(ctx, w.me->account(id), 100.0, -1);
@@ -115,8 +125,7 @@ TEST_CASE("priority-fee auction: below the participation threshold nobody comes;
   pf.base_fee_min = 1.0;  // the base fee stays at 1
   PriorityFeeAuction auction(pf, w.m);
   CHECK(auction.step_vol(0) == doctest::Approx(0.001));
-  LiquidationContext ctx{w.m, *w.me, w.bots, w.kinds, w.rng, 1, w.sys, w.events, w.makers, nullptr};
-  ctx.fee_auction = &auction;
+  LiquidationContext ctx = auction_context(w, auction);
   ctx.protocol_fallback_cost = U(50);
   // Threshold: gas 5 + 1 = 6; risk = 0.5 x sqrt(2/pi) x 1 BTC x 9,040 x 0.001 x sqrt(3 + 1)
   //          = 0.5 x 0.7978846 x 9.04 x 2 = 7.2128764; R must exceed 13.2128764.
@@ -182,8 +191,7 @@ TEST_CASE("EIP-1559 base fee: rises with the bids of a step, at most 1/d, falls 
   pf.base_fee_min = 0.1;
   pf.target_bids_per_step = 1;
   PriorityFeeAuction auction(pf, w.m);
-  LiquidationContext ctx{w.m, *w.me, w.bots, w.kinds, w.rng, 1, w.sys, w.events, w.makers, nullptr};
-  ctx.fee_auction = &auction;
+  LiquidationContext ctx = auction_context(w, auction);
   CHECK(auction.base_fee(1) == 875'000);  // step 0 was empty: 1 - 1/8
   REQUIRE(choose_liquidator(ctx, w.me->account(id), 100.0, -1).found);
   CHECK(auction.totals().bids == 3);

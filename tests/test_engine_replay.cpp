@@ -13,6 +13,7 @@
 #include "scenarios/loader.hpp"
 #include "sim/market/replay_path.hpp"
 #include "sim/run/simulation.hpp"
+#include "tests/support/real_funding.hpp"
 
 using namespace sl;
 namespace fs = std::filesystem;
@@ -346,20 +347,8 @@ TEST_CASE("replay: black_thursday_2020 funding turns negative after the fall and
   const std::int64_t start_ms = bars.front().t;  // 2020-03-11 00:00 UTC
   // Real settlements (time since the start, h -> rate) over the simulated 72 h.
   std::vector<std::pair<double, double>> real;
-  {
-    std::ifstream in(std::string(STRESSLAB_SOURCE_DIR) + "/data/btcusdt_perp_funding_2020-03-05_2020-03-20.csv");
-    std::string line;
-    std::getline(in, line);
-    while (std::getline(in, line)) {
-      std::stringstream ss(line);
-      std::int64_t t_ms = 0;
-      double hours = 0, rate = 0;
-      char comma;
-      ss >> t_ms >> comma >> hours >> comma >> rate;
-      const double h = std::round(static_cast<double>(t_ms - start_ms) / 3.6e6);
-      if (h > 0 && h <= 72) real.emplace_back(h, rate);
-    }
-  }
+  for (const sl::test::RealSettlement& x : sl::test::real_funding_settlements(start_ms))
+    if (x.hours <= 72) real.emplace_back(x.hours, x.rate);
   REQUIRE(real.size() == 9);  // 08:00, 16:00, 00:00 x 3 days
   RunOptions o;
   o.seed = sc.seed;

@@ -47,6 +47,14 @@ std::map<std::uint64_t, double> by_seed(const std::vector<SummaryRow>& rows, con
   return out;
 }
 
+// A table cell: "mean [lo, hi]" in engineering notation, "n/a" without a finite value, and " n=K"
+// when only K of the `runs` values entered the interval.
+std::string interval_cell(const sl::Interval& ci, std::size_t runs) {
+  std::string cell = ci.n == 0 ? "n/a" : eng(ci.mean) + " [" + eng(ci.lo) + ", " + eng(ci.hi) + "]";
+  if (ci.n > 0 && ci.n < runs) cell += " n=" + std::to_string(ci.n);
+  return cell;
+}
+
 // The policies ran on common random numbers (seed k: the same exogenous path and agents' draws under
 // every policy), so the statistic for "does policy p differ from the first policy" is the per-seed
 // difference v_p(k) - v_first(k), whose spread over seeds is far smaller than either policy's own
@@ -75,9 +83,7 @@ void print_paired_differences(const std::vector<std::string>& policies, const st
         if (std::isfinite(x) && std::isfinite(it->second)) d.push_back(x - it->second);
       }
       const sl::Interval ci = sl::mean_ci95(d);
-      std::string cell = ci.n == 0 ? "n/a" : eng(ci.mean) + " [" + eng(ci.lo) + ", " + eng(ci.hi) + "]";
-      if (ci.n > 0 && ci.n < seeds) cell += " n=" + std::to_string(ci.n);
-      row.values.push_back(cell);
+      row.values.push_back(interval_cell(ci, seeds));
     }
     t.rows.push_back(std::move(row));
   }
@@ -137,9 +143,7 @@ void print_comparison(const std::vector<std::string>& policies, const std::vecto
       const std::vector<double> v = pooled ? values_of(p, "liquidated_notional") : values_of(p, m.key);
       const sl::Interval ci =
           pooled ? sl::pooled_ratio_ci95(v, values_of(p, "exogenous_liquidated_notional")) : sl::mean_ci95(v);
-      std::string cell = ci.n == 0 ? "n/a" : eng(ci.mean) + " [" + eng(ci.lo) + ", " + eng(ci.hi) + "]";
-      if (ci.n > 0 && ci.n < v.size()) cell += " n=" + std::to_string(ci.n);
-      row.values.push_back(cell);
+      row.values.push_back(interval_cell(ci, v.size()));
     }
     t.rows.push_back(std::move(row));
   }

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "sim/core/mt64_early_output.hpp"
 #include "sim/core/rng.hpp"
 
 namespace sl {
@@ -52,13 +53,7 @@ class Mt64Lane {
   result_type operator()() {
     const std::size_t j = drawn_++;
     if (j >= Mt64Lanes::kDraws) return past_words();
-    const std::uint64_t y = (lanes_->low(j, lane_) & kUpper) | (lanes_->low(j + 1, lane_) & kLower);
-    std::uint64_t z = lanes_->high(j + kM, lane_) ^ (y >> 1) ^ ((lanes_->low(j + 1, lane_) & 1) * kA);
-    z ^= (z >> 29) & 0x5555555555555555ULL;
-    z ^= (z << 17) & 0x71D67FFFEDA60000ULL;
-    z ^= (z << 37) & 0xFFF7EEE000000000ULL;
-    z ^= z >> 43;
-    return z;
+    return mt64_early_output(lanes_->low(j, lane_), lanes_->low(j + 1, lane_), lanes_->high(j + kM, lane_));
   }
   std::uint64_t drawn() const { return drawn_; }
   // The Rng of the same seed after the same number of draws.
@@ -70,8 +65,6 @@ class Mt64Lane {
 
  private:
   static constexpr std::size_t kM = Mt64Lanes::kM;
-  static constexpr std::uint64_t kA = 0xB5026F5AA96619E9ULL;
-  static constexpr std::uint64_t kUpper = ~std::uint64_t{0} << 31, kLower = ~kUpper;
   // Draw drawn_ - 1 from a full generator (rare: a trader draws about 5 numbers).
   result_type past_words() {
     if (!full_) {

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "sim/core/mt64_early_output.hpp"
 #include "sim/core/rng.hpp"
 
 namespace sl {
@@ -44,13 +45,7 @@ class Mt64Prefix {
     }
     const std::size_t j = drawn_++;
     seeded_upto(j + kM);
-    const std::uint64_t y = (x_[j] & kUpper) | (x_[j + 1] & kLower);
-    std::uint64_t z = x_[j + kM] ^ (y >> 1) ^ ((x_[j + 1] & 1) * kA);
-    z ^= (z >> 29) & 0x5555555555555555ULL;
-    z ^= (z << 17) & 0x71D67FFFEDA60000ULL;
-    z ^= (z << 37) & 0xFFF7EEE000000000ULL;
-    z ^= z >> 43;
-    return z;
+    return mt64_early_output(x_[j], x_[j + 1], x_[j + kM]);
   }
   std::uint64_t drawn() const { return drawn_; }
   // Computes the seeded words 0..upto (< 312) of n generators together: their recurrences are
@@ -74,8 +69,6 @@ class Mt64Prefix {
 
  private:
   static constexpr std::size_t kN = 312, kM = 156, kPrefix = kN - kM;
-  static constexpr std::uint64_t kA = 0xB5026F5AA96619E9ULL;
-  static constexpr std::uint64_t kUpper = ~std::uint64_t{0} << 31, kLower = ~kUpper;
   static constexpr std::uint64_t kF = 6364136223846793005ULL;
   void seeded_upto(std::size_t i) {
     for (; have_ <= i; ++have_) x_[have_] = kF * (x_[have_ - 1] ^ (x_[have_ - 1] >> 62)) + have_;
