@@ -13,6 +13,8 @@ the HDF5 files with h5py alone (not analysis/results.py, which the script uses):
 - the printed pooled amplification = sum of liquidated / sum of exogenous over the runs, the liq /
   exo / endo columns = their means in M USDT (endo = liq - exo), n exo / n endo = the mean number of
   distinct accounts with an exogenous / endogenous row, all to the printed precision;
+- the horizon amplification (an endogenous account whose flag mark the reference reaches later in
+  the run counts as exogenous) recomputed per account, and 1 <= it <= the amplification;
 - the trace's account counts (kind at 3 levels, kind at 12) add up to the distinct accounts
   liquidated in either run of seed 2020.
 Standalone (no pytest): prints each failure, then `N passed, M failed`; exits non-zero on any failure.
@@ -53,11 +55,11 @@ def parse_rows(stdout):
     rows = {}
     for line in stdout.splitlines():
         m = re.match(r"crash\s+levels\s+(\d+)\s+([\d.]+)\s+([\d.]+) \[([\d.]+), ([\d.]+)\]\s+([\d.]+)\s+([\d.]+)\s+"
-                     r"([-\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)", line)
+                     r"([-\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)", line)
         if m:
             v = [float(x) for x in m.groups()]
             rows[int(v[0])] = dict(depth=v[1], amp=v[2], lo=v[3], hi=v[4], liq=v[5], exo=v[6], endo=v[7],
-                                   n_exo=v[8], n_endo=v[9], bad_debt=v[10], slip=v[11])
+                                   n_exo=v[8], n_endo=v[9], bad_debt=v[10], slip=v[11], horizon=v[12])
     return rows
 
 
@@ -103,6 +105,34 @@ def check_printed_figures(tmp, rows):
         assert abs(n_exo - r["n_exo"]) <= 0.05 + 1e-9 and abs(n_endo - r["n_endo"]) <= 0.05 + 1e-9, (n, n_exo, n_endo, r)
 
 
+def check_horizon_amplification(tmp, rows):
+    # Recomputed here per account (not per row as the script does): an endogenous account counts
+    # as timing-only when min over steps >= its flag of the reference <= the mark at its flag (a
+    # long: crash's forced orders are sells, price below the mark) or max >= (a short). Then
+    # 1 <= liquidated / (exogenous + timing-only) <= liquidated / exogenous.
+    for n in LEVELS:
+        with h5py.File(os.path.join(tmp, f"crash_levels_{n}.h5"), "r") as f:
+            liq_sum = exo_sum = timing_sum = 0.0
+            for rid in f["runs"]:
+                liq = f["runs"][rid]["liquidations"][:]
+                mark = f["runs"][rid]["series"]["mark"][:]
+                ref = f["runs"][rid]["series"]["reference"][:]
+                liq_sum += float(liq["notional"].sum())
+                exo_sum += float(liq["notional"][liq["endogenous"] == 0].sum())
+                for a in set(liq["account"][liq["endogenous"] != 0].tolist()):
+                    mine = liq[liq["account"] == a]
+                    first = mine[mine["endogenous"] != 0][0]
+                    flag = int(first["step"]) - int(first["steps_to_complete"])
+                    priced = mine[mine["price"] != mine["mark"]]
+                    is_long = len(priced) == 0 or priced["mark"][0] > priced["price"][0]
+                    reached = ref[flag:].min() <= mark[flag] if is_long else ref[flag:].max() >= mark[flag]
+                    if reached:
+                        timing_sum += float(mine["notional"][mine["endogenous"] != 0].sum())
+        h = liq_sum / (exo_sum + timing_sum)
+        assert abs(h - rows[n]["horizon"]) <= 0.005 + 1e-9, (n, h, rows[n]["horizon"])
+        assert 1.0 <= h <= liq_sum / exo_sum + 1e-12, (n, h, liq_sum / exo_sum)
+
+
 def check_trace_counts(tmp, stdout):
     m = re.search(r"## seed 2020: levels=3 -> levels=12; accounts by kind .*?: (.*)", stdout)
     assert m, stdout
@@ -130,6 +160,7 @@ def main():
         check("perp depth within 1% rises strictly with levels", check_depth_rises, tmp, rows)
         check("summary liquidated / exogenous = the liquidations table's sums", check_summary_matches_table, tmp)
         check("printed amplification, notionals and account counts recomputed", check_printed_figures, tmp, rows)
+        check("horizon amplification recomputed, between 1 and the amplification", check_horizon_amplification, tmp, rows)
         check("trace counts cover every account liquidated at either depth", check_trace_counts, tmp, r.stdout)
     return CHECKS.summary()
 
