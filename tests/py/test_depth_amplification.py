@@ -6,8 +6,8 @@ Runs `scripts/depth_amplification --scenario scenarios/crash.json --knob levels 
 (3 x 3 runs of 1,800 steps, about 2 s) into a temp dir, then recomputes every printed figure from
 the HDF5 files with h5py alone (not analysis/results.py, which the script uses):
 - the `--set` took effect: the scenario stored in each file has the row's `levels`;
-- depth is depth: the perp bid depth within 1% before the first shock (step 600) rises strictly
-  with the levels (3 < 6 < 12 maker levels of the same size, all within 1% of the mid);
+- depth is depth: the perp bid depth within 1% before the first shock (step 600), recomputed,
+  and the printed spot depth rise strictly with the levels (3 < 6 < 12 maker levels of the same size, all within 1% of the mid);
 - the recorder's summary agrees with its own liquidations table: liquidated notional = sum of the
   rows' notional, exogenous notional = sum over the rows with endogenous = 0 (relative 1e-9);
 - the printed pooled amplification = sum of liquidated / sum of exogenous over the runs, the liq /
@@ -54,12 +54,12 @@ def runs_of(path):
 def parse_rows(stdout):
     rows = {}
     for line in stdout.splitlines():
-        m = re.match(r"crash\s+levels\s+(\d+)\s+([\d.]+)\s+([\d.]+) \[([\d.]+), ([\d.]+)\]\s+([\d.]+)\s+([\d.]+)\s+"
+        m = re.match(r"crash\s+levels\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+) \[([\d.]+), ([\d.]+)\]\s+([\d.]+)\s+([\d.]+)\s+"
                      r"([-\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)", line)
         if m:
             v = [float(x) for x in m.groups()]
-            rows[int(v[0])] = dict(depth=v[1], amp=v[2], lo=v[3], hi=v[4], liq=v[5], exo=v[6], endo=v[7],
-                                   n_exo=v[8], n_endo=v[9], bad_debt=v[10], slip=v[11], horizon=v[12])
+            rows[int(v[0])] = dict(depth=v[1], spot_depth=v[2], amp=v[3], lo=v[4], hi=v[5], liq=v[6], exo=v[7],
+                                   endo=v[8], n_exo=v[9], n_endo=v[10], bad_debt=v[11], slip=v[12], horizon=v[13])
     return rows
 
 
@@ -75,8 +75,10 @@ def check_depth_rises(tmp, rows):
         _, runs = runs_of(os.path.join(tmp, f"crash_levels_{n}.h5"))
         d = float(np.mean([np.mean(bid1[:FIRST_SHOCK_STEP]) for _, _, bid1 in runs]))
         assert abs(d - rows[n]["depth"]) <= 0.005 + 1e-9, (n, d, rows[n]["depth"])
-        depth.append(d)
-    assert depth[0] < depth[1] < depth[2], depth
+        depth.append((d, rows[n]["spot_depth"]))
+    # levels change both venues' makers: perp and spot depth rise together
+    assert depth[0][0] < depth[1][0] < depth[2][0], depth
+    assert depth[0][1] < depth[1][1] < depth[2][1], depth
 
 
 def check_summary_matches_table(tmp):
