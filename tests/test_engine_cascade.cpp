@@ -68,8 +68,10 @@ TEST_CASE("crash: thinner spot depth (where the index is made) amplifies the cas
   CHECK(amp[1] > amp[0]);
   CHECK(amp[2] > amp[1]);
   CHECK(amp[3] > amp[2]);
-  // Perp depth alone works the other way in this model (recorded, not asserted as a requirement):
-  // deeper perp makers absorb more forced selling and hedge more of it onto spot.
+  // Maker depth on both venues works the other way for the ratio (recorded, not asserted): the
+  // liquidated notional stays flat, but a deeper perp book takes more of each IOC before the fund
+  // takes over the rest, the mark leads the reference down, and the same accounts are flagged a
+  // few steps earlier, as endogenous (traced in scenarios/README.md, "Depth and amplification").
   const double deep_perp = pooled({"agents.market_makers.levels=12"}).amplification();
   const double thin_perp = pooled({"agents.market_makers.levels=3"}).amplification();
   MESSAGE("pooled amplification with maker levels 12 vs 3 (both venues): " << deep_perp << " vs " << thin_perp);
