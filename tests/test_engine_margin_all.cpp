@@ -1,7 +1,8 @@
 // Every perpetual position margined (issue #12 item 3; model.md section 9): entry prices as Binance
 // keeps them, the ADL queue over every margined account ranked by PnL% (against the entry price) x
 // effective leverage, the ADL overshoot, the counterparty population of the positions booked at
-// step 0, and a maker whose collateral runs out being liquidated with its quotes cancelled.
+// step 0, a maker whose collateral runs out being liquidated with its quotes cancelled, and a hedger
+// and the re-entry pool (issue #14 populations) flagged and liquidated like any account.
 // Every expected figure is computed by hand in the comment above it.
 #include <doctest/doctest.h>
 
