@@ -421,6 +421,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   std::int64_t adl_total = 0, adl_queue_empty_total = 0, flat_deficit_events_total = 0;
   double flat_deficit_bad_debt_total = 0.0;
   double collateral_haircut_total = 0.0;
+  double spot_taken_over_total = 0.0;
   double adl_taken_total = 0.0, adl_overshoot_total = 0.0;
   std::int64_t agents_retired = 0;
 
@@ -555,6 +556,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
     flat_deficit_events_total += policy->step_stats().flat_deficit_bad_debt_events;
     flat_deficit_bad_debt_total += policy->step_stats().flat_deficit_bad_debt;
     collateral_haircut_total += policy->step_stats().collateral_haircut;
+    spot_taken_over_total += policy->step_stats().spot_taken_over;
     info.fund_exhausted = fund_credit.exhausted_now;
     fund_credit.exhausted_now = false;
     rec.record_step(m, info);
@@ -616,6 +618,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   // User cost (quote units): penalties + slippage against the mark + the haircut lost on spot
   // collateral the fund took over at index x (1 - haircut) (socialized, hierarchy, market takeovers).
   r.summary.emplace_back("collateral_haircut_cost", collateral_haircut_total);
+  r.summary.emplace_back("spot_taken_over", spot_taken_over_total);
   r.summary.emplace_back("user_cost", metric_or_zero(r, "penalties_paid") + metric_or_zero(r, "slippage_cost") + collateral_haircut_total);
   // What a policy left unresolved at the horizon: accounts still liquidatable, and the negative
   // equity (at mark) of open accounts: bad debt not yet realised, which bad_debt does not include.
