@@ -16,7 +16,9 @@
 // Cool-down: the pulled count `held` only rises at once; while target >= held > 0 the release time
 // is reset to now + cooldown_s, and held falls to the target only once now >= that time.
 // So levels come back cooldown_s after the condition that pulled them ended. The maker pulls its
-// innermost levels (its quotes start further out: the book is thinner and the spread wider).
+// outermost levels first: pulling the inner ones would leave a wide, thin book whose jumping mid
+// (and hence the index) is itself measured as volatility, a loop that kept books empty long after
+// the shock when tried. The spread widens through widen_bps_per_vol_ratio and the vol spread term.
 #pragma once
 #include <array>
 #include <cstdint>

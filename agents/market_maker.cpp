@@ -141,15 +141,15 @@ void MarketMaker::act(Market& m) {
   const double tick = v.spec().tick_size;
   for (int i = 0; i < levels; ++i) {
     const double off = (half_bps + i * cfg_.level_spacing_bps) * 1e-4;
-    // Pulled levels are the innermost ones (pulled_ stays 0 without withdrawal).
-    if (quote_bids && i >= pulled_.bid) {
+    // Pulled levels are the outermost ones (pulled_ stays 0 without withdrawal).
+    if (quote_bids && i < levels - pulled_.bid) {
       const Tick p = static_cast<Tick>(std::floor(center * (1.0 - off) / tick));
       if (p >= 1) {
         const SubmitResult r = v.limit(account_, Side::Buy, p, lots);
         if (r.id) live_.push_back(r.id);
       }
     }
-    if (quote_asks && i >= pulled_.ask) {
+    if (quote_asks && i < levels - pulled_.ask) {
       const Tick p = static_cast<Tick>(std::ceil(center * (1.0 + off) / tick));
       if (p <= v.spec().max_tick) {
         const SubmitResult r = v.limit(account_, Side::Sell, p, lots);

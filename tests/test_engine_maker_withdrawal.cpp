@@ -3,6 +3,8 @@
 // then back after the cool-down), and a visible-fair-value maker that never reads the reference.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -141,9 +143,17 @@ std::size_t count_side(const Venue& v, const std::vector<OrderId>& ids, Side sid
     if (const auto* o = v.book().find(id); o && o->side == side) ++n;
   return n;
 }
+
+// The furthest of its resting prices on a side (lowest bid / highest ask).
+Tick outermost(const Venue& v, const std::vector<OrderId>& ids, Side side) {
+  Tick t = side == Side::Buy ? std::numeric_limits<Tick>::max() : 0;
+  for (OrderId id : ids)
+    if (const auto* o = v.book().find(id); o && o->side == side) t = side == Side::Buy ? std::min(t, o->price) : std::max(t, o->price);
+  return t;
+}
 }  // namespace
 
-TEST_CASE("a maker pulls its 3 innermost levels on a 0.4% index move and puts them back 30 s later") {
+TEST_CASE("a maker pulls its 3 outermost levels on a 0.4% index move and puts them back 30 s later") {
   MakerWorld w(10'000.0);
   MarketMaker mm(maker_cfg(), w.maker, 0, VenueKind::Spot, test::U(100), make_rng(1, 0, 7));
   w.m.step = 0;
@@ -161,6 +171,14 @@ TEST_CASE("a maker pulls its 3 innermost levels on a 0.4% index move and puts th
   CHECK(mm.pulled_ask_levels() == 3);
   CHECK(count_side(w.spot(), mm.quotes(), Side::Buy) == 3);
   CHECK(count_side(w.spot(), mm.quotes(), Side::Sell) == 3);
+  // Which 3 remain: the innermost. Fair = 0.5 x reference 10,000 + 0.5 x own mid (its book is empty
+  // after its cancels: the reference, 10,000, inside the index band) = 10,000. Long EWMA (window 60,
+  // alpha 2/61) = 59/61 x 1e-6 + 2/61 x 0.0039920^2 = 1.48970e-6, vol 1.22053e-3: half-spread =
+  // 2 + 2 x 12.2053 = 26.41 bps; levels 0..2 at 26.41, 29.41, 32.41 bps: best bid
+  // floor(10,000 x 0.997359) = 9,973, lowest bid floor(9,967.59) = 9,967, highest ask ceil(10,032.41) = 10,033.
+  CHECK(w.spot().book().best_bid() == 9'973);
+  CHECK(outermost(w.spot(), mm.quotes(), Side::Buy) == 9'967);
+  CHECK(outermost(w.spot(), mm.quotes(), Side::Sell) == 10'033);
   // Index unchanged from step 2 on: r = 0, target 0, but held until 1 + 30 = step 31 (dt 1 s).
   for (std::int64_t s = 2; s <= 30; ++s) {
     w.m.step = s;
