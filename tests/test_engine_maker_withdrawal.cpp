@@ -13,6 +13,7 @@
 #include "scenarios/loader.hpp"
 #include "sim/run/simulation.hpp"
 #include "tests/support/hand_world.hpp"
+#include "tests/support/scenario_error.hpp"
 
 using namespace sl;
 
@@ -230,4 +231,23 @@ TEST_CASE("fair_value visible: other venue's mid and own mid by their weights") 
   mm.act(w.m);
   CHECK(w.spot().book().best_bid() == 9'007);
   CHECK(w.spot().book().best_ask() == 9'048);
+}
+
+TEST_CASE("the new maker fields: bad input is named by file, field and range") {
+  const std::string crash = std::string(STRESSLAB_SOURCE_DIR) + "/scenarios/crash.json";
+  const auto error_of = [&](std::vector<std::string> sets) {
+    return test::scenario_error_of([&] { load_scenario_file(crash, sets); });
+  };
+  CHECK(error_of({"agents.market_makers.index_weight=0.8", "agents.market_makers.other_venue_weight=0.3"}) ==
+        crash + ": agents.market_makers.index_weight: 0.8 + other_venue_weight 0.3 is above 1; the own mid gets the rest, in [0, 1]");
+  CHECK(error_of({"agents.market_makers.fair_value=seen"}) ==
+        crash + ": agents.market_makers.fair_value: must be one of 'reference', 'visible', got \"seen\"");
+  CHECK(error_of({"agents.market_makers.withdrawal.cooldown_s=-1"}) ==
+        crash + ": agents.market_makers.withdrawal.cooldown_s: must be a number in [0, 1e8], got -1");
+  CHECK(error_of({"agents.market_makers.withdrawal.inventory_threshold=0"}).find("withdrawal.inventory_threshold") != std::string::npos);
+  CHECK(error_of({"agents.market_makers.withdrawal.levels=3"}).find("withdrawal.levels") != std::string::npos);  // unknown field
+  // The defaults load and are today's makers.
+  const ScenarioConfig sc = load_scenario_file(crash);
+  CHECK(sc.agents.market_makers.fair_value == "reference");
+  CHECK_FALSE(sc.agents.market_makers.withdrawal.enabled);
 }
