@@ -3,11 +3,22 @@
 // it observes rises (depth evaporates in a spike), and quotes are skewed against inventory; beyond
 // max_inventory it stops quoting the side that would add to it. With hedging on, inventory means net
 // inventory across the asset's two venues, and excess is offset on the other venue.
+//
+// Issue #14 (both off by default, which is the behaviour above, bit for bit):
+//  - fair_value "visible": the maker does not see the exogenous reference. fair = index_weight x
+//    index + other_venue_weight x the other venue's mid + (1 - both) x its own mid, each mid clamped
+//    to index +- anchor_band_bps (a one-sided or empty book falls back to the index; before the
+//    first index, to the listing price). The reference reaches the books only through agents that
+//    trade on it (arbitrageurs, noise traders' orders around it).
+//  - withdrawal.enabled: it pulls levels by the rule of agents/maker_withdrawal.hpp (short-horizon
+//    vol, inventory, loss limit, cool-down), widens by widen_bps_per_vol_ratio, and its size per
+//    level may round to zero lots (no one-lot floor).
 #pragma once
 #include <cstdint>
 #include <vector>
 
 #include "agents/agent.hpp"
+#include "agents/maker_withdrawal.hpp"
 #include "scenarios/scenario_config.hpp"
 #include "sim/market/market.hpp"
 #include "sim/core/rng.hpp"
@@ -36,6 +47,11 @@ class MarketMaker {
   // it hedges, else its own venue's holding). Batch auctions bid from these only.
   const std::vector<OrderId>& quotes() const { return live_; }
   Lots inventory_room_lots(const Market& m, bool buy) const;
+  // Levels pulled per side at the last requote (withdrawal on; 0 otherwise), and the short vol ratio.
+  int pulled_bid_levels() const { return pulled_.bid; }
+  int pulled_ask_levels() const { return pulled_.ask; }
+  double short_vol_ratio() const { return short_vol_ratio_; }
+  std::int64_t loss_trips() const { return withdrawal_.loss_trips(); }
   // Liquidity scaling set by shocks (liquidity_withdrawal); 1 = normal.
   void set_liquidity_multipliers(double depth_mult, double size_mult) { depth_mult_ = depth_mult; size_mult_ = size_mult; }
 
@@ -52,6 +68,14 @@ class MarketMaker {
   double last_index_ = 0.0;  // index at the previous requote (volatility estimate)
   double ewma_var_ = -1.0;  // per-step variance of index log returns; < 0 until first observation
   double depth_mult_ = 1.0, size_mult_ = 1.0;
+  bool visible_ = false;               // fair_value == "visible"
+  Micros quote_start_ = 0;             // starting quote balance (trading PnL is measured against it)
+  double short_var_ = -1.0;            // withdrawal: short-window EWMA variance; < 0 until first observation
+  double short_vol_ratio_ = 1.0;
+  MakerWithdrawal withdrawal_;
+  MakerWithdrawal::Pulled pulled_;
+  double fair_value(const AssetMarket& am, const Venue& v, double index) const;
+  double trading_pnl_quote(const Market& m, double index) const;
 };
 
 }  // namespace sl

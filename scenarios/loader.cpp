@@ -303,6 +303,12 @@ void check_perp_and_shocks(const ScenarioConfig& c, std::vector<std::string>& er
                      sc::format_number(tiers[0].imr_bps) + " allows at most " + max_lev + "x (10000 / imr_bps)");
   }
 
+  // Makers' visible fair value: the own mid's weight 1 - index_weight - other_venue_weight must be >= 0.
+  const MarketMakerConfig& mmc = c.agents.market_makers;
+  if (mmc.index_weight + mmc.other_venue_weight > 1.0 + 1e-12)
+    errors.push_back("agents.market_makers.index_weight: " + sc::format_number(mmc.index_weight) + " + other_venue_weight " +
+                     sc::format_number(mmc.other_venue_weight) + " is above 1; the own mid gets the rest, in [0, 1]");
+
   // Basis traders' margin asset (collateral in another asset than the hedge).
   const int mai = c.agents.basis_traders.margin_asset_index;
   // Asset 0 is the hedge itself: margin posted in it would count as part of the hedge.

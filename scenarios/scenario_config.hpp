@@ -76,6 +76,20 @@ struct VenuesConfig {
 };
 
 // Volatility- and inventory-aware market maker (one population per venue).
+// Endogenous liquidity withdrawal of market makers (issue #14 item 2, agents/maker_withdrawal.hpp):
+// makers widen and pull levels on short-horizon realized volatility, inventory and a loss limit,
+// and put them back only after a cool-down. enabled false (default): today's makers, unchanged.
+struct MakerWithdrawalConfig {
+  bool enabled = false;
+  int vol_window_steps = 10;               // short EWMA window (requotes) of squared index log changes
+  double vol_ratio_threshold = 2.0;        // short vol / calm vol above which levels are pulled
+  double levels_per_vol_ratio = 2.0;       // levels pulled per unit of vol ratio beyond the threshold
+  double widen_bps_per_vol_ratio = 0.0;    // half-spread += this x (short vol ratio - 1)+
+  double inventory_threshold = 0.5;        // fraction of max_inventory beyond which the adding side thins (1: off)
+  double loss_limit_quote = 0.0;           // drawdown of trading PnL from its peak that pulls every level (0: off)
+  double cooldown_s = 60.0;                // pulled levels come back only this long after their cause ended
+};
+
 struct MarketMakerConfig {
   int count_per_venue = 3;
   double base_spread_bps = 4.0;            // full spread at zero realized volatility
@@ -100,6 +114,14 @@ struct MarketMakerConfig {
   double hedge_max_qty = 3.0;              // asset units per requote
   double quote_cash = 5'000'000.0;         // starting quote balance
   double base_inventory = 100.0;           // starting spot balance (makers of both venues hold it, for hedging)
+  // Issue #14 item 1. "reference" (default): fair value = reference_weight x reference + (1 - w) x
+  // anchor. "visible": from what a maker can see, fair = index_weight x index + other_venue_weight x
+  // the other venue's mid + the rest x its own mid (mids clamped to index +- anchor_band_bps); the
+  // reference then reaches the books only through agents that trade on it (arbitrageurs, noise flow).
+  std::string fair_value = "reference";
+  double index_weight = 0.5;
+  double other_venue_weight = 0.25;
+  MakerWithdrawalConfig withdrawal;
 };
 
 // Poisson noise traders: market orders and limit orders around the mid.

@@ -1,0 +1,87 @@
+// scenarios/crash_endogenous.json (issue #14 item 6): crash.json's shock with no scheduled
+// liquidity_withdrawal; makers on the visible fair value with endogenous withdrawal. During the
+// fall the perp's depth within 1% must fall and its spread widen through the makers' own rule.
+// Figures measured when written (seeds 2020-2024; per seed: mean over steps 600-899 / mean over
+// steps 300-599, both sides' depth summed; the spread mean skips one-sided steps): depth 25.98 ->
+// 3.99, 26.10 -> 3.52, 25.14 -> 3.71, 25.34 -> 2.58, 25.12 -> 4.65 BTC (ratios 0.154, 0.135, 0.148,
+// 0.102, 0.185; median 0.148); spread 2.65 -> 50.4, 2.54 -> 47.8, 3.09 -> 52.4, 2.24 -> 66.2,
+// 2.63 -> 33.4 bps (ratios 19.0, 18.8, 17.0, 29.6, 12.7; median 18.8). The same from the results
+// file with h5py (scenarios/README.md) gives the same numbers.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "scenarios/loader.hpp"
+#include "sim/run/simulation.hpp"
+#include "tests/support/run_lookup.hpp"
+
+using namespace sl;
+using sl::test::metric;
+using sl::test::series;
+
+namespace {
+
+// Mean of column over the rows whose time_s is in [from_s, to_s), skipping NaN (a one-sided book
+// has no spread).
+double window_mean(const RunResult& r, const std::string& column, double from_s, double to_s) {
+  const std::vector<double>& t = series(r, "time_s");
+  const std::vector<double>& x = series(r, column);
+  double sum = 0;
+  int n = 0;
+  for (std::size_t i = 0; i < t.size() && i < x.size(); ++i)
+    if (t[i] >= from_s && t[i] < to_s && std::isfinite(x[i])) {
+      sum += x[i];
+      ++n;
+    }
+  REQUIRE(n > 0);
+  return sum / n;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+}  // namespace
+
+TEST_CASE("crash_endogenous: the perp's 1% depth falls and its spread widens with no scheduled withdrawal") {
+  const ScenarioConfig sc = load_scenario_file(std::string(STRESSLAB_SOURCE_DIR) + "/scenarios/crash_endogenous.json");
+  // No liquidity_withdrawal shock: the thinning below is the makers' own.
+  for (const ShockConfig& s : sc.shocks) CHECK(s.type != "liquidity_withdrawal");
+  CHECK(sc.agents.market_makers.fair_value == "visible");
+  CHECK(sc.agents.market_makers.withdrawal.enabled);
+  REQUIRE(sc.seed == 2020);
+
+  std::vector<double> depth_ratio, spread_ratio, depth_pre, depth_fall, spread_pre, spread_fall;
+  for (std::uint64_t k = 0; k < 5; ++k) {
+    RunOptions o;
+    o.seed = sc.seed + k;
+    const RunResult r = run_simulation(sc, o);
+    CHECK(metric(r, "conservation_ok") == 1.0);
+    // The fall starts at step 600 (price_jump 600-660); pre-crash: the 5 minutes before it.
+    const double d0 = window_mean(r, "perp_bid_depth_1pct", 300, 600) + window_mean(r, "perp_ask_depth_1pct", 300, 600);
+    const double d1 = window_mean(r, "perp_bid_depth_1pct", 600, 900) + window_mean(r, "perp_ask_depth_1pct", 600, 900);
+    const double s0 = window_mean(r, "perp_spread_bps", 300, 600);
+    const double s1 = window_mean(r, "perp_spread_bps", 600, 900);
+    depth_pre.push_back(d0);
+    depth_fall.push_back(d1);
+    spread_pre.push_back(s0);
+    spread_fall.push_back(s1);
+    depth_ratio.push_back(d1 / d0);
+    spread_ratio.push_back(s1 / s0);
+  }
+  MESSAGE("crash_endogenous seeds 2020-2024, perp depth within 1% (both sides) pre / fall: median " << median(depth_pre) << " / "
+          << median(depth_fall) << " (ratio " << median(depth_ratio) << "); spread bps " << median(spread_pre) << " / "
+          << median(spread_fall) << " (ratio " << median(spread_ratio) << ")");
+  // Margins: depth during the fall at most 30% of its pre-crash level (measured 15%), the spread
+  // at least 5 times wider (measured 19 times).
+  CHECK(median(depth_ratio) < 0.3);
+  CHECK(median(spread_ratio) > 5.0);
+  // The calm part is a normal book: the 1% depth before the crash is the makers' full ladder,
+  // 3 makers x 6 levels x 0.6 BTC = 10.8 BTC per side = 21.6 both sides, plus noise traders' orders.
+  CHECK(median(depth_pre) > 21.6);
+}
