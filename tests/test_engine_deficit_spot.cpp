@@ -111,3 +111,53 @@ TEST_CASE("dutch: a flat account's unsold spot goes to the fund, not to bad debt
   CHECK(w.fund() == 0);
   w.L.check_conservation();
 }
+
+TEST_CASE("collateral conversion sells only what covers the deficit, and only at bids at or above the collateral value") {
+  // Index 10,000, haircut 0.1: collateral value 9,000 per BTC. Cash -5,000 and 1 BTC of spot.
+  SUBCASE("deep enough bids: only the lots needed are sold, the rest of the spot stays the account's") {
+    // Bids 0.3 @ 9,990, 0.5 @ 9,980, 1 @ 9,970 (no fees). 0.3 BTC brings 2,997; the remaining
+    // 2,003 needs ceil(2,003 / 9.98) = 201 lots at 9,980 = 2,005.98. Sold 0.501 BTC for 5,002.98:
+    // quote +2.98, 0.499 BTC kept, nothing for the fund.
+    HandWorld w(500);
+    const std::uint32_t id = w.account("basis", -5'000, 0.0);
+    w.L.mint(w.me->account(id).account, kBtc, U(1.0));
+    w.set_mark(10'000, 0);
+    AssetMarket& am = w.m.assets[0];
+    am.spot->limit(w.book_maker, Side::Buy, 9'990, 300);
+    am.spot->limit(w.book_maker, Side::Buy, 9'980, 500);
+    am.spot->limit(w.book_maker, Side::Buy, 9'970, 1'000);
+    FundCredit credit;
+    LiquidationContext ctx = w.context(w.m, *w.me, 0);
+    const DeficitResult d = settle_deficit(ctx, w.me->account(id), &credit);
+    CHECK(d.bad_debt == 0);
+    CHECK(d.spot_taken_over == 0.0);
+    CHECK(w.bal(id, kUsd) == U(2.98));
+    CHECK(w.bal(id, kBtc) == U(0.499));
+    CHECK(w.fund(kBtc) == 0);
+    CHECK(am.spot->book().volume_at(Side::Buy, 9'980) == 299);
+    CHECK(am.spot->book().volume_at(Side::Buy, 9'970) == 1'000);
+    w.L.check_conservation();
+  }
+  SUBCASE("bids below the collateral value are not hit: the fund takes the rest at 9,000") {
+    // Bids 0.2 @ 9,500 and 1 @ 8,900. The 0.2 BTC sells for 1,900; 8,900 < 9,000 is not hit. The
+    // fund covers the remaining 3,100 with ceil(3,100e6 / 9,000) = 344,445 micro-BTC; the account
+    // keeps 1,000,000 - 200,000 - 344,445 = 455,555 micro-BTC.
+    HandWorld w(500);
+    const std::uint32_t id = w.account("basis", -5'000, 0.0);
+    w.L.mint(w.me->account(id).account, kBtc, U(1.0));
+    w.set_mark(10'000, 0);
+    AssetMarket& am = w.m.assets[0];
+    am.spot->limit(w.book_maker, Side::Buy, 9'500, 200);
+    am.spot->limit(w.book_maker, Side::Buy, 8'900, 1'000);
+    FundCredit credit;
+    LiquidationContext ctx = w.context(w.m, *w.me, 0);
+    const DeficitResult d = settle_deficit(ctx, w.me->account(id), &credit);
+    CHECK(d.bad_debt == 0);
+    CHECK(w.bal(id, kUsd) == 0);
+    CHECK(w.fund(kBtc) == 344'445);
+    CHECK(w.bal(id, kBtc) == 455'555);
+    CHECK(am.spot->book().volume_at(Side::Buy, 8'900) == 1'000);
+    CHECK(credit.borrowed == U(3'100) - U(500));
+    w.L.check_conservation();
+  }
+}

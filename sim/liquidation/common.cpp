@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/random/uniform_int_distribution.hpp>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "agents/liquidator_bot.hpp"
@@ -102,12 +103,32 @@ DeficitResult settle_deficit(LiquidationContext& ctx, MarginAccount& acc, FundCr
   DeficitResult d;
   Ledger& L = ctx.market.ledger;
   const AssetId q = ctx.market.quote_asset;
-  // Collateral conversion: sell spot collateral while the quote balance is negative.
+  // Collateral conversion: while the quote balance is negative, sell spot collateral into the spot
+  // book, only what covers the deficit (Binance's auto-exchange of a negative balance converts the
+  // amount needed, not the holding) and only at bids at or above its collateral value, index x
+  // (1 - haircut): below that the fund's takeover (next) pays the account more. Whole lots, the
+  // proceeds counted net of the taker fee, level by level from the best bid.
   for (AssetMarket& am : ctx.market.assets) {
-    if (L.balance(acc.account, q) >= 0) break;
-    const Micros spot = L.balance(acc.account, am.spot_asset);
-    const Lots lots = spot / am.spot->spec().lot_micros;
-    if (lots > 0) am.spot->market(acc.account, Side::Sell, lots);
+    const Micros bal = L.balance(acc.account, q);
+    if (bal >= 0) break;
+    Venue& v = *am.spot;
+    const Lots have = L.balance(acc.account, am.spot_asset) / v.spec().lot_micros;
+    if (have <= 0) continue;
+    const double floor_px = am.index_or_reference() * (1.0 - am.collateral_haircut);
+    Lots lots = 0;
+    Micros proceeds = 0;
+    v.book().for_each_level(Side::Buy, std::numeric_limits<std::size_t>::max(), [&](Tick px, Lots avail) {
+      if (v.ticks_to_price(static_cast<double>(px)) < floor_px) return false;
+      const Micros n1 = v.notional(px, 1);
+      const Micros net1 = n1 - v.fee(n1, false);  // per lot; the fills' own fee rounding may differ by micros
+      if (net1 <= 0) return false;
+      const Lots need = static_cast<Lots>((-bal - proceeds + net1 - 1) / net1);
+      const Lots k = std::min({avail, have - lots, need});
+      lots += k;
+      proceeds += k * net1;
+      return proceeds < -bal && lots < have;
+    });
+    if (lots > 0) v.market(acc.account, Side::Sell, lots);
   }
   const AccountId F = ctx.accounts.insurance_fund;
   // Spot the books could not absorb: the insurance fund takes it over at the account's collateral
