@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -257,4 +258,109 @@ TEST_CASE("proactive de-risking reads every account's ratio: index and full scan
     }
   }
   CHECK(proactive_events > 0);  // the de-risker acted: its reads mattered
+}
+
+TEST_CASE("index structure: crossed() returns exactly the accounts beyond a band edge, bulk-built or not (brute-force reference)") {
+  // LiquidationPriceIndex alone, two assets, 400 ids, random bands and price paths. The reference
+  // keeps each indexed account's bands; at every step the expected set is every indexed account with
+  // a price at or beyond one of its finite edges (mark <= lo or >= hi, index likewise). Between steps,
+  // as MarginEngine does, every returned account is re-inserted with fresh bands or removed, a few
+  // others are re-inserted (a balance change), and now and then everything is rebuilt in bulk (the
+  // first mark, a haircut change): bulk heaps stay unordered until a price reaches their nearest
+  // edge, so the test also checks that heaps are left unordered while no price has come near them.
+  constexpr std::size_t kAssets = 2, kIds = 400;
+  Rng rng = make_rng(7, 0, 99);
+  const auto u = [&] { return boost::random::uniform_01<double>()(rng); };
+  LiquidationPriceIndex index(kAssets);
+  index.resize(kIds);
+  struct Bands {
+    std::vector<PriceBand> mark, idx;
+  };
+  std::vector<std::optional<Bands>> ref(kIds);
+  std::vector<double> mark{100.0, 10.0}, idx{100.0, 10.0};
+  // Random bands around today's prices: each edge finite with probability 0.7, 1-30% away.
+  const auto random_bands = [&] {
+    Bands b{std::vector<PriceBand>(kAssets), std::vector<PriceBand>(kAssets)};
+    for (std::size_t a = 0; a < kAssets; ++a) {
+      if (u() < 0.7) b.mark[a].lo = mark[a] * (1.0 - 0.01 - 0.29 * u());
+      if (u() < 0.7) b.mark[a].hi = mark[a] * (1.0 + 0.01 + 0.29 * u());
+      if (u() < 0.7) b.idx[a].lo = idx[a] * (1.0 - 0.01 - 0.29 * u());
+      if (u() < 0.7) b.idx[a].hi = idx[a] * (1.0 + 0.01 + 0.29 * u());
+    }
+    return b;
+  };
+  const auto put = [&](std::uint32_t id) {
+    Bands b = random_bands();
+    index.insert(id, b.mark, b.idx);
+    ref[id] = std::move(b);
+  };
+  const auto rebuild_in_bulk = [&] {
+    index.begin_bulk();
+    for (std::uint32_t id = 0; id < kIds; ++id) {
+      if (u() < 0.9) put(id);
+      else index.remove(id), ref[id].reset();
+    }
+    index.end_bulk();
+  };
+  rebuild_in_bulk();
+  CHECK(index.unordered_heaps() == 4 * kAssets);  // bulk-built: nothing ordered yet
+  std::size_t returned = 0, steps_some_unordered = 0;
+  for (int step = 0; step < 600; ++step) {
+    // Prices: a 1% random walk with 3% jumps; now and then back to 100 / 10 (re-entering old bands).
+    for (std::size_t a = 0; a < kAssets; ++a) {
+      const double jump = u() < 0.03 ? (u() < 0.5 ? 0.97 : 1.03) : 1.0;
+      mark[a] *= jump * (1.0 + 0.02 * (u() - 0.5));
+      idx[a] *= jump * (1.0 + 0.02 * (u() - 0.5));
+    }
+    std::set<std::uint32_t> expect;
+    for (std::uint32_t id = 0; id < kIds; ++id) {
+      if (!ref[id]) continue;
+      for (std::size_t a = 0; a < kAssets; ++a) {
+        const Bands& b = *ref[id];
+        if (mark[a] <= b.mark[a].lo || mark[a] >= b.mark[a].hi || idx[a] <= b.idx[a].lo || idx[a] >= b.idx[a].hi)
+          expect.insert(id);
+      }
+    }
+    std::vector<std::uint32_t> out;
+    index.crossed(mark, idx, out);
+    REQUIRE(std::set<std::uint32_t>(out.begin(), out.end()) == expect);
+    returned += expect.size();
+    steps_some_unordered += index.unordered_heaps() > 0;
+    // The caller's part: every returned account valued again (re-inserted, or removed when closed).
+    for (const std::uint32_t id : expect) {
+      if (u() < 0.1) index.remove(id), ref[id].reset();
+      else put(id);
+    }
+    for (int c = 0; c < 5; ++c) put(static_cast<std::uint32_t>(u() * kIds));  // balance changes
+    if (u() < 0.02) rebuild_in_bulk();
+  }
+  CHECK(returned > 1000);  // not vacuous: many crossings
+  CHECK(steps_some_unordered > 0);
+  MESSAGE("returned " << returned << " crossed accounts; steps with an unordered heap: " << steps_some_unordered);
+}
+
+TEST_CASE("index structure: a bulk-built heap no price reaches is never ordered") {
+  // Longs' lower edges at 50..59 and upper edges at 200..209: prices between 60 and 199 cross none,
+  // so neither heap is ever ordered; the price 59 (at the edge: crossed) crosses exactly the lower edge 59 (id 9), and the
+  // price 200 exactly the upper edge 200 (id 0).
+  LiquidationPriceIndex index(1);
+  index.resize(10);
+  index.begin_bulk();
+  for (std::uint32_t id = 0; id < 10; ++id)
+    index.insert(id, {PriceBand{50.0 + id, 200.0 + id}}, {PriceBand{}});
+  index.end_bulk();
+  CHECK(index.live_entries() == 20);
+  CHECK(index.unordered_heaps() == 2);
+  std::vector<std::uint32_t> out;
+  for (const double p : {100.0, 60.0, 199.0}) index.crossed({p}, {p}, out);
+  CHECK(out.empty());
+  CHECK(index.unordered_heaps() == 2);
+  index.crossed({59.0}, {59.0}, out);
+  CHECK(out == std::vector<std::uint32_t>{9});
+  CHECK(index.unordered_heaps() == 1);  // the lower-edge heap was ordered on reaching 59
+  index.insert(9, {PriceBand{40.0, 300.0}}, {PriceBand{}});
+  out.clear();
+  index.crossed({200.0}, {200.0}, out);
+  CHECK(out == std::vector<std::uint32_t>{0});
+  CHECK(index.unordered_heaps() == 0);
 }
