@@ -5,6 +5,7 @@
 // scan giving identical results.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -90,6 +91,31 @@ TEST_CASE("index: an account is valued only when the mark crosses its liquidatio
   CHECK(hw.me->valued_last_step() == 0);
 }
 
+TEST_CASE("index: the accounts the last mark does not vouch for (end-of-run sums read only these)") {
+  // a: long 1 at -9,000 (liquidation price 9,045.2261, as above); b: long 1 at -9,990 (equity 10 <
+  // maintenance 50 at 10,000: liquidatable, valued every step); c: cash only (500, no position).
+  HandWorld hw(0);
+  const std::uint32_t a = hw.account("a", -9'000, 1.0), b = hw.account("b", -9'990, 1.0), c = hw.account("c", 500, 0);
+  std::vector<std::uint32_t> ids;
+  hw.set_mark(10'000, 0);
+  REQUIRE(hw.me->account(b).liquidatable);
+  hw.me->accounts_not_vouched_for(ids);
+  CHECK(ids == std::vector<std::uint32_t>{b});  // a and c hold bands (c: cash only, equity 500 >= 0)
+  hw.L.mint(hw.me->account(c).account, sl::test::kUsd, U(1));  // c's balance changed since the mark
+  hw.me->accounts_not_vouched_for(ids);
+  CHECK(ids == std::vector<std::uint32_t>{b, c});
+  hw.m.assets[0].mark_price = 9'500;  // a price moved since the mark: the mark vouches for nobody
+  hw.me->accounts_not_vouched_for(ids);
+  CHECK(ids == std::vector<std::uint32_t>{a, b, c});
+  hw.set_mark(9'500, 1);
+  hw.me->accounts_not_vouched_for(ids);
+  CHECK(ids == std::vector<std::uint32_t>{b});
+  hw.me->set_scan(MarginScan::Full);  // the full scan keeps no bands: every account
+  hw.set_mark(9'500, 2);
+  hw.me->accounts_not_vouched_for(ids);
+  CHECK(ids == std::vector<std::uint32_t>{a, b, c});
+}
+
 namespace {
 
 // A two-asset world of margined accounts with random balances (MarginEngine only reads the ledger,
@@ -154,7 +180,7 @@ TEST_CASE("index property: flags exactly the accounts a valuation of every accou
     for (std::uint64_t seed = 1; seed <= 3; ++seed) {
       RandomWorld w(seed, proactive);
       const double k = proactive ? 1.5 : 1.0;
-      std::size_t valued = 0, flagged_total = 0, open_total = 0;
+      std::size_t valued = 0, flagged_total = 0, open_total = 0, vouched_total = 0;
       for (std::int64_t step = 0; step < 400; ++step) {
         // Prices: mark and index each a random walk (0.5% steps), sometimes a 5% jump; both kept apart.
         for (AssetMarket& am : w.m.assets) {
@@ -191,12 +217,29 @@ TEST_CASE("index property: flags exactly the accounts a valuation of every accou
         REQUIRE(std::set<std::uint32_t>(f.begin(), f.end()) == expect);
         REQUIRE(f.size() == expect.size());
         flagged_total += expect.size();
+        // After the mark, a few balance changes (the policy's, funding's): every open account the
+        // mark still vouches for is healthy with equity >= 0 when valued afresh.
+        for (int c = 0; c < 3; ++c) w.change(w.me->account(w.ids[static_cast<std::size_t>(w.u() * 300)]).account);
+        std::vector<std::uint32_t> not_vouched;
+        w.me->accounts_not_vouched_for(not_vouched);
+        REQUIRE(std::is_sorted(not_vouched.begin(), not_vouched.end()));
+        const std::set<std::uint32_t> listed(not_vouched.begin(), not_vouched.end());
+        for (std::uint32_t id : w.ids) {
+          const MarginAccount& a = w.me->account(id);
+          if (a.closed || listed.count(id)) continue;
+          ++vouched_total;
+          REQUIRE_FALSE(a.liquidatable);
+          const double eq = w.me->equity(a, PriceBasis::Mark);
+          REQUIRE(eq >= 0);
+          REQUIRE(eq >= w.me->maintenance(a, PriceBasis::Mark));
+        }
       }
       // Not a vacuous test: accounts were flagged (about half the account-steps, valued every step while
       // flagged), and the index skipped valuations of the others.
       CHECK(flagged_total > 100);
       MESSAGE("valued " << valued << " of " << open_total << " open account-steps, flagged " << flagged_total);
       CHECK(valued < 3 * open_total / 4);
+      CHECK(vouched_total > open_total / 4);  // the list leaves most healthy accounts out
     }
   }
 }
