@@ -77,7 +77,7 @@ void LiquidationPriceIndex::push(std::size_t heap, double price, std::uint32_t i
   const bool lo = heap % 2 == 0;
   if (bulk_ && !unordered_[heap]) {  // from now on unordered: its nearest edge is kept instead
     nearest_[heap] = h.empty() ? price : h.front().price;
-    unordered_[heap] = true;
+    unordered_[heap] = 1;
   }
   h.push_back({price, id, gen_[id]});
   if (unordered_[heap]) {
@@ -92,7 +92,7 @@ void LiquidationPriceIndex::order(std::size_t heap) {
   std::vector<Entry>& h = heaps_[heap];
   if (heap % 2 == 0) std::make_heap(h.begin(), h.end(), lo_before<Entry, Entry>);
   else std::make_heap(h.begin(), h.end(), hi_before<Entry, Entry>);
-  unordered_[heap] = false;
+  unordered_[heap] = 0;
 }
 
 void LiquidationPriceIndex::insert(std::uint32_t id, const std::vector<PriceBand>& mark_bands,
@@ -166,7 +166,7 @@ void LiquidationPriceIndex::compact() {
       continue;
     }
     if (h.empty()) {
-      unordered_[heap] = false;
+      unordered_[heap] = 0;
       continue;
     }
     double nearest = h.front().price;

@@ -64,7 +64,7 @@ bool liquidation_bands(const std::vector<AssetExposure>& exposures, double h0, d
 class LiquidationPriceIndex {
  public:
   explicit LiquidationPriceIndex(std::size_t n_assets)
-      : n_assets_(n_assets), heaps_(4 * n_assets), unordered_(4 * n_assets, false), nearest_(4 * n_assets, 0.0) {}
+      : n_assets_(n_assets), heaps_(4 * n_assets), unordered_(4 * n_assets, 0), nearest_(4 * n_assets, 0.0) {}
 
   // Makes room for account ids below n.
   void resize(std::size_t n) {
@@ -93,7 +93,7 @@ class LiquidationPriceIndex {
   // Heaps left unordered (for tests: a bulk-built heap no price has reached).
   std::size_t unordered_heaps() const {
     std::size_t n = 0;
-    for (const bool u : unordered_) n += u;
+    for (const std::uint8_t u : unordered_) n += u;
     return n;
   }
   bool indexed(std::uint32_t id) const { return entries_[id] != kNotIndexed; }
@@ -130,7 +130,7 @@ class LiquidationPriceIndex {
   std::vector<std::vector<Entry>> heaps_;
   // Per heap: its entries are not in heap order (filled in bulk, or compacted, and not reached since);
   // nearest_ is then the edge a price reaches first (the highest lower edge / lowest upper edge).
-  std::vector<bool> unordered_;
+  std::vector<std::uint8_t> unordered_;
   std::vector<double> nearest_;
   std::vector<std::uint32_t> gen_;     // per account: entries with another generation are stale
   std::vector<std::uint8_t> entries_;  // per account: its live entries, kNotIndexed if none are kept
