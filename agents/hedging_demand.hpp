@@ -22,8 +22,10 @@
 // and trades toward a short of `target` contracts: short by less than target - one lot -> sells IOC
 // at the limit index x (1 - max_discount_bps), at most max_order_qty; short by more than target +
 // one lot -> buys back IOC at asks no higher than the index (a hedger does not pay a premium to
-// lift a hedge). It holds a plain account (quote cash; its short is a negative contract balance
-// backed by the cash it received), like the arbitrageurs: it is not margined.
+// lift a hedge). Its account is a cross-margin account (issue #12 item 3, registered by
+// sim/run/simulation.cpp): `quote_cash` is its collateral, its short a negative contract balance;
+// it is flagged, liquidated (then retired: it never acts again), deleveraged and charged funding
+// like any account. A buy-back is still paid from the cash it holds.
 #pragma once
 #include <cstdint>
 

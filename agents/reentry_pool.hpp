@@ -8,8 +8,9 @@
 // and draws, from the pool's own stream and in account order: re-enters (bernoulli `probability`);
 // if so, the delay (exponential, mean delay_mean_s, rounded up to steps) and the side (short with
 // probability short_share). At the first scan at or after its due step the re-entry is a market
-// order for notional_share x the remembered notional / perp mid, from the pool's one plain account
-// (quote cash `quote_cash`; not margined, like the arbitrageurs: a documented simplification), and
+// order for notional_share x the remembered notional / perp mid, from the pool's one cross-margin
+// account (issue #12 item 3; `quote_cash` its collateral: flagged, every re-entry is liquidated
+// together and the pool is retired, no later re-entry is made; a documented simplification), and
 // is held to the end of the run. A re-entry the pool's cash cannot pay for is skipped (counted).
 #pragma once
 #include <cstdint>

@@ -46,6 +46,7 @@ TABLE_METRICS = [
     ("insurance_fund_min", "insurance fund minimum", "quote"),
     ("liquidated_notional", "liquidated notional", "quote"),
     ("mean_slippage_bps", "mean slippage", "bps"),
+    ("notional_slippage_bps", "notional-weighted slippage", "bps"),
     ("p95_slippage_bps", "p95 slippage", "bps"),
     ("cascade_amplification", "cascade amplification", "ratio"),
     ("adl_count", "ADL count", "count"),

@@ -248,7 +248,7 @@ struct ReentryConfig {
   double short_share = 0.5;             // probability a re-entry is a short
   double notional_share = 1.0;          // re-entry notional / the liquidated position's last notional
   int scan_every_steps = 6;             // how often liquidations are looked for and re-entries made
-  double quote_cash = 100'000'000.0;    // the re-entering traders' capital (one plain account)
+  double quote_cash = 100'000'000.0;    // the re-entering traders' capital (one cross-margin account)
 };
 
 // The counterparties of every position booked at step 0 (`initial` entry modes, accounts.file):

@@ -256,7 +256,7 @@ const ObjectSchema<ReentryConfig>& reentry_schema() {
       field("short_share", &R::short_share, {.range = closed(0, 1), .unit = "probability", .doc = "probability that a re-entry is a short"}),
       field("notional_share", &R::notional_share, {.range = open_closed(0, 100), .unit = "fraction", .doc = "re-entry notional / the liquidated position's last notional"}),
       field("scan_every_steps", &R::scan_every_steps, {.range = closed(1, kMaxSteps), .unit = "steps", .doc = "period of the scan for liquidations and of the re-entries"}),
-      field("quote_cash", &R::quote_cash, {.range = closed(0, 1e12), .unit = "quote units", .doc = "capital of the re-entering traders (one plain account)", .micros = true}),
+      field("quote_cash", &R::quote_cash, {.range = closed(0, 1e12), .unit = "quote units", .doc = "capital of the re-entering traders (one cross-margin account: its collateral)", .micros = true}),
   });
   return s;
 }

@@ -1,7 +1,8 @@
 // Every perpetual position margined (issue #12 item 3; model.md section 9): entry prices as Binance
 // keeps them, the ADL queue over every margined account ranked by PnL% (against the entry price) x
 // effective leverage, the ADL overshoot, the counterparty population of the positions booked at
-// step 0, and a maker whose collateral runs out being liquidated with its quotes cancelled.
+// step 0, a maker whose collateral runs out being liquidated with its quotes cancelled, and a hedger
+// and the re-entry pool (issue #14 populations) flagged and liquidated like any account.
 // Every expected figure is computed by hand in the comment above it.
 #include <doctest/doctest.h>
 
@@ -317,4 +318,90 @@ TEST_CASE("a market maker with too little collateral is liquidated: its quotes a
     CHECK(bid[s] == 0.0);
     CHECK(ask[s] == 0.0);
   }
+}
+
+TEST_CASE("a hedger's perp short is margined: flagged at the hand-computed mark, liquidated, and it stops acting") {
+  // The ladder world without the leveraged trader, with one hedger (acts every step, phase 0;
+  // target short 10 BTC x drawdown, no threshold, no vol term, high remembered for 1e9 s) holding
+  // 100 USDT of quote: its whole collateral. A -10% jump at step 10 (reference 9,000), +0.6% at
+  // step 15 (reference 9,054).
+  //   steps 0-10: index 10,000 (the spot mid of the step before): no drawdown, no trade.
+  //   step 11: index 9,000; the high 10,000 has faded by 2^(-11 / 1e9) (7.6e-6 USDT): drawdown
+  //   0.1 - 7e-10, target 10 x that = 1.000 BTC (nearest lot). It sells 1 BTC IOC down to
+  //   9,000 x (1 - 1%) = 8,910 into the perp ladder's bids 8,999 / 8,989 / 8,979 (0.4, 0.4, 0.2):
+  //   8,991 in all. Short 1 BTC, quote 100 + 8,991 = 9,091. Equity = 9,091 - mark, maintenance
+  //   0.5% x mark.
+  //   step 11-14: mark 9,000: equity 91 >= 45: healthy; it holds (target still 1.000 BTC).
+  //   step 15: index 9,000, perp mid 9,054: mark clamped to 9,000 + 50 bps = 9,045: equity 46 >=
+  //   45.225: healthy.
+  //   step 16: index = mark = 9,054: equity 37 < 45.27: flagged (the hedger acted before the mark:
+  //   drawdown 1 - 9,054 / 10,000 = 0.0946, target max(0.946, 1.000 x keep) = 1.000 BTC: no trade).
+  //   The bot (latency 0) sends the IOC buy of 1 BTC limited at the bankruptcy price 9,054 + 37 =
+  //   9,091 into asks 9,055 / 9,065 / 9,075: 0.4 + 0.4 + 0.2 = 9,063 (slippage 9 / 9,054 = 9.9404
+  //   bps above the mark). Penalty 100 bps of 9,063 = 90.63, capped at the equity left, 9,091 -
+  //   9,063 = 28. No bad debt; the hedger is retired (agents_liquidated 1) and never trades again:
+  //   this is the run's only liquidation.
+  nlohmann::json w = sl::test::ladder_world(-10.0);
+  w["agents"]["leveraged_traders"]["count"] = 0;
+  w["agents"]["hedgers"] = {{"count", 1},          {"interval_steps", 1},          {"short_qty_per_drawdown", 10},
+                            {"drawdown_threshold", 0}, {"vol_weight", 0},           {"memory_half_life_s", 1e9},
+                            {"max_discount_bps", 100}, {"max_order_qty", 5},        {"quote_cash", 100}};
+  w["shocks"].push_back(sl::test::price_jump(15, 0.6));
+  const RunResult r = sl::test::run_world(w);
+  REQUIRE(r.liquidations.size() == 1);
+  const LiquidationEvent& e = r.liquidations[0];
+  CHECK(e.agent_type == std::string("hedger"));
+  CHECK(e.step == 16);
+  CHECK(e.policy_path == "market");
+  CHECK(e.mark == doctest::Approx(9'054.0).epsilon(1e-12));
+  CHECK(e.price == doctest::Approx(9'063.0).epsilon(1e-12));
+  CHECK(e.notional == doctest::Approx(9'063.0).epsilon(1e-12));
+  CHECK(e.slippage_bps == doctest::Approx(1e4 * 9.0 / 9'054.0).epsilon(1e-9));
+  CHECK(e.penalty == doctest::Approx(28.0).epsilon(1e-12));
+  CHECK(e.bad_debt == 0.0);
+  CHECK(metric(r, "bad_debt") == 0.0);
+  CHECK(metric(r, "agents_liquidated") == 1.0);
+}
+
+TEST_CASE("the re-entry pool's positions are margined: its re-entered short is flagged at the hand-computed mark") {
+  // The ladder world (10x long of 1 BTC, liquidated at step 11 by the -9.6% jump: reference 9,040)
+  // with a re-entry pool that re-enters every liquidation (probability 1), short (short_share 1),
+  // after a delay of ceil(exponential(mean 1e-9 s) / 1 s) = 1 step, scanning every step, holding
+  // 100 USDT of quote: its whole collateral. +0.7% at step 20: reference 9,040 x 1.007 = 9,103.28,
+  // the ladders centred on the nearest tick 9,103. 25 steps.
+  //   step 11: the pool's scan (agents act before the mark) sees the trader open: 1 BTC x index
+  //   9,040 = 9,040 of notional. The trader is flagged and liquidated in the same step.
+  //   step 12: the scan sees it closed: a re-entry due at step 13.
+  //   step 13: market sell of 9,040 / perp mid 9,040 = 1 BTC into bids 9,039 / 9,029 / 9,019
+  //   (0.4, 0.4, 0.2): 9,031 in all. Short 1 BTC, quote 100 + 9,031 = 9,131; equity 9,131 - mark,
+  //   maintenance 0.5% x mark.
+  //   steps 13-19: mark 9,040: equity 91: healthy.
+  //   step 20: index 9,040, perp mid 9,103: mark clamped to 9,040 x 1.005 = 9,085.2: equity 45.8 >=
+  //   45.426: healthy.
+  //   step 21: index = mark = 9,103: equity 28 < 45.515: flagged. The bot's IOC buy of 1 BTC limited
+  //   at the bankruptcy price 9,103 + 28 = 9,131 fills 0.4 @ 9,104 + 0.4 @ 9,114 + 0.2 @ 9,124 =
+  //   9,112 (slippage 9 / 9,103 bps). Penalty 100 bps of 9,112 = 91.12, capped at the equity left,
+  //   9,131 - 9,112 = 19. No bad debt. Two margined accounts liquidated; agents_liquidated counts
+  //   the acting agents: the pool (the trader is a leveraged trader, counted apart).
+  nlohmann::json w = sl::test::ladder_world(-9.6);
+  w["horizon_steps"] = 25;
+  w["agents"]["reentry"] = {{"probability", 1},      {"delay_mean_s", 1e-9}, {"short_share", 1},
+                            {"notional_share", 1},   {"scan_every_steps", 1}, {"quote_cash", 100}};
+  w["shocks"].push_back(sl::test::price_jump(20, 0.7));
+  const RunResult r = sl::test::run_world(w);
+  REQUIRE(r.liquidations.size() == 2);
+  CHECK(r.liquidations[0].agent_type == std::string("leveraged_trader"));
+  CHECK(r.liquidations[0].step == 11);
+  const LiquidationEvent& e = r.liquidations[1];
+  CHECK(e.agent_type == std::string("reentry"));
+  CHECK(e.step == 21);
+  CHECK(e.policy_path == "market");
+  CHECK(e.mark == doctest::Approx(9'103.0).epsilon(1e-12));
+  CHECK(e.price == doctest::Approx(9'112.0).epsilon(1e-12));
+  CHECK(e.notional == doctest::Approx(9'112.0).epsilon(1e-12));
+  CHECK(e.slippage_bps == doctest::Approx(1e4 * 9.0 / 9'103.0).epsilon(1e-9));
+  CHECK(e.penalty == doctest::Approx(19.0).epsilon(1e-12));
+  CHECK(e.bad_debt == 0.0);
+  CHECK(metric(r, "bad_debt") == 0.0);
+  CHECK(metric(r, "agents_liquidated") == 1.0);
 }

@@ -105,6 +105,7 @@ void print_comparison(const std::vector<std::string>& policies, const std::vecto
                                        {"insurance_fund_min", "insurance fund min", quote_unit},
                                        {"liquidated_notional", "liquidated notional", quote_unit},
                                        {"mean_slippage_bps", "mean slippage", "bps"},
+                                       {"notional_slippage_bps", "  notional-weighted", "bps"},
                                        {"p95_slippage_bps", "p95 slippage", "bps"},
                                        {"cascade_amplification", "cascade amplification", "x"},
                                        {"pooled:cascade_amplification", "  pooled over seeds", "x"},

@@ -118,9 +118,7 @@ class BatchPolicy final : public LiquidationPolicy {
     if (pooled) {
       acc.in_liquidation = true;
     } else if (!has_positions(ctx, acc)) {  // flagged with no position: only its deficit is left
-      const DeficitResult d = settle_deficit(ctx, acc);
-      stats_.bad_debt += from_micros(d.bad_debt);
-      acc.closed = true;
+      close_flat_account(ctx, acc, ctx.fund, stats_);
     }
   }
 

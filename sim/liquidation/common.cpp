@@ -109,10 +109,40 @@ DeficitResult settle_deficit(LiquidationContext& ctx, MarginAccount& acc, FundCr
     const Lots lots = spot / am.spot->spec().lot_micros;
     if (lots > 0) am.spot->market(acc.account, Side::Sell, lots);
   }
+  const AccountId F = ctx.accounts.insurance_fund;
+  // Spot the books could not absorb: the insurance fund takes it over at the account's collateral
+  // value, index x (1 - haircut), what the margin engine credited the account for it, as much of it
+  // as covers the deficit (as under `market` and `socialized`, where the fund takes a whole account,
+  // spot included). The account's equity is unchanged by the takeover; the haircut is the user's
+  // loss (collateral_haircut). The fund's equity does not fall (it receives spot worth the index
+  // for index x (1 - haircut)), so a fund with a credit may borrow what its cash lacks; without one
+  // it buys only what its cash pays. The fund unwinds the spot into the book in later steps.
+  for (AssetMarket& am : ctx.market.assets) {
+    const Micros bal = L.balance(acc.account, q);
+    if (bal >= 0) break;
+    const Micros spot = L.balance(acc.account, am.spot_asset);
+    const double index = am.index_or_reference();
+    const double px = index * (1.0 - am.collateral_haircut);  // quote per unit = micro-quote per micro-unit
+    if (spot <= 0 || !(px > 0)) continue;
+    const Micros cash = std::max<Micros>(0, L.balance(F, q));
+    Micros units = std::min<Micros>(spot, static_cast<Micros>(std::ceil(static_cast<double>(-bal) / px)));
+    if (credit == nullptr) units = std::min<Micros>(units, static_cast<Micros>(std::floor(static_cast<double>(cash) / px)));
+    // The fund pays the units' value rounded down, at most the deficit: it never pays more than it gets.
+    const Micros pay = std::min<Micros>(-bal, static_cast<Micros>(std::floor(static_cast<double>(units) * px)));
+    if (units <= 0 || pay <= 0) continue;
+    const Micros lent = pay - std::min(pay, cash);
+    if (lent > 0) {  // only with a credit (units were capped at the cash otherwise)
+      L.transfer(ctx.accounts.bad_debt, F, q, lent);
+      credit->borrowed += lent;
+    }
+    L.transfer(acc.account, F, am.spot_asset, units);
+    L.transfer(F, acc.account, q, pay);
+    d.spot_taken_over += from_micros(units) * index;
+    d.collateral_haircut += from_micros(units) * index * am.collateral_haircut;
+  }
   const Micros bal = L.balance(acc.account, q);
   if (bal >= 0) return d;
   const Micros deficit = -bal;
-  const AccountId F = ctx.accounts.insurance_fund;
   const Micros cash = std::max<Micros>(0, L.balance(F, q));
   // What the fund can pay without its equity falling below -limit.
   const Micros room = credit != nullptr
@@ -137,6 +167,8 @@ DeficitResult close_flat_account(LiquidationContext& ctx, MarginAccount& acc, Fu
                                  LiquidationStepStats& stats) {
   const DeficitResult d = settle_deficit(ctx, acc, credit);
   stats.bad_debt += from_micros(d.bad_debt);
+  stats.collateral_haircut += d.collateral_haircut;
+  stats.spot_taken_over += d.spot_taken_over;
   acc.closed = true;
   return d;
 }

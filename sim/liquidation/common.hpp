@@ -58,9 +58,14 @@ Micros charge_penalty(LiquidationContext& ctx, MarginAccount& acc, Micros notion
 // from the bad-debt account (credit.borrowed). Without a credit (nullptr) the fund pays from its
 // quote only. When a deficit is left to bad debt the fund is marked exhausted.
 // Returns (insurance paid, cash and loan; bad debt) in micros.
+// Before the fund pays: spot the book could not absorb is taken over by the fund at index x (1 -
+// haircut), as much as covers the deficit (the fund borrows what its cash lacks when it has a
+// credit; it receives at least what it pays, at the index); the rest stays the account's.
 struct DeficitResult {
   Micros insurance_paid = 0;
   Micros bad_debt = 0;
+  double spot_taken_over = 0.0;     // quote units at the index: spot the fund took over
+  double collateral_haircut = 0.0;  // quote units: the user's haircut loss on that spot
 };
 DeficitResult settle_deficit(LiquidationContext& ctx, MarginAccount& acc, FundCredit* credit);
 // The same with the run's fund credit, ctx.fund.

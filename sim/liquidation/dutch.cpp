@@ -77,6 +77,7 @@
 // lots are all done settles its deficit.
 #include "sim/liquidation/common.hpp"
 #include "sim/liquidation/dutch_auction.hpp"
+#include "sim/liquidation/fund.hpp"
 
 namespace sl {
 
@@ -84,10 +85,17 @@ namespace {
 
 class DutchPolicy final : public LiquidationPolicy {
  public:
-  explicit DutchPolicy(const LiquidationConfig& cfg) : auctions_(cfg, DutchAuctionOptions{}), fallback_steps_(cfg.protocol_fallback_steps) {}
+  explicit DutchPolicy(const LiquidationConfig& cfg)
+      : auctions_(cfg, DutchAuctionOptions{}),
+        fallback_steps_(cfg.protocol_fallback_steps),
+        fund_("adl", FundPaths{"dutch>insurance", "dutch>adl", "dutch>haircut"}, credit_) {}
   const char* name() const override { return "dutch"; }
 
   void on_step(LiquidationContext& ctx) override {
+    // Spot the fund took over from a closed account (settle_deficit) is sold into the book as under
+    // every other policy (FundAbsorber::unwind: at most two levels a step). Only while it holds
+    // some, so that a run in which the fund never takes inventory over is unchanged.
+    if (fund_holds_inventory(ctx)) fund_.unwind(ctx, stats_);
     for_each_new_flagged(ctx, [&](std::uint32_t id, MarginAccount& acc) {
       // Only debt left (no tradable position): settle it directly, no kick, no incentive.
       if (auctions_.kick(ctx, id, fallback_steps_) == DutchAuctions::Kick::NoLots)
@@ -106,8 +114,17 @@ class DutchPolicy final : public LiquidationPolicy {
       mark_deficit(ctx.events[static_cast<std::size_t>(last_idx)], d);
   }
 
+  static bool fund_holds_inventory(const LiquidationContext& ctx) {
+    for (const AssetMarket& am : ctx.market.assets)
+      if (ctx.market.ledger.balance(ctx.accounts.insurance_fund, am.spot_asset) != 0 ||
+          ctx.market.ledger.balance(ctx.accounts.insurance_fund, am.perp_asset) != 0)
+        return true;
+    return false;
+  }
+
   DutchAuctions auctions_;
   int fallback_steps_;
+  FundAbsorber fund_;  // unwinds what the fund took over; absorbs nothing under `dutch`
 };
 
 }  // namespace

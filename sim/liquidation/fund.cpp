@@ -298,6 +298,8 @@ Micros FundAbsorber::haircut(LiquidationContext& ctx, const MarginAccount& bankr
 FundAbsorber::Result FundAbsorber::settle(LiquidationContext& ctx, MarginAccount& acc, LiquidationStepStats& stats) {
   Result res;
   const DeficitResult d = settle_deficit(ctx, acc, &credit_);
+  stats.collateral_haircut += d.collateral_haircut;
+  stats.spot_taken_over += d.spot_taken_over;
   Micros bad = d.bad_debt;
   if (bad > 0 && !adl_) {
     const Micros got = haircut(ctx, acc, bad);

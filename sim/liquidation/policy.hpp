@@ -96,6 +96,9 @@ struct LiquidationStepStats {
   // Users' loss on spot collateral the fund took over at index x (1 - haircut) while worth index
   // (quote units): part of what a liquidation cost the user, like penalty and slippage.
   double collateral_haircut = 0.0;
+  // Spot a closed account still held after collateral conversion that the fund took over at index x
+  // (1 - haircut) to cover its deficit (settle_deficit), valued at the index (quote units).
+  double spot_taken_over = 0.0;
   // ADL (quote units): what deleveraging took from the winners (each ADL fill's value at mark less
   // its value at the bankruptcy price, from the winner's side) and the part of it beyond the
   // shortfall it had to cover, max(0, taken - shortfall) per absorption (sim/liquidation/README.md).

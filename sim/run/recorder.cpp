@@ -214,6 +214,11 @@ RunResult Recorder::finish(const Market& m, std::vector<LiquidationEvent> events
   // (mark - price) for a sale (sign-adjusted for a buy) = notional / price x mark x slippage_bps / 1e4.
   // Signed: a fill better than the mark lowers it. Proactive de-risking is a user cost too.
   double slippage_cost = 0;
+  // The notional-weighted mean slippage over the liquidation events (the same events as
+  // mean_slippage_bps, proactive de-risking excluded): sum of quantity x mark x slippage_bps / 1e4
+  // over sum of quantity x mark, quantity = notional / price. Per-event means let dust lots (dutch's
+  // and hierarchy's partial takes) weigh as much as whole positions; this weighs them by size.
+  double liq_slip_cost = 0, liq_mark_notional = 0;
   for (const auto& e : events) {
     if (e.price > 0) slippage_cost += e.notional / e.price * e.mark * e.slippage_bps / 1e4;
     if (e.policy_path == "proactive") {  // de-risking of healthy accounts: not a liquidation
@@ -227,6 +232,11 @@ RunResult Recorder::finish(const Market& m, std::vector<LiquidationEvent> events
     penalties += e.penalty;
     bad_debt += e.bad_debt;
     slips.push_back(e.slippage_bps);
+    if (e.price > 0) {
+      const double at_mark = e.notional / e.price * e.mark;
+      liq_slip_cost += at_mark * e.slippage_bps / 1e4;
+      liq_mark_notional += at_mark;
+    }
     if (e.agent_type == "basis_trader") ++n_basis;
     if (e.agent_type == "leveraged_trader") ++n_lev;
   }
@@ -264,6 +274,8 @@ RunResult Recorder::finish(const Market& m, std::vector<LiquidationEvent> events
   r.summary.emplace_back("cascade_amplification", total > 0 ? (exo > 0 ? total / exo : INFINITY) : nan);
   r.summary.emplace_back("mean_slippage_bps", mean_slip);
   r.summary.emplace_back("p95_slippage_bps", p95_slip);
+  // NaN without a liquidation filled at a price (as mean_slippage_bps without events).
+  r.summary.emplace_back("notional_slippage_bps", liq_mark_notional > 0 ? liq_slip_cost / liq_mark_notional * 1e4 : nan);
   r.summary.emplace_back("penalties_paid", penalties);
   r.summary.emplace_back("bad_debt", end.bad_debt_cum);
   r.summary.emplace_back("fund_borrowed_at_end", end.fund_borrowed);

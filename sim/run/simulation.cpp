@@ -132,6 +132,7 @@ struct World {
   // (retired[kind][index]).
   std::vector<std::pair<std::uint32_t, AgentHandle>> agent_margin;
   std::int32_t backstop_agent_id = -1;
+  std::int32_t first_hedger_agent_id = -1, reentry_agent_id = -1;  // global agent ids (issue #14 populations)
   std::vector<std::vector<std::uint8_t>> retired = std::vector<std::vector<std::uint8_t>>(static_cast<std::size_t>(AgentKind::Counterparty) + 1);  // one per kind (Counterparty is the last)
   bool is_retired(AgentKind k, std::uint32_t i) const {
     const auto& r = retired[static_cast<std::size_t>(k)];
@@ -141,9 +142,10 @@ struct World {
 
 // Every perpetual position sits in a margined account (model.md section 9): the accounts of makers,
 // noise traders, ladders and arbitrageurs (before the leveraged population, so a large population's
-// reserved room is not outgrown), then of liquidator bots and the backstop provider, are registered
+// reserved room is not outgrown), then of liquidator bots, the backstop provider, the hedgers and the
+// re-entry pool (last, so every earlier account keeps its margin id), are registered
 // as cross-margin accounts (their cash and spot inventory are their collateral: `quote_cash`,
-// `base_inventory`, `capital`, `backstop_capacity`) whose quote may go negative (a perp trade pays
+// `base_inventory`, `capital`, `backstop_capacity`, the hedgers' and the pool's `quote_cash`) whose quote may go negative (a perp trade pays
 // or receives the notional; equity, not cash, bounds the debt). Ledger accounts and agent ids are
 // unchanged.
 void register_margined_agent(World& w, AccountId acc, AgentKind k, std::uint32_t i, std::int32_t agent_id) {
@@ -164,6 +166,9 @@ void register_bots_and_backstop(World& w) {
   for (std::uint32_t i = 0; i < w.liquidators.size(); ++i)
     register_margined_agent(w, w.liquidators[i].account(), AgentKind::Liquidator, i, w.liquidators[i].agent_id());
   if (w.backstop) register_margined_agent(w, w.backstop->account(), AgentKind::Backstop, 0, w.backstop_agent_id);
+  for (std::uint32_t i = 0; i < w.hedgers.size(); ++i)
+    register_margined_agent(w, w.hedgers[i].account(), AgentKind::HedgingDemand, i, w.first_hedger_agent_id + static_cast<std::int32_t>(i));
+  if (!w.reentry.empty()) register_margined_agent(w, w.reentry[0].account(), AgentKind::Reentry, 0, w.reentry_agent_id);
   for (AssetMarket& am : w.market.assets) am.perp->set_fill_observer(&w.margin);
 }
 
@@ -340,6 +345,7 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed, const L
   // Traders after the fall (issue #14 item 4): after every earlier population, so the ids, accounts
   // and random streams of those are unchanged when these are absent (the default).
   const HedgingDemandConfig& hdc = sc.agents.hedgers;
+  w.first_hedger_agent_id = static_cast<std::int32_t>(agent_id);
   for (int k = 0; k < hdc.count; ++k, ++agent_id) {
     const AccountId acc = L.open_account("hedger:" + std::to_string(agent_id));
     L.mint(acc, 0, to_fixed(hdc.quote_cash, 1e6));
@@ -348,6 +354,7 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed, const L
   }
   if (sc.agents.reentry.probability > 0) {
     const AccountId acc = L.open_account("reentry:" + std::to_string(agent_id));
+    w.reentry_agent_id = static_cast<std::int32_t>(agent_id);
     L.mint(acc, 0, to_fixed(sc.agents.reentry.quote_cash, 1e6));
     w.reentry.emplace_back(sc.agents.reentry, acc, agent_rng(agent_id++));
     w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::Reentry));
@@ -414,6 +421,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   std::int64_t adl_total = 0, adl_queue_empty_total = 0, flat_deficit_events_total = 0;
   double flat_deficit_bad_debt_total = 0.0;
   double collateral_haircut_total = 0.0;
+  double spot_taken_over_total = 0.0;
   double adl_taken_total = 0.0, adl_overshoot_total = 0.0;
   std::int64_t agents_retired = 0;
 
@@ -548,6 +556,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
     flat_deficit_events_total += policy->step_stats().flat_deficit_bad_debt_events;
     flat_deficit_bad_debt_total += policy->step_stats().flat_deficit_bad_debt;
     collateral_haircut_total += policy->step_stats().collateral_haircut;
+    spot_taken_over_total += policy->step_stats().spot_taken_over;
     info.fund_exhausted = fund_credit.exhausted_now;
     fund_credit.exhausted_now = false;
     rec.record_step(m, info);
@@ -590,7 +599,8 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   // (quote units; sim/liquidation/README.md, "ADL overshoot").
   r.summary.emplace_back("adl_taken", adl_taken_total);
   r.summary.emplace_back("adl_overshoot", adl_overshoot_total);
-  // Margined agents (makers, noise traders, ladders, arbitrageurs, bots, backstop) whose account was
+  // Margined agents (makers, noise traders, ladders, arbitrageurs, bots, backstop, hedgers, the
+  // re-entry pool) whose account was
   // flagged: their orders were cancelled and they stopped acting.
   r.summary.emplace_back("agents_liquidated", static_cast<double>(agents_retired));
   // Deficits of already flat accounts that socialized / hierarchy (fund stage) could not socialize
@@ -608,6 +618,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   // User cost (quote units): penalties + slippage against the mark + the haircut lost on spot
   // collateral the fund took over at index x (1 - haircut) (socialized, hierarchy, market takeovers).
   r.summary.emplace_back("collateral_haircut_cost", collateral_haircut_total);
+  r.summary.emplace_back("spot_taken_over", spot_taken_over_total);
   r.summary.emplace_back("user_cost", metric_or_zero(r, "penalties_paid") + metric_or_zero(r, "slippage_cost") + collateral_haircut_total);
   // What a policy left unresolved at the horizon: accounts still liquidatable, and the negative
   // equity (at mark) of open accounts: bad debt not yet realised, which bad_debt does not include.

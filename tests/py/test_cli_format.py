@@ -5,7 +5,7 @@ Usage: /usr/bin/python3 test_cli_format.py <stresslab-binary> <source-dir>
 - run, all 6 policies x 2 seeds of crash.json (900 steps): every line of the table is at most 100
   terminal columns, the policies are split into blocks (each repeating the metric and unit columns),
   every policy heads exactly one block, every metric row carries its unit, and each policy's mean
-  bad debt / liquidated notional / mean slippage cell starts with the engineering-notation text of
+  bad debt / liquidated notional / mean slippage / notional-weighted slippage cell starts with the engineering-notation text of
   the mean of that policy's /summary values (formatted here independently: 4 significant digits,
   SI prefix per factor 1000).
 - run --format csv / json: parse; the header is /summary's field list in order, and every value equals
@@ -92,7 +92,8 @@ def check_run_table():
     s = summary_of(out)
     pol = np.char.decode(s["policy"])
     for metric, label, unit in (("bad_debt", "bad debt", "USDT"), ("liquidated_notional", "liquidated notional", "USDT"),
-                                ("mean_slippage_bps", "mean slippage", "bps")):
+                                ("mean_slippage_bps", "mean slippage", "bps"),
+                                ("notional_slippage_bps", "  notional-weighted", "bps")):
         rows = [x for x in lines if x.startswith(label + " ")]
         assert len(rows) == len(headers), (label, rows)
         for block, (h, row) in enumerate(zip(headers, rows)):

@@ -27,7 +27,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 POLICIES = ["market", "batch"]
 SEEDS = 3
 TABLE_METRICS = ["bad_debt", "underwater_equity_at_end", "flagged_at_end", "insurance_fund_min",
-                 "liquidated_notional", "mean_slippage_bps", "p95_slippage_bps", "cascade_amplification",
+                 "liquidated_notional", "mean_slippage_bps", "notional_slippage_bps", "p95_slippage_bps", "cascade_amplification",
                  "adl_count", "penalties_paid", "liquidator_profit"]
 
 CHECKS = Checks()
