@@ -10,7 +10,7 @@
 
 namespace sl {
 
-LeveragedTrader::Population::Population(const LeveragedTraderConfig& cfg, const Market& m)
+LeveragedTrader::Population::Population(const LeveragedTraderConfig& cfg, Market& m)
     : n_assets(m.assets.size()), long_share(std::clamp(cfg.long_share, 0.0, 1.0)) {
   for (const AssetMarket& am : m.assets) {
     const Tick px = am.perp->price_to_ticks(am.initial_price);
@@ -26,6 +26,8 @@ LeveragedTrader::Population::Population(const LeveragedTraderConfig& cfg, const 
   initial_entry = cfg.entry_mode == "initial";
   quote_cash_extra = to_fixed(cfg.quote_cash_extra, 1e6);
   can_add_margin = isolated && quote_cash_extra > 0 && cfg.add_margin_probability > 0 && cfg.add_margin_share > 0;
+  account_stem = m.ledger.name_stem("leveraged_trader:", "");
+  wallet_stem = m.ledger.name_stem("leveraged_trader:", ":wallet");
 }
 
 LeveragedTrader::LeveragedTrader(const LeveragedTraderConfig& cfg, std::int32_t agent_id)
@@ -70,12 +72,12 @@ void LeveragedTrader::init(const Population& pop, Market& m, MarginEngine& margi
   Ledger& L = m.ledger;
   // "leveraged_trader:ID" (and ":wallet"), without building the strings.
   const auto id = static_cast<std::uint32_t>(agent_id_);
-  account_ = L.open_numbered_account("leveraged_trader:", id, "", /*may_go_negative=*/true);
+  account_ = L.open_stem_account(pop.account_stem, id, /*may_go_negative=*/true);
   initial_margin_ = to_fixed(notional_ / leverage_, 1e6);
   L.mint(account_, m.quote_asset, initial_margin_);
   const Micros extra = pop.quote_cash_extra;
   if (isolated_) {
-    wallet_ = L.open_numbered_account("leveraged_trader:", id, ":wallet");
+    wallet_ = L.open_stem_account(pop.wallet_stem, id);
     L.mint(wallet_, m.quote_asset, extra);
   } else {
     wallet_ = account_;

@@ -39,7 +39,7 @@ class LeveragedTrader {
   // What every trader of a population derives from the config alone, computed once per population
   // (the same doubles each trader computed for itself before: the draws do not change).
   struct Population {
-    Population(const LeveragedTraderConfig& cfg, const Market& m);
+    Population(const LeveragedTraderConfig& cfg, Market& m);
     std::size_t n_assets;
     // Per asset: the initial price in ticks and that tick's price (where an "initial" position is booked).
     std::vector<std::pair<Tick, double>> initial_px;
@@ -50,6 +50,8 @@ class LeveragedTrader {
     bool isolated, initial_entry;
     Micros quote_cash_extra;
     bool can_add_margin;        // isolated, cash in the wallet and a top-up rule
+    // Ledger name stems of "leveraged_trader:ID" and "leveraged_trader:ID:wallet" (looked up once).
+    std::uint32_t account_stem, wallet_stem;
   };
 
   // Opens and funds its accounts in m.ledger and registers the margin account with `margin`.

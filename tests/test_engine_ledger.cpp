@@ -111,6 +111,15 @@ TEST_CASE("ledger: account names read back exactly as opened (packed as stem + n
   for (std::size_t i = 0; i < names.size(); ++i) CHECK(L.account_name(ids[i]) == names[i]);
   CHECK(L.account_name(L.open_numbered_account("leveraged_trader:", 7, ":wallet")) == "leveraged_trader:7:wallet");
   CHECK(L.account_name(L.open_numbered_account("", 4294967294u, "")) == "4294967294");
+  // A stem looked up once (a population's accounts): the same names, the same stem as before.
+  const std::uint32_t wallet = L.name_stem("leveraged_trader:", ":wallet");
+  CHECK(wallet == L.name_stem("leveraged_trader:", ":wallet"));
+  CHECK(L.account_name(L.open_stem_account(wallet, 8)) == "leveraged_trader:8:wallet");
+  const AccountId neg = L.open_stem_account(L.name_stem("position:", ""), 43, /*may_go_negative=*/true);
+  CHECK(L.account_name(neg) == "position:43");
+  CHECK(L.may_go_negative(neg, 0));
+  CHECK_THROWS_AS(L.open_stem_account(1'000'000, 1), LedgerError);
+  CHECK_THROWS_AS(L.open_stem_account(wallet, 4294967295u), LedgerError);
 }
 
 TEST_CASE("ledger: change tracking lists each account a transfer touched once, until cleared") {

@@ -5,9 +5,11 @@
 // scan giving identical results.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -89,6 +91,31 @@ TEST_CASE("index: an account is valued only when the mark crosses its liquidatio
   CHECK(hw.me->valued_last_step() == 0);
 }
 
+TEST_CASE("index: the accounts the last mark does not vouch for (end-of-run sums read only these)") {
+  // a: long 1 at -9,000 (liquidation price 9,045.2261, as above); b: long 1 at -9,990 (equity 10 <
+  // maintenance 50 at 10,000: liquidatable, valued every step); c: cash only (500, no position).
+  HandWorld hw(0);
+  const std::uint32_t a = hw.account("a", -9'000, 1.0), b = hw.account("b", -9'990, 1.0), c = hw.account("c", 500, 0);
+  std::vector<std::uint32_t> ids;
+  hw.set_mark(10'000, 0);
+  REQUIRE(hw.me->account(b).liquidatable);
+  hw.me->accounts_not_vouched_for(ids);
+  CHECK(ids == std::vector<std::uint32_t>{b});  // a and c hold bands (c: cash only, equity 500 >= 0)
+  hw.L.mint(hw.me->account(c).account, sl::test::kUsd, U(1));  // c's balance changed since the mark
+  hw.me->accounts_not_vouched_for(ids);
+  CHECK(ids == std::vector<std::uint32_t>{b, c});
+  hw.m.assets[0].mark_price = 9'500;  // a price moved since the mark: the mark vouches for nobody
+  hw.me->accounts_not_vouched_for(ids);
+  CHECK(ids == std::vector<std::uint32_t>{a, b, c});
+  hw.set_mark(9'500, 1);
+  hw.me->accounts_not_vouched_for(ids);
+  CHECK(ids == std::vector<std::uint32_t>{b});
+  hw.me->set_scan(MarginScan::Full);  // the full scan keeps no bands: every account
+  hw.set_mark(9'500, 2);
+  hw.me->accounts_not_vouched_for(ids);
+  CHECK(ids == std::vector<std::uint32_t>{a, b, c});
+}
+
 namespace {
 
 // A two-asset world of margined accounts with random balances (MarginEngine only reads the ledger,
@@ -153,7 +180,7 @@ TEST_CASE("index property: flags exactly the accounts a valuation of every accou
     for (std::uint64_t seed = 1; seed <= 3; ++seed) {
       RandomWorld w(seed, proactive);
       const double k = proactive ? 1.5 : 1.0;
-      std::size_t valued = 0, flagged_total = 0, open_total = 0;
+      std::size_t valued = 0, flagged_total = 0, open_total = 0, vouched_total = 0;
       for (std::int64_t step = 0; step < 400; ++step) {
         // Prices: mark and index each a random walk (0.5% steps), sometimes a 5% jump; both kept apart.
         for (AssetMarket& am : w.m.assets) {
@@ -190,12 +217,29 @@ TEST_CASE("index property: flags exactly the accounts a valuation of every accou
         REQUIRE(std::set<std::uint32_t>(f.begin(), f.end()) == expect);
         REQUIRE(f.size() == expect.size());
         flagged_total += expect.size();
+        // After the mark, a few balance changes (the policy's, funding's): every open account the
+        // mark still vouches for is healthy with equity >= 0 when valued afresh.
+        for (int c = 0; c < 3; ++c) w.change(w.me->account(w.ids[static_cast<std::size_t>(w.u() * 300)]).account);
+        std::vector<std::uint32_t> not_vouched;
+        w.me->accounts_not_vouched_for(not_vouched);
+        REQUIRE(std::is_sorted(not_vouched.begin(), not_vouched.end()));
+        const std::set<std::uint32_t> listed(not_vouched.begin(), not_vouched.end());
+        for (std::uint32_t id : w.ids) {
+          const MarginAccount& a = w.me->account(id);
+          if (a.closed || listed.count(id)) continue;
+          ++vouched_total;
+          REQUIRE_FALSE(a.liquidatable);
+          const double eq = w.me->equity(a, PriceBasis::Mark);
+          REQUIRE(eq >= 0);
+          REQUIRE(eq >= w.me->maintenance(a, PriceBasis::Mark));
+        }
       }
       // Not a vacuous test: accounts were flagged (about half the account-steps, valued every step while
       // flagged), and the index skipped valuations of the others.
       CHECK(flagged_total > 100);
       MESSAGE("valued " << valued << " of " << open_total << " open account-steps, flagged " << flagged_total);
       CHECK(valued < 3 * open_total / 4);
+      CHECK(vouched_total > open_total / 4);  // the list leaves most healthy accounts out
     }
   }
 }
@@ -257,4 +301,109 @@ TEST_CASE("proactive de-risking reads every account's ratio: index and full scan
     }
   }
   CHECK(proactive_events > 0);  // the de-risker acted: its reads mattered
+}
+
+TEST_CASE("index structure: crossed() returns exactly the accounts beyond a band edge, bulk-built or not (brute-force reference)") {
+  // LiquidationPriceIndex alone, two assets, 400 ids, random bands and price paths. The reference
+  // keeps each indexed account's bands; at every step the expected set is every indexed account with
+  // a price at or beyond one of its finite edges (mark <= lo or >= hi, index likewise). Between steps,
+  // as MarginEngine does, every returned account is re-inserted with fresh bands or removed, a few
+  // others are re-inserted (a balance change), and now and then everything is rebuilt in bulk (the
+  // first mark, a haircut change): bulk heaps stay unordered until a price reaches their nearest
+  // edge, so the test also checks that heaps are left unordered while no price has come near them.
+  constexpr std::size_t kAssets = 2, kIds = 400;
+  Rng rng = make_rng(7, 0, 99);
+  const auto u = [&] { return boost::random::uniform_01<double>()(rng); };
+  LiquidationPriceIndex index(kAssets);
+  index.resize(kIds);
+  struct Bands {
+    std::vector<PriceBand> mark, idx;
+  };
+  std::vector<std::optional<Bands>> ref(kIds);
+  std::vector<double> mark{100.0, 10.0}, idx{100.0, 10.0};
+  // Random bands around today's prices: each edge finite with probability 0.7, 1-30% away.
+  const auto random_bands = [&] {
+    Bands b{std::vector<PriceBand>(kAssets), std::vector<PriceBand>(kAssets)};
+    for (std::size_t a = 0; a < kAssets; ++a) {
+      if (u() < 0.7) b.mark[a].lo = mark[a] * (1.0 - 0.01 - 0.29 * u());
+      if (u() < 0.7) b.mark[a].hi = mark[a] * (1.0 + 0.01 + 0.29 * u());
+      if (u() < 0.7) b.idx[a].lo = idx[a] * (1.0 - 0.01 - 0.29 * u());
+      if (u() < 0.7) b.idx[a].hi = idx[a] * (1.0 + 0.01 + 0.29 * u());
+    }
+    return b;
+  };
+  const auto put = [&](std::uint32_t id) {
+    Bands b = random_bands();
+    index.insert(id, b.mark, b.idx);
+    ref[id] = std::move(b);
+  };
+  const auto rebuild_in_bulk = [&] {
+    index.begin_bulk();
+    for (std::uint32_t id = 0; id < kIds; ++id) {
+      if (u() < 0.9) put(id);
+      else index.remove(id), ref[id].reset();
+    }
+    index.end_bulk();
+  };
+  rebuild_in_bulk();
+  CHECK(index.unordered_heaps() == 4 * kAssets);  // bulk-built: nothing ordered yet
+  std::size_t returned = 0, steps_some_unordered = 0;
+  for (int step = 0; step < 600; ++step) {
+    // Prices: a 1% random walk with 3% jumps; now and then back to 100 / 10 (re-entering old bands).
+    for (std::size_t a = 0; a < kAssets; ++a) {
+      const double jump = u() < 0.03 ? (u() < 0.5 ? 0.97 : 1.03) : 1.0;
+      mark[a] *= jump * (1.0 + 0.02 * (u() - 0.5));
+      idx[a] *= jump * (1.0 + 0.02 * (u() - 0.5));
+    }
+    std::set<std::uint32_t> expect;
+    for (std::uint32_t id = 0; id < kIds; ++id) {
+      if (!ref[id]) continue;
+      for (std::size_t a = 0; a < kAssets; ++a) {
+        const Bands& b = *ref[id];
+        if (mark[a] <= b.mark[a].lo || mark[a] >= b.mark[a].hi || idx[a] <= b.idx[a].lo || idx[a] >= b.idx[a].hi)
+          expect.insert(id);
+      }
+    }
+    std::vector<std::uint32_t> out;
+    index.crossed(mark, idx, out);
+    REQUIRE(std::set<std::uint32_t>(out.begin(), out.end()) == expect);
+    returned += expect.size();
+    steps_some_unordered += index.unordered_heaps() > 0;
+    // The caller's part: every returned account valued again (re-inserted, or removed when closed).
+    for (const std::uint32_t id : expect) {
+      if (u() < 0.1) index.remove(id), ref[id].reset();
+      else put(id);
+    }
+    for (int c = 0; c < 5; ++c) put(static_cast<std::uint32_t>(u() * kIds));  // balance changes
+    if (u() < 0.02) rebuild_in_bulk();
+  }
+  CHECK(returned > 1000);  // not vacuous: many crossings
+  CHECK(steps_some_unordered > 0);
+  MESSAGE("returned " << returned << " crossed accounts; steps with an unordered heap: " << steps_some_unordered);
+}
+
+TEST_CASE("index structure: a bulk-built heap no price reaches is never ordered") {
+  // Longs' lower edges at 50..59 and upper edges at 200..209: prices between 60 and 199 cross none,
+  // so neither heap is ever ordered; the price 59 (at the edge: crossed) crosses exactly the lower edge 59 (id 9), and the
+  // price 200 exactly the upper edge 200 (id 0).
+  LiquidationPriceIndex index(1);
+  index.resize(10);
+  index.begin_bulk();
+  for (std::uint32_t id = 0; id < 10; ++id)
+    index.insert(id, {PriceBand{50.0 + id, 200.0 + id}}, {PriceBand{}});
+  index.end_bulk();
+  CHECK(index.live_entries() == 20);
+  CHECK(index.unordered_heaps() == 2);
+  std::vector<std::uint32_t> out;
+  for (const double p : {100.0, 60.0, 199.0}) index.crossed({p}, {p}, out);
+  CHECK(out.empty());
+  CHECK(index.unordered_heaps() == 2);
+  index.crossed({59.0}, {59.0}, out);
+  CHECK(out == std::vector<std::uint32_t>{9});
+  CHECK(index.unordered_heaps() == 1);  // the lower-edge heap was ordered on reaching 59
+  index.insert(9, {PriceBand{40.0, 300.0}}, {PriceBand{}});
+  out.clear();
+  index.crossed({200.0}, {200.0}, out);
+  CHECK(out == std::vector<std::uint32_t>{0});
+  CHECK(index.unordered_heaps() == 0);
 }

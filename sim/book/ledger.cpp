@@ -35,6 +35,12 @@ AccountId Ledger::open_numbered_account(std::string_view prefix, std::uint32_t n
   return add_account(stem_of(prefix, suffix), number, may_go_negative);
 }
 
+AccountId Ledger::open_stem_account(std::uint32_t stem, std::uint32_t number, bool may_go_negative) {
+  if (stem >= stems_.size()) throw LedgerError("ledger: unknown account name stem");
+  if (number == kNoNumber) throw LedgerError("ledger: account number out of range");
+  return add_account(stem, number, may_go_negative);
+}
+
 // The stem (prefix, suffix), added if new; the two last used are checked first (a population opens
 // its accounts one after another under the same one or two stems: an account and its wallet).
 std::uint32_t Ledger::stem_of(std::string_view prefix, std::string_view suffix) {
@@ -111,8 +117,15 @@ __int128 Ledger::total(AssetId asset) const {
 }
 
 void Ledger::check_conservation() const {
-  for (AssetId a = 0; a < asset_names_.size(); ++a) {
-    const __int128 t = total(a);
+  // Every asset summed in one pass over the balances (account-major: one sequential read, where one
+  // total() per asset would read the whole array once per asset); the same exact integer sums.
+  const std::size_t n_assets = asset_names_.size();
+  if (n_assets == 0) return;
+  std::vector<__int128> sums(n_assets, 0);
+  for (std::size_t i = 0; i < balances_.size(); i += n_assets)
+    for (std::size_t a = 0; a < n_assets; ++a) sums[a] += balances_[i + a];
+  for (AssetId a = 0; a < n_assets; ++a) {
+    const __int128 t = sums[a];
     if (t != 0) {
       std::ostringstream os;
       os << "conservation violated: asset " << asset_names_[a] << " sums to "

@@ -43,6 +43,10 @@ class Ledger {
   // building the string: for populations of a million accounts). number < 4294967295.
   AccountId open_numbered_account(std::string_view prefix, std::uint32_t number, std::string_view suffix,
                                   bool may_go_negative = false);
+  // The same, with the (prefix, suffix) pair looked up once for a whole population: name_stem gives
+  // its id, open_stem_account opens the account named prefix + number + suffix.
+  std::uint32_t name_stem(std::string_view prefix, std::string_view suffix) { return stem_of(prefix, suffix); }
+  AccountId open_stem_account(std::uint32_t stem, std::uint32_t number, bool may_go_negative = false);
   // Room for n accounts in total (a large population opened in one go grows nothing twice).
   void reserve_accounts(std::size_t n);
   AccountId issuer(AssetId asset) const { return issuer_[asset]; }

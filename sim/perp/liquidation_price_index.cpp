@@ -66,12 +66,33 @@ void LiquidationPriceIndex::remove(std::uint32_t id) {
   ++gen_[id];
 }
 
+// Lo heaps are max-heaps (the highest lower edge is crossed first), hi heaps min-heaps.
+namespace {
+bool lo_before(const auto& x, const auto& y) { return x.price < y.price; }
+bool hi_before(const auto& x, const auto& y) { return x.price > y.price; }
+}  // namespace
+
 void LiquidationPriceIndex::push(std::size_t heap, double price, std::uint32_t id) {
   std::vector<Entry>& h = heaps_[heap];
+  const bool lo = heap % 2 == 0;
+  if (bulk_ && !unordered_[heap]) {  // from now on unordered: its nearest edge is kept instead
+    nearest_[heap] = h.empty() ? price : h.front().price;
+    unordered_[heap] = 1;
+  }
   h.push_back({price, id, gen_[id]});
-  if (bulk_) return;  // ordered by end_bulk
-  if (heap % 2 == 0) std::push_heap(h.begin(), h.end(), [](const Entry& x, const Entry& y) { return x.price < y.price; });
-  else std::push_heap(h.begin(), h.end(), [](const Entry& x, const Entry& y) { return x.price > y.price; });
+  if (unordered_[heap]) {
+    nearest_[heap] = lo ? std::max(nearest_[heap], price) : std::min(nearest_[heap], price);
+    return;  // ordered when a price first reaches nearest_
+  }
+  if (lo) std::push_heap(h.begin(), h.end(), lo_before<Entry, Entry>);
+  else std::push_heap(h.begin(), h.end(), hi_before<Entry, Entry>);
+}
+
+void LiquidationPriceIndex::order(std::size_t heap) {
+  std::vector<Entry>& h = heaps_[heap];
+  if (heap % 2 == 0) std::make_heap(h.begin(), h.end(), lo_before<Entry, Entry>);
+  else std::make_heap(h.begin(), h.end(), hi_before<Entry, Entry>);
+  unordered_[heap] = 0;
 }
 
 void LiquidationPriceIndex::insert(std::uint32_t id, const std::vector<PriceBand>& mark_bands,
@@ -91,18 +112,22 @@ void LiquidationPriceIndex::insert(std::uint32_t id, const std::vector<PriceBand
 
 void LiquidationPriceIndex::end_bulk() {
   bulk_ = false;
-  compact();  // drops stale entries and orders every heap
+  if (stored_entries() > live_) compact();  // drops the entries of accounts valued again; the first build has none
 }
 
 void LiquidationPriceIndex::pop_crossed(std::size_t heap, double price, std::vector<std::uint32_t>& out) {
   std::vector<Entry>& h = heaps_[heap];
   const bool lo = heap % 2 == 0;
-  const auto less_lo = [](const Entry& x, const Entry& y) { return x.price < y.price; };
-  const auto less_hi = [](const Entry& x, const Entry& y) { return x.price > y.price; };
+  if (unordered_[heap]) {
+    // Every stored edge is at or beyond nearest_ (below it for lo, above for hi): a price that has
+    // not reached nearest_ crosses none of them.
+    if (lo ? !(nearest_[heap] >= price) : !(nearest_[heap] <= price)) return;
+    order(heap);
+  }
   while (!h.empty() && (lo ? h.front().price >= price : h.front().price <= price)) {
     const Entry e = h.front();
-    if (lo) std::pop_heap(h.begin(), h.end(), less_lo);
-    else std::pop_heap(h.begin(), h.end(), less_hi);
+    if (lo) std::pop_heap(h.begin(), h.end(), lo_before<Entry, Entry>);
+    else std::pop_heap(h.begin(), h.end(), hi_before<Entry, Entry>);
     h.pop_back();
     if (!live(e)) continue;
     // The entry is gone from its heap; the account's other entries stay live until the caller
@@ -129,13 +154,24 @@ std::size_t LiquidationPriceIndex::stored_entries() const {
   return n;
 }
 
-// Drops stale entries (accounts re-valued since) so the heaps stay proportional to live ones.
+// Drops stale entries (accounts re-valued since) so the heaps stay proportional to live ones. An
+// unordered heap stays unordered (its nearest edge recomputed over what is left); the others are
+// ordered again.
 void LiquidationPriceIndex::compact() {
   for (std::size_t heap = 0; heap < heaps_.size(); ++heap) {
     std::vector<Entry>& h = heaps_[heap];
     h.erase(std::remove_if(h.begin(), h.end(), [this](const Entry& e) { return !live(e); }), h.end());
-    if (heap % 2 == 0) std::make_heap(h.begin(), h.end(), [](const Entry& x, const Entry& y) { return x.price < y.price; });
-    else std::make_heap(h.begin(), h.end(), [](const Entry& x, const Entry& y) { return x.price > y.price; });
+    if (!unordered_[heap]) {
+      order(heap);
+      continue;
+    }
+    if (h.empty()) {
+      unordered_[heap] = 0;
+      continue;
+    }
+    double nearest = h.front().price;
+    for (const Entry& e : h) nearest = heap % 2 == 0 ? std::max(nearest, e.price) : std::min(nearest, e.price);
+    nearest_[heap] = nearest;
   }
 }
 

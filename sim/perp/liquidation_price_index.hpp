@@ -5,6 +5,9 @@
 // is not valued again until a price leaves one of them or its balances change. The bands sit in
 // price-ordered heaps per (asset, price, direction), so a step pops exactly the accounts whose band
 // the price crossed: the cost follows the price move and the activity, not the number of accounts.
+// A heap filled in bulk (the first mark indexes every account) is left unordered with its nearest
+// edge (the highest lower edge, the lowest upper edge) kept aside: it is ordered only on the first
+// step a price reaches that edge, so a population whose bands the prices never reach is never sorted.
 //
 // Bands (liquidation_bands below). With H = equity - k x maintenance (k = 1, or the proactive
 // de-risker's trigger ratio when one reads every account's ratio), healthy means H >= 0. H is a
@@ -60,7 +63,8 @@ bool liquidation_bands(const std::vector<AssetExposure>& exposures, double h0, d
 
 class LiquidationPriceIndex {
  public:
-  explicit LiquidationPriceIndex(std::size_t n_assets) : n_assets_(n_assets), heaps_(4 * n_assets) {}
+  explicit LiquidationPriceIndex(std::size_t n_assets)
+      : n_assets_(n_assets), heaps_(4 * n_assets), unordered_(4 * n_assets, 0), nearest_(4 * n_assets, 0.0) {}
 
   // Makes room for account ids below n.
   void resize(std::size_t n) {
@@ -80,11 +84,18 @@ class LiquidationPriceIndex {
     reserve_huge(entries_, n);
   }
   // Bulk building (the first mark indexes every account): between begin_bulk and end_bulk,
-  // insert appends its entries without ordering them, and end_bulk orders each heap once (O(n)
-  // instead of a sift per entry). The heaps hold the same entries as with one insert at a time,
-  // so crossed() returns the same accounts (in another order, which mark_all does not depend on).
+  // insert appends its entries without ordering them and keeps each heap's nearest edge; a heap is
+  // ordered once (O(n), instead of a sift per entry) on the first crossed() whose price reaches that
+  // edge, never if no price does. The heaps hold the same entries as with one insert at a time, so
+  // crossed() returns the same accounts (in another order, which mark_all does not depend on).
   void begin_bulk() { bulk_ = true; }
   void end_bulk();
+  // Heaps left unordered (for tests: a bulk-built heap no price has reached).
+  std::size_t unordered_heaps() const {
+    std::size_t n = 0;
+    for (const std::uint8_t u : unordered_) n += u;
+    return n;
+  }
   bool indexed(std::uint32_t id) const { return entries_[id] != kNotIndexed; }
   // Forgets the account's bands: its heap entries become stale and are skipped when popped.
   void remove(std::uint32_t id);
@@ -112,10 +123,15 @@ class LiquidationPriceIndex {
   bool live(const Entry& e) const { return entries_[e.id] != kNotIndexed && gen_[e.id] == e.gen; }
   void push(std::size_t heap, double price, std::uint32_t id);
   void pop_crossed(std::size_t heap, double price, std::vector<std::uint32_t>& out);
+  void order(std::size_t heap);
   void compact();
 
   std::size_t n_assets_;
   std::vector<std::vector<Entry>> heaps_;
+  // Per heap: its entries are not in heap order (filled in bulk, or compacted, and not reached since);
+  // nearest_ is then the edge a price reaches first (the highest lower edge / lowest upper edge).
+  std::vector<std::uint8_t> unordered_;
+  std::vector<double> nearest_;
   std::vector<std::uint32_t> gen_;     // per account: entries with another generation are stale
   std::vector<std::uint8_t> entries_;  // per account: its live entries, kNotIndexed if none are kept
   std::size_t live_ = 0;               // live entries over all heaps

@@ -280,6 +280,24 @@ void MarginEngine::mark_indexed(std::int64_t step) {
   every_step_.swap(next_every_step_);
 }
 
+void MarginEngine::accounts_not_vouched_for(std::vector<std::uint32_t>& out) const {
+  out.clear();
+  const std::size_t n_assets = market_.assets.size();
+  bool vouched = scan_ == MarginScan::Index && index_usable_ && index_assets_ == n_assets && prices_ok_;
+  for (std::size_t i = 0; vouched && i < n_assets; ++i)
+    vouched = marks_[i] == price(i, PriceBasis::Mark, true) && indices_[i] == price(i, PriceBasis::Mark, false) &&
+              haircuts_[i] == market_.assets[i].collateral_haircut;
+  if (!vouched) {
+    for (std::uint32_t id = 0; id < accounts_.size(); ++id) out.push_back(id);
+    return;
+  }
+  out.insert(out.end(), every_step_.begin(), every_step_.end());
+  for (const AccountId acc : market_.ledger.changed_accounts())
+    if (acc < margin_of_.size() && margin_of_[acc] != kNoMargin) out.push_back(margin_of_[acc]);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+}
+
 void MarginEngine::index_or_keep(std::uint32_t id) {
   const MarginAccount& a = accounts_[id];
   bool indexed = false;

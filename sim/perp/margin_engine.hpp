@@ -82,6 +82,14 @@ class MarginEngine : public FillObserver {
   // Room for this many margined accounts, opened among this many ledger accounts in all.
   void reserve(std::size_t n_accounts, std::size_t n_ledger_accounts);
   void set_scan(MarginScan s) { scan_ = s; }
+  // Margin ids, ascending, of every account whose state the last mark_all does not vouch for now:
+  // with the index built and the mark, index and haircuts unchanged since that mark, the accounts
+  // it values every step (liquidatable, in liquidation, valued_every_step, without bands) and those
+  // whose balances changed since; otherwise every account. Any other open account has a band the
+  // prices have not left: not liquidatable, equity >= watch ratio x maintenance >= 0 (so an
+  // end-of-run sum over liquidatable or negative-equity accounts reads only these; closed ones
+  // included, the caller skips them).
+  void accounts_not_vouched_for(std::vector<std::uint32_t>& out) const;
   // Accounts valued by the last mark_all (for tests and the bench's diagnostics).
   std::size_t valued_last_step() const { return valued_last_; }
   // The stream that orders ties (kStreamFlagOrder of the run's seed; a fixed stream until set).

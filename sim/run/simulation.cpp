@@ -622,8 +622,13 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   r.summary.emplace_back("user_cost", metric_or_zero(r, "penalties_paid") + metric_or_zero(r, "slippage_cost") + collateral_haircut_total);
   // What a policy left unresolved at the horizon: accounts still liquidatable, and the negative
   // equity (at mark) of open accounts: bad debt not yet realised, which bad_debt does not include.
+  // Only the accounts the last mark does not vouch for can count (the others are healthy with
+  // equity >= 0 at today's prices): the same sums, in the same id order, read from far fewer accounts.
   double flagged_end = 0, underwater_end = 0;
-  for (const MarginAccount& a : w.margin.accounts()) {
+  std::vector<std::uint32_t> maybe_underwater;
+  w.margin.accounts_not_vouched_for(maybe_underwater);
+  for (const std::uint32_t id : maybe_underwater) {
+    const MarginAccount& a = w.margin.account(id);
     if (a.closed) continue;
     if (a.liquidatable) flagged_end += 1;
     const double eq = w.margin.equity(a, PriceBasis::Mark);
