@@ -9,7 +9,9 @@
 // haircut 0.1, mark = index set by hand. The spot book is empty unless a test rests bids on it.
 #include <doctest/doctest.h>
 
+#include <initializer_list>
 #include <memory>
+#include <utility>
 
 #include "sim/liquidation/common.hpp"
 #include "sim/liquidation/fund.hpp"
@@ -20,6 +22,25 @@ using namespace sl;
 using namespace sl::test;
 
 namespace {
+
+// A hand world (fund cash 500) with one margined account holding `cash` quote, no contracts and
+// 1 BTC of spot, at index = mark = 10,000 (collateral value 9,000 per BTC).
+struct SpotHolder : HandWorld {
+  std::uint32_t id = 0;
+  explicit SpotHolder(double cash, const char* name = "basis") : HandWorld(500) {
+    id = account(name, cash, 0.0);
+    L.mint(me->account(id).account, kBtc, U(1.0));
+    set_mark(10'000, 0);
+  }
+  // The book maker rests bids of (price in ticks, lots) on the spot book.
+  void spot_bids(std::initializer_list<std::pair<Tick, Lots>> levels) {
+    for (const auto& [px, lots] : levels) m.assets[0].spot->limit(book_maker, Side::Buy, px, lots);
+  }
+  DeficitResult settle(FundCredit* credit) {
+    LiquidationContext ctx = context(m, *me, 0);
+    return settle_deficit(ctx, me->account(id), credit);
+  }
+};
 
 LiquidationConfig dutch_cfg() {
   LiquidationConfig c;
@@ -38,13 +59,10 @@ TEST_CASE("settle_deficit: spot the book cannot absorb covers the deficit at ind
   // 4,500 from the bad-debt account; its equity goes from 500 to 500 - 4,500 - 500 + 5,555.56 =
   // 1,055.56 (no loss). The account keeps 444,444 micro-BTC. The user's haircut cost: 0.555556 x
   // 10,000 x 0.1 = 555.556.
-  HandWorld w(500);
-  const std::uint32_t id = w.account("basis", -5'000, 0.0);
-  w.L.mint(w.me->account(id).account, kBtc, U(1.0));
-  w.set_mark(10'000, 0);
+  SpotHolder w(-5'000);
+  const std::uint32_t id = w.id;
   FundCredit credit;
-  LiquidationContext ctx = w.context(w.m, *w.me, 0);
-  const DeficitResult d = settle_deficit(ctx, w.me->account(id), &credit);
+  const DeficitResult d = w.settle(&credit);
   CHECK(d.bad_debt == 0);
   CHECK(d.insurance_paid == 0);
   CHECK(w.bal(id, kUsd) == 0);
@@ -63,12 +81,9 @@ TEST_CASE("settle_deficit without a fund credit: the fund takes over only what i
   // 55,555 micro-BTC for floor(55,555 x 9,000) = 499,995,000 micro-quote. The deficit left,
   // 5,000 - 499.995 = 4,500.005, finds the fund with 5,000 micro-quote of cash: it pays that, the
   // rest, 4,500, is bad debt.
-  HandWorld w(500);
-  const std::uint32_t id = w.account("basis", -5'000, 0.0);
-  w.L.mint(w.me->account(id).account, kBtc, U(1.0));
-  w.set_mark(10'000, 0);
-  LiquidationContext ctx = w.context(w.m, *w.me, 0);
-  const DeficitResult d = settle_deficit(ctx, w.me->account(id), nullptr);
+  SpotHolder w(-5'000);
+  const std::uint32_t id = w.id;
+  const DeficitResult d = w.settle(nullptr);
   CHECK(w.fund(kBtc) == 55'555);
   CHECK(w.bal(id, kBtc) == 1'000'000 - 55'555);
   CHECK(d.insurance_paid == 5'000);
@@ -84,10 +99,8 @@ TEST_CASE("dutch: a flat account's unsold spot goes to the fund, not to bad debt
   // equity 0 - 8,500 + 10,000 = 1,500), then pays the remaining 1,000 by a loan (limit 0: room =
   // equity 1,500 >= 1,000): borrowed 9,500, bad debt 0. Without the takeover the fund could have
   // paid only its 500 and 9,500 would have been bad debt.
-  HandWorld w(500);
-  const std::uint32_t id = w.account("flat", -10'000, 0.0);
-  w.L.mint(w.me->account(id).account, kBtc, U(1.0));
-  w.set_mark(10'000, 0);
+  SpotHolder w(-10'000, "flat");
+  const std::uint32_t id = w.id;
   REQUIRE(w.me->flagged().size() == 1);
   auto pol = w.first_step(make_dutch_policy(dutch_cfg()), 0);
   CHECK(w.me->account(id).closed);
@@ -101,10 +114,7 @@ TEST_CASE("dutch: a flat account's unsold spot goes to the fund, not to bad debt
   // Next step bids rest on the spot book: 0.5 BTC at 9,900, 0.3 at 9,800, 1 at 9,700. The fund
   // sells into the best two levels only (FundAbsorber::unwind): 0.8 BTC for 4,950 + 2,940 = 7,890,
   // which repays the loan down to 9,500 - 7,890 = 1,610; 0.2 BTC stays with the fund.
-  AssetMarket& am = w.m.assets[0];
-  am.spot->limit(w.book_maker, Side::Buy, 9'900, 500);
-  am.spot->limit(w.book_maker, Side::Buy, 9'800, 300);
-  am.spot->limit(w.book_maker, Side::Buy, 9'700, 1'000);
+  w.spot_bids({{9'900, 500}, {9'800, 300}, {9'700, 1'000}});
   w.run(*pol, 1);
   CHECK(w.fund(kBtc) == U(0.2));
   CHECK(pol->fund_borrowed() == U(1'610));
@@ -118,17 +128,12 @@ TEST_CASE("collateral conversion sells only what covers the deficit, and only at
     // Bids 0.3 @ 9,990, 0.5 @ 9,980, 1 @ 9,970 (no fees). 0.3 BTC brings 2,997; the remaining
     // 2,003 needs ceil(2,003 / 9.98) = 201 lots at 9,980 = 2,005.98. Sold 0.501 BTC for 5,002.98:
     // quote +2.98, 0.499 BTC kept, nothing for the fund.
-    HandWorld w(500);
-    const std::uint32_t id = w.account("basis", -5'000, 0.0);
-    w.L.mint(w.me->account(id).account, kBtc, U(1.0));
-    w.set_mark(10'000, 0);
-    AssetMarket& am = w.m.assets[0];
-    am.spot->limit(w.book_maker, Side::Buy, 9'990, 300);
-    am.spot->limit(w.book_maker, Side::Buy, 9'980, 500);
-    am.spot->limit(w.book_maker, Side::Buy, 9'970, 1'000);
+    SpotHolder w(-5'000);
+    const std::uint32_t id = w.id;
+    w.spot_bids({{9'990, 300}, {9'980, 500}, {9'970, 1'000}});
     FundCredit credit;
-    LiquidationContext ctx = w.context(w.m, *w.me, 0);
-    const DeficitResult d = settle_deficit(ctx, w.me->account(id), &credit);
+    const DeficitResult d = w.settle(&credit);
+    const AssetMarket& am = w.m.assets[0];
     CHECK(d.bad_debt == 0);
     CHECK(d.spot_taken_over == 0.0);
     CHECK(w.bal(id, kUsd) == U(2.98));
@@ -142,16 +147,12 @@ TEST_CASE("collateral conversion sells only what covers the deficit, and only at
     // Bids 0.2 @ 9,500 and 1 @ 8,900. The 0.2 BTC sells for 1,900; 8,900 < 9,000 is not hit. The
     // fund covers the remaining 3,100 with ceil(3,100e6 / 9,000) = 344,445 micro-BTC; the account
     // keeps 1,000,000 - 200,000 - 344,445 = 455,555 micro-BTC.
-    HandWorld w(500);
-    const std::uint32_t id = w.account("basis", -5'000, 0.0);
-    w.L.mint(w.me->account(id).account, kBtc, U(1.0));
-    w.set_mark(10'000, 0);
-    AssetMarket& am = w.m.assets[0];
-    am.spot->limit(w.book_maker, Side::Buy, 9'500, 200);
-    am.spot->limit(w.book_maker, Side::Buy, 8'900, 1'000);
+    SpotHolder w(-5'000);
+    const std::uint32_t id = w.id;
+    w.spot_bids({{9'500, 200}, {8'900, 1'000}});
     FundCredit credit;
-    LiquidationContext ctx = w.context(w.m, *w.me, 0);
-    const DeficitResult d = settle_deficit(ctx, w.me->account(id), &credit);
+    const DeficitResult d = w.settle(&credit);
+    const AssetMarket& am = w.m.assets[0];
     CHECK(d.bad_debt == 0);
     CHECK(w.bal(id, kUsd) == 0);
     CHECK(w.fund(kBtc) == 344'445);

@@ -13,11 +13,15 @@
 #include "sim/liquidation/policy.hpp"
 #include "sim/perp/margin_engine.hpp"
 #include "sim/run/counterparties.hpp"
+#include "tests/support/event_check.hpp"
 #include "tests/support/hand_world.hpp"
 #include "tests/support/ladder_world.hpp"
 #include "tests/support/run_lookup.hpp"
 
 using namespace sl;
+using sl::test::approx;
+using sl::test::exactly;
+using sl::test::check_event;
 using sl::test::HandWorld;
 using sl::test::kPerp;
 using sl::test::kUsd;
@@ -269,15 +273,9 @@ TEST_CASE("a counterparty of the step-0 positions is margined: a +9.6% jump liqu
   const RunResult r = sl::test::run_world(w);
   REQUIRE(r.liquidations.size() == 1);
   const LiquidationEvent& e = r.liquidations[0];
-  CHECK(e.agent_type == std::string("counterparty"));
-  CHECK(e.step == 11);
-  CHECK(e.policy_path == "market");
-  CHECK(e.mark == doctest::Approx(10'960.0).epsilon(1e-12));
-  CHECK(e.price == doctest::Approx(10'969.0).epsilon(1e-12));
-  CHECK(e.notional == doctest::Approx(10'969.0).epsilon(1e-12));
-  CHECK(e.slippage_bps == doctest::Approx(1e4 * 9.0 / 10'960.0).epsilon(1e-9));
-  CHECK(e.penalty == doctest::Approx(31.0).epsilon(1e-12));
-  CHECK(e.bad_debt == 0.0);
+  check_event(e, {.step = 11, .agent_type = "counterparty", .policy_path = "market", .notional = approx(10'969.0, 1e-12),
+                   .price = approx(10'969.0, 1e-12), .mark = approx(10'960.0, 1e-12), .slippage_bps = approx(1e4 * 9.0 / 10'960.0, 1e-9),
+                   .penalty = approx(31.0, 1e-12), .bad_debt = exactly(0.0)});
   CHECK(metric(r, "bad_debt") == 0.0);
   CHECK(metric(r, "agents_liquidated") == 0.0);  // a counterparty is an account, not an acting agent
 }
@@ -350,15 +348,9 @@ TEST_CASE("a hedger's perp short is margined: flagged at the hand-computed mark,
   const RunResult r = sl::test::run_world(w);
   REQUIRE(r.liquidations.size() == 1);
   const LiquidationEvent& e = r.liquidations[0];
-  CHECK(e.agent_type == std::string("hedger"));
-  CHECK(e.step == 16);
-  CHECK(e.policy_path == "market");
-  CHECK(e.mark == doctest::Approx(9'054.0).epsilon(1e-12));
-  CHECK(e.price == doctest::Approx(9'063.0).epsilon(1e-12));
-  CHECK(e.notional == doctest::Approx(9'063.0).epsilon(1e-12));
-  CHECK(e.slippage_bps == doctest::Approx(1e4 * 9.0 / 9'054.0).epsilon(1e-9));
-  CHECK(e.penalty == doctest::Approx(28.0).epsilon(1e-12));
-  CHECK(e.bad_debt == 0.0);
+  check_event(e, {.step = 16, .agent_type = "hedger", .policy_path = "market", .notional = approx(9'063.0, 1e-12),
+                   .price = approx(9'063.0, 1e-12), .mark = approx(9'054.0, 1e-12), .slippage_bps = approx(1e4 * 9.0 / 9'054.0, 1e-9),
+                   .penalty = approx(28.0, 1e-12), .bad_debt = exactly(0.0)});
   CHECK(metric(r, "bad_debt") == 0.0);
   CHECK(metric(r, "agents_liquidated") == 1.0);
 }
@@ -393,15 +385,9 @@ TEST_CASE("the re-entry pool's positions are margined: its re-entered short is f
   CHECK(r.liquidations[0].agent_type == std::string("leveraged_trader"));
   CHECK(r.liquidations[0].step == 11);
   const LiquidationEvent& e = r.liquidations[1];
-  CHECK(e.agent_type == std::string("reentry"));
-  CHECK(e.step == 21);
-  CHECK(e.policy_path == "market");
-  CHECK(e.mark == doctest::Approx(9'103.0).epsilon(1e-12));
-  CHECK(e.price == doctest::Approx(9'112.0).epsilon(1e-12));
-  CHECK(e.notional == doctest::Approx(9'112.0).epsilon(1e-12));
-  CHECK(e.slippage_bps == doctest::Approx(1e4 * 9.0 / 9'103.0).epsilon(1e-9));
-  CHECK(e.penalty == doctest::Approx(19.0).epsilon(1e-12));
-  CHECK(e.bad_debt == 0.0);
+  check_event(e, {.step = 21, .agent_type = "reentry", .policy_path = "market", .notional = approx(9'112.0, 1e-12),
+                   .price = approx(9'112.0, 1e-12), .mark = approx(9'103.0, 1e-12), .slippage_bps = approx(1e4 * 9.0 / 9'103.0, 1e-9),
+                   .penalty = approx(19.0, 1e-12), .bad_debt = exactly(0.0)});
   CHECK(metric(r, "bad_debt") == 0.0);
   CHECK(metric(r, "agents_liquidated") == 1.0);
 }
