@@ -209,7 +209,7 @@ int FundAbsorber::deleverage(LiquidationContext& ctx, MarginAccount& acc, const 
     e.step = ctx.step;
     e.account = c.account;
     e.agent_type = owner_kind_name(ctx, all[mid]);
-    e.policy_path = paths_.adl;
+    e.policy_path = paths_.adl + std::string(kDeleveragedSuffix);  // the winner: not a liquidation (run_result.hpp)
     e.notional = from_micros(qty) * leg.price;
     e.price = leg.price;
     e.mark = leg.mark;

@@ -12,7 +12,7 @@ namespace sl {
 std::vector<HedgedSpell> hedged_spells(const std::vector<LiquidationEvent>& events) {
   std::map<std::pair<std::uint32_t, std::int64_t>, std::vector<std::int64_t>> by_spell;
   for (const LiquidationEvent& e : events) {
-    if (e.agent_type != "basis_trader" || e.policy_path == "proactive") continue;
+    if (e.agent_type != "basis_trader" || !counts_as_liquidation(e)) continue;
     by_spell[{e.account, e.step - e.steps_to_complete}].push_back(e.step);
   }
   std::vector<HedgedSpell> out;
@@ -136,7 +136,7 @@ void LoopMetrics::append_summary(const std::vector<LiquidationEvent>& events, co
   // Distinct basis-trader accounts by the endogenous flag of their first event.
   std::map<std::uint32_t, bool> first;
   for (const LiquidationEvent& e : events)
-    if (e.agent_type == "basis_trader" && e.policy_path != "proactive") first.emplace(e.account, e.endogenous);
+    if (e.agent_type == "basis_trader" && counts_as_liquidation(e)) first.emplace(e.account, e.endogenous);
   double endo = 0;
   for (const auto& [acc, is_endo] : first) endo += is_endo ? 1 : 0;
   summary.emplace_back("basis_traders_liquidated_exogenous", static_cast<double>(first.size()) - endo);

@@ -209,7 +209,7 @@ RunResult Recorder::finish(const Market& m, std::vector<LiquidationEvent> events
   std::int64_t n_basis = 0, n_lev = 0, n_endo = 0;
   std::vector<double> slips;
   slips.reserve(events.size());
-  double proactive_notional = 0, proactive_count = 0;
+  double proactive_notional = 0, proactive_count = 0, adl_fills = 0;
   // Slippage cost in quote units: what the liquidated accounts lost against the mark, quantity x
   // (mark - price) for a sale (sign-adjusted for a buy) = notional / price x mark x slippage_bps / 1e4.
   // Signed: a fill better than the mark lowers it. Proactive de-risking is a user cost too.
@@ -225,6 +225,10 @@ RunResult Recorder::finish(const Market& m, std::vector<LiquidationEvent> events
       proactive_notional += e.notional;
       proactive_count += 1;
       penalties += e.penalty;
+      continue;
+    }
+    if (is_adl_fill(e)) {  // a deleveraged winner: not a liquidation (its cost stays in slippage_cost)
+      adl_fills += 1;
       continue;
     }
     total += e.notional;
@@ -245,7 +249,7 @@ RunResult Recorder::finish(const Market& m, std::vector<LiquidationEvent> events
   std::vector<std::pair<std::uint32_t, int>> acc_kind;  // (account, 0 other / 1 basis / 2 leveraged)
   acc_kind.reserve(events.size());
   for (const auto& e : events)
-    if (e.policy_path != "proactive") acc_kind.emplace_back(e.account, e.agent_type == "basis_trader" ? 1 : e.agent_type == "leveraged_trader" ? 2 : 0);
+    if (counts_as_liquidation(e)) acc_kind.emplace_back(e.account, e.agent_type == "basis_trader" ? 1 : e.agent_type == "leveraged_trader" ? 2 : 0);
   std::sort(acc_kind.begin(), acc_kind.end());
   acc_kind.erase(std::unique(acc_kind.begin(), acc_kind.end()), acc_kind.end());
   double acc_basis = 0, acc_lev = 0;
@@ -258,7 +262,7 @@ RunResult Recorder::finish(const Market& m, std::vector<LiquidationEvent> events
     const std::size_t rank = static_cast<std::size_t>(std::ceil(0.95 * static_cast<double>(slips.size())));
     p95_slip = slips[std::max<std::size_t>(rank, 1) - 1];
   }
-  r.summary.emplace_back("liquidations", static_cast<double>(events.size()) - proactive_count);
+  r.summary.emplace_back("liquidations", static_cast<double>(events.size()) - proactive_count - adl_fills);
   r.summary.emplace_back("liquidations_basis_trader", static_cast<double>(n_basis));
   r.summary.emplace_back("liquidations_leveraged_trader", static_cast<double>(n_lev));
   r.summary.emplace_back("accounts_liquidated", static_cast<double>(acc_kind.size()));

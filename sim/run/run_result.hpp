@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -33,6 +34,19 @@ struct LiquidationEvent {
   double bad_debt = 0.0;         // quote units
   bool endogenous = false;       // when first flagged, the account was healthy at the exogenous reference prices
 };
+
+// An auto-deleveraging fill is recorded as an event of the deleveraged winner, its policy_path the
+// fund stage's ADL path with this suffix (e.g. "market>adl>deleveraged"): the winner was not
+// liquidated, so the liquidation metrics (counts, liquidated notional, amplification, slippage
+// statistics, the loop measures) leave these events out; what the fill cost the winner against the
+// mark stays in slippage_cost (a user cost of the socialization) and adl_taken.
+inline constexpr std::string_view kDeleveragedSuffix = ">deleveraged";
+inline bool is_adl_fill(const LiquidationEvent& e) {
+  return e.policy_path.size() >= kDeleveragedSuffix.size() &&
+         std::string_view(e.policy_path).substr(e.policy_path.size() - kDeleveragedSuffix.size()) == kDeleveragedSuffix;
+}
+// A liquidation proper: not proactive de-risking of a healthy account, not an ADL fill.
+inline bool counts_as_liquidation(const LiquidationEvent& e) { return e.policy_path != "proactive" && !is_adl_fill(e); }
 
 // Summary metrics are (name, value) pairs in a fixed order; every run of one file has the same names.
 struct RunResult {
