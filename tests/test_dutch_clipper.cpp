@@ -168,7 +168,7 @@ TEST_CASE("dutch short lot: multiplicative mirror index0 / (buf x f) stays > 0 e
   CHECK(e.price > 0);
 }
 
-TEST_CASE("dutch chost: a take may not leave dust; a remainder worth <= chost must be taken whole") {
+TEST_CASE("dutch chost: a take may not leave dust - a remainder worth <= chost must be taken whole") {
   // cut 0.999 (tests/test_engine_policy_dutch.cpp, solvent long): at k = 21 (step 32) the bot
   // would take 400 of 1,000 lots at p = 9,029.087, leaving 600 lots worth 5,417.45 at that price.
   // chost 6,000: the remainder must be worth >= 6,000: keep ceil(6,000 / 9.029087) = 665 lots,
@@ -229,7 +229,7 @@ TEST_CASE("dutch hole: a smaller room kicks a partial lot, the rest is kicked on
   CHECK(metric(r, "insurance_fund_end") == doctest::Approx(100.0));
 }
 
-TEST_CASE("dutch incentive: no lot, no kick cost and no incentive; redo pays only on a lot worth >= chost") {
+TEST_CASE("dutch incentive: no lot, no kick cost and no incentive - redo pays only on a lot worth >= chost") {
   // Hand world: an account of cash -10 holding 0.0005 BTC of contracts (half a lot: dust) at mark
   // 10,000: equity -5, flagged. Its kick finds no lot: no bot is asked, nobody pays a transaction,
   // no tip; its deficit 10 is settled at once by the fund (100 -> 90).

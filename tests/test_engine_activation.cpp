@@ -22,7 +22,7 @@ TEST_CASE("next_multiple_after: the first step after `step` with (s + phase) % p
   CHECK(next_multiple_after(7, 5, 2) == 8);
 }
 
-TEST_CASE("activation queue: due keys in (step, key) order; never-waking agents are not kept") {
+TEST_CASE("activation queue: due keys in (step, key) order - never-waking agents are not kept") {
   ActivationQueue q;
   q.schedule(3, 30);
   q.schedule(1, 20);

@@ -122,7 +122,7 @@ TEST_CASE("basis traders: a threshold the basis never reaches keeps them out") {
   CHECK(c.basis_entered == 0);
 }
 
-TEST_CASE("leveraged traders: enter within the entry window; every population active conserves the ledger") {
+TEST_CASE("leveraged traders: enter within the entry window - every population active conserves the ledger") {
   RunOptions o;
   o.seed = 51;
   RunCounters c;
@@ -221,7 +221,7 @@ TEST_CASE("arbitrageur: buys below the reference up to its position limit, not b
   CHECK(arb.filled_lots() == 100);
 }
 
-TEST_CASE("arbitrageur: does nothing inside threshold + fee; trades perp against spot with equal legs") {
+TEST_CASE("arbitrageur: does nothing inside threshold + fee - trades perp against spot with equal legs") {
   MiniMarket mm;
   // Each book within 14 bps of the reference (inside the 15 bps band of rule (a)), but the perp bid
   // is 28 bps over the spot ask: more than threshold + both taker fees (20 bps).
@@ -348,7 +348,7 @@ TEST_CASE("leveraged trader: draws, margin funding, entry and adding margin from
 #include "agents/hedging_demand.hpp"
 #include "agents/reentry_pool.hpp"
 
-TEST_CASE("hedger: target short from the drawdown against a high fading with its half-life; sells no deeper than max_discount, covers at or below the index") {
+TEST_CASE("hedger: target short from the drawdown against a high fading with its half-life - sells no deeper than max_discount, covers at or below the index") {
   MiniMarket mm;  // dt_s 1; calm_step_vol 0, so the vol ratio stays 1 and vol_weight plays no part
   HedgingDemandConfig cfg;
   cfg.count = 1;

@@ -111,7 +111,7 @@ TEST_CASE("volatility-linked haircut: base + z x sigma_H over the window, capped
   CHECK(o.m.assets[0].collateral_haircut == 0.05);
 }
 
-TEST_CASE("basis trader kinds: drawn per trader by shares; leverage and unified share drawn in their ranges") {
+TEST_CASE("basis trader kinds: drawn per trader by shares - leverage and unified share drawn in their ranges") {
   // 400 traders, unified 0.5, cross_asset 0 (one asset), so kinds are Bernoulli(0.5): the count of
   // unified traders is within 5 standard deviations (sqrt(400 x 0.25) = 10) of 200.
   Rig g(0.05);
@@ -198,7 +198,7 @@ TEST_CASE("unified kind fails for its haircut: the spot in the account loses val
   CHECK(sl::test::run_world(hedged_world(json::object(), depeg_btc(0.06))).liquidations.empty());
 }
 
-TEST_CASE("wallet kind fails in a rally its hedge cannot reach; the unified kind survives the same rally") {
+TEST_CASE("wallet kind fails in a rally its hedge cannot reach - the unified kind survives the same rally") {
   // +9.6% at step 10 (reference 10,960). Step 10: index 10,000, perp mid 10,960, mark = 10,000 +
   // 50 bps = 10,050: wallet-kind equity = 1,000 + 10,000 - 10,050 = 950. Step 11: index = mark =
   // 10,960: equity 11,000 - 10,960 = 40 < 0.5% x 10,960 = 54.8: flagged at step 11, closed into asks
@@ -275,7 +275,7 @@ TEST_CASE("loop chain on a hand world: links need a premium push of an earlier a
   CHECK(s[0].event_steps == std::vector<std::int64_t>{12, 13});
 }
 
-TEST_CASE("net delta: market buys the short back in halves while the spot waits; atomic keeps it at 0") {
+TEST_CASE("net delta: market buys the short back in halves while the spot waits - atomic keeps it at 0") {
   // The unified account of the haircut test with h = 0.11 from step 10 and close factor 0.5.
   // market: step 10 buys 0.5 (0.4 x 10,001 + 0.1 x 10,011 = 5,001.5): quote -4,001.5, spot 1,
   // contracts -0.5, equity -4,001.5 + 8,900 - 5,000 = -101.5 (no penalty): still liquidatable, net

@@ -29,7 +29,7 @@ using namespace sl::test;
 // 1. batch>book: IOC at the bankruptcy price, the fund takes the rest
 // ------------------------------------------------------------------------------------------------
 
-TEST_CASE("batch>book: a missed reserve sends the market policy's IOC, stopping at the bankruptcy price; the fund takes the rest there") {
+TEST_CASE("batch>book: a missed reserve sends the market policy's IOC, stopping at the bankruptcy price - the fund takes the rest there") {
   // Account A: long 1 BTC, cash -8,960, mark 9,000: equity 40 < 0.5% x 9,000 = 45: flagged;
   // bankruptcy price p_b = 9,000 - 40 / 1 = 8,960. Book bids 0.4 @ 8,960 and 0.6 @ 8,950.
   // One bot (tx cost 2, no inventory room): it bids its resale value less its fixed cost 2 spread over

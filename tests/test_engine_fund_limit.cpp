@@ -112,7 +112,7 @@ TEST_CASE("market IOC: stops at the bankruptcy price, the rest goes to the fund 
   w.L.check_conservation();
 }
 
-TEST_CASE("market IOC: the fund exhausted - ADL at the bankruptcy price against the top-ranked short; empty queue -> bad debt") {
+TEST_CASE("market IOC: the fund exhausted - ADL at the bankruptcy price against the top-ranked short - empty queue -> bad debt") {
   // Long 1 BTC, cash -9,500. Mark 10,000 then 9,400: equity -100, p_b = 9,500 > every bid (9,390):
   // the IOC fills nothing. The fund (40, limit 0) carries 40 of the loss 100; shortfall 60:
   // T = 1 x 60 / 100 = 0.6 BTC deleveraged at 9,500.
@@ -178,7 +178,7 @@ TEST_CASE("market IOC: the fund exhausted - ADL at the bankruptcy price against 
 // Item 4: the fund's borrow limit
 // ------------------------------------------------------------------------------------------------
 
-TEST_CASE("fund_borrow_limit: the fund carries a loss down to -limit, the rest is deleveraged; its marked-down inventory below the floor is bad debt") {
+TEST_CASE("fund_borrow_limit: the fund carries a loss down to -limit, the rest is deleveraged - its marked-down inventory below the floor is bad debt") {
   // Long 2 BTC, cash -18,000, at 8,900: equity -200, loss 200, p_b = 9,000. Fund 150, limit 30: it
   // carries 150 + 30 = 180; shortfall 20 -> T = 2 x 20 / 200 = 0.2 BTC deleveraged at 9,000 against
   // A (1 BTC short from 10,000, cash 11,000; the only profitable short): A pays 1,800.
@@ -209,7 +209,7 @@ TEST_CASE("fund_borrow_limit: the fund carries a loss down to -limit, the rest i
   w.L.check_conservation();
 }
 
-TEST_CASE("fund_borrow_limit: a flat account's deficit is paid from cash, then lent up to the limit; the rest is bad debt") {
+TEST_CASE("fund_borrow_limit: a flat account's deficit is paid from cash, then lent up to the limit - the rest is bad debt") {
   // A flat account with cash -200 (equity -200 < 0: flagged). Fund 50, limit 100: it pays 50 of its
   // own and 100 lent (equity 50 - 200 + ... = -100 = -limit); 50 is bad debt. The loan is repaid
   // when the fund has quote again.

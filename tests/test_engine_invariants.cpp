@@ -54,7 +54,7 @@ TEST_CASE("invariant 3, no user charged beyond the bankruptcy price: a closed ac
   CHECK_THROWS_AS(check_closed_accounts_settled(w.m, *w.me, 7), InvariantError);
 }
 
-TEST_CASE("invariant 4, no negative quote or spot in a plain account; short contracts allowed") {
+TEST_CASE("invariant 4, no negative quote or spot in a plain account - short contracts allowed") {
   HandWorld w(100);
   const AccountId maker = w.L.open_account("plain_maker");
   w.L.transfer(maker, w.book_maker, kPerp, U(1.0));  // a plain account may be short contracts

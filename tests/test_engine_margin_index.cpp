@@ -32,7 +32,7 @@ namespace {
 const std::vector<MarginTierRate> kTiers{{100'000.0, 0.005}, {1'000'000.0, 0.01}, {1e12, 0.025}};
 }
 
-TEST_CASE("bands: a long's lower edge is its liquidation price within a tier; the tier edge caps it above") {
+TEST_CASE("bands: a long's lower edge is its liquidation price within a tier - the tier edge caps it above") {
   // Long 1 BTC at mark 10,000, quote -9,000: equity 1,000, maintenance 10,000 x 0.5% = 50.
   // Liquidation when -9,000 + M < 0.005 M, i.e. M < 9,000 / 0.995 = 9,045.2261.
   // The band: 10,000 - (1,000 - 50) / (1 x 0.995) = 9,045.2261 (one term takes the whole margin).
@@ -45,7 +45,7 @@ TEST_CASE("bands: a long's lower edge is its liquidation price within a tier; th
   CHECK(std::isinf(ib[0].hi));
 }
 
-TEST_CASE("bands: a short's upper edge; spot collateral and a second asset split the margin") {
+TEST_CASE("bands: a short's upper edge - spot collateral and a second asset split the margin") {
   // Short 2 ETH at 1,000 with quote 2,300: equity 2,300 - 2,000 = 300, maintenance 2,000 x 0.5% = 10,
   // H0 = 290. Alone: M < 1,000 + 290 / (2 x 1.005) = 1,144.2786 (hand: equity 2,300 - 2 M = 0.01 M).
   std::vector<PriceBand> mb, ib;

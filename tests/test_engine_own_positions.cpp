@@ -92,7 +92,7 @@ TEST_CASE("positions file: bad input names FILE:LINE, the field and the allowed 
   CHECK(many == f + ":2: side: must be \"long\" or \"short\", got \"up\"\n" + f + ":3: margin_mode: must be \"cross\" or \"isolated\", got \"hedge\"");
 }
 
-TEST_CASE("positions file: the positions are margined accounts; money is conserved") {
+TEST_CASE("positions file: the positions are margined accounts - money is conserved") {
   sl::test::TempDir d("sl_pos");
   // Healthy at 30,000: long 2 BTC with 10,000 (maintenance 60,000 x 0.5% = 300) and short 1 BTC
   // with 5,000 (150). crash.json's `initial` leveraged traders are 85% long, so the counterparty's

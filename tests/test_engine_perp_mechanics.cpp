@@ -100,7 +100,7 @@ TEST_CASE("oracle: median and TWAP, window 4 (even count), lag 2") {
   CHECK(t[8] == doctest::Approx(101.5));   // (101+110+90+105)/4
 }
 
-TEST_CASE("oracle: a step not yet observed carries the last mid forward; bad configs throw") {
+TEST_CASE("oracle: a step not yet observed carries the last mid forward - bad configs throw") {
   Oracle o(oracle_cfg("median", 1, 0), 0, 50.0);
   CHECK(o.index() == 50.0);
   o.observe(0, 60.0);
@@ -153,7 +153,7 @@ TEST_CASE("oracle: freeze holds the pre-fault value exactly, then resumes") {
   CHECK(q[3] == 201.5);  // (mid 1 + mid 2) / 2 = (201 + 202) / 2
 }
 
-TEST_CASE("oracle: extra lag shifts the window; bias multiplies; faults respect asset_index") {
+TEST_CASE("oracle: extra lag shifts the window - bias multiplies - faults respect asset_index") {
   OracleConfig lagc = oracle_cfg("median", 1, 0);
   lagc.faults.push_back(OracleFaultConfig{.kind = "extra_lag", .start_step = 5, .end_step = 8, .extra_lag_steps = 3});
   Oracle lagged(lagc, 0, 200.0);

@@ -114,7 +114,7 @@ TEST_CASE("socialized, policy level: the fund absorbs a 10x long at the bankrupt
   CHECK(pol->step_stats().count == 0);
 }
 
-TEST_CASE("socialized, policy level: an absorbed short pays its cash to the fund; rounding ends at exactly 0") {
+TEST_CASE("socialized, policy level: an absorbed short pays its cash to the fund - rounding ends at exactly 0") {
   // Short 0.333 BTC at 10,000 with 333.3 margin at 10x: cash 3,330 + 333.3 = 3,663.3, contracts -0.333.
   // Mark 10,950: equity 3,663.3 - 3,646.35 = 16.95 < 0.5% x 3,646.35 = 18.23 -> flagged.
   // p_b = 10,950 + 16.95 / 0.333 = 11,000.9009...: not a whole micro-unit price; the account pays
@@ -216,7 +216,7 @@ TEST_CASE("socialized adl, policy level: the ranked winners are deleveraged for 
   w.L.check_conservation();
 }
 
-TEST_CASE("socialized adl, policy level: an unmatched shortfall is bad debt; the cash is still a loan") {
+TEST_CASE("socialized adl, policy level: an unmatched shortfall is bad debt - the cash is still a loan") {
   // As above with only A short 0.2 BTC (cash 2,200, margin 200; profit 220 at 8,900): A takes 0.2 of
   // the 0.5 at 9,000 (pays 1,800), carrying 20 of the 50. The long keeps -16,200 and 1.8 BTC (equity
   // -180). The fund takes them: equity after 150 + 16,020 - 16,200 = -30 -> 30 of bad debt; its quote
@@ -240,11 +240,14 @@ TEST_CASE("socialized adl, policy level: an unmatched shortfall is bad debt; the
   w.L.check_conservation();
 }
 
-TEST_CASE("socialized, policy level: a fund with negative equity cannot borrow; its deficit is bad debt") {
+TEST_CASE("socialized, policy level: a fund with negative equity cannot borrow - its marked loss is bad debt first") {
   // The fund holds 5,000 of quote and is short 1 BTC (as after a squeeze): at 9,040 its equity is
-  // -4,040. It absorbs a 10x long of 1 BTC (cash -9,000, equity +40, no loss, nothing to socialize):
-  // its short is now flat, its equity after -4,000; it must pay 9,000 with 5,000: the 4,000 it lacks
-  // cannot be a loan (no equity backs it): bad debt. No loan.
+  // 5,000 - 9,040 = -4,040 < 0 = -limit. absorb() applies the equity floor first: the bad-debt
+  // account pays the fund 4,040 (bad debt, the fund's own position marked down; fund cash 9,040).
+  // Then it absorbs a 10x long of 1 BTC (cash -9,000, equity -9,000 + 9,040 = +40: no loss, nothing
+  // to socialize): its short is now flat and it pays the long's 9,000 from its cash: 40 left, its
+  // equity. No loan. (Before the floor, the 4,000 the fund lacked was booked on the absorbed
+  // account's event as its bad debt, although the loss was the fund's own short's.)
   HandWorld w(5'000);
   w.L.transfer(w.sys.insurance_fund, w.book_maker, kPerp, U(1.0));
   const std::uint32_t lng = w.account("long", -9'000, 1.0);
@@ -252,14 +255,15 @@ TEST_CASE("socialized, policy level: a fund with negative equity cannot borrow; 
   REQUIRE(w.me->flagged().size() == 1);
   auto pol = w.first_step(make_socialized_policy(socialized("adl")), 1);
   CHECK(w.bal(lng, kUsd) == 0);
-  CHECK(w.fund() == 0);
+  CHECK(w.fund() == U(40));
   CHECK(w.fund(kPerp) == 0);
   CHECK(socialized_fund_borrowed(*pol) == 0);
-  CHECK(w.L.balance(w.sys.bad_debt, kUsd) == -U(4'000));
-  CHECK(pol->step_stats().bad_debt == doctest::Approx(4'000.0));
+  CHECK(w.L.balance(w.sys.bad_debt, kUsd) == -U(4'040));
+  CHECK(pol->step_stats().bad_debt == doctest::Approx(4'040.0));
+  CHECK(pol->fund_credit().floor_bad_debt == U(4'040));
   CHECK(pol->step_stats().adl_count == 0);
   REQUIRE(w.events.size() == 1);
-  check_event(w.events[0], {.policy_path = "socialized>bad_debt", .bad_debt = approx(4'000.0)});
+  check_event(w.events[0], {.policy_path = "socialized", .bad_debt = exactly(0.0)});
   w.L.check_conservation();
 }
 
@@ -439,15 +443,19 @@ TEST_CASE("socialized end to end: a fund with 100 of cash absorbs a positive-equ
   CHECK(metric(r, "bad_debt") == 0.0);
 }
 
-TEST_CASE("socialized end to end: a -11% jump, ADL of the shortfall only; the unrepaid loan is what the kernel shows") {
+TEST_CASE("socialized end to end: a -11% jump, ADL of the shortfall only - the fund's selling loss below its floor is bad debt") {
   // Reference 8,900 from step 10; step 11: mark 8,900, the long (2 BTC, cash -18,000) has equity -200.
   // Fund 150: shortfall 50 -> 0.5 BTC deleveraged at p_b = 9,000 against the first basis short (equal
-  // scores: lower id). The fund takes 1.5 BTC, pays 13,500 (13,350 lent; its equity after: 0).
-  // Unwinding: step 12: 0.4 @ 8,899 + 0.4 @ 8,889 = 7,115.2; step 13: 0.4 @ 8,899 + 0.3 @ 8,889 =
-  // 6,226.3. 13,341.5 repaid; 8.5 stays owed (the selling slippage of a fund with zero equity): no
-  // bad debt was recognized, but the bad-debt account still lends 8.5 at the end.
-  const std::string text = e2e_scenario(20'000, 2, -11.0);
-  const RunResult r = run_socialized(text, {"perp.liquidation.insurance_fund_start=150"});
+  // scores: lower id). The fund takes 1.5 BTC, pays 13,500 (13,350 lent; its equity after: 0 =
+  // -13,350 + 1.5 x 8,900).
+  // Unwinding (FundAbsorber::unwind: sell, repay, then the equity floor; the kernel repays again
+  // after the policy's step): step 12: 0.4 @ 8,899 + 0.4 @ 8,889 = 7,115.2 (7,120 at the mark): owed
+  // 13,350 - 7,115.2 = 6,234.8, equity -6,234.8 + 0.7 x 8,900 = -4.8 < 0 = -limit: the bad-debt
+  // account pays 4.8 (floor), which the kernel's repayment returns: owed 6,230. Step 13: 0.4 @ 8,899
+  // + 0.3 @ 8,889 = 6,226.3 (6,230 at the mark): owed 3.7, equity -3.7: floor 3.7, repaid: owed 0.
+  // The fund's selling slippage, 4.8 + 3.7 = 8.5, is bad debt recognized by the floor (before the
+  // equity floor of #12 item 4 it stayed a loan of 8.5 that nobody would repay).
+  const RunResult r = run_socialized(e2e_scenario(20'000, 2, -11.0), {"perp.liquidation.insurance_fund_start=150"});
   REQUIRE(r.liquidations.size() == 2);
   check_event(r.liquidations[0], {.step = 11, .policy_path = "socialized>adl", .price = approx(9'000.0, 1e-12),
                                   .bad_debt = exactly(0.0)});
@@ -455,12 +463,12 @@ TEST_CASE("socialized end to end: a -11% jump, ADL of the shortfall only; the un
   CHECK(metric(r, "adl_count") == 1.0);
   const auto& owed = series(r, "fund_borrowed");
   CHECK(owed[11] == doctest::Approx(13'350.0).epsilon(1e-12));
-  CHECK(owed[12] == doctest::Approx(13'350.0 - 7'115.2).epsilon(1e-12));
-  CHECK(owed[13] == doctest::Approx(8.5).epsilon(1e-9));
-  CHECK(metric(r, "fund_borrowed_at_end") == doctest::Approx(8.5).epsilon(1e-9));  // the loan outstanding
-  CHECK(metric(r, "bad_debt") == 0.0);  // no loss was recognized
-  // The fund's equity: no cash, no position, 8.5 owed: -8.5 (a loss carried as a loan, not yet bad debt).
-  CHECK(metric(r, "insurance_fund_end") == doctest::Approx(-8.5).epsilon(1e-9));
+  CHECK(owed[12] == doctest::Approx(13'350.0 - 7'115.2 - 4.8).epsilon(1e-12));
+  CHECK(owed[13] == 0.0);
+  CHECK(metric(r, "fund_borrowed_at_end") == 0.0);
+  CHECK(metric(r, "bad_debt") == doctest::Approx(8.5).epsilon(1e-9));
+  CHECK(metric(r, "bad_debt_fund_floor") == doctest::Approx(8.5).epsilon(1e-9));
+  CHECK(metric(r, "insurance_fund_end") == doctest::Approx(0.0).epsilon(1e-9));
   CHECK(series(r, "insurance_fund_cash").back() == 0.0);
 }
 

@@ -114,7 +114,7 @@ TEST_CASE("priority-fee auction: fee_capture_share splits the winner's fee exact
   w.L.check_conservation();
 }
 
-TEST_CASE("priority-fee auction: below the participation threshold nobody comes; the fallback fires after its delay, at its cost") {
+TEST_CASE("priority-fee auction: below the participation threshold nobody comes - the fallback fires after its delay, at its cost") {
   HandWorld w(1'000);
   // One slow class that prices its price risk: latency 3, tx cost 5, price_risk_share 0.5.
   add_bot(w, bot_class("slow", 5.0, 0.0, 0.5, /*latency_steps=*/3, /*price_risk_share=*/0.5), 1000);

@@ -113,7 +113,7 @@ TEST_CASE("replay: plain files, with or without a header, seconds or millisecond
   check_values(load(w, 15, 6, 105), {105, 107.5, 110, 108.75, 107.5, 106.25, 105});
 }
 
-TEST_CASE("replay: kline files with or without a header; intrabar close and ohlc (no noise) waypoints") {
+TEST_CASE("replay: kline files with or without a header - intrabar close and ohlc (no noise) waypoints") {
   ReplayConfig c = cfg_for(write_file("k_nohdr.csv", kKlineRows));
   c.intrabar = "close";
   // Closes at the bars' ends (open time + 60 s), starting from the first open: no look-ahead.

@@ -28,7 +28,7 @@ TEST_CASE("Mt64Prefix: the same 400 numbers as mt19937_64, for many seeds (the p
   }
 }
 
-TEST_CASE("Mt64Prefix: engine() is the Rng after the same draws; distributions agree") {
+TEST_CASE("Mt64Prefix: engine() is the Rng after the same draws - distributions agree") {
   for (int n : {0, 1, 7, 155, 156, 157, 300}) {
     Rng ref(12345);
     Mt64Prefix p(12345);
@@ -82,7 +82,7 @@ TEST_CASE("Mt64Lanes: each lane draws what mt19937_64 of its seed draws, within 
   }
 }
 
-TEST_CASE("Mt64Lane: engine() continues the stream; distributions agree with the Rng's") {
+TEST_CASE("Mt64Lane: engine() continues the stream - distributions agree with the Rng's") {
   const std::uint64_t seeds[2] = {777, 778};
   Mt64Lanes lanes;
   lanes.seed(seeds, 2);

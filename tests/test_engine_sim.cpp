@@ -37,7 +37,7 @@ double summary(const RunResult& r, const std::string& name) {
 double mean(const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size()); }
 }  // namespace
 
-TEST_CASE("sim: same scenario and seed give bit-identical series; another seed differs") {
+TEST_CASE("sim: same scenario and seed give bit-identical series - another seed differs") {
   const ScenarioConfig sc = calm();
   RunOptions o;
   o.seed = 7;
@@ -96,7 +96,7 @@ TEST_CASE("sim: market makers thin their depth and widen spreads when volatility
   CHECK(summary(w, "mean_spot_spread_bps") > 1.5 * summary(q, "mean_spot_spread_bps"));
 }
 
-TEST_CASE("reference process: log returns have the GBM mean and variance; regimes occupy their stationary share") {
+TEST_CASE("reference process: log returns have the GBM mean and variance - regimes occupy their stationary share") {
   ReferenceConfig rc;
   rc.drift_annual = 0.0;
   rc.vol_calm_annual = 0.8;

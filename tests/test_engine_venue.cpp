@@ -62,7 +62,7 @@ TEST_CASE("venue: a maker that can no longer deliver is cancelled, the taker goe
   L.check_conservation();
 }
 
-TEST_CASE("venue: a taker who cannot pay stops; nothing is settled beyond what it could pay") {
+TEST_CASE("venue: a taker who cannot pay stops - nothing is settled beyond what it could pay") {
   Ledger L({"USDT", "BTC", "BTC-PERP"}, {false, false, true});
   const AccountId fees = L.open_account("fees"), maker = L.open_account("maker"), taker = L.open_account("taker");
   L.mint(maker, 1, 10'000'000);
@@ -78,7 +78,7 @@ TEST_CASE("venue: a taker who cannot pay stops; nothing is settled beyond what i
   L.check_conservation();
 }
 
-TEST_CASE("venue: perpetual contracts can be sold short; equity = cash + contracts x price") {
+TEST_CASE("venue: perpetual contracts can be sold short - equity = cash + contracts x price") {
   Ledger L({"USDT", "BTC", "BTC-PERP"}, {false, false, true});
   const AccountId fees = L.open_account("fees"), longer = L.open_account("long"), shorter = L.open_account("short");
   L.mint(longer, 0, 10'000'000'000);   // 10,000 USDT

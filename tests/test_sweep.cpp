@@ -73,7 +73,7 @@ std::vector<SweepPoint> two_short_points() {
 
 }  // namespace
 
-TEST_CASE("plan_sweep: point-major, then policy, then seed; run_index = position") {
+TEST_CASE("plan_sweep: point-major, then policy, then seed - run_index = position") {
   const auto plan = plan_sweep(2, {"market", "dutch"}, 10, 3);
   REQUIRE(plan.size() == 12);
   for (std::size_t i = 0; i < plan.size(); ++i) {
@@ -148,7 +148,7 @@ TEST_CASE("manifest text round trip") {
   CHECK_FALSE(manifest_plan_hash("").has_value());
 }
 
-TEST_CASE("plan hash: equal plans agree; any change of scenario, params, policy or seed changes it") {
+TEST_CASE("plan hash: equal plans agree - any change of scenario, params, policy or seed changes it") {
   const std::vector<SweepPoint> pts = two_short_points();
   const auto plan = plan_sweep(2, {"market"}, 1, 2);
   const std::uint64_t h = sweep_plan_hash(pts, plan);
@@ -165,7 +165,7 @@ TEST_CASE("plan hash: equal plans agree; any change of scenario, params, policy 
   CHECK(sweep_plan_hash(changed, plan) != h);                                   // scenario content
 }
 
-TEST_CASE("parts dir: without --resume an existing one is refused; with --resume a different sweep is refused") {
+TEST_CASE("parts dir: without --resume an existing one is refused - with --resume a different sweep is refused") {
   TempDir d;
   const std::vector<SweepPoint> pts = two_short_points();
   const auto plan = plan_sweep(2, {"market"}, 1, 1);

@@ -55,7 +55,7 @@ TEST_CASE("cartesian grid: last axis fastest, values applied to the resolved bas
   }
 }
 
-TEST_CASE("defaults: policy and first seed from the base scenario, one seed; --set applies to the base") {
+TEST_CASE("defaults: policy and first seed from the base scenario, one seed - --set applies to the base") {
   const SweepSpec s = load(R"({"base": "calm.json", )" + kGrid + "}", {"horizon_steps=77", "seed=5"});
   CHECK(s.policies == std::vector<std::string>{s.base.perp.liquidation.policy});
   CHECK(s.first_seed == 5);
@@ -65,7 +65,7 @@ TEST_CASE("defaults: policy and first seed from the base scenario, one seed; --s
   CHECK(s.param_names == std::vector<std::string>{"/perp/liquidation/penalty_bps"});
 }
 
-TEST_CASE("listed grid: points in file order; columns named by axes, else sorted pointers") {
+TEST_CASE("listed grid: points in file order - columns named by axes, else sorted pointers") {
   const SweepSpec a = load(R"({"base": "calm.json", "grid": {"mode": "listed", "points": [
       {"/perp/liquidation/penalty_bps": 10, "/horizon_steps": 100},
       {"/horizon_steps": 200, "/perp/liquidation/penalty_bps": 20}]}})");
