@@ -149,7 +149,7 @@ TEST_CASE("market IOC: the fund exhausted - ADL at the bankruptcy price against 
     REQUIRE(w.events.size() == 2);
     check_event(w.events[0], {.account = w.me->account(lng).account, .policy_path = "market>adl",
                               .price = approx(9'500.0, 1e-12), .bad_debt = exactly(0.0)});
-    check_event(w.events[1], {.account = w.me->account(a).account, .policy_path = "market>adl",
+    check_event(w.events[1], {.account = w.me->account(a).account, .policy_path = "market>adl>deleveraged",
                               .notional = approx(5'700.0, 1e-9)});
     w.L.check_conservation();
   }

@@ -100,7 +100,12 @@ TEST_CASE("market policy (Binance IOC), bankrupt: nothing fills at the bankruptc
   const LiquidationEvent& adl = r.liquidations[1];
   CHECK(adl.step == 11);
   CHECK(adl.agent_type == std::string("ladder"));
-  CHECK(adl.policy_path == "market>adl");
+  CHECK(adl.policy_path == "market>adl>deleveraged");
+  // The ladder was deleveraged, not liquidated: the liquidation metrics count the absorbed long only.
+  CHECK(metric(r, "liquidations") == 1.0);
+  CHECK(metric(r, "accounts_liquidated") == 1.0);
+  CHECK(metric(r, "liquidated_notional") == doctest::Approx(9009.0).epsilon(1e-12));
+  CHECK(metric(r, "mean_slippage_bps") == doctest::Approx(-237.5).epsilon(1e-9));
   CHECK(adl.price == doctest::Approx(9009.0).epsilon(1e-12));
   CHECK(adl.notional == doctest::Approx(0.522 * 9009.0).epsilon(1e-12));
   CHECK(metric(r, "adl_queue_empty_events") == 0.0);

@@ -128,7 +128,7 @@ TEST_CASE("ADL queue over every margined account: a profitable counterparty and 
     CAPTURE(k);
     CHECK(w.events[k + 1].account == w.me->account(order[k]).account);
     CHECK(w.events[k + 1].agent_type == kinds[k]);
-    CHECK(w.events[k + 1].policy_path == "socialized>adl");
+    CHECK(w.events[k + 1].policy_path == "socialized>adl>deleveraged");
     CHECK(w.events[k + 1].notional == doctest::Approx(notional[k]));
   }
   w.L.check_conservation();

@@ -274,7 +274,7 @@ TEST_CASE("hierarchy end to end: the fund exhausted - the shortfall is auto-dele
   check_event(a, {.step = 13, .agent_type = "leveraged_trader", .policy_path = "hierarchy>adl",
                   .notional = approx(18'000.0, 1e-12), .price = approx(9'000.0, 1e-12), .bad_debt = exactly(0.0)});
   const LiquidationEvent& d = r.liquidations[1];
-  check_event(d, {.step = 13, .agent_type = "basis_trader", .policy_path = "hierarchy>adl",
+  check_event(d, {.step = 13, .agent_type = "basis_trader", .policy_path = "hierarchy>adl>deleveraged",
                   .notional = approx(4'500.0, 1e-12), .price = approx(9'000.0, 1e-12),
                   .slippage_bps = approx(1e4 * 100.0 / 8'900.0, 1e-9)});
   CHECK(metric(r, "adl_count") == 1.0);
@@ -283,6 +283,10 @@ TEST_CASE("hierarchy end to end: the fund exhausted - the shortfall is auto-dele
   CHECK(series(r, "insurance_fund")[13] == doctest::Approx(0.0).epsilon(1e-9));  // 0 - 13,350 + 1.5 x 8,900
   CHECK(series(r, "fund_borrowed")[13] == doctest::Approx(13'350.0).epsilon(1e-12));
   CHECK(metric(r, "adl_queue_empty_events") == 0.0);  // the ADL stage ran and covered the shortfall
+  // The deleveraged basis trader is not a liquidation: only the absorbed long's 18,000 counts.
+  CHECK(metric(r, "liquidations") == 1.0);
+  CHECK(metric(r, "liquidated_notional") == doctest::Approx(18'000.0).epsilon(1e-12));
+  CHECK(metric(r, "basis_traders_liquidated") == 0.0);
   CHECK(series(r, "bad_debt_cum")[13] == 0.0);          // ... so the absorption left no bad debt
   CHECK(metric(r, "fund_exhausted_step") == 13.0);
   CHECK(series(r, "insurance_fund_exhausted")[12] == 0.0);

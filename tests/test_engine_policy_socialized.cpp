@@ -210,7 +210,7 @@ TEST_CASE("socialized adl, policy level: the ranked winners are deleveraged for 
   check_event(w.events[0], {.account = w.me->account(lng).account, .policy_path = "socialized>adl",
                             .price = approx(9'000.0), .bad_debt = exactly(0.0)});
   // A buys above mark: worse for A
-  check_event(w.events[1], {.account = w.me->account(a).account, .policy_path = "socialized>adl",
+  check_event(w.events[1], {.account = w.me->account(a).account, .policy_path = "socialized>adl>deleveraged",
                             .notional = approx(4'500.0),
                             .slippage_bps = approx(1e4 * (9'000.0 - 8'900.0) / 8'900.0)});
   w.L.check_conservation();
@@ -459,7 +459,8 @@ TEST_CASE("socialized end to end: a -11% jump, ADL of the shortfall only - the f
   REQUIRE(r.liquidations.size() == 2);
   check_event(r.liquidations[0], {.step = 11, .policy_path = "socialized>adl", .price = approx(9'000.0, 1e-12),
                                   .bad_debt = exactly(0.0)});
-  check_event(r.liquidations[1], {.agent_type = "basis_trader", .notional = approx(4'500.0, 1e-12)});
+  check_event(r.liquidations[1], {.agent_type = "basis_trader", .policy_path = "socialized>adl>deleveraged",
+                                  .notional = approx(4'500.0, 1e-12)});
   CHECK(metric(r, "adl_count") == 1.0);
   const auto& owed = series(r, "fund_borrowed");
   CHECK(owed[11] == doctest::Approx(13'350.0).epsilon(1e-12));

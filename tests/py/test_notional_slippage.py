@@ -5,7 +5,8 @@ Usage: /usr/bin/python3 test_notional_slippage.py <stresslab-binary> <source-dir
 Runs crash.json (900 steps, seed 3) under market, dutch and hierarchy and, for every run, recomputes
 from its /runs/<id>/liquidations table, independently of the engine:
   - notional_slippage_bps = sum(q x mark x slippage_bps) / sum(q x mark), q = notional / price, over
-    the liquidation events (policy_path != "proactive", price > 0); NaN when there are none;
+    the liquidation events (policy_path neither "proactive" nor an ADL fill "...>deleveraged", price > 0);
+    NaN when there are none;
   - mean_slippage_bps = the plain mean of slippage_bps over the same events (the per-event figure the
     weighted one sits next to);
 and checks /summary holds both (relative 1e-12). It also requires that at least one run has events
@@ -47,8 +48,10 @@ def check_against_events():
         for row in s:
             rid = row["run_id"].decode()
             ev = f["runs"][rid]["liquidations"][:]
-            keep = (np.char.decode(ev["policy_path"]) != "proactive") & (ev["price"] > 0)
-            ev = ev[keep]
+            paths = np.char.decode(ev["policy_path"])
+            liq = (paths != "proactive") & ~np.char.endswith(paths, ">deleveraged")
+            assert float(row["liquidations"]) == float(np.sum(liq)), (row["policy"], row["liquidations"], np.sum(liq))
+            ev = ev[liq & (ev["price"] > 0)]
             q_mark = ev["notional"] / ev["price"] * ev["mark"]
             want_w = float(np.sum(q_mark * ev["slippage_bps"]) / np.sum(q_mark)) if len(ev) else math.nan
             want_m = float(np.mean(ev["slippage_bps"])) if len(ev) else math.nan
