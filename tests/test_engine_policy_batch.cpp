@@ -172,6 +172,15 @@ struct Harness : sl::test::HandLedger, sl::test::PolicyParts {
     policy = make_liquidation_policy(cfg);
   }
 
+  void reserve_none() {
+    LiquidationConfig cfg;
+    cfg.policy = "batch";
+    cfg.batch.batch_interval_steps = 5;
+    cfg.batch.reserve = "none";
+    cfg.market_order = "market";
+    policy = make_liquidation_policy(cfg);
+  }
+
   void step(std::int64_t t) {
     const double mark = t == 0 ? 10000 : t <= 2 ? 9500 : 8990;
     m.step = t;
@@ -270,12 +279,45 @@ TEST_CASE("batch policy, hand-built market: too little capital carries the remai
   h.L.check_conservation();
 }
 
-TEST_CASE("batch policy, hand-built market: no bids at all leaves the whole pool waiting") {
-  Harness h(1.0, false);  // the bot cannot even pay its transaction cost
+TEST_CASE("batch policy, hand-built market: a batch with no bid sends the accounts past bankruptcy to the fallback") {
+  // Issue #12 item 2: what clears nothing above its reserve goes to the fund stage. The bot cannot
+  // pay its transaction cost, so the step-4 batch has no bid at all. At the mark 8,990:
+  // B: equity -9,500 + 8,990 = -510 <= 0, past its bankruptcy price (9,500): it leaves for the
+  //   venue's own order (market_order "market" here): 1 BTC into the 8,990 level, cash -510, no
+  //   equity, no penalty; the fund pays the deficit: 1,000 - 510 = 490. Event
+  //   "batch>book>insurance", 3 steps after its flag.
+  // A: equity -8,950 + 8,990 = 40 > 0 (bankruptcy price 8,950 below the mark): solvent, it waits
+  //   for the next batch, and the next (steps 9, ...; nobody bids, the mark stays at 8,990).
+  // Until 2026-12-06 such a batch kept B pooled too, past bankruptcy, for a batch that fills.
+  Harness h(1.0, false);
+  for (std::int64_t t = 0; t < 4; ++t) h.step(t);
+  CHECK(h.events.empty());
+  h.step(4);
+  REQUIRE(h.events.size() == 1);
+  check_event(h.events[0], {.step = 4, .account = h.b, .policy_path = "batch>book>insurance", .notional = approx(8990.0, 1e-12),
+                            .price = exactly(8990.0), .penalty = exactly(0.0), .liquidator = -1, .steps_to_complete = 3});
+  CHECK(h.margin->account(h.idb).closed);
+  CHECK(h.usdt(h.b) == 0.0);
+  CHECK(h.usdt(h.sys.insurance_fund) == doctest::Approx(490.0).epsilon(1e-12));
+  CHECK(h.usdt(h.sys.bad_debt) == 0.0);
+  for (std::int64_t t = 5; t <= 9; ++t) h.step(t);
+  CHECK(h.events.size() == 1);
+  CHECK(h.margin->account(h.ida).in_liquidation);
+  CHECK_FALSE(h.margin->account(h.ida).closed);
+  CHECK(h.btc_perp(h.a) == 1.0);
+  CHECK(h.m.assets[0].perp->book().volume_at(Side::Buy, 8980) == 1000);
+  h.L.check_conservation();
+}
+
+TEST_CASE("batch policy, hand-built market: with reserve none a batch with no bid keeps the pool waiting") {
+  // No reserve, no fund stage: lots nobody bid for stay pooled for the next batch.
+  Harness h(1.0, false);
+  h.reserve_none();
   for (std::int64_t t = 0; t <= 9; ++t) h.step(t);
   CHECK(h.events.empty());
   CHECK(h.margin->account(h.ida).in_liquidation);
   CHECK(h.btc_perp(h.a) == 1.0);
+  CHECK(h.btc_perp(h.b) == 1.0);
   h.L.check_conservation();
 }
 

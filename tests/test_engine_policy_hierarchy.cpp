@@ -20,6 +20,7 @@
 
 #include "agents/liquidator_bot.hpp"
 #include "scenarios/loader.hpp"
+#include "sim/sweep/run_plan.hpp"
 #include "sim/liquidation/policy.hpp"
 #include "sim/perp/margin_engine.hpp"
 #include "sim/sweep/results_writer.hpp"
@@ -359,4 +360,52 @@ TEST_CASE("hierarchy is a scenario policy and its fields are validated") {
   bool listed = false;
   for (const std::string& p : implemented_policies()) listed |= p == "hierarchy";
   CHECK(listed);
+}
+
+// The plan-time check (sim/sweep/run_plan.hpp check_auction_reaches_index): an auction stage that
+// cannot reach the index before it ends is bad input, not a silent 10-minute wait. Hand computation
+// for black_thursday_2020's configuration before 2026-12-06 (the DutchConfig defaults: buf 1.3,
+// stairstep cut 0.99 every 90 s; dt_s 10; timeout 60 steps): the stage's last step is 59 x 10 =
+// 590 s after the kick: floor(590 / 90) = 6 cuts: 1.3 x 0.99^6 = 1.2238 > 1. The price reaches the
+// index after n cuts with 1.3 x 0.99^n <= 1: n >= ln(1.3) / -ln(0.99) = 26.1, so 27 cuts = 2,430 s
+// = step 243 after the kick, i.e. a timeout of at least 244 steps.
+TEST_CASE("hierarchy: a plan whose auction stage cannot reach the index is rejected, naming the timeout that works") {
+  sl::ScenarioConfig sc;
+  sc.dt_s = 10;
+  sc.source_file = "bt.json";
+  sc.perp.liquidation.hierarchy.auction_timeout_steps = 60;
+  std::string msg;
+  try {
+    sl::check_auction_reaches_index(sc, "hierarchy", "bt.json");
+  } catch (const sl::SweepError& e) {
+    msg = e.what();
+  }
+  CHECK(msg.find("bt.json: perp.liquidation.hierarchy.auction_timeout_steps 60 (600 s at dt_s 10)") != std::string::npos);
+  CHECK(msg.find("still 1.224 x the index") != std::string::npos);
+  CHECK(msg.find("at least 244 steps") != std::string::npos);
+  sc.perp.liquidation.hierarchy.auction_timeout_steps = 243;
+  CHECK_THROWS_AS(sl::check_auction_reaches_index(sc, "hierarchy", "bt.json"), sl::SweepError);
+  sc.perp.liquidation.hierarchy.auction_timeout_steps = 244;
+  CHECK_NOTHROW(sl::check_auction_reaches_index(sc, "hierarchy", "bt.json"));
+  sc.perp.liquidation.hierarchy.auction_timeout_steps = 0;  // no auction stage
+  CHECK_NOTHROW(sl::check_auction_reaches_index(sc, "hierarchy", "bt.json"));
+  // The same defaults under `dutch` reach the index (at 2,430 s) before the reset (tail_s 8,400,
+  // cusp 0.4: 1.3 x 0.99^n < 0.4 only from n = 118): accepted, as is every policy without an auction.
+  CHECK_NOTHROW(sl::check_auction_reaches_index(sc, "dutch", "bt.json"));
+  CHECK_NOTHROW(sl::check_auction_reaches_index(sc, "market", "bt.json"));
+  // The curated curve (buf 1.02, cut 0.998 every 1 s): 1.02 x 0.998^10 = 0.99984 at the first
+  // step after the kick (10 s): a timeout of 2 steps is enough, 1 is not (only t = 0: 1.02).
+  sc.perp.liquidation.dutch.buf = 1.02;
+  sc.perp.liquidation.dutch.step_s = 1;
+  sc.perp.liquidation.dutch.cut = 0.998;
+  sc.perp.liquidation.dutch.tail_s = 600;
+  sc.perp.liquidation.dutch.cusp = 0.7;
+  sc.perp.liquidation.hierarchy.auction_timeout_steps = 2;
+  CHECK_NOTHROW(sl::check_auction_reaches_index(sc, "hierarchy", "bt.json"));
+  sc.perp.liquidation.hierarchy.auction_timeout_steps = 1;
+  CHECK_THROWS_AS(sl::check_auction_reaches_index(sc, "hierarchy", "bt.json"), sl::SweepError);
+  // `dutch` whose reset comes first: with cusp 0.99 the first step after the kick (10 s, factor
+  // 0.998^10 = 0.98018 < 0.99) already resets it; the only price it runs at is 1.02 x the index.
+  sc.perp.liquidation.dutch.cusp = 0.99;
+  CHECK_THROWS_AS(sl::check_auction_reaches_index(sc, "dutch", "bt.json"), sl::SweepError);
 }

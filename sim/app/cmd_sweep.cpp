@@ -13,6 +13,7 @@
 #include "sim/app/sweep_cli.hpp"
 #include "sim/app/table_format.hpp"
 #include "sim/liquidation/policy.hpp"
+#include "sim/sweep/run_plan.hpp"
 #include "sim/sweep/sweep_runner.hpp"
 #include "sim/version.hpp"
 
@@ -55,6 +56,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   const std::string out = vm["out"].as<std::string>();
   // Everything is validated (every grid point's scenario too) before any run starts.
   const sl::SweepSpec spec = sl::load_sweep_file(vm["sweep"].as<std::string>(), sets, sl::implemented_policies());
+  sl::check_auctions_reach_index(spec.points, spec.policies, spec.source_file);
   check_out_path(out, false);
 
   const std::vector<sl::SweepRunSpec> runs = sl::plan_sweep(spec.points.size(), spec.policies, spec.first_seed, spec.seeds);

@@ -11,6 +11,7 @@
 
 #include "scenarios/loader.hpp"
 #include "sim/liquidation/policy.hpp"
+#include "sim/sweep/run_plan.hpp"
 
 namespace sl {
 
@@ -340,6 +341,7 @@ CalibrationPlan plan_calibration(const CalibrationConfig& c) {
             if (c.mmr_swept) pt.params.emplace_back(c.mmr.name, c.mmr.texts[m]);
             p.points.push_back(std::move(pt));
           }
+  check_auctions_reach_index(p.points, {c.policy}, c.source_file);
   p.runs = plan_sweep(p.points.size(), {c.policy}, c.first_seed, c.n_seeds);
   return p;
 }

@@ -38,8 +38,16 @@
 // (sim/liquidation/book_liquidation.hpp: IOC at the bankruptcy price; penalty to the insurance
 // fund; event path "batch>book"); what the IOC leaves is taken over by the insurance fund at the
 // bankruptcy price, then ADL, then bad debt ("batch>insurance", "batch>adl", ">bad_debt"), and the
-// fund unwinds it at the start of later steps as under `market`. Under market_order "market" the
-// fallback is an unlimited market order and a flat account's deficit goes to the fund, then bad debt. Lots nobody bid for stay in the pool for the next batch.
+// fund unwinds it at the start of later steps as under `market`. A batch in which nothing clears
+// (no bid at all) has no price to test reserves against: there, an account whose reserve the mark
+// itself misses (equity at mark <= 0, i.e. past its bankruptcy price) goes to the same fallback,
+// "what clears nothing above the reserve goes to the fund stage" (issue #12 item 2), and a solvent
+// one waits for the next batch (bidders' latency may not have let them see it yet). So no account
+// waits in the pool past its bankruptcy price for longer than one batch interval. Until 2026-12-06
+// a batch that filled nothing kept every account pooled (black_thursday_2020: accounts waited
+// 262-305 steps, past bankruptcy, through the fall; scenarios/README.md). With reserve "none"
+// lots nobody bid for stay in the pool for the next batch. Under market_order "market" the fallback is an unlimited market order (an empty side
+// fills nothing and the lots stay pooled) and a flat account's deficit goes to the fund, then bad debt.
 // A marginal bot filled only in part may not recover its whole fixed cost (it earns at least
 // F x filled / N of it): sealed bids cannot be all-or-nothing here.
 // Settlement (off-book, no venue fees): the filled lots are allocated to the pooled accounts pro rata
@@ -217,7 +225,20 @@ class BatchPolicy final : public LiquidationPolicy {
         for (std::size_t k = 0; k < pool.size(); ++k)
           if (!out[k]) left += pool[k].remaining;
         cr = sell ? clear_sell(left, bids_) : clear_buy(left, bids_);
-        if (cr.filled == 0 || cfg_.batch.reserve == "none") break;
+        if (cfg_.batch.reserve == "none") break;
+        if (cr.filled == 0) {
+          // Nothing cleared: no price to test the reserves against. An account whose reserve the
+          // mark itself misses (equity at mark <= 0: past its bankruptcy price) cannot be filled at
+          // its reserve by waiting for bidders who are not there; it leaves for the fallback now.
+          // A solvent one waits for the next batch (its bidders may not have seen it yet).
+          const double mark = mk.assets[asset].mark_or_reference();
+          for (std::size_t k = 0; k < pool.size(); ++k) {
+            if (pool[k].remaining == 0) continue;
+            const double bp = bankruptcy_price(ctx, asset, pool[k].margin_id);
+            if (sell ? bp >= mark : bp <= mark) out[k] = 1;
+          }
+          break;
+        }
         const double price = v.ticks_to_price(static_cast<double>(cr.price));
         std::size_t worst = pool.size();
         double worst_gap = 0;

@@ -181,6 +181,7 @@ PYBIND11_MODULE(_core, m) {
         const sl::SweepSpec spec =
             path ? sl::load_sweep_file(*path, overrides, sl::implemented_policies())
                  : sl::load_sweep_text(text.value_or(""), origin, base_dir, overrides, sl::implemented_policies());
+        sl::check_auctions_reach_index(spec.points, spec.policies, spec.source_file);
         const std::vector<sl::SweepRunSpec> runs =
             sl::plan_sweep(spec.points.size(), spec.policies, spec.first_seed, spec.seeds);
         const sl::SweepOutcome o = run_sweep_releasing_gil(

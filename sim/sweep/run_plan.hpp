@@ -31,6 +31,22 @@ void check_seed_count(std::int64_t n_seeds, const std::string& option);
 // Throws SweepError "OPTION N: must be in [0, 1024]" (0: all cores).
 void check_thread_count(std::int64_t threads, const std::string& option);
 
+// Throws SweepError when `policy` run on `scenario` has a Dutch auction whose price can never reach
+// the index before the auction ends, so that no bidder valuing a lot at or below the index (a
+// long's resale into the bids; the mirror for a short) can ever take:
+//  * `hierarchy` with an auction stage (auction_timeout_steps > 0): at the stage's last step,
+//    (timeout - 1) x dt_s after the kick, or when the reset rule (tail_s, cusp) ends it earlier,
+//    buf x f(t) must be <= 1 (f: perp.liquidation.dutch's curve). The message names the
+//    smallest timeout that works, if any.
+//  * `dutch`: buf x f(t) must reach 1 before the reset rule fires (else it resets forever).
+// Other policies: no check. `where` names the scenario (file, grid point) in the message.
+void check_auction_reaches_index(const ScenarioConfig& scenario, const std::string& policy, const std::string& where);
+
+// check_auction_reaches_index for every point x policy of a sweep; `where` names the grid point by
+// its parameters ("FILE (grid point a=1, b=2)").
+void check_auctions_reach_index(const std::vector<SweepPoint>& points, const std::vector<std::string>& policies,
+                                const std::string& origin);
+
 struct RunPlan {
   std::vector<SweepPoint> points;  // the scenario, no params
   std::vector<SweepRunSpec> runs;  // policy-major, then seed (plan_sweep order)
@@ -38,7 +54,8 @@ struct RunPlan {
 };
 
 // `policies` x seeds first_seed .. first_seed + n_seeds - 1 of one validated scenario. Checks the
-// policies and n_seeds (option names as above) before planning.
+// policies (including check_auction_reaches_index) and n_seeds (option names as above) before
+// planning.
 RunPlan plan_run(const ScenarioConfig& scenario, const std::vector<std::string>& policies, std::uint64_t first_seed,
                  std::int64_t n_seeds, const std::string& policy_option, const std::string& seeds_option);
 
