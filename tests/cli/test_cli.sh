@@ -42,6 +42,14 @@ expect_err "replay coverage explained" "the data cover only"
 expect_rc "unknown policy" 2 "$BIN" run "$SRC/scenarios/crash.json" --policy market,frobnicate --out "$T/p.h5"
 expect_err "unknown policy named with the allowed list" "--policy frobnicate: unknown or not implemented (allowed: market, dutch, batch, socialized, delta_neutral, hierarchy, delta_neutral:atomic, delta_neutral:staged, delta_neutral:backstop)"
 expect_rc "zero seeds" 2 "$BIN" run "$SRC/scenarios/crash.json" --seeds 0 --out "$T/p.h5"
+# A hierarchy auction stage that cannot reach the index before it expires (issue #12): the Dutch
+# defaults (buf 1.3, -1% every 90 s) against 60 steps of 10 s ask 1.3 x 0.99^6 = 1.224 x the index
+# at the stage's last step; 27 cuts (step 243) are needed: a timeout of at least 244 steps.
+expect_rc "hierarchy stage that cannot sell" 2 "$BIN" run "$SRC/scenarios/black_thursday_2020.json" --policy market,hierarchy \
+  --set perp.liquidation.dutch.buf=1.3 --set perp.liquidation.dutch.cut=0.99 --set perp.liquidation.dutch.step_s=90 \
+  --set perp.liquidation.dutch.cusp=0.4 --set perp.liquidation.dutch.tail_s=8400 --out "$T/p.h5"
+expect_err "the stage's price and the timeout that works named" "perp.liquidation.hierarchy.auction_timeout_steps 60 (600 s at dt_s 10): the auction stage's price at its last step is still 1.224 x the index"
+expect_err "the smallest timeout named" "a timeout of at least 244 steps"
 [[ ! -e "$T/p.h5" ]] && ok "no output on bad --policy/--seeds" || bad "output on bad --policy/--seeds"
 expect_rc "3 seeds, 1 thread" 0 "$BIN" run "$SRC/scenarios/crash.json" --seeds 3 --threads 1 --set horizon_steps=700 --out "$T/t1.h5"
 grep -q "cascade amplification" "$T/out" && ok "comparison table printed" || bad "no comparison table: $(head -c 300 "$T/out")"
