@@ -147,22 +147,29 @@ TEST_CASE("batch: the reserve (bankruptcy) price binds") {
 }
 
 TEST_CASE("batch: latency, and congestion's latency multiplier, remove a bot's bid") {
-  // Bot latency 1; the account is flagged at step 1; batches every step. Step 1: 1 - 1 = 0 < 1, the
-  // bot has not seen it: no bid, nothing clears. Step 2: it bids (8,960 on a bid of 1 BTC @ 8,962).
-  // Congestion (latency multiplier 3): latency ceil(3) = 3: the first bid is at step 4.
+  // Bot latency 1; the account is flagged at step 1 and joins the pool; batches every step. Step 1:
+  // 1 - 1 = 0 < 1, the bot has not seen it: no bid; the account joined this step (no bidding window
+  // yet), so it waits. Step 2: the bot bids (8,960 on a bid of 1 BTC @ 8,962) and it clears.
+  // Congestion (latency multiplier 3): latency ceil(3) = 3: at step 2 the bot still has not seen it,
+  // nothing clears, and the account, offered and unfilled, goes to the venue's own order: an IOC
+  // at its bankruptcy price 8,960 sells 1 BTC into the 8,962 bid: cash -8,960 + 8,962 = 2, penalty
+  // min(89.62, 2) = 2, all to the fund (no liquidator): the fund ends at 1,002.
   for (const double mult : {1.0, 3.0}) {
     CAPTURE(mult);
     BatchWorld b(1, 1, 0.0);
     b.w.m.liquidator_latency_multiplier = mult;
     b.bid_book(8962, 1000);
-    const std::int64_t first = mult == 1.0 ? 2 : 4;
-    for (std::int64_t t = 1; t < first; ++t) {
-      b.step(t);
-      CHECK(b.w.events.empty());
-    }
-    b.step(first);
+    b.step(1);
+    CHECK(b.w.events.empty());
+    b.step(2);
     REQUIRE(b.w.events.size() == 1);
-    check_event(b.w.events[0], {.step = first, .price = exactly(8960.0)});
+    if (mult == 1.0) {
+      check_event(b.w.events[0], {.step = 2, .policy_path = "batch", .price = exactly(8960.0)});
+    } else {
+      check_event(b.w.events[0], {.step = 2, .policy_path = "batch>book", .price = exactly(8962.0), .penalty = approx(2.0, 1e-12),
+                                  .liquidator = -1});
+      CHECK(b.w.fund() == U(1002));
+    }
   }
 }
 
@@ -221,5 +228,33 @@ TEST_CASE("batch: a real market maker (ctx.perp_makers) wins lots at its own quo
   CHECK(b.w.L.balance(mm_acc, kUsd) == U(1e6) - b.w.m.assets[0].perp->notional(q->price, 200));
   CHECK(b.w.m.assets[0].perp->book().volume_at(Side::Buy, 8990) == 500);
   CHECK(b.w.bal(b.id, kPerp) == U(0.8));
+  b.w.L.check_conservation();
+}
+
+TEST_CASE("batch: an account healthy again at the batch leaves the pool and keeps its position") {
+  // The account (1 BTC, cash -8,960) is flagged at step 1 (mark 9,000: equity 40 < 45) and pooled;
+  // the bot (latency 1) has not seen it and it joined this step: it waits. Step 2: the mark is back
+  // at 9,100: equity 140 >= 0.5% x 9,100 = 45.5, not liquidatable: the batch releases it (no event,
+  // no fund takeover; it keeps 1 BTC and its cash). Before 2026-12-06 it stayed pooled: the bot,
+  // now seeing it, bid under the book's only bid (1 BTC at 8,900), below its reserve (the
+  // bankruptcy price 8,960), which sent the healthy account to the fallback, whose IOC at 8,960
+  // fills nothing there, and the fund took it at 8,960, 140 below the mark: its whole margin.
+  // Step 3: mark 9,000 again: flagged again, it joins the pool again.
+  BatchWorld b(1, 1, 10.0);
+  b.bid_book(8900, 1000);
+  b.w.set_mark(9000.0, 1);
+  b.w.run(*b.pol, 1);
+  CHECK(b.w.events.empty());
+  CHECK(b.w.me->account(b.id).in_liquidation);
+  b.w.set_mark(9100.0, 2);
+  b.w.run(*b.pol, 2);
+  CHECK(b.w.events.empty());
+  CHECK_FALSE(b.w.me->account(b.id).in_liquidation);
+  CHECK_FALSE(b.w.me->account(b.id).closed);
+  CHECK(b.perp(b.w.me->account(b.id).account) == 1.0);
+  CHECK(b.w.fund() == U(1000));
+  b.w.set_mark(9000.0, 3);
+  b.w.run(*b.pol, 3);
+  CHECK(b.w.me->account(b.id).in_liquidation);
   b.w.L.check_conservation();
 }

@@ -295,3 +295,45 @@ TEST_CASE("limiting case: a bot taking at buf 1 on a deep book vs the market pol
   CHECK(metric(d, "bad_debt") == 0.0);
   CHECK(metric(m, "bad_debt") == 0.0);
 }
+
+TEST_CASE("dutch incentive: a bot kicks for what the fund can pay, not for the nominal tip") {
+  // Hand world: an account of 1 BTC with cash -8,960, flagged at mark 9,000 (equity 40 < 45). Tip
+  // 5, the bot's transaction cost 1, protocol fallback after 3 steps. With 100 in the fund the bot
+  // kicks at once and is paid 5: 1,000 - 1 + 5 = 1,004. With an empty fund the tip pays 0 < 1: no
+  // bot kicks (until 2026-12-06 one did, paid its 1 for nothing: 999), and the protocol kicks once
+  // the account has been flagged 3 steps (step 4), paying nobody.
+  for (const double fund : {100.0, 0.0}) {
+    CAPTURE(fund);
+    sl::test::HandWorld w(fund);
+    LiquidatorConfig lc;
+    lc.tx_cost = 1;
+    lc.latency_steps = 0;
+    const AccountId bot_acc = w.L.open_account("bot");
+    w.L.mint(bot_acc, sl::test::kUsd, sl::test::U(1000));
+    w.bots.emplace_back(lc, bot_acc, 0, make_rng(1, 0, 7));
+    const std::uint32_t id = w.account("A", -8960.0, 1.0);
+    LiquidationConfig cfg;
+    cfg.policy = "dutch";
+    cfg.dutch.tip = 5;
+    cfg.protocol_fallback_steps = 3;
+    auto pol = make_liquidation_policy(cfg);
+    w.set_mark(9000.0, 1);
+    w.run(*pol, 1);
+    if (fund > 0) {
+      CHECK(w.me->account(id).in_liquidation);
+      CHECK(w.L.balance(bot_acc, sl::test::kUsd) == sl::test::U(1004));
+      CHECK(w.fund() == sl::test::U(95));
+      continue;
+    }
+    CHECK_FALSE(w.me->account(id).in_liquidation);
+    CHECK(w.L.balance(bot_acc, sl::test::kUsd) == sl::test::U(1000));
+    CHECK(w.L.balance(w.sys.network_fees, sl::test::kUsd) == 0);
+    for (std::int64_t t = 2; t <= 4; ++t) {
+      w.set_mark(9000.0, t);
+      w.run(*pol, t);
+      CHECK(w.me->account(id).in_liquidation == (t >= 4));
+    }
+    CHECK(w.L.balance(bot_acc, sl::test::kUsd) == sl::test::U(1000));
+    CHECK(w.L.balance(w.sys.network_fees, sl::test::kUsd) == 0);
+  }
+}

@@ -279,33 +279,33 @@ TEST_CASE("batch policy, hand-built market: too little capital carries the remai
   h.L.check_conservation();
 }
 
-TEST_CASE("batch policy, hand-built market: a batch with no bid sends the accounts past bankruptcy to the fallback") {
+TEST_CASE("batch policy, hand-built market: a batch with no bid sends every account offered in it to the fallback") {
   // Issue #12 item 2: what clears nothing above its reserve goes to the fund stage. The bot cannot
-  // pay its transaction cost, so the step-4 batch has no bid at all. At the mark 8,990:
-  // B: equity -9,500 + 8,990 = -510 <= 0, past its bankruptcy price (9,500): it leaves for the
-  //   venue's own order (market_order "market" here): 1 BTC into the 8,990 level, cash -510, no
-  //   equity, no penalty; the fund pays the deficit: 1,000 - 510 = 490. Event
-  //   "batch>book>insurance", 3 steps after its flag.
-  // A: equity -8,950 + 8,990 = 40 > 0 (bankruptcy price 8,950 below the mark): solvent, it waits
-  //   for the next batch, and the next (steps 9, ...; nobody bids, the mark stays at 8,990).
-  // Until 2026-12-06 such a batch kept B pooled too, past bankruptcy, for a batch that fills.
+  // pay its transaction cost, so the step-4 batch has no bid at all; both accounts were pooled
+  // before step 4 (B at 1, A at 3), so both were offered and both leave for the venue's own order
+  // (market_order "market" here), in pool order, B first, solvent or not:
+  // B: 1 BTC into the 8,990 level: cash -9,500 + 8,990 = -510, no equity, no penalty; the fund pays
+  //   the deficit: 1,000 - 510 = 490. Event "batch>book>insurance", 3 steps after its flag.
+  // A (equity 40, solvent): 1 BTC into the next level, 8,980: cash -8,950 + 8,980 = 30, flat;
+  //   penalty min(1% x 8,980 = 89.8, equity 30) = 30, all to the fund (no liquidator): 520.
+  // Until 2026-12-06 such a batch kept both pooled for a batch that fills (none ever did here).
   Harness h(1.0, false);
   for (std::int64_t t = 0; t < 4; ++t) h.step(t);
   CHECK(h.events.empty());
   h.step(4);
-  REQUIRE(h.events.size() == 1);
+  REQUIRE(h.events.size() == 2);
   check_event(h.events[0], {.step = 4, .account = h.b, .policy_path = "batch>book>insurance", .notional = approx(8990.0, 1e-12),
                             .price = exactly(8990.0), .penalty = exactly(0.0), .liquidator = -1, .steps_to_complete = 3});
+  check_event(h.events[1], {.step = 4, .account = h.a, .policy_path = "batch>book", .notional = approx(8980.0, 1e-12),
+                            .price = exactly(8980.0), .penalty = approx(30.0, 1e-12), .liquidator = -1,
+                            .steps_to_complete = 1});
+  CHECK(h.margin->account(h.ida).closed);
   CHECK(h.margin->account(h.idb).closed);
+  CHECK(h.usdt(h.a) == 0.0);
   CHECK(h.usdt(h.b) == 0.0);
-  CHECK(h.usdt(h.sys.insurance_fund) == doctest::Approx(490.0).epsilon(1e-12));
+  CHECK(h.usdt(h.sys.insurance_fund) == doctest::Approx(520.0).epsilon(1e-12));
   CHECK(h.usdt(h.sys.bad_debt) == 0.0);
-  for (std::int64_t t = 5; t <= 9; ++t) h.step(t);
-  CHECK(h.events.size() == 1);
-  CHECK(h.margin->account(h.ida).in_liquidation);
-  CHECK_FALSE(h.margin->account(h.ida).closed);
-  CHECK(h.btc_perp(h.a) == 1.0);
-  CHECK(h.m.assets[0].perp->book().volume_at(Side::Buy, 8980) == 1000);
+  CHECK(h.m.assets[0].perp->book().volume_at(Side::Buy, 8970) == 1000);
   h.L.check_conservation();
 }
 

@@ -187,30 +187,50 @@ double settled(double qty, double p) { return std::llround(qty * p * 1e6) / 1e6;
 
 }  // namespace
 
-TEST_CASE("hierarchy end to end: the auction clears the account (bot takes at its reservation price)") {
-  // -9.6% jump: reference 9,040. Long 1 BTC, cash -9,000. Step 11: equity 40 < 45.2: flagged, no
-  // opposite entrant. The bot (latency 0, tx 1) kicks (tip 5 >= tx 1): the fund pays it 5
-  // (20,000 -> 19,995). Start 9,040 x 1.02 = 9,220.8, x 0.99 per step. The bot's reservation for
-  // 1 BTC: resale into 9,039/9,029/9,019 = 9,031.0 minus tx 1 = 9,030; prices 9,220.8, 9,128.592,
-  // 9,037.306, then 8,946.933 <= 9,030 at step 14 (3 steps after the kick, within the timeout 10).
-  // Cash -9,000 + 8,946.933019 = -53.066981: the account is flat; the fund pays the deficit:
-  // 19,995 - 53.066981 = 19,941.933019. No penalty (no equity left), no backstop, no bad debt.
+TEST_CASE("hierarchy end to end: the auction stage never sells below the bankruptcy price - it ends there and the backstop takes the account") {
+  // -9.6% jump: reference 9,040. Long 1 BTC, cash -9,000: bankruptcy price 9,000. Step 11: equity
+  // 40 < 45.2: flagged, no opposite entrant. The bot (latency 0, tx 1) kicks (tip 5 >= tx 1): the
+  // fund pays it 5 (20,000 -> 19,995). Start 9,040 x 1.02 = 9,220.8, x 0.99 per step. The bot's
+  // values: resale into 9,039 / 9,029 / 9,019 (0.4, 0.4, 0.2 BTC). Prices 9,220.8, 9,128.592,
+  // 9,037.306 (above every resale value but 9,039's: 0.4 x (9,039 - 9,037.306) = 0.68 < tx 1, no
+  // take), then 8,946.933 at step 14 < 9,000: the stage's floor ends it before any take (until
+  // 2026-12-06 the bot took the whole BTC there and the fund paid the 53.07 deficit).
+  // Backstop (capacity 10,000 >= 9,040): 3% of 9,040 = 271.2 > the margin 40, so d = 40 / 9,040:
+  // it takes 1 BTC at 9,040 - 40 = 9,000 and pays 9,000: the account ends at 0, the fund keeps 19,995.
   const RunResult r = run_hierarchy(e2e_scenario(1.0, 0, -9.6, 1, 20));
   CHECK(r.policy == "hierarchy");
   REQUIRE(r.liquidations.size() == 1);
-  const LiquidationEvent& e = r.liquidations[0];
-  const double p = 9040.0 * 1.02 * std::pow(0.99, 3);
-  CHECK(9040.0 * 1.02 * std::pow(0.99, 2) > 9030.0);
-  // the bot's agent id (ladders 0-1, the long 2)
-  check_event(e, {.step = 14, .policy_path = "hierarchy>dutch>insurance",
-                  .notional = approx(settled(1.0, p), 1e-12), .price = approx(p, 1e-12),
-                  .mark = approx(9040.0, 1e-12), .penalty = exactly(0.0), .liquidator = 3, .steps_to_complete = 3});
+  check_event(r.liquidations[0], {.step = 14, .policy_path = "hierarchy>backstop", .notional = approx(9'000.0, 1e-9),
+                                  .price = approx(9'000.0, 1e-9), .mark = approx(9040.0, 1e-12), .penalty = exactly(0.0),
+                                  .liquidator = -1, .steps_to_complete = 3});
+  CHECK(9040.0 * 1.02 * std::pow(0.99, 3) < 9000.0);
   const auto& fund = series(r, "insurance_fund");
   CHECK(fund[10] == doctest::Approx(20'000.0));
   CHECK(fund[11] == doctest::Approx(19'995.0));
-  CHECK(fund[13] == doctest::Approx(19'995.0));
-  CHECK(fund[14] == doctest::Approx(19'995.0 - (9'000.0 - settled(1.0, p))).epsilon(1e-12));
-  CHECK(metric(r, "insurance_fund_end") == doctest::Approx(19'941.933019).epsilon(1e-12));
+  CHECK(metric(r, "insurance_fund_end") == doctest::Approx(19'995.0).epsilon(1e-12));
+  CHECK(metric(r, "bad_debt") == 0.0);
+}
+
+TEST_CASE("hierarchy end to end: the auction sells above the bankruptcy price, then ends where the rest's bankruptcy price is passed") {
+  // As above with buf 1 and cut 0.999 per step: prices 9,040 (step 11, above every resale value),
+  // 9,030.96 (step 12), 9,021.919 (step 13). Step 12: the bot's values >= 9,030.96: the 9,039
+  // level only, 0.4 BTC, surplus 0.4 x 8.04 = 3.216 >= tx 1: it takes 0.4 BTC for 3,612.384
+  // (>= the bankruptcy price 9,000: allowed). Account: cash -5,387.616 with 0.6 BTC, equity at
+  // 9,040 = 36.384; penalty min(1% x 3,612.384 = 36.12384, 36.384) = 36.12384, half (18.06192) to the
+  // bot, half to the fund. Equity left 0.26016: the rest's bankruptcy price is 9,040 - 0.26016 /
+  // 0.6 = 9,039.5664. Step 13: 9,021.919 < 9,039.5664: the stage ends; the backstop takes the
+  // 0.6 BTC keeping only that margin (d = 0.26016 / 5,424, about 0.48 bps): price about 9,039.566.
+  // Fund: 20,000 - 5 + 18.06192 = 20,013.06192; no deficit, no bad debt.
+  const RunResult r = run_hierarchy(e2e_scenario(1.0, 0, -9.6, 1, 20),
+                                    {"perp.liquidation.dutch.buf=1.0", "perp.liquidation.dutch.cut=0.999"});
+  REQUIRE(r.liquidations.size() == 2);
+  check_event(r.liquidations[0], {.step = 12, .policy_path = "hierarchy>dutch", .notional = approx(3'612.384, 1e-12),
+                                  .price = approx(9'030.96, 1e-12), .penalty = approx(36.12384, 1e-9),
+                                  .liquidator = 3, .steps_to_complete = 1});
+  check_event(r.liquidations[1], {.step = 13, .policy_path = "hierarchy>backstop", .notional = approx(5'424.0 - 0.26016, 1e-8),
+                                  .price = approx(9'040.0 - 0.26016 / 0.6, 1e-8), .liquidator = -1});
+  CHECK(9040.0 * std::pow(0.999, 2) < 9040.0 - 0.26016 / 0.6);
+  CHECK(metric(r, "insurance_fund_end") == doctest::Approx(20'013.06192).epsilon(1e-10));
   CHECK(metric(r, "bad_debt") == 0.0);
 }
 
@@ -262,7 +282,10 @@ TEST_CASE("hierarchy end to end: no bots so the auction expires - the backstop t
 
 TEST_CASE("hierarchy end to end: the fund exhausted - the shortfall is auto-deleveraged against the ranked short at the bankruptcy price") {
   // -11% jump: reference 8,900. Long 2 BTC (cash -18,000): step 11 equity -200, flagged; no bots,
-  // the protocol kicks; timeout 2: expires at step 13. Backstop capacity 0: it takes nothing.
+  // the protocol kicks; timeout 2 (takes possible at steps 11-12). Its bankruptcy price is
+  // 8,900 + 200 / 2 = 9,000: the stage's price is 1.02 x 8,900 = 9,078 at step 11 and 9,078 x 0.99
+  // = 8,987.22 < 9,000 at step 12, so the floor ends the stage at step 12, a step before the
+  // timeout would (13 until 2026-12-06). Backstop capacity 0: it takes nothing.
   // Fund: 150 of equity against the loss 200: shortfall 50 -> 2 x 50 / 200 = 0.5 BTC deleveraged at
   // p_b = 8,900 + 200 / 2 = 9,000 against the first of the two basis shorts (1 BTC each, equal
   // scores: the lower id): it buys 0.5 BTC back at 9,000 (pays 4,500). The fund takes 1.5 BTC and
@@ -272,44 +295,51 @@ TEST_CASE("hierarchy end to end: the fund exhausted - the shortfall is auto-dele
                                      "perp.liquidation.insurance_fund_start=150"});
   REQUIRE(r.liquidations.size() == 2);
   const LiquidationEvent& a = r.liquidations[0];
-  check_event(a, {.step = 13, .agent_type = "leveraged_trader", .policy_path = "hierarchy>adl",
+  check_event(a, {.step = 12, .agent_type = "leveraged_trader", .policy_path = "hierarchy>adl",
                   .notional = approx(18'000.0, 1e-12), .price = approx(9'000.0, 1e-12), .bad_debt = exactly(0.0)});
   const LiquidationEvent& d = r.liquidations[1];
-  check_event(d, {.step = 13, .agent_type = "basis_trader", .policy_path = "hierarchy>adl>deleveraged",
+  check_event(d, {.step = 12, .agent_type = "basis_trader", .policy_path = "hierarchy>adl>deleveraged",
                   .notional = approx(4'500.0, 1e-12), .price = approx(9'000.0, 1e-12),
                   .slippage_bps = approx(1e4 * 100.0 / 8'900.0, 1e-9)});
   CHECK(metric(r, "adl_count") == 1.0);
-  CHECK(series(r, "adl_count")[13] == 1.0);
-  CHECK(series(r, "insurance_fund_cash")[13] == 0.0);
-  CHECK(series(r, "insurance_fund")[13] == doctest::Approx(0.0).epsilon(1e-9));  // 0 - 13,350 + 1.5 x 8,900
-  CHECK(series(r, "fund_borrowed")[13] == doctest::Approx(13'350.0).epsilon(1e-12));
+  CHECK(series(r, "adl_count")[12] == 1.0);
+  CHECK(series(r, "insurance_fund_cash")[12] == 0.0);
+  CHECK(series(r, "insurance_fund")[12] == doctest::Approx(0.0).epsilon(1e-9));  // 0 - 13,350 + 1.5 x 8,900
+  CHECK(series(r, "fund_borrowed")[12] == doctest::Approx(13'350.0).epsilon(1e-12));
   CHECK(metric(r, "adl_queue_empty_events") == 0.0);  // the ADL stage ran and covered the shortfall
   // The deleveraged basis trader is not a liquidation: only the absorbed long's 18,000 counts.
   CHECK(metric(r, "liquidations") == 1.0);
   CHECK(metric(r, "liquidated_notional") == doctest::Approx(18'000.0).epsilon(1e-12));
   CHECK(metric(r, "basis_traders_liquidated") == 0.0);
-  CHECK(series(r, "bad_debt_cum")[13] == 0.0);          // ... so the absorption left no bad debt
-  CHECK(metric(r, "fund_exhausted_step") == 13.0);
-  CHECK(series(r, "insurance_fund_exhausted")[12] == 0.0);
-  CHECK(series(r, "insurance_fund_exhausted")[13] == 1.0);
-  // Step 14: the fund (equity 0, its floor: fund_borrow_limit 0) unwinds the best two bid levels,
+  CHECK(series(r, "bad_debt_cum")[12] == 0.0);          // ... so the absorption left no bad debt
+  CHECK(metric(r, "fund_exhausted_step") == 12.0);
+  CHECK(series(r, "insurance_fund_exhausted")[11] == 0.0);
+  CHECK(series(r, "insurance_fund_exhausted")[12] == 1.0);
+  // Step 13: the fund (equity 0, its floor: fund_borrow_limit 0) unwinds the best two bid levels,
   // 0.4 @ 8,899 + 0.4 @ 8,889 = 7,115.2 for what is worth 0.8 x 8,900 = 7,120 at mark: its equity
-  // would be -4.8, below its floor, so the bad-debt account pays 4.8 (bad debt).
-  CHECK(metric(r, "bad_debt") == doctest::Approx(4.8).epsilon(1e-9));
+  // would be -4.8, below its floor, so the bad-debt account pays 4.8 (bad debt). Step 14 (the
+  // ladders refilled): its last 0.7 BTC, 0.4 @ 8,899 + 0.3 @ 8,889 = 6,226.3 for 6,230 at mark:
+  // 3.7 more. Total 8.5.
+  CHECK(series(r, "bad_debt_cum")[13] == doctest::Approx(4.8).epsilon(1e-9));
+  CHECK(metric(r, "bad_debt") == doctest::Approx(8.5).epsilon(1e-9));
+  CHECK(series(r, "insurance_fund")[13] == doctest::Approx(0.0).epsilon(1e-9));
   CHECK(series(r, "insurance_fund")[14] == doctest::Approx(0.0).epsilon(1e-9));
 
   // loss_rule haircut: the shortfall 50 is taken from the two winners pro rata to profit (equal:
-  // 25 each); the fund (150 + 50 = 200) takes the 2 BTC and pays 18,000: 17,800 lent. No ADL.
+  // 25 each); the fund (150 + 50 = 200) takes the 2 BTC and pays 18,000 at step 12: 17,800 lent.
+  // No ADL. It unwinds 0.8 BTC at steps 13 and 14, 4.8 of bad debt each (as above): 9.6.
   const RunResult h = run_hierarchy(e2e_scenario(2.0, 2, -11.0, 0, 15),
                                     {"perp.liquidation.hierarchy.auction_timeout_steps=2", "perp.liquidation.hierarchy.backstop_capacity=0",
                                      "perp.liquidation.insurance_fund_start=150", "perp.liquidation.socialized.loss_rule=haircut"});
   REQUIRE(h.liquidations.size() == 1);
-  check_event(h.liquidations[0], {.step = 13, .policy_path = "hierarchy>haircut"});
+  check_event(h.liquidations[0], {.step = 12, .policy_path = "hierarchy>haircut"});
   CHECK(metric(h, "adl_count") == 0.0);
-  CHECK(series(h, "fund_borrowed")[13] == doctest::Approx(17'800.0).epsilon(1e-12));
-  CHECK(series(h, "insurance_fund_cash")[13] == 0.0);
-  CHECK(series(h, "insurance_fund")[13] == doctest::Approx(0.0).epsilon(1e-9));  // 0 - 17,800 + 2 x 8,900
-  CHECK(metric(h, "bad_debt") == doctest::Approx(4.8).epsilon(1e-9));  // step 14's unwinding, as above
+  CHECK(series(h, "fund_borrowed")[12] == doctest::Approx(17'800.0).epsilon(1e-12));
+  CHECK(series(h, "insurance_fund_cash")[12] == 0.0);
+  CHECK(series(h, "insurance_fund")[12] == doctest::Approx(0.0).epsilon(1e-9));  // 0 - 17,800 + 2 x 8,900
+  // Step 13 repays 7,120 of the loan: the unwinding's 7,115.2 and the bad-debt account's 4.8.
+  CHECK(series(h, "fund_borrowed")[13] == doctest::Approx(17'800.0 - 7'120.0).epsilon(1e-12));
+  CHECK(metric(h, "bad_debt") == doctest::Approx(9.6).epsilon(1e-9));
 }
 
 TEST_CASE("hierarchy on crash and short squeeze: runs and conserves - every policy_path fits the results file - reproducible") {

@@ -39,13 +39,14 @@
 // fund; event path "batch>book"); what the IOC leaves is taken over by the insurance fund at the
 // bankruptcy price, then ADL, then bad debt ("batch>insurance", "batch>adl", ">bad_debt"), and the
 // fund unwinds it at the start of later steps as under `market`. A batch in which nothing clears
-// (no bid at all) has no price to test reserves against: there, an account whose reserve the mark
-// itself misses (equity at mark <= 0, i.e. past its bankruptcy price) goes to the same fallback,
-// "what clears nothing above the reserve goes to the fund stage" (issue #12 item 2), and a solvent
-// one waits for the next batch (bidders' latency may not have let them see it yet). So no account
-// waits in the pool past its bankruptcy price for longer than one batch interval. Until 2026-12-06
-// a batch that filled nothing kept every account pooled (black_thursday_2020: accounts waited
-// 262-305 steps, past bankruptcy, through the fall; scenarios/README.md). With reserve "none"
+// (no bid met the pool) sends every account offered in it to the same fallback: "what clears
+// nothing above the reserve goes to the fund stage" (issue #12 item 2), whether or not it is past
+// its bankruptcy price, as when the uniform price misses its reserve. Offered = pooled before this
+// step: an account that joined in this step has had no bidding window (bots' latency counts from
+// its flag) and waits for the next batch. Until 2026-12-06 a batch that filled nothing kept every
+// account pooled (black_thursday_2020: 262-305 steps, past bankruptcy, through the fall), and for
+// one f81a252 commit only accounts past bankruptcy left it. An account no longer liquidatable at a
+// batch leaves the pool and keeps its position. With reserve "none"
 // lots nobody bid for stay in the pool for the next batch. Under market_order "market" the fallback is an unlimited market order (an empty side
 // fills nothing and the lots stay pooled) and a flat account's deficit goes to the fund, then bad debt.
 // A marginal bot filled only in part may not recover its whole fixed cost (it earns at least
@@ -87,6 +88,7 @@ struct PoolEntry {
   std::uint32_t margin_id = 0;
   Lots remaining = 0;
   std::int64_t flagged_since = 0;
+  std::int64_t joined_step = 0;  // the step it joined the pool (a batch of that step is its announcement)
   bool endogenous = false;
 };
 
@@ -118,7 +120,7 @@ class BatchPolicy final : public LiquidationPolicy {
       const Lots pos_lots = std::abs(held) / am.perp->spec().lot_micros;
       if (pos_lots == 0) continue;
       const Lots lots = std::clamp<Lots>(static_cast<Lots>(std::llround(static_cast<double>(pos_lots) * cfg_.close_factor)), 1, pos_lots);
-      pools_[i][held > 0 ? 0 : 1].push_back({id, lots, acc.flagged_since >= 0 ? acc.flagged_since : ctx.step, acc.endogenous_at_flag});
+      pools_[i][held > 0 ? 0 : 1].push_back({id, lots, acc.flagged_since >= 0 ? acc.flagged_since : ctx.step, ctx.step, acc.endogenous_at_flag});
       if (outstanding_.size() <= id) outstanding_.resize(id + 1, 0);
       ++outstanding_[id];
       pooled = true;
@@ -203,9 +205,14 @@ class BatchPolicy final : public LiquidationPolicy {
     AssetMarket& am = mk.assets[asset];
     const Venue& v = *am.perp;
     const Micros lot = v.spec().lot_micros;
-    // Cap each entry at what the account still holds in that direction.
+    // Cap each entry at what the account still holds in that direction, and release an account
+    // that is no longer liquidatable (as marked this step): it keeps its position, as under
+    // `hierarchy` after partial takes, and joins again if flagged again. Until 2026-12-06 it stayed
+    // pooled, and a batch price below its reserve sent it, healthy, to the fund at its bankruptcy
+    // price (black_thursday_2020: 254 such takeovers in 37 of 50 runs, scenarios/README.md).
     Lots q = 0;
     for (PoolEntry& e : pool) {
+      if (e.remaining > 0 && !ctx.margin.account(e.margin_id).liquidatable) e.remaining = 0;
       const Micros held = L.balance(ctx.margin.account(e.margin_id).account, am.perp_asset);
       const Lots have = sell ? (held > 0 ? held / lot : 0) : (held < 0 ? -held / lot : 0);
       e.remaining = std::min(e.remaining, have);
@@ -227,16 +234,12 @@ class BatchPolicy final : public LiquidationPolicy {
         cr = sell ? clear_sell(left, bids_) : clear_buy(left, bids_);
         if (cfg_.batch.reserve == "none") break;
         if (cr.filled == 0) {
-          // Nothing cleared: no price to test the reserves against. An account whose reserve the
-          // mark itself misses (equity at mark <= 0: past its bankruptcy price) cannot be filled at
-          // its reserve by waiting for bidders who are not there; it leaves for the fallback now.
-          // A solvent one waits for the next batch (its bidders may not have seen it yet).
-          const double mark = mk.assets[asset].mark_or_reference();
-          for (std::size_t k = 0; k < pool.size(); ++k) {
-            if (pool[k].remaining == 0) continue;
-            const double bp = bankruptcy_price(ctx, asset, pool[k].margin_id);
-            if (sell ? bp >= mark : bp <= mark) out[k] = 1;
-          }
+          // Nothing cleared above any reserve: every account offered in this batch leaves for the
+          // fallback, solvent or not, as one whose reserve the uniform price missed does. Offered:
+          // pooled before this step; an account that joined in this step's flagging has had no
+          // bidding window yet (bots' latency), so it waits for the next batch.
+          for (std::size_t k = 0; k < pool.size(); ++k)
+            if (pool[k].remaining > 0 && pool[k].joined_step < ctx.step) out[k] = 1;
           break;
         }
         const double price = v.ticks_to_price(static_cast<double>(cr.price));

@@ -28,6 +28,16 @@ void DutchAuctions::pay_incentive(LiquidationContext& ctx, const Liquidator& liq
   if (pay > 0) L.transfer(ctx.accounts.insurance_fund, liq.account, q, pay);
 }
 
+// What pay_incentive would pay now: the nominal incentive capped at the fund's balance. Bots decide
+// on this, not on the nominal amount: once the fund is empty a kick or a redo pays nothing, and a
+// bot that kicked for the nominal tip would pay its transaction cost for nothing (until
+// 2026-12-06: about 10,800 unpaid redos a run on black_thursday_2020, scenarios/README.md).
+double DutchAuctions::payable_incentive(const LiquidationContext& ctx, double amount) const {
+  if (amount <= 0) return 0.0;
+  const Micros fund = std::max<Micros>(0, ctx.market.ledger.balance(ctx.accounts.insurance_fund, ctx.market.quote_asset));
+  return from_micros(std::min(fund, to_fixed(amount, 1e6)));
+}
+
 double DutchAuctions::lot_notional(const LiquidationContext& ctx, std::size_t asset, Lots lots) const {
   const AssetMarket& am = ctx.market.assets[asset];
   return am.perp->lots_to_qty(lots) * am.index_or_reference();
@@ -104,7 +114,7 @@ DutchAuctions::Kick DutchAuctions::kick(LiquidationContext& ctx, std::uint32_t i
   }
   // No lot: nothing to kick, so nobody is asked, charged a transaction or paid an incentive.
   if (kicked_.empty()) return waiting ? Kick::None : Kick::NoLots;
-  const double incentive = cfg_.dutch.tip + cfg_.dutch.chip * notional;
+  const double incentive = payable_incentive(ctx, cfg_.dutch.tip + cfg_.dutch.chip * notional);
   const Liquidator liq = choose_liquidator(ctx, acc, incentive, protocol_fallback_steps);
   if (!liq.found) return Kick::None;  // nobody kicks this step: the account stays flagged
   pay_incentive(ctx, liq, incentive);
@@ -126,7 +136,7 @@ void DutchAuctions::redo(LiquidationContext& ctx, Auction& a) {
   // least chost; our tab and lot value are the remaining lot's notional at the index.
   const double left = lot_notional(ctx, a.asset, a.remaining);
   const bool paid = left >= cfg_.dutch.chost_quote;
-  const double incentive = paid ? cfg_.dutch.tip + cfg_.dutch.chip * left : 0.0;
+  const double incentive = paid ? payable_incentive(ctx, cfg_.dutch.tip + cfg_.dutch.chip * left) : 0.0;
   MarginAccount view = ctx.margin.account(a.margin_id);  // bots' latency counts from the kick
   view.flagged_since = a.kick_step;
   const Liquidator liq = choose_liquidator(ctx, view, incentive, 0);  // no bot: the protocol redoes it
@@ -209,6 +219,20 @@ void DutchAuctions::step_auction(LiquidationContext& ctx, Auction& a, Liquidatio
   }
   const double price = std::max(0.0, price_at(a, factor));
   const double mark = am.mark_or_reference();
+  // The hierarchy's floor: a take at this price would sell beyond the bankruptcy price (the
+  // account's equity at mark would go negative and the deficit would be the fund's): the stage
+  // ends here and the account passes on. Checked again before every take, since a take's penalty
+  // (capped at the equity) can move the remainder's bankruptcy price up to the mark.
+  auto beyond_bankruptcy = [&]() {
+    if (!opt_.floor_at_bankruptcy) return false;
+    const double bp = ctx.margin.bankruptcy_price(acc, a.asset);
+    return a.sell ? price < bp : price > bp;
+  };
+  if (beyond_bankruptcy()) {
+    a.done = true;
+    a.expired = true;
+    return;
+  }
   const AssetId q = ctx.market.quote_asset;
   const double cost_mult = ctx.market.liquidator_cost_multiplier;
 
@@ -226,6 +250,11 @@ void DutchAuctions::step_auction(LiquidationContext& ctx, Auction& a, Liquidatio
   const double lot_qty = v.lots_to_qty(1);
   const double chost = cfg_.dutch.chost_quote;
   for (std::size_t k = 0; k < order_.size() && a.remaining > 0; ++k) {
+    if (k > 0 && beyond_bankruptcy()) {
+      a.done = true;
+      a.expired = true;
+      return;
+    }
     LiquidatorBot& bot = ctx.bots[order_[k]];
     if (!bot.sees(view, ctx.step, ctx.market.liquidator_latency_multiplier)) continue;
     const double tx = bot.tx_cost(cost_mult);

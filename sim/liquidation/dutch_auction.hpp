@@ -22,6 +22,10 @@ struct DutchAuctionOptions {
   std::string path = "dutch";         // policy_path of the takes (the `dutch` policy appends ">resetN")
   bool reset = true;                  // true: redo at the current index when the reset rule fires; false: expire
   std::int64_t timeout_steps = -1;    // expire once steps since the kick >= this (-1: never)
+  // Expire (never sell) at a price beyond the account's bankruptcy price in that asset (below it
+  // for a long lot, above it for a short): the `hierarchy` stage, whose later stages take the
+  // account at the bankruptcy price. false: Clipper's rule, any price down to the cusp (`dutch`).
+  bool floor_at_bankruptcy = false;
 };
 
 class DutchAuctions {
@@ -66,6 +70,7 @@ class DutchAuctions {
   };
 
   void pay_incentive(LiquidationContext& ctx, const Liquidator& liq, double amount);
+  double payable_incentive(const LiquidationContext& ctx, double amount) const;
   double lot_notional(const LiquidationContext& ctx, std::size_t asset, Lots lots) const;
   void redo(LiquidationContext& ctx, Auction& a);
   double price_at(const Auction& a, double factor) const;

@@ -25,8 +25,15 @@
 //    partial takes, penalty): a bot kicks when the tip + chip incentive is worth its transaction cost,
 //    otherwise the protocol kicks at once (fallback delay 0: the chain never waits for a keeper). The
 //    auction does NOT reset: it EXPIRES when auction_timeout_steps have passed since the kick (takes
-//    are possible at steps kick .. kick + timeout - 1) or when its reset rule (tail_s, cusp) would
-//    fire, and the account passes on, in the step it expires. Takes are "hierarchy>dutch".
+//    are possible at steps kick .. kick + timeout - 1), when its reset rule (tail_s, cusp) would
+//    fire, or when its price would pass the account's bankruptcy price (below it for a long lot,
+//    above it for a short; checked before every take), and the account passes on, in the step it
+//    expires. Takes are "hierarchy>dutch". The floor keeps the stage from selling below the
+//    bankruptcy price, as Binance's liquidation order (an IOC at the bankruptcy price) and the
+//    batch's reserve do: the later stages take the account at its bankruptcy price, so a sale
+//    beyond it would only move a loss the fund stage prices correctly onto a realized deficit,
+//    and ADL would then close the remainder at a bankruptcy price that carries that deficit
+//    (until 2026-12-06: up to 26 x the mark on black_thursday_2020; scenarios/README.md).
 //    An account whose lot the auction clears leaves it: if it is flat, its deficit is settled (see
 //    below); with close_factor < 1 and a position left it enters the chain again if flagged again.
 //    An expired auction passes its account on only if the account is still liquidatable (as
@@ -81,7 +88,7 @@ class HierarchyPolicy final : public LiquidationPolicy {
  public:
   explicit HierarchyPolicy(const LiquidationConfig& cfg)
       : cfg_(cfg),
-        auctions_(cfg, DutchAuctionOptions{"hierarchy>dutch", false, cfg.hierarchy.auction_timeout_steps}),
+        auctions_(cfg, DutchAuctionOptions{"hierarchy>dutch", false, cfg.hierarchy.auction_timeout_steps, true}),
         fund_(cfg.socialized.loss_rule, FundPaths{"hierarchy>insurance", "hierarchy>adl", "hierarchy>haircut"}, credit_) {
     credit_.limit = fund_borrow_limit_micros(cfg);
   }
