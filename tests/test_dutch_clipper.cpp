@@ -296,13 +296,14 @@ TEST_CASE("limiting case: a bot taking at buf 1 on a deep book vs the market pol
   CHECK(metric(m, "bad_debt") == 0.0);
 }
 
-TEST_CASE("dutch incentive: a bot kicks for what the fund can pay, not for the nominal tip") {
+TEST_CASE("dutch incentive: always paid, as Clipper's vat.suck - what the fund's cash lacks is system debt") {
   // Hand world: an account of 1 BTC with cash -8,960, flagged at mark 9,000 (equity 40 < 45). Tip
-  // 5, the bot's transaction cost 1, protocol fallback after 3 steps. With 100 in the fund the bot
-  // kicks at once and is paid 5: 1,000 - 1 + 5 = 1,004. With an empty fund the tip pays 0 < 1: no
-  // bot kicks (until 2026-12-06 one did, paid its 1 for nothing: 999), and the protocol kicks once
-  // the account has been flagged 3 steps (step 4), paying nobody.
-  for (const double fund : {100.0, 0.0}) {
+  // 5, the bot's transaction cost 1. The bot kicks at once and is paid 5 whatever the fund holds:
+  // 1,000 - 1 + 5 = 1,004. With 100 in the fund, the fund pays (95 left). With 3, the fund pays 3
+  // and the other 2 are new system debt (a transfer from the bad-debt account: bad debt 2). With an
+  // empty fund all 5 are. Until 2026-12-06 the payment stopped at the fund's balance (the bot got 3,
+  // or 0, having paid its 1).
+  for (const double fund : {100.0, 3.0, 0.0}) {
     CAPTURE(fund);
     sl::test::HandWorld w(fund);
     LiquidatorConfig lc;
@@ -319,21 +320,24 @@ TEST_CASE("dutch incentive: a bot kicks for what the fund can pay, not for the n
     auto pol = make_liquidation_policy(cfg);
     w.set_mark(9000.0, 1);
     w.run(*pol, 1);
-    if (fund > 0) {
-      CHECK(w.me->account(id).in_liquidation);
-      CHECK(w.L.balance(bot_acc, sl::test::kUsd) == sl::test::U(1004));
-      CHECK(w.fund() == sl::test::U(95));
-      continue;
-    }
-    CHECK_FALSE(w.me->account(id).in_liquidation);
-    CHECK(w.L.balance(bot_acc, sl::test::kUsd) == sl::test::U(1000));
-    CHECK(w.L.balance(w.sys.network_fees, sl::test::kUsd) == 0);
-    for (std::int64_t t = 2; t <= 4; ++t) {
-      w.set_mark(9000.0, t);
-      w.run(*pol, t);
-      CHECK(w.me->account(id).in_liquidation == (t >= 4));
-    }
-    CHECK(w.L.balance(bot_acc, sl::test::kUsd) == sl::test::U(1000));
-    CHECK(w.L.balance(w.sys.network_fees, sl::test::kUsd) == 0);
+    CHECK(w.me->account(id).in_liquidation);
+    CHECK(w.L.balance(bot_acc, sl::test::kUsd) == sl::test::U(1004));
+    CHECK(w.fund() == sl::test::U(std::max(0.0, fund - 5.0)));
+    CHECK(w.L.balance(w.sys.bad_debt, sl::test::kUsd) == -sl::test::U(std::max(0.0, 5.0 - fund)));
+    w.L.check_conservation();
   }
+}
+
+TEST_CASE("dutch incentive end to end: with an empty fund the kick's tip is system debt, in bad_debt and incentive_bad_debt") {
+  // The hand Dutch world (tests/support/ladder_world.hpp): the long bought 1 BTC at 10,009 on
+  // average with 1,000 of margin (cash -9,009), is flagged at step 11 (equity 31 < 45.2) and the bot
+  // kicks for the tip 5; the bot takes at step 14 at 9,040 x 1.02 x 0.99^3 = 8,946.933019, below
+  // the bankruptcy price 9,009: a deficit of 62.066981. With insurance_fund_start 0 both are bad
+  // debt: the tip as new system debt (incentive_bad_debt 5), the deficit as the flat account's.
+  const RunResult r = run_dutch(-9.6, 1.0, {"perp.liquidation.insurance_fund_start=0"});
+  REQUIRE(r.liquidations.size() == 1);
+  CHECK(r.liquidations[0].price == doctest::Approx(9040.0 * 1.02 * std::pow(0.99, 3)).epsilon(1e-12));
+  CHECK(metric(r, "incentive_bad_debt") == doctest::Approx(5.0).epsilon(1e-12));
+  CHECK(metric(r, "bad_debt") == doctest::Approx(5.0 + 62.066981).epsilon(1e-9));
+  CHECK(metric(r, "conservation_ok") == 1.0);
 }

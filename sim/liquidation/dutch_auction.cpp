@@ -18,24 +18,26 @@ DutchAuctions::DutchAuctions(const LiquidationConfig& cfg, DutchAuctionOptions o
     throw std::invalid_argument("dutch auction: need buf > 0, 0 < cut <= 1, step_s > 0, tau_s > 0, tip >= 0, chip >= 0");
 }
 
-// Insurance fund -> liquidator, capped at the fund's balance; nothing for the protocol.
+// The keeper's incentive is always paid, as Clipper's kick and redo pay it with vat.suck(vow, kpr,
+// coin): new system debt, whatever the surplus holds (model.md section 9). Here the insurance
+// fund pays what its cash covers and the rest is system debt: a transfer from the bad-debt account,
+// so it counts in bad_debt (summary `incentive_bad_debt`). Nothing for the protocol. Until
+// 2026-12-06 the payment was capped at the fund's balance: bots kicked and redid auctions for a tip
+// an empty fund did not pay (about 10,800 unpaid redos a run on black_thursday_2020), and for one
+// commit (e3bbdbc) bots then decided on the capped amount instead.
 void DutchAuctions::pay_incentive(LiquidationContext& ctx, const Liquidator& liq, double amount) {
   if (liq.agent_id < 0 || amount <= 0) return;
   Ledger& L = ctx.market.ledger;
   const AssetId q = ctx.market.quote_asset;
+  const Micros want = to_fixed(amount, 1e6);
   const Micros fund = std::max<Micros>(0, L.balance(ctx.accounts.insurance_fund, q));
-  const Micros pay = std::min(fund, to_fixed(amount, 1e6));
-  if (pay > 0) L.transfer(ctx.accounts.insurance_fund, liq.account, q, pay);
-}
-
-// What pay_incentive would pay now: the nominal incentive capped at the fund's balance. Bots decide
-// on this, not on the nominal amount: once the fund is empty a kick or a redo pays nothing, and a
-// bot that kicked for the nominal tip would pay its transaction cost for nothing (until
-// 2026-12-06: about 10,800 unpaid redos a run on black_thursday_2020, scenarios/README.md).
-double DutchAuctions::payable_incentive(const LiquidationContext& ctx, double amount) const {
-  if (amount <= 0) return 0.0;
-  const Micros fund = std::max<Micros>(0, ctx.market.ledger.balance(ctx.accounts.insurance_fund, ctx.market.quote_asset));
-  return from_micros(std::min(fund, to_fixed(amount, 1e6)));
+  const Micros from_fund = std::min(fund, want);
+  if (from_fund > 0) L.transfer(ctx.accounts.insurance_fund, liq.account, q, from_fund);
+  const Micros minted = want - from_fund;
+  if (minted > 0) {
+    L.transfer(ctx.accounts.bad_debt, liq.account, q, minted);
+    if (ctx.fund != nullptr) ctx.fund->incentive_bad_debt += minted;
+  }
 }
 
 double DutchAuctions::lot_notional(const LiquidationContext& ctx, std::size_t asset, Lots lots) const {
@@ -114,7 +116,7 @@ DutchAuctions::Kick DutchAuctions::kick(LiquidationContext& ctx, std::uint32_t i
   }
   // No lot: nothing to kick, so nobody is asked, charged a transaction or paid an incentive.
   if (kicked_.empty()) return waiting ? Kick::None : Kick::NoLots;
-  const double incentive = payable_incentive(ctx, cfg_.dutch.tip + cfg_.dutch.chip * notional);
+  const double incentive = cfg_.dutch.tip + cfg_.dutch.chip * notional;
   const Liquidator liq = choose_liquidator(ctx, acc, incentive, protocol_fallback_steps);
   if (!liq.found) return Kick::None;  // nobody kicks this step: the account stays flagged
   pay_incentive(ctx, liq, incentive);
@@ -136,7 +138,7 @@ void DutchAuctions::redo(LiquidationContext& ctx, Auction& a) {
   // least chost; our tab and lot value are the remaining lot's notional at the index.
   const double left = lot_notional(ctx, a.asset, a.remaining);
   const bool paid = left >= cfg_.dutch.chost_quote;
-  const double incentive = paid ? payable_incentive(ctx, cfg_.dutch.tip + cfg_.dutch.chip * left) : 0.0;
+  const double incentive = paid ? cfg_.dutch.tip + cfg_.dutch.chip * left : 0.0;
   MarginAccount view = ctx.margin.account(a.margin_id);  // bots' latency counts from the kick
   view.flagged_since = a.kick_step;
   const Liquidator liq = choose_liquidator(ctx, view, incentive, 0);  // no bot: the protocol redoes it

@@ -70,7 +70,6 @@ class DutchAuctions {
   };
 
   void pay_incentive(LiquidationContext& ctx, const Liquidator& liq, double amount);
-  double payable_incentive(const LiquidationContext& ctx, double amount) const;
   double lot_notional(const LiquidationContext& ctx, std::size_t asset, Lots lots) const;
   void redo(LiquidationContext& ctx, Auction& a);
   double price_at(const Auction& a, double factor) const;

@@ -47,6 +47,7 @@ struct FundCredit {
   bool exhausted_now = false;
   std::int64_t first_exhausted_step = -1;
   Micros floor_bad_debt = 0;  // bad debt recognized by the equity floor (the fund's own positions marked down)
+  Micros incentive_bad_debt = 0;  // Dutch keeper incentives paid beyond the fund's cash (Clipper's vat.suck)
   void mark_exhausted(std::int64_t step) {
     exhausted_now = true;
     if (first_exhausted_step < 0) first_exhausted_step = step;

@@ -615,6 +615,9 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   // The part of bad_debt recognized by the fund's equity floor: what the fund held (positions it
   // took over) lost in value below -fund_borrow_limit, not a liquidation's own shortfall.
   r.summary.emplace_back("bad_debt_fund_floor", from_micros(fund_credit.floor_bad_debt));
+  // The part of bad_debt that is Dutch keeper incentives (tip + chip) paid beyond the fund's cash:
+  // Clipper pays them as new system debt (vat.suck), whatever the surplus holds.
+  r.summary.emplace_back("incentive_bad_debt", from_micros(fund_credit.incentive_bad_debt));
   // User cost (quote units): penalties + slippage against the mark + the haircut lost on spot
   // collateral the fund took over at index x (1 - haircut) (socialized, hierarchy, market takeovers).
   r.summary.emplace_back("collateral_haircut_cost", collateral_haircut_total);
