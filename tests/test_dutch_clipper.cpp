@@ -328,7 +328,7 @@ TEST_CASE("dutch incentive: always paid, as Clipper's vat.suck - what the fund's
   }
 }
 
-TEST_CASE("dutch incentive end to end: with an empty fund the kick's tip is system debt, in bad_debt and incentive_bad_debt") {
+TEST_CASE("dutch incentive end to end: an empty fund borrows the tip within its limit, beyond it the tip is bad debt (incentive_bad_debt)") {
   // The hand Dutch world (tests/support/ladder_world.hpp): the long bought 1 BTC at 10,009 on
   // average with 1,000 of margin (cash -9,009), is flagged at step 11 (equity 31 < 45.2) and the bot
   // kicks for the tip 5; the bot takes at step 14 at 9,040 x 1.02 x 0.99^3 = 8,946.933019, below
@@ -340,4 +340,11 @@ TEST_CASE("dutch incentive end to end: with an empty fund the kick's tip is syst
   CHECK(metric(r, "incentive_bad_debt") == doctest::Approx(5.0).epsilon(1e-12));
   CHECK(metric(r, "bad_debt") == doctest::Approx(5.0 + 62.066981).epsilon(1e-9));
   CHECK(metric(r, "conservation_ok") == 1.0);
+  // With fund_borrow_limit 100 the empty fund borrows instead, as for a deficit (the model's Vow:
+  // later surplus repays it): the tip is lent (equity -5, room 95 left), then the deficit 62.066981
+  // too: no bad debt, 67.066981 borrowed at the end (the fund earns nothing afterwards).
+  const RunResult b = run_dutch(-9.6, 1.0, {"perp.liquidation.insurance_fund_start=0", "perp.liquidation.fund_borrow_limit=100"});
+  CHECK(metric(b, "incentive_bad_debt") == 0.0);
+  CHECK(metric(b, "bad_debt") == doctest::Approx(0.0).epsilon(1e-12));
+  CHECK(metric(b, "fund_borrowed_at_end") == doctest::Approx(5.0 + 62.066981).epsilon(1e-9));
 }

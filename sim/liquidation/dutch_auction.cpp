@@ -1,5 +1,7 @@
 #include "sim/liquidation/dutch_auction.hpp"
 
+#include "sim/liquidation/fund.hpp"
+
 #include <algorithm>
 #include <boost/random/uniform_int_distribution.hpp>
 #include <cmath>
@@ -20,8 +22,9 @@ DutchAuctions::DutchAuctions(const LiquidationConfig& cfg, DutchAuctionOptions o
 
 // The keeper's incentive is always paid, as Clipper's kick and redo pay it with vat.suck(vow, kpr,
 // coin): new system debt, whatever the surplus holds (model.md section 9). Here the insurance
-// fund pays what its cash covers and the rest is system debt: a transfer from the bad-debt account,
-// so it counts in bad_debt (summary `incentive_bad_debt`). Nothing for the protocol. Until
+// fund pays it from its cash, then with a loan while its equity backs one (the same credit as
+// for deficits: Maker's Vow heals sin with later surplus), and only the rest is bad debt: a
+// transfer from the bad-debt account (summary `incentive_bad_debt`). Nothing for the protocol. Until
 // 2026-12-06 the payment was capped at the fund's balance: bots kicked and redid auctions for a tip
 // an empty fund did not pay (about 10,800 unpaid redos a run on black_thursday_2020), and for one
 // commit (e3bbdbc) bots then decided on the capped amount instead.
@@ -30,9 +33,22 @@ void DutchAuctions::pay_incentive(LiquidationContext& ctx, const Liquidator& liq
   Ledger& L = ctx.market.ledger;
   const AssetId q = ctx.market.quote_asset;
   const Micros want = to_fixed(amount, 1e6);
-  const Micros fund = std::max<Micros>(0, L.balance(ctx.accounts.insurance_fund, q));
-  const Micros from_fund = std::min(fund, want);
-  if (from_fund > 0) L.transfer(ctx.accounts.insurance_fund, liq.account, q, from_fund);
+  const AccountId F = ctx.accounts.insurance_fund;
+  const Micros cash = std::max<Micros>(0, L.balance(F, q));
+  // What the fund can pay: its cash, then a loan while its equity backs it (equity >= -limit), as
+  // for a deficit (settle_deficit): the model's Vow, whose sin later surplus heals. Only beyond
+  // that is the incentive new bad debt.
+  Micros from_fund = std::min(cash, want);
+  if (ctx.fund != nullptr && from_fund < want) {
+    const Micros room = std::max<Micros>(0, insurance_fund_equity(ctx.market, F, ctx.fund->borrowed) + ctx.fund->limit);
+    const Micros lent = std::min(want - from_fund, std::max<Micros>(0, room - from_fund));
+    if (lent > 0) {
+      L.transfer(ctx.accounts.bad_debt, F, q, lent);
+      ctx.fund->borrowed += lent;
+      from_fund += lent;
+    }
+  }
+  if (from_fund > 0) L.transfer(F, liq.account, q, from_fund);
   const Micros minted = want - from_fund;
   if (minted > 0) {
     L.transfer(ctx.accounts.bad_debt, liq.account, q, minted);
