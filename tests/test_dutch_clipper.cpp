@@ -11,6 +11,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <memory>
 
 #include "agents/liquidator_bot.hpp"
 #include "sim/liquidation/bid_valuation.hpp"
@@ -45,6 +46,26 @@ nlohmann::json dutch_world(double jump_pct, double long_share) {
 
 RunResult run_dutch(double jump_pct, double long_share, const std::vector<std::string>& overrides = {}) {
   return sl::test::run_world(dutch_world(jump_pct, long_share), overrides, "dutch");
+}
+
+// One bot (transaction cost 1, latency 0, 1,000 of cash) in a hand world, and a `dutch` policy
+// with tip 5 and the given protocol fallback delay.
+AccountId add_tx1_bot(sl::test::HandWorld& w) {
+  LiquidatorConfig lc;
+  lc.tx_cost = 1;
+  lc.latency_steps = 0;
+  const AccountId bot_acc = w.L.open_account("bot");
+  w.L.mint(bot_acc, sl::test::kUsd, sl::test::U(1000));
+  w.bots.emplace_back(lc, bot_acc, 0, make_rng(1, 0, 7));
+  return bot_acc;
+}
+
+std::unique_ptr<LiquidationPolicy> dutch_tip5(int protocol_fallback_steps) {
+  LiquidationConfig cfg;
+  cfg.policy = "dutch";
+  cfg.dutch.tip = 5;
+  cfg.protocol_fallback_steps = protocol_fallback_steps;
+  return make_liquidation_policy(cfg);
 }
 
 }  // namespace
@@ -234,18 +255,9 @@ TEST_CASE("dutch incentive: no lot, no kick cost and no incentive - redo pays on
   // 10,000: equity -5, flagged. Its kick finds no lot: no bot is asked, nobody pays a transaction,
   // no tip; its deficit 10 is settled at once by the fund (100 -> 90).
   sl::test::HandWorld w(100.0);
-  LiquidatorConfig lc;
-  lc.tx_cost = 1;
-  lc.latency_steps = 0;
-  const AccountId bot_acc = w.L.open_account("bot");
-  w.L.mint(bot_acc, sl::test::kUsd, sl::test::U(1000));
-  w.bots.emplace_back(lc, bot_acc, 0, make_rng(1, 0, 7));
+  const AccountId bot_acc = add_tx1_bot(w);
   const std::uint32_t id = w.account("dust", -10.0, 0.0005);
-  LiquidationConfig cfg;
-  cfg.policy = "dutch";
-  cfg.dutch.tip = 5;
-  cfg.protocol_fallback_steps = 0;
-  auto pol = make_liquidation_policy(cfg);
+  auto pol = dutch_tip5(0);
   w.set_mark(10000.0, 1);
   w.run(*pol, 1);
   CHECK(w.me->account(id).closed);
@@ -306,18 +318,9 @@ TEST_CASE("dutch incentive: always paid, as Clipper's vat.suck - what the fund's
   for (const double fund : {100.0, 3.0, 0.0}) {
     CAPTURE(fund);
     sl::test::HandWorld w(fund);
-    LiquidatorConfig lc;
-    lc.tx_cost = 1;
-    lc.latency_steps = 0;
-    const AccountId bot_acc = w.L.open_account("bot");
-    w.L.mint(bot_acc, sl::test::kUsd, sl::test::U(1000));
-    w.bots.emplace_back(lc, bot_acc, 0, make_rng(1, 0, 7));
+    const AccountId bot_acc = add_tx1_bot(w);
     const std::uint32_t id = w.account("A", -8960.0, 1.0);
-    LiquidationConfig cfg;
-    cfg.policy = "dutch";
-    cfg.dutch.tip = 5;
-    cfg.protocol_fallback_steps = 3;
-    auto pol = make_liquidation_policy(cfg);
+    auto pol = dutch_tip5(3);
     w.set_mark(9000.0, 1);
     w.run(*pol, 1);
     CHECK(w.me->account(id).in_liquidation);
