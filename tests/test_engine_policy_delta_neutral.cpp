@@ -454,3 +454,48 @@ TEST_CASE("the insurance fund under delta_neutral unwinds a hedged pair in pairs
     g.L.check_conservation();
   }
 }
+
+TEST_CASE("hierarchy's backstop takes the contracts and the spot collateral the quote needs, as delta_neutral's takes the portfolio") {
+  // The Rig's hedged account at step 10: quote 11,000, spot +1 (index 10,000, haircut 0.9),
+  // contracts -1 (mark 13,000): equity at mark -1,000 (the haircut), 8,000 at market value.
+  // hierarchy without internal match or auction stage: the backstop (300 bps, capacity 30,000).
+  // Contracts: -1 taken over at 13,000 x 1.03 = 13,390, paid by the account: quote -2,390.
+  // Spot: the quote needs 2,390 / (10,000 x 0.97) = 0.24639175 BTC, rounded up to 0.246392 BTC:
+  //   value 2,463.92, paid 2,463.92 x 0.97 = 2,390.0024. Quote left 0.0024, spot 0.753608.
+  // Margin rule: E_t = -1,000 + 0.9 x 2,463.92 = 1,217.528 >= 3% of the gross 15,463.92 (463.9176):
+  //   the full discount. The account, flat with quote >= 0, is closed and keeps 0.753608 BTC.
+  // Summary stats: spot_taken_over 2,463.92, collateral_haircut 73.9176 (the discount on the spot).
+  // Until 2026-12-06 the provider took the contracts only: E_t = -1,000 <= 0, nothing taken, and
+  // the fund absorbed the account at its bankruptcy price.
+  Rig g;
+  const std::uint32_t a = g.hedged_account("basis:a");
+  LiquidationConfig cfg;
+  cfg.policy = "hierarchy";
+  cfg.hierarchy.internal_match = false;
+  cfg.hierarchy.auction_timeout_steps = 0;
+  cfg.hierarchy.backstop_discount_bps = 300;
+  cfg.hierarchy.backstop_capacity = 30000;
+  BackstopProvider bp(cfg.hierarchy.backstop_capacity, g.bp_acc);
+  auto policy = make_liquidation_policy(cfg);
+  LiquidationContext ctx = g.context(g.m, g.margin, 10);
+  ctx.backstop = &bp;
+  g.margin.mark_all(10);
+  REQUIRE(g.margin.flagged().size() == 1);
+  policy->on_step(ctx);
+  const AccountId acc = g.margin.account(a).account;
+  CHECK(g.margin.account(a).closed);
+  CHECK(g.L.balance(acc, 0) == to_fixed(0.0024, 1e6));
+  CHECK(g.L.balance(acc, 1) == to_fixed(0.753608, 1e6));
+  CHECK(g.L.balance(acc, 2) == 0);
+  CHECK(g.L.balance(g.bp_acc, 0) == to_fixed(30000.0 + 13390.0 - 2390.0024, 1e6));
+  CHECK(g.L.balance(g.bp_acc, 1) == to_fixed(0.246392, 1e6));
+  CHECK(g.L.balance(g.bp_acc, 2) == -to_fixed(1.0, 1e6));
+  CHECK(bp.remaining_capacity() == doctest::Approx(30000.0 - 15463.92).epsilon(1e-12));
+  REQUIRE(g.events.size() == 1);
+  check_event(g.events[0], {.account = acc, .policy_path = "hierarchy>backstop", .notional = approx(13390.0, 1e-12),
+                            .price = approx(13390.0, 1e-12), .mark = approx(13000.0, 1e-12), .slippage_bps = approx(300.0, 1e-9)});
+  CHECK(policy->step_stats().spot_taken_over == doctest::Approx(2463.92).epsilon(1e-12));
+  CHECK(policy->step_stats().collateral_haircut == doctest::Approx(73.9176).epsilon(1e-9));
+  CHECK(g.L.balance(g.sys.insurance_fund, 0) == to_fixed(100.0, 1e6));
+  g.L.check_conservation();
+}

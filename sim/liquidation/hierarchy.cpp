@@ -42,7 +42,10 @@
 //    of cash). The provider takes the account's remaining contracts, per asset as many whole lots as
 //    fit in its remaining capacity (capacity counted at mark value), at mark x (1 - d) for a long and
 //    mark x (1 + d) for a short, d = backstop_discount_bps / 1e4 (sim/liquidation/backstop.*, shared
-//    with delta_neutral's backstop mode), then unwinds them itself. It keeps at most the account's
+//    with delta_neutral's backstop mode), then unwinds them itself. When every contract fits, it
+//    also takes the spot collateral the account's quote then lacks (at index x (1 - d), in asset
+//    order, as much as covers the quote deficit: the account is taken over, as delta_neutral's
+//    backstop takes the whole portfolio; the discount on it counts as collateral_haircut_cost). It keeps at most the account's
 //    margin: when d x (value taken) exceeds the account's equity at mark E, d is lowered to
 //    E / (value taken) (rounded down to 1e-6 bps), so the user ends at zero at worst and the fund
 //    pays nothing for the takeover; with E <= 0 (already beyond the bankruptcy price) the provider
@@ -249,6 +252,7 @@ class HierarchyPolicy final : public LiquidationPolicy {
     const double d_bps = cfg_.hierarchy.backstop_discount_bps;
     legs_.clear();
     double gross = 0.0;
+    bool whole = true;  // every contract of the account fits the provider's capacity and cash
     double cash_left = from_micros(L.balance(bp.account(), ctx.market.quote_asset));
     for (std::size_t i = 0; i < ctx.market.assets.size(); ++i) {
       const AssetMarket& am = ctx.market.assets[i];
@@ -266,17 +270,58 @@ class HierarchyPolicy final : public LiquidationPolicy {
       }
       // Floating-point guard: never more than the remaining capacity.
       while (n > 0 && from_micros(checked_mul(n, lot)) * mark > room + 1e-9) --n;
-      if (n <= 0) continue;
+      if (n <= 0) {
+        if (std::abs(c) >= lot) whole = false;
+        continue;
+      }
       const Micros units = checked_mul(n, lot) * (c > 0 ? 1 : -1);
       legs_.push_back(backstop_leg(i, false, units, mark, d_bps, &gross));
       cash_left -= from_micros(legs_.back().pay);
+      if (n < std::abs(c) / lot) whole = false;
     }
+    if (legs_.empty()) return;
+    // The spot collateral the account's quote needs once its contracts are gone: taken with them,
+    // as delta_neutral's backstop takes the whole portfolio and the fund stage takes the account
+    // with its collateral. Only when every contract fits (the provider takes over the account),
+    // only as much as covers the quote deficit, in asset order, within capacity and cash. Until
+    // 2026-12-06 the provider took the contracts only, and the account's spot was then sold on the
+    // spot book by collateral conversion (basis_loop: a second wave of hedged accounts, traced on
+    // seed 2062, scenarios/README.md).
+    if (whole) add_spot_legs(ctx, bp, acc, d_bps, gross, cash_left);
     // One backstop rule with delta_neutral (backstop_take): the provider keeps at most the
     // account's margin; nothing is taken from an account at or beyond its bankruptcy price.
     double eff_bps = d_bps;
     if (!backstop_take(ctx, bp, acc, legs_, gross, d_bps, &eff_bps)) return;
     for (const BackstopLeg& g : legs_) {
+      if (g.spot) {  // collateral, not a liquidated position: counted as the fund stage counts it
+        const double qty = from_micros(g.units);
+        stats_.spot_taken_over += qty * g.price;
+        stats_.collateral_haircut += qty * (g.price - g.transfer_price(eff_bps));
+        continue;
+      }
       emit(ctx, acc, id, "hierarchy>backstop", std::abs(from_micros(g.units)), g.transfer_price(eff_bps), g.price, g.units > 0, 0.0);
+    }
+  }
+
+  void add_spot_legs(LiquidationContext& ctx, BackstopProvider& bp, const MarginAccount& acc, double d_bps, double& gross,
+                     double& cash_left) {
+    Ledger& L = ctx.market.ledger;
+    double quote = from_micros(L.balance(acc.account, ctx.market.quote_asset));
+    for (const BackstopLeg& g : legs_) quote += from_micros(g.pay);
+    for (std::size_t i = 0; i < ctx.market.assets.size() && quote < 0; ++i) {
+      const AssetMarket& am = ctx.market.assets[i];
+      const Micros held = L.balance(acc.account, am.spot_asset);
+      const double index = am.index_or_reference();
+      const double unit_pay = index * (1.0 - d_bps * 1e-4);  // quote per unit the provider pays
+      if (held <= 0 || !(unit_pay > 0)) continue;
+      Micros units = std::min<Micros>(held, static_cast<Micros>(std::ceil(-quote / unit_pay * 1e6)));
+      const double room = bp.remaining_capacity() - gross;
+      units = std::min<Micros>(units, static_cast<Micros>(std::floor(std::max(0.0, room) / index * 1e6)));
+      units = std::min<Micros>(units, static_cast<Micros>(std::floor(std::max(0.0, cash_left) / unit_pay * 1e6)));
+      if (units <= 0) continue;
+      legs_.push_back(backstop_leg(i, true, units, index, d_bps, &gross));
+      cash_left -= from_micros(legs_.back().pay);
+      quote += from_micros(legs_.back().pay);
     }
   }
 
