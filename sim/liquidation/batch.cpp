@@ -44,11 +44,12 @@
 // its bankruptcy price, as when the uniform price misses its reserve. Offered = pooled before this
 // step: an account that joined in this step has had no bidding window (bots' latency counts from
 // its flag) and waits for the next batch. Until 2026-12-06 a batch that filled nothing kept every
-// account pooled (black_thursday_2020: 262-305 steps, past bankruptcy, through the fall), and for
-// one f81a252 commit only accounts past bankruptcy left it. An account no longer liquidatable at a
-// batch leaves the pool and keeps its position. With reserve "none"
-// lots nobody bid for stay in the pool for the next batch. Under market_order "market" the fallback is an unlimited market order (an empty side
-// fills nothing and the lots stay pooled) and a flat account's deficit goes to the fund, then bad debt.
+// account pooled (black_thursday_2020: 262-305 steps, past bankruptcy, through the fall); at
+// f81a252 only the accounts past bankruptcy left it. An account no longer liquidatable at a batch
+// leaves the pool and keeps its position. With reserve "none" lots nobody bid for stay in the pool
+// for the next batch. Under market_order "market" the fallback is an unlimited market order (an
+// empty side fills nothing and the lots stay pooled) and a flat account's deficit goes to the
+// fund, then bad debt.
 // A marginal bot filled only in part may not recover its whole fixed cost (it earns at least
 // F x filled / N of it): sealed bids cannot be all-or-nothing here.
 // Settlement (off-book, no venue fees): the filled lots are allocated to the pooled accounts pro rata
