@@ -314,6 +314,11 @@ struct OracleConfig {
   std::string method = "median";      // "median" | "twap"
   int window_steps = 5;
   int lag_steps = 0;
+  // Share of the index from spot venues outside the model, which the exogenous reference stands
+  // for (a real index is a volume-weighted bucket of several exchanges' spot prices: Binance's
+  // USDT-margined index, its "Price Index" FAQ of 2020-10-29, spans binance and eight other
+  // venues). 0: the index is this model's own spot book alone.
+  double outside_weight = 0.0;
   std::vector<OracleFaultConfig> faults;
 };
 

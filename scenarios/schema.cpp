@@ -346,6 +346,7 @@ const ObjectSchema<OracleConfig>& oracle_schema() {
       field("method", &O::method, {.one_of = {"median", "twap"}, .doc = "aggregation of the spot mids in the window"}),
       field("window_steps", &O::window_steps, {.range = closed(1, kMaxHistorySteps), .unit = "steps", .doc = "number of end-of-step spot mids aggregated"}),
       field("lag_steps", &O::lag_steps, {.range = closed(0, kMaxHistorySteps), .unit = "steps", .doc = "the window ends lag_steps before the previous step"}),
+      field("outside_weight", &O::outside_weight, {.range = closed(0, 1), .unit = "fraction", .doc = "share of each observation from spot venues outside the model (the reference stands for them); 0: the model's spot book alone"}),
       array_field("faults", &O::faults, oracle_fault_schema(), {.doc = "scheduled oracle faults", .min_len = 0, .max_len = 256}),
   });
   return s;

@@ -121,6 +121,46 @@ TEST_CASE("oracle: a step not yet observed carries the last mid forward - bad co
   CHECK_THROWS_AS(Oracle(bad, 0, 100.0), std::invalid_argument);
 }
 
+TEST_CASE("oracle: outside_weight blends the other venues' price into every observation") {
+  // w = 0.75, initial 100. Observations (1 - w) x own + w x outside:
+  //   step 0: own 104, outside 100        -> 0.25 x 104 + 0.75 x 100 = 26 + 75     = 101
+  //   step 1: own not a mid, outside 96   -> the last own mid (104): 26 + 72       = 98
+  //   step 2: own 101, outside 104        -> 25.25 + 78                            = 103.25
+  OracleConfig cfg = oracle_cfg("median", 3, 0);
+  cfg.outside_weight = 0.75;
+  Oracle o(cfg, 0, 100.0);
+  CHECK(o.publish(0) == 100.0);
+  o.observe(0, 104.0, 100.0);
+  CHECK(o.publish(1) == 100.0);  // {100, 100, 101}
+  o.observe(1, 0.0, 96.0);
+  CHECK(o.publish(2) == 100.0);  // {100, 101, 98}
+  o.observe(2, 101.0, 104.0);
+  CHECK(o.publish(3) == 101.0);  // {101, 98, 103.25}
+  OracleConfig tw_cfg = oracle_cfg("twap", 3, 0);
+  tw_cfg.outside_weight = 0.75;
+  Oracle tw(tw_cfg, 0, 100.0);
+  tw.observe(0, 104.0, 100.0);
+  tw.observe(1, 0.0, 96.0);
+  tw.observe(2, 101.0, 104.0);
+  CHECK(tw.publish(3) == doctest::Approx(302.25 / 3));  // (101 + 98 + 103.25) / 3 = 100.75
+
+  // Before any valid own mid, the initial price stands in for it: 0.5 x 200 + 0.5 x 210 = 205.
+  OracleConfig half = oracle_cfg("median", 1, 0);
+  half.outside_weight = 0.5;
+  Oracle h(half, 0, 200.0);
+  h.observe(0, 0.0, 210.0);
+  CHECK(h.publish(1) == 205.0);
+  CHECK_THROWS_AS(h.observe(1, 200.0, 0.0), std::invalid_argument);  // w > 0 needs an outside price
+
+  // w = 0 (the default): the outside price is ignored, the index is the own book's alone.
+  Oracle own(oracle_cfg("median", 1, 0), 0, 100.0);
+  own.observe(0, 104.0, 1e9);
+  CHECK(own.publish(1) == 104.0);
+  OracleConfig bad = oracle_cfg("median", 1, 0);
+  bad.outside_weight = 1.5;
+  CHECK_THROWS_AS(Oracle(bad, 0, 100.0), std::invalid_argument);
+}
+
 TEST_CASE("oracle: ring buffer is window + lag + largest extra lag + 2") {
   OracleConfig c = oracle_cfg("median", 5, 3);
   c.faults = {OracleFaultConfig{.kind = "extra_lag", .start_step = 10, .end_step = 20, .extra_lag_steps = 7},

@@ -14,6 +14,8 @@ Oracle::Oracle(const OracleConfig& cfg, std::size_t asset_index, double initial_
   else if (cfg_.method != "median") throw std::invalid_argument("oracle: unknown method '" + cfg_.method + "'");
   if (cfg_.window_steps < 1) throw std::invalid_argument("oracle: window_steps must be >= 1");
   if (cfg_.lag_steps < 0) throw std::invalid_argument("oracle: lag_steps must be >= 0");
+  if (!(cfg_.outside_weight >= 0.0 && cfg_.outside_weight <= 1.0))
+    throw std::invalid_argument("oracle: outside_weight must be in [0, 1]");
   if (!std::isfinite(initial_price) || initial_price <= 0.0)
     throw std::invalid_argument("oracle: initial price must be a positive finite number");
   std::int64_t max_extra = 0;
@@ -49,7 +51,15 @@ double Oracle::mid_at(std::int64_t step) const {
   return ring_[slot(step)];
 }
 
-void Oracle::observe(std::int64_t step, double spot_mid) {
+void Oracle::observe(std::int64_t step, double spot_mid, double outside_price) {
+  const double w = cfg_.outside_weight;
+  if (w > 0.0) {
+    if (!(std::isfinite(outside_price) && outside_price > 0.0))
+      throw std::invalid_argument("oracle: outside price must be a positive finite number when outside_weight > 0");
+    if (std::isfinite(spot_mid) && spot_mid > 0.0) own_last_ = spot_mid;
+    const double own = own_last_ > 0.0 ? own_last_ : initial_;
+    spot_mid = (1.0 - w) * own + w * outside_price;  // always a valid observation
+  }
   const bool valid = std::isfinite(spot_mid) && spot_mid > 0.0;
   if (!has_obs_) {
     if (!valid) return;  // nothing observed yet: the initial price keeps standing in

@@ -44,7 +44,10 @@ class Oracle {
   // Step 7: records the spot mid at the end of `step` (once per step, steps strictly increasing; a
   // non-increasing step throws std::invalid_argument). A mid that is not a positive finite number
   // (e.g. a one-sided book) is not an observation: the previous mid is carried forward.
-  void observe(std::int64_t step, double spot_mid);
+  // With outside_weight w > 0 the observation is the composite (1 - w) x own + w x outside_price,
+  // own = this mid, or the last valid one (the initial price before any) when it is not valid;
+  // outside_price (the reference: the other venues' price) must then be positive and finite.
+  void observe(std::int64_t step, double spot_mid, double outside_price = 0.0);
   double index() const { return index_; }  // last published (the initial price before any publish)
 
   // Introspection (tests, recorder).
@@ -58,6 +61,7 @@ class Oracle {
 
   OracleConfig cfg_;
   bool twap_ = false;
+  double own_last_ = 0.0;  // last valid own spot mid (outside_weight > 0); 0 before any
   std::int64_t asset_;
   double initial_;
   std::vector<double> ring_;     // ring_[slot(s)] = mid at end of step s, for s in (last_ - capacity, last_]

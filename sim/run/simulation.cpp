@@ -560,7 +560,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
     info.fund_exhausted = fund_credit.exhausted_now;
     fund_credit.exhausted_now = false;
     rec.record_step(m, info);
-    for (std::size_t i = 0; i < m.assets.size(); ++i) w.oracles[i].observe(step, spot_mid(m.assets[i]));
+    for (std::size_t i = 0; i < m.assets.size(); ++i) w.oracles[i].observe(step, spot_mid(m.assets[i]), m.assets[i].reference.price());
     if (opt.progress && (step + 1) % opt.progress_every_steps == 0) opt.progress(step + 1, sc.horizon_steps);
     if (step == 0) c.first_step_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_built).count();
   }
