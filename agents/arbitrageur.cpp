@@ -1,6 +1,7 @@
 #include "agents/arbitrageur.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <boost/random/uniform_int_distribution.hpp>
 
 namespace sl {
@@ -56,14 +57,29 @@ void Arbitrageur::toward_reference(Market& m, AssetMarket& am, VenueKind kind) {
   const Tick ask = v.book().best_ask();
   // Buying the perp below the reference is hedged by a short spot elsewhere: borrowed coins.
   const double buy_edge = kind == VenueKind::Perp ? edge + cfg_.long_perp_borrow_bps * 1e-4 : edge;
-  if (ask > 0 && v.ticks_to_price(static_cast<double>(ask)) < ref * (1.0 - buy_edge)) {
-    const Lots q = std::min({max_lots, v.book().volume_at(Side::Sell, ask), buy_room(m, am, kind, ask)});
-    ioc(v, Side::Buy, ask, q);
+  const double buy_below = ref * (1.0 - buy_edge), sell_above = ref * (1.0 + edge);
+  if (ask > 0 && v.ticks_to_price(static_cast<double>(ask)) < buy_below) {
+    if (cfg_.sweep_levels) {
+      // The highest tick still below the trigger: every ask up to it is worth taking.
+      Tick lim = static_cast<Tick>(std::ceil(buy_below / v.spec().tick_size));
+      while (lim > ask && !(v.ticks_to_price(static_cast<double>(lim)) < buy_below)) --lim;
+      ioc(v, Side::Buy, lim, std::min(max_lots, buy_room(m, am, kind, lim)));
+    } else {
+      const Lots q = std::min({max_lots, v.book().volume_at(Side::Sell, ask), buy_room(m, am, kind, ask)});
+      ioc(v, Side::Buy, ask, q);
+    }
   }
   const Tick bid = v.book().best_bid();
-  if (bid > 0 && v.ticks_to_price(static_cast<double>(bid)) > ref * (1.0 + edge)) {
-    const Lots q = std::min({max_lots, v.book().volume_at(Side::Buy, bid), sell_room(m, am, kind)});
-    ioc(v, Side::Sell, bid, q);
+  if (bid > 0 && v.ticks_to_price(static_cast<double>(bid)) > sell_above) {
+    if (cfg_.sweep_levels) {
+      // The lowest tick still above the trigger: every bid down to it is worth hitting.
+      Tick lim = static_cast<Tick>(std::floor(sell_above / v.spec().tick_size));
+      while (lim < bid && !(v.ticks_to_price(static_cast<double>(lim)) > sell_above)) ++lim;
+      ioc(v, Side::Sell, lim, std::min(max_lots, sell_room(m, am, kind)));
+    } else {
+      const Lots q = std::min({max_lots, v.book().volume_at(Side::Buy, bid), sell_room(m, am, kind)});
+      ioc(v, Side::Sell, bid, q);
+    }
   }
 }
 

@@ -165,6 +165,10 @@ struct ArbitrageurConfig {
   // perp (buying it below the reference or below the spot): the hedge of a long perp is a short
   // spot, which needs borrowed coins (issue #14 item 4). 0 (default): both directions cost the same.
   double long_perp_borrow_bps = 0.0;
+  // false (default): an order against the reference takes the best level only (its volume caps the
+  // order). true: one IOC at the worst price still past the threshold, so it takes every level up
+  // to there (up to max_order_qty), as an arbitrageur facing a wide dislocation would.
+  bool sweep_levels = false;
   double quote_cash = 2'000'000.0;
   double base_inventory = 50.0;       // spot asset units
 };

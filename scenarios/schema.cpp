@@ -186,6 +186,7 @@ const ObjectSchema<ArbitrageurConfig>& arbitrageur_schema() {
       field("max_position", &A::max_position, {.range = closed(0, 1e9), .unit = "asset units", .doc = "position limit per venue (its capital limit)", .micros = true}),
       field("unwind", &A::unwind, {.doc = "close inventory back toward flat once prices are within the taker fee of the reference"}),
       field("long_perp_borrow_bps", &A::long_perp_borrow_bps, {.range = closed(0, 10000), .unit = "bps", .doc = "cost of borrowing the spot that hedges a long perp, added to the edge of every trade buying the perp (below the reference or the spot)"}),
+      field("sweep_levels", &A::sweep_levels, {.doc = "orders toward the reference take every level up to the threshold price (one IOC, up to max_order_qty), not only the best level"}),
       field("quote_cash", &A::quote_cash, {.range = closed(0, 1e12), .unit = "quote units", .doc = "starting quote balance", .micros = true}),
       field("base_inventory", &A::base_inventory, {.range = closed(0, 1e9), .unit = "asset units", .doc = "starting asset balance (spot)", .micros = true}),
   });

@@ -221,6 +221,41 @@ TEST_CASE("arbitrageur: buys below the reference up to its position limit, not b
   CHECK(arb.filled_lots() == 100);
 }
 
+TEST_CASE("arbitrageur: sweep_levels takes every level up to the threshold price, the default the best one only") {
+  // Reference 30,000, threshold 10 + taker fee 5 bps: asks strictly below 30,000 x 0.9985 = 29,955
+  // are worth taking. Spot asks 29,700 / 29,800 / 29,900 (0.01 each) and 29,990 (1.0).
+  auto setup = [](MiniMarket& mm) {
+    mm.rest(VenueKind::Spot, Side::Sell, 29700.0, 0.01);
+    mm.rest(VenueKind::Spot, Side::Sell, 29800.0, 0.01);
+    mm.rest(VenueKind::Spot, Side::Sell, 29900.0, 0.01);
+    mm.rest(VenueKind::Spot, Side::Sell, 29990.0, 1.0);
+  };
+  for (const bool sweep : {false, true}) {
+    MiniMarket mm;
+    setup(mm);
+    const ArbitrageurConfig cfg{.latency_steps = 1, .max_order_qty = 0.025, .sweep_levels = sweep};
+    const AccountId acc = mm.ledger.open_account("arb");
+    mm.ledger.mint(acc, 0, to_fixed(1e6, 1e6));
+    Arbitrageur arb(cfg, acc, 0, make_rng(1, 0, 99));
+    arb.act(mm.m);
+    if (!sweep) {
+      // The best level's volume caps the order: 0.01 at 29,700 = 297 + fee 0.1485.
+      CHECK(mm.bal(acc, 1) == doctest::Approx(0.01));
+      CHECK(mm.ledger.balance(acc, 0) == to_fixed(1e6 - 297.0 - 0.1485, 1e6));
+    } else {
+      // One IOC at 29,954.99 for 0.025: 0.01 x 29,700 + 0.01 x 29,800 + 0.005 x 29,900 = 744.5,
+      // taker fee 5 bps = 0.37225.
+      CHECK(mm.bal(acc, 1) == doctest::Approx(0.025));
+      CHECK(mm.ledger.balance(acc, 0) == to_fixed(1e6 - 744.5 - 0.37225, 1e6));
+      arb.act(mm.m);  // the last 0.005 at 29,900; 29,990 is past the threshold
+      CHECK(mm.bal(acc, 1) == doctest::Approx(0.03));
+      arb.act(mm.m);
+      CHECK(mm.bal(acc, 1) == doctest::Approx(0.03));
+      CHECK(mm.a().spot->book().best_ask() == mm.a().spot->price_to_ticks(29990.0));
+    }
+  }
+}
+
 TEST_CASE("arbitrageur: does nothing inside threshold + fee - trades perp against spot with equal legs") {
   MiniMarket mm;
   // Each book within 14 bps of the reference (inside the 15 bps band of rule (a)), but the perp bid
