@@ -54,7 +54,7 @@ TEST_CASE("proactive de-risking depends on the depth a position would be sold in
     RunOptions o;
     o.seed = 3;
     const RunResult r = run_simulation(
-        load_scenario_file(std::string(STRESSLAB_SOURCE_DIR) + "/scenarios/crash.json",
+        load_scenario_file(std::string(STRESSLAB_SOURCE_DIR) + "/scenarios/crash_scheduled.json",  // makers that always quote their size
                            {"perp.liquidation.proactive.enabled=true", "perp.liquidation.proactive.trigger_ratio=10",
                             "perp.liquidation.proactive.horizon_s=600", std::string("agents.market_makers.quote_size=") + size,
                             "shocks=[]", "horizon_steps=300"}),
