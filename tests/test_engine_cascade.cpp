@@ -79,7 +79,7 @@ TEST_CASE("crash: thinner spot depth (where the index is made) amplifies the cas
   MESSAGE("pooled amplification with maker levels 12 vs 3 (both venues): " << deep_perp << " vs " << thin_perp);
 }
 
-TEST_CASE("crash.json (switched): arbitrage and thinner spot books still carry the cascade; makers' hedges no longer do") {
+TEST_CASE("crash.json (switched): arbitrage and thinner spot books still carry the cascade, makers' hedges no longer do") {
   // The shipped crash since issue #14's switch (makers from what they see, own withdrawal,
   // sweeping arbitrageurs, index half outside venues). Measured, pooled over seeds 1-20 (V1
   // orders): base 2.122; no arbitrageurs 1.428; spot quote size x2 / x0.5 / x0.25: 1.841 / 2.274 /
