@@ -65,13 +65,25 @@ void ReentryPool::enter_due(Market& m) {
     const double mid = v.ticks_to_price(v.mid_ticks(static_cast<double>(v.price_to_ticks(am.reference.price()))));
     const Lots lots = v.qty_to_lots(p.notional / mid);
     if (lots < 1) continue;
-    // A long pays notional and fee from the pool's cash, with 5% slack for the walk up the book.
-    const Micros need = v.notional(v.price_to_ticks(mid * 1.05), lots);
-    if (!p.is_short && m.ledger.balance(account_, m.quote_asset) < need + v.fee(need, false)) {
-      ++skipped_;
-      continue;
+    AccountId trader = account_;
+    if (cfg_.leverage > 0) {
+      // Its own account, given notional / leverage of the pool's cash as margin.
+      const Micros margin = to_fixed(p.notional / cfg_.leverage, 1e6);
+      if (next_slot_ >= slots_.size() || m.ledger.balance(account_, m.quote_asset) < margin) {
+        ++skipped_;
+        continue;
+      }
+      trader = slots_[next_slot_++];
+      m.ledger.transfer(account_, trader, m.quote_asset, margin);
+    } else {
+      // A long pays notional and fee from the pool's cash, with 5% slack for the walk up the book.
+      const Micros need = v.notional(v.price_to_ticks(mid * 1.05), lots);
+      if (!p.is_short && m.ledger.balance(account_, m.quote_asset) < need + v.fee(need, false)) {
+        ++skipped_;
+        continue;
+      }
     }
-    const SubmitResult r = v.market(account_, p.is_short ? Side::Sell : Side::Buy, lots);
+    const SubmitResult r = v.market(trader, p.is_short ? Side::Sell : Side::Buy, lots);
     if (r.filled > 0) {
       ++done_;
       if (p.is_short) ++shorts_;

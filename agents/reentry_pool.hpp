@@ -12,6 +12,9 @@
 // account (issue #12 item 3; `quote_cash` its collateral: flagged, every re-entry is liquidated
 // together and the pool is retired, no later re-entry is made; a documented simplification), and
 // is held to the end of the run. A re-entry the pool's cash cannot pay for is skipped (counted).
+// With leverage > 0 each re-entry trades instead from its own account (add_slot, one per possible
+// re-entry, margined at set-up): the pool transfers notional / leverage of its cash to it first, and
+// the margin engine liquidates it alone; the pool itself then holds only cash.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -38,6 +41,10 @@ class ReentryPool {
   std::int64_t reentries_done() const { return done_; }
   std::int64_t reentries_short() const { return shorts_; }
   std::int64_t reentries_skipped() const { return skipped_; }
+  // With leverage > 0: the accounts re-entries trade from, one each, in this order (opened and
+  // margined at set-up; a re-entry with none left is skipped).
+  void add_slot(AccountId account) { slots_.push_back(account); }
+  const std::vector<AccountId>& slots() const { return slots_; }
 
  private:
   struct Pending {
@@ -58,6 +65,8 @@ class ReentryPool {
   std::vector<std::uint32_t> last_asset_;
   std::vector<std::uint8_t> closed_seen_;
   std::vector<Pending> pending_;
+  std::vector<AccountId> slots_;
+  std::size_t next_slot_ = 0;
   std::int64_t seen_ = 0, scheduled_ = 0, done_ = 0, shorts_ = 0, skipped_ = 0;
 };
 

@@ -275,6 +275,10 @@ struct ReentryConfig {
   double notional_share = 1.0;          // re-entry notional / the liquidated position's last notional
   int scan_every_steps = 6;             // how often liquidations are looked for and re-entries made
   double quote_cash = 100'000'000.0;    // the re-entering traders' capital (one cross-margin account)
+  // x. 0 (default): every re-entry trades from the pool's one account, whose quote_cash backs them
+  // all. > 0: each re-entry trades from its own cross-margin account, given notional / leverage of
+  // the pool's cash as its margin when it enters, and is liquidated alone when that margin runs out.
+  double leverage = 0.0;
 };
 
 // The counterparties of every position booked at step 0 (`initial` entry modes, accounts.file):

@@ -277,6 +277,7 @@ const ObjectSchema<ReentryConfig>& reentry_schema() {
       field("notional_share", &R::notional_share, {.range = open_closed(0, 100), .unit = "fraction", .doc = "re-entry notional / the liquidated position's last notional"}),
       field("scan_every_steps", &R::scan_every_steps, {.range = closed(1, kMaxSteps), .unit = "steps", .doc = "period of the scan for liquidations and of the re-entries"}),
       field("quote_cash", &R::quote_cash, {.range = closed(0, 1e12), .unit = "quote units", .doc = "capital of the re-entering traders (one cross-margin account: its collateral)", .micros = true}),
+      field("leverage", &R::leverage, {.range = closed(0, 125), .unit = "x", .doc = "0: every re-entry trades from the pool's account; > 0: each from its own cross-margin account holding notional / leverage of the pool's cash"}),
   });
   return s;
 }

@@ -519,3 +519,56 @@ TEST_CASE("re-entry pool: a liquidated leveraged trader comes back after the del
   CHECK(pool.reentries_done() == 1);
   mm.ledger.check_conservation();
 }
+
+TEST_CASE("re-entry pool with leverage: each re-entry trades from its own account, margined with notional / leverage") {
+  // The case above with leverage 5: the 3,000-notional short re-enters from the pool's first
+  // account, which the pool gives 3,000 / 5 = 600 of quote first; the pool keeps no position.
+  // Sold 0.1 at 29,000 = 2,900, taker fee 5 bps = 1.45: the account holds 600 + 2,900 - 1.45 =
+  // 3,498.55 quote and -0.1 BTC-PERP. A second liquidation finds no account left: skipped.
+  MiniMarket mm;
+  const AccountId t1 = mm.ledger.open_account("leveraged_trader:1", true);
+  const AccountId t2 = mm.ledger.open_account("leveraged_trader:2", true);
+  const std::uint32_t m1 = mm.margin->add_account(t1, 7, AgentKind::LeveragedTrader, MarginMode::Isolated);
+  const std::uint32_t m2 = mm.margin->add_account(t2, 8, AgentKind::LeveragedTrader, MarginMode::Isolated);
+  ReentryConfig cfg;
+  cfg.probability = 1.0;
+  cfg.short_share = 1.0;
+  cfg.delay_mean_s = 1e-3;
+  cfg.scan_every_steps = 1;
+  cfg.leverage = 5.0;
+  const AccountId acc = mm.ledger.open_account("reentry");
+  mm.ledger.mint(acc, 0, to_fixed(1e6, 1e6));
+  const AccountId slot = mm.ledger.open_account("reentry:0", true);
+  ReentryPool pool(cfg, acc, make_rng(1, 0, 97));
+  pool.add_slot(slot);
+  mm.ledger.transfer(mm.maker, t1, 2, to_fixed(0.1, 1e6));
+  mm.ledger.transfer(mm.maker, t2, 2, to_fixed(0.1, 1e6));
+  mm.a().index_price = 30000.0;
+  mm.m.step = 0;
+  pool.act(mm.m);
+  mm.ledger.transfer(t1, mm.maker, 2, to_fixed(0.1, 1e6));
+  mm.margin->accounts()[m1].closed = true;
+  mm.m.step = 1;
+  pool.act(mm.m);
+  mm.rest(VenueKind::Perp, Side::Buy, 29000.0, 2.0);
+  mm.rest(VenueKind::Perp, Side::Sell, 31000.0, 2.0);
+  mm.m.step = 2;
+  pool.act(mm.m);
+  CHECK(pool.reentries_done() == 1);
+  CHECK(mm.ledger.balance(acc, 0) == to_fixed(1e6 - 600.0, 1e6));
+  CHECK(mm.ledger.balance(acc, 2) == 0);
+  CHECK(mm.ledger.balance(slot, 0) == to_fixed(3498.55, 1e6));
+  CHECK(mm.bal(slot, 2) == doctest::Approx(-0.1));
+  // The second trader is liquidated: its re-entry is due at step 4 and finds no account left.
+  mm.ledger.transfer(t2, mm.maker, 2, to_fixed(0.1, 1e6));
+  mm.margin->accounts()[m2].closed = true;
+  mm.m.step = 3;
+  pool.act(mm.m);
+  mm.m.step = 4;
+  pool.act(mm.m);
+  CHECK(pool.reentries_scheduled() == 2);
+  CHECK(pool.reentries_done() == 1);
+  CHECK(pool.reentries_skipped() == 1);
+  CHECK(mm.ledger.balance(acc, 0) == to_fixed(1e6 - 600.0, 1e6));
+  mm.ledger.check_conservation();
+}

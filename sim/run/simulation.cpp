@@ -168,7 +168,12 @@ void register_bots_and_backstop(World& w) {
   if (w.backstop) register_margined_agent(w, w.backstop->account(), AgentKind::Backstop, 0, w.backstop_agent_id);
   for (std::uint32_t i = 0; i < w.hedgers.size(); ++i)
     register_margined_agent(w, w.hedgers[i].account(), AgentKind::HedgingDemand, i, w.first_hedger_agent_id + static_cast<std::int32_t>(i));
-  if (!w.reentry.empty()) register_margined_agent(w, w.reentry[0].account(), AgentKind::Reentry, 0, w.reentry_agent_id);
+  if (!w.reentry.empty()) {
+    register_margined_agent(w, w.reentry[0].account(), AgentKind::Reentry, 0, w.reentry_agent_id);
+    // Re-entries with their own accounts: margined and liquidated alone; not agents of their own
+    // (their liquidation does not retire the pool).
+    for (const AccountId s : w.reentry[0].slots()) w.margin.add_account(s, w.reentry_agent_id, AgentKind::Reentry, MarginMode::Cross);
+  }
   for (AssetMarket& am : w.market.assets) am.perp->set_fill_observer(&w.margin);
 }
 
@@ -357,6 +362,9 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed, const L
     w.reentry_agent_id = static_cast<std::int32_t>(agent_id);
     L.mint(acc, 0, to_fixed(sc.agents.reentry.quote_cash, 1e6));
     w.reentry.emplace_back(sc.agents.reentry, acc, agent_rng(agent_id++));
+    if (sc.agents.reentry.leverage > 0)  // one account per possible re-entry (at most one per leveraged trader)
+      for (int k = 0; k < sc.agents.leveraged_traders.count; ++k)
+        w.reentry[0].add_slot(L.open_account("reentry:" + std::to_string(w.reentry_agent_id) + ":" + std::to_string(k), /*may_go_negative=*/true));
     w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::Reentry));
   }
   book_own_positions(sc, m, w.margin);  // accounts.file: after every population, so their ids do not move
