@@ -164,24 +164,30 @@ DeficitResult settle_deficit(LiquidationContext& ctx, MarginAccount& acc, FundCr
   const Micros bal = L.balance(acc.account, q);
   if (bal >= 0) return d;
   const Micros deficit = -bal;
-  const Micros cash = std::max<Micros>(0, L.balance(F, q));
-  // What the fund can pay without its equity falling below -limit.
-  const Micros room = credit != nullptr
-                          ? insurance_fund_equity(ctx.market, F, credit->borrowed) + credit->limit
-                          : cash;
-  d.insurance_paid = std::min(deficit, std::max<Micros>(0, room));
-  const Micros lent = d.insurance_paid - std::min(d.insurance_paid, cash);
-  if (lent > 0) {  // only with a credit: room > cash
-    L.transfer(ctx.accounts.bad_debt, F, q, lent);
-    credit->borrowed += lent;
-  }
-  if (d.insurance_paid > 0) L.transfer(F, acc.account, q, d.insurance_paid);
+  d.insurance_paid = fund_pay(ctx, credit, acc.account, deficit);
   d.bad_debt = deficit - d.insurance_paid;
   if (d.bad_debt > 0) {
     L.transfer(ctx.accounts.bad_debt, acc.account, q, d.bad_debt);
     if (credit != nullptr) credit->mark_exhausted(ctx.step);
   }
   return d;
+}
+
+Micros fund_pay(LiquidationContext& ctx, FundCredit* credit, AccountId to, Micros want) {
+  Ledger& L = ctx.market.ledger;
+  const AssetId q = ctx.market.quote_asset;
+  const AccountId F = ctx.accounts.insurance_fund;
+  const Micros cash = std::max<Micros>(0, L.balance(F, q));
+  // What the fund can pay without its equity falling below -limit.
+  const Micros room = credit != nullptr ? insurance_fund_equity(ctx.market, F, credit->borrowed) + credit->limit : cash;
+  const Micros paid = std::min(want, std::max<Micros>(0, room));
+  const Micros lent = paid - std::min(paid, cash);
+  if (lent > 0) {  // only with a credit: room > cash
+    L.transfer(ctx.accounts.bad_debt, F, q, lent);
+    credit->borrowed += lent;
+  }
+  if (paid > 0) L.transfer(F, to, q, paid);
+  return paid;
 }
 
 DeficitResult close_flat_account(LiquidationContext& ctx, MarginAccount& acc, FundCredit* credit,

@@ -68,6 +68,11 @@ struct DeficitResult {
   double collateral_haircut = 0.0;  // quote units: the user's haircut loss on that spot
 };
 DeficitResult settle_deficit(LiquidationContext& ctx, MarginAccount& acc, FundCredit* credit);
+// The fund pays up to `want` (micros of quote) to `to`: what it can without its equity falling
+// below -credit->limit, from its cash first, then with a loan (its cash alone without a credit).
+// Returns what it paid; the rest is the caller's (bad debt). Shared by a deficit and a Dutch
+// keeper's incentive.
+Micros fund_pay(LiquidationContext& ctx, FundCredit* credit, AccountId to, Micros want);
 // The same with the run's fund credit, ctx.fund.
 inline DeficitResult settle_deficit(LiquidationContext& ctx, MarginAccount& acc) { return settle_deficit(ctx, acc, ctx.fund); }
 

@@ -1,7 +1,5 @@
 #include "sim/liquidation/dutch_auction.hpp"
 
-#include "sim/liquidation/fund.hpp"
-
 #include <algorithm>
 #include <boost/random/uniform_int_distribution.hpp>
 #include <cmath>
@@ -33,23 +31,10 @@ void DutchAuctions::pay_incentive(LiquidationContext& ctx, const Liquidator& liq
   Ledger& L = ctx.market.ledger;
   const AssetId q = ctx.market.quote_asset;
   const Micros want = to_fixed(amount, 1e6);
-  const AccountId F = ctx.accounts.insurance_fund;
-  const Micros cash = std::max<Micros>(0, L.balance(F, q));
-  // What the fund can pay: its cash, then a loan while its equity backs it (equity >= -limit), as
-  // for a deficit (settle_deficit): the model's Vow, whose sin later surplus heals. Only beyond
-  // that is the incentive new bad debt.
-  Micros from_fund = std::min(cash, want);
-  if (ctx.fund != nullptr && from_fund < want) {
-    const Micros room = std::max<Micros>(0, insurance_fund_equity(ctx.market, F, ctx.fund->borrowed) + ctx.fund->limit);
-    const Micros lent = std::min(want - from_fund, std::max<Micros>(0, room - from_fund));
-    if (lent > 0) {
-      L.transfer(ctx.accounts.bad_debt, F, q, lent);
-      ctx.fund->borrowed += lent;
-      from_fund += lent;
-    }
-  }
-  if (from_fund > 0) L.transfer(F, liq.account, q, from_fund);
-  const Micros minted = want - from_fund;
+  // What the fund can pay, as for a deficit (fund_pay: cash, then a loan while its equity backs
+  // one; the model's Vow, whose sin later surplus heals). Only beyond that is the incentive new
+  // bad debt.
+  const Micros minted = want - fund_pay(ctx, ctx.fund, liq.account, want);
   if (minted > 0) {
     L.transfer(ctx.accounts.bad_debt, liq.account, q, minted);
     if (ctx.fund != nullptr) ctx.fund->incentive_bad_debt += minted;
