@@ -331,6 +331,25 @@ TEST_CASE("dutch incentive: always paid, as Clipper's vat.suck - what the fund's
   }
 }
 
+TEST_CASE("dutch incentive: a fund whose equity is already below its floor pays none of it (fund_pay, as for a deficit)") {
+  // The case above with 100 in the fund that had already borrowed 200 (equity 100 - 200 = -100,
+  // below -limit = 0): the fund pays what it can without its equity falling below -limit, nothing,
+  // as it would pay nothing of a deficit; the bot still gets its 5, all new system debt. Before
+  // fund_pay was shared (2026-12-06), the incentive came out of the fund's cash regardless (95 left).
+  sl::test::HandWorld w(100.0);
+  const AccountId bot_acc = add_tx1_bot(w);
+  w.account("A", -8960.0, 1.0);
+  auto pol = dutch_tip5(3);
+  pol->fund_credit().borrowed = sl::test::U(200);
+  w.set_mark(9000.0, 1);
+  w.run(*pol, 1);
+  CHECK(w.L.balance(bot_acc, sl::test::kUsd) == sl::test::U(1004));
+  CHECK(w.fund() == sl::test::U(100));
+  CHECK(pol->fund_credit().incentive_bad_debt == sl::test::U(5));
+  CHECK(w.L.balance(w.sys.bad_debt, sl::test::kUsd) == -sl::test::U(5));
+  w.L.check_conservation();
+}
+
 TEST_CASE("dutch incentive end to end: an empty fund borrows the tip within its limit, beyond it the tip is bad debt (incentive_bad_debt)") {
   // The hand Dutch world (tests/support/ladder_world.hpp): the long bought 1 BTC at 10,009 on
   // average with 1,000 of margin (cash -9,009), is flagged at step 11 (equity 31 < 45.2) and the bot
