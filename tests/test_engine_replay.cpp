@@ -14,6 +14,7 @@
 #include "sim/market/replay_path.hpp"
 #include "sim/run/simulation.hpp"
 #include "tests/support/real_funding.hpp"
+#include "tests/support/run_lookup.hpp"
 
 using namespace sl;
 namespace fs = std::filesystem;
@@ -405,4 +406,61 @@ TEST_CASE("replay: black_thursday_2020 funding turns negative after the fall and
     if (std::isfinite(perp->values[i]) && index->values[i] > 0) worst = std::min(worst, perp->values[i] / index->values[i] - 1);
   MESSAGE("worst perp discount to the index: " << worst * 1e4 << " bps");
   CHECK(worst > -0.10);
+}
+
+// Issue #14 item 6 on the switched file (2026-12-07): the replayed fall thins the perp book through
+// the makers' own rule, with no scheduled liquidity_withdrawal. Per seed 20200312-16 (`market`, the
+// run cut at 35 h = 12 Mar 11:00; the series up to there equal the full run's): the mean over
+// 12 Mar 00:00-08:00 (+24 h .. +32 h, before the fall) against the mean over 10:00-11:00 (+34 h ..
+// +35 h, the first leg's liquidations), both sides' depth within 1% summed, spread skipping
+// one-sided rows. Measured: depth 84.66 -> 4.50, 82.92 -> 2.26, 83.88 -> 30.80, 82.59 -> 12.74,
+// 82.91 -> 4.84 BTC (ratios 0.053, 0.027, 0.367, 0.154, 0.058; median 0.058); spread 4.13 -> 107.0,
+// 4.89 -> 140.0, 4.88 -> 94.2, 5.03 -> 113.3, 4.74 -> 99.2 bps (ratios 25.9, 28.6, 19.3, 22.5, 20.9;
+// median 22.5). The file before the switch (reference-anchored makers, whose sizes shrink with
+// volatility) thinned too, less: depth ratio median 0.087, spread ratio 9.5 (same seeds, CLI).
+TEST_CASE("replay: black_thursday_2020 (switched) - the perp's 1% depth falls and its spread widens in the first leg with no scheduled withdrawal") {
+  const ScenarioConfig sc = load_scenario_file(kBlackThursday, {"horizon_steps=12600"});
+  for (const ShockConfig& s : sc.shocks) CHECK(s.type != "liquidity_withdrawal");
+  CHECK(sc.agents.market_makers.fair_value == "visible");
+  CHECK(sc.agents.market_makers.withdrawal.enabled);
+  auto window_mean = [](const RunResult& r, const std::string& column, double from_h, double to_h) {
+    const std::vector<double>& t = sl::test::series(r, "time_s");
+    const std::vector<double>& x = sl::test::series(r, column);
+    double sum = 0;
+    int n = 0;
+    for (std::size_t i = 0; i < t.size() && i < x.size(); ++i)
+      if (t[i] >= from_h * 3600 && t[i] < to_h * 3600 && std::isfinite(x[i])) {
+        sum += x[i];
+        ++n;
+      }
+    REQUIRE(n > 0);
+    return sum / n;
+  };
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+  };
+  std::vector<double> depth_ratio, spread_ratio, depth_pre;
+  for (std::uint64_t k = 0; k < 5; ++k) {
+    RunOptions o;
+    o.seed = sc.seed + k;
+    o.policy = "market";
+    const RunResult r = run_simulation(sc, o);
+    const double d0 = window_mean(r, "perp_bid_depth_1pct", 24, 32) + window_mean(r, "perp_ask_depth_1pct", 24, 32);
+    const double d1 = window_mean(r, "perp_bid_depth_1pct", 34, 35) + window_mean(r, "perp_ask_depth_1pct", 34, 35);
+    const double s0 = window_mean(r, "perp_spread_bps", 24, 32);
+    const double s1 = window_mean(r, "perp_spread_bps", 34, 35);
+    MESSAGE("seed " << o.seed << ": depth " << d0 << " -> " << d1 << " BTC, spread " << s0 << " -> " << s1 << " bps");
+    depth_pre.push_back(d0);
+    depth_ratio.push_back(d1 / d0);
+    spread_ratio.push_back(s1 / s0);
+  }
+  // The same margins as crash.json's (test_engine_crash_endogenous): depth in the leg at most 30% of
+  // its level before, the spread at least 5 times wider (measured 0.058 and 22.5).
+  CHECK(median(depth_ratio) < 0.3);
+  CHECK(median(spread_ratio) > 5.0);
+  // Before the fall the book is the makers' full ladder: 3 makers x 6 levels x 2 BTC = 36 BTC per
+  // side, 72 both sides, plus noise traders' orders (measured 82.6-84.7).
+  CHECK(median(depth_pre) > 72.0);
 }
