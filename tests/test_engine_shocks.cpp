@@ -430,3 +430,14 @@ TEST_CASE("collateral_depeg.json (switched, issue #14): the BTC perp thins and w
   CHECK(t.depth < 0.9);
   CHECK(t.spread > 2.0);
 }
+
+TEST_CASE("correlated_collateral.json (switched, issue #14): the BTC perp thins and widens in the rally with no scheduled withdrawal") {
+  // BTC +8% over 600-900 s with 3x vol. Measured (seeds 2031-2035, market; depth both sides in BTC,
+  // spread bps): depth 23.36 -> 4.03, 21.96 -> 2.08, 23.16 -> 5.90, 23.49 -> 3.45, 23.50 -> 4.76
+  // (ratios 0.173, 0.095, 0.255, 0.147, 0.203; median 0.173); spread 3.82 -> 16.46, 4.73 -> 25.85,
+  // 2.64 -> 14.63, 3.43 -> 18.80, 3.00 -> 14.22 (ratios 4.31, 5.47, 5.53, 5.48, 4.74; median 5.47).
+  // Before the switch (reference makers, 5490d0b): depth ratio median 0.225, spread 4.62.
+  const ThinningRatios t = thinning_ratios("correlated_collateral.json");
+  CHECK(t.depth < 0.3);
+  CHECK(t.spread > 4.0);
+}
