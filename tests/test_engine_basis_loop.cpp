@@ -386,9 +386,9 @@ TEST_CASE("the loop needs the forced closing's price impact: a deep perp book br
   // 2, 2, 2, 3, 1 accounts (5 of 16 at 3 or more; links 0, 0, 5, 0, 1, 0, 3, 0, 20, 17, 21, 3, 2, 2,
   // 3, 0) against 1 in every seed with the deep book (over 50 seeds 2041-2090: 225 links in 28 seeds
   // against 1 link, seed 2075). Before the switch (5490d0b) seeds 2041-2048 alone gave 1, 8, 2, 3,
-  // 9, 4, 2, 5: most of those long chains formed while the BTC spot book had no asks within 5%
-  // (the makers at their inventory limit), which the switched agents refill (scenarios/README.md,
-  // `basis_loop`); hence the 16 seeds.
+  // 9, 4, 2, 5; over 50 seeds (full horizon) 578 of its 859 links were in the 10 seeds whose BTC
+  // spot book had under 0.5 BTC of asks within 5% for 50 steps or more, 64 of 244 (3 seeds) on the
+  // switched file (scenarios/README.md, `basis_loop`): fewer long chains a seed, hence 16 seeds.
   int long_chains = 0;
   for (std::uint64_t seed = 2041; seed < 2057; ++seed) {
     CAPTURE(seed);
