@@ -362,6 +362,10 @@ TEST_CASE("dutch incentive end to end: an empty fund borrows the tip within its 
   CHECK(metric(r, "incentive_bad_debt") == doctest::Approx(5.0).epsilon(1e-12));
   CHECK(metric(r, "bad_debt") == doctest::Approx(5.0 + 62.066981).epsilon(1e-9));
   CHECK(metric(r, "conservation_ok") == 1.0);
+  // The fund could not carry the tip at the kick (step 11), three steps before the deficit's bad
+  // debt (step 14): that is when it was first exhausted (before 2026-12-07 a minted incentive did
+  // not count, and the summary said 14).
+  CHECK(metric(r, "fund_exhausted_step") == 11.0);
   // With fund_borrow_limit 100 the empty fund borrows instead, as for a deficit (the model's Vow:
   // later surplus repays it): the tip is lent (equity -5, room 95 left), then the deficit 62.066981
   // too: no bad debt, 67.066981 borrowed at the end (the fund earns nothing afterwards).

@@ -247,7 +247,7 @@ TEST_CASE("the new maker fields: bad input is named by file, field and range") {
   CHECK(error_of({"agents.market_makers.withdrawal.inventory_threshold=0"}).find("withdrawal.inventory_threshold") != std::string::npos);
   CHECK(error_of({"agents.market_makers.withdrawal.levels=3"}).find("withdrawal.levels") != std::string::npos);  // unknown field
   // A file that sets none of the fields gets the makers from before #14; crash.json sets them.
-  const ScenarioConfig sc = load_scenario_file(std::string(STRESSLAB_SOURCE_DIR) + "/scenarios/short_squeeze.json");
+  const ScenarioConfig sc = load_scenario_file(std::string(STRESSLAB_SOURCE_DIR) + "/scenarios/crash_scheduled.json");
   CHECK(sc.agents.market_makers.fair_value == "reference");
   CHECK_FALSE(sc.agents.market_makers.withdrawal.enabled);
   const ScenarioConfig crash_sc = load_scenario_file(crash);

@@ -511,10 +511,11 @@ TEST_CASE("socialized end to end: a positive-equity long never triggers the hair
 }
 
 TEST_CASE("socialized on the shipped crash and short-squeeze scenarios: both loss rules run and conserve") {
-  // crash_scheduled.json: the seed-3 findings below were traced on the crash before #14 switched its makers.
+  // crash_scheduled.json and short_squeeze_reference_makers.json: the seed-3 findings below were traced
+  // on the crash and the squeeze before #14 switched their makers.
   // Not hand-computed: a robustness check on realistic books (fund unwinds, ADL with many ranked
   // candidates, haircuts) -- run_simulation throws if any asset's ledger sum is not exactly zero.
-  for (const char* file : {"crash_scheduled.json", "short_squeeze.json"}) {
+  for (const char* file : {"crash_scheduled.json", "short_squeeze_reference_makers.json"}) {
     for (const char* rule : {"adl", "haircut"}) {
       CAPTURE(file);
       CAPTURE(rule);

@@ -13,11 +13,14 @@
 // closes it at once: sell 1 BTC into 9,039 / 9,029 / 9,019 -> 9,031.0, penalty min(90.31, 22) = 22.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "tests/support/event_check.hpp"
 #include "tests/support/ladder_world.hpp"
+#include "scenarios/loader.hpp"
 #include "tests/support/run_lookup.hpp"
 
 using namespace sl;
@@ -350,4 +353,91 @@ TEST_CASE("conservation under every shock type at once, under every policy") {
     // funding_shock -40 bps over whole intervals: F = -0.004 + 0.0005 = -0.0035, capped at -0.003.
     CHECK(metric(r, "min_funding") == doctest::Approx(-0.003).epsilon(1e-12));
   }
+}
+
+// ------------------------------------------------------------------------------------------------
+// The switched curated files (issue #14 items 1-2 and 6): no scheduled liquidity_withdrawal, and the
+// perp's (first asset's) 1% depth falls and its spread widens in the shock's first five minutes
+// through the makers' own rules (volatility thinning, endogenous withdrawal).
+// ------------------------------------------------------------------------------------------------
+
+namespace {
+
+// Mean of column over the rows whose time_s is in [from_s, to_s), skipping NaN (one-sided book).
+double window_mean(const RunResult& r, const std::string& column, double from_s, double to_s) {
+  const std::vector<double>& t = series(r, "time_s");
+  const std::vector<double>& x = series(r, column);
+  double sum = 0;
+  int n = 0;
+  for (std::size_t i = 0; i < t.size() && i < x.size(); ++i)
+    if (t[i] >= from_s && t[i] < to_s && std::isfinite(x[i])) {
+      sum += x[i];
+      ++n;
+    }
+  REQUIRE(n > 0);
+  return sum / n;
+}
+
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+struct ThinningRatios {
+  double depth = 0, spread = 0;  // medians over seeds of (600-900 s) / (300-600 s)
+};
+
+// The file's seed and the next four, its own policy: per seed, both sides' perp depth within 1% and
+// the perp spread, mean over 600-899 s (the shock starts at step 600) / mean over 300-599 s.
+ThinningRatios thinning_ratios(const std::string& file) {
+  const ScenarioConfig sc = load_scenario_file(std::string(STRESSLAB_SOURCE_DIR) + "/scenarios/" + file);
+  for (const ShockConfig& sh : sc.shocks) {
+    CHECK(sh.type != "liquidity_withdrawal");
+    CHECK(sh.start_step == 600);
+  }
+  CHECK(sc.agents.market_makers.fair_value == "visible");
+  CHECK(sc.agents.market_makers.withdrawal.enabled);
+  CHECK(sc.agents.arbitrageurs.sweep_levels);
+  CHECK(sc.perp.oracle.outside_weight == 0.5);
+  std::vector<double> depth, spread;
+  for (std::uint64_t k = 0; k < 5; ++k) {
+    RunOptions o;
+    o.seed = sc.seed + k;
+    const RunResult r = run_simulation(sc, o);
+    CHECK(metric(r, "conservation_ok") == 1.0);
+    const double d0 = window_mean(r, "perp_bid_depth_1pct", 300, 600) + window_mean(r, "perp_ask_depth_1pct", 300, 600);
+    const double d1 = window_mean(r, "perp_bid_depth_1pct", 600, 900) + window_mean(r, "perp_ask_depth_1pct", 600, 900);
+    // Before the shock the makers' full ladder is there: 3 makers x 6 levels x 0.6 BTC per side.
+    CHECK(d0 > 21.6);
+    depth.push_back(d1 / d0);
+    spread.push_back(window_mean(r, "perp_spread_bps", 600, 900) / window_mean(r, "perp_spread_bps", 300, 600));
+  }
+  MESSAGE(file << ": median perp 1% depth ratio " << median_of(depth) << ", spread ratio " << median_of(spread));
+  return {median_of(depth), median_of(spread)};
+}
+
+}  // namespace
+
+TEST_CASE("collateral_depeg.json (switched, issue #14): the BTC perp thins and widens in the depeg with no scheduled withdrawal") {
+  // The shock moves only the collateral (USDC); the BTC perp thins and widens after the liquidations
+  // buy the shorts back (most at step 601; not traced further). Measured (seeds 2030-2034, market; depth both sides in BTC, spread bps):
+  // depth 23.71 -> 20.82, 23.34 -> 18.91, 24.49 -> 19.55, 23.18 -> 19.72, 23.49 -> 18.32 (ratios
+  // 0.878, 0.810, 0.798, 0.851, 0.780; median 0.810); spread 2.64 -> 8.06, 3.54 -> 8.72, 2.00 -> 8.67,
+  // 3.38 -> 8.10, 3.31 -> 8.33 (ratios 3.05, 2.46, 4.34, 2.40, 2.52; median 2.52). Before the switch
+  // (reference makers, 5490d0b) the fall was deeper: depth ratio median 0.397, spread 5.76.
+  const ThinningRatios t = thinning_ratios("collateral_depeg.json");
+  CHECK(t.depth < 0.9);
+  CHECK(t.spread > 2.0);
+}
+
+TEST_CASE("correlated_collateral.json (switched, issue #14): the BTC perp thins and widens in the rally with no scheduled withdrawal") {
+  // BTC +8% over 600-900 s with 3x vol. Measured (seeds 2031-2035, market; depth both sides in BTC,
+  // spread bps): depth 23.36 -> 4.03, 21.96 -> 2.08, 23.16 -> 5.90, 23.49 -> 3.45, 23.50 -> 4.76
+  // (ratios 0.173, 0.095, 0.255, 0.147, 0.203; median 0.173); spread 3.82 -> 16.46, 4.73 -> 25.85,
+  // 2.64 -> 14.63, 3.43 -> 18.80, 3.00 -> 14.22 (ratios 4.31, 5.47, 5.53, 5.48, 4.74; median 5.47).
+  // Before the switch (reference makers, 5490d0b): depth ratio median 0.225, spread 4.62.
+  const ThinningRatios t = thinning_ratios("correlated_collateral.json");
+  CHECK(t.depth < 0.3);
+  CHECK(t.spread > 4.0);
 }

@@ -353,6 +353,15 @@ TEST_CASE("calm.json loads with defaults filled") {
   CHECK(c.agents.market_makers.count_per_venue == 3);
   CHECK(c.agents.noise_traders.count == 200);
   CHECK(c.agents.ladders.empty());
+  // Issue #14's switch, written in calm.json: makers from what they see with their own withdrawal,
+  // sweeping arbitrageurs, the index half the outside venues.
+  CHECK(c.agents.market_makers.fair_value == "visible");
+  CHECK(c.agents.market_makers.inventory_skew_bps == 100.0);
+  CHECK(c.agents.market_makers.withdrawal.enabled);
+  CHECK(c.agents.market_makers.withdrawal.loss_limit_quote == 20000.0);
+  CHECK(c.agents.market_makers.withdrawal.cooldown_s == 60.0);
+  CHECK(c.agents.arbitrageurs.sweep_levels);
+  CHECK(c.perp.oracle.outside_weight == 0.5);
   CHECK(c.source_file == kCalm);
   // Defaults not written in calm.json:
   CHECK(c.agents.market_makers.base_spread_bps == 4.0);

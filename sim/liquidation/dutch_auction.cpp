@@ -37,7 +37,10 @@ void DutchAuctions::pay_incentive(LiquidationContext& ctx, const Liquidator& liq
   const Micros minted = want - fund_pay(ctx, ctx.fund, liq.account, want);
   if (minted > 0) {
     L.transfer(ctx.accounts.bad_debt, liq.account, q, minted);
-    if (ctx.fund != nullptr) ctx.fund->incentive_bad_debt += minted;
+    if (ctx.fund != nullptr) {
+      ctx.fund->incentive_bad_debt += minted;
+      ctx.fund->mark_exhausted(ctx.step);  // the fund could not carry this cost, as for a deficit's bad debt
+    }
   }
 }
 
