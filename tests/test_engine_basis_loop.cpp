@@ -24,6 +24,7 @@
 #include "tests/support/hand_world.hpp"
 #include "tests/support/ladder_world.hpp"
 #include "tests/support/run_lookup.hpp"
+#include "tests/support/window_stats.hpp"
 #include "tests/support/venue_spec.hpp"
 
 using namespace sl;
@@ -572,31 +573,8 @@ TEST_CASE("policy delta_neutral:MODE runs delta_neutral in that mode, whatever t
   CHECK(metric(variant, "basis_traders_liquidated") > 0.0);  // the hedged unwind ran
 }
 
-namespace {
-
-// Mean of a series column over the rows whose time_s is in [from_s, to_s), skipping NaN (a
-// one-sided book has no spread). time_s is the end of the step: step t has time_s t + 1.
-double window_mean(const RunResult& r, const std::string& column, double from_s, double to_s) {
-  const std::vector<double>& t = series(r, "time_s");
-  const std::vector<double>& x = series(r, column);
-  double sum = 0;
-  int n = 0;
-  for (std::size_t i = 0; i < t.size() && i < x.size(); ++i)
-    if (t[i] >= from_s && t[i] < to_s && std::isfinite(x[i])) {
-      sum += x[i];
-      ++n;
-    }
-  REQUIRE(n > 0);
-  return sum / n;
-}
-
-double median_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-}  // namespace
+using sl::test::median_of;
+using sl::test::window_mean;
 
 TEST_CASE("basis_loop.json (switched, issue #14): the BTC perp's 1% depth falls and its spread widens in the squeeze with no scheduled withdrawal") {
   // The shipped file after the switch: makers on what they see (index 0.5, other venue 0.25, own

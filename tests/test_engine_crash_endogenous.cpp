@@ -17,34 +17,15 @@
 #include "scenarios/loader.hpp"
 #include "sim/run/simulation.hpp"
 #include "tests/support/run_lookup.hpp"
+#include "tests/support/window_stats.hpp"
 
 using namespace sl;
 using sl::test::metric;
+using sl::test::median_of;
 using sl::test::series;
+using sl::test::window_mean;
 
 namespace {
-
-// Mean of column over the rows whose time_s is in [from_s, to_s), skipping NaN (a one-sided book
-// has no spread).
-double window_mean(const RunResult& r, const std::string& column, double from_s, double to_s) {
-  const std::vector<double>& t = series(r, "time_s");
-  const std::vector<double>& x = series(r, column);
-  double sum = 0;
-  int n = 0;
-  for (std::size_t i = 0; i < t.size() && i < x.size(); ++i)
-    if (t[i] >= from_s && t[i] < to_s && std::isfinite(x[i])) {
-      sum += x[i];
-      ++n;
-    }
-  REQUIRE(n > 0);
-  return sum / n;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 // Both checks of item 6 on one scenario file, over seeds 2020-2024: returns nothing, asserts.
 void check_thinning_without_schedule(const std::string& file) {
@@ -73,16 +54,16 @@ void check_thinning_without_schedule(const std::string& file) {
     depth_ratio.push_back(d1 / d0);
     spread_ratio.push_back(s1 / s0);
   }
-  MESSAGE(file << " seeds 2020-2024, perp depth within 1% (both sides) pre / fall: median " << median(depth_pre) << " / "
-          << median(depth_fall) << " (ratio " << median(depth_ratio) << "); spread bps " << median(spread_pre) << " / "
-          << median(spread_fall) << " (ratio " << median(spread_ratio) << ")");
+  MESSAGE(file << " seeds 2020-2024, perp depth within 1% (both sides) pre / fall: median " << median_of(depth_pre) << " / "
+          << median_of(depth_fall) << " (ratio " << median_of(depth_ratio) << "); spread bps " << median_of(spread_pre) << " / "
+          << median_of(spread_fall) << " (ratio " << median_of(spread_ratio) << ")");
   // Margins: depth during the fall at most 30% of its pre-crash level, the spread at least 5 times
   // wider (measured: see each test case).
-  CHECK(median(depth_ratio) < 0.3);
-  CHECK(median(spread_ratio) > 5.0);
+  CHECK(median_of(depth_ratio) < 0.3);
+  CHECK(median_of(spread_ratio) > 5.0);
   // The calm part is a normal book: the 1% depth before the crash is the makers' full ladder,
   // 3 makers x 6 levels x 0.6 BTC = 10.8 BTC per side = 21.6 both sides, plus noise traders' orders.
-  CHECK(median(depth_pre) > 21.6);
+  CHECK(median_of(depth_pre) > 21.6);
 }
 
 }  // namespace

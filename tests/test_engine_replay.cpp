@@ -15,6 +15,7 @@
 #include "sim/run/simulation.hpp"
 #include "tests/support/real_funding.hpp"
 #include "tests/support/run_lookup.hpp"
+#include "tests/support/window_stats.hpp"
 
 using namespace sl;
 namespace fs = std::filesystem;
@@ -423,24 +424,11 @@ TEST_CASE("replay: black_thursday_2020 (switched) - the perp's 1% depth falls an
   for (const ShockConfig& s : sc.shocks) CHECK(s.type != "liquidity_withdrawal");
   CHECK(sc.agents.market_makers.fair_value == "visible");
   CHECK(sc.agents.market_makers.withdrawal.enabled);
+  // Window bounds in hours of the replay (time_s / 3600).
   auto window_mean = [](const RunResult& r, const std::string& column, double from_h, double to_h) {
-    const std::vector<double>& t = sl::test::series(r, "time_s");
-    const std::vector<double>& x = sl::test::series(r, column);
-    double sum = 0;
-    int n = 0;
-    for (std::size_t i = 0; i < t.size() && i < x.size(); ++i)
-      if (t[i] >= from_h * 3600 && t[i] < to_h * 3600 && std::isfinite(x[i])) {
-        sum += x[i];
-        ++n;
-      }
-    REQUIRE(n > 0);
-    return sum / n;
+    return sl::test::window_mean(r, column, from_h * 3600, to_h * 3600);
   };
-  auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const std::size_t n = v.size();
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-  };
+  auto median = [](std::vector<double> v) { return sl::test::median_of(std::move(v)); };
   std::vector<double> depth_ratio, spread_ratio, depth_pre;
   for (std::uint64_t k = 0; k < 5; ++k) {
     RunOptions o;

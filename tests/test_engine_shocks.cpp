@@ -22,6 +22,7 @@
 #include "tests/support/ladder_world.hpp"
 #include "scenarios/loader.hpp"
 #include "tests/support/run_lookup.hpp"
+#include "tests/support/window_stats.hpp"
 
 using namespace sl;
 using namespace sl::test;  // the shared test worlds and their checks (tests/support/)
@@ -363,26 +364,8 @@ TEST_CASE("conservation under every shock type at once, under every policy") {
 
 namespace {
 
-// Mean of column over the rows whose time_s is in [from_s, to_s), skipping NaN (one-sided book).
-double window_mean(const RunResult& r, const std::string& column, double from_s, double to_s) {
-  const std::vector<double>& t = series(r, "time_s");
-  const std::vector<double>& x = series(r, column);
-  double sum = 0;
-  int n = 0;
-  for (std::size_t i = 0; i < t.size() && i < x.size(); ++i)
-    if (t[i] >= from_s && t[i] < to_s && std::isfinite(x[i])) {
-      sum += x[i];
-      ++n;
-    }
-  REQUIRE(n > 0);
-  return sum / n;
-}
-
-double median_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
+using sl::test::median_of;
+using sl::test::window_mean;
 
 struct ThinningRatios {
   double depth = 0, spread = 0;  // medians over seeds of (600-900 s) / (300-600 s)
