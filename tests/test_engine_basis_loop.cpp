@@ -604,8 +604,8 @@ TEST_CASE("basis_loop.json (switched, issue #14): the BTC perp's 1% depth falls 
     o.seed = sc.seed + k;
     o.policy = "market";
     const RunResult r = run_simulation(cut, o);
-    const double d0 = window_mean(r, "perp_bid_depth_1pct", 900, 1200) + window_mean(r, "perp_ask_depth_1pct", 900, 1200);
-    const double d1 = window_mean(r, "perp_bid_depth_1pct", 1200, 1800) + window_mean(r, "perp_ask_depth_1pct", 1200, 1800);
+    const double d0 = sl::test::perp_depth_1pct(r, 900, 1200);
+    const double d1 = sl::test::perp_depth_1pct(r, 1200, 1800);
     depth_pre.push_back(d0);
     depth_ratio.push_back(d1 / d0);
     spread_ratio.push_back(window_mean(r, "perp_spread_bps", 1200, 1800) / window_mean(r, "perp_spread_bps", 900, 1200));

@@ -43,8 +43,8 @@ void check_thinning_without_schedule(const std::string& file) {
     const RunResult r = run_simulation(sc, o);
     CHECK(metric(r, "conservation_ok") == 1.0);
     // The fall starts at step 600 (price_jump 600-660); pre-crash: the 5 minutes before it.
-    const double d0 = window_mean(r, "perp_bid_depth_1pct", 300, 600) + window_mean(r, "perp_ask_depth_1pct", 300, 600);
-    const double d1 = window_mean(r, "perp_bid_depth_1pct", 600, 900) + window_mean(r, "perp_ask_depth_1pct", 600, 900);
+    const double d0 = sl::test::perp_depth_1pct(r, 300, 600);
+    const double d1 = sl::test::perp_depth_1pct(r, 600, 900);
     const double s0 = window_mean(r, "perp_spread_bps", 300, 600);
     const double s1 = window_mean(r, "perp_spread_bps", 600, 900);
     depth_pre.push_back(d0);

@@ -435,8 +435,8 @@ TEST_CASE("replay: black_thursday_2020 (switched) - the perp's 1% depth falls an
     o.seed = sc.seed + k;
     o.policy = "market";
     const RunResult r = run_simulation(sc, o);
-    const double d0 = window_mean(r, "perp_bid_depth_1pct", 24, 32) + window_mean(r, "perp_ask_depth_1pct", 24, 32);
-    const double d1 = window_mean(r, "perp_bid_depth_1pct", 34, 35) + window_mean(r, "perp_ask_depth_1pct", 34, 35);
+    const double d0 = sl::test::perp_depth_1pct(r, 24 * 3600.0, 32 * 3600.0);
+    const double d1 = sl::test::perp_depth_1pct(r, 34 * 3600.0, 35 * 3600.0);
     const double s0 = window_mean(r, "perp_spread_bps", 24, 32);
     const double s1 = window_mean(r, "perp_spread_bps", 34, 35);
     MESSAGE("seed " << o.seed << ": depth " << d0 << " -> " << d1 << " BTC, spread " << s0 << " -> " << s1 << " bps");

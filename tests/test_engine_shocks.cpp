@@ -389,8 +389,8 @@ ThinningRatios thinning_ratios(const std::string& file) {
     o.seed = sc.seed + k;
     const RunResult r = run_simulation(sc, o);
     CHECK(metric(r, "conservation_ok") == 1.0);
-    const double d0 = window_mean(r, "perp_bid_depth_1pct", 300, 600) + window_mean(r, "perp_ask_depth_1pct", 300, 600);
-    const double d1 = window_mean(r, "perp_bid_depth_1pct", 600, 900) + window_mean(r, "perp_ask_depth_1pct", 600, 900);
+    const double d0 = sl::test::perp_depth_1pct(r, 300, 600);
+    const double d1 = sl::test::perp_depth_1pct(r, 600, 900);
     // Before the shock the makers' full ladder is there: 3 makers x 6 levels x 0.6 BTC per side.
     CHECK(d0 > 21.6);
     depth.push_back(d1 / d0);

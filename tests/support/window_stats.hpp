@@ -29,6 +29,11 @@ inline double window_mean(const RunResult& r, const std::string& column, double 
   return sum / n;
 }
 
+// The perp's depth within 1% of its mid, both sides summed (base units), mean over [from_s, to_s).
+inline double perp_depth_1pct(const RunResult& r, double from_s, double to_s) {
+  return window_mean(r, "perp_bid_depth_1pct", from_s, to_s) + window_mean(r, "perp_ask_depth_1pct", from_s, to_s);
+}
+
 inline double median_of(std::vector<double> v) {
   REQUIRE(!v.empty());
   std::sort(v.begin(), v.end());
