@@ -24,7 +24,12 @@ void LadderMaker::act(Market& m) {
   Venue& v = am.venue(cfg_.venue == "spot" ? VenueKind::Spot : VenueKind::Perp);
   for (OrderId id : live_) v.cancel(id);
   live_.clear();
-  const Tick center = v.price_to_ticks(cfg_.center == "reference" ? am.reference.price() : am.initial_price);
+  // "index": the oracle index, which every agent sees (the reference until the first observation);
+  // "reference": the outside price itself, which no real maker sees (kept for hand-built worlds).
+  const double center_px = cfg_.center == "reference" ? am.reference.price()
+                           : cfg_.center == "index"   ? am.index_or_reference()
+                                                      : am.initial_price;
+  const Tick center = v.price_to_ticks(center_px);
   const Lots lots = v.qty_to_lots(cfg_.size_per_level);
   for (int i = 0; i < cfg_.levels; ++i) {
     const Tick off = cfg_.first_offset_ticks + static_cast<Tick>(i) * cfg_.tick_spacing;

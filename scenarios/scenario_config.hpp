@@ -147,7 +147,7 @@ struct LadderConfig {
   double size_per_level = 1.0;         // asset units
   std::string refill = "never";        // "never" | "every_step" | "every_n_steps"
   int refill_every_steps = 1;
-  std::string center = "initial";      // "initial" (fixed at the initial price) | "reference"
+  std::string center = "initial";      // "initial" (fixed at the initial price) | "reference" | "index" (the oracle index)
   double quote_cash = 100'000'000.0;
   double base_inventory = 10'000.0;
 };

@@ -169,7 +169,7 @@ const ObjectSchema<LadderConfig>& ladder_schema() {
       field("size_per_level", &L::size_per_level, {.range = open_closed(0, 1e9), .unit = "asset units", .doc = "size of each level", .micros = true}),
       field("refill", &L::refill, {.one_of = {"never", "every_step", "every_n_steps"}, .doc = "when consumed levels are restored"}),
       field("refill_every_steps", &L::refill_every_steps, {.range = closed(1, 100000000), .unit = "steps", .doc = "period for refill = every_n_steps"}),
-      field("center", &L::center, {.one_of = {"initial", "reference"}, .doc = "centre price: fixed initial price or the live reference"}),
+      field("center", &L::center, {.one_of = {"initial", "reference", "index"}, .doc = "centre price: fixed initial price, the live reference (which no real maker sees) or the oracle index"}),
       field("quote_cash", &L::quote_cash, {.range = closed(0, 1e12), .unit = "quote units", .doc = "starting quote balance", .micros = true}),
       field("base_inventory", &L::base_inventory, {.range = closed(0, 1e9), .unit = "asset units", .doc = "starting asset balance", .micros = true}),
   });

@@ -578,3 +578,42 @@ TEST_CASE("re-entry pool with leverage: each re-entry trades from its own accoun
   CHECK(mm.ledger.balance(acc, 0) == to_fixed(1e6 - 600.0, 1e6));
   mm.ledger.check_conservation();
 }
+
+// ------------------------------------------------------------------------------------------------
+// Ladder centre "index" (2026-12-07): a ladder that sees what makers see, not the outside price.
+// ------------------------------------------------------------------------------------------------
+#include "agents/ladder_maker.hpp"
+#include "tests/support/hand_world.hpp"
+
+TEST_CASE("ladder center: initial, reference or the oracle index (the reference before the index's first observation)") {
+  // The hand world: BTC spot, tick 1, reference 10,000 (no step taken, so it stays there), initial
+  // price 10,000. A ladder of 2 levels, first offset 3 ticks, spacing 10, 1 BTC a level: bids at
+  // centre - 3 and - 13, asks at centre + 3 and + 13.
+  const auto best = [](const char* center, double index_px, double initial_px) {
+    sl::test::HandWorld w(0.0);
+    AssetMarket& am = w.m.assets[0];
+    am.index_price = index_px;
+    am.initial_price = initial_px;
+    const AccountId acc = w.L.open_account("ladder");
+    w.L.mint(acc, sl::test::kUsd, sl::test::U(1e7));
+    w.L.mint(acc, sl::test::kBtc, sl::test::U(100));
+    LadderConfig cfg;
+    cfg.venue = "spot";
+    cfg.levels = 2;
+    cfg.first_offset_ticks = 3;
+    cfg.tick_spacing = 10;
+    cfg.size_per_level = 1.0;
+    cfg.center = center;
+    LadderMaker lm(cfg, acc);
+    lm.act(w.m);
+    const OrderBook& b = am.spot->book();
+    return std::pair<Tick, Tick>{b.best_bid(), b.best_ask()};
+  };
+  // index 9,500: bids 9,497 / 9,487, asks 9,503 / 9,513.
+  CHECK(best("index", 9'500.0, 10'000.0) == std::pair<Tick, Tick>{9'497, 9'503});
+  // No index yet (0): the reference, 10,000.
+  CHECK(best("index", 0.0, 10'000.0) == std::pair<Tick, Tick>{9'997, 10'003});
+  // "reference" ignores the index; "initial" ignores both.
+  CHECK(best("reference", 9'500.0, 10'000.0) == std::pair<Tick, Tick>{9'997, 10'003});
+  CHECK(best("initial", 9'500.0, 9'000.0) == std::pair<Tick, Tick>{8'997, 9'003});
+}
