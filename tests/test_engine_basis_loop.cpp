@@ -574,7 +574,6 @@ TEST_CASE("policy delta_neutral:MODE runs delta_neutral in that mode, whatever t
 }
 
 using sl::test::median_of;
-using sl::test::window_mean;
 
 TEST_CASE("basis_loop.json (switched, issue #14): the BTC perp's 1% depth falls and its spread widens in the squeeze with no scheduled withdrawal") {
   // The shipped file after the switch: makers on what they see (index 0.5, other venue 0.25, own
@@ -604,11 +603,10 @@ TEST_CASE("basis_loop.json (switched, issue #14): the BTC perp's 1% depth falls 
     o.seed = sc.seed + k;
     o.policy = "market";
     const RunResult r = run_simulation(cut, o);
-    const double d0 = sl::test::perp_depth_1pct(r, 900, 1200);
-    const double d1 = sl::test::perp_depth_1pct(r, 1200, 1800);
-    depth_pre.push_back(d0);
-    depth_ratio.push_back(d1 / d0);
-    spread_ratio.push_back(window_mean(r, "perp_spread_bps", 1200, 1800) / window_mean(r, "perp_spread_bps", 900, 1200));
+    const sl::test::PerpThinning t = sl::test::perp_thinning(r, 900, 1200, 1200, 1800);
+    depth_pre.push_back(t.depth_before);
+    depth_ratio.push_back(t.depth_ratio());
+    spread_ratio.push_back(t.spread_ratio());
   }
   MESSAGE("basis_loop seeds 2041-2045: median perp depth ratio " << median_of(depth_ratio) << ", spread ratio " << median_of(spread_ratio));
   // Margins: depth in the squeeze at most half its calm level, the spread at least 2.5 times wider.

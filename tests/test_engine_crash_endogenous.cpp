@@ -23,7 +23,6 @@ using namespace sl;
 using sl::test::metric;
 using sl::test::median_of;
 using sl::test::series;
-using sl::test::window_mean;
 
 namespace {
 
@@ -43,16 +42,13 @@ void check_thinning_without_schedule(const std::string& file) {
     const RunResult r = run_simulation(sc, o);
     CHECK(metric(r, "conservation_ok") == 1.0);
     // The fall starts at step 600 (price_jump 600-660); pre-crash: the 5 minutes before it.
-    const double d0 = sl::test::perp_depth_1pct(r, 300, 600);
-    const double d1 = sl::test::perp_depth_1pct(r, 600, 900);
-    const double s0 = window_mean(r, "perp_spread_bps", 300, 600);
-    const double s1 = window_mean(r, "perp_spread_bps", 600, 900);
-    depth_pre.push_back(d0);
-    depth_fall.push_back(d1);
-    spread_pre.push_back(s0);
-    spread_fall.push_back(s1);
-    depth_ratio.push_back(d1 / d0);
-    spread_ratio.push_back(s1 / s0);
+    const sl::test::PerpThinning t = sl::test::perp_thinning(r, 300, 600, 600, 900);
+    depth_pre.push_back(t.depth_before);
+    depth_fall.push_back(t.depth_during);
+    spread_pre.push_back(t.spread_before);
+    spread_fall.push_back(t.spread_during);
+    depth_ratio.push_back(t.depth_ratio());
+    spread_ratio.push_back(t.spread_ratio());
   }
   MESSAGE(file << " seeds 2020-2024, perp depth within 1% (both sides) pre / fall: median " << median_of(depth_pre) << " / "
           << median_of(depth_fall) << " (ratio " << median_of(depth_ratio) << "); spread bps " << median_of(spread_pre) << " / "

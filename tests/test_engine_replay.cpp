@@ -424,31 +424,25 @@ TEST_CASE("replay: black_thursday_2020 (switched) - the perp's 1% depth falls an
   for (const ShockConfig& s : sc.shocks) CHECK(s.type != "liquidity_withdrawal");
   CHECK(sc.agents.market_makers.fair_value == "visible");
   CHECK(sc.agents.market_makers.withdrawal.enabled);
-  // Window bounds in hours of the replay (time_s / 3600).
-  auto window_mean = [](const RunResult& r, const std::string& column, double from_h, double to_h) {
-    return sl::test::window_mean(r, column, from_h * 3600, to_h * 3600);
-  };
-  auto median = [](std::vector<double> v) { return sl::test::median_of(std::move(v)); };
+  constexpr double kH = 3600.0;  // the windows below are in hours of the replay
   std::vector<double> depth_ratio, spread_ratio, depth_pre;
   for (std::uint64_t k = 0; k < 5; ++k) {
     RunOptions o;
     o.seed = sc.seed + k;
     o.policy = "market";
     const RunResult r = run_simulation(sc, o);
-    const double d0 = sl::test::perp_depth_1pct(r, 24 * 3600.0, 32 * 3600.0);
-    const double d1 = sl::test::perp_depth_1pct(r, 34 * 3600.0, 35 * 3600.0);
-    const double s0 = window_mean(r, "perp_spread_bps", 24, 32);
-    const double s1 = window_mean(r, "perp_spread_bps", 34, 35);
-    MESSAGE("seed " << o.seed << ": depth " << d0 << " -> " << d1 << " BTC, spread " << s0 << " -> " << s1 << " bps");
-    depth_pre.push_back(d0);
-    depth_ratio.push_back(d1 / d0);
-    spread_ratio.push_back(s1 / s0);
+    const sl::test::PerpThinning t = sl::test::perp_thinning(r, 24 * kH, 32 * kH, 34 * kH, 35 * kH);
+    MESSAGE("seed " << o.seed << ": depth " << t.depth_before << " -> " << t.depth_during << " BTC, spread "
+                    << t.spread_before << " -> " << t.spread_during << " bps");
+    depth_pre.push_back(t.depth_before);
+    depth_ratio.push_back(t.depth_ratio());
+    spread_ratio.push_back(t.spread_ratio());
   }
   // The same margins as crash.json's (test_engine_crash_endogenous): depth in the leg at most 30% of
   // its level before, the spread at least 5 times wider (measured 0.058 and 22.5).
-  CHECK(median(depth_ratio) < 0.3);
-  CHECK(median(spread_ratio) > 5.0);
+  CHECK(sl::test::median_of(depth_ratio) < 0.3);
+  CHECK(sl::test::median_of(spread_ratio) > 5.0);
   // Before the fall the book is the makers' full ladder: 3 makers x 6 levels x 2 BTC = 36 BTC per
   // side, 72 both sides, plus noise traders' orders (measured 82.6-84.7).
-  CHECK(median(depth_pre) > 72.0);
+  CHECK(sl::test::median_of(depth_pre) > 72.0);
 }

@@ -365,7 +365,6 @@ TEST_CASE("conservation under every shock type at once, under every policy") {
 namespace {
 
 using sl::test::median_of;
-using sl::test::window_mean;
 
 struct ThinningRatios {
   double depth = 0, spread = 0;  // medians over seeds of (600-900 s) / (300-600 s)
@@ -389,12 +388,11 @@ ThinningRatios thinning_ratios(const std::string& file) {
     o.seed = sc.seed + k;
     const RunResult r = run_simulation(sc, o);
     CHECK(metric(r, "conservation_ok") == 1.0);
-    const double d0 = sl::test::perp_depth_1pct(r, 300, 600);
-    const double d1 = sl::test::perp_depth_1pct(r, 600, 900);
+    const sl::test::PerpThinning t = sl::test::perp_thinning(r, 300, 600, 600, 900);
     // Before the shock the makers' full ladder is there: 3 makers x 6 levels x 0.6 BTC per side.
-    CHECK(d0 > 21.6);
-    depth.push_back(d1 / d0);
-    spread.push_back(window_mean(r, "perp_spread_bps", 600, 900) / window_mean(r, "perp_spread_bps", 300, 600));
+    CHECK(t.depth_before > 21.6);
+    depth.push_back(t.depth_ratio());
+    spread.push_back(t.spread_ratio());
   }
   MESSAGE(file << ": median perp 1% depth ratio " << median_of(depth) << ", spread ratio " << median_of(spread));
   return {median_of(depth), median_of(spread)};

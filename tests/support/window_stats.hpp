@@ -34,6 +34,21 @@ inline double perp_depth_1pct(const RunResult& r, double from_s, double to_s) {
   return window_mean(r, "perp_bid_depth_1pct", from_s, to_s) + window_mean(r, "perp_ask_depth_1pct", from_s, to_s);
 }
 
+// The perp book before and during a shock: depth within 1% (both sides, base units) and spread
+// (bps), each the mean over its window [from_s, to_s).
+struct PerpThinning {
+  double depth_before, depth_during, spread_before, spread_during;
+  double depth_ratio() const { return depth_during / depth_before; }
+  double spread_ratio() const { return spread_during / spread_before; }
+};
+
+inline PerpThinning perp_thinning(const RunResult& r, double before_from_s, double before_to_s, double during_from_s,
+                                  double during_to_s) {
+  return {perp_depth_1pct(r, before_from_s, before_to_s), perp_depth_1pct(r, during_from_s, during_to_s),
+          window_mean(r, "perp_spread_bps", before_from_s, before_to_s),
+          window_mean(r, "perp_spread_bps", during_from_s, during_to_s)};
+}
+
 inline double median_of(std::vector<double> v) {
   REQUIRE(!v.empty());
   std::sort(v.begin(), v.end());
