@@ -20,12 +20,12 @@ MarketMaker::MarketMaker(const MarketMakerConfig& cfg, AccountId account, std::s
 }
 
 // Visible fair value (issue #14 item 1): the index, the other venue's mid and its own mid, the mids
-// clamped to the index band; an empty or one-sided book without trades falls back to the index.
+// clamped to the index band; an empty or one-sided book falls back to the index (not its last trade).
 double MarketMaker::fair_value(const AssetMarket& am, const Venue& v, double index) const {
   const Venue& other = am.venue(venue_ == VenueKind::Spot ? VenueKind::Perp : VenueKind::Spot);
   const double band = cfg_.anchor_band_bps * 1e-4;
   const auto clamped_mid = [&](const Venue& x) {
-    const double mid = x.ticks_to_price(x.mid_ticks(index / x.spec().tick_size));
+    const double mid = x.ticks_to_price(x.two_sided_mid_ticks_or(index / x.spec().tick_size));
     return std::clamp(mid, index * (1.0 - band), index * (1.0 + band));
   };
   const double own_weight = 1.0 - cfg_.index_weight - cfg_.other_venue_weight;
@@ -76,10 +76,11 @@ void MarketMaker::act(Market& m) {
     fair = fair_value(am, v, index);
   } else {
     const double ref = am.reference.price();
-    const double mid = v.ticks_to_price(v.mid_ticks(v.price_to_ticks(ref)));
     // The own book's mid anchors the quotes, but only within a band around the published index: a
-    // swept, one-sided book must not drag the maker's fair value (and its volatility estimate) away.
+    // swept, one-sided book must not drag the maker's fair value (and its volatility estimate) away;
+    // it anchors at the index itself (issue #14: not at its last trade).
     index = am.index_price > 0 ? am.index_price : ref;
+    const double mid = v.ticks_to_price(v.two_sided_mid_ticks_or(index / v.spec().tick_size));
     const double band = cfg_.anchor_band_bps * 1e-4;
     const double anchor = std::clamp(mid, index * (1.0 - band), index * (1.0 + band));
     fair = cfg_.reference_weight * ref + (1.0 - cfg_.reference_weight) * anchor;
