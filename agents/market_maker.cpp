@@ -76,11 +76,10 @@ void MarketMaker::act(Market& m) {
     fair = fair_value(am, v, index);
   } else {
     const double ref = am.reference.price();
+    const double mid = v.ticks_to_price(v.mid_ticks(v.price_to_ticks(ref)));
     // The own book's mid anchors the quotes, but only within a band around the published index: a
-    // swept, one-sided book must not drag the maker's fair value (and its volatility estimate) away;
-    // it anchors at the index itself (issue #14: not at its last trade).
+    // swept, one-sided book must not drag the maker's fair value (and its volatility estimate) away.
     index = am.index_price > 0 ? am.index_price : ref;
-    const double mid = v.ticks_to_price(v.two_sided_mid_ticks_or(index / v.spec().tick_size));
     const double band = cfg_.anchor_band_bps * 1e-4;
     const double anchor = std::clamp(mid, index * (1.0 - band), index * (1.0 + band));
     fair = cfg_.reference_weight * ref + (1.0 - cfg_.reference_weight) * anchor;
