@@ -123,9 +123,9 @@ Micros BasisTrader::spot_owned(const Market& m) const {
 bool BasisTrader::entry_signal(const Market& m) const {
   if (cfg_.entry_basis_annual < 0) return true;
   const AssetMarket& am = m.assets[kAsset];
-  const double ref_ticks = static_cast<double>(am.spot->price_to_ticks(am.reference.price()));
-  const double spot_mid = am.spot->ticks_to_price(am.spot->mid_ticks(ref_ticks));
-  const double perp_mid = am.perp->ticks_to_price(am.perp->mid_ticks(ref_ticks));
+  // Two-sided mids, the index when a side is missing (issue #14).
+  const double spot_mid = am.spot->ticks_to_price(am.visible_mid_ticks(*am.spot));
+  const double perp_mid = am.perp->ticks_to_price(am.visible_mid_ticks(*am.perp));
   const double premium = perp_mid / spot_mid - 1.0;
   return std::max(premium, am.funding_rate) * annualize_ > cfg_.entry_basis_annual;
 }
@@ -168,18 +168,17 @@ void BasisTrader::entry_slice(Market& m) {
   Venue& spot = *am.spot;
   Venue& perp = *am.perp;
   ++slices_;
-  const double ref_ticks = static_cast<double>(spot.price_to_ticks(am.reference.price()));
   const double slip = kEntrySlippageBps * 1e-4;
   const Lots want = target_lots_ - hedged_lots_;
   if (want > 0) {
-    const Tick buy_px = std::min(spot.spec().max_tick, static_cast<Tick>(std::ceil(spot.mid_ticks(ref_ticks) * (1.0 + slip))));
+    const Tick buy_px = std::min(spot.spec().max_tick, static_cast<Tick>(std::ceil(am.visible_mid_ticks(spot) * (1.0 + slip))));
     // A unified trader buys the share s of the slice inside the margin account (on margin).
     const Lots want_acc = static_cast<Lots>(std::llround(unified_share_ * static_cast<double>(want)));
     const Lots bought_acc = want_acc > 0 ? spot.limit(account_, Side::Buy, buy_px, want_acc, TimeInForce::IOC).filled : 0;
     const Lots bought_wal = want > want_acc ? spot.limit(wallet_, Side::Buy, buy_px, want - want_acc, TimeInForce::IOC).filled : 0;
     const Lots bought = bought_acc + bought_wal;
     if (bought > 0) {
-      const Tick sell_px = std::max<Tick>(1, static_cast<Tick>(std::floor(perp.mid_ticks(ref_ticks) * (1.0 - slip))));
+      const Tick sell_px = std::max<Tick>(1, static_cast<Tick>(std::floor(am.visible_mid_ticks(perp) * (1.0 - slip))));
       const Lots shorted = perp.limit(account_, Side::Sell, sell_px, bought, TimeInForce::IOC).filled;
       if (shorted < bought) {  // unhedged spot goes back, the wallet's first
         const Lots back_wal = std::min(bought - shorted, bought_wal);
@@ -217,8 +216,7 @@ void BasisTrader::decide(Market& m) {
   } else if (slices_ == 0 && entry_signal(m)) {
     AssetMarket& am = m.assets[kAsset];
     const Venue& spot = *am.spot;
-    const double ref_ticks = static_cast<double>(spot.price_to_ticks(am.reference.price()));
-    target_lots_ = spot.qty_to_lots(notional_ / spot.ticks_to_price(spot.mid_ticks(ref_ticks)));
+    target_lots_ = spot.qty_to_lots(notional_ / spot.ticks_to_price(am.visible_mid_ticks(spot)));
     if (target_lots_ < 1) {
       done_ = true;  // too small to trade
       return;

@@ -109,7 +109,7 @@ void LeveragedTrader::init(const Population& pop, Market& m, MarginEngine& margi
 void LeveragedTrader::enter(Market& m) {
   AssetMarket& am = m.assets[asset_];
   Venue& v = *am.perp;
-  const double mid = v.ticks_to_price(v.mid_ticks(static_cast<double>(v.price_to_ticks(am.reference.price()))));
+  const double mid = v.ticks_to_price(am.visible_mid_ticks(v));  // the index when a side is missing
   const Lots lots = v.qty_to_lots(notional_ / mid);
   if (lots < 1) {  // too small to trade: never enters
     done_ = true;

@@ -20,12 +20,12 @@ MarketMaker::MarketMaker(const MarketMakerConfig& cfg, AccountId account, std::s
 }
 
 // Visible fair value (issue #14 item 1): the index, the other venue's mid and its own mid, the mids
-// clamped to the index band; an empty or one-sided book without trades falls back to the index.
+// clamped to the index band; an empty or one-sided book falls back to the index (not its last trade).
 double MarketMaker::fair_value(const AssetMarket& am, const Venue& v, double index) const {
   const Venue& other = am.venue(venue_ == VenueKind::Spot ? VenueKind::Perp : VenueKind::Spot);
   const double band = cfg_.anchor_band_bps * 1e-4;
   const auto clamped_mid = [&](const Venue& x) {
-    const double mid = x.ticks_to_price(x.mid_ticks(index / x.spec().tick_size));
+    const double mid = x.ticks_to_price(x.two_sided_mid_ticks_or(index / x.spec().tick_size));
     return std::clamp(mid, index * (1.0 - band), index * (1.0 + band));
   };
   const double own_weight = 1.0 - cfg_.index_weight - cfg_.other_venue_weight;

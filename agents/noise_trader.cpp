@@ -59,7 +59,9 @@ void NoiseTrader::trade(Market& m, bool market_order) {
     return;
   }
   boost::random::exponential_distribution<double> offset_dist(1.0 / cfg_.limit_offset_bps_mean);
-  const double mid = v.mid_ticks(v.price_to_ticks(am.reference.price()));
+  // Priced off what a trader sees: the two-sided mid, the index when a side is missing (issue #14:
+  // not a one-sided book's last trade, nor the hidden reference).
+  const double mid = am.visible_mid_ticks(v);
   const double off = offset_dist(rng_) * 1e-4;
   const Tick price = side == Side::Buy ? static_cast<Tick>(std::floor(mid * (1.0 - off)))
                                        : static_cast<Tick>(std::ceil(mid * (1.0 + off)));

@@ -10,6 +10,11 @@
 
 namespace sl {
 
+namespace {
+// The walk up (down) the book a re-entry accepts: its limit is mid x (1 +- kMaxWalk).
+constexpr double kMaxWalk = 0.05;
+}  // namespace
+
 ReentryPool::ReentryPool(const ReentryConfig& cfg, AccountId account, Rng rng)
     : cfg_(cfg), account_(account), rng_(rng), interval_(std::max(1, cfg.scan_every_steps)) {}
 
@@ -62,8 +67,14 @@ void ReentryPool::enter_due(Market& m) {
     }
     AssetMarket& am = m.assets[p.asset];
     Venue& v = *am.perp;
-    const double mid = v.ticks_to_price(v.mid_ticks(static_cast<double>(v.price_to_ticks(am.reference.price()))));
+    // Two-sided mid, the index when a side is missing (issue #14: never a one-sided book's last trade).
+    const double mid_t = am.visible_mid_ticks(v);
+    const double mid = v.ticks_to_price(mid_t);
     const Lots lots = v.qty_to_lots(p.notional / mid);
+    // An IOC limit at the 5% walk it budgets for: buy at most mid x 1.05, sell at least mid x 0.95;
+    // what does not fill there is dropped (issue #14: an unbounded market buy swept stale asks +28%).
+    const Tick limit = p.is_short ? std::max<Tick>(1, static_cast<Tick>(std::ceil(mid_t * (1.0 - kMaxWalk))))
+                                  : std::min(v.spec().max_tick, static_cast<Tick>(std::floor(mid_t * (1.0 + kMaxWalk))));
     if (lots < 1) continue;
     AccountId trader = account_;
     if (cfg_.leverage > 0) {
@@ -76,14 +87,14 @@ void ReentryPool::enter_due(Market& m) {
       trader = slots_[next_slot_++];
       m.ledger.transfer(account_, trader, m.quote_asset, margin);
     } else {
-      // A long pays notional and fee from the pool's cash, with 5% slack for the walk up the book.
-      const Micros need = v.notional(v.price_to_ticks(mid * 1.05), lots);
+      // A long pays notional and fee from the pool's cash, at most its limit price.
+      const Micros need = v.notional(limit, lots);
       if (!p.is_short && m.ledger.balance(account_, m.quote_asset) < need + v.fee(need, false)) {
         ++skipped_;
         continue;
       }
     }
-    const SubmitResult r = v.market(trader, p.is_short ? Side::Sell : Side::Buy, lots);
+    const SubmitResult r = v.limit(trader, p.is_short ? Side::Sell : Side::Buy, limit, lots, TimeInForce::IOC);
     if (r.filled > 0) {
       ++done_;
       if (p.is_short) ++shorts_;

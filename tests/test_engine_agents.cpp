@@ -617,3 +617,151 @@ TEST_CASE("ladder center: initial, reference or the oracle index (the reference 
   CHECK(best("reference", 9'500.0, 10'000.0) == std::pair<Tick, Tick>{9'997, 10'003});
   CHECK(best("initial", 9'500.0, 9'000.0) == std::pair<Tick, Tick>{8'997, 9'003});
 }
+
+// ------------------------------------------------------------------------------------------------
+// Visible prices (issue #14 items 3-4, 2026-12-07): re-entries are IOC limits at their 5% budget,
+// noise traders price off the two-sided mid or the index, never a one-sided book's last trade.
+// ------------------------------------------------------------------------------------------------
+#include "agents/noise_trader.hpp"
+#include "agents/reentry_pool.hpp"
+
+TEST_CASE("re-entry pool: an IOC limit at mid x 1.05 (the index on a one-sided book) - stale asks above it are not swept") {
+  // Reference 30,000 (fixed), index 29,000. A long re-entry of remembered notional 3,000.
+  // Perp book: asks only (no bids), 0.05 BTC at 30,400, 0.05 at 30,800, 1 BTC at 40,000 (stale).
+  // The book is one-sided, so the pool's mid is the index 29,000 (not the reference 30,000 nor the
+  // ask side): 3,000 / 29,000 = 0.10345 BTC -> 103 lots (nearest); limit floor(290,000 ticks x 1.05)
+  // = 304,500 ticks = 30,450. It buys the 0.05 at 30,400 and drops the other 0.053: 30,800 and
+  // 40,000 are above its limit. Cash: 0.05 x 30,400 = 1,520 plus taker fee 5 bps = 0.76.
+  // (The market order it sent before bought 0.1: 0.05 at 30,400 and 0.05 at 30,800.)
+  MiniMarket mm;
+  const AccountId trader = mm.ledger.open_account("leveraged_trader", true);
+  const std::uint32_t mid = mm.margin->add_account(trader, 7, AgentKind::LeveragedTrader, MarginMode::Isolated);
+  ReentryConfig cfg;
+  cfg.probability = 1.0;
+  cfg.short_share = 0.0;  // a long
+  cfg.delay_mean_s = 1e-3;
+  cfg.notional_share = 1.0;
+  cfg.scan_every_steps = 1;
+  const AccountId acc = mm.ledger.open_account("reentry");
+  mm.ledger.mint(acc, 0, to_fixed(1e6, 1e6));
+  ReentryPool pool(cfg, acc, make_rng(1, 0, 97));
+  mm.ledger.transfer(mm.maker, trader, 2, to_fixed(0.1, 1e6));
+  mm.a().index_price = 30000.0;  // remembered notional 0.1 x 30,000 = 3,000
+  mm.m.step = 0;
+  pool.act(mm.m);
+  mm.ledger.transfer(trader, mm.maker, 2, to_fixed(0.1, 1e6));
+  mm.margin->accounts()[mid].closed = true;
+  mm.m.step = 1;
+  pool.act(mm.m);
+  REQUIRE(pool.reentries_scheduled() == 1);
+  mm.a().index_price = 29000.0;
+  mm.rest(VenueKind::Perp, Side::Sell, 30400.0, 0.05);
+  mm.rest(VenueKind::Perp, Side::Sell, 30800.0, 0.05);
+  mm.rest(VenueKind::Perp, Side::Sell, 40000.0, 1.0);
+  mm.m.step = 2;
+  pool.act(mm.m);
+  CHECK(pool.reentries_done() == 1);
+  CHECK(mm.ledger.balance(acc, 2) == to_fixed(0.05, 1e6));
+  CHECK(mm.ledger.balance(acc, 0) == to_fixed(1e6 - 1520.0 - 0.76, 1e6));
+  const Venue& perp = *mm.a().perp;
+  CHECK(perp.book().best_ask() == 308'000);  // 30,800 left resting: the IOC remainder is dropped
+  CHECK(perp.book().best_bid() == 0);
+  mm.ledger.check_conservation();
+}
+
+TEST_CASE("re-entry pool: a short sells no lower than mid x 0.95 - nothing there, skipped") {
+  // Two-sided perp book: bid 0.1 BTC at 28,000, ask 0.1 at 30,000 -> mid 29,000. A short re-entry of
+  // notional 2,900: 0.1 BTC, limit ceil(290,000 ticks x 0.95) = 275,500 ticks = 27,550. The bid at
+  // 28,000 is above it: filled in full at 28,000. A second short then finds only a bid at 25,000
+  // (10% under a mid of (25,000 + 30,000) / 2 = 27,500; limit ceil(275,000 x 0.95) = 261,250 ticks
+  // = 26,125): nothing fills, the re-entry is counted as skipped and the bid stays.
+  MiniMarket mm;
+  const AccountId t1 = mm.ledger.open_account("leveraged_trader:1", true);
+  const AccountId t2 = mm.ledger.open_account("leveraged_trader:2", true);
+  const std::uint32_t m1 = mm.margin->add_account(t1, 7, AgentKind::LeveragedTrader, MarginMode::Isolated);
+  const std::uint32_t m2 = mm.margin->add_account(t2, 8, AgentKind::LeveragedTrader, MarginMode::Isolated);
+  ReentryConfig cfg;
+  cfg.probability = 1.0;
+  cfg.short_share = 1.0;
+  cfg.delay_mean_s = 1e-3;
+  cfg.notional_share = 1.0;
+  cfg.scan_every_steps = 1;
+  const AccountId acc = mm.ledger.open_account("reentry");
+  mm.ledger.mint(acc, 0, to_fixed(1e6, 1e6));
+  ReentryPool pool(cfg, acc, make_rng(1, 0, 97));
+  mm.ledger.transfer(mm.maker, t1, 2, to_fixed(0.1, 1e6));
+  mm.ledger.transfer(mm.maker, t2, 2, to_fixed(0.1, 1e6));
+  mm.a().index_price = 29000.0;  // remembered notional 0.1 x 29,000 = 2,900 each
+  mm.m.step = 0;
+  pool.act(mm.m);
+  mm.ledger.transfer(t1, mm.maker, 2, to_fixed(0.1, 1e6));
+  mm.margin->accounts()[m1].closed = true;
+  mm.m.step = 1;
+  pool.act(mm.m);
+  mm.rest(VenueKind::Perp, Side::Buy, 28000.0, 0.1);
+  mm.rest(VenueKind::Perp, Side::Sell, 30000.0, 0.1);
+  mm.m.step = 2;
+  pool.act(mm.m);
+  CHECK(pool.reentries_done() == 1);
+  CHECK(mm.bal(acc, 2) == doctest::Approx(-0.1));
+  mm.ledger.transfer(t2, mm.maker, 2, to_fixed(0.1, 1e6));
+  mm.margin->accounts()[m2].closed = true;
+  mm.m.step = 3;
+  pool.act(mm.m);
+  mm.rest(VenueKind::Perp, Side::Buy, 25000.0, 0.1);
+  mm.m.step = 4;
+  pool.act(mm.m);
+  CHECK(pool.reentries_scheduled() == 2);
+  CHECK(pool.reentries_done() == 1);
+  CHECK(pool.reentries_skipped() == 1);
+  CHECK(mm.bal(acc, 2) == doctest::Approx(-0.1));
+  CHECK(mm.a().perp->book().best_bid() == 250'000);
+  mm.ledger.check_conservation();
+}
+
+TEST_CASE("noise trader: limit prices off the two-sided mid, the index when a side is missing - not the last trade nor the reference") {
+  // Reference 30,000 (fixed), index 29,000. Spot book empty; perp book ask-only at 40,000 after a
+  // trade there (last trade 40,000). Offsets of mean 0.001 bps (about 1e-7): a buy rests at
+  // floor(290,000 x (1 - off)) = 289,999 ticks (28,999.9), a sell at ceil(290,000 x (1 + off)) =
+  // 290,001 (29,000.1) on either venue; once both noise sides rest the mid is (289,999 + 290,001) / 2
+  // = 290,000 again. Before the fix the spot orders sat around the reference (299,999 / 300,001)
+  // and the perp ones around min(best ask, last trade) = 40,000.
+  MiniMarket mm;
+  mm.rest(VenueKind::Perp, Side::Sell, 40000.0, 1.0);
+  const AccountId taker = mm.ledger.open_account("taker", true);
+  mm.ledger.mint(taker, 0, to_fixed(1e6, 1e6));
+  Venue& perp = *mm.a().perp;
+  Venue& spot = *mm.a().spot;
+  REQUIRE(perp.market(taker, Side::Buy, perp.qty_to_lots(0.01)).filled == 10);
+  REQUIRE(perp.last_trade_tick() == 400'000);
+  mm.a().index_price = 29000.0;
+  NoiseTraderConfig cfg;
+  cfg.market_orders_per_hour = 0.0;
+  cfg.limit_orders_per_hour = 36000.0;  // 10 a step (dt_s 1)
+  cfg.mean_size = 0.01;
+  cfg.limit_offset_bps_mean = 1e-3;
+  const AccountId acc = mm.ledger.open_account("noise", true);
+  mm.ledger.mint(acc, 0, to_fixed(1e6, 1e6));
+  mm.ledger.mint(acc, 1, to_fixed(100, 1e6));
+  // Eight traders of one account (each keeps its 8 newest orders live): 64 resting orders on two
+  // venues and two sides, so each book side holds some (P(none) = 4 x 0.75^64, about 4e-8).
+  std::vector<NoiseTrader> nts;
+  for (std::uint64_t k = 0; k < 8; ++k) nts.emplace_back(cfg, acc, 1.0, make_rng(1, k, 55));
+  for (std::int64_t s = 0; s < 10; ++s) {
+    mm.m.step = s;
+    for (NoiseTrader& nt : nts) nt.act(mm.m);
+  }
+  CHECK(spot.book().best_bid() == 289'999);
+  CHECK(spot.book().best_ask() == 290'001);
+  CHECK(perp.book().best_bid() == 289'999);
+  CHECK(perp.book().best_ask() == 290'001);
+  // Every noise order is at one of those two prices: nothing else on the bid sides, and on the ask
+  // sides nothing between them and the stale 40,000 (0.99 BTC left after the trade).
+  for (Venue* v : {&spot, &perp}) {
+    CHECK(v->book().depth_between(Side::Buy, 1, 1'000'000) == v->book().depth_between(Side::Buy, 289'999, 289'999));
+    CHECK(v->book().depth_between(Side::Sell, 290'002, 399'999) == 0);
+    CHECK(v->book().depth_between(Side::Sell, 290'001, 290'001) > 0);
+  }
+  CHECK(perp.book().depth_between(Side::Sell, 400'000, 400'000) == 990);
+  mm.ledger.check_conservation();
+}

@@ -588,6 +588,7 @@ TEST_CASE("basis_loop.json (switched, issue #14): the BTC perp's 1% depth falls 
   // difference the switch made: the file before it (reference-anchored makers thinning through
   // depth_vol_sensitivity alone) gave medians 0.404 and 4.02 on the same seeds; what is asserted is
   // that the switched file thins with no schedule.
+  // fix13 (issue #14 visible prices, index-centred ETH ladders, 2026-12-07): medians 0.400 -> 0.396, 3.84 -> 3.79.
   const ScenarioConfig sc = load_scenario_file(std::string(STRESSLAB_SOURCE_DIR) + "/scenarios/basis_loop.json");
   for (const ShockConfig& s : sc.shocks) CHECK(s.type != "liquidity_withdrawal");
   CHECK(sc.agents.market_makers.fair_value == "visible");

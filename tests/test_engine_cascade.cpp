@@ -87,6 +87,8 @@ TEST_CASE("crash.json (switched): arbitrage and thinner spot books still carry t
   // not asserted: on the series, unhedged perp makers keep the selling in the perp's premium, which
   // the mark takes whole, while a hedge moves it to spot, of which the composite index passes half;
   // scenarios/README.md, "The crash family switched").
+  // fix13 (issue #14 visible prices, 2026-12-07): base 2.122 -> 1.580; no arbitrageurs 1.428 -> 1.357;
+  // spot x2 / x0.5 / x0.25: 1.841 / 2.274 / 2.418 -> 1.531 / 1.627 / 1.719; makers not hedging 2.322 -> 1.878.
   const Pooled base = pooled({}, 20, "crash.json");
   const Pooled no_arbs = pooled({"agents.arbitrageurs.count=0"}, 20, "crash.json");
   CHECK(base.amplification() > 1.5);

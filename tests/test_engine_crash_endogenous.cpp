@@ -66,6 +66,7 @@ void check_thinning_without_schedule(const std::string& file) {
 
 TEST_CASE("crash_endogenous: the perp's 1% depth falls and its spread widens with no scheduled withdrawal") {
   // Measured (header): depth ratio median 0.148, spread ratio 18.8.
+  // fix13 (issue #14 visible prices, 2026-12-07): 0.148 -> 0.129, 18.8 -> 19.5.
   check_thinning_without_schedule("crash_endogenous.json");
 }
 
@@ -75,5 +76,6 @@ TEST_CASE("crash.json (switched, issue #14): the perp's 1% depth falls and its s
   // 25.20 -> 4.30, 25.41 -> 5.82, 25.23 -> 5.21 BTC (ratios 0.272, 0.231, 0.171, 0.229, 0.206; median
   // 0.229); spread 1.70 -> 17.1, 2.73 -> 16.6, 3.53 -> 26.1, 2.31 -> 19.0, 3.24 -> 26.3 bps (ratios
   // 10.0, 6.1, 7.4, 8.2, 8.1; median 8.1).
+  // fix13 (issue #14 visible prices, 2026-12-07): medians 0.229 -> 0.208, 8.10 -> 7.15.
   check_thinning_without_schedule("crash.json");
 }

@@ -8,6 +8,9 @@
 #include "sim/perp/funding.hpp"
 #include "sim/book/ledger.hpp"
 #include "sim/perp/mark_price.hpp"
+#include "sim/book/venue.hpp"
+#include "tests/support/venue_spec.hpp"
+#include <cmath>
 #include "sim/perp/oracle.hpp"
 #include "sim/book/order_book.hpp"
 
@@ -274,6 +277,40 @@ TEST_CASE("mark price: EMA of the premium and the clamp on both sides") {
   CHECK(m.update(200.0, 0.0) == 198.0);    // no perp mid: ema kept (-4.75), clamp is now 2.0
   CHECK(m.premium_ema() == -4.75);
   CHECK_THROWS_AS(MarkPrice(MarkConfig{0, 50.0}), std::invalid_argument);
+}
+
+TEST_CASE("mark price: a one-sided perp book is not a sample - the EMA is kept and the mark follows the index") {
+  // Issue #14: the sample is the two-sided mid (perp_mark_sample, what the simulation's step 4
+  // feeds the mark), never a one-sided book's last trade. Perp tick 0.1, lot 0.001; EMA alpha
+  // 2 / (3 + 1) = 0.5, clamp 500 bps (5.0 at index 100).
+  Ledger L({"USDT", "BTC-PERP"}, {false, true});
+  const AccountId fees = L.open_account("fees"), maker = L.open_account("maker"), taker = L.open_account("taker");
+  L.mint(maker, 0, to_fixed(1e6, 1e6));
+  L.mint(taker, 0, to_fixed(1e6, 1e6));
+  Venue perp(test::venue_spec(VenueKind::Perp, "perp", 1, test::Instrument{.tick_size = 0.1, .lot_size = 0.001}), L, fees);
+  REQUIRE(perp.limit(maker, Side::Buy, 1000, 100).id != 0);   // bid 100.0, 0.1
+  REQUIRE(perp.limit(maker, Side::Sell, 1020, 100).id != 0);  // ask 102.0, 0.1
+  MarkConfig cfg;
+  cfg.ema_steps = 3;
+  cfg.clamp_bps = 500;
+  MarkPrice m(cfg);
+  // Two-sided: mid (100 + 102) / 2 = 101 at index 100: the first sample, ema = 1, mark 101.
+  CHECK(perp_mark_sample(perp) == doctest::Approx(101.0));
+  CHECK(m.update(100.0, perp_mark_sample(perp)) == doctest::Approx(101.0));
+  // The taker lifts the whole ask side at 102: bids only, last trade 102. The recorder's mid_ticks
+  // reads max(bid 100, last 102) = 102; as a sample at index 99 that made ema = 1 + 0.5 x (3 - 1) = 2,
+  // mark 101. Now no sample: ema stays 1, mark = 99 + 1 = 100.
+  REQUIRE(perp.market(taker, Side::Buy, 100).filled == 100);
+  REQUIRE(perp.book().best_ask() == 0);
+  CHECK(perp.ticks_to_price(perp.mid_ticks(990.0)) == doctest::Approx(102.0));
+  CHECK(std::isnan(perp_mark_sample(perp)));
+  CHECK(m.update(99.0, perp_mark_sample(perp)) == doctest::Approx(100.0));
+  CHECK(m.premium_ema() == doctest::Approx(1.0));
+  // The ask side back at 101.0: mid (100 + 101) / 2 = 100.5 at index 99, sample 1.5, ema = 1 + 0.5 x 0.5 = 1.25.
+  REQUIRE(perp.limit(maker, Side::Sell, 1010, 100).id != 0);
+  CHECK(m.update(99.0, perp_mark_sample(perp)) == doctest::Approx(100.25));
+  CHECK(m.premium_ema() == doctest::Approx(1.25));
+  L.check_conservation();
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -419,6 +419,7 @@ TEST_CASE("replay: black_thursday_2020 funding turns negative after the fall and
 // 4.89 -> 140.0, 4.88 -> 94.2, 5.03 -> 113.3, 4.74 -> 99.2 bps (ratios 25.9, 28.6, 19.3, 22.5, 20.9;
 // median 22.5). The file before the switch (reference-anchored makers, whose sizes shrink with
 // volatility) thinned too, less: depth ratio median 0.087, spread ratio 9.5 (same seeds, CLI).
+// fix13 (issue #14 visible prices, 2026-12-07): depth ratios 0.056, 0.028, 0.365, 0.154, 0.064, median 0.064; spread ratios 25.0, 30.1, 25.7, 31.8, 25.5, median 25.7.
 TEST_CASE("replay: black_thursday_2020 (switched) - the perp's 1% depth falls and its spread widens in the first leg with no scheduled withdrawal") {
   const ScenarioConfig sc = load_scenario_file(kBlackThursday, {"horizon_steps=12600"});
   for (const ShockConfig& s : sc.shocks) CHECK(s.type != "liquidity_withdrawal");

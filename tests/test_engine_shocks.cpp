@@ -407,6 +407,7 @@ TEST_CASE("collateral_depeg.json (switched, issue #14): the BTC perp thins and w
   // 0.878, 0.810, 0.798, 0.851, 0.780; median 0.810); spread 2.64 -> 8.06, 3.54 -> 8.72, 2.00 -> 8.67,
   // 3.38 -> 8.10, 3.31 -> 8.33 (ratios 3.05, 2.46, 4.34, 2.40, 2.52; median 2.52). Before the switch
   // (reference makers, 5490d0b) the fall was deeper: depth ratio median 0.397, spread 5.76.
+  // fix13 (issue #14 visible prices, index-centred USDC ladders, 2026-12-07): medians 0.810 -> 0.835, 2.52 -> 2.54.
   const ThinningRatios t = thinning_ratios("collateral_depeg.json");
   CHECK(t.depth < 0.9);
   CHECK(t.spread > 2.0);
@@ -418,6 +419,7 @@ TEST_CASE("correlated_collateral.json (switched, issue #14): the BTC perp thins 
   // (ratios 0.173, 0.095, 0.255, 0.147, 0.203; median 0.173); spread 3.82 -> 16.46, 4.73 -> 25.85,
   // 2.64 -> 14.63, 3.43 -> 18.80, 3.00 -> 14.22 (ratios 4.31, 5.47, 5.53, 5.48, 4.74; median 5.47).
   // Before the switch (reference makers, 5490d0b): depth ratio median 0.225, spread 4.62.
+  // fix13 (issue #14 visible prices, index-centred ETH ladders, 2026-12-07): medians 0.173 -> 0.173, 5.47 -> 5.41.
   const ThinningRatios t = thinning_ratios("correlated_collateral.json");
   CHECK(t.depth < 0.3);
   CHECK(t.spread > 4.0);

@@ -41,6 +41,10 @@ double Venue::mid_ticks(double fallback) const {
   return last;
 }
 
+double Venue::two_sided_mid_ticks_or(double fallback) const {
+  return two_sided() ? 0.5 * static_cast<double>(book_.best_ask() + book_.best_bid()) : fallback;
+}
+
 // Checks both sides can settle, then moves quote cash, base asset (or contracts) and fees.
 FillDecision Venue::settle(const Fill& f) {
   const bool taker_buys = f.taker_side == Side::Buy;

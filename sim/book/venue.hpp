@@ -70,6 +70,11 @@ class Venue {
   // trade) is used, bounded by the side that is present (never above the best ask nor below the
   // best bid), so a book whose bids were swept reads low, not at its ask.
   double mid_ticks(double fallback) const;
+  // Mid in ticks of a two-sided book; `fallback` when either side is missing (no last-trade
+  // stand-in): what the mark, the premium statistics and the market-seeing agents sample
+  // (issue #14: a one-sided book's last trade is not a price anyone can trade at).
+  double two_sided_mid_ticks_or(double fallback) const;
+  bool two_sided() const { return book_.best_bid() > 0 && book_.best_ask() > 0; }
   Tick last_trade_tick() const { return last_trade_tick_; }
   double ticks_to_price(double ticks) const { return ticks * spec_.tick_size; }
   Tick price_to_ticks(double price) const;  // nearest tick, clamped to [1, max_tick]

@@ -128,7 +128,7 @@ Lots total_depth(const Venue& v, Side resting) { return v.book().depth_between(r
 
 // Depth resting on `resting` within 1% of the venue's mid.
 Lots depth_within_1pct(const AssetMarket& am, const Venue& v, Side resting) {
-  const double mid = v.mid_ticks(am.reference.price() / v.spec().tick_size);
+  const double mid = am.visible_mid_ticks(v);  // the index when a side is missing (issue #14)
   if (resting == Side::Sell) return v.book().depth_between(Side::Sell, 1, static_cast<Tick>(std::floor(mid * 1.01)));
   return v.book().depth_between(Side::Buy, static_cast<Tick>(std::ceil(mid * 0.99)), v.spec().max_tick);
 }

@@ -34,6 +34,9 @@ struct AssetMarket {
   // Published prices, falling back to the reference before the first publication.
   double index_or_reference() const { return index_price > 0 ? index_price : reference.price(); }
   double mark_or_reference() const { return mark_price > 0 ? mark_price : reference.price(); }
+  // What a market-seeing trader takes as a venue's price, in ticks: its two-sided mid, the index
+  // (the reference before the first publication) when a side is missing (issue #14).
+  double visible_mid_ticks(const Venue& v) const { return v.two_sided_mid_ticks_or(index_or_reference() / v.spec().tick_size); }
 };
 
 struct Market {

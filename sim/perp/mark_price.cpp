@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
+
+#include "sim/book/venue.hpp"
 
 namespace sl {
 
@@ -11,6 +14,10 @@ MarkPrice::MarkPrice(const MarkConfig& cfg) {
   if (!(cfg.clamp_bps >= 0.0)) throw std::invalid_argument("mark price: clamp_bps must be >= 0");
   alpha_ = 2.0 / (static_cast<double>(cfg.ema_steps) + 1.0);
   clamp_frac_ = cfg.clamp_bps / 1e4;
+}
+
+double perp_mark_sample(const Venue& perp) {
+  return perp.ticks_to_price(perp.two_sided_mid_ticks_or(std::numeric_limits<double>::quiet_NaN()));
 }
 
 double MarkPrice::update(double index, double perp_mid) {

@@ -5,6 +5,12 @@
 
 namespace sl {
 
+class Venue;
+
+// The mark's sample of a perp venue: its two-sided mid in quote units, NaN when a side is missing,
+// so a one-sided book's last trade (Venue::mid_ticks) is never a sample (issue #14).
+double perp_mark_sample(const Venue& perp);
+
 class MarkPrice {
  public:
   // Throws std::invalid_argument if ema_steps < 1 or clamp_bps < 0.

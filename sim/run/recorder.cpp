@@ -164,9 +164,14 @@ void Recorder::record_step(const Market& m, const ProtocolStepInfo& p) {
     st.perp_volume_lots += a.perp->step_stats().volume_lots;
     const double index = a.index_price > 0 ? a.index_price : ref;
     const double premium_bps = 1e4 * (perp_mid - index) / index;
-    st.max_abs_premium_bps = std::max(st.max_abs_premium_bps, std::abs(premium_bps));
-    st.max_premium_bps = std::max(st.max_premium_bps, premium_bps);
-    st.min_premium_bps = std::min(st.min_premium_bps, premium_bps);
+    // The premium statistics count only steps with a two-sided perp book: a one-sided book's mid is
+    // its last trade (Venue::mid_ticks), not a price the perp trades at (issue #14). The per-step
+    // premium_bps column below still records that last-trade mid on one-sided steps.
+    if (a.perp->two_sided()) {
+      st.max_abs_premium_bps = std::max(st.max_abs_premium_bps, std::abs(premium_bps));
+      st.max_premium_bps = std::max(st.max_premium_bps, premium_bps);
+      st.min_premium_bps = std::min(st.min_premium_bps, premium_bps);
+    }
     st.max_abs_funding = std::max(st.max_abs_funding, std::abs(a.funding_rate));
     st.max_funding_estimate = std::max(st.max_funding_estimate, a.funding_estimate);
     st.min_funding_estimate = std::min(st.min_funding_estimate, a.funding_estimate);

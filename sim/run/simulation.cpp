@@ -181,9 +181,7 @@ void register_bots_and_backstop(World& w) {
 double spot_mid(const AssetMarket& a) {
   return a.spot->ticks_to_price(a.spot->mid_ticks(a.reference.price() / a.spot->spec().tick_size));
 }
-double perp_mid(const AssetMarket& a) {
-  return a.perp->ticks_to_price(a.perp->mid_ticks(a.reference.price() / a.perp->spec().tick_size));
-}
+
 
 void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed, const LiquidationConfig& lq) {
   Market& m = w.market;
@@ -483,7 +481,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
     // 4. mark = index + clamped EMA premium; the margin engine marks every account and flags the
     // liquidatable ones.
     for (std::size_t i = 0; i < m.assets.size(); ++i)
-      m.assets[i].mark_price = w.marks[i].update(m.assets[i].index_price, perp_mid(m.assets[i]));
+      m.assets[i].mark_price = w.marks[i].update(m.assets[i].index_price, perp_mark_sample(*m.assets[i].perp));
     w.margin.mark_all(step);
     // A margined agent whose account is flagged is retired before the policy acts: the venues cancel
     // its resting orders (as a venue does to an account it liquidates), it never acts again, and a

@@ -21,6 +21,7 @@ inline constexpr int kMaxRunSeeds = 1'000'000;
 // black_thursday_2020 crossed it in 18 of 300 runs (50 seeds x 6 policies, worst 7,101 bps;
 // 72 of 300, worst 4,231 bps, on main f81a252 after the #14 re-fit;
 // scenarios/README.md): that scenario needs a refit (#14 item 5), and the warning says so.
+// Since 2026-12-07 the statistic counts only steps with a two-sided perp book (sim/run/README.md).
 inline constexpr double kDislocationWarnBps = 2000.0;
 inline constexpr int kMaxThreads = 1024;
 
