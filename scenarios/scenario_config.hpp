@@ -78,15 +78,18 @@ struct VenuesConfig {
 // Volatility- and inventory-aware market maker (one population per venue).
 // Endogenous liquidity withdrawal of market makers (issue #14 item 2, agents/maker_withdrawal.hpp):
 // makers widen and pull levels on short-horizon realized volatility, inventory and a loss limit,
-// and put them back only after a cool-down. enabled false (default): today's makers, unchanged.
+// and put them back only after a cool-down. The defaults are scenarios/crash.json's block (issue #14:
+// the defaults are the #14 agents); enabled false restores the makers before #14.
 struct MakerWithdrawalConfig {
-  bool enabled = false;
+  bool enabled = true;
   int vol_window_steps = 10;               // short EWMA window (requotes) of squared index log changes
   double vol_ratio_threshold = 2.0;        // short vol / calm vol above which levels are pulled
-  double levels_per_vol_ratio = 2.0;       // levels pulled per unit of vol ratio beyond the threshold
-  double widen_bps_per_vol_ratio = 0.0;    // half-spread += this x (short vol ratio - 1)+
+  double levels_per_vol_ratio = 1.0;       // levels pulled per unit of vol ratio beyond the threshold
+  double widen_bps_per_vol_ratio = 1.0;    // half-spread += this x (short vol ratio - 1)+
   double inventory_threshold = 0.5;        // fraction of max_inventory beyond which the adding side thins (1: off)
-  double loss_limit_quote = 0.0;           // drawdown of trading PnL from its peak that pulls every level (0: off)
+  // Drawdown of trading PnL from its peak that pulls every level (0: off). Scale-dependent: 20,000 quote
+  // units suit crash.json's BTC at 30,000 with quote size 0.6; rescale it with price and size.
+  double loss_limit_quote = 20'000.0;
   double cooldown_s = 60.0;                // pulled levels come back only this long after their cause ended
 };
 
@@ -101,7 +104,7 @@ struct MarketMakerConfig {
   double quote_size = 0.5;                 // asset units per level at calm volatility
   double spot_size_multiplier = 1.0;       // spot makers quote spot_size_multiplier x quote_size (spot depth vs perp depth)
   double depth_vol_sensitivity = 1.0;      // size multiplier = 1 / (1 + k * (vol / calm_vol - 1)+)
-  double inventory_skew_bps = 5.0;         // quote shift per max_inventory held
+  double inventory_skew_bps = 100.0;       // quote shift per max_inventory held (crash.json's; before #14: 5)
   double max_inventory = 20.0;             // asset units; beyond it the MM stops quoting that side
   int vol_window_steps = 60;               // realized-volatility window
   int requote_every_steps = 1;
@@ -114,11 +117,11 @@ struct MarketMakerConfig {
   double hedge_max_qty = 3.0;              // asset units per requote
   double quote_cash = 5'000'000.0;         // starting quote balance
   double base_inventory = 100.0;           // starting spot balance (makers of both venues hold it, for hedging)
-  // Issue #14 item 1. "reference" (default): fair value = reference_weight x reference + (1 - w) x
-  // anchor. "visible": from what a maker can see, fair = index_weight x index + other_venue_weight x
+  // Issue #14 item 1. "reference" (the makers before #14): fair value = reference_weight x reference +
+  // (1 - w) x anchor. "visible" (default): from what a maker can see, fair = index_weight x index + other_venue_weight x
   // the other venue's mid + the rest x its own mid (mids clamped to index +- anchor_band_bps); the
   // reference then reaches the books only through agents that trade on it (arbitrageurs, noise flow).
-  std::string fair_value = "reference";
+  std::string fair_value = "visible";
   double index_weight = 0.5;
   double other_venue_weight = 0.25;
   MakerWithdrawalConfig withdrawal;
@@ -147,7 +150,7 @@ struct LadderConfig {
   double size_per_level = 1.0;         // asset units
   std::string refill = "never";        // "never" | "every_step" | "every_n_steps"
   int refill_every_steps = 1;
-  std::string center = "initial";      // "initial" (fixed at the initial price) | "reference" | "index" (the oracle index)
+  std::string center = "index";        // "index" (the oracle index; default) | "initial" (fixed at the initial price) | "reference"
   double quote_cash = 100'000'000.0;
   double base_inventory = 10'000.0;
 };
@@ -165,10 +168,10 @@ struct ArbitrageurConfig {
   // perp (buying it below the reference or below the spot): the hedge of a long perp is a short
   // spot, which needs borrowed coins (issue #14 item 4). 0 (default): both directions cost the same.
   double long_perp_borrow_bps = 0.0;
-  // false (default): an order against the reference takes the best level only (its volume caps the
-  // order). true: one IOC at the worst price still past the threshold, so it takes every level up
-  // to there (up to max_order_qty), as an arbitrageur facing a wide dislocation would.
-  bool sweep_levels = false;
+  // true (default, issue #14): one IOC at the worst price still past the threshold, so it takes every
+  // level up to there (up to max_order_qty), as an arbitrageur facing a wide dislocation would.
+  // false (before #14): an order against the reference takes the best level only (its volume caps it).
+  bool sweep_levels = true;
   double quote_cash = 2'000'000.0;
   double base_inventory = 50.0;       // spot asset units
 };
@@ -325,8 +328,8 @@ struct OracleConfig {
   // Share of the index from spot venues outside the model, which the exogenous reference stands
   // for (a real index is a volume-weighted bucket of several exchanges' spot prices: Binance's
   // USDT-margined index, its "Price Index" FAQ of 2020-10-29, spans binance and eight other
-  // venues). 0: the index is this model's own spot book alone.
-  double outside_weight = 0.0;
+  // venues). Default 0.5 (crash.json's, issue #14); 0: the index is this model's own spot book alone.
+  double outside_weight = 0.5;
   std::vector<OracleFaultConfig> faults;
 };
 

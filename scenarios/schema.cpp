@@ -107,7 +107,7 @@ const ObjectSchema<MakerWithdrawalConfig>& maker_withdrawal_schema() {
       field("levels_per_vol_ratio", &W::levels_per_vol_ratio, {.range = closed(0, 1e6), .unit = "levels", .doc = "levels pulled per unit of vol ratio beyond the threshold (floor)"}),
       field("widen_bps_per_vol_ratio", &W::widen_bps_per_vol_ratio, {.range = closed(0, 10000), .unit = "bps", .doc = "half-spread widening per unit of short vol ratio above 1"}),
       field("inventory_threshold", &W::inventory_threshold, {.range = open_closed(0, 1), .unit = "fraction of max_inventory", .doc = "beyond it the side adding to inventory loses levels linearly, all at max_inventory (1: off)"}),
-      field("loss_limit_quote", &W::loss_limit_quote, {.range = closed(0, 1e12), .unit = "quote units", .doc = "drawdown of trading PnL from its peak that pulls every level for the cool-down (0: off)"}),
+      field("loss_limit_quote", &W::loss_limit_quote, {.range = closed(0, 1e12), .unit = "quote units", .doc = "drawdown of trading PnL from its peak that pulls every level for the cool-down (0: off); scale-dependent: the default 20,000 suits crash.json (BTC at 30,000, quote size 0.6), rescale with price x size"}),
       field("cooldown_s", &W::cooldown_s, {.range = closed(0, 1e8), .unit = "s", .doc = "pulled levels come back only this long after their cause ended"}),
   });
   return s;
@@ -138,7 +138,7 @@ const ObjectSchema<MarketMakerConfig>& market_maker_schema() {
       field("fair_value", &M::fair_value, {.one_of = {"reference", "visible"}, .doc = "reference: blend of the exogenous reference and own mid (reference_weight); visible: index, other venue's mid and own mid only (index_weight, other_venue_weight)"}),
       field("index_weight", &M::index_weight, {.range = closed(0, 1), .unit = "fraction", .doc = "visible fair value: weight of the oracle index"}),
       field("other_venue_weight", &M::other_venue_weight, {.range = closed(0, 1), .unit = "fraction", .doc = "visible fair value: weight of the asset's other venue's mid (own mid gets 1 - index_weight - other_venue_weight)"}),
-      object_field("withdrawal", &M::withdrawal, maker_withdrawal_schema(), {.doc = "endogenous liquidity withdrawal (issue #14)"}),
+      object_field("withdrawal", &M::withdrawal, maker_withdrawal_schema(), {.doc = "endogenous liquidity withdrawal (issue #14; on by default, enabled false: the makers before #14)"}),
   });
   return s;
 }

@@ -203,8 +203,10 @@ TEST_CASE("batch: a real market maker (ctx.perp_makers) wins lots at its own quo
   // 8,960); the other trader's bid is neither bid into the batch nor touched.
   BatchWorld b(0, 0, 0.0);
   b.bid_book(8990, 500);
+  // fair_value reference, skew 5 bps, no withdrawal (the makers before #14): quotes around the reference as computed here.
   const MarketMakerConfig mc{.base_spread_bps = 20, .reference_weight = 1.0, .vol_spread_mult = 0, .levels = 1,
-                             .quote_size = 0.5, .depth_vol_sensitivity = 0, .max_inventory = 0.2, .hedge = false};
+                             .quote_size = 0.5, .depth_vol_sensitivity = 0, .inventory_skew_bps = 5.0, .max_inventory = 0.2,
+                             .hedge = false, .fair_value = "reference", .withdrawal = {.enabled = false}};
   const AccountId mm_acc = b.w.L.open_account("maker");
   b.w.L.mint(mm_acc, kUsd, U(1e6));
   MarketMaker mm(mc, mm_acc, 0, VenueKind::Perp, 0, make_rng(1, 0, 30));

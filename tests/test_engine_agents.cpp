@@ -227,7 +227,7 @@ TEST_CASE("arbitrageur: buys below the reference up to its position limit, not b
   CHECK(arb.filled_lots() == 100);
 }
 
-TEST_CASE("arbitrageur: sweep_levels takes every level up to the threshold price, the default the best one only") {
+TEST_CASE("arbitrageur: sweep_levels (the default) takes every level up to the threshold price, false the best one only") {
   // Reference 30,000, threshold 10 + taker fee 5 bps: asks strictly below 30,000 x 0.9985 = 29,955
   // are worth taking. Spot asks 29,700 / 29,800 / 29,900 (0.01 each) and 29,990 (1.0).
   auto setup = [](MiniMarket& mm) {

@@ -26,6 +26,7 @@ MakerWithdrawalConfig rule(double loss_limit_quote = 0.0) {
   c.inventory_threshold = 0.5;
   c.loss_limit_quote = loss_limit_quote;
   c.cooldown_s = 30.0;
+  c.widen_bps_per_vol_ratio = 0.0;  // no widening (the default before #14): the spreads below are computed without it
   return c;
 }
 }  // namespace
@@ -133,6 +134,8 @@ MarketMakerConfig maker_cfg() {
   MarketMakerConfig c;
   c.levels = 6;
   c.hedge = false;
+  c.fair_value = "reference";  // the pre-#14 fair value and skew the hand computations below assume
+  c.inventory_skew_bps = 5.0;
   c.withdrawal = rule();
   c.withdrawal.vol_window_steps = 1;  // alpha = 2 / (1 + 1) = 1: short variance = the last r^2
   return c;
@@ -246,7 +249,8 @@ TEST_CASE("the new maker fields: bad input is named by file, field and range") {
         crash + ": agents.market_makers.withdrawal.cooldown_s: must be a number in [0, 1e8], got -1");
   CHECK(error_of({"agents.market_makers.withdrawal.inventory_threshold=0"}).find("withdrawal.inventory_threshold") != std::string::npos);
   CHECK(error_of({"agents.market_makers.withdrawal.levels=3"}).find("withdrawal.levels") != std::string::npos);  // unknown field
-  // A file that sets none of the fields gets the makers from before #14; crash.json sets them.
+  // crash_scheduled.json writes the makers from before #14 explicitly (the defaults are #14's since
+  // 2026-12-07: test_loader "defaults are crash.json's #14 agents"); crash.json sets the new ones.
   const ScenarioConfig sc = load_scenario_file(std::string(STRESSLAB_SOURCE_DIR) + "/scenarios/crash_scheduled.json");
   CHECK(sc.agents.market_makers.fair_value == "reference");
   CHECK_FALSE(sc.agents.market_makers.withdrawal.enabled);

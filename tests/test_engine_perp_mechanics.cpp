@@ -34,7 +34,8 @@ std::vector<double> run_oracle(Oracle& o, const std::vector<double>& mids, std::
 }
 
 OracleConfig oracle_cfg(const char* method, int window, int lag) {
-  return OracleConfig{.method = method, .window_steps = window, .lag_steps = lag, .faults = {}};
+  // outside_weight 0 (the default before #14): these hand computations take the index from the own spot mid alone.
+  return OracleConfig{.method = method, .window_steps = window, .lag_steps = lag, .outside_weight = 0.0, .faults = {}};
 }
 
 OracleFaultConfig fault(const char* kind, std::int64_t start, std::int64_t end, int asset = -1) {

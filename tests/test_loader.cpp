@@ -408,6 +408,46 @@ TEST_CASE("defaults of a minimal scenario match the structs") {
   CHECK(c.source_file.empty());
 }
 
+TEST_CASE("defaults are crash.json's #14 agents: a minimal scenario (no agent fields) loads with them") {
+  // Issue #14 items 1-2: the exogenous reference reaches the books only through agents that trade on
+  // it, so a file that omits the agent fields gets crash.json's switched agents. Every value is read
+  // from crash.json itself: this fails if the defaults or crash.json move without the other.
+  const auto crash = nlohmann::json::parse(read_file(kSrc + "/scenarios/crash.json"));
+  const auto& mm = crash.at("agents").at("market_makers");
+  const auto& wd = mm.at("withdrawal");
+  const ScenarioConfig c = sl::load_scenario_text(minimal(R"("agents":{"ladders":[{"venue":"spot"}]})"), "m.json");
+  const sl::MarketMakerConfig& m = c.agents.market_makers;
+  CHECK(m.fair_value == "visible");
+  CHECK(m.fair_value == mm.at("fair_value").get<std::string>());
+  CHECK(m.index_weight == mm.at("index_weight").get<double>());                // 0.5
+  CHECK(m.other_venue_weight == mm.at("other_venue_weight").get<double>());    // 0.25
+  CHECK(m.inventory_skew_bps == mm.at("inventory_skew_bps").get<double>());    // 100
+  CHECK(m.withdrawal.enabled == wd.at("enabled").get<bool>());                 // true
+  CHECK(m.withdrawal.enabled);
+  CHECK(m.withdrawal.vol_window_steps == wd.at("vol_window_steps").get<int>());                // 10
+  CHECK(m.withdrawal.vol_ratio_threshold == wd.at("vol_ratio_threshold").get<double>());       // 2
+  CHECK(m.withdrawal.levels_per_vol_ratio == wd.at("levels_per_vol_ratio").get<double>());     // 1
+  CHECK(m.withdrawal.widen_bps_per_vol_ratio == wd.at("widen_bps_per_vol_ratio").get<double>());  // 1
+  CHECK(m.withdrawal.inventory_threshold == wd.at("inventory_threshold").get<double>());       // 0.5
+  CHECK(m.withdrawal.loss_limit_quote == wd.at("loss_limit_quote").get<double>());             // 20,000
+  CHECK(m.withdrawal.cooldown_s == wd.at("cooldown_s").get<double>());                         // 60
+  CHECK(wd.size() == 8);  // a new withdrawal field in crash.json needs its default checked here
+  CHECK(c.agents.arbitrageurs.sweep_levels == crash.at("agents").at("arbitrageurs").at("sweep_levels").get<bool>());
+  CHECK(c.agents.arbitrageurs.sweep_levels);
+  CHECK(c.perp.oracle.outside_weight == crash.at("perp").at("oracle").at("outside_weight").get<double>());  // 0.5
+  // crash.json has no ladders: the #14 ladder centre is the oracle index, which every agent sees.
+  REQUIRE(c.agents.ladders.size() == 1);
+  CHECK(c.agents.ladders[0].center == "index");
+  // The resolved scenario written back (source_json) carries the same values.
+  const auto j = nlohmann::json::parse(c.source_json);
+  CHECK(j.at("agents").at("market_makers").at("withdrawal") == wd);
+  CHECK(j.at("perp").at("oracle").at("outside_weight") == 0.5);
+  // The printed field reference takes its defaults from the same structs.
+  const std::string ref = sl::scenario_schema_reference();
+  CHECK(ref.find("| agents.market_makers.fair_value | one of 'reference', 'visible' | default \"visible\" |") != std::string::npos);
+  CHECK(ref.find("| agents.ladders[].center | one of 'initial', 'reference', 'index' | default \"index\" |") != std::string::npos);
+}
+
 TEST_CASE("overrides with both path syntaxes") {
   const ScenarioConfig c = sl::load_scenario_file(
       kCalm, {"agents.noise_traders.count=17", "/assets/0/initial_price=25000.5", "assets[0].reference.drift_annual=0.1",

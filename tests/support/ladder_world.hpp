@@ -63,8 +63,9 @@ inline nlohmann::json ladder_world(double jump_pct = -9.6) {
         {"notional_mean", 10000}, {"notional_dispersion", 0}, {"entry_window_steps", 1},
         {"margin_mode", "isolated"}}},
       {"liquidators", {{"count", 1}, {"latency_steps", 0}, {"tx_cost", 1}, {"capital", 1000}}}};
+  // outside_weight 0 (the default before issue #14): the hand computations take the index as the own spot mid.
   w["perp"] = {
-      {"oracle", {{"method", "median"}, {"window_steps", 1}, {"lag_steps", 0}}},
+      {"oracle", {{"method", "median"}, {"window_steps", 1}, {"lag_steps", 0}, {"outside_weight", 0}}},
       {"mark", {{"ema_steps", 1}, {"clamp_bps", 50}}},
       {"funding", {{"enabled", false}}},
       {"liquidation",
