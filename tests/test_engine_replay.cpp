@@ -395,11 +395,14 @@ TEST_CASE("replay: black_thursday_2020 funding turns negative after the fall and
   // (probe, scenarios/README.md). Before the re-fit with the switch: at most 2.
   CHECK(sim_cap_count <= 4);
   // It comes off: 40 h after its first cap (15 Mar 00:00, +96 h) it is back above -0.10% (measured
-  // -0.065%; real -0.048%). Before the re-fit this was one day after (the cap was then at +40 h).
+  // -0.062% since fix13, -0.065% before; real -0.048%). Before the re-fit this was one day after (the
+  // cap was then at +40 h).
   CHECK(sim_at(sim_cap_h + 40) > -0.001);
   // The perp never falls more than 10% below the index (with too little arbitrage capacity it fell to
-  // -88% and stayed there). Measured since the re-fit with the switch: -4.92%, at +50.4 h (13 Mar
-  // 02:24, the low; sweeping arbitrageurs take every level to their price). With the file before it
+  // -88% and stayed there). Measured since fix13 (2026-12-07: the mark and the traders read a one-sided
+  // book at the index): -6.23%, not traced (this series is the recorded perp mid, which still reads a
+  // one-sided book at its last trade); since the re-fit with the switch and before fix13: -4.92%, at
+  // +50.4 h (13 Mar 02:24, the low; sweeping arbitrageurs take every level to their price). With the file before it
   // -19.0% at 13 Mar 02:34 (the bound was then 20%); at the real low BitMEX's perp traded about $400
   // (~10%) below spot.
   double worst = 0;
