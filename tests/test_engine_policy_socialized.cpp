@@ -536,7 +536,7 @@ TEST_CASE("socialized on the shipped crash and short-squeeze scenarios: both los
       // them (loans, repaid as it sells) instead of deleveraging or recording bad debt (the former
       // cash test triggered ADL here); the squeeze's absorbed shorts go against the fund as the price
       // rises, and what the fund lacks to buy them back while its equity is negative is bad debt.
-      // (That the crash records no bad debt is the KNOWN BROKEN test case below since fix13.)
+      // (Why the crash's bad debt is the fund's equity floor, not a shortfall: the test case below.)
       if (std::string(file) == "crash_scheduled.json") {
         CHECK(adl == 0.0);
       } else {
@@ -548,22 +548,70 @@ TEST_CASE("socialized on the shipped crash and short-squeeze scenarios: both los
   }
 }
 
-// KNOWN BROKEN since fix13 (issue #14 items 1 and 5, 2026-12-07), kept unloosened for the coordinator:
-// crash_scheduled.json, seed 3, socialized, fund 20,000: no bad debt under either loss rule (main
-// 42d8e95: 0, fund minimum 1,594.24). fix13 measures 2,907.31 under both, all of it
-// bad_debt_fund_floor (the fund's equity floored at -fund_borrow_limit; no liquidation event carries
-// bad debt, ADL still 0), fund minimum 55.37, 152 events (was 149). doctest's should_fail: ctest
-// passes while the claim fails, and fails as soon as it holds again.
-TEST_CASE("socialized [KNOWN BROKEN since fix13]: crash_scheduled.json seed 3, fund 20,000 - no bad debt under either loss rule" *
-          doctest::should_fail()) {
+// crash_scheduled.json, seed 3, socialized, fund 20,000 (fund_borrow_limit 0: the fund's equity floor
+// is 0). Traced on main 7a62a3b (known13, 2026-12-07): all 152 absorbed longs still had positive
+// equity at the mark (the smallest 21.57), so no absorption has a shortfall and neither ADL nor the
+// haircut is ever engaged (the loss rule changes nothing: the two runs are identical). The fund pays
+// for the takeovers with a loan from the bad-debt account and can sell only into the perp bids (0.3
+// BTC within 1% of the mid over steps 700-723), so by step 722 it holds 158.1 BTC long (fund_borrowed
+// 4.57 M, cash 0) on about 760 of equity. The mark falls 7.88 from step 721 to 722 and 15.67 from 722
+// to 723: 158 BTC x 7.88 = 1,245 against 758.71 of equity, so the floor books 485.87; then 2,421.44.
+// That is the fund's own inventory marked down, with no bankrupt position attached: the floor turns
+// it into bad debt (bad_debt_fund_floor, sim/liquidation/README.md "The insurance fund"), as
+// documented, under either loss rule. Before fix13 (main 42d8e95) the same run is identical through
+// step 701 and the fund's equity bottomed at 1,594.24 at step 713 with the same 158 BTC: 10 quote per
+// BTC (3.5 bps of the mark) from the floor, so "no bad debt" was a near thing, not a property.
+TEST_CASE("socialized: crash_scheduled.json seed 3, fund 20,000 - the bad debt is the fund's marked-down inventory at its floor, not an unsocialized shortfall") {
+  double bad_debt_by_rule[2] = {0, 0};
+  int k = 0;
   for (const char* rule : {"adl", "haircut"}) {
     CAPTURE(rule);
     const ScenarioConfig sc = load_scenario_file(std::string(STRESSLAB_SOURCE_DIR) + "/scenarios/crash_scheduled.json",
                                                  {std::string("perp.liquidation.socialized.loss_rule=") + rule,
                                                   "perp.liquidation.insurance_fund_start=20000"});
+    REQUIRE(sc.perp.liquidation.fund_borrow_limit == 0.0);
     RunOptions o;
     o.seed = 3;
     o.policy = "socialized";
-    CHECK(metric(run_simulation(sc, o), "bad_debt") == 0.0);
+    const RunResult r = run_simulation(sc, o);
+    // No absorbed account carried a loss: every event is a plain absorption without bad debt.
+    REQUIRE(!r.liquidations.empty());
+    for (const LiquidationEvent& e : r.liquidations) {
+      CHECK(e.policy_path == "socialized");
+      CHECK(e.bad_debt == 0.0);
+      CHECK(e.price < e.mark);  // a long absorbed below the mark: its equity at the mark was positive
+    }
+    CHECK(metric(r, "adl_count") == 0.0);
+    CHECK(metric(r, "flat_deficit_bad_debt") == 0.0);
+    // All of the bad debt is the floor's, and there is some (2,907.31 measured).
+    const double bad = metric(r, "bad_debt");
+    CHECK(bad > 0.0);
+    CHECK(metric(r, "bad_debt_fund_floor") == bad);
+    bad_debt_by_rule[k++] = bad;
+    // The mechanism, by hand, at every step the floor fired: the floor puts the fund's equity at
+    // -fund_borrow_limit = 0, then each absorption that step adds the account's equity at the mark,
+    // c x (mark - p) = notional / p x (mark - p) for a long absorbed at p; so the recorded equity is
+    // exactly the sum over that step's events. Measured: steps 722 (account 984: 11,414.41 / 28,751.66
+    // x (28,891.14 - 28,751.66) = 55.37) and 723 (accounts 280, 770, 342: 167.1 + 103.3 + 71.9 = 342.33).
+    const std::vector<double>& cum = series(r, "bad_debt_cum");
+    const std::vector<double>& equity = series(r, "insurance_fund");
+    const std::vector<double>& borrowed = series(r, "fund_borrowed");
+    const std::vector<double>& mark = series(r, "mark");
+    int floor_steps = 0;
+    for (std::size_t i = 1; i < cum.size(); ++i) {
+      if (!(cum[i] > cum[i - 1])) continue;
+      CAPTURE(i);
+      ++floor_steps;
+      double absorbed_equity = 0.0;
+      for (const LiquidationEvent& e : r.liquidations)
+        if (e.step == static_cast<std::int64_t>(i)) absorbed_equity += e.notional / e.price * (e.mark - e.price);
+      CHECK(equity[i] == doctest::Approx(absorbed_equity).epsilon(1e-6));
+      // The inventory behind it: over 150 BTC long on a loan (158.1 BTC at step 722).
+      CHECK(borrowed[i] / mark[i] > 150.0);
+    }
+    CHECK(floor_steps == 2);  // steps 722 and 723
+    CHECK(metric(r, "fund_exhausted_step") == 722.0);
   }
+  // The loss rule never comes into play, so the two runs book the same bad debt to the micro-unit.
+  CHECK(bad_debt_by_rule[0] == bad_debt_by_rule[1]);
 }
