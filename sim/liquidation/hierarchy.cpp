@@ -92,9 +92,11 @@ class HierarchyPolicy final : public LiquidationPolicy {
   explicit HierarchyPolicy(const LiquidationConfig& cfg)
       : cfg_(cfg),
         auctions_(cfg, DutchAuctionOptions{"hierarchy>dutch", false, cfg.hierarchy.auction_timeout_steps, true}),
-        fund_(cfg.socialized.loss_rule, FundPaths{"hierarchy>insurance", "hierarchy>adl", "hierarchy>haircut"}, credit_) {
+        fund_(cfg.socialized.loss_rule, FundPaths{"hierarchy>insurance", "hierarchy>adl", "hierarchy>haircut", "hierarchy>fund_adl"}, credit_) {
     credit_.limit = fund_borrow_limit_micros(cfg);
+    fund_.set_socialize_floor(true);  // the fund/ADL stages socialize the fund's floor loss too
   }
+  Micros apply_fund_floor(LiquidationContext& ctx) override { return fund_.floor(ctx, stats_); }
   const char* name() const override { return "hierarchy"; }
 
   void on_step(LiquidationContext& ctx) override {
