@@ -418,6 +418,13 @@ FundAbsorber::Result FundAbsorber::absorb(LiquidationContext& ctx, MarginAccount
   const AssetId q = ctx.market.quote_asset;
   const AccountId F = ctx.accounts.insurance_fund;
   const std::size_t n_assets = ctx.market.assets.size();
+  bool has_perp = false;
+  for (const AssetMarket& am : ctx.market.assets)
+    if (L.balance(acc.account, am.perp_asset) != 0) has_perp = true;
+  if (!has_perp) return settle(ctx, acc, stats);  // no position: only a deficit to settle
+  // Marks may have moved since the fund's last stage: its equity floor first, before this account is
+  // valued (the fund's own ADL may close a profitable opposite position of this very account).
+  floor(ctx, stats);
   const double E = ctx.margin.equity(acc, PriceBasis::Mark);
   const double G = gross_at_mark(ctx, acc);
   std::vector<Leg> legs;
@@ -432,8 +439,7 @@ FundAbsorber::Result FundAbsorber::absorb(LiquidationContext& ctx, MarginAccount
     g.price = g.mark - E * w / from_micros(c);
     legs.push_back(g);
   }
-  if (legs.empty()) return settle(ctx, acc, stats);  // no position: only a deficit to settle
-  floor(ctx, stats);  // marks may have moved since the fund's last stage: its equity floor first
+  if (legs.empty()) return settle(ctx, acc, stats);  // the fund's ADL closed it: only a deficit left
   const Micros fe0 = fund_equity(ctx);  // >= -limit
   bool has_spot = false;
   for (const AssetMarket& am : ctx.market.assets)
