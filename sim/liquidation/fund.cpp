@@ -154,8 +154,8 @@ void FundAbsorber::deleverage_fund(LiquidationContext& ctx, Micros shortfall, Li
     Micros target = std::abs(g.contracts);
     if (lot > 0) target = target / lot * lot;
     Micros matched = 0;
-    deleverage(ctx, Bankrupt{F, false, &paths_.fund_adl}, g, target, last ? CloseOut::FundFloor : CloseOut::None, stats,
-                       &matched, &taken);
+    const CloseOut close_out = last ? CloseOut::FundFloor : CloseOut::None;
+    deleverage(ctx, Bankrupt{F, false, &paths_.fund_adl}, g, target, close_out, stats, &matched, &taken);
     if (matched < target || target < std::abs(g.contracts)) queue_short = true;
   }
   stats.adl_taken += taken;

@@ -99,7 +99,7 @@ class FundAbsorber {
   struct Bankrupt {
     AccountId account = 0;
     bool endogenous = false;     // copied to the ADL events
-    const std::string* path;     // the ADL events' policy path (before ">deleveraged")
+    const std::string* path = nullptr;  // the ADL events' policy path (before ">deleveraged")
   };
   int deleverage(LiquidationContext& ctx, const Bankrupt& b, const Leg& leg, Micros target, CloseOut close_out,
                  LiquidationStepStats& stats, Micros* matched_out, double* taken_out);
