@@ -59,6 +59,9 @@
 //    against ranked opposite profitable positions at the bankruptcy price (loss_rule "adl": the
 //    absorbed account's event and every ADL'd account's event are "hierarchy>adl") or taken pro rata
 //    from winners' profits ("haircut": "hierarchy>haircut"); what remains is bad debt (">bad_debt").
+//    The fund's own inventory marked below its floor (-fund_borrow_limit) is socialized the same
+//    way (FundAbsorber::floor, after its unwinding and after the step): deleveraged at the fund's
+//    bankruptcy price ("hierarchy>fund_adl>deleveraged" events) or a haircut; the rest bad debt.
 // Dust: contracts below one lot cannot be traded. The stages work on whole lots; an account left
 // with dust only counts as flat, and the dust stays in the closed account (as under `dutch`).
 // A remainder whose bankruptcy price is <= 0 (the deficit earlier stages realized exceeds what the
