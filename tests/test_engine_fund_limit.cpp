@@ -178,13 +178,17 @@ TEST_CASE("market IOC: the fund exhausted - ADL at the bankruptcy price against 
 // Item 4: the fund's borrow limit
 // ------------------------------------------------------------------------------------------------
 
-TEST_CASE("fund_borrow_limit: the fund carries a loss down to -limit, the rest is deleveraged - its marked-down inventory below the floor is bad debt") {
+TEST_CASE("fund_borrow_limit: the fund carries a loss down to -limit, the rest is deleveraged - its marked-down inventory below the floor is deleveraged too, the unmatched rest is bad debt") {
   // Long 2 BTC, cash -18,000, at 8,900: equity -200, loss 200, p_b = 9,000. Fund 150, limit 30: it
   // carries 150 + 30 = 180; shortfall 20 -> T = 2 x 20 / 200 = 0.2 BTC deleveraged at 9,000 against
   // A (1 BTC short from 10,000, cash 11,000; the only profitable short): A pays 1,800.
   // The fund takes 1.8 BTC and cash -16,200: equity 150 + 1.8 x 8,900 - 16,200 = -30 = -limit, no
   // bad debt; it lends 16,050. Step 2, mark 8,800 (no bids: nothing unwound): the fund's 1.8 BTC
-  // lose 180, its equity -210 < -30: the bad-debt account pays 180 (bad debt), which repays the loan.
+  // lose 180, its equity 1.8 x 8,800 - 16,050 = -210 < -30: shortfall S = 180, socialized by ADL of
+  // the fund's own inventory (FundAbsorber::floor) at its bankruptcy price 8,800 + 180 / 1.8 = 8,900:
+  // A (still short 0.8, profitable) buys 0.8 BTC back at 8,900 = 7,120, carrying 0.8 x 100 = 80; the
+  // fund repays: borrowed 16,050 - 7,120 = 8,930, equity 1.0 x 8,800 - 8,930 = -130; the unmatched
+  // 1.0 BTC's 100 is bad debt (the bad-debt account pays it, the fund repays: borrowed 8,830).
   HandWorld w(150);
   const auto [lng, a] = w.accounts({{"long", -18'000, 2.0}, {"A", 11'000, -1.0}});
   w.shock(10'000, 8'900);
@@ -202,10 +206,17 @@ TEST_CASE("fund_borrow_limit: the fund carries a loss down to -limit, the rest i
   CHECK(pol->fund_credit().exhausted_now);
   w.set_mark(8'800, 2);
   w.run(*pol, 2);
-  CHECK(pol->step_stats().bad_debt == doctest::Approx(180.0).epsilon(1e-12));
+  CHECK(pol->step_stats().adl_count == 1);
+  CHECK(pol->step_stats().adl_queue_empty == 1);
+  CHECK(w.bal(a, kPerp) == 0);
+  CHECK(w.bal(a, kUsd) == U(11'000 - 1'800 - 7'120));
+  CHECK(w.fund(kPerp) == U(1.0));
+  CHECK(pol->step_stats().bad_debt == doctest::Approx(100.0).epsilon(1e-12));
+  CHECK(pol->fund_credit().floor_bad_debt == U(100));
+  CHECK(pol->fund_credit().floor_socialized == U(80));
   CHECK(fund_equity(w, *pol) == -U(30));
-  CHECK(pol->fund_borrowed() == U(16'050 - 180));
-  CHECK(w.L.balance(w.sys.bad_debt, kUsd) == -U(16'050 - 180) - U(180));  // loan + recognized loss
+  CHECK(pol->fund_borrowed() == U(8'830));
+  CHECK(w.L.balance(w.sys.bad_debt, kUsd) == -U(8'830) - U(100));  // loan + recognized loss
   w.L.check_conservation();
 }
 

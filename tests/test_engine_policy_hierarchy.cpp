@@ -293,7 +293,7 @@ TEST_CASE("hierarchy end to end: the fund exhausted - the shortfall is auto-dele
   const RunResult r = run_hierarchy(e2e_scenario(2.0, 2, -11.0, 0, 15),
                                     {"perp.liquidation.hierarchy.auction_timeout_steps=2", "perp.liquidation.hierarchy.backstop_capacity=0",
                                      "perp.liquidation.insurance_fund_start=150"});
-  REQUIRE(r.liquidations.size() == 2);
+  REQUIRE(r.liquidations.size() == 3);
   const LiquidationEvent& a = r.liquidations[0];
   check_event(a, {.step = 12, .agent_type = "leveraged_trader", .policy_path = "hierarchy>adl",
                   .notional = approx(18'000.0, 1e-12), .price = approx(9'000.0, 1e-12), .bad_debt = exactly(0.0)});
@@ -301,7 +301,7 @@ TEST_CASE("hierarchy end to end: the fund exhausted - the shortfall is auto-dele
   check_event(d, {.step = 12, .agent_type = "basis_trader", .policy_path = "hierarchy>adl>deleveraged",
                   .notional = approx(4'500.0, 1e-12), .price = approx(9'000.0, 1e-12),
                   .slippage_bps = approx(1e4 * 100.0 / 8'900.0, 1e-9)});
-  CHECK(metric(r, "adl_count") == 1.0);
+  CHECK(metric(r, "adl_count") == 2.0);  // 1 at step 12, 1 of the fund's inventory at step 13 (below)
   CHECK(series(r, "adl_count")[12] == 1.0);
   CHECK(series(r, "insurance_fund_cash")[12] == 0.0);
   CHECK(series(r, "insurance_fund")[12] == doctest::Approx(0.0).epsilon(1e-9));  // 0 - 13,350 + 1.5 x 8,900
@@ -317,17 +317,26 @@ TEST_CASE("hierarchy end to end: the fund exhausted - the shortfall is auto-dele
   CHECK(series(r, "insurance_fund_exhausted")[12] == 1.0);
   // Step 13: the fund (equity 0, its floor: fund_borrow_limit 0) unwinds the best two bid levels,
   // 0.4 @ 8,899 + 0.4 @ 8,889 = 7,115.2 for what is worth 0.8 x 8,900 = 7,120 at mark: its equity
-  // would be -4.8, below its floor, so the bad-debt account pays 4.8 (bad debt). Step 14 (the
-  // ladders refilled): its last 0.7 BTC, 0.4 @ 8,899 + 0.3 @ 8,889 = 6,226.3 for 6,230 at mark:
-  // 3.7 more. Total 8.5.
-  CHECK(series(r, "bad_debt_cum")[13] == doctest::Approx(4.8).epsilon(1e-9));
-  CHECK(metric(r, "bad_debt") == doctest::Approx(8.5).epsilon(1e-9));
+  // is -4.8, below its floor: shortfall 4.8, socialized by the fund's ADL (FundAbsorber::floor): its
+  // last 0.7 BTC go at its bankruptcy price 8,900 + 4.8 / 0.7 = 8,906.857... to the top-ranked short,
+  // the second basis trader (1 BTC short against the first's 0.5 left, same pnl%, about the same
+  // equity): 0.7 x 8,906.857... = 6,234.8, which repays the loan (13,350 - 7,115.2 = 6,234.8): the
+  // fund is flat at equity 0. No bad debt (before the floor socialized: 4.8, then 3.7 at step 14).
+  const LiquidationEvent& f = r.liquidations[2];
+  check_event(f, {.step = 13, .agent_type = "basis_trader", .policy_path = "hierarchy>fund_adl>deleveraged",
+                  .notional = approx(6'234.8, 1e-12), .price = approx(8'900.0 + 4.8 / 0.7, 1e-12)});
+  CHECK(f.account != d.account);
+  CHECK(series(r, "bad_debt_cum")[13] == 0.0);
+  CHECK(metric(r, "bad_debt") == 0.0);
+  CHECK(metric(r, "fund_floor_socialized") == doctest::Approx(4.8).epsilon(1e-9));
+  CHECK(series(r, "fund_borrowed")[13] == 0.0);
   CHECK(series(r, "insurance_fund")[13] == doctest::Approx(0.0).epsilon(1e-9));
   CHECK(series(r, "insurance_fund")[14] == doctest::Approx(0.0).epsilon(1e-9));
 
   // loss_rule haircut: the shortfall 50 is taken from the two winners pro rata to profit (equal:
   // 25 each); the fund (150 + 50 = 200) takes the 2 BTC and pays 18,000 at step 12: 17,800 lent.
-  // No ADL. It unwinds 0.8 BTC at steps 13 and 14, 4.8 of bad debt each (as above): 9.6.
+  // No ADL. It unwinds 0.8 BTC at steps 13 and 14, 4.8 below its floor each (as above): the floor
+  // socializes both by the haircut rule (2.4 from each winner, equal profits): 9.6, no bad debt.
   const RunResult h = run_hierarchy(e2e_scenario(2.0, 2, -11.0, 0, 15),
                                     {"perp.liquidation.hierarchy.auction_timeout_steps=2", "perp.liquidation.hierarchy.backstop_capacity=0",
                                      "perp.liquidation.insurance_fund_start=150", "perp.liquidation.socialized.loss_rule=haircut"});
@@ -337,9 +346,10 @@ TEST_CASE("hierarchy end to end: the fund exhausted - the shortfall is auto-dele
   CHECK(series(h, "fund_borrowed")[12] == doctest::Approx(17'800.0).epsilon(1e-12));
   CHECK(series(h, "insurance_fund_cash")[12] == 0.0);
   CHECK(series(h, "insurance_fund")[12] == doctest::Approx(0.0).epsilon(1e-9));  // 0 - 17,800 + 2 x 8,900
-  // Step 13 repays 7,120 of the loan: the unwinding's 7,115.2 and the bad-debt account's 4.8.
+  // Step 13 repays 7,120 of the loan: the unwinding's 7,115.2 and the winners' 4.8.
   CHECK(series(h, "fund_borrowed")[13] == doctest::Approx(17'800.0 - 7'120.0).epsilon(1e-12));
-  CHECK(metric(h, "bad_debt") == doctest::Approx(9.6).epsilon(1e-9));
+  CHECK(metric(h, "bad_debt") == 0.0);
+  CHECK(metric(h, "fund_floor_socialized") == doctest::Approx(9.6).epsilon(1e-9));
 }
 
 TEST_CASE("hierarchy on crash and short squeeze: runs and conserves - every policy_path fits the results file - reproducible") {

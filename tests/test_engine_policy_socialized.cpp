@@ -443,32 +443,39 @@ TEST_CASE("socialized end to end: a fund with 100 of cash absorbs a positive-equ
   CHECK(metric(r, "bad_debt") == 0.0);
 }
 
-TEST_CASE("socialized end to end: a -11% jump, ADL of the shortfall only - the fund's selling loss below its floor is bad debt") {
+TEST_CASE("socialized end to end: a -11% jump, ADL of the shortfall only - the fund's selling loss below its floor is deleveraged too") {
   // Reference 8,900 from step 10; step 11: mark 8,900, the long (2 BTC, cash -18,000) has equity -200.
   // Fund 150: shortfall 50 -> 0.5 BTC deleveraged at p_b = 9,000 against the first basis short (equal
   // scores: lower id). The fund takes 1.5 BTC, pays 13,500 (13,350 lent; its equity after: 0 =
   // -13,350 + 1.5 x 8,900).
-  // Unwinding (FundAbsorber::unwind: sell, repay, then the equity floor; the kernel repays again
-  // after the policy's step): step 12: 0.4 @ 8,899 + 0.4 @ 8,889 = 7,115.2 (7,120 at the mark): owed
-  // 13,350 - 7,115.2 = 6,234.8, equity -6,234.8 + 0.7 x 8,900 = -4.8 < 0 = -limit: the bad-debt
-  // account pays 4.8 (floor), which the kernel's repayment returns: owed 6,230. Step 13: 0.4 @ 8,899
-  // + 0.3 @ 8,889 = 6,226.3 (6,230 at the mark): owed 3.7, equity -3.7: floor 3.7, repaid: owed 0.
-  // The fund's selling slippage, 4.8 + 3.7 = 8.5, is bad debt recognized by the floor (before the
-  // equity floor of #12 item 4 it stayed a loan of 8.5 that nobody would repay).
+  // Unwinding (FundAbsorber::unwind: sell, repay, then the equity floor): step 12: 0.4 @ 8,899 +
+  // 0.4 @ 8,889 = 7,115.2 (7,120 at the mark): owed 13,350 - 7,115.2 = 6,234.8, equity -6,234.8 +
+  // 0.7 x 8,900 = -4.8 < 0 = -limit: shortfall S = 4.8 (the fund's selling slippage). The floor
+  // socializes it (FundAbsorber::floor, loss_rule adl): the fund's 0.7 BTC are deleveraged at its
+  // bankruptcy price 8,900 + 4.8 / 0.7 = 8,906.857... against the top-ranked basis short: both have
+  // pnl% 0.11, the second (1 BTC short, untouched) has twice the first's notional (0.5 BTC left) on
+  // about the same equity, so it ranks first and buys 0.7 BTC back for 0.7 x 8,906.857... = 6,234.8
+  // (carrying 0.7 x 6.857... = 4.8). The fund repays its whole loan: owed 0, flat, equity 0 = -limit,
+  // nothing left to sell at step 13. No bad debt (before the floor's socialization the 4.8 and step
+  // 13's 3.7 of slippage were bad_debt_fund_floor 8.5).
   const RunResult r = run_socialized(e2e_scenario(20'000, 2, -11.0), {"perp.liquidation.insurance_fund_start=150"});
-  REQUIRE(r.liquidations.size() == 2);
+  REQUIRE(r.liquidations.size() == 3);
   check_event(r.liquidations[0], {.step = 11, .policy_path = "socialized>adl", .price = approx(9'000.0, 1e-12),
                                   .bad_debt = exactly(0.0)});
   check_event(r.liquidations[1], {.agent_type = "basis_trader", .policy_path = "socialized>adl>deleveraged",
                                   .notional = approx(4'500.0, 1e-12)});
-  CHECK(metric(r, "adl_count") == 1.0);
+  check_event(r.liquidations[2], {.step = 12, .agent_type = "basis_trader", .policy_path = "socialized>fund_adl>deleveraged",
+                                  .notional = approx(6'234.8, 1e-12), .price = approx(8'900.0 + 4.8 / 0.7, 1e-12),
+                                  .mark = approx(8'900.0, 1e-12)});
+  CHECK(r.liquidations[2].account != r.liquidations[1].account);  // the second basis short
+  CHECK(metric(r, "adl_count") == 2.0);
   const auto& owed = series(r, "fund_borrowed");
   CHECK(owed[11] == doctest::Approx(13'350.0).epsilon(1e-12));
-  CHECK(owed[12] == doctest::Approx(13'350.0 - 7'115.2 - 4.8).epsilon(1e-12));
-  CHECK(owed[13] == 0.0);
+  CHECK(owed[12] == 0.0);
   CHECK(metric(r, "fund_borrowed_at_end") == 0.0);
-  CHECK(metric(r, "bad_debt") == doctest::Approx(8.5).epsilon(1e-9));
-  CHECK(metric(r, "bad_debt_fund_floor") == doctest::Approx(8.5).epsilon(1e-9));
+  CHECK(metric(r, "bad_debt") == 0.0);
+  CHECK(metric(r, "bad_debt_fund_floor") == 0.0);
+  CHECK(metric(r, "fund_floor_socialized") == doctest::Approx(4.8).epsilon(1e-9));
   CHECK(metric(r, "insurance_fund_end") == doctest::Approx(0.0).epsilon(1e-9));
   CHECK(series(r, "insurance_fund_cash").back() == 0.0);
 }
@@ -533,15 +540,16 @@ TEST_CASE("socialized on the shipped crash and short-squeeze scenarios: both los
           for (double v : c.values) adl += v;
       if (std::string(rule) == "haircut") CHECK(adl == 0.0);
       // Seed 3, fund 20,000: the crash's absorbed longs still had positive equity, so the fund finances
-      // them (loans, repaid as it sells) instead of deleveraging or recording bad debt (the former
-      // cash test triggered ADL here); the squeeze's absorbed shorts go against the fund as the price
-      // rises, and what the fund lacks to buy them back while its equity is negative is bad debt.
-      // (Why the crash's bad debt is the fund's equity floor, not a shortfall: the test case below.)
-      if (std::string(file) == "crash_scheduled.json") {
-        CHECK(adl == 0.0);
-      } else {
-        CHECK(metric(r, "bad_debt") > 0.0);
-      }
+      // them (loans, repaid as it sells) instead of deleveraging an absorption's shortfall or
+      // recording bad debt (the former cash test triggered ADL here); only the fund's own inventory
+      // marked below its floor is socialized (under "adl" by deleveraging it: the test case below);
+      // the squeeze's absorbed shorts go against the fund as the price rises: the fund's equity falls
+      // below its floor and what it lacks is socialized too (main 10b3924, before the floor
+      // socialized: 478,703 of bad debt under either rule, all of it the floor's; now 0, measured).
+      CHECK(metric(r, "bad_debt") == 0.0);
+      CHECK(metric(r, "fund_floor_socialized") > 0.0);
+      for (const LiquidationEvent& e : r.liquidations)
+        if (is_adl_fill(e) && std::string(file) == "crash_scheduled.json") CHECK(e.policy_path == "socialized>fund_adl>deleveraged");
       MESSAGE(std::string(file) << " " << std::string(rule) << ": events " << r.liquidations.size() << ", adl " << adl << ", bad debt "
                                 << metric(r, "bad_debt") << ", fund end (quote) " << metric(r, "insurance_fund_end"));
     }
@@ -550,22 +558,30 @@ TEST_CASE("socialized on the shipped crash and short-squeeze scenarios: both los
 
 // crash_scheduled.json, seed 3, socialized, fund 20,000 (fund_borrow_limit 0: the fund's equity floor
 // is 0). Traced on main 7a62a3b (known13, 2026-12-07): all 152 absorbed longs still had positive
-// equity at the mark (the smallest 21.57), so no absorption has a shortfall and neither ADL nor the
-// haircut is ever engaged (the loss rule changes nothing: the two runs are identical). The fund pays
-// for the takeovers with a loan from the bad-debt account and can sell only into the perp bids (0.3
-// BTC within 1% of the mid over steps 700-723), so by step 722 it holds 158.1 BTC long (fund_borrowed
-// 4.57 M, cash 0) on about 760 of equity. The mark falls 7.88 from step 721 to 722 and 15.67 from 722
-// to 723: 158 BTC x 7.88 = 1,245 against 758.71 of equity, so the floor books 485.87; then 2,421.44.
-// That is the fund's own inventory marked down, with no bankrupt position attached: the floor turns
-// it into bad debt (bad_debt_fund_floor, sim/liquidation/README.md "The insurance fund"), as
-// documented, under either loss rule. Before fix13 (main 42d8e95) the same run is identical through
-// step 701 and the fund's equity bottomed at 1,594.24 at step 713 with the same 158 BTC: 10 quote per
-// BTC (3.5 bps of the mark) from the floor, so "no bad debt" was a near thing, not a property.
-TEST_CASE("socialized: crash_scheduled.json seed 3, fund 20,000 - the bad debt is the fund's marked-down inventory at its floor, not an unsocialized shortfall") {
-  double bad_debt_by_rule[2] = {0, 0};
+// equity at the mark (the smallest 21.57), so no absorption has a shortfall and the absorptions never
+// engage ADL or the haircut. The fund pays for the takeovers with a loan from the bad-debt account and
+// can sell only into the perp bids (0.3 BTC within 1% of the mid over steps 700-723), so by step 722
+// it holds 157.746 BTC long (fund_borrowed 4.56 M, cash 0) on 758.71 of equity (step 721). The mark
+// falls 7.88 from step 721 to 722 and 15.67 from 722 to 723: 158 BTC x 7.88 = 1,245 against 758.71 of
+// equity, so the fund's own inventory is 485.87 below its floor at 722; before the floor socialized
+// anything (main 10b3924) it booked that, then 2,421.44 at 723, as bad debt (bad_debt_fund_floor
+// 2,907.31) under either loss rule. Now (FundAbsorber::floor):
+// - "adl": at step 722 the fund's whole 157.746 BTC are deleveraged against 53 profitable shorts at
+//   its bankruptcy price mark + S / Q = 28,891.14 + 485.87 / 157.746 = 28,894.22; the fund is flat, so
+//   step 723's fall costs it nothing: bad debt 0, fund_floor_socialized 485.87. Its loan is repaid by
+//   the shorts' cash (157.746 x 28,894.22 = 4.558 M) and it then absorbs that step's one account
+//   (984, notional 11,414.41) on a fresh loan of exactly that notional.
+// - "haircut": the same inventory stays; winners' profits pay 485.87 at 722 and 2,421.44 at 723
+//   (2,907.31, the former bad debt to the cent): bad debt 0, no ADL.
+// Before fix13 (main 42d8e95) the same run is identical through step 701 and the fund's equity
+// bottomed at 1,594.24 at step 713 with the same 158 BTC: 10 quote per BTC (3.5 bps of the mark)
+// from the floor, so "no loss at the floor" was a near thing, not a property.
+TEST_CASE("socialized: crash_scheduled.json seed 3, fund 20,000 - the fund's marked-down inventory below its floor is socialized (ADL of it / haircut), no bad debt") {
+  std::vector<double> equity_by_rule[2];
   int k = 0;
   for (const char* rule : {"adl", "haircut"}) {
     CAPTURE(rule);
+    const bool adl_rule = std::string(rule) == "adl";
     const ScenarioConfig sc = load_scenario_file(std::string(STRESSLAB_SOURCE_DIR) + "/scenarios/crash_scheduled.json",
                                                  {std::string("perp.liquidation.socialized.loss_rule=") + rule,
                                                   "perp.liquidation.insurance_fund_start=20000"});
@@ -574,44 +590,57 @@ TEST_CASE("socialized: crash_scheduled.json seed 3, fund 20,000 - the bad debt i
     o.seed = 3;
     o.policy = "socialized";
     const RunResult r = run_simulation(sc, o);
-    // No absorbed account carried a loss: every event is a plain absorption without bad debt.
+    // No absorbed account carried a loss: every absorption is plain, without bad debt; every other
+    // event is a winner deleveraged against the fund's inventory at step 722, at one price.
     REQUIRE(!r.liquidations.empty());
+    double adl_qty = 0.0, adl_carried = 0.0, adl_price = 0.0, adl_mark = 0.0;
+    int adl_events = 0;
+    double absorbed_722 = 0.0;
     for (const LiquidationEvent& e : r.liquidations) {
+      if (is_adl_fill(e)) {
+        CHECK(e.policy_path == "socialized>fund_adl>deleveraged");
+        CHECK(e.step == 722);
+        if (adl_events++ == 0) adl_price = e.price, adl_mark = e.mark;
+        CHECK(e.price == adl_price);
+        const double q = e.notional / e.price;
+        adl_qty += q;
+        adl_carried += q * (e.price - e.mark);
+        continue;
+      }
       CHECK(e.policy_path == "socialized");
       CHECK(e.bad_debt == 0.0);
       CHECK(e.price < e.mark);  // a long absorbed below the mark: its equity at the mark was positive
+      if (e.step == 722) absorbed_722 += e.notional;
     }
-    CHECK(metric(r, "adl_count") == 0.0);
+    CHECK(metric(r, "bad_debt") == 0.0);
+    CHECK(metric(r, "bad_debt_fund_floor") == 0.0);
     CHECK(metric(r, "flat_deficit_bad_debt") == 0.0);
-    // All of the bad debt is the floor's, and there is some (2,907.31 measured).
-    const double bad = metric(r, "bad_debt");
-    CHECK(bad > 0.0);
-    CHECK(metric(r, "bad_debt_fund_floor") == bad);
-    bad_debt_by_rule[k++] = bad;
-    // The mechanism, by hand, at every step the floor fired: the floor puts the fund's equity at
-    // -fund_borrow_limit = 0, then each absorption that step adds the account's equity at the mark,
-    // c x (mark - p) = notional / p x (mark - p) for a long absorbed at p; so the recorded equity is
-    // exactly the sum over that step's events. Measured: steps 722 (account 984: 11,414.41 / 28,751.66
-    // x (28,891.14 - 28,751.66) = 55.37) and 723 (accounts 280, 770, 342: 167.1 + 103.3 + 71.9 = 342.33).
-    const std::vector<double>& cum = series(r, "bad_debt_cum");
+    CHECK(metric(r, "fund_exhausted_step") == 722.0);
     const std::vector<double>& equity = series(r, "insurance_fund");
     const std::vector<double>& borrowed = series(r, "fund_borrowed");
-    const std::vector<double>& mark = series(r, "mark");
-    int floor_steps = 0;
-    for (std::size_t i = 1; i < cum.size(); ++i) {
-      if (!(cum[i] > cum[i - 1])) continue;
-      CAPTURE(i);
-      ++floor_steps;
-      double absorbed_equity = 0.0;
-      for (const LiquidationEvent& e : r.liquidations)
-        if (e.step == static_cast<std::int64_t>(i)) absorbed_equity += e.notional / e.price * (e.mark - e.price);
-      CHECK(equity[i] == doctest::Approx(absorbed_equity).epsilon(1e-6));
-      // The inventory behind it: over 150 BTC long on a loan (158.1 BTC at step 722).
-      CHECK(borrowed[i] / mark[i] > 150.0);
+    if (adl_rule) {
+      CHECK(metric(r, "adl_count") == 53.0);
+      CHECK(adl_events == 53);
+      CHECK(adl_qty == doctest::Approx(157.746).epsilon(1e-9));  // the fund's whole inventory
+      // The ADL price is the fund's bankruptcy price: the 53 fills carry exactly the shortfall S.
+      const double S = metric(r, "fund_floor_socialized");
+      CHECK(S == doctest::Approx(485.868578).epsilon(1e-9));
+      CHECK(adl_carried == doctest::Approx(S).epsilon(1e-6));
+      CHECK(adl_price == doctest::Approx(adl_mark + S / 157.746).epsilon(1e-12));
+      CHECK(metric(r, "adl_taken") == doctest::Approx(S).epsilon(1e-9));
+      CHECK(metric(r, "adl_queue_empty_events") == 0.0);
+      // Flat after the ADL, at its floor 0: that step's absorption (account 984, 11,414.41) is the
+      // loan and the equity is that account's equity at the mark, 55.37 (as before the change).
+      CHECK(borrowed[722] == doctest::Approx(absorbed_722).epsilon(1e-9));
+      CHECK(absorbed_722 == doctest::Approx(11'414.41).epsilon(1e-6));
+    } else {
+      CHECK(metric(r, "adl_count") == 0.0);
+      CHECK(metric(r, "fund_floor_socialized") == doctest::Approx(2'907.309303).epsilon(1e-9));
+      CHECK(equity[723] == doctest::Approx(342.33).epsilon(1e-5));  // the floor at 0, then 723's absorptions
     }
-    CHECK(floor_steps == 2);  // steps 722 and 723
-    CHECK(metric(r, "fund_exhausted_step") == 722.0);
+    CHECK(equity[722] == doctest::Approx(55.37).epsilon(1e-4));
+    equity_by_rule[k++] = equity;
   }
-  // The loss rule never comes into play, so the two runs book the same bad debt to the micro-unit.
-  CHECK(bad_debt_by_rule[0] == bad_debt_by_rule[1]);
+  // The two rules run the same path until the floor first fires at step 722.
+  for (std::size_t i = 0; i < 722; ++i) CHECK(equity_by_rule[0][i] == equity_by_rule[1][i]);
 }

@@ -95,6 +95,74 @@ Micros FundAbsorber::finance(LiquidationContext& ctx, Micros lacking, Micros equ
 
 void FundAbsorber::repay(LiquidationContext& ctx) { repay_fund_loan(ctx, credit_); }
 
+Micros FundAbsorber::floor(LiquidationContext& ctx, LiquidationStepStats& stats) {
+  if (socialize_floor_) {
+    const Micros fe = fund_equity(ctx);
+    const Micros shortfall = -credit_.limit - fe;
+    if (shortfall > 0) {  // the fund cannot carry its own inventory's loss: socialize it first
+      credit_.mark_exhausted(ctx.step);
+      if (adl_) {
+        deleverage_fund(ctx, shortfall, stats);
+      } else {
+        haircut(ctx, ctx.accounts.insurance_fund, shortfall);
+      }
+      credit_.floor_socialized += std::min(shortfall, fund_equity(ctx) - fe);
+      repay(ctx);
+    }
+  }
+  // What was not socialized (or every time, for the policies that do not socialize): bad debt.
+  const Micros bad = floor_fund_equity(ctx, credit_);
+  stats.bad_debt += from_micros(bad);
+  return bad;
+}
+
+// The fund's bankruptcy price per asset: with S_i the part of the shortfall allocated to its
+// position c_i (contracts, signed) by notional at mark (S_i = S x |c_i| x mark_i / sum_j |c_j| x
+// mark_j, floor to the micro-unit, the last asset takes the remainder), closing c_i at
+// p_i = mark_i + S_i / c_i changes the fund's equity by c_i x (p_i - mark_i) = S_i: a long is bought
+// from it above the mark by the ADL'd shorts, a short sold to it below the mark by the ADL'd longs.
+// Only whole lots are deleveraged (the ADL'd accounts get whole lots); the dust's share, a position
+// with p_i <= 0, spot inventory and what the queue cannot match stay with the fund, and the floor
+// books them as bad debt.
+void FundAbsorber::deleverage_fund(LiquidationContext& ctx, Micros shortfall, LiquidationStepStats& stats) {
+  const Ledger& L = ctx.market.ledger;
+  const AccountId F = ctx.accounts.insurance_fund;
+  std::vector<Leg> legs;  // only when the fund is below its floor: not a per-order path
+  double gross = 0;
+  for (std::size_t i = 0; i < ctx.market.assets.size(); ++i) {
+    const Micros c = L.balance(F, ctx.market.assets[i].perp_asset);
+    if (c == 0) continue;
+    Leg g;
+    g.asset = i;
+    g.contracts = c;
+    g.mark = ctx.market.assets[i].mark_or_reference();
+    gross += std::abs(from_micros(c)) * g.mark;
+    legs.push_back(g);
+  }
+  if (legs.empty() || !(gross > 0)) return;  // spot only: nothing to deleverage
+  double taken = 0;
+  bool queue_short = false;
+  Micros allocated = 0;
+  for (std::size_t j = 0; j < legs.size(); ++j) {
+    Leg& g = legs[j];
+    const bool last = j + 1 == legs.size();
+    const double w = std::abs(from_micros(g.contracts)) * g.mark / gross;
+    const Micros s_j = last ? shortfall - allocated : static_cast<Micros>(std::floor(static_cast<double>(shortfall) * w));
+    allocated += s_j;
+    g.price = g.mark + from_micros(s_j) / from_micros(g.contracts);
+    const Micros lot = ctx.market.assets[g.asset].perp->spec().lot_micros;
+    Micros target = std::abs(g.contracts);
+    if (lot > 0) target = target / lot * lot;
+    Micros matched = 0;
+    const CloseOut close_out = last ? CloseOut::FundFloor : CloseOut::None;
+    deleverage(ctx, Bankrupt{F, false, &paths_.fund_adl}, g, target, close_out, stats, &matched, &taken);
+    if (matched < target || target < std::abs(g.contracts)) queue_short = true;
+  }
+  stats.adl_taken += taken;
+  stats.adl_overshoot += std::max(0.0, taken - from_micros(shortfall));
+  if (queue_short) ++stats.adl_queue_empty;
+}
+
 void FundAbsorber::unwind(LiquidationContext& ctx, LiquidationStepStats& stats, bool paired) {
   Ledger& L = ctx.market.ledger;
   const AccountId F = ctx.accounts.insurance_fund;
@@ -140,15 +208,16 @@ void FundAbsorber::unwind(LiquidationContext& ctx, LiquidationStepStats& stats, 
   }
   repay(ctx);
   // The marks moved since the last step: what the fund holds may have pushed it below its floor.
-  const Micros bad = floor_fund_equity(ctx, credit_);
-  stats.bad_debt += from_micros(bad);
+  floor(ctx, stats);
 }
 
-// Closes up to `target` contracts (absolute) of the bankrupt account's position in leg.asset against
-// ranked opposite profitable positions. `last_leg`: no other asset will be left in the account after
-// this leg, so a fill that empties the position sets the account's quote to exactly 0 (absorbing
-// rounding). Returns the number of ADLs.
-int FundAbsorber::deleverage(LiquidationContext& ctx, MarginAccount& acc, const Leg& leg, Micros target, bool last_leg,
+// Closes up to `target` contracts (absolute) of the bankrupt side's position in leg.asset (an absorbed
+// account's, or the fund's own at its floor) against ranked opposite profitable positions at
+// leg.price. `close_out`: this is the last leg, so a fill that empties the position settles its cash
+// exactly: AccountQuote sets the account's quote to exactly 0 (no other asset is left in it);
+// FundFloor sets the fund's equity to exactly -limit (both only within 0.001 quote of qty x price,
+// i.e. absorbing rounding). Returns the number of ADLs.
+int FundAbsorber::deleverage(LiquidationContext& ctx, const Bankrupt& b, const Leg& leg, Micros target, CloseOut close_out,
                              LiquidationStepStats& stats, Micros* matched_out, double* taken_out) {
   *matched_out = 0;
   if (!(leg.price > 0) || target <= 0) return 0;
@@ -165,7 +234,7 @@ int FundAbsorber::deleverage(LiquidationContext& ctx, MarginAccount& acc, const 
     const std::uint32_t id = ctx.margin.margin_id_of(holder);
     if (id == MarginEngine::kNoMargin) return;
     const MarginAccount& a = all[id];
-    if (a.closed || a.account == acc.account) return;
+    if (a.closed || a.account == b.account) return;
     const Micros h = L.balance(a.account, perp);
     if (h == 0 || (h > 0) == bankrupt_long) return;
     const double eq = ctx.margin.equity(a, PriceBasis::Mark);
@@ -176,28 +245,47 @@ int FundAbsorber::deleverage(LiquidationContext& ctx, MarginAccount& acc, const 
   int n = 0;
   Micros matched = 0;
   for (const AdlCandidate& c : rank_adl_candidates(std::move(cands))) {
-    const Micros remaining = std::abs(L.balance(acc.account, perp));
+    const Micros held = L.balance(b.account, perp);
+    const Micros remaining = std::abs(held);
     if (remaining == 0 || matched >= target) break;
     const Micros theirs = std::abs(L.balance(c.account, perp));
     const Micros qty = std::min({target - matched, remaining, theirs});
     if (qty <= 0) continue;
     Micros cash = to_fixed(static_cast<double>(qty) * leg.price, 1.0);
-    if (last_leg && qty == remaining) {
-      const Micros k = L.balance(acc.account, q);
-      const Micros exact = bankrupt_long ? -k : k;
+    if (close_out != CloseOut::None && qty == remaining) {
+      Micros exact = -1;
+      if (close_out == CloseOut::AccountQuote) {
+        const Micros k = L.balance(b.account, q);
+        exact = bankrupt_long ? -k : k;
+      } else {
+        // The fund's equity after the fill, FE - value(held at mark) +/- cash (it receives cash for a
+        // long, pays it for a short), set to exactly -limit.
+        const Micros fe = fund_equity(ctx);
+        const Micros value = to_fixed(static_cast<double>(held) * leg.mark, 1.0);
+        exact = bankrupt_long ? -credit_.limit - fe + value : fe - value + credit_.limit;
+      }
       if (exact >= 0 && std::abs(exact - cash) <= 1000) cash = exact;
     }
-    // Who pays cash: the ADL'd account buying contracts (bankrupt long), or the bankrupt account.
-    const AccountId payer = bankrupt_long ? c.account : acc.account;
-    const AccountId payee = bankrupt_long ? acc.account : c.account;
+    // Who pays cash: the ADL'd account buying contracts (bankrupt long), or the bankrupt side.
+    const AccountId payer = bankrupt_long ? c.account : b.account;
+    const AccountId payee = bankrupt_long ? b.account : c.account;
+    if (payer == ctx.accounts.insurance_fund) {
+      // The fund buying back its short: cash it lacks is lent by the bad-debt account (its equity
+      // after the fill is higher, still >= -limit at the end, so the loan is backed as any other).
+      const Micros lacking = cash - std::max<Micros>(0, L.balance(payer, q));
+      if (lacking > 0) {
+        L.transfer(ctx.accounts.bad_debt, payer, q, lacking);
+        credit_.borrowed += lacking;
+      }
+    }
     if (!L.can_pay(payer, q, cash)) continue;
     if (bankrupt_long) {
-      L.transfer(acc.account, c.account, perp, qty);
+      L.transfer(b.account, c.account, perp, qty);
     } else {
-      L.transfer(c.account, acc.account, perp, qty);
+      L.transfer(c.account, b.account, perp, qty);
     }
     L.transfer(payer, payee, q, cash);
-    ctx.margin.record_transfer(bankrupt_long ? acc.account : c.account, bankrupt_long ? c.account : acc.account, leg.asset, qty,
+    ctx.margin.record_transfer(bankrupt_long ? b.account : c.account, bankrupt_long ? c.account : b.account, leg.asset, qty,
                                leg.price);
     // What the winner gave up against closing at the mark: a short winner buys above it, a long
     // winner sells below it.
@@ -209,7 +297,7 @@ int FundAbsorber::deleverage(LiquidationContext& ctx, MarginAccount& acc, const 
     e.step = ctx.step;
     e.account = c.account;
     e.agent_type = owner_kind_name(ctx, all[mid]);
-    e.policy_path = paths_.adl + std::string(kDeleveragedSuffix);  // the winner: not a liquidation (run_result.hpp)
+    e.policy_path = *b.path + std::string(kDeleveragedSuffix);  // the winner: not a liquidation (run_result.hpp)
     e.notional = from_micros(qty) * leg.price;
     e.price = leg.price;
     e.mark = leg.mark;
@@ -217,7 +305,7 @@ int FundAbsorber::deleverage(LiquidationContext& ctx, MarginAccount& acc, const 
     e.penalty = 0.0;
     e.liquidator = -1;
     e.steps_to_complete = 0;
-    e.endogenous = acc.endogenous_at_flag;
+    e.endogenous = b.endogenous;
     ctx.events.push_back(e);
     ++stats.adl_count;
     ++n;
@@ -229,7 +317,7 @@ int FundAbsorber::deleverage(LiquidationContext& ctx, MarginAccount& acc, const 
 // Collects up to `lacking` quote from profitable margined accounts pro rata to profit into the fund.
 // Profit = the unrealized PnL of the account's positions against their entry prices at mark,
 // sum_i c_i x (mark_i - entry_i), as the ADL queue measures it: deposits are not profit.
-Micros FundAbsorber::haircut(LiquidationContext& ctx, const MarginAccount& bankrupt, Micros lacking) {
+Micros FundAbsorber::haircut(LiquidationContext& ctx, AccountId excluded, Micros lacking) {
   if (lacking <= 0) return 0;
   Ledger& L = ctx.market.ledger;
   const AssetId q = ctx.market.quote_asset;
@@ -242,7 +330,7 @@ Micros FundAbsorber::haircut(LiquidationContext& ctx, const MarginAccount& bankr
   std::vector<Winner> w;
   __int128 total = 0;
   for (const MarginAccount& a : ctx.margin.accounts()) {
-    if (a.closed || a.account == bankrupt.account) continue;
+    if (a.closed || a.account == excluded) continue;
     double profit = 0;
     for (std::size_t i = 0; i < ctx.market.assets.size(); ++i) {
       const double entry = ctx.margin.entry_price(a, i);
@@ -302,7 +390,7 @@ FundAbsorber::Result FundAbsorber::settle(LiquidationContext& ctx, MarginAccount
   stats.spot_taken_over += d.spot_taken_over;
   Micros bad = d.bad_debt;
   if (bad > 0 && !adl_) {
-    const Micros got = haircut(ctx, acc, bad);
+    const Micros got = haircut(ctx, acc.account, bad);
     if (got > 0) {
       ctx.market.ledger.transfer(ctx.accounts.insurance_fund, ctx.accounts.bad_debt, ctx.market.quote_asset, got);
       bad -= got;
@@ -330,6 +418,13 @@ FundAbsorber::Result FundAbsorber::absorb(LiquidationContext& ctx, MarginAccount
   const AssetId q = ctx.market.quote_asset;
   const AccountId F = ctx.accounts.insurance_fund;
   const std::size_t n_assets = ctx.market.assets.size();
+  bool has_perp = false;
+  for (const AssetMarket& am : ctx.market.assets)
+    if (L.balance(acc.account, am.perp_asset) != 0) has_perp = true;
+  if (!has_perp) return settle(ctx, acc, stats);  // no position: only a deficit to settle
+  // Marks may have moved since the fund's last stage: its equity floor first, before this account is
+  // valued (the fund's own ADL may close a profitable opposite position of this very account).
+  floor(ctx, stats);
   const double E = ctx.margin.equity(acc, PriceBasis::Mark);
   const double G = gross_at_mark(ctx, acc);
   std::vector<Leg> legs;
@@ -344,11 +439,7 @@ FundAbsorber::Result FundAbsorber::absorb(LiquidationContext& ctx, MarginAccount
     g.price = g.mark - E * w / from_micros(c);
     legs.push_back(g);
   }
-  if (legs.empty()) return settle(ctx, acc, stats);  // no position: only a deficit to settle
-  {  // marks may have moved since the fund's last stage: its equity floor first
-    const Micros floor_bad = floor_fund_equity(ctx, credit_);
-    stats.bad_debt += from_micros(floor_bad);
-  }
+  if (legs.empty()) return settle(ctx, acc, stats);  // the fund's ADL closed it: only a deficit left
   const Micros fe0 = fund_equity(ctx);  // >= -limit
   bool has_spot = false;
   for (const AssetMarket& am : ctx.market.assets)
@@ -373,7 +464,9 @@ FundAbsorber::Result FundAbsorber::absorb(LiquidationContext& ctx, MarginAccount
         if (lot > 0) target = (target + lot - 1) / lot * lot;
         target = std::min(target, abs_c);
         Micros matched = 0;
-        adls += deleverage(ctx, acc, legs[j], target, !has_spot && j + 1 == legs.size(), stats, &matched, &taken);
+        const CloseOut close_out = !has_spot && j + 1 == legs.size() ? CloseOut::AccountQuote : CloseOut::None;
+        adls += deleverage(ctx, Bankrupt{acc.account, acc.endogenous_at_flag, &paths_.adl}, legs[j], target, close_out, stats, &matched,
+                           &taken);
         if (matched < target) queue_short = true;
       }
       // The overshoot: what the ADL took beyond the shortfall it covered (whole lots, rounded up).
@@ -382,7 +475,7 @@ FundAbsorber::Result FundAbsorber::absorb(LiquidationContext& ctx, MarginAccount
       if (queue_short) ++stats.adl_queue_empty;
       if (adls > 0) path = paths_.adl;
     } else {
-      haircut(ctx, acc, shortfall);
+      haircut(ctx, acc.account, shortfall);
       path = paths_.haircut;
     }
   }

@@ -29,6 +29,9 @@ struct FundPaths {
   std::string absorbed = "socialized";         // the absorbed account's event
   std::string adl = "socialized>adl";          // absorbed with an ADL of the shortfall, and every ADL event
   std::string haircut = "socialized>haircut";  // absorbed with a haircut of the winners
+  // The winners' events of an ADL of the fund's own inventory at its equity floor (floor()), with
+  // the ">deleveraged" suffix like every ADL'd account's event.
+  std::string fund_adl = "socialized>fund_adl";
 };
 
 class FundAbsorber {
@@ -63,6 +66,19 @@ class FundAbsorber {
   // Repays the loan from the fund's quote, as far as it goes.
   void repay(LiquidationContext& ctx);
 
+  // Policies whose design socializes losses beyond the fund (`socialized`, `hierarchy`) call this
+  // with true: the equity floor (floor()) then socializes the fund's shortfall below -limit by the
+  // loss rule before booking what is left as bad debt. Default false: floor() is floor_fund_equity.
+  void set_socialize_floor(bool on) { socialize_floor_ = on; }
+
+  // The fund's equity floor (run by unwind(), absorb() and, through the policy, by the kernel after
+  // every step). With set_socialize_floor(true) and the fund's equity FE below -limit, the shortfall
+  // S = -limit - FE is socialized first: loss_rule "adl": the fund's perp inventory is closed against
+  // the ADL queue at the fund's bankruptcy price per asset (S allocated over its perp positions by
+  // notional at mark, p_i = mark_i + S_i / c_i); "haircut": S is collected pro rata from winners'
+  // profits (haircut()). What neither reaches is bad debt (floor_fund_equity). Returns that bad debt.
+  Micros floor(LiquidationContext& ctx, LiquidationStepStats& stats);
+
   // What the fund owes the bad-debt account now (micro-units of quote).
   Micros borrowed() const { return credit_.borrowed; }
 
@@ -77,11 +93,22 @@ class FundAbsorber {
   Result settle(LiquidationContext& ctx, MarginAccount& acc, LiquidationStepStats& stats);
   void recognize_bad_debt(LiquidationContext& ctx, Micros amount, LiquidationStepStats& stats);
   Micros finance(LiquidationContext& ctx, Micros lacking, Micros equity_after, LiquidationStepStats& stats);
-  int deleverage(LiquidationContext& ctx, MarginAccount& acc, const Leg& leg, Micros target, bool last_leg,
+  // How the fill that closes the bankrupt side's whole position in the last leg settles its cash
+  // exactly (absorbing rounding): an absorbed account's quote to 0, or the fund's equity to -limit.
+  enum class CloseOut { None, AccountQuote, FundFloor };
+  struct Bankrupt {
+    AccountId account = 0;
+    bool endogenous = false;     // copied to the ADL events
+    const std::string* path = nullptr;  // the ADL events' policy path (before ">deleveraged")
+  };
+  int deleverage(LiquidationContext& ctx, const Bankrupt& b, const Leg& leg, Micros target, CloseOut close_out,
                  LiquidationStepStats& stats, Micros* matched_out, double* taken_out);
-  Micros haircut(LiquidationContext& ctx, const MarginAccount& bankrupt, Micros lacking);
+  Micros haircut(LiquidationContext& ctx, AccountId excluded, Micros lacking);
+  // The "adl" part of floor(): deleverages the fund's perp inventory to recover `shortfall`.
+  void deleverage_fund(LiquidationContext& ctx, Micros shortfall, LiquidationStepStats& stats);
 
   bool adl_ = true;
+  bool socialize_floor_ = false;
   FundPaths paths_;
   // The fund's loan from the bad-debt account and its limit (owned by the policy).
   FundCredit& credit_;

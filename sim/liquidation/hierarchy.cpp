@@ -59,6 +59,9 @@
 //    against ranked opposite profitable positions at the bankruptcy price (loss_rule "adl": the
 //    absorbed account's event and every ADL'd account's event are "hierarchy>adl") or taken pro rata
 //    from winners' profits ("haircut": "hierarchy>haircut"); what remains is bad debt (">bad_debt").
+//    The fund's own inventory marked below its floor (-fund_borrow_limit) is socialized the same
+//    way (FundAbsorber::floor, after its unwinding and after the step): deleveraged at the fund's
+//    bankruptcy price ("hierarchy>fund_adl>deleveraged" events) or a haircut; the rest bad debt.
 // Dust: contracts below one lot cannot be traded. The stages work on whole lots; an account left
 // with dust only counts as flat, and the dust stays in the closed account (as under `dutch`).
 // A remainder whose bankruptcy price is <= 0 (the deficit earlier stages realized exceeds what the
@@ -92,9 +95,11 @@ class HierarchyPolicy final : public LiquidationPolicy {
   explicit HierarchyPolicy(const LiquidationConfig& cfg)
       : cfg_(cfg),
         auctions_(cfg, DutchAuctionOptions{"hierarchy>dutch", false, cfg.hierarchy.auction_timeout_steps, true}),
-        fund_(cfg.socialized.loss_rule, FundPaths{"hierarchy>insurance", "hierarchy>adl", "hierarchy>haircut"}, credit_) {
+        fund_(cfg.socialized.loss_rule, FundPaths{"hierarchy>insurance", "hierarchy>adl", "hierarchy>haircut", "hierarchy>fund_adl"}, credit_) {
     credit_.limit = fund_borrow_limit_micros(cfg);
+    fund_.set_socialize_floor(true);  // the fund/ADL stages socialize the fund's floor loss too
   }
+  Micros apply_fund_floor(LiquidationContext& ctx) override { return fund_.floor(ctx, stats_); }
   const char* name() const override { return "hierarchy"; }
 
   void on_step(LiquidationContext& ctx) override {

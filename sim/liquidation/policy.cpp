@@ -1,8 +1,12 @@
 #include "sim/liquidation/policy.hpp"
 
+#include "sim/liquidation/fund.hpp"
+
 #include <stdexcept>
 
 namespace sl {
+
+Micros LiquidationPolicy::apply_fund_floor(LiquidationContext& ctx) { return floor_fund_equity(ctx, credit_); }
 
 const std::vector<std::string>& implemented_policies() {
   static const std::vector<std::string> v{"market",     "dutch",         "batch",

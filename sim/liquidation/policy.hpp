@@ -47,6 +47,9 @@ struct FundCredit {
   bool exhausted_now = false;
   std::int64_t first_exhausted_step = -1;
   Micros floor_bad_debt = 0;  // bad debt recognized by the equity floor (the fund's own positions marked down)
+  // What the equity floor socialized instead (socialized / hierarchy: an ADL of the fund's own
+  // inventory or a haircut of winners' profits; FundAbsorber::floor), micro-units of quote.
+  Micros floor_socialized = 0;
   Micros incentive_bad_debt = 0;  // Dutch keeper incentives paid beyond the fund's cash (Clipper's vat.suck)
   void mark_exhausted(std::int64_t step) {
     exhausted_now = true;
@@ -118,6 +121,10 @@ class LiquidationPolicy {
   FundCredit& fund_credit() { return credit_; }
   const FundCredit& fund_credit() const { return credit_; }
   void reset_step_stats() { stats_ = {}; }
+  // The fund's equity floor, run by the kernel after every step: floor_fund_equity (the loss below
+  // -fund_borrow_limit is bad debt); `socialized` and `hierarchy` socialize it first by their loss
+  // rule (FundAbsorber::floor). Returns the bad debt recognized.
+  virtual Micros apply_fund_floor(LiquidationContext& ctx);
 
  protected:
   LiquidationStepStats stats_;

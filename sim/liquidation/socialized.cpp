@@ -59,11 +59,24 @@
 //   balance = -(cumulative bad debt) - borrowed: at the end of a run an unrepaid loan is the
 //   protocol's outstanding exposure to the fund's unsold inventory, reported separately
 //   (fund_borrowed_at_end); stats_.bad_debt counts only real losses.
-// Equity floor (sim/liquidation/fund.hpp floor_fund_equity, every step after unwinding, before each
-//   absorption, and by the kernel after every policy's step): when what the fund holds is marked
-//   down so that FE < -B, the bad-debt account pays it back to exactly -B: bad debt (summary
-//   bad_debt_fund_floor), the fund exhausted. The fund's equity is never below -B at the end of a
-//   liquidation stage (checked every step in the test build: sim/run/invariants.hpp).
+// Equity floor (FundAbsorber::floor, every step after unwinding, before each absorption, and by the
+//   kernel after every policy's step through apply_fund_floor): when what the fund holds is marked
+//   down (or sold below the mark) so that FE < -B, the shortfall S = -B - FE is the fund's loss
+//   beyond what it can carry, socialized like an absorption's shortfall (the fund exhausted):
+//   - "adl": the fund's own perp inventory is deleveraged. S is allocated over its perp positions
+//     by notional at mark (S_i = S x |c_i| mark_i / sum_j |c_j| mark_j, floor to the micro-unit,
+//     the last asset the remainder); position c_i (whole lots of it) is closed against the same
+//     ADL queue at the fund's bankruptcy price p_i = mark_i + S_i / c_i, at which closing all of it
+//     brings the fund's equity back to exactly -B (the fill that closes the last asset settles the
+//     rounding exactly). The winners' events are "socialized>fund_adl>deleveraged" (adl_count, not
+//     liquidations). A fund short buying back finances the cash it lacks with a loan (its equity
+//     after is >= -B).
+//   - "haircut": S is collected from winners' profits exactly as an absorption's shortfall.
+//   What neither reaches (spot inventory, a queue without enough profitable opposite positions, lot
+//   dust, p_i <= 0) is bad debt: the bad-debt account pays the fund back to exactly -B (summary
+//   bad_debt_fund_floor); what was socialized is summary fund_floor_socialized. The fund's equity is
+//   never below -B at the end of a liquidation stage (checked every step in the test build:
+//   sim/run/invariants.hpp).
 // Unwinding. At the start of every step (before new absorptions) the fund sends market orders for
 //   what it holds (perp contracts and spot), at most the visible quantity of the best two opposite
 //   levels per venue (like LiquidatorBot::act). To buy back a short it must pay: if its quote does not
@@ -91,8 +104,10 @@ class SocializedPolicy final : public LiquidationPolicy {
  public:
   explicit SocializedPolicy(const LiquidationConfig& cfg) : fund_(cfg.socialized.loss_rule, FundPaths{}, credit_) {
     credit_.limit = fund_borrow_limit_micros(cfg);
+    fund_.set_socialize_floor(true);  // the fund's floor loss is socialized too (header: Equity floor)
   }
   const char* name() const override { return "socialized"; }
+  Micros apply_fund_floor(LiquidationContext& ctx) override { return fund_.floor(ctx, stats_); }
 
   void on_step(LiquidationContext& ctx) override {
     fund_.unwind(ctx, stats_);

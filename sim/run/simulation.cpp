@@ -516,9 +516,10 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
     }
     policy->on_step(lctx);
     // Every policy's fund: repay its loan from what it holds in quote, and keep its equity at or
-    // above -fund_borrow_limit (a loss below that floor is bad debt; sim/liquidation/fund.hpp).
+    // above -fund_borrow_limit (a loss below that floor is bad debt, after `socialized` and
+    // `hierarchy` socialized what they can by their loss rule; sim/liquidation/fund.hpp).
     repay_fund_loan(lctx, fund_credit);
-    floor_fund_equity(lctx, fund_credit);
+    policy->apply_fund_floor(lctx);
     if (opt.check_invariants) check_step_invariants(m, w.margin, w.sys, fund_credit, step);
     // 6. funding: one premium sample per step; paid through the ledger when an interval ends.
     if (funding_on) {
@@ -621,6 +622,9 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   // The part of bad_debt recognized by the fund's equity floor: what the fund held (positions it
   // took over) lost in value below -fund_borrow_limit, not a liquidation's own shortfall.
   r.summary.emplace_back("bad_debt_fund_floor", from_micros(fund_credit.floor_bad_debt));
+  // What the floor socialized instead of booking it (socialized / hierarchy: ADL of the fund's
+  // inventory or a haircut of winners' profits), quote units.
+  r.summary.emplace_back("fund_floor_socialized", from_micros(fund_credit.floor_socialized));
   // The part of bad_debt that is Dutch keeper incentives (tip + chip) paid beyond the fund's cash:
   // Clipper pays them as new system debt (vat.suck), whatever the surplus holds.
   r.summary.emplace_back("incentive_bad_debt", from_micros(fund_credit.incentive_bad_debt));
