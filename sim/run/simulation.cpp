@@ -177,11 +177,10 @@ void register_bots_and_backstop(World& w) {
   for (AssetMarket& am : w.market.assets) am.perp->set_fill_observer(&w.margin);
 }
 
-// Spot and perp mid of an asset in quote units; the reference when the book is empty.
+// Spot mid of an asset in quote units (the oracle's observation); the reference when the book is empty.
 double spot_mid(const AssetMarket& a) {
   return a.spot->ticks_to_price(a.spot->mid_ticks(a.reference.price() / a.spot->spec().tick_size));
 }
-
 
 void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed, const LiquidationConfig& lq) {
   Market& m = w.market;
