@@ -133,6 +133,7 @@ TEST_CASE("fund floor, socialized haircut: S is collected pro rata from winners'
   CHECK(w.L.balance(w.sys.bad_debt, kUsd) == -U(17'800));
   CHECK(pol->fund_credit().floor_bad_debt == 0);
   CHECK(pol->fund_credit().floor_socialized == U(200));
+  CHECK(pol->step_stats().haircut_taken == 200.0);  // 138,080,495 + 61,919,505 micro-units: a cost to A and B (user_cost)
   CHECK(pol->step_stats().adl_count == 0);
   CHECK(w.events.empty());
   w.L.check_conservation();

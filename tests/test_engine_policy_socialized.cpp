@@ -288,6 +288,7 @@ TEST_CASE("socialized haircut, policy level: winners pay the equity shortfall pr
   CHECK(w.L.balance(w.sys.bad_debt, kUsd) == -U(17'800));
   CHECK(pol->step_stats().adl_count == 0);
   CHECK(pol->step_stats().bad_debt == 0.0);
+  CHECK(pol->step_stats().haircut_taken == 50.0);  // 15.625 + 23.4375 + 10.9375, taken from A, B, C
   REQUIRE(w.events.size() == 1);
   CHECK(w.events[0].policy_path == "socialized>haircut");
   w.L.check_conservation();
@@ -493,6 +494,18 @@ TEST_CASE("socialized end to end: haircut of the winners for the shortfall only"
   CHECK(series(r, "insurance_fund")[11] == doctest::Approx(0.0).epsilon(1e-9));  // 0 - 17,800 + 2 x 8,900
   CHECK(series(r, "fund_borrowed")[11] == doctest::Approx(17'800.0).epsilon(1e-12));
   CHECK(series(r, "bad_debt_cum")[11] == 0.0);
+  // What the winners paid is a cost to users, in user_cost with the penalties, the slippage and the
+  // collateral haircut (the summary's definition, sim/run/simulation.cpp): the 50 of the absorption,
+  // then, with the fund at its floor (equity 0 = -limit), the slippage of its unwind below the mark,
+  // which the floor socializes by the same haircut (fund_floor_socialized): it sells its 2 BTC two
+  // bid levels a step (0.4 at mark - 1 and 0.4 at mark - 11): 4.8 at steps 12 and 13, 0.4 at 14: 10.
+  const double floor_socialized = metric(r, "fund_floor_socialized");
+  CHECK(floor_socialized == doctest::Approx(10.0).epsilon(1e-9));
+  CHECK(metric(r, "bad_debt") == 0.0);
+  CHECK(metric(r, "haircut_taken") == doctest::Approx(50.0 + floor_socialized).epsilon(1e-12));
+  CHECK(metric(r, "user_cost") == doctest::Approx(metric(r, "penalties_paid") + metric(r, "slippage_cost") +
+                                                  metric(r, "collateral_haircut_cost") + 50.0 + floor_socialized)
+                                      .epsilon(1e-12));
 }
 
 TEST_CASE("socialized end to end: a positive-equity long never triggers the haircut, however small the fund") {
@@ -629,6 +642,7 @@ TEST_CASE("socialized: crash_scheduled.json seed 3, fund 20,000 - the fund's mar
       CHECK(adl_price == doctest::Approx(adl_mark + S / 157.746).epsilon(1e-12));
       CHECK(metric(r, "adl_taken") == doctest::Approx(S).epsilon(1e-9));
       CHECK(metric(r, "adl_queue_empty_events") == 0.0);
+      CHECK(metric(r, "haircut_taken") == 0.0);
       // Flat after the ADL, at its floor 0: that step's absorption (account 984, 11,414.41) is the
       // loan and the equity is that account's equity at the mark, 55.37 (as before the change).
       CHECK(borrowed[722] == doctest::Approx(absorbed_722).epsilon(1e-9));
@@ -636,6 +650,11 @@ TEST_CASE("socialized: crash_scheduled.json seed 3, fund 20,000 - the fund's mar
     } else {
       CHECK(metric(r, "adl_count") == 0.0);
       CHECK(metric(r, "fund_floor_socialized") == doctest::Approx(2'907.309303).epsilon(1e-9));
+      // What the winners paid is the whole socialized floor loss, counted in user_cost.
+      CHECK(metric(r, "haircut_taken") == doctest::Approx(2'907.309303).epsilon(1e-9));
+      CHECK(metric(r, "user_cost") == doctest::Approx(metric(r, "penalties_paid") + metric(r, "slippage_cost") +
+                                                      metric(r, "collateral_haircut_cost") + metric(r, "haircut_taken"))
+                                          .epsilon(1e-12));
       CHECK(equity[723] == doctest::Approx(342.33).epsilon(1e-5));  // the floor at 0, then 723's absorptions
     }
     CHECK(equity[722] == doctest::Approx(55.37).epsilon(1e-4));

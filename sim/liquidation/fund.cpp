@@ -104,7 +104,7 @@ Micros FundAbsorber::floor(LiquidationContext& ctx, LiquidationStepStats& stats)
       if (adl_) {
         deleverage_fund(ctx, shortfall, stats);
       } else {
-        haircut(ctx, ctx.accounts.insurance_fund, shortfall);
+        haircut(ctx, ctx.accounts.insurance_fund, shortfall, stats);
       }
       credit_.floor_socialized += std::min(shortfall, fund_equity(ctx) - fe);
       repay(ctx);
@@ -317,7 +317,7 @@ int FundAbsorber::deleverage(LiquidationContext& ctx, const Bankrupt& b, const L
 // Collects up to `lacking` quote from profitable margined accounts pro rata to profit into the fund.
 // Profit = the unrealized PnL of the account's positions against their entry prices at mark,
 // sum_i c_i x (mark_i - entry_i), as the ADL queue measures it: deposits are not profit.
-Micros FundAbsorber::haircut(LiquidationContext& ctx, AccountId excluded, Micros lacking) {
+Micros FundAbsorber::haircut(LiquidationContext& ctx, AccountId excluded, Micros lacking, LiquidationStepStats& stats) {
   if (lacking <= 0) return 0;
   Ledger& L = ctx.market.ledger;
   const AssetId q = ctx.market.quote_asset;
@@ -366,6 +366,7 @@ Micros FundAbsorber::haircut(LiquidationContext& ctx, AccountId excluded, Micros
     L.transfer(x.account, ctx.accounts.insurance_fund, q, s);
     collected += s;
   }
+  stats.haircut_taken += from_micros(collected);
   return collected;
 }
 
@@ -390,7 +391,7 @@ FundAbsorber::Result FundAbsorber::settle(LiquidationContext& ctx, MarginAccount
   stats.spot_taken_over += d.spot_taken_over;
   Micros bad = d.bad_debt;
   if (bad > 0 && !adl_) {
-    const Micros got = haircut(ctx, acc.account, bad);
+    const Micros got = haircut(ctx, acc.account, bad, stats);
     if (got > 0) {
       ctx.market.ledger.transfer(ctx.accounts.insurance_fund, ctx.accounts.bad_debt, ctx.market.quote_asset, got);
       bad -= got;
@@ -475,7 +476,7 @@ FundAbsorber::Result FundAbsorber::absorb(LiquidationContext& ctx, MarginAccount
       if (queue_short) ++stats.adl_queue_empty;
       if (adls > 0) path = paths_.adl;
     } else {
-      haircut(ctx, acc.account, shortfall);
+      haircut(ctx, acc.account, shortfall, stats);
       path = paths_.haircut;
     }
   }

@@ -103,7 +103,9 @@ class FundAbsorber {
   };
   int deleverage(LiquidationContext& ctx, const Bankrupt& b, const Leg& leg, Micros target, CloseOut close_out,
                  LiquidationStepStats& stats, Micros* matched_out, double* taken_out);
-  Micros haircut(LiquidationContext& ctx, AccountId excluded, Micros lacking);
+  // Collects up to `lacking` from winners' profits into the fund; adds what it collected to
+  // stats.haircut_taken (a cost to those users, part of user_cost).
+  Micros haircut(LiquidationContext& ctx, AccountId excluded, Micros lacking, LiquidationStepStats& stats);
   // The "adl" part of floor(): deleverages the fund's perp inventory to recover `shortfall`.
   void deleverage_fund(LiquidationContext& ctx, Micros shortfall, LiquidationStepStats& stats);
 

@@ -108,6 +108,10 @@ struct LiquidationStepStats {
   // shortfall it had to cover, max(0, taken - shortfall) per absorption (sim/liquidation/README.md).
   double adl_taken = 0.0;
   double adl_overshoot = 0.0;
+  // loss_rule "haircut" (quote units): what the haircut collected from winners' profits (an
+  // absorption's shortfall, a flat account's deficit, the fund floor's loss). The counterpart of
+  // adl_taken: a cost to those users, so part of user_cost as ADL's losses are (through slippage).
+  double haircut_taken = 0.0;
 };
 
 class LiquidationPolicy {

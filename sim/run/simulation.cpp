@@ -427,7 +427,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   double flat_deficit_bad_debt_total = 0.0;
   double collateral_haircut_total = 0.0;
   double spot_taken_over_total = 0.0;
-  double adl_taken_total = 0.0, adl_overshoot_total = 0.0;
+  double adl_taken_total = 0.0, adl_overshoot_total = 0.0, haircut_taken_total = 0.0;
   std::int64_t agents_retired = 0;
 
   for (std::int64_t step = 0; step < sc.horizon_steps; ++step) {
@@ -557,6 +557,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
     info.adl_overshoot = policy->step_stats().adl_overshoot;
     adl_overshoot_total += info.adl_overshoot;
     adl_taken_total += policy->step_stats().adl_taken;
+    haircut_taken_total += policy->step_stats().haircut_taken;
     adl_total += info.adl_count;
     adl_queue_empty_total += policy->step_stats().adl_queue_empty;
     flat_deficit_events_total += policy->step_stats().flat_deficit_bad_debt_events;
@@ -631,7 +632,11 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   // collateral the fund took over at index x (1 - haircut) (socialized, hierarchy, market takeovers).
   r.summary.emplace_back("collateral_haircut_cost", collateral_haircut_total);
   r.summary.emplace_back("spot_taken_over", spot_taken_over_total);
-  r.summary.emplace_back("user_cost", metric_or_zero(r, "penalties_paid") + metric_or_zero(r, "slippage_cost") + collateral_haircut_total);
+  // What loss_rule "haircut" took from winners' profits (socialized, hierarchy): a cost to users,
+  // as ADL's is (an ADL'd winner's loss against the mark is in its event's slippage).
+  r.summary.emplace_back("haircut_taken", haircut_taken_total);
+  r.summary.emplace_back("user_cost", metric_or_zero(r, "penalties_paid") + metric_or_zero(r, "slippage_cost") + collateral_haircut_total +
+                                          haircut_taken_total);
   // What a policy left unresolved at the horizon: accounts still liquidatable, and the negative
   // equity (at mark) of open accounts: bad debt not yet realised, which bad_debt does not include.
   // Only the accounts the last mark does not vouch for can count (the others are healthy with
