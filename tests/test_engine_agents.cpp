@@ -192,7 +192,8 @@ struct MiniMarket {
     }
     m.assets.push_back(std::move(am));
     m.transit_account = ledger.open_account("transit");
-    margin = std::make_unique<MarginEngine>(PerpConfig{}, m);
+    const PerpConfig perp_defaults;  // named: GCC 12 warns (falsely, -Wmaybe-uninitialized) about a temporary's strings
+    margin = std::make_unique<MarginEngine>(perp_defaults, m);
     m.margin = margin.get();
     maker = ledger.open_account("maker");
     ledger.mint(maker, 0, to_fixed(1e9, 1e6));
@@ -485,42 +486,76 @@ TEST_CASE("arbitrageur: long_perp_borrow_bps widens the edge of buying the perp 
   }
 }
 
-TEST_CASE("re-entry pool: a liquidated leveraged trader comes back after the delay, on the drawn side, at its last notional") {
+// The re-entry tests' scene: `n` leveraged traders (isolated margin accounts of agents 7, 8, ...),
+// each holding 0.1 BTC-PERP long taken from the maker, and the pool's one account with 1e6 USDT.
+// A trader is liquidated as the pool sees it: its contracts go back and its margin account closes.
+struct ReentryScene {
   MiniMarket mm;
-  const AccountId trader = mm.ledger.open_account("leveraged_trader", true);
-  const std::uint32_t mid = mm.margin->add_account(trader, 7, AgentKind::LeveragedTrader, MarginMode::Isolated);
-  ReentryConfig cfg;
-  cfg.probability = 1.0;
-  cfg.short_share = 1.0;
-  cfg.delay_mean_s = 1e-3;  // an exponential draw of mean 1 ms: due at the next step (dt_s 1)
-  cfg.notional_share = 1.0;
-  cfg.scan_every_steps = 1;
-  const AccountId acc = mm.ledger.open_account("reentry");
-  mm.ledger.mint(acc, 0, to_fixed(1e6, 1e6));
-  ReentryPool pool(cfg, acc, make_rng(1, 0, 97));
+  std::vector<AccountId> traders;
+  std::vector<std::uint32_t> margin_ids;
+  AccountId pool_account = 0;
+
+  explicit ReentryScene(int n) {
+    for (int k = 0; k < n; ++k) {
+      traders.push_back(mm.ledger.open_account("leveraged_trader:" + std::to_string(k + 1), true));
+      margin_ids.push_back(mm.margin->add_account(traders.back(), 7 + k, AgentKind::LeveragedTrader, MarginMode::Isolated));
+      mm.ledger.transfer(mm.maker, traders.back(), 2, to_fixed(0.1, 1e6));
+    }
+    pool_account = mm.ledger.open_account("reentry");
+    mm.ledger.mint(pool_account, 0, to_fixed(1e6, 1e6));
+  }
+  // Every liquidation re-enters (probability 1), on the side short_share says, at the liquidated
+  // position's last notional, scanned every step, due at the next step (an exponential delay of
+  // mean 1 ms, dt_s 1).
+  static ReentryConfig config(double short_share) {
+    ReentryConfig cfg;
+    cfg.probability = 1.0;
+    cfg.short_share = short_share;
+    cfg.delay_mean_s = 1e-3;
+    cfg.notional_share = 1.0;
+    cfg.scan_every_steps = 1;
+    return cfg;
+  }
+  void act(ReentryPool& pool, std::int64_t step) {
+    mm.m.step = step;
+    pool.act(mm.m);
+  }
+  void liquidate(int k) {
+    mm.ledger.transfer(traders[static_cast<std::size_t>(k)], mm.maker, 2, to_fixed(0.1, 1e6));
+    mm.margin->accounts()[margin_ids[static_cast<std::size_t>(k)]].closed = true;
+  }
+  // Step 0 at this index: the pool remembers each open position's notional (0.1 x index); then the
+  // first trader is liquidated and the pool sees it at step 1 (its re-entry due at step 2).
+  void first_liquidation_seen(ReentryPool& pool, double index) {
+    mm.a().index_price = index;
+    act(pool, 0);
+    liquidate(0);
+    act(pool, 1);
+  }
+};
+
+TEST_CASE("re-entry pool: a liquidated leveraged trader comes back after the delay, on the drawn side, at its last notional") {
+  ReentryScene sc(1);
+  MiniMarket& mm = sc.mm;
+  const AccountId acc = sc.pool_account;
+  ReentryPool pool(ReentryScene::config(1.0), acc, make_rng(1, 0, 97));
   // The trader holds 0.1 BTC-PERP long; index 30,000: notional 3,000.
-  mm.ledger.transfer(mm.maker, trader, 2, to_fixed(0.1, 1e6));
   mm.a().index_price = 30000.0;
-  mm.m.step = 0;
-  pool.act(mm.m);  // open: its notional remembered
+  sc.act(pool, 0);  // open: its notional remembered
   CHECK(pool.liquidations_seen() == 0);
-  mm.ledger.transfer(trader, mm.maker, 2, to_fixed(0.1, 1e6));  // liquidated: closed, nothing left
-  mm.margin->accounts()[mid].closed = true;
-  mm.m.step = 1;
-  pool.act(mm.m);
+  sc.liquidate(0);  // liquidated: closed, nothing left
+  sc.act(pool, 1);
   CHECK(pool.liquidations_seen() == 1);
   CHECK(pool.reentries_scheduled() == 1);
   CHECK(pool.reentries_done() == 0);  // due at step 2
   // Perp mid 30,000 (bid 29,000, ask 31,000): 3,000 / 30,000 = 0.1 BTC sold at market into the bid.
   mm.rest(VenueKind::Perp, Side::Buy, 29000.0, 2.0);
   mm.rest(VenueKind::Perp, Side::Sell, 31000.0, 2.0);
-  mm.m.step = 2;
-  pool.act(mm.m);
+  sc.act(pool, 2);
   CHECK(pool.reentries_done() == 1);
   CHECK(pool.reentries_short() == 1);
   CHECK(mm.bal(acc, 2) == doctest::Approx(-0.1));
-  mm.m.step = 3;
-  pool.act(mm.m);  // a closed account counts once
+  sc.act(pool, 3);  // a closed account counts once
   CHECK(pool.liquidations_seen() == 1);
   CHECK(pool.reentries_done() == 1);
   mm.ledger.check_conservation();
@@ -531,47 +566,27 @@ TEST_CASE("re-entry pool with leverage: each re-entry trades from its own accoun
   // account, which the pool gives 3,000 / 5 = 600 of quote first; the pool keeps no position.
   // Sold 0.1 at 29,000 = 2,900, taker fee 5 bps = 1.45: the account holds 600 + 2,900 - 1.45 =
   // 3,498.55 quote and -0.1 BTC-PERP. A second liquidation finds no account left: skipped.
-  MiniMarket mm;
-  const AccountId t1 = mm.ledger.open_account("leveraged_trader:1", true);
-  const AccountId t2 = mm.ledger.open_account("leveraged_trader:2", true);
-  const std::uint32_t m1 = mm.margin->add_account(t1, 7, AgentKind::LeveragedTrader, MarginMode::Isolated);
-  const std::uint32_t m2 = mm.margin->add_account(t2, 8, AgentKind::LeveragedTrader, MarginMode::Isolated);
-  ReentryConfig cfg;
-  cfg.probability = 1.0;
-  cfg.short_share = 1.0;
-  cfg.delay_mean_s = 1e-3;
-  cfg.scan_every_steps = 1;
+  ReentryScene sc(2);
+  MiniMarket& mm = sc.mm;
+  const AccountId acc = sc.pool_account;
+  ReentryConfig cfg = ReentryScene::config(1.0);
   cfg.leverage = 5.0;
-  const AccountId acc = mm.ledger.open_account("reentry");
-  mm.ledger.mint(acc, 0, to_fixed(1e6, 1e6));
   const AccountId slot = mm.ledger.open_account("reentry:0", true);
   ReentryPool pool(cfg, acc, make_rng(1, 0, 97));
   pool.add_slot(slot);
-  mm.ledger.transfer(mm.maker, t1, 2, to_fixed(0.1, 1e6));
-  mm.ledger.transfer(mm.maker, t2, 2, to_fixed(0.1, 1e6));
-  mm.a().index_price = 30000.0;
-  mm.m.step = 0;
-  pool.act(mm.m);
-  mm.ledger.transfer(t1, mm.maker, 2, to_fixed(0.1, 1e6));
-  mm.margin->accounts()[m1].closed = true;
-  mm.m.step = 1;
-  pool.act(mm.m);
+  sc.first_liquidation_seen(pool, 30000.0);
   mm.rest(VenueKind::Perp, Side::Buy, 29000.0, 2.0);
   mm.rest(VenueKind::Perp, Side::Sell, 31000.0, 2.0);
-  mm.m.step = 2;
-  pool.act(mm.m);
+  sc.act(pool, 2);
   CHECK(pool.reentries_done() == 1);
   CHECK(mm.ledger.balance(acc, 0) == to_fixed(1e6 - 600.0, 1e6));
   CHECK(mm.ledger.balance(acc, 2) == 0);
   CHECK(mm.ledger.balance(slot, 0) == to_fixed(3498.55, 1e6));
   CHECK(mm.bal(slot, 2) == doctest::Approx(-0.1));
   // The second trader is liquidated: its re-entry is due at step 4 and finds no account left.
-  mm.ledger.transfer(t2, mm.maker, 2, to_fixed(0.1, 1e6));
-  mm.margin->accounts()[m2].closed = true;
-  mm.m.step = 3;
-  pool.act(mm.m);
-  mm.m.step = 4;
-  pool.act(mm.m);
+  sc.liquidate(1);
+  sc.act(pool, 3);
+  sc.act(pool, 4);
   CHECK(pool.reentries_scheduled() == 2);
   CHECK(pool.reentries_done() == 1);
   CHECK(pool.reentries_skipped() == 1);
@@ -633,33 +648,17 @@ TEST_CASE("re-entry pool: an IOC limit at mid x 1.05 (the index on a one-sided b
   // = 304,500 ticks = 30,450. It buys the 0.05 at 30,400 and drops the other 0.053: 30,800 and
   // 40,000 are above its limit. Cash: 0.05 x 30,400 = 1,520 plus taker fee 5 bps = 0.76.
   // (The market order it sent before bought 0.1: 0.05 at 30,400 and 0.05 at 30,800.)
-  MiniMarket mm;
-  const AccountId trader = mm.ledger.open_account("leveraged_trader", true);
-  const std::uint32_t mid = mm.margin->add_account(trader, 7, AgentKind::LeveragedTrader, MarginMode::Isolated);
-  ReentryConfig cfg;
-  cfg.probability = 1.0;
-  cfg.short_share = 0.0;  // a long
-  cfg.delay_mean_s = 1e-3;
-  cfg.notional_share = 1.0;
-  cfg.scan_every_steps = 1;
-  const AccountId acc = mm.ledger.open_account("reentry");
-  mm.ledger.mint(acc, 0, to_fixed(1e6, 1e6));
-  ReentryPool pool(cfg, acc, make_rng(1, 0, 97));
-  mm.ledger.transfer(mm.maker, trader, 2, to_fixed(0.1, 1e6));
-  mm.a().index_price = 30000.0;  // remembered notional 0.1 x 30,000 = 3,000
-  mm.m.step = 0;
-  pool.act(mm.m);
-  mm.ledger.transfer(trader, mm.maker, 2, to_fixed(0.1, 1e6));
-  mm.margin->accounts()[mid].closed = true;
-  mm.m.step = 1;
-  pool.act(mm.m);
+  ReentryScene sc(1);
+  MiniMarket& mm = sc.mm;
+  const AccountId acc = sc.pool_account;
+  ReentryPool pool(ReentryScene::config(0.0), acc, make_rng(1, 0, 97));  // a long
+  sc.first_liquidation_seen(pool, 30000.0);  // remembered notional 0.1 x 30,000 = 3,000
   REQUIRE(pool.reentries_scheduled() == 1);
   mm.a().index_price = 29000.0;
   mm.rest(VenueKind::Perp, Side::Sell, 30400.0, 0.05);
   mm.rest(VenueKind::Perp, Side::Sell, 30800.0, 0.05);
   mm.rest(VenueKind::Perp, Side::Sell, 40000.0, 1.0);
-  mm.m.step = 2;
-  pool.act(mm.m);
+  sc.act(pool, 2);
   CHECK(pool.reentries_done() == 1);
   CHECK(mm.ledger.balance(acc, 2) == to_fixed(0.05, 1e6));
   CHECK(mm.ledger.balance(acc, 0) == to_fixed(1e6 - 1520.0 - 0.76, 1e6));
@@ -675,42 +674,20 @@ TEST_CASE("re-entry pool: a short sells no lower than mid x 0.95 - nothing there
   // 28,000 is above it: filled in full at 28,000. A second short then finds only a bid at 25,000
   // (10% under a mid of (25,000 + 30,000) / 2 = 27,500; limit ceil(275,000 x 0.95) = 261,250 ticks
   // = 26,125): nothing fills, the re-entry is counted as skipped and the bid stays.
-  MiniMarket mm;
-  const AccountId t1 = mm.ledger.open_account("leveraged_trader:1", true);
-  const AccountId t2 = mm.ledger.open_account("leveraged_trader:2", true);
-  const std::uint32_t m1 = mm.margin->add_account(t1, 7, AgentKind::LeveragedTrader, MarginMode::Isolated);
-  const std::uint32_t m2 = mm.margin->add_account(t2, 8, AgentKind::LeveragedTrader, MarginMode::Isolated);
-  ReentryConfig cfg;
-  cfg.probability = 1.0;
-  cfg.short_share = 1.0;
-  cfg.delay_mean_s = 1e-3;
-  cfg.notional_share = 1.0;
-  cfg.scan_every_steps = 1;
-  const AccountId acc = mm.ledger.open_account("reentry");
-  mm.ledger.mint(acc, 0, to_fixed(1e6, 1e6));
-  ReentryPool pool(cfg, acc, make_rng(1, 0, 97));
-  mm.ledger.transfer(mm.maker, t1, 2, to_fixed(0.1, 1e6));
-  mm.ledger.transfer(mm.maker, t2, 2, to_fixed(0.1, 1e6));
-  mm.a().index_price = 29000.0;  // remembered notional 0.1 x 29,000 = 2,900 each
-  mm.m.step = 0;
-  pool.act(mm.m);
-  mm.ledger.transfer(t1, mm.maker, 2, to_fixed(0.1, 1e6));
-  mm.margin->accounts()[m1].closed = true;
-  mm.m.step = 1;
-  pool.act(mm.m);
+  ReentryScene sc(2);
+  MiniMarket& mm = sc.mm;
+  const AccountId acc = sc.pool_account;
+  ReentryPool pool(ReentryScene::config(1.0), acc, make_rng(1, 0, 97));
+  sc.first_liquidation_seen(pool, 29000.0);  // remembered notional 0.1 x 29,000 = 2,900 each
   mm.rest(VenueKind::Perp, Side::Buy, 28000.0, 0.1);
   mm.rest(VenueKind::Perp, Side::Sell, 30000.0, 0.1);
-  mm.m.step = 2;
-  pool.act(mm.m);
+  sc.act(pool, 2);
   CHECK(pool.reentries_done() == 1);
   CHECK(mm.bal(acc, 2) == doctest::Approx(-0.1));
-  mm.ledger.transfer(t2, mm.maker, 2, to_fixed(0.1, 1e6));
-  mm.margin->accounts()[m2].closed = true;
-  mm.m.step = 3;
-  pool.act(mm.m);
+  sc.liquidate(1);
+  sc.act(pool, 3);
   mm.rest(VenueKind::Perp, Side::Buy, 25000.0, 0.1);
-  mm.m.step = 4;
-  pool.act(mm.m);
+  sc.act(pool, 4);
   CHECK(pool.reentries_scheduled() == 2);
   CHECK(pool.reentries_done() == 1);
   CHECK(pool.reentries_skipped() == 1);

@@ -46,6 +46,22 @@ void give_fund_inventory(HandWorld& w, LiquidationPolicy& pol) {
 
 Micros fund_equity(HandWorld& w, const LiquidationPolicy& p) { return insurance_fund_equity(w.m, w.sys.insurance_fund, p.fund_borrowed()); }
 
+// The fund after the floor, as each case's hand computation states it; every case ends with the
+// fund's equity exactly at its floor, -limit = -30.
+struct FundAfter {
+  Micros borrowed;
+  Micros bad_debt_account;  // the bad-debt account's quote: minus the loan, minus the bad debt paid
+  Micros floor_bad_debt;
+  Micros floor_socialized;
+};
+void check_fund_after(HandWorld& w, const LiquidationPolicy& pol, const FundAfter& f) {
+  CHECK(pol.fund_borrowed() == f.borrowed);
+  CHECK(fund_equity(w, pol) == -U(30));
+  CHECK(w.L.balance(w.sys.bad_debt, kUsd) == f.bad_debt_account);
+  CHECK(pol.fund_credit().floor_bad_debt == f.floor_bad_debt);
+  CHECK(pol.fund_credit().floor_socialized == f.floor_socialized);
+}
+
 // What the kernel does after every policy step (sim/run/simulation.cpp).
 Micros kernel_floor(HandWorld& w, LiquidationPolicy& pol, std::int64_t step) {
   LiquidationContext ctx = w.context(w.m, *w.me, step);
@@ -72,11 +88,7 @@ TEST_CASE("fund floor, socialized adl: the fund's 2 BTC are deleveraged at M + S
   CHECK(w.fund(kPerp) == 0);
   CHECK(w.bal(a, kPerp) == 0);
   CHECK(w.bal(a, kUsd) == U(22'000 - 17'970));
-  CHECK(pol->fund_borrowed() == U(30));
-  CHECK(fund_equity(w, *pol) == -U(30));
-  CHECK(w.L.balance(w.sys.bad_debt, kUsd) == -U(30));
-  CHECK(pol->fund_credit().floor_bad_debt == 0);
-  CHECK(pol->fund_credit().floor_socialized == U(200));
+  check_fund_after(w, *pol, {.borrowed = U(30), .bad_debt_account = -U(30), .floor_bad_debt = 0, .floor_socialized = U(200)});
   CHECK(pol->fund_credit().exhausted_now);
   CHECK(pol->step_stats().adl_count == 1);
   CHECK(pol->step_stats().adl_queue_empty == 0);
@@ -101,11 +113,7 @@ TEST_CASE("fund floor, socialized adl: what the queue cannot match stays bad deb
   CHECK(w.bal(a, kPerp) == 0);
   CHECK(w.bal(a, kUsd) == U(5'500 - 4'492.5));
   CHECK(w.fund(kPerp) == U(1.5));
-  CHECK(pol->fund_borrowed() == U(13'357.5));
-  CHECK(fund_equity(w, *pol) == -U(30));
-  CHECK(w.L.balance(w.sys.bad_debt, kUsd) == -U(13'357.5) - U(150));
-  CHECK(pol->fund_credit().floor_bad_debt == U(150));
-  CHECK(pol->fund_credit().floor_socialized == U(50));
+  check_fund_after(w, *pol, {.borrowed = U(13'357.5), .bad_debt_account = -U(13'357.5) - U(150), .floor_bad_debt = U(150), .floor_socialized = U(50)});
   CHECK(pol->step_stats().adl_count == 1);
   CHECK(pol->step_stats().adl_queue_empty == 1);
   w.L.check_conservation();
@@ -128,11 +136,7 @@ TEST_CASE("fund floor, socialized haircut: S is collected pro rata from winners'
   CHECK(w.bal(b, kUsd) == U(10'885) - 61'919'505);
   CHECK(w.bal(a, kPerp) == -U(2.0));
   CHECK(w.fund(kPerp) == U(2.0));
-  CHECK(pol->fund_borrowed() == U(17'800));
-  CHECK(fund_equity(w, *pol) == -U(30));
-  CHECK(w.L.balance(w.sys.bad_debt, kUsd) == -U(17'800));
-  CHECK(pol->fund_credit().floor_bad_debt == 0);
-  CHECK(pol->fund_credit().floor_socialized == U(200));
+  check_fund_after(w, *pol, {.borrowed = U(17'800), .bad_debt_account = -U(17'800), .floor_bad_debt = 0, .floor_socialized = U(200)});
   CHECK(pol->step_stats().haircut_taken == 200.0);  // 138,080,495 + 61,919,505 micro-units: a cost to A and B (user_cost)
   CHECK(pol->step_stats().adl_count == 0);
   CHECK(w.events.empty());
@@ -170,11 +174,7 @@ TEST_CASE("fund floor, market: no socialization in its design - the same 200 is 
   CHECK(w.bal(a, kUsd) == U(22'000));
   CHECK(w.bal(a, kPerp) == -U(2.0));
   CHECK(w.fund(kPerp) == U(2.0));
-  CHECK(pol->fund_borrowed() == U(17'800));
-  CHECK(fund_equity(w, *pol) == -U(30));
-  CHECK(w.L.balance(w.sys.bad_debt, kUsd) == -U(17'800) - U(200));
-  CHECK(pol->fund_credit().floor_bad_debt == U(200));
-  CHECK(pol->fund_credit().floor_socialized == 0);
+  check_fund_after(w, *pol, {.borrowed = U(17'800), .bad_debt_account = -U(17'800) - U(200), .floor_bad_debt = U(200), .floor_socialized = 0});
   CHECK(w.events.empty());
   w.L.check_conservation();
 }
