@@ -394,6 +394,7 @@ TEST_CASE("funding clock: Binance's premium index, time-weighted over 8 samples"
   // impact-mid formula would read (99.9 + 100.5) / 2 / 100 - 1 = +0.2%).
   clock.sample(99.9, 100.5, 100.0);
   CHECK(clock.current_premium_estimate() == 0.0);
+  CHECK(clock.last_sample() == 0.0);  // what the recorder's max_abs_premium_index_bps reads
   clock.settle_rate();
 
   // Missing sides contribute 0; none -> premium 0. Weights 1..5:
@@ -407,6 +408,13 @@ TEST_CASE("funding clock: Binance's premium index, time-weighted over 8 samples"
   clock.settle_rate();
   clock.sample(98.0, 99.0, 100.0);
   CHECK(clock.current_premium_estimate() == doctest::Approx(-0.01).epsilon(1e-12));
+  CHECK(clock.last_sample() == doctest::Approx(-0.01).epsilon(1e-12));
+  // A scenario's funding_shock moves the rate but not the market's premium index: the sample of
+  // bids at 100.5 over index 100 is +0.5% with a +1% shock added to the interval's average only.
+  clock.settle_rate();
+  clock.sample(100.5, 0.0, 100.0, 0.01);
+  CHECK(clock.last_sample() == doctest::Approx(0.005).epsilon(1e-12));
+  CHECK(clock.current_premium_estimate() == doctest::Approx(0.015).epsilon(1e-12));
 
   // Rounding of interval_s / dt_s to the nearest whole number of samples, at least 1.
   FundingConfig c2;

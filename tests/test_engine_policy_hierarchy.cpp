@@ -182,9 +182,6 @@ RunResult run_hierarchy(const nlohmann::json& w, const std::vector<std::string>&
   return sl::test::run_world(w, overrides);
 }
 
-// Notional of `qty` BTC at price p as the ledger settles it (rounded to a micro-unit).
-double settled(double qty, double p) { return std::llround(qty * p * 1e6) / 1e6; }
-
 }  // namespace
 
 TEST_CASE("hierarchy end to end: the auction stage never sells below the bankruptcy price - it ends there and the backstop takes the account") {

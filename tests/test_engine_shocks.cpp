@@ -161,6 +161,9 @@ TEST_CASE("funding_shock adds its premium to the samples of its window, the rate
   const std::string whole = R"([{"type": "funding_shock", "start_step": 10, "end_step": 20, "premium_bps": 20}])";
   CHECK(rate_at(whole, 19) == doctest::Approx(0.0015).epsilon(1e-12));
   CHECK(rate_at(whole, 9) == 0.0001);  // the first interval is outside the window
+  // The market's premium index (summary max_abs_premium_index_bps) excludes the shock: the index lies
+  // between the impact prices at every step, so it is 0 with or without it.
+  for (const char* shocks : {"[]", whole.c_str()}) CHECK(metric(run(hand(shocks, liq, funding, 20)), "max_abs_premium_index_bps") == 0.0);
   // +20 bps over half the interval: the samples of steps 10-14 are the interval's 1st to 5th (weights
   // 1..5 of 1 + ... + 10 = 55), those of steps 15-19 the 6th to 10th (weights 6..10, 40 of 55).
   // First half: P = 0.002 x 15 / 55 = 0.000545, I - P = -0.000445 is inside the clamp: F = I.

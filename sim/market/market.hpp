@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <vector>
 
 #include "sim/book/ledger.hpp"
@@ -30,6 +31,9 @@ struct AssetMarket {
   double mark_price = 0.0;     // index + clamped EMA premium (step 4)
   double funding_rate = 0.0;   // last settled funding rate, fraction per interval
   double funding_estimate = 0.0;  // rate the current interval would settle at now (premium so far)
+  // This step's Binance premium index sample P_i (fraction; impact prices against the index, the
+  // funding_shock excluded), set by step 6 when funding is on; NaN when it is off.
+  double premium_index = std::numeric_limits<double>::quiet_NaN();
   double collateral_haircut = 0.0;
   // Published prices, falling back to the reference before the first publication.
   double index_or_reference() const { return index_price > 0 ? index_price : reference.price(); }

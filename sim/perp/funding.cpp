@@ -56,6 +56,7 @@ void FundingClock::sample(double impact_bid, double impact_ask, double index, do
     const double cheap = has_ask ? std::max(0.0, index - impact_ask) : 0.0;
     premium = (rich - cheap) / index;
   }
+  last_sample_ = premium;
   // Time-weighted: the k-th sample of the interval has weight k.
   ++count_;
   weighted_sum_ += static_cast<double>(count_) * (premium + premium_shock);

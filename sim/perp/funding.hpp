@@ -38,6 +38,9 @@ class FundingClock {
   // per interval).
   double settle_rate();
   double last_premium() const { return last_premium_; }   // P of the last settled interval
+  // The last sample P_i as the market made it (impact prices against the index), without the
+  // scenario's premium_shock: the venue's published premium index at that step.
+  double last_sample() const { return last_sample_; }
   double current_premium_estimate() const;                // weighted average of the current interval so far (0 if empty)
   std::int64_t samples_per_interval() const { return per_interval_; }  // round(interval_s / dt_s), >= 1
   std::int64_t samples_in_interval() const { return count_; }
@@ -54,6 +57,7 @@ class FundingClock {
   std::int64_t count_ = 0;
   double weighted_sum_ = 0.0;  // sum of k x P_k over the interval's samples so far
   double last_premium_ = 0.0;
+  double last_sample_ = 0.0;
   double weighted_average() const;
 };
 

@@ -173,6 +173,9 @@ void Recorder::record_step(const Market& m, const ProtocolStepInfo& p) {
       st.min_premium_bps = std::min(st.min_premium_bps, premium_bps);
     }
     st.max_abs_funding = std::max(st.max_abs_funding, std::abs(a.funding_rate));
+    // The venue's premium index (impact prices for the impact notional against the index): a far
+    // quote on one side, or a one-sided book, moves the mid but not this (model.md section 9).
+    if (std::isfinite(a.premium_index)) st.max_abs_premium_index_bps = std::max(st.max_abs_premium_index_bps, 1e4 * std::abs(a.premium_index));
     st.max_funding_estimate = std::max(st.max_funding_estimate, a.funding_estimate);
     st.min_funding_estimate = std::min(st.min_funding_estimate, a.funding_estimate);
     st.min_funding = std::min(st.min_funding, a.funding_rate);
@@ -307,6 +310,7 @@ RunResult Recorder::finish(const Market& m, std::vector<LiquidationEvent> events
     r.summary.emplace_back("max_premium_bps" + sfx, st.max_premium_bps);
     r.summary.emplace_back("min_premium_bps" + sfx, st.min_premium_bps);
     r.summary.emplace_back("max_abs_funding" + sfx, st.max_abs_funding);
+    r.summary.emplace_back("max_abs_premium_index_bps" + sfx, st.max_abs_premium_index_bps);
     r.summary.emplace_back("min_funding" + sfx, st.min_funding);
     r.summary.emplace_back("max_funding" + sfx, st.max_funding);
     r.summary.emplace_back("max_funding_estimate" + sfx, st.max_funding_estimate);

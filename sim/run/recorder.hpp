@@ -47,6 +47,7 @@ class Recorder {
     double max_abs_premium_bps = 0;   // perp mid vs index
     double max_premium_bps = 0, min_premium_bps = 0;
     double max_abs_funding = 0;       // settled rate, fraction per interval
+    double max_abs_premium_index_bps = 0;  // |P_i| x 1e4 over the steps (0 when funding is off: no samples)
     double min_funding = 0, max_funding = 0;
     double min_funding_estimate = 0, max_funding_estimate = 0;
     double max_perp_drawdown_bps = 0; // perp mid below the reference

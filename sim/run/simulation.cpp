@@ -529,6 +529,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
         const double ia = impact_price(a.perp->book(), Side::Buy, notional, a.perp->spec().tick_size, a.perp->spec().lot_size);
         FundingClock& fc = w.funding[i];
         fc.sample(ib, ia, a.index_price, shocks.funding_premium(i));  // + funding_shock premium
+        a.premium_index = fc.last_sample();
         a.funding_estimate = FundingClock::funding_rate(fc.current_premium_estimate(), sc.perp.funding);
         if (fc.due()) {
           a.funding_rate = fc.settle_rate();
