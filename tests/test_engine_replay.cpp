@@ -400,8 +400,9 @@ TEST_CASE("replay: black_thursday_2020 funding turns negative after the fall and
   CHECK(sim_at(sim_cap_h + 40) > -0.001);
   // The perp never falls more than 10% below the index (with too little arbitrage capacity it fell to
   // -88% and stayed there). Measured since fix13 (2026-12-07: the mark and the traders read a one-sided
-  // book at the index): -6.23%, not traced (this series is the recorded perp mid, which still reads a
-  // one-sided book at its last trade); since the re-fit with the switch and before fix13: -4.92%, at
+  // book at the index): -6.23%, a lag at the rebound (step 18141: the index rose 3,969 -> 4,070 in three
+  // steps while the perp book held nothing within 1% either side, spread 236-452 bps; back within 1.9%
+  // two steps later; scenarios/README.md); since the re-fit with the switch and before fix13: -4.92%, at
   // +50.4 h (13 Mar 02:24, the low; sweeping arbitrageurs take every level to their price). With the file before it
   // -19.0% at 13 Mar 02:34 (the bound was then 20%); at the real low BitMEX's perp traded about $400
   // (~10%) below spot.
