@@ -592,7 +592,7 @@ TEST_CASE("the loop measure on common random numbers: deep books remove the forc
   // reference, volatility x3 in the squeeze): the deep world still links in some seeds. Measured:
   // links thin 0, 0, 0, 0, 0, 0, 0, 0, 14, 8, 0, 0, 5, 0, 0, 0 (chains 2, 2, 3 in 2049, 2050, 2053),
   // deep 0, 1, 0, ..., 0, 2, 2, 0 (2042, 2054, 2055; chains of 2); over 50 seeds 46 links in 8
-  // seeds against 39 in 10; basis traders liquidated 132 against 139 over the 16 seeds. So on this
+  // seeds against 39 in 10; basis traders liquidated 132 against 138 over the 16 seeds. So on this
   // file the measure does not separate the loop from the squeeze (scenarios/README.md, `basis_loop`).
   // Until main 9861598 the measure read the last-trade premium of the event step and this test
   // asserted the deep perp book (alone) left no link and the thin one chains of 3 in 4 of 16 seeds:
