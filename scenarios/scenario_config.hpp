@@ -490,8 +490,8 @@ struct OutputConfig {
   int record_every_steps = 1;
   // The basis-loop measure (sim/run/loop_metrics.hpp): a hedged account flagged within
   // loop_window_steps after an earlier one's liquidation event, once the hedged stress (mark over
-  // index plus haircut, bps) has risen by at least loop_premium_move_bps since that event (within
-  // the oracle's lag + window + 1 steps), is the next link of a chain.
+  // index plus haircut, bps) has jumped by at least loop_premium_move_bps in one step within the
+  // oracle's lag + window + 1 steps after that event, is the next link of a chain.
   int loop_window_steps = 30;
   double loop_premium_move_bps = 10.0;
 };

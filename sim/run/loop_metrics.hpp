@@ -41,9 +41,10 @@
 // loop: the index published at step 2, the haircut set at step 1 from the previous index, the mark
 // from the index and the EMA of two-sided perp mids; the recorder reads them after funding, nothing
 // changes them in between). s rises when the mark rises against the index (the perp leg's forced
-// buys, through the mark's EMA) and when the index falls under a flat mark or the volatility-linked
-// haircut rises (the spot leg's forced sales, through the index and the index's realized volatility):
-// both channels. The haircut belongs in it: on a scenario with haircut_vol_z > 0 a sharp index move
+// buys, through the mark's EMA of two-sided mids), when the index falls and the mark does not
+// follow it at once (mark - index is the clamped EMA of perp mid - index: a perp mid that stays put
+// keeps part of the fall as premium), and when the volatility-linked haircut rises (a large index
+// return, e.g. under the spot leg's forced sales): both channels. The haircut belongs in it: on a scenario with haircut_vol_z > 0 a sharp index move
 // raises h at the next step, and that is what flags unified accounts (basis_loop seed 2086, market:
 // the index falls 80 bps at step 1594, h goes 0.109 -> 0.153 at step 1595, s +436 bps, and 12
 // basis traders are flagged at 1595; the mark's premium over the index rose 4 bps).
