@@ -489,8 +489,9 @@ struct ShockConfig {
 struct OutputConfig {
   int record_every_steps = 1;
   // The basis-loop measure (sim/run/loop_metrics.hpp): a hedged account flagged within
-  // loop_window_steps after a step in which an earlier one's liquidation lifted the premium by at
-  // least loop_premium_move_bps is the next link of a chain.
+  // loop_window_steps after an earlier one's liquidation event, once the hedged stress (mark over
+  // index plus haircut, bps) has jumped by at least loop_premium_move_bps in one step within the
+  // oracle's lag + window + 1 steps after that event, is the next link of a chain.
   int loop_window_steps = 30;
   double loop_premium_move_bps = 10.0;
 };

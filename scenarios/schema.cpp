@@ -538,8 +538,8 @@ const ObjectSchema<OutputConfig>& output_schema() {
   using O = OutputConfig;
   static const ObjectSchema<O> s({
       field("record_every_steps", &O::record_every_steps, {.range = closed(1, 100000000), .unit = "steps", .doc = "time-series sampling period"}),
-      field("loop_window_steps", &O::loop_window_steps, {.range = closed(1, kMaxSteps), .unit = "steps", .doc = "basis-loop measure: a hedged account flagged within this many steps after a premium push of an earlier one links to it (sim/run/loop_metrics.hpp)"}),
-      field("loop_premium_move_bps", &O::loop_premium_move_bps, {.range = closed(0, 10000), .unit = "bps", .doc = "basis-loop measure: one-step rise of the perp premium that counts as a push"}),
+      field("loop_window_steps", &O::loop_window_steps, {.range = closed(1, kMaxSteps), .unit = "steps", .doc = "basis-loop measure: a hedged account flagged within this many steps after an earlier one's event whose stress push has landed links to it (sim/run/loop_metrics.hpp)"}),
+      field("loop_premium_move_bps", &O::loop_premium_move_bps, {.range = closed(0, 10000), .unit = "bps", .doc = "basis-loop measure: one-step jump of the hedged stress (mark premium over the index plus the haircut) within the oracle's lag + window + 1 steps after a hedged account's event that counts as a push"}),
   });
   return s;
 }

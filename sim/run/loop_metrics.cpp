@@ -9,6 +9,10 @@
 
 namespace sl {
 
+std::int64_t push_reach_steps(const OracleConfig& oracle) {
+  return static_cast<std::int64_t>(oracle.lag_steps) + oracle.window_steps + 1;
+}
+
 std::vector<HedgedSpell> hedged_spells(const std::vector<LiquidationEvent>& events) {
   std::map<std::pair<std::uint32_t, std::int64_t>, std::vector<std::int64_t>> by_spell;
   for (const LiquidationEvent& e : events) {
@@ -21,33 +25,40 @@ std::vector<HedgedSpell> hedged_spells(const std::vector<LiquidationEvent>& even
   return out;
 }
 
-LoopChain longest_loop_chain(const std::vector<double>& premium_bps, const std::vector<HedgedSpell>& spells_in,
-                             std::int64_t window_steps, double min_move_bps) {
+LoopChain longest_loop_chain(const std::vector<double>& stress_bps, const std::vector<HedgedSpell>& spells_in,
+                             std::int64_t window_steps, double min_move_bps, std::int64_t reach_steps) {
   LoopChain out;
   if (spells_in.empty()) return out;
   std::vector<HedgedSpell> spells = spells_in;
   std::stable_sort(spells.begin(), spells.end(), [](const HedgedSpell& a, const HedgedSpell& b) { return a.flag_step < b.flag_step; });
-  const auto n_steps = static_cast<std::int64_t>(premium_bps.size());
-  auto push = [&](std::int64_t t) {
-    return t >= 1 && t < n_steps && premium_bps[static_cast<std::size_t>(t)] - premium_bps[static_cast<std::size_t>(t - 1)] >= min_move_bps;
+  const auto n_steps = static_cast<std::int64_t>(stress_bps.size());
+  // A push of an event at step t lands at the first u in (t, t + reach] with s(u) - s(u - 1) >= x
+  // (-1: none): one of the margin checks after the event's forced trades saw s jump.
+  auto lands = [&](std::int64_t t) -> std::int64_t {
+    if (t < 0) return -1;
+    for (std::int64_t u = t + 1; u <= std::min(t + reach_steps, n_steps - 1); ++u)
+      if (stress_bps[static_cast<std::size_t>(u)] - stress_bps[static_cast<std::size_t>(u - 1)] >= min_move_bps) return u;
+    return -1;
   };
-  // Premium pushes of each spell, sorted.
-  std::vector<std::vector<std::int64_t>> pushes(spells.size());
+  // Pushes of each spell as (event step t, landing step u), sorted by t.
+  std::vector<std::vector<std::pair<std::int64_t, std::int64_t>>> pushes(spells.size());
   for (std::size_t a = 0; a < spells.size(); ++a) {
-    std::set<std::int64_t> s;
-    for (std::int64_t t : spells[a].event_steps)
-      if (push(t)) s.insert(t);
-    pushes[a].assign(s.begin(), s.end());
+    std::set<std::int64_t> steps(spells[a].event_steps.begin(), spells[a].event_steps.end());
+    for (std::int64_t t : steps) {
+      const std::int64_t u = lands(t);
+      if (u >= 0) pushes[a].emplace_back(t, u);
+    }
   }
-  // Longest path by flag order: a link needs flag_B > t >= flag_A, so predecessors come first.
+  // Longest path by flag order: a link needs flag_B >= u > t >= flag_A, so predecessors come first.
   std::vector<std::int64_t> len(spells.size(), 1);
   for (std::size_t b = 0; b < spells.size(); ++b) {
     for (std::size_t a = 0; a < spells.size(); ++a) {
       if (a == b || spells[a].account == spells[b].account || spells[a].flag_step >= spells[b].flag_step) continue;
       const std::int64_t fb = spells[b].flag_step;
-      // Some push t of A with t < fb <= t + k.
-      const auto it = std::lower_bound(pushes[a].begin(), pushes[a].end(), fb - window_steps);
-      if (it == pushes[a].end() || *it >= fb) continue;
+      // Some push (t, u) of A with u <= fb <= t + k.
+      const bool linked = std::any_of(pushes[a].begin(), pushes[a].end(),
+                                      [&](const auto& p) { return p.second <= fb && fb <= p.first + window_steps; });
+      if (!linked) continue;
       ++out.links;
       len[b] = std::max(len[b], len[a] + 1);
     }
@@ -60,12 +71,13 @@ LoopMetrics::LoopMetrics(const ScenarioConfig& sc, const Market& m)
     : dt_s_(sc.dt_s),
       window_steps_(sc.output.loop_window_steps),
       min_move_bps_(sc.output.loop_premium_move_bps),
+      reach_steps_(push_reach_steps(sc.perp.oracle)),
       funding_on_(sc.perp.funding.enabled && sc.perp.funding.interval_s > 0),
       funding_every_steps_(std::max<std::int64_t>(1, std::llround(sc.perp.funding.interval_s / sc.dt_s))),
       net_delta_(m.assets.size(), 0.0),
       max_abs_net_delta_(m.assets.size(), 0.0),
       hedged_delta_(m.assets.size(), 0.0) {
-  premium_bps_.reserve(static_cast<std::size_t>(std::max<std::int64_t>(0, sc.horizon_steps)));
+  stress_bps_.reserve(static_cast<std::size_t>(std::max<std::int64_t>(0, sc.horizon_steps)));
 }
 
 void LoopMetrics::on_step(const Market& m) {
@@ -124,11 +136,9 @@ void LoopMetrics::on_step(const Market& m) {
     delta_leakage_hedged_ += std::abs(hedged_delta_[i]) * px_dt;
     delta_leakage_inherited_ += std::abs(inherited) * px_dt;
   }
+  // The prices the margin engine marked this step with (step 4; nothing changes them after it).
   const AssetMarket& a0 = m.assets[0];
-  const double ref_ticks = a0.reference.price() / a0.perp->spec().tick_size;
-  const double perp_mid = a0.perp->ticks_to_price(a0.perp->mid_ticks(ref_ticks));
-  const double index = a0.index_or_reference();
-  premium_bps_.push_back(1e4 * (perp_mid - index) / index);
+  stress_bps_.push_back(hedge_stress_bps(a0.mark_or_reference(), a0.index_or_reference(), a0.collateral_haircut));
 }
 
 void LoopMetrics::append_summary(const std::vector<LiquidationEvent>& events, const std::vector<std::string>& symbols,
@@ -145,7 +155,7 @@ void LoopMetrics::append_summary(const std::vector<LiquidationEvent>& events, co
   for (const auto& [acc, is_endo] : first)
     closed_out += std::find(closed_basis_accounts_.begin(), closed_basis_accounts_.end(), acc) != closed_basis_accounts_.end() ? 1 : 0;
   summary.emplace_back("basis_traders_closed_out", closed_out);
-  const LoopChain chain = longest_loop_chain(premium_bps_, hedged_spells(events), window_steps_, min_move_bps_);
+  const LoopChain chain = longest_loop_chain(stress_bps_, hedged_spells(events), window_steps_, min_move_bps_, reach_steps_);
   summary.emplace_back("basis_loop_chain_max", static_cast<double>(chain.longest));
   summary.emplace_back("basis_loop_links", static_cast<double>(chain.links));
   summary.emplace_back("funding_paid_hedged", funding_paid_hedged_);

@@ -32,16 +32,48 @@
 //
 // **The loop measure** `basis_loop_chain_max` (pure function longest_loop_chain below). Nodes: the
 // liquidation spells of hedged accounts, one per (account, flag step), the flag step being an
-// event's step - steps_to_complete. A step t is a *premium push* of node A when A has a liquidation
-// event at step t and the perp premium of asset 0 (1e4 x (perp mid - index) / index at the end of
-// the step, the recorded premium_bps) rose by at least x = output.loop_premium_move_bps over step t:
-// premium(t) - premium(t-1) >= x. Hedged accounts here are short the perpetual (basis traders are
-// long spot / short perp), so their forced closing buys and an upward move is the one that hurts the
-// next. Link A -> B when B (another account) is flagged at a step in (t, t + k] for a premium push t
-// of A, k = output.loop_window_steps. The measure is the number of nodes on the longest path of
-// links (0 with no hedged liquidation, 1 when none links). basis_loop_links counts the links.
-// The premium is attributed to A only in the steps A's events are logged: flow unwound later by a
-// bot, the backstop provider or the insurance fund can still flag accounts but forms no link.
+// event's step - steps_to_complete. The price read is the one that flags a hedged account: the
+// margin engine's equity (sim/perp/margin_engine.hpp) of a basis trader holding spot S > 0 in its
+// margin account and contracts -S is
+//     quote + S x index x (1 - h) - S x mark  =  quote - S x index x s / 1e4,
+//     s(t) = 1e4 x (mark - (1 - h) x index) / index = 1e4 x (mark - index) / index + 1e4 x h   (bps)
+// with mark, index and haircut h of asset 0 as the margin engine used them at step t (step 4 of the
+// loop: the index published at step 2, the haircut set at step 1 from the previous index, the mark
+// from the index and the EMA of two-sided perp mids; the recorder reads them after funding, nothing
+// changes them in between). s rises when the mark rises against the index (the perp leg's forced
+// buys, through the mark's EMA of two-sided mids), when the index falls and the mark does not
+// follow it at once (mark - index is the clamped EMA of perp mid - index: a perp mid that stays put
+// keeps part of the fall as premium), and when the volatility-linked haircut rises (a large index
+// return, e.g. under the spot leg's forced sales): both channels. The haircut belongs in it: on a scenario with haircut_vol_z > 0 a sharp index move
+// raises h at the next step, and that is what flags unified accounts (basis_loop seed 2086, market:
+// the index falls 80 bps at step 1594, h goes 0.109 -> 0.153 at step 1595, s +436 bps, and 12
+// basis traders are flagged at 1595; the mark's premium over the index rose 4 bps).
+// A one-sided perp book's last trade is not in s (the mark does not sample it, issue #14). The
+// volatility-linked haircut rises with the size of the index's returns, up or down.
+// Timing: an event at step t trades in step 5, after that step's margin check, so the earliest check
+// that sees it is t + 1 (the mark's perp sample); the spot book's mid observed at the end of t enters
+// the index at t + 1 + lag and fills the oracle's window by t + lag + window, and the haircut reads
+// the previous step's index: the push's reach is R = oracle lag_steps + window_steps + 1 steps
+// (push_reach_steps; an oracle fault's extra lag or freeze is not added: what the margin engine did
+// not see did not flag anyone). A *push* of node A is an event step t of A and the first step u in
+// (t, t + R] at which s jumped: s(u) - s(u - 1) >= x = output.loop_premium_move_bps. Link A -> B
+// when B (another account) is flagged at a step in [u, t + k] for a push (t, u) of A, k =
+// output.loop_window_steps. The measure is the number of nodes on the longest path of links (0 with
+// no hedged liquidation, 1 when none links). basis_loop_links counts the links.
+// Why a one-step jump and not the rise s(u) - s(t) since the event: x is calibrated on one-step
+// moves in steps with no liquidation (scenarios/README.md, basis_loop), and s drifts: on basis_loop
+// (market, 50 seeds, steps 1200-2399 with no liquidation in [t, t + R]) the volatility-linked
+// haircut climbs with the tripled volatility, so s(u) - s(t) >= 10 bps for some u <= t + 7 in 6.9%
+// of such steps (99th percentile 28.4 bps) against 0.44% for a one-step jump (99th percentile 6.8).
+// The price of it: the mark, an EMA of 30 steps (alpha 2/31), moves a fifteenth of a jump of the
+// perp's two-sided premium in a step, so the perp leg's forced buys alone rarely make a push; on
+// basis_loop (market, 50 seeds) the haircut is the largest part of every push.
+// What s leaves out: it is exact for a fully unified account (all its spot in the margin account);
+// a wallet-kind account (spot elsewhere) is hurt by the mark's level, not its distance to the index,
+// and a cross-asset account also by its margin asset's index (neither is read here). The push is
+// attributed to A only in the steps A's events are logged: flow unwound later by a bot, the backstop
+// provider or the insurance fund can still flag accounts but forms no link; any other flow in the
+// same steps (leveraged traders' liquidations, the reference's own move) is not told apart.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -67,9 +99,18 @@ struct LoopChain {
   std::int64_t links = 0;    // A -> B pairs
 };
 
-// premium_bps[t]: the premium at the end of step t. Spells in any order.
-LoopChain longest_loop_chain(const std::vector<double>& premium_bps, const std::vector<HedgedSpell>& spells,
-                             std::int64_t window_steps, double min_move_bps);
+// The hedged account's stress s in bps (header): 1e4 x (mark - (1 - haircut) x index) / index.
+inline double hedge_stress_bps(double mark, double index, double haircut) {
+  return 1e4 * (mark - (1.0 - haircut) * index) / index;
+}
+
+// R = lag_steps + window_steps + 1: the steps after an event by which the margin engine has seen its
+// trades through the mark, the index and the haircut (header).
+std::int64_t push_reach_steps(const OracleConfig& oracle);
+
+// stress_bps[t]: s at step t. Spells in any order.
+LoopChain longest_loop_chain(const std::vector<double>& stress_bps, const std::vector<HedgedSpell>& spells,
+                             std::int64_t window_steps, double min_move_bps, std::int64_t reach_steps);
 
 // The spells of basis-trader accounts in an event table (proactive events excluded).
 std::vector<HedgedSpell> hedged_spells(const std::vector<LiquidationEvent>& events);
@@ -88,11 +129,12 @@ class LoopMetrics {
   double dt_s_;
   std::int64_t window_steps_;
   double min_move_bps_;
+  std::int64_t reach_steps_;
   bool funding_on_;
   std::int64_t funding_every_steps_;
   std::vector<AccountId> inheritors_;
   std::vector<double> net_delta_, max_abs_net_delta_;
-  std::vector<double> premium_bps_;  // asset 0, every step
+  std::vector<double> stress_bps_;  // s of asset 0, every step (header)
   std::vector<std::uint32_t> closed_basis_accounts_;  // ledger ids of closed basis margin accounts (last step)
   // Per step the metrics read only the accounts that matter, never all of them (a run may have
   // millions, sim/perp/margin_engine.hpp): the basis traders' margin ids (listed at the first step)
