@@ -1,11 +1,35 @@
 #include "sim/run/own_positions.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
+#include "agents/passive_positions.hpp"
 #include "scenarios/position_file.hpp"
 
 namespace sl {
+
+namespace {
+
+// Books one position into the just-opened ledger account `acc`: the same code for a row of
+// accounts.file and for a passive position, so the two give the same ledger and margin state.
+// spot_units: units of each scenario asset's spot held as collateral (n_assets values).
+void book_position(Market& m, MarginEngine& margin, AccountId acc, const PositionRow& r, const double* spot_units) {
+  Ledger& L = m.ledger;
+  AssetMarket& am = m.assets[static_cast<std::size_t>(r.asset)];
+  const Venue& v = *am.perp;
+  L.mint(acc, m.quote_asset, to_fixed(r.quote_collateral, 1e6));
+  for (std::size_t a = 0; a < m.assets.size(); ++a)
+    if (spot_units[a] > 0) L.mint(acc, m.assets[a].spot_asset, to_fixed(spot_units[a], 1e6));
+  // Whole lots (checked by the loader); the cash leg at the exact entry price, to the micro-unit.
+  const auto lots = static_cast<Micros>(std::llround(r.size / v.spec().lot_size));
+  const Micros contracts = checked_mul(lots, v.spec().lot_micros);
+  const Micros cash = to_fixed(static_cast<double>(lots) * v.spec().lot_size * r.entry_price, 1e6);
+  margin.add_account(acc, -1, AgentKind::Position, r.isolated ? MarginMode::Isolated : MarginMode::Cross);
+  book_against_counterparty(m, margin, acc, static_cast<std::size_t>(r.asset), r.is_long, contracts, cash);
+}
+
+}  // namespace
 
 std::size_t book_own_positions(const ScenarioConfig& sc, Market& m, MarginEngine& margin) {
   if (sc.accounts.file.empty()) return 0;
@@ -20,23 +44,35 @@ std::size_t book_own_positions(const ScenarioConfig& sc, Market& m, MarginEngine
   L.reserve_accounts(L.n_accounts() + book.rows.size());
   margin.reserve(margin.accounts().size() + book.rows.size(), L.n_accounts() + book.rows.size());
   for (std::size_t k = 0; k < book.rows.size(); ++k) {
-    const PositionRow& r = book.rows[k];
-    AssetMarket& am = m.assets[static_cast<std::size_t>(r.asset)];
-    const Venue& v = *am.perp;
-    const AccountId acc = L.open_account("position:" + std::to_string(r.line), /*may_go_negative=*/true);
-    L.mint(acc, m.quote_asset, to_fixed(r.quote_collateral, 1e6));
-    for (std::size_t a = 0; a < n_assets; ++a) {
-      const double units = book.spot[k * n_assets + a];
-      if (units > 0) L.mint(acc, m.assets[a].spot_asset, to_fixed(units, 1e6));
-    }
-    // Whole lots (checked by the loader); the cash leg at the exact entry price, to the micro-unit.
-    const auto lots = static_cast<Micros>(std::llround(r.size / v.spec().lot_size));
-    const Micros contracts = checked_mul(lots, v.spec().lot_micros);
-    const Micros cash = to_fixed(static_cast<double>(lots) * v.spec().lot_size * r.entry_price, 1e6);
-    margin.add_account(acc, -1, AgentKind::Position, r.isolated ? MarginMode::Isolated : MarginMode::Cross);
-    book_against_counterparty(m, margin, acc, static_cast<std::size_t>(r.asset), r.is_long, contracts, cash);
+    const AccountId acc = L.open_account("position:" + std::to_string(book.rows[k].line), /*may_go_negative=*/true);
+    book_position(m, margin, acc, book.rows[k], &book.spot[k * n_assets]);
   }
   return book.rows.size();
+}
+
+std::size_t book_passive_positions(const ScenarioConfig& sc, std::uint64_t run_seed, Market& m, MarginEngine& margin) {
+  const std::size_t n = static_cast<std::size_t>(std::max(0, sc.agents.passive_positions.count));
+  if (n == 0) return 0;
+  Ledger& L = m.ledger;
+  L.reserve_accounts(L.n_accounts() + n);
+  margin.reserve(margin.accounts().size() + n, L.n_accounts() + n);
+  const std::uint32_t stem = L.name_stem("passive_position:", "");
+  const PassivePositionDrawer drawer(sc, run_seed);
+  // Drawn a block at a time (a tight loop over the counter stream), then booked.
+  constexpr std::size_t kBlock = 256;
+  PositionRow rows[kBlock];
+  double spot[kBlock];
+  std::vector<double> spot_units(m.assets.size(), 0.0);  // only the first asset's spot is drawn
+  for (std::size_t first = 0; first < n; first += kBlock) {
+    const std::size_t b = std::min(kBlock, n - first);
+    drawer.draw(first, b, rows, spot);
+    for (std::size_t k = 0; k < b; ++k) {
+      const AccountId acc = L.open_stem_account(stem, static_cast<std::uint32_t>(first + k + 1), /*may_go_negative=*/true);
+      spot_units[0] = spot[k];
+      book_position(m, margin, acc, rows[k], spot_units.data());
+    }
+  }
+  return n;
 }
 
 }  // namespace sl
