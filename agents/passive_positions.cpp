@@ -44,15 +44,16 @@ double PassivePositionDrawer::tier_rate_bps(double notional, bool initial) const
 
 void PassivePositionDrawer::draw(std::size_t first, std::size_t n, PositionRow* rows, double* spot_units) const {
   const double total_weight = cumulative_[n_levels_ - 1];
-  constexpr double kTwoPi = 6.283185307179586;
+  constexpr double kLn2 = 0.6931471805599453, kLog2e = 1.4426950408889634;
   for (std::size_t k = 0; k < n; ++k) {
     const std::uint64_t base = static_cast<std::uint64_t>(first + k) * kPassiveDraws;
     double u[9];
     for (int d = 0; d < 9; ++d) u[d] = counter_open01(counter_u64(key_, base + static_cast<std::uint64_t>(d)));
-    const double notional = std::min(cfg_.notional_scale * std::pow(u[0], -inv_alpha_), cfg_.notional_max);
+    // u^(-1/alpha) = 2^(-log2(u) / alpha); ln u = ln 2 x log2(u); exp(x) = 2^(x log2 e).
+    const double notional = std::min(cfg_.notional_scale * math_.exp2(-math_.log2(u[0]) * inv_alpha_), cfg_.notional_max);
     const bool is_long = u[1] < cfg_.long_share;
-    const double z = std::sqrt(-2.0 * std::log(u[2])) * std::cos(kTwoPi * u[3]);
-    double entry_ticks = std::max(1.0, std::nearbyint(p0_ * std::exp(cfg_.entry_dispersion * z) / tick_));
+    const double z = std::sqrt(std::max(0.0, -2.0 * kLn2 * math_.log2(u[2]))) * math_.cos_2pi(u[3]);  // max: rounding at u2 -> 1
+    double entry_ticks = std::max(1.0, std::nearbyint(p0_ * math_.exp2(cfg_.entry_dispersion * kLog2e * z) / tick_));
     const double pick = u[4] * total_weight;
     int li = 0;
     while (li + 1 < n_levels_ && !(cumulative_[li] > pick)) ++li;
@@ -65,7 +66,7 @@ void PassivePositionDrawer::draw(std::size_t first, std::size_t n, PositionRow* 
     lev = std::min(lev, std::floor(10000.0 / tier_rate_bps(size * entry, true)));
     double quote = 0, spot = 0;
     if (!isolated) {
-      quote = size * entry / lev * (1.0 - cfg_.cross_extra_margin_mean * std::log(u[6]));
+      quote = size * entry / lev * (1.0 - cfg_.cross_extra_margin_mean * kLn2 * math_.log2(u[6]));
       if (u[7] < cfg_.spot_probability) {
         const double share = cfg_.spot_share_min + (cfg_.spot_share_max - cfg_.spot_share_min) * u[8];
         spot = std::nearbyint(quote * share / spot_value_per_unit_ * 1e6) * 1e-6;

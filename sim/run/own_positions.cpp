@@ -54,8 +54,11 @@ std::size_t book_passive_positions(const ScenarioConfig& sc, std::uint64_t run_s
   const std::size_t n = static_cast<std::size_t>(std::max(0, sc.agents.passive_positions.count));
   if (n == 0) return 0;
   Ledger& L = m.ledger;
-  L.reserve_accounts(L.n_accounts() + n);
-  margin.reserve(margin.accounts().size() + n, L.n_accounts() + n);
+  // Room for the counterparties opened next (and a little more) too: growing a million accounts'
+  // arrays by a few would copy them all.
+  const std::size_t room = n + static_cast<std::size_t>(std::max(0, sc.agents.counterparties.count)) + 64;
+  L.reserve_accounts(L.n_accounts() + room);
+  margin.reserve(margin.accounts().size() + room, L.n_accounts() + room);
   const std::uint32_t stem = L.name_stem("passive_position:", "");
   const PassivePositionDrawer drawer(sc, run_seed);
   // Drawn a block at a time (a tight loop over the counter stream), then booked.
