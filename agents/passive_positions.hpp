@@ -53,11 +53,13 @@ class PassivePositionDrawer {
 
  private:
   double tier_rate_bps(double notional, bool initial) const;
+  double max_leverage(double notional) const;
   const PassivePositionsConfig& cfg_;
   std::vector<MarginTierConfig> tiers_;
   std::uint64_t key_;
   TableMath math_;  // log2, exp2, cos(2 pi u) by table: no libm call per position
-  double p0_, tick_, lot_, spot_value_per_unit_, inv_alpha_;
+  double p0_, tick_, lot_, spot_value_per_unit_, inv_alpha_, inv_tick_, inv_lot_;
+  std::vector<double> max_leverage_;  // per tier: floor(10000 / imr_bps)
   double levels_[11], cumulative_[11];  // the allowed levels and their cumulative weights
   int n_levels_ = 0;
 };

@@ -86,6 +86,24 @@ TEST_CASE("table math: log2, exp2 and cos(2 pi u) within the interpolation bound
   CHECK(tm.cos_2pi(1.0) == 1.0);
 }
 
+TEST_CASE("floor_fast, ceil_fast and round_nonneg_fast equal libm's floor, ceil and nearbyint") {
+  Rng rng(15);
+  for (int k = 0; k < 200000; ++k) {
+    const double mag = std::ldexp(1.0, static_cast<int>(rng() % 60) - 8);  // 2^-8 .. 2^51
+    const double x = (counter_open01(rng()) - 0.5) * 2.0 * mag;
+    REQUIRE(floor_fast(x) == std::floor(x));
+    REQUIRE(ceil_fast(x) == std::ceil(x));
+    if (x >= 0) REQUIRE(round_nonneg_fast(x) == std::nearbyint(x));
+  }
+  // Halves round to even, as nearbyint does in the default rounding mode.
+  CHECK(round_nonneg_fast(0.5) == 0.0);
+  CHECK(round_nonneg_fast(1.5) == 2.0);
+  CHECK(round_nonneg_fast(2.5) == 2.0);
+  CHECK(floor_fast(-2.0) == -2.0);
+  CHECK(floor_fast(-2.5) == -3.0);
+  CHECK(ceil_fast(2.25) == 3.0);
+}
+
 TEST_CASE("passive positions: a position is a pure function of (seed, index); the shape of the example file") {
   ScenarioConfig sc = load_scenario_file(kCrash, {"agents.passive_positions.count=100000"});
   const PositionBook all = draw_passive_positions(sc, 7);

@@ -19,6 +19,22 @@
 
 namespace sl {
 
+// floor and round-to-nearest-even without a libm call (x86-64's baseline has no SSE4.1 roundsd, so
+// std::floor / std::nearbyint are calls): the same values as std::floor(x) for |x| < 2^63 and
+// std::nearbyint(x) (default rounding mode) for 0 <= x < 2^52.
+inline double floor_fast(double x) {
+  const double t = static_cast<double>(static_cast<std::int64_t>(x));  // truncation toward zero
+  return t > x ? t - 1.0 : t;
+}
+inline double ceil_fast(double x) {
+  const double t = static_cast<double>(static_cast<std::int64_t>(x));
+  return t < x ? t + 1.0 : t;
+}
+inline double round_nonneg_fast(double x) {
+  constexpr double k2p52 = 4503599627370496.0;  // adding 2^52 leaves no fraction bits: the FPU rounds half to even
+  return x < k2p52 ? (x + k2p52) - k2p52 : x;
+}
+
 class TableMath {
  public:
   static constexpr int kCells = 4096;  // 2^12 cells per table
@@ -41,7 +57,7 @@ class TableMath {
   }
   // 2^y for y in [-1022, 1023]: 2^floor(y) exactly (the exponent's bits) times the interpolated 2^frac.
   double exp2(double y) const {
-    const double k = std::floor(y);
+    const double k = floor_fast(y);
     const double scale = std::bit_cast<double>(static_cast<std::uint64_t>(static_cast<std::int64_t>(k) + 1023) << 52);
     return scale * interpolate(exp2_, y - k);
   }
