@@ -253,3 +253,19 @@ TEST_CASE("passive positions are their own accounts.file: funding settled twice"
       for (double v : c.values) settled |= v != 0.0;
   CHECK(settled);
 }
+
+TEST_CASE("passive positions: the liquidation-price index and the full scan give identical runs") {
+  // 3,000 passive positions of the example's shape through the crash: the index values only the
+  // accounts whose band the mark left; the full scan values every account every step.
+  ScenarioConfig idx = load_scenario_file(kCrash, {"horizon_steps=1200", "agents.passive_positions.count=3000"});
+  ScenarioConfig full = idx;
+  full.perp.margin_scan = "full";
+  for (const char* policy : {"market", "socialized"}) {
+    RunOptions ro;
+    ro.seed = 9;
+    ro.policy = policy;
+    const RunResult a = run_simulation(idx, ro);
+    sl::test::check_same_run(a, run_simulation(full, ro), std::string("passive index vs full, ") + policy);
+    CHECK(events_of_positions(a, false) > 10);
+  }
+}
