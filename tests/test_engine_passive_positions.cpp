@@ -104,7 +104,7 @@ TEST_CASE("floor_fast, ceil_fast and round_nonneg_fast equal libm's floor, ceil 
   CHECK(ceil_fast(2.25) == 3.0);
 }
 
-TEST_CASE("passive positions: a position is a pure function of (seed, index); the shape of the example file") {
+TEST_CASE("passive positions: a position is a pure function of (seed, index), with the shape of the example file") {
   ScenarioConfig sc = load_scenario_file(kCrash, {"agents.passive_positions.count=100000"});
   const PositionBook all = draw_passive_positions(sc, 7);
   REQUIRE(all.rows.size() == 100000);
