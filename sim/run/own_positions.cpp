@@ -89,16 +89,16 @@ std::size_t book_passive_positions(const ScenarioConfig& sc, std::uint64_t run_s
   const std::uint32_t stem = L.name_stem("passive_position:", "");
   const PassivePositionDrawer drawer(sc, run_seed);
   // Drawn a block at a time (a tight loop over the counter stream), then booked.
-  constexpr std::size_t kBlock = 256;
-  PositionRow rows[kBlock];
-  double spot[kBlock];
+  constexpr std::size_t kBlock = 2048;
+  std::vector<PositionRow> rows(kBlock);  // a block's draws stay in the cache until booked
+  std::vector<double> spot(kBlock);
   std::vector<double> spot_units(m.assets.size(), 0.0);  // only the first asset's spot is drawn
   if (m.counterparty_perp_cash.size() < m.assets.size()) m.counterparty_perp_cash.resize(m.assets.size(), 0);
   Ledger::BulkOpening bulk(L);
   const PositionHubs hubs(m, bulk);
   for (std::size_t first = 0; first < n; first += kBlock) {
     const std::size_t b = std::min(kBlock, n - first);
-    drawer.draw(first, b, rows, spot);
+    drawer.draw(first, b, rows.data(), spot.data());
     for (std::size_t k = 0; k < b; ++k) {
       const AccountId acc = bulk.open(stem, static_cast<std::uint32_t>(first + k + 1), /*may_go_negative=*/true);
       spot_units[0] = spot[k];
