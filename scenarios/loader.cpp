@@ -303,6 +303,18 @@ void check_perp_and_shocks(const ScenarioConfig& c, std::vector<std::string>& er
                      sc::format_number(tiers[0].imr_bps) + " allows at most " + max_lev + "x (10000 / imr_bps)");
   }
 
+  // Passive positions: ordered intervals, and at least one leverage level to draw from.
+  const PassivePositionsConfig& pp = c.agents.passive_positions;
+  if (pp.notional_scale > pp.notional_max)
+    errors.push_back("agents.passive_positions.notional_scale: " + sc::format_number(pp.notional_scale) + " is above notional_max (" +
+                     sc::format_number(pp.notional_max) + "); the notional is drawn in [notional_scale, notional_max]");
+  if (pp.spot_share_min > pp.spot_share_max)
+    errors.push_back("agents.passive_positions.spot_share_min: " + sc::format_number(pp.spot_share_min) + " is above spot_share_max (" +
+                     sc::format_number(pp.spot_share_max) + "); the spot share is drawn in [spot_share_min, spot_share_max]");
+  if (!passive_leverage_levels_exist(pp.leverage_min, pp.leverage_max))
+    errors.push_back("agents.passive_positions.leverage_min: [" + sc::format_number(pp.leverage_min) + ", " + sc::format_number(pp.leverage_max) +
+                     "] holds none of the leverage levels 1 2 3 5 10 20 25 50 75 100 125; leverage_min <= leverage_max must enclose one");
+
   // Makers' visible fair value: the own mid's weight 1 - index_weight - other_venue_weight must be >= 0.
   const MarketMakerConfig& mmc = c.agents.market_makers;
   if (mmc.index_weight + mmc.other_venue_weight > 1.0 + 1e-12)

@@ -232,6 +232,44 @@ struct LeveragedTraderConfig {
   std::string entry_mode = "book";
 };
 
+// Passive positions (issue #15 items 4-5, agents/passive_positions.hpp): `count` open positions in
+// the first asset that never act, booked at step 0 like accounts.file rows, drawn from one
+// counter-based stream with the shape of scripts/make_example_positions (its defaults):
+//   notional  notional_scale x U^(-1 / notional_tail_alpha) (Pareto), at most notional_max
+//   side      long with probability long_share
+//   entry     initial_price x exp(entry_dispersion x N(0, 1)), in ticks
+//   leverage  the example's levels 1 2 3 5 10 20 25 50 75 100 125 (weights 6 8 8 14 22 16 8 9 3 4
+//             2 %) within [leverage_min, leverage_max], lowered to the tier's 10000 / imr_bps
+//   margin    isolated with probability isolated_share (margin = notional / leverage); cross
+//             otherwise, margin x (1 + Exp(mean cross_extra_margin_mean)), a share of it held as
+//             spot (uniform in [spot_share_min, spot_share_max]) with probability spot_probability
+//   health    an entry too far on the losing side is moved so that equity at the initial price is
+//             at least (1 + health_margin) x maintenance
+// The example file's leverage levels and their weights in percent (scripts/make_example_positions).
+inline constexpr double kPassiveLeverageLevels[] = {1, 2, 3, 5, 10, 20, 25, 50, 75, 100, 125};
+inline constexpr double kPassiveLeverageWeights[] = {6, 8, 8, 14, 22, 16, 8, 9, 3, 4, 2};
+inline bool passive_leverage_levels_exist(double leverage_min, double leverage_max) {
+  for (double l : kPassiveLeverageLevels)
+    if (l >= leverage_min && l <= leverage_max) return true;
+  return false;
+}
+struct PassivePositionsConfig {
+  int count = 0;                        // positions (margined accounts); 0: none
+  double notional_scale = 100.0;        // quote units: the Pareto minimum
+  double notional_tail_alpha = 1.2;     // Pareto tail exponent
+  double notional_max = 5'000'000.0;    // quote units: the cap
+  double long_share = 0.55;             // probability
+  double entry_dispersion = 0.06;       // log sigma of entry / initial price
+  double leverage_min = 1.0;            // x
+  double leverage_max = 125.0;          // x
+  double isolated_share = 0.4;          // probability
+  double cross_extra_margin_mean = 0.5; // fraction of the margin (exponential mean)
+  double spot_probability = 0.25;       // of cross positions
+  double spot_share_min = 0.2;          // fraction of the collateral held as spot
+  double spot_share_max = 0.8;
+  double health_margin = 0.05;          // fraction over maintenance at the initial price
+};
+
 // Liquidator bot: watches the margin engine with latency, pays a per-transaction cost, needs
 // capital, competes with other bots (first valid bot in the seeded order of a step wins).
 struct LiquidatorConfig {
@@ -309,6 +347,7 @@ struct AgentsConfig {
   // priority-fee auction (perp.liquidation.priority_fee). Mutually exclusive with `liquidators`.
   std::vector<LiquidatorConfig> liquidator_classes;
   CounterpartiesConfig counterparties;
+  PassivePositionsConfig passive_positions;  // issue #15: passive open positions (default none)
 };
 
 // Oracle: index from spot mids of the steps [t-1-lag-window+1, t-1-lag] (end-of-step mids).

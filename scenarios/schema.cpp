@@ -238,6 +238,27 @@ const ObjectSchema<LeveragedTraderConfig>& leveraged_trader_schema() {
   return s;
 }
 
+const ObjectSchema<PassivePositionsConfig>& passive_positions_schema() {
+  using P = PassivePositionsConfig;
+  static const ObjectSchema<P> s({
+      field("count", &P::count, {.range = closed(0, 10000000), .unit = "accounts", .doc = "open positions in the first asset that never act, booked at step 0 (agents/passive_positions.hpp)"}),
+      field("notional_scale", &P::notional_scale, {.range = open_closed(0, 1e9), .unit = "quote units", .doc = "Pareto minimum of the notional", .micros = true}),
+      field("notional_tail_alpha", &P::notional_tail_alpha, {.range = closed(0.5, 10), .unit = "exponent", .doc = "Pareto tail exponent of the notional"}),
+      field("notional_max", &P::notional_max, {.range = open_closed(0, 1e12), .unit = "quote units", .doc = "cap on the notional; at least notional_scale", .micros = true}),
+      field("long_share", &P::long_share, {.range = closed(0, 1), .unit = "probability", .doc = "probability that a position is long"}),
+      field("entry_dispersion", &P::entry_dispersion, {.range = closed(0, 1), .unit = "log", .doc = "lognormal sigma of entry price / initial price"}),
+      field("leverage_min", &P::leverage_min, {.range = closed(1, 125), .unit = "x", .doc = "leverage levels 1 2 3 5 10 20 25 50 75 100 125 within [leverage_min, leverage_max] (at least one)"}),
+      field("leverage_max", &P::leverage_max, {.range = closed(1, 125), .unit = "x", .doc = "highest leverage level drawn (then lowered to the tier's 10000 / imr_bps)"}),
+      field("isolated_share", &P::isolated_share, {.range = closed(0, 1), .unit = "probability", .doc = "probability of isolated margin (margin = notional / leverage)"}),
+      field("cross_extra_margin_mean", &P::cross_extra_margin_mean, {.range = closed(0, 100), .unit = "x margin", .doc = "a cross position posts margin x (1 + Exp(this mean))"}),
+      field("spot_probability", &P::spot_probability, {.range = closed(0, 1), .unit = "probability", .doc = "probability that a cross position holds part of its collateral as spot of its asset"}),
+      field("spot_share_min", &P::spot_share_min, {.range = closed(0, 1), .unit = "fraction", .doc = "spot share of the collateral, uniform in [spot_share_min, spot_share_max]"}),
+      field("spot_share_max", &P::spot_share_max, {.range = closed(0, 1), .unit = "fraction", .doc = "at least spot_share_min"}),
+      field("health_margin", &P::health_margin, {.range = closed(0, 10), .unit = "fraction", .doc = "entries moved so equity at the initial price >= (1 + this) x maintenance"}),
+  });
+  return s;
+}
+
 const ObjectSchema<LiquidatorConfig>& liquidator_schema() {
   using Q = LiquidatorConfig;
   static const ObjectSchema<Q> s({
@@ -325,6 +346,7 @@ const ObjectSchema<AgentsConfig>& agents_schema() {
       object_field("reentry", &G::reentry, reentry_schema(), {.doc = "re-entry of liquidated leveraged traders"}),
       array_field("liquidator_classes", &G::liquidator_classes, liquidator_class_schema(), {.doc = "heterogeneous liquidator classes competing in the priority-fee auction; not with liquidators", .min_len = 0, .max_len = 16}),
       object_field("counterparties", &G::counterparties, counterparties_schema(), {.doc = "margined counterparties of the positions booked at step 0"}),
+      object_field("passive_positions", &G::passive_positions, passive_positions_schema(), {.doc = "passive open positions drawn like the synthetic positions file"}),
   });
   return s;
 }

@@ -1,5 +1,6 @@
 #include "sim/book/ledger.hpp"
 
+#include <limits>
 #include <sstream>
 
 #include "sim/core/huge_pages.hpp"
@@ -108,6 +109,54 @@ void Ledger::transfer(AccountId from, AccountId to, AssetId asset, Micros amount
     note_change(from);
     note_change(to);
   }
+}
+
+Ledger::BulkOpening::BulkOpening(Ledger& ledger) : ledger_(ledger) {
+  if (ledger_.track_changes_) throw LedgerError("ledger: bulk opening with change tracking on (set-up only)");
+}
+
+std::size_t Ledger::BulkOpening::hub(AccountId hub, AssetId asset) {
+  const Ledger& L = ledger_;
+  if (hub >= L.names_.size() || asset >= L.asset_names_.size()) throw LedgerError("ledger: transfer names an unknown account or asset");
+  if (!L.may_go_negative(hub, asset))
+    throw LedgerError("ledger: bulk opening hub " + L.account_name(hub) + " may not go negative in " + L.asset_names_[asset]);
+  for (std::size_t h = 0; h < hubs_.size(); ++h)
+    if (hubs_[h].hub == hub && hubs_[h].asset == asset) return h;
+  hubs_.push_back({hub, asset, 0});
+  return hubs_.size() - 1;
+}
+
+void Ledger::BulkOpening::refuse(std::size_t slot, AccountId fresh, Micros amount) const {
+  if (amount < 0) throw LedgerError("ledger: negative transfer amount");
+  if (fresh >= ledger_.names_.size()) throw LedgerError("ledger: transfer names an unknown account or asset");
+  throw LedgerError("ledger: bulk opening moves between hub " + ledger_.account_name(hubs_[slot].hub) + " and itself");
+}
+
+void Ledger::BulkOpening::overflow(AssetId asset, Micros amount) const {
+  throw std::overflow_error("ledger: balance overflow moving " + std::to_string(amount) + " " + ledger_.asset_names_[asset]);
+}
+
+void Ledger::BulkOpening::insufficient(AccountId fresh, AssetId asset, Micros amount, Micros balance) const {
+  std::ostringstream os;
+  os << "ledger: " << ledger_.account_name(fresh) << " cannot pay " << amount << " micro-" << ledger_.asset_names_[asset] << " (balance "
+     << balance << ")";
+  throw InsufficientFunds(os.str());
+}
+
+void Ledger::BulkOpening::finish() {
+  Ledger& L = ledger_;
+  for (const HubSum& s : hubs_) {
+    Micros& b = L.balances_[L.index(s.hub, s.asset)];
+    const __int128 nb = static_cast<__int128>(b) + s.delta;
+    if (nb > std::numeric_limits<Micros>::max() || nb < std::numeric_limits<Micros>::min())
+      throw std::overflow_error("ledger: bulk opening moves the balance of " + L.account_name(s.hub) + " out of range");
+    L.positive_[s.asset] += (nb > 0 ? nb : 0) - static_cast<Int128>(b > 0 ? b : 0);
+    b = static_cast<Micros>(nb);
+    L.set_holder(s.asset, s.hub, b != 0);
+  }
+  L.transfer_count_ += legs_;
+  hubs_.clear();
+  legs_ = 0;
 }
 
 __int128 Ledger::total(AssetId asset) const {

@@ -104,6 +104,58 @@ class Ledger {
         f(static_cast<AccountId>(w * 64 + static_cast<std::size_t>(__builtin_ctzll(b))));
   }
 
+  // Bulk opening (issue #15): a population's accounts opened and funded in one pass. Each leg moves
+  // an amount between a fresh account (opened by this object) and a hub (an issuer, the passive
+  // counterparty: an account that may go negative in every asset); the fresh side is applied at
+  // once, checked like transfer() (overflow, an account that may not go negative), and the hubs'
+  // sides are summed in 128 bits and applied by finish(). The result is the one the same legs give
+  // as transfers in any order: the same balances, positive totals and holder bits (each a function
+  // of the final balances) and the same transfer count (one per non-zero leg). Change tracking must
+  // be off (set-up only); finish() must be called before the ledger is used otherwise.
+  class BulkOpening {
+   public:
+    explicit BulkOpening(Ledger& ledger);
+    AccountId open(std::uint32_t stem, std::uint32_t number, bool may_go_negative) {
+      return ledger_.open_stem_account(stem, number, may_go_negative);
+    }
+    // The hub side of one (hub account, asset): registered once (LedgerError if the hub may not go
+    // negative in that asset), then named by the returned slot.
+    std::size_t hub(AccountId hub, AssetId asset);
+    // `amount` >= 0 of the slot's asset from its hub to `fresh` (to_fresh) or back.
+    void move(std::size_t slot, AccountId fresh, Micros amount, bool to_fresh) {
+      Ledger& L = ledger_;
+      HubSum& h = hubs_[slot];
+      if (amount <= 0 || fresh >= L.names_.size() || fresh == h.hub) {
+        if (amount == 0) return;
+        refuse(slot, fresh, amount);
+      }
+      Micros& b = L.balances_[L.index(fresh, h.asset)];
+      Micros nb;
+      if (to_fresh ? __builtin_add_overflow(b, amount, &nb) : __builtin_sub_overflow(b, amount, &nb)) overflow(h.asset, amount);
+      if (nb < 0 && !L.may_go_negative(fresh, h.asset)) insufficient(fresh, h.asset, amount, b);
+      L.positive_[h.asset] += static_cast<Int128>(nb > 0 ? nb : 0) - static_cast<Int128>(b > 0 ? b : 0);
+      b = nb;
+      L.set_holder(h.asset, fresh, nb != 0);
+      h.delta += to_fresh ? -static_cast<Int128>(amount) : static_cast<Int128>(amount);
+      ++legs_;
+    }
+    // Applies the hubs' sums (std::overflow_error if a hub's balance would leave int64).
+    void finish();
+
+   private:
+    [[noreturn]] void refuse(std::size_t slot, AccountId fresh, Micros amount) const;
+    [[noreturn]] void overflow(AssetId asset, Micros amount) const;
+    [[noreturn]] void insufficient(AccountId fresh, AssetId asset, Micros amount, Micros balance) const;
+    Ledger& ledger_;
+    struct HubSum {
+      AccountId hub;
+      AssetId asset;
+      Int128 delta;
+    };
+    std::vector<HubSum> hubs_;
+    std::uint64_t legs_ = 0;
+  };
+
   // Change tracking (for the margin engine's liquidation-price index): once enabled, every account
   // a transfer touches is listed once in changed_accounts() until clear_changes().
   void track_changes(bool on) { track_changes_ = on; }

@@ -24,6 +24,7 @@ enum StreamId : std::uint64_t {
   kStreamReference = 2,     // exogenous reference price (shared by all policies: common random numbers)
   kStreamLiquidation = 3,   // liquidator competition order
   kStreamFlagOrder = 4,     // ties in the order flagged accounts are handed to the policy
+  kStreamPassivePositions = 5,  // agents.passive_positions: one counter-based stream (sim/core/counter_rng.hpp)
   kStreamAgentBase = 1'000,
 };
 

@@ -1,11 +1,58 @@
 #include "sim/run/own_positions.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
+#include "agents/passive_positions.hpp"
 #include "scenarios/position_file.hpp"
 
 namespace sl {
+
+namespace {
+
+// The bulk opening's hub slots of the positions' legs: the issuers (collateral minted) and the
+// counterparty (contracts and their cash leg).
+struct PositionHubs {
+  std::size_t quote_issuer, counterparty_quote;
+  std::vector<std::size_t> spot_issuer, counterparty_perp;  // per asset
+  PositionHubs(const Market& m, Ledger::BulkOpening& bulk) {
+    const Ledger& L = m.ledger;
+    quote_issuer = bulk.hub(L.issuer(m.quote_asset), m.quote_asset);
+    counterparty_quote = bulk.hub(m.counterparty_account, m.quote_asset);
+    for (const AssetMarket& am : m.assets) {
+      spot_issuer.push_back(bulk.hub(L.issuer(am.spot_asset), am.spot_asset));
+      counterparty_perp.push_back(bulk.hub(m.counterparty_account, am.perp_asset));
+    }
+  }
+};
+
+// Books one position into the just-opened ledger account `acc`: the same code for a row of
+// accounts.file and for a passive position, so the two give the same ledger and margin state.
+// spot_units: units of each scenario asset's spot held as collateral (n_assets values). The legs
+// are those of a mint and of book_against_counterparty (sim/perp/margin_engine.hpp), in the same
+// order, through a bulk opening (Ledger::BulkOpening: the issuers' and the counterparty's sides
+// summed and applied once), which leaves the ledger as the transfers one by one do.
+void book_position(Market& m, MarginEngine& margin, Ledger::BulkOpening& bulk, const PositionHubs& hubs, AccountId acc,
+                   const PositionRow& r, const double* spot_units) {
+  const std::size_t asset = static_cast<std::size_t>(r.asset);
+  const Venue& v = *m.assets[asset].perp;
+  bulk.move(hubs.quote_issuer, acc, to_fixed(r.quote_collateral, 1e6), /*to_fresh=*/true);
+  for (std::size_t a = 0; a < m.assets.size(); ++a)
+    if (spot_units[a] > 0) bulk.move(hubs.spot_issuer[a], acc, to_fixed(spot_units[a], 1e6), true);
+  // Whole lots (checked by the loader); the cash leg at the exact entry price, to the micro-unit.
+  const auto lots = static_cast<Micros>(std::llround(r.size / v.spec().lot_size));
+  const Micros contracts = checked_mul(lots, v.spec().lot_micros);
+  const Micros cash = to_fixed(static_cast<double>(lots) * v.spec().lot_size * r.entry_price, 1e6);
+  margin.add_account(acc, -1, AgentKind::Position, r.isolated ? MarginMode::Isolated : MarginMode::Cross);
+  bulk.move(hubs.counterparty_perp[asset], acc, contracts, /*to_fresh=*/r.is_long);
+  bulk.move(hubs.counterparty_quote, acc, cash, /*to_fresh=*/!r.is_long);
+  m.counterparty_perp_cash[asset] += r.is_long ? cash : -cash;
+  if (contracts > 0) margin.record_fill(acc, asset, r.is_long ? contracts : -contracts, from_micros(cash) / from_micros(contracts));
+}
+
+}  // namespace
 
 std::size_t book_own_positions(const ScenarioConfig& sc, Market& m, MarginEngine& margin) {
   if (sc.accounts.file.empty()) return 0;
@@ -19,24 +66,47 @@ std::size_t book_own_positions(const ScenarioConfig& sc, Market& m, MarginEngine
   const std::size_t n_assets = m.assets.size();
   L.reserve_accounts(L.n_accounts() + book.rows.size());
   margin.reserve(margin.accounts().size() + book.rows.size(), L.n_accounts() + book.rows.size());
+  if (m.counterparty_perp_cash.size() < m.assets.size()) m.counterparty_perp_cash.resize(m.assets.size(), 0);
+  Ledger::BulkOpening bulk(L);
+  const PositionHubs hubs(m, bulk);
   for (std::size_t k = 0; k < book.rows.size(); ++k) {
-    const PositionRow& r = book.rows[k];
-    AssetMarket& am = m.assets[static_cast<std::size_t>(r.asset)];
-    const Venue& v = *am.perp;
-    const AccountId acc = L.open_account("position:" + std::to_string(r.line), /*may_go_negative=*/true);
-    L.mint(acc, m.quote_asset, to_fixed(r.quote_collateral, 1e6));
-    for (std::size_t a = 0; a < n_assets; ++a) {
-      const double units = book.spot[k * n_assets + a];
-      if (units > 0) L.mint(acc, m.assets[a].spot_asset, to_fixed(units, 1e6));
-    }
-    // Whole lots (checked by the loader); the cash leg at the exact entry price, to the micro-unit.
-    const auto lots = static_cast<Micros>(std::llround(r.size / v.spec().lot_size));
-    const Micros contracts = checked_mul(lots, v.spec().lot_micros);
-    const Micros cash = to_fixed(static_cast<double>(lots) * v.spec().lot_size * r.entry_price, 1e6);
-    margin.add_account(acc, -1, AgentKind::Position, r.isolated ? MarginMode::Isolated : MarginMode::Cross);
-    book_against_counterparty(m, margin, acc, static_cast<std::size_t>(r.asset), r.is_long, contracts, cash);
+    const AccountId acc = L.open_account("position:" + std::to_string(book.rows[k].line), /*may_go_negative=*/true);
+    book_position(m, margin, bulk, hubs, acc, book.rows[k], &book.spot[k * n_assets]);
   }
+  bulk.finish();
   return book.rows.size();
+}
+
+std::size_t book_passive_positions(const ScenarioConfig& sc, std::uint64_t run_seed, Market& m, MarginEngine& margin) {
+  const std::size_t n = static_cast<std::size_t>(std::max(0, sc.agents.passive_positions.count));
+  if (n == 0) return 0;
+  Ledger& L = m.ledger;
+  // Room for the counterparties opened next (and a little more) too: growing a million accounts'
+  // arrays by a few would copy them all.
+  const std::size_t room = n + static_cast<std::size_t>(std::max(0, sc.agents.counterparties.count)) + 64;
+  L.reserve_accounts(L.n_accounts() + room);
+  margin.reserve(margin.accounts().size() + room, L.n_accounts() + room);
+  const std::uint32_t stem = L.name_stem("passive_position:", "");
+  const PassivePositionDrawer drawer(sc, run_seed);
+  // Drawn a block at a time (a tight loop over the counter stream), then booked.
+  constexpr std::size_t kBlock = 2048;
+  std::vector<PositionRow> rows(kBlock);  // a block's draws stay in the cache until booked
+  std::vector<double> spot(kBlock);
+  std::vector<double> spot_units(m.assets.size(), 0.0);  // only the first asset's spot is drawn
+  if (m.counterparty_perp_cash.size() < m.assets.size()) m.counterparty_perp_cash.resize(m.assets.size(), 0);
+  Ledger::BulkOpening bulk(L);
+  const PositionHubs hubs(m, bulk);
+  for (std::size_t first = 0; first < n; first += kBlock) {
+    const std::size_t b = std::min(kBlock, n - first);
+    drawer.draw(first, b, rows.data(), spot.data());
+    for (std::size_t k = 0; k < b; ++k) {
+      const AccountId acc = bulk.open(stem, static_cast<std::uint32_t>(first + k + 1), /*may_go_negative=*/true);
+      spot_units[0] = spot[k];
+      book_position(m, margin, bulk, hubs, acc, rows[k], spot_units.data());
+    }
+  }
+  bulk.finish();
+  return n;
 }
 
 }  // namespace sl

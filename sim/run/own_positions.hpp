@@ -6,6 +6,7 @@
 // transfer is double-entry, so conservation stays exact.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 
 #include "scenarios/scenario_config.hpp"
 #include "sim/market/market.hpp"
@@ -16,5 +17,10 @@ namespace sl {
 // Returns the number of accounts opened. Reads the file first if sc.accounts.book is not loaded
 // yet (a configuration not made by load_scenario_file); throws ScenarioError on bad input.
 std::size_t book_own_positions(const ScenarioConfig& sc, Market& m, MarginEngine& margin);
+
+// Books agents.passive_positions (agents/passive_positions.hpp) the same way, one account per
+// position, named "passive_position:K" (K = 1, 2, ...), owner kind Position, drawn from the run
+// seed's kStreamPassivePositions stream. Returns the number opened.
+std::size_t book_passive_positions(const ScenarioConfig& sc, std::uint64_t run_seed, Market& m, MarginEngine& margin);
 
 }  // namespace sl

@@ -364,6 +364,9 @@ void build_world(World& w, const ScenarioConfig& sc, std::uint64_t seed, const L
         w.reentry[0].add_slot(L.open_account("reentry:" + std::to_string(w.reentry_agent_id) + ":" + std::to_string(k), /*may_go_negative=*/true));
     w.agent_kind_of.push_back(static_cast<std::int32_t>(AgentKind::Reentry));
   }
+  // Passive positions, then accounts.file: after every population, so their ids do not move; a
+  // population of passive positions and the same positions as a file take the same account ids.
+  book_passive_positions(sc, seed, m, w.margin);
   book_own_positions(sc, m, w.margin);  // accounts.file: after every population, so their ids do not move
   // The counterparties of everything booked at step 0, then every agent's margin account.
   const std::size_t n_cp = split_to_counterparties(sc.agents.counterparties, m, w.margin, static_cast<std::int32_t>(w.agent_kind_of.size()));

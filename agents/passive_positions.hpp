@@ -1,0 +1,76 @@
+// Passive positions (issue #15 items 4 and 5, scenario agents.passive_positions): open positions in
+// the first asset that never act. Each is booked at step 0 exactly as a row of accounts.file is
+// (sim/run/own_positions.hpp: its collateral minted, its contracts booked at the entry price against
+// the passive counterparty account) and is from then on a margined account like any other: valued,
+// flagged, liquidated, deleveraged, charged or paid funding (owner kind "position").
+//
+// THE DRAWS come from one counter-based stream for the whole population (sim/core/counter_rng.hpp,
+// stream kStreamPassivePositions): position i's draw d is counter_u64(key, i x kPassiveDraws + d),
+// key = derive_seed(run seed, 0, kStreamPassivePositions). A position is a pure function of (run
+// seed, i): no engine is seeded per account, any block of positions can be drawn on its own, and
+// the result is the same whatever the thread or rank count. The shape is that of
+// scripts/make_example_positions (its defaults are the config's defaults; the formulas are in
+// scenarios/scenario_config.hpp, PassivePositionsConfig), in the venue's units:
+//   d0 notional  notional_scale x u^(-1/alpha), capped at notional_max
+//   d1 side      long if u < long_share
+//   d2, d3       z = sqrt(-2 ln u2) cos(2 pi u3) (Box-Muller); entry = initial_price x exp(sigma z),
+//                rounded to the nearest tick (at least one tick)
+// (u^(-1/alpha), ln u, cos and exp through sim/core/table_math.hpp: log2 / exp2 / cos(2 pi u) by
+// table and linear interpolation, relative errors below 3e-7, far below the rounding to lots and
+// ticks that follows; no libm call per position)
+//   d4 leverage  the level whose cumulative weight (within [leverage_min, leverage_max]) first
+//                exceeds u x total weight
+//   d5 margin    isolated if u < isolated_share
+//   d6           cross extra margin: -cross_extra_margin_mean x ln u
+//   d7, d8       cross spot collateral if u7 < spot_probability, share spot_share_min + (max - min) u8
+// then, as the script: size = max(1, round(notional / entry / lot)) lots; leverage lowered to
+// floor(10000 / imr_bps) of the tier of size x entry; cross quote = size x entry / leverage x (1 +
+// extra), of which the spot share is held as spot units = value / (initial_price x (1 - haircut)),
+// rounded to micro-units; an entry too far on the losing side is moved to the nearest tick at
+// which equity at the initial price >= (1 + health_margin) x maintenance (closed form, below); an
+// isolated position's quote = size x entry / leverage at its final entry, in micro-units.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <iosfwd>
+#include <vector>
+
+#include "scenarios/scenario_config.hpp"
+#include "sim/core/table_math.hpp"
+
+namespace sl {
+
+// Draw slots per position in the counter stream (9 used; the rest left for later fields, so
+// adding one does not move the others).
+inline constexpr std::uint64_t kPassiveDraws = 16;
+
+class PassivePositionDrawer {
+ public:
+  PassivePositionDrawer(const ScenarioConfig& sc, std::uint64_t run_seed);
+  // Positions [first, first + n): rows[k] (line = first + k + 1, asset 0) and spot_units[k] (units of
+  // asset 0's spot held as collateral, 0 for none).
+  void draw(std::size_t first, std::size_t n, PositionRow* rows, double* spot_units) const;
+
+ private:
+  double tier_rate_bps(double notional, bool initial) const;
+  double max_leverage(double notional) const;
+  const PassivePositionsConfig& cfg_;
+  std::vector<MarginTierConfig> tiers_;
+  std::uint64_t key_;
+  TableMath math_;  // log2, exp2, cos(2 pi u) by table: no libm call per position
+  double p0_, tick_, lot_, spot_value_per_unit_, inv_alpha_, inv_tick_, inv_lot_;
+  std::vector<double> max_leverage_;  // per tier: floor(10000 / imr_bps)
+  double levels_[11], cumulative_[11];  // the allowed levels and their cumulative weights
+  int n_levels_ = 0;
+};
+
+// The whole population as a PositionBook (spot per row and scenario asset), for tests and for
+// writing it as an accounts.file CSV.
+PositionBook draw_passive_positions(const ScenarioConfig& sc, std::uint64_t run_seed);
+
+// Writes `book` as an accounts.file CSV (scenarios/position_file.hpp) that reads back to the same
+// doubles (17 significant digits): side, size, entry_price, quote_collateral, spot_<SYMBOL> per
+// asset, margin_mode.
+void write_position_csv(const PositionBook& book, const ScenarioConfig& sc, std::ostream& out);
+
+}  // namespace sl

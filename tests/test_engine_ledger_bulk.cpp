@@ -1,0 +1,118 @@
+// Ledger::BulkOpening (sim/book/ledger.hpp): accounts opened and funded in one pass against hubs
+// give the ledger the transfers one by one give (balances, positive totals, holders, transfer
+// count, conservation), on random legs; and it refuses what transfer() refuses.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "sim/book/ledger.hpp"
+#include "sim/core/rng.hpp"
+
+using namespace sl;
+
+namespace {
+
+struct Leg {
+  int hub;  // 0: an issuer (of the leg's asset), 1: the counterparty
+  AssetId asset;
+  Micros amount;
+  bool to_fresh;
+};
+
+// Quote and spot may not go negative; the contract may.
+Ledger make_ledger() { return Ledger({"USDT", "BTC", "BTC-PERP"}, {false, false, true}); }
+
+std::vector<AccountId> holders(const Ledger& L, AssetId a) {
+  std::vector<AccountId> out;
+  L.for_each_holder(a, [&](AccountId acc) { out.push_back(acc); });
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("bulk opening: the same ledger as the transfers one by one, on random legs") {
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    Rng rng(seed);
+    // Legs per fresh account: a quote and a spot mint (sometimes 0), then contracts and a cash leg
+    // against the counterparty in either direction, as positions are booked; sometimes extra legs.
+    const int n = 300;
+    std::vector<std::vector<Leg>> legs(n);
+    for (int k = 0; k < n; ++k) {
+      legs[k].push_back({0, 0, static_cast<Micros>(rng() % 3 == 0 ? 0 : rng() % 1'000'000'000), true});
+      if (rng() % 4 == 0) legs[k].push_back({0, 1, static_cast<Micros>(rng() % 5'000'000), true});
+      const bool is_long = rng() % 2 == 0;
+      legs[k].push_back({1, 2, static_cast<Micros>(rng() % 10'000'000), is_long});
+      legs[k].push_back({1, 0, static_cast<Micros>(rng() % 2'000'000'000), !is_long});
+      if (rng() % 5 == 0) legs[k].push_back({1, 2, static_cast<Micros>(rng() % 1'000'000), rng() % 2 == 0});
+    }
+    // Two ledgers with the same history before: the counterparty holds balances of both signs.
+    Ledger seq = make_ledger(), bulk = make_ledger();
+    std::vector<AccountId> cp(2);
+    for (Ledger* L : {&seq, &bulk}) {
+      const AccountId c = L->open_account("counterparty", true);
+      const AccountId other = L->open_account("other");
+      L->mint(other, 0, 5'000'000'000);
+      L->transfer(other, c, 0, 1'000'000'000);
+      L->transfer(c, other, 2, 3'000'000);  // the counterparty short 3 contracts
+      cp[L == &seq ? 0 : 1] = c;
+    }
+    const std::uint64_t count_before = seq.transfer_count();
+    const std::uint32_t stem_b = bulk.name_stem("p:", "");
+    Ledger::BulkOpening b(bulk);
+    for (int k = 0; k < n; ++k) {
+      const AccountId s = seq.open_account("p:" + std::to_string(k + 1), /*may_go_negative=*/true);
+      const AccountId f = b.open(stem_b, static_cast<std::uint32_t>(k + 1), true);
+      REQUIRE(s == f);
+      for (const Leg& g : legs[k]) {
+        const AccountId hs = g.hub == 0 ? seq.issuer(g.asset) : cp[0];
+        const AccountId hb = g.hub == 0 ? bulk.issuer(g.asset) : cp[1];
+        if (g.to_fresh)
+          seq.transfer(hs, s, g.asset, g.amount);
+        else
+          seq.transfer(s, hs, g.asset, g.amount);
+        b.move(b.hub(hb, g.asset), f, g.amount, g.to_fresh);
+      }
+    }
+    b.finish();
+    REQUIRE(seq.n_accounts() == bulk.n_accounts());
+    for (AccountId a = 0; a < seq.n_accounts(); ++a)
+      for (AssetId x = 0; x < 3; ++x) REQUIRE(seq.balance(a, x) == bulk.balance(a, x));
+    for (AssetId x = 0; x < 3; ++x) {
+      CHECK(seq.positive_total(x) == bulk.positive_total(x));
+      CHECK(holders(seq, x) == holders(bulk, x));
+    }
+    CHECK(seq.transfer_count() == bulk.transfer_count());
+    CHECK(seq.transfer_count() > count_before + 3 * n / 2);  // not vacuous: most legs moved something
+    CHECK(bulk.account_name(5) == seq.account_name(5));
+    CHECK_NOTHROW(bulk.check_conservation());
+  }
+}
+
+TEST_CASE("bulk opening: refuses what transfer refuses, and hubs that may not go negative") {
+  Ledger L = make_ledger();
+  const AccountId plain = L.open_account("plain");           // may not go negative in quote or spot
+  const AccountId hub_no_neg = L.open_account("hub_no_neg");  // not allowed as a hub for quote
+  L.mint(hub_no_neg, 0, 100);
+  {
+    Ledger::BulkOpening b(L);
+    // transfer(plain -> issuer, 1) would throw InsufficientFunds: so does the bulk leg.
+    const std::size_t issuer_quote = b.hub(L.issuer(0), 0);
+    CHECK_THROWS_AS(b.move(issuer_quote, plain, 1, /*to_fresh=*/false), InsufficientFunds);
+    CHECK_THROWS_AS(b.hub(hub_no_neg, 0), LedgerError);
+    // Contracts may go negative anywhere, so any account is a hub for them.
+    const std::size_t contracts = b.hub(hub_no_neg, 2);
+    CHECK(b.hub(hub_no_neg, 2) == contracts);  // registered once
+    CHECK_NOTHROW(b.move(contracts, plain, 7, true));
+    CHECK_THROWS_AS(b.move(issuer_quote, plain, -1, true), LedgerError);
+    CHECK_THROWS_AS(b.move(contracts, hub_no_neg, 1, true), LedgerError);  // a hub with itself
+    CHECK_THROWS_AS(b.move(contracts, 999, 1, true), LedgerError);         // no such account
+    b.finish();
+  }
+  CHECK(L.balance(plain, 2) == 7);
+  CHECK(L.balance(hub_no_neg, 2) == -7);
+  CHECK(L.balance(plain, 0) == 0);
+  CHECK_NOTHROW(L.check_conservation());
+  L.track_changes(true);
+  CHECK_THROWS_AS(Ledger::BulkOpening{L}, LedgerError);  // set-up only
+}

@@ -1,0 +1,271 @@
+// Passive positions (agents.passive_positions, agents/passive_positions.hpp) and their counter-based
+// stream (sim/core/counter_rng.hpp): the generator against independently computed SplitMix64
+// outputs, the draws' shape, bad input, and the limiting case: a run with the population and the
+// same run with those exact positions loaded from a CSV through accounts.file are the same run.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "agents/passive_positions.hpp"
+#include "scenarios/loader.hpp"
+#include "sim/core/counter_rng.hpp"
+#include "sim/core/table_math.hpp"
+#include "sim/run/simulation.hpp"
+#include "tests/support/same_run.hpp"
+#include "tests/support/scenario_error.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace sl;
+
+namespace {
+
+const std::string kCrash = std::string(STRESSLAB_SOURCE_DIR) + "/scenarios/crash.json";
+
+}  // namespace
+
+TEST_CASE("counter stream: output n is output n of sequential SplitMix64 from the key") {
+  // SplitMix64 seeded with 0 (Vigna's splitmix64.c: state += 0x9E3779B97F4A7C15, then the mix);
+  // its first outputs are published widely: e220a8397b1dcdaf, 6e789e6aa1b965f4, 06c45d188009454f,
+  // f88bb8a8724c81ec.
+  CHECK(counter_u64(0, 0) == 0xE220A8397B1DCDAFULL);
+  CHECK(counter_u64(0, 1) == 0x6E789E6AA1B965F4ULL);
+  CHECK(counter_u64(0, 2) == 0x06C45D188009454FULL);
+  CHECK(counter_u64(0, 3) == 0xF88BB8A8724C81ECULL);
+  // Key 12345, outputs 0, 1, 16, 17, 37 of the sequential generator, computed with Python integers:
+  //   s = 12345; for i in range(38): s = (s + 0x9E3779B97F4A7C15) % 2**64; out.append(mix(s))
+  CHECK(counter_u64(12345, 0) == 0x22118258A9D111A0ULL);
+  CHECK(counter_u64(12345, 1) == 0x346EDCE5F713F8EDULL);
+  CHECK(counter_u64(12345, 16) == 0xC8C99C0E445A0F1CULL);
+  CHECK(counter_u64(12345, 17) == 0x8258515C9060B81EULL);
+  CHECK(counter_u64(12345, 37) == 0x575AB7CB990947D9ULL);
+  // And against this file's own sequential loop over 1,000 outputs of another key.
+  std::uint64_t state = 0xDEADBEEFULL;
+  for (std::uint64_t n = 0; n < 1000; ++n) {
+    state += kSplitMixGamma;
+    std::uint64_t z = state;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    REQUIRE(counter_u64(0xDEADBEEFULL, n) == (z ^ (z >> 31)));
+  }
+  // The open interval: the extreme 53-bit values map to 2^-54 and 1 - 2^-54.
+  CHECK(counter_open01(0) == 0x1p-54);
+  CHECK(counter_open01(~0ULL) == 1.0 - 0x1p-54);
+}
+
+TEST_CASE("table math: log2, exp2 and cos(2 pi u) within the interpolation bound of libm, on random inputs") {
+  // Bounds h^2 / 8 x max |f''| with h = 2^-12 (sim/core/table_math.hpp), plus a little rounding:
+  // log2 1.08e-8 absolute; exp2 7.2e-9 relative; cos(2 pi u) 2.94e-7 absolute.
+  const TableMath tm;
+  Rng rng(2026);
+  double worst_log = 0, worst_exp = 0, worst_cos = 0;
+  for (int k = 0; k < 200000; ++k) {
+    const double u = counter_open01(rng());                      // (0, 1), as the draws use it
+    const double x = std::ldexp(1.0 + u, static_cast<int>(rng() % 200) - 100);  // any binade
+    const double y = (counter_open01(rng()) - 0.5) * 240.0;       // [-120, 120]
+    worst_log = std::max({worst_log, std::abs(tm.log2(u) - std::log2(u)), std::abs(tm.log2(x) - std::log2(x))});
+    worst_exp = std::max(worst_exp, std::abs(tm.exp2(y) / std::exp2(y) - 1.0));
+    worst_cos = std::max(worst_cos, std::abs(tm.cos_2pi(u) - std::cos(6.283185307179586 * u)));
+  }
+  MESSAGE("worst errors: log2 " << worst_log << ", exp2 (relative) " << worst_exp << ", cos " << worst_cos);
+  CHECK(worst_log < 1.1e-8);
+  CHECK(worst_exp < 7.3e-9);
+  CHECK(worst_cos < 2.95e-7);
+  // Not vacuous: the interpolation error is there (a quarter of the bound at least somewhere).
+  CHECK(worst_log > 2.5e-9);
+  CHECK(worst_cos > 7e-8);
+  // Exact at the table's nodes and in the exponent: log2(2^k) = k, exp2(k) = 2^k.
+  for (int e = -60; e <= 60; ++e) {
+    CHECK(tm.log2(std::ldexp(1.0, e)) == e);
+    CHECK(tm.exp2(e) == std::ldexp(1.0, e));
+  }
+  CHECK(tm.cos_2pi(0.0) == 1.0);
+  CHECK(tm.cos_2pi(1.0) == 1.0);
+}
+
+TEST_CASE("floor_fast, ceil_fast and round_nonneg_fast equal libm's floor, ceil and nearbyint") {
+  Rng rng(15);
+  for (int k = 0; k < 200000; ++k) {
+    const double mag = std::ldexp(1.0, static_cast<int>(rng() % 60) - 8);  // 2^-8 .. 2^51
+    const double x = (counter_open01(rng()) - 0.5) * 2.0 * mag;
+    REQUIRE(floor_fast(x) == std::floor(x));
+    REQUIRE(ceil_fast(x) == std::ceil(x));
+    if (x >= 0) REQUIRE(round_nonneg_fast(x) == std::nearbyint(x));
+  }
+  // Halves round to even, as nearbyint does in the default rounding mode.
+  CHECK(round_nonneg_fast(0.5) == 0.0);
+  CHECK(round_nonneg_fast(1.5) == 2.0);
+  CHECK(round_nonneg_fast(2.5) == 2.0);
+  CHECK(floor_fast(-2.0) == -2.0);
+  CHECK(floor_fast(-2.5) == -3.0);
+  CHECK(ceil_fast(2.25) == 3.0);
+}
+
+TEST_CASE("passive positions: a position is a pure function of (seed, index), with the shape of the example file") {
+  ScenarioConfig sc = load_scenario_file(kCrash, {"agents.passive_positions.count=100000"});
+  const PositionBook all = draw_passive_positions(sc, 7);
+  REQUIRE(all.rows.size() == 100000);
+  // Any block drawn on its own gives the same positions (no state carried from one to the next).
+  PassivePositionDrawer d(sc, 7);
+  std::vector<PositionRow> rows(100);
+  std::vector<double> spot(100);
+  d.draw(54321, 100, rows.data(), spot.data());
+  for (std::size_t k = 0; k < 100; ++k) {
+    const PositionRow &a = rows[k], &b = all.rows[54321 + k];
+    REQUIRE(a.size == b.size);
+    REQUIRE(a.entry_price == b.entry_price);
+    REQUIRE(a.quote_collateral == b.quote_collateral);
+    REQUIRE(a.is_long == b.is_long);
+    REQUIRE(a.isolated == b.isolated);
+    REQUIRE(spot[k] == all.spot[(54321 + k) * sc.assets.size()]);
+  }
+  // Another seed, other positions.
+  CHECK(draw_passive_positions(sc, 8).rows[0].entry_price != all.rows[0].entry_price);
+
+  // The shape (crash.json: BTC at 30,000, tick 0.1, lot 0.001, tiers 50 / 100 / 250 bps mmr).
+  const AssetConfig& a = sc.assets[0];
+  const double keep = 1.0 - a.collateral_haircut;
+  std::size_t longs = 0, isolated = 0, with_spot = 0, below_median = 0, cross = 0;
+  const double median_notional = 100.0 * std::pow(2.0, 1.0 / 1.2);  // Pareto(100, 1.2): 100 x 2^(1/alpha) = 178.2
+  for (std::size_t k = 0; k < all.rows.size(); ++k) {
+    const PositionRow& r = all.rows[k];
+    const double s = all.spot[k * sc.assets.size()];
+    longs += r.is_long;
+    isolated += r.isolated;
+    cross += !r.isolated;
+    with_spot += s > 0;
+    below_median += r.size * r.entry_price < median_notional;
+    // Whole lots and whole ticks.
+    REQUIRE(std::abs(r.size / a.lot_size - std::round(r.size / a.lot_size)) < 1e-9);
+    REQUIRE(std::abs(r.entry_price / a.tick_size - std::round(r.entry_price / a.tick_size)) < 1e-6);
+    REQUIRE(r.size * r.entry_price <= 5e6 * 1.01);  // notional capped (plus at most half a lot of rounding)
+    // Healthy at the initial price: equity >= 1.05 x maintenance (tier of size x 30,000).
+    const double nt = r.size * a.initial_price;
+    const double mmr = nt <= 100000 ? 0.005 : nt <= 1e6 ? 0.01 : 0.025;
+    const double equity = r.quote_collateral + s * a.initial_price * keep + (r.is_long ? 1 : -1) * r.size * (a.initial_price - r.entry_price);
+    REQUIRE(equity >= 1.05 * mmr * nt - 1e-6);
+    if (r.isolated) REQUIRE(s == 0);
+  }
+  // Binomial proportions within 5 standard deviations (sd = sqrt(p(1-p)/n) ~ 0.0016 at n = 100k).
+  CHECK(std::abs(longs / 1e5 - 0.55) < 0.008);
+  CHECK(std::abs(isolated / 1e5 - 0.40) < 0.008);
+  CHECK(std::abs(static_cast<double>(with_spot) / static_cast<double>(cross) - 0.25) < 0.01);
+  // Half the notionals below the Pareto median (lot rounding of the smallest moves a few).
+  CHECK(std::abs(below_median / 1e5 - 0.5) < 0.02);
+}
+
+TEST_CASE("passive positions: leverage within [leverage_min, leverage_max] sets an isolated position's margin") {
+  // Levels 2 and 3 only (weights 8 and 8): an isolated margin is notional / 2 or notional / 3, half each.
+  ScenarioConfig sc = load_scenario_file(kCrash, {"agents.passive_positions.count=20000", "agents.passive_positions.leverage_min=2",
+                                                  "agents.passive_positions.leverage_max=3"});
+  const PositionBook b = draw_passive_positions(sc, 1);
+  std::size_t two = 0, three = 0, iso = 0;
+  for (const PositionRow& r : b.rows) {
+    if (!r.isolated) continue;
+    ++iso;
+    const double lev = r.size * r.entry_price / r.quote_collateral;
+    two += std::abs(lev - 2) < 1e-6;
+    three += std::abs(lev - 3) < 1e-6;
+  }
+  CHECK(two + three == iso);
+  CHECK(std::abs(static_cast<double>(two) / static_cast<double>(iso) - 0.5) < 0.03);
+}
+
+TEST_CASE("passive positions: bad input names the field and the allowed range") {
+  const auto err = [](std::vector<std::string> sets) { return sl::test::scenario_error_of([&] { load_scenario_file(kCrash, sets); }); };
+  CHECK(err({"agents.passive_positions.count=-1"}).find("agents.passive_positions.count") != std::string::npos);
+  CHECK(err({"agents.passive_positions.count=10000001"}).find("[0, 1e7]") != std::string::npos);
+  const std::string lev = err({"agents.passive_positions.leverage_min=6", "agents.passive_positions.leverage_max=9"});
+  CHECK(lev.find("agents.passive_positions.leverage_min") != std::string::npos);
+  CHECK(lev.find("holds none of the leverage levels") != std::string::npos);
+  CHECK(err({"agents.passive_positions.notional_scale=1000", "agents.passive_positions.notional_max=500"}).find("notional_max") !=
+        std::string::npos);
+  CHECK(err({"agents.passive_positions.spot_share_min=0.9", "agents.passive_positions.spot_share_max=0.5"}).find("spot_share_max") !=
+        std::string::npos);
+  CHECK(err({"agents.passive_positions.long_share=1.5"}).find("[0, 1]") != std::string::npos);
+  CHECK(err({"agents.passive_positions.bogus=1"}).find("bogus") != std::string::npos);
+  CHECK(err({"agents.passive_positions.leverage_min=5", "agents.passive_positions.leverage_max=5"}).empty());
+}
+
+namespace {
+
+// The same run twice: with `n` passive positions, and with count 0 and those positions (drawn for
+// the same seed) written as a CSV and loaded through accounts.file. Returns the population's run.
+RunResult check_population_is_its_file(const std::vector<std::string>& sets, int n, const char* policy, std::uint64_t seed,
+                                       const sl::test::TempDir& dir) {
+  std::vector<std::string> with = sets;
+  with.push_back("agents.passive_positions.count=" + std::to_string(n));
+  const ScenarioConfig pop = load_scenario_file(kCrash, with);
+  const std::string csv = dir.file(std::string("positions_") + policy + ".csv");
+  {
+    std::ofstream f(csv);
+    write_position_csv(draw_passive_positions(pop, seed), pop, f);
+  }
+  std::vector<std::string> file_sets = sets;
+  file_sets.push_back("accounts.file=\"" + csv + "\"");
+  const ScenarioConfig from_file = load_scenario_file(kCrash, file_sets);
+  REQUIRE(from_file.accounts.book->rows.size() == static_cast<std::size_t>(n));
+  RunOptions ro;
+  ro.seed = seed;
+  ro.policy = policy;
+  const RunResult a = run_simulation(pop, ro);  // conservation and the solvency invariants are checked inside
+  sl::test::check_same_run(a, run_simulation(from_file, ro), std::string("passive vs file, ") + policy);
+  return a;
+}
+
+std::size_t events_of_positions(const RunResult& r, bool adl) {
+  std::size_t k = 0;
+  for (const LiquidationEvent& e : r.liquidations) k += e.agent_type == "position" && is_adl_fill(e) == adl;
+  return k;
+}
+
+}  // namespace
+
+TEST_CASE("passive positions are their own accounts.file: identical runs under market, dutch and socialized") {
+  sl::test::TempDir dir("sl_passive");
+  // crash.json (the 3% fall at step 600, then 3x volatility) with 3,000 passive positions of the
+  // example's shape (up to 125x): the fall liquidates some of them.
+  const std::vector<std::string> sets{"horizon_steps=1200"};
+  const RunResult m = check_population_is_its_file(sets, 3000, "market", 42, dir);
+  CHECK(events_of_positions(m, false) > 10);
+  const RunResult d = check_population_is_its_file(sets, 3000, "dutch", 43, dir);
+  CHECK(events_of_positions(d, false) > 10);
+  // Socialized with no insurance fund: a deficit deleverages the most profitable opposite
+  // positions, passive shorts among them (ADL fills recorded as ">deleveraged" events).
+  const RunResult s = check_population_is_its_file({"horizon_steps=1200", "perp.liquidation.insurance_fund_start=0"}, 3000, "socialized", 44, dir);
+  CHECK(events_of_positions(s, false) > 10);
+  CHECK(events_of_positions(s, true) > 0);
+  MESSAGE("position liquidations: market " << events_of_positions(m, false) << ", dutch " << events_of_positions(d, false)
+                                          << ", socialized " << events_of_positions(s, false) << " (ADL fills " << events_of_positions(s, true) << ")");
+}
+
+TEST_CASE("passive positions are their own accounts.file: funding settled twice") {
+  sl::test::TempDir dir("sl_passive_f");
+  // Funding every 600 s over 1,800 steps: settlements at steps 600 and 1,200 pay or charge every
+  // passive position (through the ledger, conservation checked inside).
+  const RunResult r = check_population_is_its_file({"horizon_steps=1800", "perp.funding.interval_s=600"}, 2000, "market", 5, dir);
+  bool settled = false;
+  for (const SeriesColumn& c : r.series)
+    if (c.name == "funding_rate")
+      for (double v : c.values) settled |= v != 0.0;
+  CHECK(settled);
+}
+
+TEST_CASE("passive positions: the liquidation-price index and the full scan give identical runs") {
+  // 3,000 passive positions of the example's shape through the crash: the index values only the
+  // accounts whose band the mark left; the full scan values every account every step.
+  ScenarioConfig idx = load_scenario_file(kCrash, {"horizon_steps=1200", "agents.passive_positions.count=3000"});
+  ScenarioConfig full = idx;
+  full.perp.margin_scan = "full";
+  for (const char* policy : {"market", "socialized"}) {
+    RunOptions ro;
+    ro.seed = 9;
+    ro.policy = policy;
+    const RunResult a = run_simulation(idx, ro);
+    sl::test::check_same_run(a, run_simulation(full, ro), std::string("passive index vs full, ") + policy);
+    CHECK(events_of_positions(a, false) > 10);
+  }
+}
