@@ -151,9 +151,12 @@ void Recorder::record_step(const Market& m, const ProtocolStepInfo& p) {
     AssetStats& st = stats_[i];
     if (std::isfinite(ss)) st.spread_sum_spot += ss, ++st.spread_n_spot;
     if (std::isfinite(ps)) st.spread_sum_perp += ps, ++st.spread_n_perp;
-    st.max_abs_basis_bps = std::max(st.max_abs_basis_bps, std::abs(basis));
-    st.max_spot_discount_bps = std::max(st.max_spot_discount_bps, 1e4 * (ref - spot_mid) / ref);
-    st.max_perp_discount_bps = std::max(st.max_perp_discount_bps, 1e4 * (ref - perp_mid) / ref);
+    // As the premium statistics below: a book without a bid or an ask has its last trade for a mid
+    // (Venue::mid_ticks), not a price it trades at, so its steps do not count (since 2026-12-07).
+    const bool spot_two_sided = a.spot->two_sided(), perp_two_sided = a.perp->two_sided();
+    if (spot_two_sided && perp_two_sided) st.max_abs_basis_bps = std::max(st.max_abs_basis_bps, std::abs(basis));
+    if (spot_two_sided) st.max_spot_discount_bps = std::max(st.max_spot_discount_bps, 1e4 * (ref - spot_mid) / ref);
+    if (perp_two_sided) st.max_perp_discount_bps = std::max(st.max_perp_discount_bps, 1e4 * (ref - perp_mid) / ref);
     if (st.last_spot_mid > 0) {
       const double r = std::log(spot_mid / st.last_spot_mid);
       st.sum_sq_log_ret += r * r;
@@ -167,7 +170,7 @@ void Recorder::record_step(const Market& m, const ProtocolStepInfo& p) {
     // The premium statistics count only steps with a two-sided perp book: a one-sided book's mid is
     // its last trade (Venue::mid_ticks), not a price the perp trades at (issue #14). The per-step
     // premium_bps column below still records that last-trade mid on one-sided steps.
-    if (a.perp->two_sided()) {
+    if (perp_two_sided) {
       st.max_abs_premium_bps = std::max(st.max_abs_premium_bps, std::abs(premium_bps));
       st.max_premium_bps = std::max(st.max_premium_bps, premium_bps);
       st.min_premium_bps = std::min(st.min_premium_bps, premium_bps);
