@@ -89,16 +89,20 @@ void book_against_counterparty(Market& m, MarginEngine& margin, AccountId trader
   Ledger& L = m.ledger;
   const AccountId cp = m.counterparty_account;
   const AssetId perp = m.assets[asset].perp_asset;
-  if (m.counterparty_perp_cash.size() < m.assets.size()) m.counterparty_perp_cash.resize(m.assets.size(), 0);
   if (trader_long) {
     L.transfer(cp, trader, perp, contracts);
     L.transfer(trader, cp, m.quote_asset, cash);
-    m.counterparty_perp_cash[asset] += cash;
   } else {
     L.transfer(trader, cp, perp, contracts);
     L.transfer(cp, trader, m.quote_asset, cash);
-    m.counterparty_perp_cash[asset] -= cash;
   }
+  record_counterparty_booking(m, margin, trader, asset, trader_long, contracts, cash);
+}
+
+void record_counterparty_booking(Market& m, MarginEngine& margin, AccountId trader, std::size_t asset, bool trader_long,
+                                 Micros contracts, Micros cash) {
+  if (m.counterparty_perp_cash.size() < m.assets.size()) m.counterparty_perp_cash.resize(m.assets.size(), 0);
+  m.counterparty_perp_cash[asset] += trader_long ? cash : -cash;
   if (contracts > 0) margin.record_fill(trader, asset, trader_long ? contracts : -contracts, from_micros(cash) / from_micros(contracts));
 }
 

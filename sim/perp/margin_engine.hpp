@@ -177,5 +177,11 @@ class MarginEngine : public FillObserver {
 // is kept per asset for its population (sim/run/counterparties.hpp).
 void book_against_counterparty(Market& m, MarginEngine& margin, AccountId trader, std::size_t asset, bool trader_long,
                                Micros contracts, Micros cash);
+// What a booking against the counterparty records besides its two ledger legs: the counterparty's
+// cash leg per asset (+cash when the trader is long) and the trader's entry price cash / contracts.
+// book_against_counterparty calls it after its transfers; a bulk opening of positions
+// (sim/run/own_positions.cpp) after its legs, so both record the same.
+void record_counterparty_booking(Market& m, MarginEngine& margin, AccountId trader, std::size_t asset, bool trader_long,
+                                 Micros contracts, Micros cash);
 
 }  // namespace sl

@@ -48,8 +48,7 @@ void book_position(Market& m, MarginEngine& margin, Ledger::BulkOpening& bulk, c
   margin.add_account(acc, -1, AgentKind::Position, r.isolated ? MarginMode::Isolated : MarginMode::Cross);
   bulk.move(hubs.counterparty_perp[asset], acc, contracts, /*to_fresh=*/r.is_long);
   bulk.move(hubs.counterparty_quote, acc, cash, /*to_fresh=*/!r.is_long);
-  m.counterparty_perp_cash[asset] += r.is_long ? cash : -cash;
-  if (contracts > 0) margin.record_fill(acc, asset, r.is_long ? contracts : -contracts, from_micros(cash) / from_micros(contracts));
+  record_counterparty_booking(m, margin, acc, asset, r.is_long, contracts, cash);
 }
 
 }  // namespace
@@ -66,7 +65,6 @@ std::size_t book_own_positions(const ScenarioConfig& sc, Market& m, MarginEngine
   const std::size_t n_assets = m.assets.size();
   L.reserve_accounts(L.n_accounts() + book.rows.size());
   margin.reserve(margin.accounts().size() + book.rows.size(), L.n_accounts() + book.rows.size());
-  if (m.counterparty_perp_cash.size() < m.assets.size()) m.counterparty_perp_cash.resize(m.assets.size(), 0);
   Ledger::BulkOpening bulk(L);
   const PositionHubs hubs(m, bulk);
   for (std::size_t k = 0; k < book.rows.size(); ++k) {
@@ -93,7 +91,6 @@ std::size_t book_passive_positions(const ScenarioConfig& sc, std::uint64_t run_s
   std::vector<PositionRow> rows(kBlock);  // a block's draws stay in the cache until booked
   std::vector<double> spot(kBlock);
   std::vector<double> spot_units(m.assets.size(), 0.0);  // only the first asset's spot is drawn
-  if (m.counterparty_perp_cash.size() < m.assets.size()) m.counterparty_perp_cash.resize(m.assets.size(), 0);
   Ledger::BulkOpening bulk(L);
   const PositionHubs hubs(m, bulk);
   for (std::size_t first = 0; first < n; first += kBlock) {
