@@ -5,13 +5,19 @@
 // accounts.file) is the same run, bit for bit, whatever reaches the positions.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
+#include <limits>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "agents/passive_positions.hpp"
 #include "scenarios/loader.hpp"
+#include "sim/perp/liquidation_price_index.hpp"
+#include "sim/perp/watch_index.hpp"
 #include "sim/run/simulation.hpp"
 #include "tests/support/same_run.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -110,4 +116,78 @@ TEST_CASE("watched positions: the proactive de-risker and a volatility-linked ha
                                                       "assets.0.haircut_vol_horizon_s=3600", "assets.0.haircut_vol_window_steps=60"},
                                                      3000, "dutch", 8, dir, "haircut");
   CHECK(h.counters.positions_watched_at_end > 0);
+}
+
+// ---- The pieces: one-asset bands and the compact index ----
+
+TEST_CASE("liquidation_bands_one gives liquidation_bands' bands for an account exposed to one asset") {
+  // Random single-asset exposures (spot of either sign or none, long, short or flat, haircuts up to
+  // 1, margins around zero), k = 1 and 1.5, three tiers: the same answer and the same edges, bit for bit.
+  const std::vector<MarginTierRate> tiers{{50'000, 0.004}, {250'000, 0.005}, {1e300, 0.01}};
+  std::mt19937_64 g(11);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  int banded = 0;
+  for (int n = 0; n < 20000; ++n) {
+    AssetExposure x;
+    const double r = u(g);
+    x.spot = r < 0.3 ? 0.0 : (r < 0.9 ? 10 * u(g) : -5 * u(g));
+    x.haircut = u(g) < 0.1 ? 1.0 : 0.2 * u(g);
+    x.index = 9000 + 2000 * u(g);
+    const double c = u(g);
+    x.contracts = c < 0.2 ? 0.0 : (c < 0.6 ? 40 * u(g) : -40 * u(g));
+    x.mark = x.index * (0.98 + 0.04 * u(g));
+    const double h0 = -1000 + 50'000 * u(g), slack = 1e-3 * u(g), k = u(g) < 0.5 ? 1.0 : 1.5;
+    std::vector<PriceBand> mb, ib;
+    const bool a = liquidation_bands({x}, h0, slack, k, tiers, mb, ib);
+    PriceBand m1, i1;
+    const bool b = liquidation_bands_one(x, h0, slack, k, tiers, m1, i1);
+    REQUIRE(a == b);
+    if (!a) continue;
+    ++banded;
+    CHECK(mb[0].lo == m1.lo);
+    CHECK(mb[0].hi == m1.hi);
+    CHECK(ib[0].lo == i1.lo);
+    CHECK(ib[0].hi == i1.hi);
+  }
+  CHECK(banded > 5000);
+}
+
+TEST_CASE("watch index: float edges are rounded outward and a price pops exactly the edges it reached") {
+  // Outward: a lower edge is stored at or above it, an upper edge at or below, one float apart at most.
+  for (double e : {9999.99, 10000.0, 1234.5678, 0.1}) {
+    const float lo = WatchIndex::lower_edge(e), hi = WatchIndex::upper_edge(e);
+    CHECK(static_cast<double>(lo) >= e);
+    CHECK(static_cast<double>(std::nextafter(lo, 0.0f)) < e);
+    CHECK(static_cast<double>(hi) <= e);
+    CHECK(static_cast<double>(std::nextafter(hi, 1e30f)) > e);
+  }
+  CHECK(WatchIndex::upper_edge(1e300) == std::numeric_limits<float>::max());
+  // Positions 0..3 with mark bands (lo, hi): (9000, 11000), (9500, inf), (-inf, 10500), (9900, 10100);
+  // position 4 an index band lo 9800. All edges are exact floats, so popping is exact.
+  WatchIndex w(1);
+  w.add_one(0, 0, {9000, 11000}, {});
+  w.add_one(1, 0, {9500, std::numeric_limits<double>::infinity()}, {});
+  w.add_one(2, 0, {-std::numeric_limits<double>::infinity(), 10500}, {});
+  w.add_one(3, 0, {9900, 10100}, {});
+  w.add_one(4, 0, {}, {9800, std::numeric_limits<double>::infinity()});
+  CHECK(w.stored_entries() == 7);
+  std::vector<std::uint32_t> out;
+  w.crossed({10000.0}, {10000.0}, out);
+  CHECK(out.empty());  // inside every band
+  w.crossed({9900.0}, {9850.0}, out);  // the mark at position 3's lower edge: reached
+  CHECK(out == std::vector<std::uint32_t>{3});
+  out.clear();
+  w.crossed({9400.0}, {9700.0}, out);  // position 1's lower edge, and position 4's index edge
+  std::sort(out.begin(), out.end());
+  CHECK(out == std::vector<std::uint32_t>{1, 4});
+  out.clear();
+  w.crossed({10600.0}, {10000.0}, out);  // up: position 3's upper edge (10100), position 2's (10500)
+  std::sort(out.begin(), out.end());
+  CHECK(out == std::vector<std::uint32_t>{2, 3});
+  out.clear();
+  w.crossed({10600.0}, {10000.0}, out);  // popped entries are gone
+  CHECK(out.empty());
+  CHECK(w.stored_entries() == 2);  // position 0's two edges
+  w.clear();
+  CHECK(w.stored_entries() == 0);
 }

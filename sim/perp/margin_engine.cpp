@@ -377,17 +377,16 @@ void MarginEngine::index_or_keep(std::uint32_t id) {
 
 // ---- Watched positions ----
 
-void MarginEngine::begin_watch(AccountId first, std::size_t n, std::function<WatchedPosition(std::size_t)> describe) {
+void MarginEngine::begin_watch(AccountId first, std::size_t n, std::size_t asset, std::function<WatchedPosition(std::size_t)> describe) {
   if (watch_n_ != 0) throw std::logic_error("MarginEngine::begin_watch: one block of watched positions per run");
+  const std::size_t n_assets = market_.assets.size();
+  if (asset >= n_assets) throw std::logic_error("MarginEngine::begin_watch: unknown asset");
   watch_first_ = first;
   watch_n_ = n;
+  watch_asset_ = asset;
   describe_ = std::move(describe);
-  const std::size_t n_assets = market_.assets.size();
-  watch_index_ = LiquidationPriceIndex(n_assets);
-  watch_index_.reserve_ids(n);
-  watch_index_.resize(n);
+  watch_index_ = WatchIndex(n_assets);
   watch_index_.reserve(n);
-  watch_index_.begin_bulk();
   // The set-up prices (the reference until the kernel publishes): a band computed at them holds
   // whatever the first mark's prices are, as long as they are inside it (checked then).
   marks_.assign(n_assets, 0.0);
@@ -402,12 +401,35 @@ void MarginEngine::begin_watch(AccountId first, std::size_t n, std::function<Wat
   if (margin_of_.size() < first + n) margin_of_.resize(first + n, kNoMargin);
 }
 
+// Position k valued at marks_ / indices_ and today's haircut (the terms of mark_one's sum for its one
+// asset: the same doubles, the other assets adding nothing) and banded as index_or_keep bands an
+// account (liquidation_bands_one: the same bands for one asset).
 bool MarginEngine::band_watched(std::size_t k) {
   const AccountId acc = watch_first_ + static_cast<AccountId>(k);
-  const Valuation v = value_of(acc);
-  const bool liquidatable = (v.gross > 0 && v.equity < v.maintenance) || v.equity < 0;
-  if (liquidatable || !bands_of(acc, v.equity, v.maintenance)) return false;
-  watch_index_.insert(static_cast<std::uint32_t>(k), mark_bands_, index_bands_);
+  const Ledger& L = market_.ledger;
+  const std::size_t a = watch_asset_;
+  const AssetMarket& am = market_.assets[a];
+  AssetExposure x;
+  const double quote = from_micros(L.balance(acc, market_.quote_asset));
+  x.spot = from_micros(L.balance(acc, am.spot_asset));
+  x.haircut = am.collateral_haircut;
+  x.index = indices_[a];
+  x.contracts = from_micros(L.balance(acc, am.perp_asset));
+  x.mark = marks_[a];
+  double eq = quote;
+  if (x.spot != 0) eq += x.spot * x.index * (1.0 - x.haircut);
+  double req = 0;
+  if (x.contracts != 0) {
+    eq += x.contracts * x.mark;
+    const double notional = std::abs(x.contracts) * x.mark;
+    req = notional * mmr(notional);
+  }
+  const bool liquidatable = (x.contracts != 0 && eq < req) || eq < 0;
+  if (liquidatable) return false;
+  const double scale = std::abs(quote) + watch_ratio_ * req + std::abs(x.spot) * x.index + std::abs(x.contracts) * x.mark;
+  PriceBand mark_band, index_band;
+  if (!liquidation_bands_one(x, eq - watch_ratio_ * req, 1e-9 * scale, watch_ratio_, tier_rates_, mark_band, index_band)) return false;
+  watch_index_.add_one(static_cast<std::uint32_t>(k), a, mark_band, index_band);
   return true;
 }
 
@@ -420,7 +442,7 @@ void MarginEngine::watch(std::size_t k, const WatchedPosition& p) {
   }
 }
 
-void MarginEngine::end_watch() { watch_index_.end_bulk(); }
+void MarginEngine::end_watch() {}
 
 std::uint32_t MarginEngine::materialise(std::size_t k) {
   const AccountId acc = watch_first_ + static_cast<AccountId>(k);
@@ -442,8 +464,7 @@ std::uint32_t MarginEngine::materialise(std::size_t k) {
     }
     accounts_[id].opening_equity = eq;
   }
-  watch_index_.remove(static_cast<std::uint32_t>(k));
-  ++watch_materialised_;
+  ++watch_materialised_;  // its entries in watch_index_ are skipped when popped
   return id;
 }
 
@@ -456,10 +477,9 @@ void MarginEngine::materialise_all_watched() {
 // A haircut changed (or the first mark): every watched position's bands again at today's prices.
 void MarginEngine::rewatch_all() {
   if (watched_count() == 0) return;
-  watch_index_.begin_bulk();
+  watch_index_.clear();
   for (std::size_t k = 0; k < watch_n_; ++k)
     if (margin_of_[watch_first_ + k] == kNoMargin && !band_watched(k)) materialise(k);
-  watch_index_.end_bulk();
 }
 
 void MarginEngine::order_flagged() {

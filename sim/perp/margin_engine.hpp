@@ -21,6 +21,7 @@
 #include "sim/core/rng.hpp"
 #include "sim/market/market.hpp"
 #include "sim/perp/liquidation_price_index.hpp"
+#include "sim/perp/watch_index.hpp"
 
 namespace sl {
 
@@ -93,8 +94,9 @@ class MarginEngine : public FillObserver {
   // position at set-up: every order that could depend on when an account was added (ties of the
   // flagged list, the end-of-run sums, the proactive de-risker's pass) follows ledger account ids,
   // which watching does not change.
-  // `describe(k)` gives position k's description (k = account - first).
-  void begin_watch(AccountId first, std::size_t n, std::function<WatchedPosition(std::size_t)> describe);
+  // `describe(k)` gives position k's description (k = account - first). A watched position holds
+  // quote, and spot and contracts of asset `asset` only.
+  void begin_watch(AccountId first, std::size_t n, std::size_t asset, std::function<WatchedPosition(std::size_t)> describe);
   // Watches the just-booked account first + k at the current prices; if it cannot have bands (it
   // is liquidatable now, or at a tier edge) it is added at once, as it would be without watching.
   void watch(std::size_t k, const WatchedPosition& p);
@@ -233,7 +235,8 @@ class MarginEngine : public FillObserver {
   AccountId watch_first_ = 0;
   std::size_t watch_n_ = 0, watch_materialised_ = 0;
   std::function<WatchedPosition(std::size_t)> describe_;
-  LiquidationPriceIndex watch_index_{0};
+  std::size_t watch_asset_ = 0;
+  WatchIndex watch_index_;
   std::vector<std::uint32_t> watch_crossed_;
   // The prices of the first mark (the opening equity of a position added later is its equity then).
   bool first_marked_ = false;

@@ -102,7 +102,7 @@ std::size_t book_passive_positions(const ScenarioConfig& sc, std::uint64_t run_s
   auto drawer = std::make_shared<const PassivePositionDrawer>(sc, run_seed);
   // A position is a pure function of (seed, k): the margin engine, which keeps only its price bands
   // (MarginEngine::watch), draws it again when it makes it a margin account.
-  margin.begin_watch(static_cast<AccountId>(L.n_accounts()), n, [drawer, &m](std::size_t k) {
+  margin.begin_watch(static_cast<AccountId>(L.n_accounts()), n, /*asset=*/0, [drawer, &m](std::size_t k) {
     PositionRow row;
     double spot = 0;
     drawer->draw(k, 1, &row, &spot);
