@@ -1,6 +1,7 @@
 #include "sim/perp/watch_index.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 
@@ -27,17 +28,19 @@ void WatchIndex::clear() {
   std::fill(ordered_.begin(), ordered_.end(), 0);
 }
 
+// Edges are positive here (add_one stores no lower edge <= 0: no positive price reaches it, and
+// upper edges lie above a positive price), so the next float up or down is one step of the bits.
 float WatchIndex::lower_edge(double lo) {
   if (lo >= static_cast<double>(std::numeric_limits<float>::max())) return std::numeric_limits<float>::max();
   float f = static_cast<float>(lo);
-  if (static_cast<double>(f) < lo) f = std::nextafter(f, std::numeric_limits<float>::infinity());
+  if (static_cast<double>(f) < lo) f = std::bit_cast<float>(std::bit_cast<std::uint32_t>(f) + 1u);
   return f;
 }
 
 float WatchIndex::upper_edge(double hi) {
   if (hi >= static_cast<double>(std::numeric_limits<float>::max())) return std::numeric_limits<float>::max();
   float f = static_cast<float>(hi);
-  if (static_cast<double>(f) > hi) f = std::nextafter(f, -std::numeric_limits<float>::infinity());
+  if (static_cast<double>(f) > hi) f = std::bit_cast<float>(std::bit_cast<std::uint32_t>(f) - 1u);
   return f;
 }
 
@@ -57,9 +60,11 @@ void WatchIndex::push(std::size_t heap, float edge, std::uint32_t k) {
 }
 
 void WatchIndex::add_one(std::uint32_t k, std::size_t asset, const PriceBand& mark_band, const PriceBand& index_band) {
-  if (std::isfinite(mark_band.lo)) push(4 * asset + kMarkLo, lower_edge(mark_band.lo), k);
+  // A lower edge <= 0 (or -inf) is never reached by a positive price (prices that are not positive
+  // make every watched position a margin account: MarginEngine::mark_indexed); +inf is no edge.
+  if (mark_band.lo > 0) push(4 * asset + kMarkLo, lower_edge(mark_band.lo), k);
   if (std::isfinite(mark_band.hi)) push(4 * asset + kMarkHi, upper_edge(mark_band.hi), k);
-  if (std::isfinite(index_band.lo)) push(4 * asset + kIndexLo, lower_edge(index_band.lo), k);
+  if (index_band.lo > 0) push(4 * asset + kIndexLo, lower_edge(index_band.lo), k);
   if (std::isfinite(index_band.hi)) push(4 * asset + kIndexHi, upper_edge(index_band.hi), k);
 }
 

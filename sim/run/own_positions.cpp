@@ -34,7 +34,7 @@ struct PositionHubs {
 WatchedPosition position_legs(const Market& m, const PositionRow& r) {
   const std::size_t asset = static_cast<std::size_t>(r.asset);
   const Venue& v = *m.assets[asset].perp;
-  const auto lots = static_cast<Micros>(std::llround(r.size / v.spec().lot_size));
+  const auto lots = static_cast<Micros>(llround_in_range(r.size / v.spec().lot_size));  // a size checked finite and in range by the loader or drawn
   WatchedPosition p;
   p.mode = r.isolated ? MarginMode::Isolated : MarginMode::Cross;
   p.asset = asset;
