@@ -118,11 +118,11 @@ std::size_t book_passive_positions(const ScenarioConfig& sc, std::uint64_t run_s
   for (std::size_t first = 0; first < n; first += kBlock) {
     const std::size_t b = std::min(kBlock, n - first);
     drawer->draw(first, b, rows.data(), spot.data());
+    const AccountId acc0 = bulk.open_range(stem, static_cast<std::uint32_t>(first + 1), b, /*may_go_negative=*/true);
     for (std::size_t k = 0; k < b; ++k) {
-      const AccountId acc = bulk.open(stem, static_cast<std::uint32_t>(first + k + 1), /*may_go_negative=*/true);
       spot_units[0] = spot[k];
       const WatchedPosition p = position_legs(m, rows[k]);
-      book_legs(m, margin, bulk, hubs, acc, rows[k], p, spot_units.data());
+      book_legs(m, margin, bulk, hubs, acc0 + static_cast<AccountId>(k), rows[k], p, spot_units.data());
       margin.watch(first + k, p);
     }
   }
