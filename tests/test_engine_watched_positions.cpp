@@ -191,3 +191,55 @@ TEST_CASE("watch index: float edges are rounded outward and a price pops exactly
   w.clear();
   CHECK(w.stored_entries() == 0);
 }
+
+TEST_CASE("watch index: on a random price path every edge is popped exactly at the first step a price reaches it") {
+  // 20,000 positions with random mark bands (lower edges 5,000-9,990, upper 10,010-15,000, some
+  // unbounded) and index bands; a random walk of both prices (steps up to 3%) for 400 steps. A brute
+  // force over the stored floats gives, each step, the entries reached and not yet popped.
+  std::mt19937_64 g(5);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  const std::size_t n = 20000;
+  WatchIndex w(1);
+  w.reserve(n);
+  struct Edge {
+    std::uint32_t k;
+    int kind;  // 0 mark lo, 1 mark hi, 2 index lo, 3 index hi
+    float edge;
+    bool popped;
+  };
+  std::vector<Edge> edges;
+  const double inf = std::numeric_limits<double>::infinity();
+  for (std::uint32_t k = 0; k < n; ++k) {
+    PriceBand mb{5000 + 4990 * u(g), 10010 + 4990 * u(g)}, ib{};
+    if (u(g) < 0.2) mb.hi = inf;
+    if (u(g) < 0.3) ib = {5000 + 4990 * u(g), u(g) < 0.5 ? inf : 10010 + 4990 * u(g)};
+    w.add_one(k, 0, mb, ib);
+    edges.push_back({k, 0, WatchIndex::lower_edge(mb.lo), false});
+    if (mb.hi < inf) edges.push_back({k, 1, WatchIndex::upper_edge(mb.hi), false});
+    if (ib.lo > 0) edges.push_back({k, 2, WatchIndex::lower_edge(ib.lo), false});
+    if (ib.hi < inf) edges.push_back({k, 3, WatchIndex::upper_edge(ib.hi), false});
+  }
+  REQUIRE(w.stored_entries() == edges.size());
+  double mark = 10000, index = 10000;
+  std::size_t popped_total = 0;
+  for (int step = 0; step < 400; ++step) {
+    mark *= 1.0 + 0.06 * (u(g) - 0.5);
+    index *= 1.0 + 0.06 * (u(g) - 0.5);
+    std::vector<std::uint32_t> got;
+    w.crossed({mark}, {index}, got);
+    std::multiset<std::uint32_t> expected;
+    for (Edge& e : edges) {
+      if (e.popped) continue;
+      const double p = e.kind < 2 ? mark : index;
+      const bool reached = e.kind % 2 == 0 ? p <= static_cast<double>(e.edge) : p >= static_cast<double>(e.edge);
+      if (reached) {
+        e.popped = true;
+        expected.insert(e.k);
+      }
+    }
+    REQUIRE(std::multiset<std::uint32_t>(got.begin(), got.end()) == expected);
+    popped_total += got.size();
+  }
+  CHECK(w.stored_entries() == edges.size() - popped_total);
+  CHECK(popped_total > edges.size() / 3);  // the walk reaches about half of the edges (22,519 of 45,072): not a vacuous check
+}

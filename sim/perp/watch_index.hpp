@@ -7,8 +7,10 @@
 //     the exact one, and the position's number k;
 //   - no generation per position: an entry of a position already made a margin account is skipped
 //     by the caller, and a rebuild starts from empty heaps.
-// Per asset four heaps (mark lo, mark hi, index lo, index hi), each left unordered with its nearest
-// edge kept aside until a price first reaches that edge, then ordered once (make_heap) and popped.
+// Per asset four heaps (mark lo, mark hi, index lo, index hi), each an ordered heap part and an
+// unordered part whose nearest edge is kept aside: when a price reaches that edge, the unordered
+// entries within a window of the price (1% of it, doubled at each such reach) join the heap part,
+// so a move orders only the edges near it.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -44,9 +46,11 @@ class WatchIndex {
   enum : std::size_t { kMarkLo = 0, kMarkHi = 1, kIndexLo = 2, kIndexHi = 3 };
   void push(std::size_t heap, float edge, std::uint32_t k);
   void pop_crossed(std::size_t heap, double price, std::vector<std::uint32_t>& out);
+  static constexpr double kFirstWindow = 0.01;
   std::vector<std::vector<Entry>> heaps_;
-  std::vector<std::uint8_t> ordered_;
-  std::vector<float> nearest_;  // per unordered heap: the edge a price reaches first
+  std::vector<std::size_t> ordered_;  // per heap: entries [0, ordered_) are in heap order
+  std::vector<float> nearest_;        // per heap: the unordered part's edge a price reaches first
+  std::vector<double> window_;        // per heap: the next window, a fraction of the price
 };
 
 }  // namespace sl
