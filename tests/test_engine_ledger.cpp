@@ -1,6 +1,8 @@
-// Ledger: double entry, overdraft rules, and a property test over random transfer sequences.
+// Ledger: double entry, overdraft rules, a property test over random transfer sequences, and the
+// fixed-point rounding every amount goes through.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <random>
 
 #include "sim/book/ledger.hpp"
@@ -168,4 +170,24 @@ TEST_CASE("ledger: for_each_holder lists exactly the accounts with a non-zero ba
   CHECK(listed(0) == std::vector<AccountId>{L.issuer(0), acc[3]});
   L.transfer(acc[3], acc[64], 0, 7);  // acc[3] is flat again: no longer listed
   CHECK(listed(0) == std::vector<AccountId>{L.issuer(0), acc[64]});
+}
+
+TEST_CASE("fixed point: llround_in_range equals std::llround, halves and negatives included") {
+  // Hand cases: halves round away from zero; 0.29 x 1e6 = 289999.99999999994 rounds to 290000.
+  CHECK(llround_in_range(2.5) == 3);
+  CHECK(llround_in_range(-2.5) == -3);
+  CHECK(llround_in_range(2.4999999999999996) == 2);
+  CHECK(llround_in_range(-0.5) == -1);
+  CHECK(llround_in_range(0.49999999999999994) == 0);
+  CHECK(to_fixed(0.29, 1e6) == 290000);
+  CHECK(llround_in_range(4503599627370497.0) == 4503599627370497LL);  // 2^52 + 1: an integer already
+  // Random doubles over many magnitudes, and exact halves k + 0.5, against libm.
+  std::mt19937_64 g(3);
+  std::uniform_real_distribution<double> u(-1.0, 1.0), e(-3.0, 18.9);
+  for (int n = 0; n < 1'000'000; ++n) {
+    const double x = u(g) * std::pow(10.0, e(g));
+    REQUIRE(llround_in_range(x) == std::llround(x));
+    const double half = static_cast<double>(static_cast<std::int64_t>(u(g) * 1e12)) + (u(g) < 0 ? -0.5 : 0.5);
+    REQUIRE(llround_in_range(half) == std::llround(half));
+  }
 }

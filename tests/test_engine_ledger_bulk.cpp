@@ -116,3 +116,30 @@ TEST_CASE("bulk opening: refuses what transfer refuses, and hubs that may not go
   L.track_changes(true);
   CHECK_THROWS_AS(Ledger::BulkOpening{L}, LedgerError);  // set-up only
 }
+
+TEST_CASE("open_stem_range opens the accounts open_stem_account opens one by one") {
+  // 130 accounts (more than two words of holder bits) after 3 others, may go negative; then a
+  // transfer to the last one: the same ids, names, overdraft rule and holders in both ledgers.
+  Ledger one = make_ledger(), range = make_ledger();
+  for (Ledger* L : {&one, &range}) L->open_account("a"), L->open_account("b"), L->open_account("c");
+  const std::uint32_t s1 = one.name_stem("passive_position:", ""), s2 = range.name_stem("passive_position:", "");
+  AccountId first_one = 0;
+  for (std::uint32_t k = 0; k < 130; ++k) {
+    const AccountId a = one.open_stem_account(s1, 7 + k, true);
+    if (k == 0) first_one = a;
+  }
+  const AccountId first_range = range.open_stem_range(s2, 7, 130, true);
+  CHECK(first_one == first_range);
+  REQUIRE(one.n_accounts() == range.n_accounts());
+  CHECK(range.n_accounts() == 3 + 3 + 130);  // 3 issuers, a, b, c, the range
+  for (AccountId a = 0; a < one.n_accounts(); ++a) {
+    CHECK(one.account_name(a) == range.account_name(a));
+    CHECK(one.may_go_negative(a, 0) == range.may_go_negative(a, 0));
+  }
+  CHECK(range.account_name(first_range + 129) == "passive_position:136");
+  for (Ledger* L : {&one, &range}) L->transfer(first_range + 129, first_range, 0, 5);  // may go negative in quote
+  CHECK(holders(one, 0) == holders(range, 0));
+  CHECK(range.balance(first_range + 129, 0) == -5);
+  CHECK(range.open_stem_range(s2, 1, 0) == range.n_accounts());  // none opened
+  CHECK_THROWS_AS(range.open_stem_range(s2, 0xFFFFFFF0u, 100), LedgerError);  // numbers past the last one
+}

@@ -67,6 +67,23 @@ AccountId Ledger::add_account(std::uint32_t stem, std::uint32_t number, bool may
   return static_cast<AccountId>(names_.size() - 1);
 }
 
+AccountId Ledger::open_stem_range(std::uint32_t stem, std::uint32_t first_number, std::size_t count, bool may_go_negative) {
+  if (stem >= stems_.size()) throw LedgerError("ledger: unknown account name stem");
+  if (count == 0) return static_cast<AccountId>(names_.size());
+  if (first_number == kNoNumber || count - 1 >= static_cast<std::size_t>(kNoNumber - first_number))
+    throw LedgerError("ledger: account number out of range");
+  const std::size_t first = names_.size(), end = first + count;
+  if (end > static_cast<std::size_t>(std::numeric_limits<AccountId>::max())) throw LedgerError("ledger: too many accounts");
+  names_.resize(end);
+  for (std::size_t i = 0; i < count; ++i) names_[first + i] = PackedName{stem, first_number + static_cast<std::uint32_t>(i)};
+  account_negative_.resize(end, may_go_negative);
+  changed_mark_.resize(end, 0);
+  balances_.resize(end * asset_names_.size(), 0);
+  for (auto& bits : holders_)
+    if (bits.size() * 64 < end) bits.resize((end + 63) / 64, 0);
+  return static_cast<AccountId>(first);
+}
+
 void Ledger::reserve_accounts(std::size_t n) {
   reserve_huge(names_, n);
   account_negative_.reserve(n);

@@ -47,6 +47,9 @@ class Ledger {
   // its id, open_stem_account opens the account named prefix + number + suffix.
   std::uint32_t name_stem(std::string_view prefix, std::string_view suffix) { return stem_of(prefix, suffix); }
   AccountId open_stem_account(std::uint32_t stem, std::uint32_t number, bool may_go_negative = false);
+  // `count` accounts at once, numbered first_number, first_number + 1, ...: the same accounts as
+  // that many open_stem_account calls (ids consecutive from the returned one), each array grown once.
+  AccountId open_stem_range(std::uint32_t stem, std::uint32_t first_number, std::size_t count, bool may_go_negative = false);
   // Room for n accounts in total (a large population opened in one go grows nothing twice).
   void reserve_accounts(std::size_t n);
   AccountId issuer(AssetId asset) const { return issuer_[asset]; }
@@ -117,6 +120,9 @@ class Ledger {
     explicit BulkOpening(Ledger& ledger);
     AccountId open(std::uint32_t stem, std::uint32_t number, bool may_go_negative) {
       return ledger_.open_stem_account(stem, number, may_go_negative);
+    }
+    AccountId open_range(std::uint32_t stem, std::uint32_t first_number, std::size_t count, bool may_go_negative) {
+      return ledger_.open_stem_range(stem, first_number, count, may_go_negative);
     }
     // The hub side of one (hub account, asset): registered once (LedgerError if the hub may not go
     // negative in that asset), then named by the returned slot.

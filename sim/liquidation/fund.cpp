@@ -229,6 +229,7 @@ int FundAbsorber::deleverage(LiquidationContext& ctx, const Bankrupt& b, const L
   // only accounts with a position are looked at; rank_adl_candidates' order is total, so the order
   // they are listed in does not matter).
   std::vector<AdlCandidate> cands;
+  ctx.margin.materialise_all_watched();  // every position ranks (MarginEngine::watch)
   auto& all = ctx.margin.accounts();
   L.for_each_holder(perp, [&](AccountId holder) {
     const std::uint32_t id = ctx.margin.margin_id_of(holder);
@@ -329,6 +330,7 @@ Micros FundAbsorber::haircut(LiquidationContext& ctx, AccountId excluded, Micros
   };
   std::vector<Winner> w;
   __int128 total = 0;
+  ctx.margin.materialise_all_watched();  // every position's profit counts (MarginEngine::watch)
   for (const MarginAccount& a : ctx.margin.accounts()) {
     if (a.closed || a.account == excluded) continue;
     double profit = 0;

@@ -30,9 +30,21 @@ std::int64_t ProactiveDerisker::on_step(LiquidationContext& ctx, double* notiona
   if (++observations_ < cfg_.vol_window_steps) return 0;
   std::int64_t added = 0;
   double notional = 0;
-  for (MarginAccount& acc : ctx.margin.accounts()) {
+  // The accounts under the trigger, in ledger account id order (the order accounts were opened,
+  // whether or not the margin engine watched a position before adding it: MarginEngine::watch).
+  // De-risking one changes no other account's last valuation, so listing them first selects the
+  // same ones as checking each in turn.
+  std::vector<MarginAccount>& all = ctx.margin.accounts();
+  under_.clear();
+  for (std::uint32_t id = 0; id < all.size(); ++id) {
+    const MarginAccount& acc = all[id];
     if (acc.closed || acc.liquidatable || acc.in_liquidation || acc.maintenance <= 0) continue;
     if (acc.equity >= cfg_.trigger_ratio * acc.maintenance) continue;
+    under_.push_back(id);
+  }
+  std::sort(under_.begin(), under_.end(), [&all](std::uint32_t x, std::uint32_t y) { return all[x].account < all[y].account; });
+  for (const std::uint32_t id : under_) {
+    MarginAccount& acc = all[id];
     for (std::size_t i = 0; i < m.assets.size(); ++i) {
       const double pos = ctx.margin.position(acc, i);
       if (pos == 0) continue;

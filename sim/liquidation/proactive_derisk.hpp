@@ -29,6 +29,7 @@ class ProactiveDerisker {
   ProactiveConfig cfg_;
   double dt_s_;
   std::vector<double> last_index_, ewma_var_;
+  std::vector<std::uint32_t> under_;  // scratch of on_step: margin ids under the trigger
   int observations_ = 0;
 };
 

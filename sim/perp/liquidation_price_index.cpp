@@ -59,6 +59,36 @@ bool liquidation_bands(const std::vector<AssetExposure>& exposures, double h0, d
   return true;
 }
 
+bool liquidation_bands_one(const AssetExposure& x, double h0, double slack, double k, const std::vector<MarginTierRate>& tiers,
+                           PriceBand& mark_band, PriceBand& index_band) {
+  mark_band = PriceBand{};
+  index_band = PriceBand{};
+  const bool spot_term = x.spot != 0 && x.haircut < 1.0;
+  const int terms = spot_term + (x.contracts != 0);
+  if (terms == 0) return h0 >= 0;
+  const double budget = (h0 - slack) / terms;
+  if (!(budget > 0)) return false;
+  if (spot_term) {
+    const double move = budget / (std::abs(x.spot) * (1.0 - x.haircut));
+    if (x.spot > 0) index_band.lo = x.index - move;
+    else index_band.hi = x.index + move;
+  }
+  if (x.contracts != 0) {
+    const double units = std::abs(x.contracts);
+    const std::size_t t = tier_of(tiers, units * x.mark);
+    const double rate = k * tiers[t].mmr;
+    if (x.contracts > 0) {
+      if (!(rate < 1.0)) return false;
+      mark_band.lo = x.mark - budget / (units * (1.0 - rate));
+      mark_band.hi = tier_edge(tiers, t, units);
+    } else {
+      mark_band.hi = std::min(x.mark + budget / (units * (1.0 + rate)), tier_edge(tiers, t, units));
+    }
+    if (!(mark_band.hi > x.mark)) return false;
+  }
+  return true;
+}
+
 void LiquidationPriceIndex::remove(std::uint32_t id) {
   if (entries_[id] == kNotIndexed) return;
   live_ -= entries_[id];

@@ -61,6 +61,11 @@ bool liquidation_bands(const std::vector<AssetExposure>& exposures, double h0, d
                        const std::vector<MarginTierRate>& tiers, std::vector<PriceBand>& mark_bands,
                        std::vector<PriceBand>& index_bands);
 
+// liquidation_bands for an account exposed to one asset only (the others' bands unbounded): the
+// same bands, without the vectors (a million watched positions are banded at set-up).
+bool liquidation_bands_one(const AssetExposure& x, double h0, double slack, double k, const std::vector<MarginTierRate>& tiers,
+                           PriceBand& mark_band, PriceBand& index_band);
+
 class LiquidationPriceIndex {
  public:
   explicit LiquidationPriceIndex(std::size_t n_assets)

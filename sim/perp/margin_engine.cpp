@@ -4,6 +4,8 @@
 #include <boost/random/uniform_int_distribution.hpp>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
+#include <string>
 
 #include "sim/core/huge_pages.hpp"
 
@@ -164,18 +166,15 @@ double MarginEngine::bankruptcy_price(const MarginAccount& a, std::size_t asset)
   return p > 0 ? p : 0.0;
 }
 
-bool MarginEngine::mark_one(std::uint32_t id, std::int64_t step) {
-  MarginAccount& a = accounts_[id];
-  // equity(a, Mark), maintenance(a, Mark) and the gross notional in one pass over the balances
-  // (each sum the same terms in the same order as those functions: the same doubles).
+MarginEngine::Valuation MarginEngine::value_of(AccountId acc) const {
   const Ledger& L = market_.ledger;
-  double eq = from_micros(L.balance(a.account, market_.quote_asset));
+  double eq = from_micros(L.balance(acc, market_.quote_asset));
   double req = 0, gross = 0;
   for (std::size_t i = 0; i < market_.assets.size(); ++i) {
     const AssetMarket& am = market_.assets[i];
-    const Micros spot = L.balance(a.account, am.spot_asset);
+    const Micros spot = L.balance(acc, am.spot_asset);
     if (spot != 0) eq += from_micros(spot) * price(i, PriceBasis::Mark, false) * (1.0 - am.collateral_haircut);
-    const Micros contracts = L.balance(a.account, am.perp_asset);
+    const Micros contracts = L.balance(acc, am.perp_asset);
     const double mark = price(i, PriceBasis::Mark, true);
     if (contracts != 0) {
       eq += from_micros(contracts) * mark;
@@ -184,6 +183,15 @@ bool MarginEngine::mark_one(std::uint32_t id, std::int64_t step) {
     }
     gross += std::abs(from_micros(contracts)) * mark;
   }
+  return {eq, req, gross};
+}
+
+bool MarginEngine::mark_one(std::uint32_t id, std::int64_t step) {
+  MarginAccount& a = accounts_[id];
+  // equity(a, Mark), maintenance(a, Mark) and the gross notional in one pass over the balances
+  // (each sum the same terms in the same order as those functions: the same doubles).
+  const Valuation v = value_of(a.account);
+  const double eq = v.equity, req = v.maintenance, gross = v.gross;
   a.equity = eq;
   a.maintenance = req;
   a.gross_notional = gross;
@@ -210,6 +218,7 @@ void MarginEngine::mark_all(std::int64_t step) {
   if (scan_ == MarginScan::Index && index_usable_) {
     mark_indexed(step);
   } else {
+    materialise_all_watched();  // a full scan values every account
     for (std::uint32_t id = 0; id < accounts_.size(); ++id) {
       if (accounts_[id].closed) continue;
       ++valued_last_;
@@ -247,8 +256,6 @@ void MarginEngine::mark_indexed(std::int64_t step) {
     if (h != haircuts_[i]) all = true;  // a haircut moves every collateral value at once
     haircuts_[i] = h;
   }
-  index_.resize(accounts_.size());
-  queued_.resize(accounts_.size(), 0);
   next_every_step_.clear();
   const auto value = [&](std::uint32_t id) {
     if (accounts_[id].closed) {
@@ -259,6 +266,31 @@ void MarginEngine::mark_indexed(std::int64_t step) {
     if (mark_one(id, step)) flagged_.push_back(id);
     index_or_keep(id);
   };
+  // Watched positions first: those a price left (or, prices unusable, all) become margin accounts
+  // and are valued below with the others; after a haircut change every band is computed again.
+  std::size_t first_added = accounts_.size();
+  if (watched_count() > 0) {
+    if (!prices_ok_) {
+      materialise_all_watched();
+    } else {
+      if (all && first_marked_) rewatch_all();
+      watch_crossed_.clear();
+      watch_index_.crossed(marks_, indices_, watch_crossed_);
+      std::sort(watch_crossed_.begin(), watch_crossed_.end());
+      for (std::size_t j = 0; j < watch_crossed_.size(); ++j)
+        if ((j == 0 || watch_crossed_[j] != watch_crossed_[j - 1]) && margin_of_[watch_first_ + watch_crossed_[j]] == kNoMargin)
+          materialise(watch_crossed_[j]);
+    }
+  }
+  if (!first_marked_) {
+    first_marked_ = true;
+    marks0_ = marks_;
+    indices0_ = indices_;
+    haircuts0_.assign(n_assets, 0.0);
+    for (std::size_t i = 0; i < n_assets; ++i) haircuts0_[i] = market_.assets[i].collateral_haircut;
+  }
+  index_.resize(accounts_.size());
+  queued_.resize(accounts_.size(), 0);
   if (all || !prices_ok_) {
     index_.reserve(accounts_.size());
     index_.begin_bulk();
@@ -267,8 +299,13 @@ void MarginEngine::mark_indexed(std::int64_t step) {
   } else {
     candidates_.clear();
     candidates_.insert(candidates_.end(), every_step_.begin(), every_step_.end());
-    for (const AccountId acc : market_.ledger.changed_accounts())
+    for (std::size_t id = first_added; id < accounts_.size(); ++id) candidates_.push_back(static_cast<std::uint32_t>(id));
+    for (const AccountId acc : market_.ledger.changed_accounts()) {
+      if (is_watched(acc))
+        throw std::logic_error("MarginEngine: the balances of watched position " + market_.ledger.account_name(acc) +
+                               " changed before it was made a margin account");
       if (acc < margin_of_.size() && margin_of_[acc] != kNoMargin) candidates_.push_back(margin_of_[acc]);
+    }
     index_.crossed(marks_, indices_, candidates_);
     for (const std::uint32_t id : candidates_) {
       if (queued_[id]) continue;
@@ -284,7 +321,7 @@ void MarginEngine::mark_indexed(std::int64_t step) {
   every_step_.swap(next_every_step_);
 }
 
-void MarginEngine::accounts_not_vouched_for(std::vector<std::uint32_t>& out) const {
+void MarginEngine::accounts_not_vouched_for(std::vector<std::uint32_t>& out) {
   out.clear();
   const std::size_t n_assets = market_.assets.size();
   bool vouched = scan_ == MarginScan::Index && index_usable_ && index_assets_ == n_assets && prices_ok_;
@@ -292,43 +329,157 @@ void MarginEngine::accounts_not_vouched_for(std::vector<std::uint32_t>& out) con
     vouched = marks_[i] == price(i, PriceBasis::Mark, true) && indices_[i] == price(i, PriceBasis::Mark, false) &&
               haircuts_[i] == market_.assets[i].collateral_haircut;
   if (!vouched) {
+    materialise_all_watched();
     for (std::uint32_t id = 0; id < accounts_.size(); ++id) out.push_back(id);
-    return;
+  } else {
+    // A watched position is inside its bands at these prices (the last mark made every position a
+    // price left a margin account): healthy, equity >= 0.
+    out.insert(out.end(), every_step_.begin(), every_step_.end());
+    for (const AccountId acc : market_.ledger.changed_accounts())
+      if (acc < margin_of_.size() && margin_of_[acc] != kNoMargin) out.push_back(margin_of_[acc]);
   }
-  out.insert(out.end(), every_step_.begin(), every_step_.end());
-  for (const AccountId acc : market_.ledger.changed_accounts())
-    if (acc < margin_of_.size() && margin_of_[acc] != kNoMargin) out.push_back(margin_of_[acc]);
-  std::sort(out.begin(), out.end());
+  std::sort(out.begin(), out.end(), [this](std::uint32_t x, std::uint32_t y) { return accounts_[x].account < accounts_[y].account; });
   out.erase(std::unique(out.begin(), out.end()), out.end());
+}
+
+bool MarginEngine::bands_of(AccountId acc, double equity, double maintenance) {
+  const Ledger& L = market_.ledger;
+  const double quote = from_micros(L.balance(acc, market_.quote_asset));
+  // Rounding allowance: far above the floating-point error of summing these terms, far below
+  // any margin that matters (1e-9 of the account's gross values).
+  double scale = std::abs(quote) + watch_ratio_ * maintenance;
+  for (std::size_t i = 0; i < market_.assets.size(); ++i) {
+    const AssetMarket& am = market_.assets[i];
+    AssetExposure& x = exposure_[i];
+    x.spot = from_micros(L.balance(acc, am.spot_asset));
+    x.haircut = am.collateral_haircut;
+    x.index = indices_[i];
+    x.contracts = from_micros(L.balance(acc, am.perp_asset));
+    x.mark = marks_[i];
+    scale += std::abs(x.spot) * x.index + std::abs(x.contracts) * x.mark;
+  }
+  const double h0 = equity - watch_ratio_ * maintenance;
+  return liquidation_bands(exposure_, h0, 1e-9 * scale, watch_ratio_, tier_rates_, mark_bands_, index_bands_);
 }
 
 void MarginEngine::index_or_keep(std::uint32_t id) {
   const MarginAccount& a = accounts_[id];
   bool indexed = false;
   if (!a.liquidatable && !a.in_liquidation && !a.valued_every_step && prices_ok_) {
-    const Ledger& L = market_.ledger;
-    const double quote = from_micros(L.balance(a.account, market_.quote_asset));
-    // Rounding allowance: far above the floating-point error of summing these terms, far below
-    // any margin that matters (1e-9 of the account's gross values).
-    double scale = std::abs(quote) + watch_ratio_ * a.maintenance;
-    for (std::size_t i = 0; i < market_.assets.size(); ++i) {
-      const AssetMarket& am = market_.assets[i];
-      AssetExposure& x = exposure_[i];
-      x.spot = from_micros(L.balance(a.account, am.spot_asset));
-      x.haircut = am.collateral_haircut;
-      x.index = indices_[i];
-      x.contracts = from_micros(L.balance(a.account, am.perp_asset));
-      x.mark = marks_[i];
-      scale += std::abs(x.spot) * x.index + std::abs(x.contracts) * x.mark;
-    }
-    const double h0 = a.equity - watch_ratio_ * a.maintenance;
-    indexed = liquidation_bands(exposure_, h0, 1e-9 * scale, watch_ratio_, tier_rates_, mark_bands_, index_bands_);
+    indexed = bands_of(a.account, a.equity, a.maintenance);
     if (indexed) index_.insert(id, mark_bands_, index_bands_);
   }
   if (!indexed) {
     index_.remove(id);
     next_every_step_.push_back(id);
   }
+}
+
+// ---- Watched positions ----
+
+void MarginEngine::begin_watch(AccountId first, std::size_t n, std::size_t asset, std::function<WatchedPosition(std::size_t)> describe) {
+  if (watch_n_ != 0) throw std::logic_error("MarginEngine::begin_watch: one block of watched positions per run");
+  const std::size_t n_assets = market_.assets.size();
+  if (asset >= n_assets) throw std::logic_error("MarginEngine::begin_watch: unknown asset");
+  watch_first_ = first;
+  watch_n_ = n;
+  watch_asset_ = asset;
+  describe_ = std::move(describe);
+  watch_index_ = WatchIndex(n_assets);
+  watch_index_.reserve(n);
+  // The set-up prices (the reference until the kernel publishes): a band computed at them holds
+  // whatever the first mark's prices are, as long as they are inside it (checked then).
+  marks_.assign(n_assets, 0.0);
+  indices_.assign(n_assets, 0.0);
+  exposure_.assign(n_assets, AssetExposure{});
+  watch_prices_ok_ = true;
+  for (std::size_t i = 0; i < n_assets; ++i) {
+    marks_[i] = price(i, PriceBasis::Mark, true);
+    indices_[i] = price(i, PriceBasis::Mark, false);
+    if (!(marks_[i] > 0 && indices_[i] > 0 && std::isfinite(marks_[i]) && std::isfinite(indices_[i]))) watch_prices_ok_ = false;
+  }
+  if (margin_of_.size() < first + n) margin_of_.resize(first + n, kNoMargin);
+}
+
+// Position k valued at marks_ / indices_ and today's haircut (the terms of mark_one's sum for its one
+// asset: the same doubles, the other assets adding nothing) and banded as index_or_keep bands an
+// account (liquidation_bands_one: the same bands for one asset).
+bool MarginEngine::band_watched(std::size_t k) {
+  const AccountId acc = watch_first_ + static_cast<AccountId>(k);
+  const Ledger& L = market_.ledger;
+  const std::size_t a = watch_asset_;
+  const AssetMarket& am = market_.assets[a];
+  AssetExposure x;
+  const double quote = from_micros(L.balance(acc, market_.quote_asset));
+  x.spot = from_micros(L.balance(acc, am.spot_asset));
+  x.haircut = am.collateral_haircut;
+  x.index = indices_[a];
+  x.contracts = from_micros(L.balance(acc, am.perp_asset));
+  x.mark = marks_[a];
+  double eq = quote;
+  if (x.spot != 0) eq += x.spot * x.index * (1.0 - x.haircut);
+  double req = 0;
+  if (x.contracts != 0) {
+    eq += x.contracts * x.mark;
+    const double notional = std::abs(x.contracts) * x.mark;
+    req = notional * mmr(notional);
+  }
+  const bool liquidatable = (x.contracts != 0 && eq < req) || eq < 0;
+  if (liquidatable) return false;
+  const double scale = std::abs(quote) + watch_ratio_ * req + std::abs(x.spot) * x.index + std::abs(x.contracts) * x.mark;
+  PriceBand mark_band, index_band;
+  if (!liquidation_bands_one(x, eq - watch_ratio_ * req, 1e-9 * scale, watch_ratio_, tier_rates_, mark_band, index_band)) return false;
+  watch_index_.add_one(static_cast<std::uint32_t>(k), a, mark_band, index_band);
+  return true;
+}
+
+void MarginEngine::watch(std::size_t k, const WatchedPosition& p) {
+  if (!usable_for_watching() || !watch_prices_ok_ || !band_watched(k)) {
+    const AccountId acc = watch_first_ + static_cast<AccountId>(k);
+    add_account(acc, -1, AgentKind::Position, p.mode);
+    record_fill(acc, p.asset, p.is_long ? p.contracts : -p.contracts, from_micros(p.cash) / from_micros(p.contracts));
+    ++watch_materialised_;
+  }
+}
+
+void MarginEngine::end_watch() {}
+
+std::uint32_t MarginEngine::materialise(std::size_t k) {
+  const AccountId acc = watch_first_ + static_cast<AccountId>(k);
+  const WatchedPosition p = describe_(k);
+  const std::uint32_t id = add_account(acc, -1, AgentKind::Position, p.mode);
+  // The entry price as the booking recorded it (record_counterparty_booking).
+  record_fill(acc, p.asset, p.is_long ? p.contracts : -p.contracts, from_micros(p.cash) / from_micros(p.contracts));
+  if (first_marked_) {
+    // Its opening equity: its equity at the first mark, which an account added at set-up got then
+    // (mark_one's sum, term by term, at that mark's prices; its balances have not moved since).
+    const Ledger& L = market_.ledger;
+    double eq = from_micros(L.balance(acc, market_.quote_asset));
+    for (std::size_t i = 0; i < market_.assets.size(); ++i) {
+      const AssetMarket& am = market_.assets[i];
+      const Micros spot = L.balance(acc, am.spot_asset);
+      if (spot != 0) eq += from_micros(spot) * indices0_[i] * (1.0 - haircuts0_[i]);
+      const Micros contracts = L.balance(acc, am.perp_asset);
+      if (contracts != 0) eq += from_micros(contracts) * marks0_[i];
+    }
+    accounts_[id].opening_equity = eq;
+  }
+  ++watch_materialised_;  // its entries in watch_index_ are skipped when popped
+  return id;
+}
+
+void MarginEngine::materialise_all_watched() {
+  if (watched_count() == 0) return;
+  for (std::size_t k = 0; k < watch_n_; ++k)
+    if (margin_of_[watch_first_ + k] == kNoMargin) materialise(k);
+}
+
+// A haircut changed (or the first mark): every watched position's bands again at today's prices.
+void MarginEngine::rewatch_all() {
+  if (watched_count() == 0) return;
+  watch_index_.clear();
+  for (std::size_t k = 0; k < watch_n_; ++k)
+    if (margin_of_[watch_first_ + k] == kNoMargin && !band_watched(k)) materialise(k);
 }
 
 void MarginEngine::order_flagged() {
@@ -338,7 +489,12 @@ void MarginEngine::order_flagged() {
     const double ratio = a.maintenance > 0 ? a.equity / a.maintenance : -std::numeric_limits<double>::infinity();
     order_.emplace_back(ratio, id);
   }
-  std::sort(order_.begin(), order_.end());  // by ratio, then id: a deterministic start for the shuffle
+  // By ratio, then ledger account id: a deterministic start for the shuffle (account ids, not
+  // margin ids: a watched position gets its margin id when it is added, its account id at set-up).
+  std::sort(order_.begin(), order_.end(), [this](const auto& x, const auto& y) {
+    if (x.first != y.first) return x.first < y.first;
+    return accounts_[x.second].account < accounts_[y.second].account;
+  });
   for (std::size_t b = 0; b < order_.size();) {
     std::size_t e = b + 1;
     while (e < order_.size() && order_[e].first == order_[b].first) ++e;

@@ -12,6 +12,7 @@
 // cumulative brackets, documented in sim/perp/README.md, "Simplifications").
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <utility>
 #include <vector>
 
@@ -20,6 +21,7 @@
 #include "sim/core/rng.hpp"
 #include "sim/market/market.hpp"
 #include "sim/perp/liquidation_price_index.hpp"
+#include "sim/perp/watch_index.hpp"
 
 namespace sl {
 
@@ -59,12 +61,54 @@ static_assert(sizeof(MarginAccount) == 56, "MarginAccount: keep the fields packe
 // "full" values every open account every step. Both flag exactly the same accounts.
 enum class MarginScan : std::uint8_t { Index, Full };
 
+// What a watched position (MarginEngine::watch_positions) is, read again when it becomes a margin
+// account: its margin mode and the legs it was booked with against the counterparty.
+struct WatchedPosition {
+  MarginMode mode = MarginMode::Cross;
+  std::size_t asset = 0;
+  bool is_long = true;
+  Micros contracts = 0;  // > 0
+  Micros cash = 0;       // the cash leg at the entry price
+};
+
 class MarginEngine : public FillObserver {
  public:
   MarginEngine(const PerpConfig& cfg, Market& market);
 
   std::uint32_t add_account(AccountId account, std::int32_t owner_agent, AgentKind kind, MarginMode mode,
                             bool valued_every_step = false);
+
+  // WATCHED POSITIONS (issue #15: a million passive positions without a million margin accounts).
+  // A block of ledger accounts [first, first + n), each one booked position that never acts
+  // (agents.passive_positions), can be watched instead of added: the engine keeps, per position,
+  // only its price bands (computed from its ledger balances by the same rule as every indexed
+  // account's, at the prices of the moment) in a second liquidation-price index, and makes it a
+  // margin account (add_account, its entry price, and the opening equity it had at the first mark)
+  // only when something needs one:
+  //   - a mark or index price leaves one of its bands (mark_all; then valued that step),
+  //   - a haircut changes (its bands are computed again; a position that cannot keep one is added),
+  //   - something is about to move its balances or read it as an account: funding, an ADL walk, a
+  //     loss haircut of winners, a full scan (materialise_all_watched; the callers do it first).
+  // Until then its balances are those it was booked with (a watched position's balance that changes
+  // without that is a bug: mark_all throws std::logic_error). Results are those of adding every
+  // position at set-up: every order that could depend on when an account was added (ties of the
+  // flagged list, the end-of-run sums, the proactive de-risker's pass) follows ledger account ids,
+  // which watching does not change.
+  // `describe(k)` gives position k's description (k = account - first). A watched position holds
+  // quote, and spot and contracts of asset `asset` only.
+  void begin_watch(AccountId first, std::size_t n, std::size_t asset, std::function<WatchedPosition(std::size_t)> describe);
+  // Watches the just-booked account first + k at the current prices; if it cannot have bands (it
+  // is liquidatable now, or at a tier edge) it is added at once, as it would be without watching.
+  void watch(std::size_t k, const WatchedPosition& p);
+  void end_watch();
+  // Adds every watched position that is not a margin account yet (ascending account id).
+  void materialise_all_watched();
+  // A watched position that is not (yet) a margin account.
+  bool is_watched(AccountId account) const {
+    return account >= watch_first_ && account - watch_first_ < watch_n_ && margin_id_of(account) == kNoMargin;
+  }
+  std::size_t watched_count() const { return watch_n_ - watch_materialised_; }
+  std::size_t watched_total() const { return watch_n_; }
 
   // Step 4: values the open accounts, sets liquidatable/flagged_since, and lists the flagged ones
   // worst first: ascending margin ratio equity / maintenance (an account without positions and
@@ -89,7 +133,9 @@ class MarginEngine : public FillObserver {
   // prices have not left: not liquidatable, equity >= watch ratio x maintenance >= 0 (so an
   // end-of-run sum over liquidatable or negative-equity accounts reads only these; closed ones
   // included, the caller skips them).
-  void accounts_not_vouched_for(std::vector<std::uint32_t>& out) const;
+  // Ordered by ledger account id (the order of accounts added at set-up, whether or not positions
+  // were watched). Not vouched for: every watched position is added first.
+  void accounts_not_vouched_for(std::vector<std::uint32_t>& out);
   // Accounts valued by the last mark_all (for tests and the bench's diagnostics).
   std::size_t valued_last_step() const { return valued_last_; }
   // The stream that orders ties (kStreamFlagOrder of the run's seed; a fixed stream until set).
@@ -142,7 +188,7 @@ class MarginEngine : public FillObserver {
   Market& market_;
   std::vector<MarginAccount> accounts_;
   std::vector<std::uint32_t> flagged_;
-  std::vector<std::pair<double, std::uint32_t>> order_;  // (margin ratio, id) scratch of mark_all
+  std::vector<std::pair<double, std::uint32_t>> order_;  // (margin ratio, margin id) scratch of mark_all
   Rng tie_rng_ = make_rng(0, 0, kStreamFlagOrder);
   void order_flagged();
   // Values one account and updates its flag state; true if it is liquidatable.
@@ -150,6 +196,21 @@ class MarginEngine : public FillObserver {
   void mark_indexed(std::int64_t step);
   // Gives a just-valued account its price bands, or keeps it on the every-step list.
   void index_or_keep(std::uint32_t id);
+  // Price bands of ledger account `acc` valued at (equity, maintenance) at marks_ / indices_ into
+  // mark_bands_ / index_bands_; false if none can be given.
+  bool bands_of(AccountId acc, double equity, double maintenance);
+  struct Valuation {
+    double equity, maintenance, gross;
+  };
+  // Equity, maintenance and gross notional of ledger account `acc` at the current mark and index.
+  Valuation value_of(AccountId acc) const;
+  // Watched position k becomes a margin account; returns its margin id.
+  std::uint32_t materialise(std::size_t k);
+  // Bands of watched position k at the current prices (marks_ / indices_ / haircuts_ filled);
+  // false if it must be a margin account.
+  bool band_watched(std::size_t k);
+  void rewatch_all();
+  bool usable_for_watching() const { return scan_ == MarginScan::Index && index_usable_; }
 
   std::vector<double> entry_price_;  // margin id x asset: entry price (quote per unit), 0 if none
   MarginScan scan_ = MarginScan::Index;
@@ -169,6 +230,18 @@ class MarginEngine : public FillObserver {
   bool prices_ok_ = true;                    // every mark and index price positive and finite
   static constexpr std::size_t kNoAssets = static_cast<std::size_t>(-1);
   std::size_t index_assets_ = kNoAssets;     // assets the index was built for; kNoAssets: rebuild
+  // Watched positions: ledger accounts [watch_first_, watch_first_ + watch_n_), bands in watch_index_
+  // (ids k = account - watch_first_).
+  AccountId watch_first_ = 0;
+  std::size_t watch_n_ = 0, watch_materialised_ = 0;
+  std::function<WatchedPosition(std::size_t)> describe_;
+  std::size_t watch_asset_ = 0;
+  WatchIndex watch_index_;
+  std::vector<std::uint32_t> watch_crossed_;
+  // The prices of the first mark (the opening equity of a position added later is its equity then).
+  bool first_marked_ = false;
+  bool watch_prices_ok_ = true;
+  std::vector<double> marks0_, indices0_, haircuts0_;
 };
 
 // Books a position that predates the run (`initial` entry modes, accounts.file) against the market's

@@ -59,6 +59,8 @@ void check_plain_accounts_nonnegative(const Market& market, const MarginEngine& 
   thread_local std::vector<char> exempt;
   exempt.assign(L.n_accounts(), 0);
   for (const MarginAccount& a : margin.accounts()) exempt[a.account] = 1;
+  for (AccountId acc = 0; acc < L.n_accounts(); ++acc)
+    if (margin.is_watched(acc)) exempt[acc] = 1;  // a margined account not added yet (MarginEngine::watch)
   for (AssetId a = 0; a < L.n_assets(); ++a) exempt[L.issuer(a)] = 1;
   exempt[sys.bad_debt] = 1;
   if (counterparty < L.n_accounts()) exempt[counterparty] = 1;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -28,27 +29,36 @@ struct PositionHubs {
   }
 };
 
-// Books one position into the just-opened ledger account `acc`: the same code for a row of
-// accounts.file and for a passive position, so the two give the same ledger and margin state.
+// The contracts and the cash leg of row r (whole lots, checked by the loader; the cash leg at the
+// exact entry price, to the micro-unit).
+WatchedPosition position_legs(const Market& m, const PositionRow& r) {
+  const std::size_t asset = static_cast<std::size_t>(r.asset);
+  const Venue& v = *m.assets[asset].perp;
+  const auto lots = static_cast<Micros>(llround_in_range(r.size / v.spec().lot_size));  // a size checked finite and in range by the loader or drawn
+  WatchedPosition p;
+  p.mode = r.isolated ? MarginMode::Isolated : MarginMode::Cross;
+  p.asset = asset;
+  p.is_long = r.is_long;
+  p.contracts = checked_mul(lots, v.spec().lot_micros);
+  p.cash = to_fixed(static_cast<double>(lots) * v.spec().lot_size * r.entry_price, 1e6);
+  return p;
+}
+
+// Books one position's ledger legs into the just-opened account `acc`: the same code for a row of
+// accounts.file and for a passive position, so the two give the same ledger state.
 // spot_units: units of each scenario asset's spot held as collateral (n_assets values). The legs
 // are those of a mint and of book_against_counterparty (sim/perp/margin_engine.hpp), in the same
 // order, through a bulk opening (Ledger::BulkOpening: the issuers' and the counterparty's sides
-// summed and applied once), which leaves the ledger as the transfers one by one do.
-void book_position(Market& m, MarginEngine& margin, Ledger::BulkOpening& bulk, const PositionHubs& hubs, AccountId acc,
-                   const PositionRow& r, const double* spot_units) {
-  const std::size_t asset = static_cast<std::size_t>(r.asset);
-  const Venue& v = *m.assets[asset].perp;
+// summed and applied once), which leaves the ledger as the transfers one by one do. The margin
+// side (an account, or a watched position) is the caller's.
+void book_legs(Market& m, MarginEngine& margin, Ledger::BulkOpening& bulk, const PositionHubs& hubs, AccountId acc,
+               const PositionRow& r, const WatchedPosition& p, const double* spot_units) {
   bulk.move(hubs.quote_issuer, acc, to_fixed(r.quote_collateral, 1e6), /*to_fresh=*/true);
   for (std::size_t a = 0; a < m.assets.size(); ++a)
     if (spot_units[a] > 0) bulk.move(hubs.spot_issuer[a], acc, to_fixed(spot_units[a], 1e6), true);
-  // Whole lots (checked by the loader); the cash leg at the exact entry price, to the micro-unit.
-  const auto lots = static_cast<Micros>(std::llround(r.size / v.spec().lot_size));
-  const Micros contracts = checked_mul(lots, v.spec().lot_micros);
-  const Micros cash = to_fixed(static_cast<double>(lots) * v.spec().lot_size * r.entry_price, 1e6);
-  margin.add_account(acc, -1, AgentKind::Position, r.isolated ? MarginMode::Isolated : MarginMode::Cross);
-  bulk.move(hubs.counterparty_perp[asset], acc, contracts, /*to_fresh=*/r.is_long);
-  bulk.move(hubs.counterparty_quote, acc, cash, /*to_fresh=*/!r.is_long);
-  record_counterparty_booking(m, margin, acc, asset, r.is_long, contracts, cash);
+  bulk.move(hubs.counterparty_perp[p.asset], acc, p.contracts, /*to_fresh=*/r.is_long);
+  bulk.move(hubs.counterparty_quote, acc, p.cash, /*to_fresh=*/!r.is_long);
+  record_counterparty_booking(m, margin, acc, p.asset, r.is_long, p.contracts, p.cash);
 }
 
 }  // namespace
@@ -69,7 +79,10 @@ std::size_t book_own_positions(const ScenarioConfig& sc, Market& m, MarginEngine
   const PositionHubs hubs(m, bulk);
   for (std::size_t k = 0; k < book.rows.size(); ++k) {
     const AccountId acc = L.open_account("position:" + std::to_string(book.rows[k].line), /*may_go_negative=*/true);
-    book_position(m, margin, bulk, hubs, acc, book.rows[k], &book.spot[k * n_assets]);
+    const PositionRow& r = book.rows[k];
+    const WatchedPosition p = position_legs(m, r);
+    margin.add_account(acc, -1, AgentKind::Position, p.mode);
+    book_legs(m, margin, bulk, hubs, acc, r, p, &book.spot[k * n_assets]);
   }
   bulk.finish();
   return book.rows.size();
@@ -80,12 +93,21 @@ std::size_t book_passive_positions(const ScenarioConfig& sc, std::uint64_t run_s
   if (n == 0) return 0;
   Ledger& L = m.ledger;
   // Room for the counterparties opened next (and a little more) too: growing a million accounts'
-  // arrays by a few would copy them all.
+  // arrays by a few would copy them all. The margin engine's arrays: address space only, filled
+  // only by the positions that become margin accounts.
   const std::size_t room = n + static_cast<std::size_t>(std::max(0, sc.agents.counterparties.count)) + 64;
   L.reserve_accounts(L.n_accounts() + room);
   margin.reserve(margin.accounts().size() + room, L.n_accounts() + room);
   const std::uint32_t stem = L.name_stem("passive_position:", "");
-  const PassivePositionDrawer drawer(sc, run_seed);
+  auto drawer = std::make_shared<const PassivePositionDrawer>(sc, run_seed);
+  // A position is a pure function of (seed, k): the margin engine, which keeps only its price bands
+  // (MarginEngine::watch), draws it again when it makes it a margin account.
+  margin.begin_watch(static_cast<AccountId>(L.n_accounts()), n, /*asset=*/0, [drawer, &m](std::size_t k) {
+    PositionRow row;
+    double spot = 0;
+    drawer->draw(k, 1, &row, &spot);
+    return position_legs(m, row);
+  });
   // Drawn a block at a time (a tight loop over the counter stream), then booked.
   constexpr std::size_t kBlock = 2048;
   std::vector<PositionRow> rows(kBlock);  // a block's draws stay in the cache until booked
@@ -95,14 +117,17 @@ std::size_t book_passive_positions(const ScenarioConfig& sc, std::uint64_t run_s
   const PositionHubs hubs(m, bulk);
   for (std::size_t first = 0; first < n; first += kBlock) {
     const std::size_t b = std::min(kBlock, n - first);
-    drawer.draw(first, b, rows.data(), spot.data());
+    drawer->draw(first, b, rows.data(), spot.data());
+    const AccountId acc0 = bulk.open_range(stem, static_cast<std::uint32_t>(first + 1), b, /*may_go_negative=*/true);
     for (std::size_t k = 0; k < b; ++k) {
-      const AccountId acc = bulk.open(stem, static_cast<std::uint32_t>(first + k + 1), /*may_go_negative=*/true);
       spot_units[0] = spot[k];
-      book_position(m, margin, bulk, hubs, acc, rows[k], spot_units.data());
+      const WatchedPosition p = position_legs(m, rows[k]);
+      book_legs(m, margin, bulk, hubs, acc0 + static_cast<AccountId>(k), rows[k], p, spot_units.data());
+      margin.watch(first + k, p);
     }
   }
   bulk.finish();
+  margin.end_watch();
   return n;
 }
 

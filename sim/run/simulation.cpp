@@ -535,6 +535,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
         a.premium_index = fc.last_sample();
         a.funding_estimate = FundingClock::funding_rate(fc.current_premium_estimate(), sc.perp.funding);
         if (fc.due()) {
+          w.margin.materialise_all_watched();  // funding moves every position's balance (MarginEngine::watch)
           a.funding_rate = fc.settle_rate();
           settle_funding(w.ledger, a.perp_asset, m.quote_asset, w.funding_pool, a.funding_rate, a.mark_price);
         }
@@ -592,6 +593,8 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
     if (short_contracts > 0 && b.spot_owned(m) == short_contracts) ++c.basis_hedged;
   }
   c.leveraged_entered = static_cast<std::int64_t>(w.passive_leveraged_entered);
+  c.positions_watched_at_end = static_cast<std::int64_t>(w.margin.watched_count());
+  c.positions_made_accounts = static_cast<std::int64_t>(w.margin.watched_total() - w.margin.watched_count());
   for (const LeveragedTrader& t : w.leveraged)
     if (t.entered()) ++c.leveraged_entered;
   if (counters) *counters = c;

@@ -44,6 +44,10 @@ struct RunCounters {
   std::int64_t basis_entered = 0;      // basis traders that built a (hedged) position
   std::int64_t basis_hedged = 0;       // ... whose spot owned (wallet + margin + in transit) equals their short contracts exactly
   std::int64_t leveraged_entered = 0;  // leveraged traders whose entry order filled
+  // Passive positions the margin engine still watched at the end (never made margin accounts:
+  // MarginEngine::watch), and those it made margin accounts during the run or at set-up.
+  std::int64_t positions_watched_at_end = 0;
+  std::int64_t positions_made_accounts = 0;
   // Wall seconds (for the benches): building the world before step 0 (accounts, agents, the
   // recorder), and step 0 alone (its mark values and indexes every margined account).
   double setup_s = 0.0;

@@ -1,0 +1,128 @@
+#include "sim/perp/watch_index.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <limits>
+
+#include "sim/core/huge_pages.hpp"
+
+namespace sl {
+
+namespace {
+// Lo heaps are max-heaps (the highest lower edge is reached first as a price falls), hi heaps
+// min-heaps. Function objects, so the heap algorithms inline the comparison.
+struct LoBefore {
+  template <class E>
+  bool operator()(const E& x, const E& y) const { return x.edge < y.edge; }
+};
+struct HiBefore {
+  template <class E>
+  bool operator()(const E& x, const E& y) const { return x.edge > y.edge; }
+};
+bool is_lo(std::size_t heap) { return heap % 2 == 0; }
+}  // namespace
+
+WatchIndex::WatchIndex(std::size_t n_assets)
+    : heaps_(4 * n_assets), ordered_(4 * n_assets, 0), nearest_(4 * n_assets, 0.0f), window_(4 * n_assets, kFirstWindow) {}
+
+void WatchIndex::reserve(std::size_t n) {
+  for (auto& h : heaps_) reserve_huge(h, n);
+}
+
+void WatchIndex::clear() {
+  for (auto& h : heaps_) h.clear();
+  std::fill(ordered_.begin(), ordered_.end(), 0);
+  std::fill(window_.begin(), window_.end(), kFirstWindow);
+}
+
+// Edges are positive here (add_one stores no lower edge <= 0: no positive price reaches it, and
+// upper edges lie above a positive price), so the next float up or down is one step of the bits.
+// Branch-free: whether the conversion rounded up or down is a coin toss per edge.
+float WatchIndex::lower_edge(double lo) {
+  const float f = static_cast<float>(std::min(lo, static_cast<double>(std::numeric_limits<float>::max())));
+  return std::bit_cast<float>(std::bit_cast<std::uint32_t>(f) + static_cast<std::uint32_t>(static_cast<double>(f) < lo));
+}
+
+float WatchIndex::upper_edge(double hi) {
+  const float f = static_cast<float>(std::min(hi, static_cast<double>(std::numeric_limits<float>::max())));
+  return std::bit_cast<float>(std::bit_cast<std::uint32_t>(f) - static_cast<std::uint32_t>(static_cast<double>(f) > hi));
+}
+
+void WatchIndex::push(std::size_t heap, float edge, std::uint32_t k) {
+  std::vector<Entry>& h = heaps_[heap];
+  if (h.size() == ordered_[heap]) nearest_[heap] = edge;  // the first entry of the unordered part
+  h.push_back({edge, k});
+  nearest_[heap] = is_lo(heap) ? std::max(nearest_[heap], edge) : std::min(nearest_[heap], edge);
+}
+
+void WatchIndex::add_one(std::uint32_t k, std::size_t asset, const PriceBand& mark_band, const PriceBand& index_band) {
+  // A lower edge <= 0 (or -inf) is never reached by a positive price (prices that are not positive
+  // make every watched position a margin account: MarginEngine::mark_indexed); +inf is no edge.
+  if (mark_band.lo > 0) push(4 * asset + kMarkLo, lower_edge(mark_band.lo), k);
+  if (std::isfinite(mark_band.hi)) push(4 * asset + kMarkHi, upper_edge(mark_band.hi), k);
+  if (index_band.lo > 0) push(4 * asset + kIndexLo, lower_edge(index_band.lo), k);
+  if (std::isfinite(index_band.hi)) push(4 * asset + kIndexHi, upper_edge(index_band.hi), k);
+}
+
+void WatchIndex::add(std::uint32_t k, const std::vector<PriceBand>& mark_bands, const std::vector<PriceBand>& index_bands) {
+  for (std::size_t a = 0; a < heaps_.size() / 4; ++a) add_one(k, a, mark_bands[a], index_bands[a]);
+}
+
+// The heap part [0, ordered_) and the unordered part after it. When a price reaches the unordered
+// part's nearest edge, the entries within the heap's window of the price (a fraction of it, doubled
+// each time) join the heap part; the others stay unordered with their nearest edge recomputed. A
+// fall reaches the nearest edges of a million positions without ordering them all.
+void WatchIndex::pop_crossed(std::size_t heap, double price, std::vector<std::uint32_t>& out) {
+  std::vector<Entry>& h = heaps_[heap];
+  const bool lo = is_lo(heap);
+  std::size_t& n_heap = ordered_[heap];
+  while (n_heap < h.size() && (lo ? price <= static_cast<double>(nearest_[heap]) : price >= static_cast<double>(nearest_[heap]))) {
+    const double w = window_[heap];
+    window_[heap] = 2 * w;
+    const double threshold = lo ? price * (1.0 - w) : price * (1.0 + w);
+    // Every stored edge is at or beyond nearest_: a price that has not reached it reaches none.
+    float nearest = lo ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity();
+    std::size_t joined = n_heap;
+    for (std::size_t j = n_heap; j < h.size(); ++j) {
+      const double e = h[j].edge;
+      if (lo ? e >= threshold : e <= threshold) {
+        std::swap(h[joined], h[j]);
+        ++joined;
+      } else {
+        nearest = lo ? std::max(nearest, h[j].edge) : std::min(nearest, h[j].edge);
+      }
+    }
+    nearest_[heap] = nearest;
+    n_heap = joined;
+    if (lo) std::make_heap(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(n_heap), LoBefore{});
+    else std::make_heap(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(n_heap), HiBefore{});
+  }
+  while (n_heap > 0 && (lo ? price <= static_cast<double>(h.front().edge) : price >= static_cast<double>(h.front().edge))) {
+    out.push_back(h.front().k);
+    if (lo) std::pop_heap(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(n_heap), LoBefore{});
+    else std::pop_heap(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(n_heap), HiBefore{});
+    --n_heap;
+    // The popped entry sits at n_heap: the vector's last entry (unordered part, or the popped one
+    // itself) takes its place.
+    h[n_heap] = h.back();
+    h.pop_back();
+  }
+}
+
+void WatchIndex::crossed(const std::vector<double>& mark, const std::vector<double>& index, std::vector<std::uint32_t>& out) {
+  for (std::size_t a = 0; a < heaps_.size() / 4; ++a) {
+    pop_crossed(4 * a + kMarkLo, mark[a], out);
+    pop_crossed(4 * a + kMarkHi, mark[a], out);
+    pop_crossed(4 * a + kIndexLo, index[a], out);
+    pop_crossed(4 * a + kIndexHi, index[a], out);
+  }
+}
+
+std::size_t WatchIndex::stored_entries() const {
+  std::size_t n = 0;
+  for (const auto& h : heaps_) n += h.size();
+  return n;
+}
+
+}  // namespace sl

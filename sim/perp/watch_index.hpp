@@ -1,0 +1,56 @@
+// Price bands of watched positions (MarginEngine::watch, issue #15): which of a million passive
+// positions a price has reached. The same bands as the liquidation-price index
+// (liquidation_price_index.hpp), kept smaller because a watched position is banded once at set-up
+// and again only when every band is rebuilt (a haircut change), never one at a time:
+//   - an entry is 8 bytes: the band's edge as a float, rounded outward (towards the price it was
+//     computed at: a lower edge up, an upper edge down), so a float edge is reached no later than
+//     the exact one, and the position's number k;
+//   - no generation per position: an entry of a position already made a margin account is skipped
+//     by the caller, and a rebuild starts from empty heaps.
+// Per asset four heaps (mark lo, mark hi, index lo, index hi), each an ordered heap part and an
+// unordered part whose nearest edge is kept aside: when a price reaches that edge, the unordered
+// entries within a window of the price (1% of it, doubled at each such reach) join the heap part,
+// so a move orders only the edges near it.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "sim/perp/liquidation_price_index.hpp"
+
+namespace sl {
+
+class WatchIndex {
+ public:
+  explicit WatchIndex(std::size_t n_assets = 0);
+  // Room for n positions' entries in every heap (address space; only what is filled is touched).
+  void reserve(std::size_t n);
+  // Drops every entry.
+  void clear();
+  // Position k's bands (one mark band and one index band per asset; infinite edges not stored).
+  void add(std::uint32_t k, const std::vector<PriceBand>& mark_bands, const std::vector<PriceBand>& index_bands);
+  // The same for one asset's bands (the others unbounded).
+  void add_one(std::uint32_t k, std::size_t asset, const PriceBand& mark_band, const PriceBand& index_band);
+  // Appends the positions (possibly repeated, possibly already made margin accounts) with an edge
+  // the prices reached: mark[a] or index[a] at or beyond it. Their entries are popped.
+  void crossed(const std::vector<double>& mark, const std::vector<double>& index, std::vector<std::uint32_t>& out);
+  std::size_t stored_entries() const;
+  // The float an edge is stored as: >= lo for a lower edge, <= hi for an upper edge (for tests).
+  static float lower_edge(double lo);
+  static float upper_edge(double hi);
+
+ private:
+  struct Entry {
+    float edge;
+    std::uint32_t k;
+  };
+  enum : std::size_t { kMarkLo = 0, kMarkHi = 1, kIndexLo = 2, kIndexHi = 3 };
+  void push(std::size_t heap, float edge, std::uint32_t k);
+  void pop_crossed(std::size_t heap, double price, std::vector<std::uint32_t>& out);
+  static constexpr double kFirstWindow = 0.01;
+  std::vector<std::vector<Entry>> heaps_;
+  std::vector<std::size_t> ordered_;  // per heap: entries [0, ordered_) are in heap order
+  std::vector<float> nearest_;        // per heap: the unordered part's edge a price reaches first
+  std::vector<double> window_;        // per heap: the next window, a fraction of the price
+};
+
+}  // namespace sl
