@@ -17,6 +17,7 @@ MarginEngine::MarginEngine(const PerpConfig& cfg, Market& market)
   flagged_.reserve(1024);
   order_.reserve(1024);
   scan_ = cfg.margin_scan == "full" ? MarginScan::Full : MarginScan::Index;
+  watch_far_ = cfg.watch_far_factor;
   // The proactive de-risker reads every account's equity / maintenance against its trigger ratio:
   // bands then keep equity above trigger_ratio x maintenance, so a skipped account's last valuation
   // gives it the same answer as a fresh one.
@@ -273,7 +274,10 @@ void MarginEngine::mark_indexed(std::int64_t step) {
     if (!prices_ok_) {
       materialise_all_watched();
     } else {
-      if (all && first_marked_) rewatch_all();
+      const std::size_t a = watch_asset_;
+      const bool far_reached = marks_[a] <= far_mark_lo_ || marks_[a] >= far_mark_hi_ || indices_[a] <= far_index_lo_ ||
+                               indices_[a] >= far_index_hi_;
+      if ((all && first_marked_) || far_reached) rewatch_all();
       watch_crossed_.clear();
       watch_index_.crossed(marks_, indices_, watch_crossed_);
       std::sort(watch_crossed_.begin(), watch_crossed_.end());
@@ -384,6 +388,7 @@ void MarginEngine::begin_watch(AccountId first, std::size_t n, std::size_t asset
   watch_first_ = first;
   watch_n_ = n;
   watch_asset_ = asset;
+  reset_far_edges();
   describe_ = std::move(describe);
   watch_index_ = WatchIndex(n_assets);
   watch_index_.reserve(n);
@@ -429,6 +434,20 @@ bool MarginEngine::band_watched(std::size_t k) {
   const double scale = std::abs(quote) + watch_ratio_ * req + std::abs(x.spot) * x.index + std::abs(x.contracts) * x.mark;
   PriceBand mark_band, index_band;
   if (!liquidation_bands_one(x, eq - watch_ratio_ * req, 1e-9 * scale, watch_ratio_, tier_rates_, mark_band, index_band)) return false;
+  // Far edges (beyond watch_far_ times the price, or below it divided by that) are not stored one by
+  // one: only the nearest of them, and a price that reaches it rebuilds every band (rewatch_all).
+  const auto far = [this](PriceBand& b, double p, double& far_lo, double& far_hi) {
+    if (b.lo < p / watch_far_) {
+      far_lo = std::max(far_lo, b.lo);
+      b.lo = -std::numeric_limits<double>::infinity();
+    }
+    if (b.hi > p * watch_far_) {
+      far_hi = std::min(far_hi, b.hi);
+      b.hi = std::numeric_limits<double>::infinity();
+    }
+  };
+  far(mark_band, x.mark, far_mark_lo_, far_mark_hi_);
+  far(index_band, x.index, far_index_lo_, far_index_hi_);
   watch_index_.add_one(static_cast<std::uint32_t>(k), a, mark_band, index_band);
   return true;
 }
@@ -478,6 +497,7 @@ void MarginEngine::materialise_all_watched() {
 void MarginEngine::rewatch_all() {
   if (watched_count() == 0) return;
   watch_index_.clear();
+  reset_far_edges();
   for (std::size_t k = 0; k < watch_n_; ++k)
     if (margin_of_[watch_first_ + k] == kNoMargin && !band_watched(k)) materialise(k);
 }

@@ -13,6 +13,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -236,6 +237,15 @@ class MarginEngine : public FillObserver {
   std::size_t watch_n_ = 0, watch_materialised_ = 0;
   std::function<WatchedPosition(std::size_t)> describe_;
   std::size_t watch_asset_ = 0;
+  // Far edges: a watched position's band edge beyond watch_far_ x the price it was computed at (or
+  // below that price / watch_far_) is not stored; the nearest such edge per (price, side) is kept
+  // here, and a price that reaches it makes every band be computed again at that price.
+  double watch_far_ = 2.0;  // perp.watch_far_factor
+  double far_mark_lo_ = 0, far_mark_hi_ = 0, far_index_lo_ = 0, far_index_hi_ = 0;
+  void reset_far_edges() {
+    far_mark_lo_ = far_index_lo_ = -std::numeric_limits<double>::infinity();
+    far_mark_hi_ = far_index_hi_ = std::numeric_limits<double>::infinity();
+  }
   WatchIndex watch_index_;
   std::vector<std::uint32_t> watch_crossed_;
   // The prices of the first mark (the opening equity of a position added later is its equity then).
