@@ -102,10 +102,14 @@ void book_against_counterparty(Market& m, MarginEngine& margin, AccountId trader
   record_counterparty_booking(m, margin, trader, asset, trader_long, contracts, cash);
 }
 
+void add_counterparty_cash(Market& m, std::size_t asset, Micros signed_cash) {
+  if (m.counterparty_perp_cash.size() < m.assets.size()) m.counterparty_perp_cash.resize(m.assets.size(), 0);
+  m.counterparty_perp_cash[asset] += signed_cash;
+}
+
 void record_counterparty_booking(Market& m, MarginEngine& margin, AccountId trader, std::size_t asset, bool trader_long,
                                  Micros contracts, Micros cash) {
-  if (m.counterparty_perp_cash.size() < m.assets.size()) m.counterparty_perp_cash.resize(m.assets.size(), 0);
-  m.counterparty_perp_cash[asset] += trader_long ? cash : -cash;
+  add_counterparty_cash(m, asset, trader_long ? cash : -cash);
   if (contracts > 0) margin.record_fill(trader, asset, trader_long ? contracts : -contracts, from_micros(cash) / from_micros(contracts));
 }
 
@@ -498,6 +502,7 @@ void MarginEngine::rewatch_all() {
   if (watched_count() == 0) return;
   watch_index_.clear();
   reset_far_edges();
+  ++watch_rebuilds_;
   for (std::size_t k = 0; k < watch_n_; ++k)
     if (margin_of_[watch_first_ + k] == kNoMargin && !band_watched(k)) materialise(k);
 }
