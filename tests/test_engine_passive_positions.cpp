@@ -5,7 +5,9 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -24,6 +26,153 @@ using namespace sl;
 namespace {
 
 const std::string kCrash = std::string(STRESSLAB_SOURCE_DIR) + "/scenarios/crash.json";
+
+// FROZEN REFERENCE (issue #15, draw15): PassivePositionDrawer::draw as it was before it was made
+// fast, written plainly, one position at a time, with libm's floor / ceil (equal to floor_fast /
+// ceil_fast, tested above) and its own copies of the rounding and of the table interpolation. The
+// production draw must equal it bit for bit.
+
+// Round half to even by adding and subtracting 2^52, as the draw has always rounded. Equal to
+// nearbyint for 0 <= x < 2^52 (tested above), but NOT for negative x: in (-2^51, 0) the sum's last
+// bit is 1/2, so -6674.5 stays -6674.5. A cross position whose spot share is near 1 can round its
+// quote a few micro-units below zero and then keeps such a half micro-unit (the hard config below
+// draws some); kept as it is: the production draw must reproduce today's doubles.
+double reference_round(double x) {
+  constexpr double k2p52 = 4503599627370496.0;
+  return x < k2p52 ? (x + k2p52) - k2p52 : x;
+}
+struct ReferenceTables {
+  static constexpr int kCells = 4096;
+  std::vector<double> log2_tab, exp2_tab, cos_tab;
+  ReferenceTables() {
+    for (int i = 0; i <= kCells; ++i) {
+      const double t = static_cast<double>(i) / kCells;
+      log2_tab.push_back(std::log2(1.0 + t));
+      exp2_tab.push_back(std::exp2(t));
+      cos_tab.push_back(std::cos(6.283185307179586 * t));
+    }
+  }
+  static double interpolate(const std::vector<double>& tab, double t) {
+    const double s = t * kCells;
+    int i = static_cast<int>(s);
+    if (i >= kCells) i = kCells - 1;
+    const double g = s - i;
+    return tab[i] + g * (tab[i + 1] - tab[i]);
+  }
+  double log2(double x) const {
+    const std::uint64_t bits = std::bit_cast<std::uint64_t>(x);
+    const int e = static_cast<int>((bits >> 52) & 0x7FF) - 1023;
+    const double m = std::bit_cast<double>((bits & 0x000FFFFFFFFFFFFFULL) | 0x3FF0000000000000ULL);
+    return e + interpolate(log2_tab, m - 1.0);
+  }
+  double exp2(double y) const {
+    const double k = std::floor(y);
+    const double scale = std::bit_cast<double>(static_cast<std::uint64_t>(static_cast<std::int64_t>(k) + 1023) << 52);
+    return scale * interpolate(exp2_tab, y - k);
+  }
+  double cos_2pi(double u) const { return interpolate(cos_tab, u); }
+};
+
+// Sequential SplitMix64's output n from state `key`, and its top 53 bits centred in (0, 1).
+double reference_uniform(std::uint64_t key, std::uint64_t n) {
+  std::uint64_t z = key + (n + 1) * 0x9E3779B97F4A7C15ULL;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  z ^= z >> 31;
+  return (static_cast<double>(z >> 11) + 0.5) * 0x1p-53;
+}
+
+struct ReferencePosition {
+  PositionRow row;
+  double spot = 0;
+};
+
+ReferencePosition reference_draw(const ScenarioConfig& sc, std::uint64_t run_seed, std::size_t i, const ReferenceTables& tm) {
+  const PassivePositionsConfig& cfg = sc.agents.passive_positions;
+  const std::vector<MarginTierConfig>& tiers = sc.perp.margin_tiers;
+  const AssetConfig& a = sc.assets.at(0);
+  const double p0 = a.initial_price, tick = a.tick_size, lot = a.lot_size;
+  const double spot_value_per_unit = a.initial_price * (1.0 - a.collateral_haircut);
+  const double inv_tick = 1.0 / tick, inv_lot = 1.0 / lot, inv_alpha = 1.0 / cfg.notional_tail_alpha;
+  constexpr double kLn2 = 0.6931471805599453, kLog2e = 1.4426950408889634;
+  const auto tier_of = [&](double notional) -> const MarginTierConfig& {
+    for (const MarginTierConfig& t : tiers)
+      if (notional <= t.max_notional) return t;
+    return tiers.back();
+  };
+  const auto max_leverage = [&](double notional) { return std::floor(10000.0 / tier_of(notional).imr_bps); };
+
+  const std::uint64_t key = derive_seed(run_seed, 0, kStreamPassivePositions);
+  double u[9];
+  for (int d = 0; d < 9; ++d) u[d] = reference_uniform(key, i * 16 + static_cast<std::uint64_t>(d));
+
+  const double notional = std::min(cfg.notional_scale * tm.exp2(-tm.log2(u[0]) * inv_alpha), cfg.notional_max);
+  const double z = std::sqrt(std::max(0.0, -2.0 * kLn2 * tm.log2(u[2]))) * tm.cos_2pi(u[3]);
+  double entry_ticks = std::max(1.0, reference_round(p0 * tm.exp2(cfg.entry_dispersion * kLog2e * z) * inv_tick));
+  const double extra = -cfg.cross_extra_margin_mean * kLn2 * tm.log2(u[6]);
+  const bool is_long = u[1] < cfg.long_share;
+
+  // Leverage: the first allowed level whose cumulative weight exceeds u4 x total (else the last).
+  std::vector<double> levels, cumulative;
+  double total = 0;
+  for (std::size_t k = 0; k < std::size(kPassiveLeverageLevels); ++k) {
+    if (kPassiveLeverageLevels[k] < cfg.leverage_min || kPassiveLeverageLevels[k] > cfg.leverage_max) continue;
+    total += kPassiveLeverageWeights[k];
+    levels.push_back(kPassiveLeverageLevels[k]);
+    cumulative.push_back(total);
+  }
+  const double pick = u[4] * total;
+  double lev = levels.back();
+  for (std::size_t k = 0; k < levels.size(); ++k)
+    if (cumulative[k] > pick) {
+      lev = levels[k];
+      break;
+    }
+  const bool isolated = u[5] < cfg.isolated_share;
+
+  double entry = entry_ticks * tick;
+  const double lots = std::max(1.0, reference_round(notional * inv_lot / entry));
+  const double size = lots * lot;
+  lev = std::min(lev, max_leverage(size * entry));
+  double quote = 0, spot = 0;
+  if (!isolated) {
+    quote = size * entry / lev * (1.0 + extra);
+    if (u[7] < cfg.spot_probability) {
+      const double share = cfg.spot_share_min + (cfg.spot_share_max - cfg.spot_share_min) * u[8];
+      spot = reference_round(quote * share / spot_value_per_unit * 1e6) * 1e-6;
+      quote -= spot * spot_value_per_unit;
+    }
+    quote = reference_round(quote * 1e6) * 1e-6;
+  }
+  const double target_per_unit = (1.0 + cfg.health_margin) * p0 * tier_of(size * p0).mmr_bps * 1e-4;
+  if (isolated) {
+    if (is_long && lev > 1.0) {
+      const double e_max = (p0 - target_per_unit) / (1.0 - 1.0 / lev);
+      if (entry > e_max) entry_ticks = std::max(1.0, std::floor(e_max * inv_tick));
+    } else if (!is_long) {
+      const double e_min = (p0 + target_per_unit) / (1.0 + 1.0 / lev);
+      if (entry < e_min) entry_ticks = std::ceil(e_min * inv_tick);
+    }
+    entry = entry_ticks * tick;
+    lev = std::min(lev, max_leverage(size * entry));
+    quote = reference_round(size * entry / lev * 1e6) * 1e-6;
+  } else {
+    const double room = (quote + spot * spot_value_per_unit) / size - target_per_unit;
+    if (is_long && entry > p0 + room) entry_ticks = std::max(1.0, std::floor((p0 + room) * inv_tick));
+    if (!is_long && entry < p0 - room) entry_ticks = std::ceil((p0 - room) * inv_tick);
+    entry = entry_ticks * tick;
+  }
+  ReferencePosition out;
+  out.row.line = static_cast<std::int32_t>(i + 1);
+  out.row.asset = 0;
+  out.row.is_long = is_long;
+  out.row.isolated = isolated;
+  out.row.size = size;
+  out.row.entry_price = entry;
+  out.row.quote_collateral = quote;
+  out.spot = spot;
+  return out;
+}
 
 }  // namespace
 
@@ -155,6 +304,95 @@ TEST_CASE("passive positions: a position is a pure function of (seed, index), wi
   CHECK(std::abs(static_cast<double>(with_spot) / static_cast<double>(cross) - 0.25) < 0.01);
   // Half the notionals below the Pareto median (lot rounding of the smallest moves a few).
   CHECK(std::abs(below_median / 1e5 - 0.5) < 0.02);
+}
+
+namespace {
+
+bool same_bits(double a, double b) { return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b); }
+
+// Every field of row k of (rows, spot) equals `want` as doubles, bit for bit.
+bool same_position(const PositionRow& r, double spot, const PositionRow& w, double want_spot) {
+  return r.line == w.line && r.asset == w.asset && r.is_long == w.is_long && r.isolated == w.isolated && same_bits(r.size, w.size) &&
+         same_bits(r.entry_price, w.entry_price) && same_bits(r.quote_collateral, w.quote_collateral) && same_bits(spot, want_spot);
+}
+
+// The config that works every rule hard: notionals across five tiers (Pareto from 2,000 with tail
+// 0.8, cap 5e7), tier leverage caps of 100 / 25 / 10 / 4 / 2 that lower most drawn levels, an entry
+// dispersion of 0.5 with a health margin of 1 (many entries moved on both sides, isolated and
+// cross), spot on 90% of cross positions with shares over all of [0, 1].
+const std::vector<std::string> kHardSets{
+    "agents.passive_positions.notional_scale=2000", "agents.passive_positions.notional_tail_alpha=0.8",
+    "agents.passive_positions.notional_max=5e7", "agents.passive_positions.long_share=0.5",
+    "agents.passive_positions.entry_dispersion=0.5", "agents.passive_positions.isolated_share=0.5",
+    "agents.passive_positions.cross_extra_margin_mean=0.2", "agents.passive_positions.spot_probability=0.9",
+    "agents.passive_positions.spot_share_min=0", "agents.passive_positions.spot_share_max=1",
+    "agents.passive_positions.health_margin=1",
+    R"(perp.margin_tiers=[{"max_notional":1e4,"imr_bps":100,"mmr_bps":50},{"max_notional":1e5,"imr_bps":400,"mmr_bps":200},)"
+    R"({"max_notional":1e6,"imr_bps":1000,"mmr_bps":500},{"max_notional":1e7,"imr_bps":2500,"mmr_bps":1200},)"
+    R"({"max_notional":1e12,"imr_bps":5000,"mmr_bps":2500}])"};
+
+}  // namespace
+
+TEST_CASE("passive positions: the draw equals the frozen one-position-at-a-time reference bit for bit, in any block split") {
+  const std::vector<std::vector<std::string>> configs{
+      {},                                                                                      // the defaults (levels 1-125)
+      {"agents.passive_positions.leverage_min=2", "agents.passive_positions.leverage_max=3"},  // as bench --only scale
+      kHardSets,
+      // Every position cross with nearly all its collateral as spot: the spot units' rounding up
+      // takes the quote below zero for many (the reference_round case for negative x).
+      {"agents.passive_positions.isolated_share=0", "agents.passive_positions.spot_probability=1",
+       "agents.passive_positions.spot_share_min=0.99999", "agents.passive_positions.spot_share_max=1",
+       "agents.passive_positions.cross_extra_margin_mean=0"}};
+  const ReferenceTables tm;
+  constexpr std::size_t n = 200000;
+  std::vector<PositionRow> rows(n), part(n);
+  std::vector<double> spot(n), part_spot(n);
+  for (std::size_t c = 0; c < configs.size(); ++c) {
+    const ScenarioConfig sc = load_scenario_file(kCrash, configs[c]);
+    for (const std::uint64_t seed : {1ULL, 42ULL, 0xFEEDFACECAFEULL}) {
+      CAPTURE(c);
+      CAPTURE(seed);
+      const PassivePositionDrawer d(sc, seed);
+      d.draw(0, n, rows.data(), spot.data());
+      std::size_t mismatches = 0, isolated = 0, with_spot = 0, longs = 0, negative_quote = 0;
+      std::vector<std::size_t> per_tier(sc.perp.margin_tiers.size(), 0);
+      for (std::size_t i = 0; i < n; ++i) {
+        const ReferencePosition want = reference_draw(sc, seed, i, tm);
+        mismatches += !same_position(rows[i], spot[i], want.row, want.spot);
+        isolated += want.row.isolated;
+        with_spot += want.spot > 0;
+        longs += want.row.is_long;
+        negative_quote += want.row.quote_collateral < 0;
+        std::size_t t = 0;
+        while (t + 1 < per_tier.size() && want.row.size * want.row.entry_price > sc.perp.margin_tiers[t].max_notional) ++t;
+        ++per_tier[t];
+      }
+      CHECK(mismatches == 0);
+      // Not vacuous: both sides, both margin modes and spot collateral are drawn (expected shares
+      // 0.55 / 0.4 / 0.6 x 0.25 = 0.15 for the first two configs, 0.5 / 0.5 / 0.45 for the hard one).
+      CHECK(longs > n / 3);
+      if (c < 3) {
+        CHECK(isolated > n / 4);
+        CHECK(with_spot > n / 10);
+      }
+      // The hard config reaches every one of its five tiers (P(notional > 1e7) = (2000 / 1e7)^0.8 =
+      // 1.1e-3, about 220 of 200k).
+      MESSAGE("config " << c << " seed " << seed << ": positions per tier of size x entry " << per_tier[0] << " ... "
+                        << per_tier.back() << ", quotes below zero " << negative_quote);
+      if (c == 2)
+        for (std::size_t t = 0; t < per_tier.size(); ++t) CHECK(per_tier[t] > 50);
+      if (c == 3) CHECK(negative_quote > n / 100);
+      // Split blocks: [0, k) then [k, n) give the same rows, for odd k across the internal chunking.
+      for (const std::size_t k : {1UL, 63UL, 65UL, 12345UL, 199999UL}) {
+        CAPTURE(k);
+        d.draw(0, k, part.data(), part_spot.data());
+        d.draw(k, n - k, part.data() + k, part_spot.data() + k);
+        std::size_t split_mismatches = 0;
+        for (std::size_t i = 0; i < n; ++i) split_mismatches += !same_position(part[i], part_spot[i], rows[i], spot[i]);
+        CHECK(split_mismatches == 0);
+      }
+    }
+  }
 }
 
 TEST_CASE("passive positions: leverage within [leverage_min, leverage_max] sets an isolated position's margin") {
