@@ -1,18 +1,20 @@
 #include "agents/passive_positions.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <ostream>
+#include <stdexcept>
+#include <string>
 
 #include "sim/core/counter_rng.hpp"
 
 namespace sl {
 
 PassivePositionDrawer::PassivePositionDrawer(const ScenarioConfig& sc, std::uint64_t run_seed)
-    : cfg_(sc.agents.passive_positions),
-      tiers_(sc.perp.margin_tiers),
-      key_(derive_seed(run_seed, 0, kStreamPassivePositions)) {
+    : cfg_(sc.agents.passive_positions), key_(derive_seed(run_seed, 0, kStreamPassivePositions)) {
   const AssetConfig& a = sc.assets.at(0);
   p0_ = a.initial_price;
   tick_ = a.tick_size;
@@ -20,8 +22,23 @@ PassivePositionDrawer::PassivePositionDrawer(const ScenarioConfig& sc, std::uint
   spot_value_per_unit_ = a.initial_price * (1.0 - a.collateral_haircut);
   inv_tick_ = 1.0 / tick_;
   inv_lot_ = 1.0 / lot_;
-  for (const MarginTierConfig& t : tiers_) max_leverage_.push_back(floor_fast(10000.0 / t.imr_bps));
   inv_alpha_ = 1.0 / cfg_.notional_tail_alpha;
+
+  const std::vector<MarginTierConfig>& tiers = sc.perp.margin_tiers;
+  if (tiers.empty()) throw std::invalid_argument("passive positions: perp.margin_tiers is empty (at least one tier)");
+  n_tiers_ = static_cast<int>(tiers.size());
+  for (std::size_t t = 0; t < tiers.size(); ++t) {
+    if (t > 0 && !(tiers[t].max_notional > tiers[t - 1].max_notional))
+      throw std::invalid_argument("passive positions: perp.margin_tiers[" + std::to_string(t) +
+                                  "].max_notional is not above the tier before it (strictly increasing)");
+    tier_max_notional_.push_back(tiers[t].max_notional);
+    tier_max_leverage_.push_back(floor_fast(10000.0 / tiers[t].imr_bps));
+    const double target_per_unit = (1.0 + cfg_.health_margin) * p0_ * tiers[t].mmr_bps * 1e-4;
+    tier_target_.push_back(target_per_unit);
+    tier_p0_minus_target_.push_back(p0_ - target_per_unit);
+    tier_p0_plus_target_.push_back(p0_ + target_per_unit);
+  }
+
   double total = 0;
   for (std::size_t k = 0; k < std::size(kPassiveLeverageLevels); ++k) {
     const double l = kPassiveLeverageLevels[k];
@@ -35,98 +52,169 @@ PassivePositionDrawer::PassivePositionDrawer(const ScenarioConfig& sc, std::uint
     cumulative_[0] = 1.0;
     n_levels_ = 1;
   }
+  total_weight_ = cumulative_[n_levels_ - 1];
+  for (int k = n_levels_ - 1; k < 11; ++k) cumulative_[k] = std::numeric_limits<double>::infinity();
+  for (int k = n_levels_; k < 11; ++k) levels_[k] = levels_[n_levels_ - 1];
+
+  const auto add_slot = [&](double lev) {
+    slot_leverage_.push_back(lev);
+    slot_one_minus_inv_.push_back(lev > 1.0 ? 1.0 - 1.0 / lev : 1.0);
+    slot_one_plus_inv_.push_back(1.0 + 1.0 / lev);
+  };
+  for (int k = 0; k < kTierSlot0; ++k) add_slot(levels_[k]);
+  for (double l : tier_max_leverage_) add_slot(l);
 }
 
-// The rate of the tier of `notional` (first with notional <= max_notional, else the last), as
-// MarginEngine::mmr / imr read it.
-double PassivePositionDrawer::tier_rate_bps(double notional, bool initial) const {
-  for (const MarginTierConfig& t : tiers_)
-    if (notional <= t.max_notional) return initial ? t.imr_bps : t.mmr_bps;
-  return initial ? tiers_.back().imr_bps : tiers_.back().mmr_bps;
+namespace {
+
+// The new entry in ticks when the health rule moves it to `limit` (a price): a long goes down to
+// floor(limit / tick), at least one tick; a short up to ceil(limit / tick). One truncation serves
+// both; x is clamped to +-2^62 first so the truncation is defined for every limit (a moved entry's
+// limit is within a few initial prices, far inside, so the clamp never changes a value used).
+inline double moved_ticks(bool is_long, double limit, double inv_tick) {
+  const double x = std::min(std::max(limit * inv_tick, -0x1p62), 0x1p62);
+  const double t = static_cast<double>(static_cast<std::int64_t>(x));  // toward zero
+  const double down = select_exact(t > x, t - 1.0, t);                  // floor_fast(x)
+  const double up = select_exact(t < x, t + 1.0, t);                    // ceil_fast(x)
+  return select_exact(is_long, std::max(1.0, down), up);
 }
 
-// floor(10000 / imr_bps) of the tier of `notional`: the highest leverage the venue allows for it.
-double PassivePositionDrawer::max_leverage(double notional) const {
-  for (std::size_t t = 0; t < tiers_.size(); ++t)
-    if (notional <= tiers_[t].max_notional) return max_leverage_[t];
-  return max_leverage_.back();
-}
+}  // namespace
 
 void PassivePositionDrawer::draw(std::size_t first, std::size_t n, PositionRow* rows, double* spot_units) const {
-  const double total_weight = cumulative_[n_levels_ - 1];
   constexpr double kLn2 = 0.6931471805599453, kLog2e = 1.4426950408889634;
+  // Everything the loops read, hoisted into locals (no reloads through this or a vector).
+  const TableMathView tm = math_.view();
+  const double p0 = p0_, tick = tick_, lot = lot_, svu = spot_value_per_unit_, inv_tick = inv_tick_, inv_lot = inv_lot_;
+  const double notional_scale = cfg_.notional_scale, notional_max = cfg_.notional_max, inv_alpha = inv_alpha_;
+  const double dispersion_log2e = cfg_.entry_dispersion * kLog2e;   // as (entry_dispersion x log2 e) x z
+  const double extra_per_log2 = -cfg_.cross_extra_margin_mean * kLn2;  // as (-mean x ln 2) x log2 u
+  const double long_share = cfg_.long_share, isolated_share = cfg_.isolated_share, spot_probability = cfg_.spot_probability;
+  const double share_min = cfg_.spot_share_min, share_span = cfg_.spot_share_max - cfg_.spot_share_min;
+  const double total_weight = total_weight_;
+  const int n_level_steps = n_levels_ - 1, n_tiers = n_tiers_;
+  const double* const cumulative = cumulative_;
+  const double* const levels = levels_;
+  const double* const max_notional = tier_max_notional_.data();
+  const double* const tier_max_lev = tier_max_leverage_.data();
+  const double* const target = tier_target_.data();
+  const double* const p0_minus_target = tier_p0_minus_target_.data();
+  const double* const p0_plus_target = tier_p0_plus_target_.data();
+  const double* const slot_lev = slot_leverage_.data();
+  const double* const slot_omi = slot_one_minus_inv_.data();
+  const double* const slot_opi = slot_one_plus_inv_.data();
+
   // In passes over a chunk, each over independent positions (the processor overlaps them; one
-  // position's long chain of dependent steps would not be), then the per-position rules.
-  constexpr std::size_t kChunk = 64;
-  double u[9][kChunk], notional[kChunk], entry_ticks0[kChunk], extra[kChunk];
+  // position's long chain of dependent steps would not be): the uniforms, the table functions, the
+  // rules every position shares, then the cross and the isolated positions' rules each over its
+  // own list (no branch on the margin mode, and no division a position does not need).
+  constexpr std::size_t kChunk = 128;
+  double u[9][kChunk], notional[kChunk], ticks0[kChunk], extra[kChunk];
+  double entry0[kChunk], size[kChunk];
+  int slot[kChunk], mmr_tier[kChunk];
+  std::uint32_t cross_list[kChunk], isolated_list[kChunk];
+  constexpr std::uint64_t kPositionStride = kPassiveDraws * kSplitMixGamma;  // mod 2^64
   for (std::size_t c0 = 0; c0 < n; c0 += kChunk) {
     const std::size_t m = std::min(kChunk, n - c0);
+    // Position i's draw d is counter_u64(key, i x kPassiveDraws + d).
+    std::uint64_t state = counter_state(key_, static_cast<std::uint64_t>(first + c0) * kPassiveDraws);
+    for (std::size_t k = 0; k < m; ++k, state += kPositionStride)
+      for (int d = 0; d < 9; ++d) u[d][k] = counter_open01(splitmix64(state + static_cast<std::uint64_t>(d) * kSplitMixGamma));
+
+    // u^(-1/alpha) = 2^(-log2(u) / alpha); ln u = ln 2 x log2(u); exp(x) = 2^(x log2 e). In short
+    // stages (each a short chain per position, so many positions are in flight at once): the
+    // logarithms and the cosine first, in place of the uniforms no later step reads.
     for (std::size_t k = 0; k < m; ++k) {
-      const std::uint64_t base = static_cast<std::uint64_t>(first + c0 + k) * kPassiveDraws;
-      for (int d = 0; d < 9; ++d) u[d][k] = counter_open01(counter_u64(key_, base + static_cast<std::uint64_t>(d)));
+      u[0][k] = tm.log2(u[0][k]);
+      u[2][k] = tm.log2(u[2][k]);
+      u[3][k] = tm.cos_2pi(u[3][k]);
+      u[6][k] = tm.log2(u[6][k]);
     }
-    // u^(-1/alpha) = 2^(-log2(u) / alpha); ln u = ln 2 x log2(u); exp(x) = 2^(x log2 e).
-    for (std::size_t k = 0; k < m; ++k)
-      notional[k] = std::min(cfg_.notional_scale * math_.exp2(-math_.log2(u[0][k]) * inv_alpha_), cfg_.notional_max);
     for (std::size_t k = 0; k < m; ++k) {
-      const double z = std::sqrt(std::max(0.0, -2.0 * kLn2 * math_.log2(u[2][k]))) * math_.cos_2pi(u[3][k]);  // max: rounding at u2 -> 1
-      entry_ticks0[k] = std::max(1.0, round_nonneg_fast(p0_ * math_.exp2(cfg_.entry_dispersion * kLog2e * z) * inv_tick_));
+      notional[k] = std::min(notional_scale * tm.exp2(-u[0][k] * inv_alpha), notional_max);
+      const double z = std::sqrt(std::max(0.0, -2.0 * kLn2 * u[2][k])) * u[3][k];  // max: rounding at u2 -> 1
+      ticks0[k] = std::max(1.0, round_nonneg_fast(p0 * tm.exp2(dispersion_log2e * z) * inv_tick));
+      extra[k] = extra_per_log2 * u[6][k];
     }
-    for (std::size_t k = 0; k < m; ++k) extra[k] = -cfg_.cross_extra_margin_mean * kLn2 * math_.log2(u[6][k]);
+
+    std::size_t n_cross = 0, n_isolated = 0;
     for (std::size_t k = 0; k < m; ++k) {
-      const bool is_long = u[1][k] < cfg_.long_share;
-      double entry_ticks = entry_ticks0[k];
+      // The level whose cumulative weight first exceeds the pick (else the last): the weights
+      // increase, so its index is the number of cumulative weights <= the pick (+inf past the
+      // second-last level caps it at the last).
       const double pick = u[4][k] * total_weight;
       int li = 0;
-      while (li + 1 < n_levels_ && !(cumulative_[li] > pick)) ++li;
-      double lev = levels_[li];
-      const bool isolated = u[5][k] < cfg_.isolated_share;
+      for (int j = 0; j < n_level_steps; ++j) li += cumulative[j] <= pick;
+      const double entry = ticks0[k] * tick;
+      const double lots = std::max(1.0, round_nonneg_fast(notional[k] * inv_lot / entry));
+      const double sz = lots * lot;
+      // lev = min(level, the tier's maximum): std::min keeps the level unless the maximum is below it.
+      const int t = tier_of(max_notional, n_tiers, sz * entry);
+      slot[k] = tier_max_lev[t] < levels[li] ? kTierSlot0 + t : li;
+      mmr_tier[k] = tier_of(max_notional, n_tiers, sz * p0);
+      entry0[k] = entry;
+      size[k] = sz;
+      const bool isolated = u[5][k] < isolated_share;
+      cross_list[n_cross] = static_cast<std::uint32_t>(k);
+      isolated_list[n_isolated] = static_cast<std::uint32_t>(k);
+      n_cross += !isolated;
+      n_isolated += isolated;
+    }
 
-      double entry = entry_ticks * tick_;
-      const double lots = std::max(1.0, round_nonneg_fast(notional[k] * inv_lot_ / entry));
-      const double size = lots * lot_;
-      lev = std::min(lev, max_leverage(size * entry));
-      double quote = 0, spot = 0;
-      if (!isolated) {
-        quote = size * entry / lev * (1.0 + extra[k]);
-        if (u[7][k] < cfg_.spot_probability) {
-          const double share = cfg_.spot_share_min + (cfg_.spot_share_max - cfg_.spot_share_min) * u[8][k];
-          spot = round_nonneg_fast(quote * share / spot_value_per_unit_ * 1e6) * 1e-6;
-          quote -= spot * spot_value_per_unit_;
-        }
-        quote = round_nonneg_fast(quote * 1e6) * 1e-6;
-      }
-      // Healthy at the initial price with the margin over maintenance: the entry the position can
-      // carry, solved from equity = collateral + s x size x (p0 - entry) >= target (for an isolated
-      // position collateral = size x entry / leverage moves with the entry), then the nearest tick
-      // on the healthy side.
-      const double target_per_unit = (1.0 + cfg_.health_margin) * p0_ * tier_rate_bps(size * p0_, false) * 1e-4;
-      if (isolated) {
-        if (is_long && lev > 1.0) {
-          const double e_max = (p0_ - target_per_unit) / (1.0 - 1.0 / lev);
-          if (entry > e_max) entry_ticks = std::max(1.0, floor_fast(e_max * inv_tick_));
-        } else if (!is_long) {
-          const double e_min = (p0_ + target_per_unit) / (1.0 + 1.0 / lev);
-          if (entry < e_min) entry_ticks = ceil_fast(e_min * inv_tick_);
-        }
-        entry = entry_ticks * tick_;
-        lev = std::min(lev, max_leverage(size * entry));  // lower leverage: more margin, healthier still
-        quote = round_nonneg_fast(size * entry / lev * 1e6) * 1e-6;
-      } else {
-        const double room = (quote + spot * spot_value_per_unit_) / size - target_per_unit;
-        if (is_long && entry > p0_ + room) entry_ticks = std::max(1.0, floor_fast((p0_ + room) * inv_tick_));
-        if (!is_long && entry < p0_ - room) entry_ticks = ceil_fast((p0_ - room) * inv_tick_);
-        entry = entry_ticks * tick_;
-      }
+    // Cross: quote = size x entry / leverage x (1 + extra), a share of it as spot units; then the
+    // entry the position can carry, equity = collateral + s x size x (p0 - entry) >= target, i.e.
+    // a long's entry at most p0 + room, a short's at least p0 - room, room = collateral / size -
+    // target, moved to the nearest tick on the healthy side.
+    for (std::size_t j = 0; j < n_cross; ++j) {
+      const std::size_t k = cross_list[j];
+      const bool is_long = u[1][k] < long_share;
+      const double entry = entry0[k], sz = size[k];
+      const double q = sz * entry / slot_lev[slot[k]] * (1.0 + extra[k]);
+      const bool has_spot = u[7][k] < spot_probability;
+      const double share = share_min + share_span * u[8][k];
+      const double spot_if = round_nonneg_fast(q * share / svu * 1e6) * 1e-6;
+      const double spot = select_exact(has_spot, spot_if, 0.0);
+      const double quote = round_nonneg_fast(select_exact(has_spot, q - spot_if * svu, q) * 1e6) * 1e-6;
+      const double room = (quote + spot * svu) / sz - target[mmr_tier[k]];
+      const double limit = select_exact(is_long, p0 + room, p0 - room);
+      const bool move = is_long ? entry > limit : entry < limit;
+      const double ticks = select_exact(move, moved_ticks(is_long, limit, inv_tick), ticks0[k]);
       PositionRow& r = rows[c0 + k];
       r.line = static_cast<std::int32_t>(first + c0 + k + 1);
       r.asset = 0;
       r.is_long = is_long;
-      r.isolated = isolated;
-      r.size = size;
-      r.entry_price = entry;
+      r.isolated = false;
+      r.size = sz;
+      r.entry_price = ticks * tick;
       r.quote_collateral = quote;
       spot_units[c0 + k] = spot;
+    }
+
+    // Isolated: collateral = size x entry / leverage moves with the entry, so the entry solves
+    // collateral + s x size x (p0 - entry) = target x size: a long's at most (p0 - target) / (1 -
+    // 1 / leverage) (none at leverage 1: its collateral alone covers any fall), a short's at least
+    // (p0 + target) / (1 + 1 / leverage); then the leverage is lowered to the tier of the new
+    // notional and the quote is size x entry / leverage in micro-units.
+    for (std::size_t j = 0; j < n_isolated; ++j) {
+      const std::size_t k = isolated_list[j];
+      const bool is_long = u[1][k] < long_share;
+      const double entry = entry0[k], sz = size[k];
+      const int s = slot[k], mt = mmr_tier[k];
+      const double lev = slot_lev[s];
+      const double limit = select_exact(is_long, p0_minus_target[mt], p0_plus_target[mt]) / select_exact(is_long, slot_omi[s], slot_opi[s]);
+      const bool move = is_long ? (lev > 1.0) & (entry > limit) : entry < limit;
+      const double ticks = select_exact(move, moved_ticks(is_long, limit, inv_tick), ticks0[k]);
+      const double new_entry = ticks * tick;
+      const double new_lev = std::min(lev, tier_max_lev[tier_of(max_notional, n_tiers, sz * new_entry)]);
+      PositionRow& r = rows[c0 + k];
+      r.line = static_cast<std::int32_t>(first + c0 + k + 1);
+      r.asset = 0;
+      r.is_long = is_long;
+      r.isolated = true;
+      r.size = sz;
+      r.entry_price = new_entry;
+      r.quote_collateral = round_nonneg_fast(sz * new_entry / new_lev * 1e6) * 1e-6;
+      spot_units[c0 + k] = 0.0;
     }
   }
 }

@@ -19,61 +19,84 @@
 
 namespace sl {
 
+// c ? if_true : if_false by the bits, without a branch: for choices on data (a price's sign, a coin
+// flip) that a branch predictor would miss half the time. Exactly one of the two doubles, unchanged.
+inline double select_exact(bool c, double if_true, double if_false) {
+  const std::uint64_t mask = 0 - static_cast<std::uint64_t>(c);
+  return std::bit_cast<double>((std::bit_cast<std::uint64_t>(if_true) & mask) | (std::bit_cast<std::uint64_t>(if_false) & ~mask));
+}
+
 // floor and round-to-nearest-even without a libm call (x86-64's baseline has no SSE4.1 roundsd, so
 // std::floor / std::nearbyint are calls): the same values as std::floor(x) for |x| < 2^63 and
-// std::nearbyint(x) (default rounding mode) for 0 <= x < 2^52.
+// std::nearbyint(x) (default rounding mode) for 0 <= x < 2^52. Without branches (select_exact):
+// x's sign is data, and a mispredicted branch costs more than the whole function.
 inline double floor_fast(double x) {
   const double t = static_cast<double>(static_cast<std::int64_t>(x));  // truncation toward zero
-  return t > x ? t - 1.0 : t;
+  return select_exact(t > x, t - 1.0, t);
 }
 inline double ceil_fast(double x) {
   const double t = static_cast<double>(static_cast<std::int64_t>(x));
-  return t < x ? t + 1.0 : t;
+  return select_exact(t < x, t + 1.0, t);
 }
 inline double round_nonneg_fast(double x) {
   constexpr double k2p52 = 4503599627370496.0;  // adding 2^52 leaves no fraction bits: the FPU rounds half to even
-  return x < k2p52 ? (x + k2p52) - k2p52 : x;
+  return select_exact(x < k2p52, (x + k2p52) - k2p52, x);
 }
 
-class TableMath {
- public:
+// The three tables by raw pointer: what a hot loop hoists out of it (no std::vector indirection per
+// call). TableMath's own functions are these, so both give the same doubles.
+struct TableMathView {
   static constexpr int kCells = 4096;  // 2^12 cells per table
-
-  TableMath() : log2_(kCells + 1), exp2_(kCells + 1), cos_(kCells + 1) {
-    for (int i = 0; i <= kCells; ++i) {
-      const double t = static_cast<double>(i) / kCells;
-      log2_[i] = std::log2(1.0 + t);
-      exp2_[i] = std::exp2(t);
-      cos_[i] = std::cos(6.283185307179586 * t);
-    }
-  }
+  const double* log2_tab;  // log2(1 + t) at t = i / kCells, i in [0, kCells]
+  const double* exp2_tab;  // 2^t
+  const double* cos_tab;   // cos(2 pi t)
 
   // log2(x) for a positive normal x: the exponent's bits plus the interpolated log2 of the mantissa.
   double log2(double x) const {
     const std::uint64_t bits = std::bit_cast<std::uint64_t>(x);
     const int e = static_cast<int>((bits >> 52) & 0x7FF) - 1023;
     const double m = std::bit_cast<double>((bits & 0x000FFFFFFFFFFFFFULL) | 0x3FF0000000000000ULL);  // [1, 2)
-    return e + interpolate(log2_, m - 1.0);
+    return e + interpolate(log2_tab, m - 1.0);
   }
   // 2^y for y in [-1022, 1023]: 2^floor(y) exactly (the exponent's bits) times the interpolated 2^frac.
   double exp2(double y) const {
     const double k = floor_fast(y);
     const double scale = std::bit_cast<double>(static_cast<std::uint64_t>(static_cast<std::int64_t>(k) + 1023) << 52);
-    return scale * interpolate(exp2_, y - k);
+    return scale * interpolate(exp2_tab, y - k);
   }
   // cos(2 pi u) for u in [0, 1].
-  double cos_2pi(double u) const { return interpolate(cos_, u); }
+  double cos_2pi(double u) const { return interpolate(cos_tab, u); }
 
- private:
   // Table value at t in [0, 1]: cell i = floor(t x kCells), linear between its two ends.
-  static double interpolate(const std::vector<double>& tab, double t) {
+  static double interpolate(const double* tab, double t) {
     const double s = t * kCells;
     int i = static_cast<int>(s);
     if (i >= kCells) i = kCells - 1;  // t = 1 exactly: the last cell's right end
     const double g = s - i;
-    return tab[static_cast<std::size_t>(i)] + g * (tab[static_cast<std::size_t>(i) + 1] - tab[static_cast<std::size_t>(i)]);
+    return tab[i] + g * (tab[i + 1] - tab[i]);
   }
-  std::vector<double> log2_, exp2_, cos_;
+};
+
+class TableMath {
+ public:
+  static constexpr int kCells = TableMathView::kCells;
+
+  TableMath() : tables_(3 * (kCells + 1)) {
+    for (int i = 0; i <= kCells; ++i) {
+      const double t = static_cast<double>(i) / kCells;
+      tables_[i] = std::log2(1.0 + t);
+      tables_[(kCells + 1) + i] = std::exp2(t);
+      tables_[2 * (kCells + 1) + i] = std::cos(6.283185307179586 * t);
+    }
+  }
+  // Pointers into this object's tables: valid while it lives and is not assigned to.
+  TableMathView view() const { return {tables_.data(), tables_.data() + (kCells + 1), tables_.data() + 2 * (kCells + 1)}; }
+  double log2(double x) const { return view().log2(x); }
+  double exp2(double y) const { return view().exp2(y); }
+  double cos_2pi(double u) const { return view().cos_2pi(u); }
+
+ private:
+  std::vector<double> tables_;  // log2, exp2, cos: kCells + 1 values each
 };
 
 }  // namespace sl
