@@ -60,6 +60,7 @@ PassivePositionDrawer::PassivePositionDrawer(const ScenarioConfig& sc, std::uint
     slot_leverage_.push_back(lev);
     slot_one_minus_inv_.push_back(lev > 1.0 ? 1.0 - 1.0 / lev : 1.0);
     slot_one_plus_inv_.push_back(1.0 + 1.0 / lev);
+    slot_long_limit_floor_.push_back(lev > 1.0 ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity());
   };
   for (int k = 0; k < kTierSlot0; ++k) add_slot(levels_[k]);
   for (double l : tier_max_leverage_) add_slot(l);
@@ -69,14 +70,24 @@ namespace {
 
 // The new entry in ticks when the health rule moves it to `limit` (a price): a long goes down to
 // floor(limit / tick), at least one tick; a short up to ceil(limit / tick). One truncation serves
-// both; x is clamped to +-2^62 first so the truncation is defined for every limit (a moved entry's
-// limit is within a few initial prices, far inside, so the clamp never changes a value used).
-inline double moved_ticks(bool is_long, double limit, double inv_tick) {
+// both; x is clamped to +-2^62 first so the truncation is defined for every limit, +inf included (a
+// moved entry's limit is within a few initial prices, far inside, so the clamp never changes a value
+// used). `u_side` < `long_share`: a long.
+inline double moved_ticks(double u_side, double long_share, double limit, double inv_tick) {
   const double x = std::min(std::max(limit * inv_tick, -0x1p62), 0x1p62);
   const double t = static_cast<double>(static_cast<std::int64_t>(x));  // toward zero
-  const double down = select_exact(t > x, t - 1.0, t);                  // floor_fast(x)
-  const double up = select_exact(t < x, t + 1.0, t);                    // ceil_fast(x)
-  return select_exact(is_long, std::max(1.0, down), up);
+  const double down = select_lt(x, t, t - 1.0, t);                      // floor_fast(x)
+  const double up = select_lt(t, x, t + 1.0, t);                        // ceil_fast(x)
+  return select_lt(u_side, long_share, std::max(1.0, down), up);
+}
+
+// The entry in ticks after the health rule: moved to `limit` if a long's entry is above it or a
+// short's below it. side = +1 for a long, -1 for a short: side x (entry - limit) > 0 is exactly
+// "entry > limit" for a long and "entry < limit" for a short (a difference of finite doubles is
+// zero only when they are equal and always has the sign of the comparison; x -1 is exact).
+inline double health_ticks(double u_side, double long_share, double entry, double limit, double ticks0, double inv_tick) {
+  const double side = select_lt(u_side, long_share, 1.0, -1.0);
+  return select_lt(0.0, side * (entry - limit), moved_ticks(u_side, long_share, limit, inv_tick), ticks0);
 }
 
 }  // namespace
@@ -103,14 +114,16 @@ void PassivePositionDrawer::draw(std::size_t first, std::size_t n, PositionRow* 
   const double* const slot_lev = slot_leverage_.data();
   const double* const slot_omi = slot_one_minus_inv_.data();
   const double* const slot_opi = slot_one_plus_inv_.data();
+  const double* const slot_long_floor = slot_long_limit_floor_.data();
+  constexpr double kInf = std::numeric_limits<double>::infinity();
 
-  // In passes over a chunk, each over independent positions (the processor overlaps them; one
-  // position's long chain of dependent steps would not be): the uniforms, the table functions, the
-  // rules every position shares, then the cross and the isolated positions' rules each over its
-  // own list (no branch on the margin mode, and no division a position does not need).
+  // In passes over a chunk, each over independent positions and each a short chain of dependent
+  // steps per position: the processor then has many positions in flight at once (one position's
+  // whole chain, a hundred dependent steps, would leave it waiting). The cross and the isolated
+  // positions' rules each run over their own list: no branch on the margin mode, and no division a
+  // position does not need. Arrays are reused in place once their values are no longer read.
   constexpr std::size_t kChunk = 128;
-  double u[9][kChunk], notional[kChunk], ticks0[kChunk], extra[kChunk];
-  double entry0[kChunk], size[kChunk];
+  double u[9][kChunk], notional[kChunk], ticks0[kChunk], entry0[kChunk], size[kChunk], quote[kChunk], spot[kChunk];
   int slot[kChunk], mmr_tier[kChunk];
   std::uint32_t cross_list[kChunk], isolated_list[kChunk];
   constexpr std::uint64_t kPositionStride = kPassiveDraws * kSplitMixGamma;  // mod 2^64
@@ -121,9 +134,11 @@ void PassivePositionDrawer::draw(std::size_t first, std::size_t n, PositionRow* 
     for (std::size_t k = 0; k < m; ++k, state += kPositionStride)
       for (int d = 0; d < 9; ++d) u[d][k] = counter_open01(splitmix64(state + static_cast<std::uint64_t>(d) * kSplitMixGamma));
 
-    // u^(-1/alpha) = 2^(-log2(u) / alpha); ln u = ln 2 x log2(u); exp(x) = 2^(x log2 e). In short
-    // stages (each a short chain per position, so many positions are in flight at once): the
-    // logarithms and the cosine first, in place of the uniforms no later step reads.
+    // u^(-1/alpha) = 2^(-log2(u) / alpha); ln u = ln 2 x log2(u); exp(x) = 2^(x log2 e). The
+    // logarithms and the cosine, then the exponents' arguments, then each exponential.
+    double* const y_notional = u[0];  // -log2(u0) / alpha
+    double* const y_entry = u[2];     // entry_dispersion x log2 e x z
+    double* const extra = u[6];       // the cross extra margin, -mean x ln u6
     for (std::size_t k = 0; k < m; ++k) {
       u[0][k] = tm.log2(u[0][k]);
       u[2][k] = tm.log2(u[2][k]);
@@ -131,13 +146,26 @@ void PassivePositionDrawer::draw(std::size_t first, std::size_t n, PositionRow* 
       u[6][k] = tm.log2(u[6][k]);
     }
     for (std::size_t k = 0; k < m; ++k) {
-      notional[k] = std::min(notional_scale * tm.exp2(-u[0][k] * inv_alpha), notional_max);
+      y_notional[k] = -u[0][k] * inv_alpha;
       const double z = std::sqrt(std::max(0.0, -2.0 * kLn2 * u[2][k])) * u[3][k];  // max: rounding at u2 -> 1
-      ticks0[k] = std::max(1.0, round_nonneg_fast(p0 * tm.exp2(dispersion_log2e * z) * inv_tick));
+      y_entry[k] = dispersion_log2e * z;
       extra[k] = extra_per_log2 * u[6][k];
     }
+    for (std::size_t k = 0; k < m; ++k) notional[k] = std::min(notional_scale * tm.exp2(y_notional[k]), notional_max);
+    for (std::size_t k = 0; k < m; ++k) ticks0[k] = std::max(1.0, round_nonneg_fast(p0 * tm.exp2(y_entry[k]) * inv_tick));
 
     std::size_t n_cross = 0, n_isolated = 0;
+    for (std::size_t k = 0; k < m; ++k) {
+      const double entry = ticks0[k] * tick;
+      const double lots = std::max(1.0, round_nonneg_fast(notional[k] * inv_lot / entry));
+      entry0[k] = entry;
+      size[k] = lots * lot;
+      const bool isolated = u[5][k] < isolated_share;
+      cross_list[n_cross] = static_cast<std::uint32_t>(k);
+      isolated_list[n_isolated] = static_cast<std::uint32_t>(k);
+      n_cross += !isolated;
+      n_isolated += isolated;
+    }
     for (std::size_t k = 0; k < m; ++k) {
       // The level whose cumulative weight first exceeds the pick (else the last): the weights
       // increase, so its index is the number of cumulative weights <= the pick (+inf past the
@@ -145,20 +173,10 @@ void PassivePositionDrawer::draw(std::size_t first, std::size_t n, PositionRow* 
       const double pick = u[4][k] * total_weight;
       int li = 0;
       for (int j = 0; j < n_level_steps; ++j) li += cumulative[j] <= pick;
-      const double entry = ticks0[k] * tick;
-      const double lots = std::max(1.0, round_nonneg_fast(notional[k] * inv_lot / entry));
-      const double sz = lots * lot;
       // lev = min(level, the tier's maximum): std::min keeps the level unless the maximum is below it.
-      const int t = tier_of(max_notional, n_tiers, sz * entry);
+      const int t = tier_of(max_notional, n_tiers, size[k] * entry0[k]);
       slot[k] = tier_max_lev[t] < levels[li] ? kTierSlot0 + t : li;
-      mmr_tier[k] = tier_of(max_notional, n_tiers, sz * p0);
-      entry0[k] = entry;
-      size[k] = sz;
-      const bool isolated = u[5][k] < isolated_share;
-      cross_list[n_cross] = static_cast<std::uint32_t>(k);
-      isolated_list[n_isolated] = static_cast<std::uint32_t>(k);
-      n_cross += !isolated;
-      n_isolated += isolated;
+      mmr_tier[k] = tier_of(max_notional, n_tiers, size[k] * p0);
     }
 
     // Cross: quote = size x entry / leverage x (1 + extra), a share of it as spot units; then the
@@ -167,27 +185,30 @@ void PassivePositionDrawer::draw(std::size_t first, std::size_t n, PositionRow* 
     // target, moved to the nearest tick on the healthy side.
     for (std::size_t j = 0; j < n_cross; ++j) {
       const std::size_t k = cross_list[j];
-      const bool is_long = u[1][k] < long_share;
-      const double entry = entry0[k], sz = size[k];
-      const double q = sz * entry / slot_lev[slot[k]] * (1.0 + extra[k]);
-      const bool has_spot = u[7][k] < spot_probability;
+      quote[k] = size[k] * entry0[k] / slot_lev[slot[k]] * (1.0 + extra[k]);
+    }
+    for (std::size_t j = 0; j < n_cross; ++j) {
+      const std::size_t k = cross_list[j];
+      const double q = quote[k];
       const double share = share_min + share_span * u[8][k];
       const double spot_if = round_nonneg_fast(q * share / svu * 1e6) * 1e-6;
-      const double spot = select_exact(has_spot, spot_if, 0.0);
-      const double quote = round_nonneg_fast(select_exact(has_spot, q - spot_if * svu, q) * 1e6) * 1e-6;
-      const double room = (quote + spot * svu) / sz - target[mmr_tier[k]];
-      const double limit = select_exact(is_long, p0 + room, p0 - room);
-      const bool move = is_long ? entry > limit : entry < limit;
-      const double ticks = select_exact(move, moved_ticks(is_long, limit, inv_tick), ticks0[k]);
+      spot[k] = select_lt(u[7][k], spot_probability, spot_if, 0.0);  // spot held if u7 < spot_probability
+      quote[k] = round_nonneg_fast(select_lt(u[7][k], spot_probability, q - spot_if * svu, q) * 1e6) * 1e-6;
+    }
+    for (std::size_t j = 0; j < n_cross; ++j) {
+      const std::size_t k = cross_list[j];
+      const double room = (quote[k] + spot[k] * svu) / size[k] - target[mmr_tier[k]];
+      const double limit = select_lt(u[1][k], long_share, p0 + room, p0 - room);
+      const double ticks = health_ticks(u[1][k], long_share, entry0[k], limit, ticks0[k], inv_tick);
       PositionRow& r = rows[c0 + k];
       r.line = static_cast<std::int32_t>(first + c0 + k + 1);
       r.asset = 0;
-      r.is_long = is_long;
+      r.is_long = u[1][k] < long_share;
       r.isolated = false;
-      r.size = sz;
+      r.size = size[k];
       r.entry_price = ticks * tick;
-      r.quote_collateral = quote;
-      spot_units[c0 + k] = spot;
+      r.quote_collateral = quote[k];
+      spot_units[c0 + k] = spot[k];
     }
 
     // Isolated: collateral = size x entry / leverage moves with the entry, so the entry solves
@@ -197,19 +218,21 @@ void PassivePositionDrawer::draw(std::size_t first, std::size_t n, PositionRow* 
     // notional and the quote is size x entry / leverage in micro-units.
     for (std::size_t j = 0; j < n_isolated; ++j) {
       const std::size_t k = isolated_list[j];
-      const bool is_long = u[1][k] < long_share;
-      const double entry = entry0[k], sz = size[k];
+      const double us = u[1][k];
       const int s = slot[k], mt = mmr_tier[k];
-      const double lev = slot_lev[s];
-      const double limit = select_exact(is_long, p0_minus_target[mt], p0_plus_target[mt]) / select_exact(is_long, slot_omi[s], slot_opi[s]);
-      const bool move = is_long ? (lev > 1.0) & (entry > limit) : entry < limit;
-      const double ticks = select_exact(move, moved_ticks(is_long, limit, inv_tick), ticks0[k]);
-      const double new_entry = ticks * tick;
-      const double new_lev = std::min(lev, tier_max_lev[tier_of(max_notional, n_tiers, sz * new_entry)]);
+      const double e = select_lt(us, long_share, p0_minus_target[mt], p0_plus_target[mt]) / select_lt(us, long_share, slot_omi[s], slot_opi[s]);
+      // A long at leverage 1 is never moved: its limit is raised to +inf (max with -inf otherwise: e itself).
+      const double limit = std::max(e, select_lt(us, long_share, slot_long_floor[s], -kInf));
+      entry0[k] = health_ticks(us, long_share, entry0[k], limit, ticks0[k], inv_tick) * tick;
+    }
+    for (std::size_t j = 0; j < n_isolated; ++j) {
+      const std::size_t k = isolated_list[j];
+      const double sz = size[k], new_entry = entry0[k];
+      const double new_lev = std::min(slot_lev[slot[k]], tier_max_lev[tier_of(max_notional, n_tiers, sz * new_entry)]);
       PositionRow& r = rows[c0 + k];
       r.line = static_cast<std::int32_t>(first + c0 + k + 1);
       r.asset = 0;
-      r.is_long = is_long;
+      r.is_long = u[1][k] < long_share;
       r.isolated = true;
       r.size = sz;
       r.entry_price = new_entry;

@@ -75,10 +75,11 @@ class PassivePositionDrawer {
   int n_levels_ = 0;
   double total_weight_ = 0;
   // A position's leverage is a level (slot li < 11) or a tier's maximum (slot 11 + t): per slot its
-  // value and 1 - 1 / value (1 where the value is 1: unused, see draw) and 1 + 1 / value, computed
-  // once here as the formulas compute them.
+  // value, 1 - 1 / value (1 where the value is 1: unused) and 1 + 1 / value, computed once here as
+  // the formulas compute them; and the floor of an isolated long's health limit: -inf (none), or
+  // +inf at leverage 1 (such a long is never moved).
   static constexpr int kTierSlot0 = 11;
-  std::vector<double> slot_leverage_, slot_one_minus_inv_, slot_one_plus_inv_;
+  std::vector<double> slot_leverage_, slot_one_minus_inv_, slot_one_plus_inv_, slot_long_limit_floor_;
 };
 
 // The whole population as a PositionBook (spot per row and scenario asset), for tests and for

@@ -16,31 +16,45 @@
 #include <cmath>
 #include <cstdint>
 #include <vector>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace sl {
 
-// c ? if_true : if_false by the bits, without a branch: for choices on data (a price's sign, a coin
-// flip) that a branch predictor would miss half the time. Exactly one of the two doubles, unchanged.
+// Choices without a branch, for conditions on data (a price's side of a limit, a coin flip) that a
+// branch predictor would miss half the time; the result is exactly one of the two doubles, unchanged.
+// GCC turns `c ? a : b` on doubles back into a branch, so these pick by a mask: the SSE2 compare's
+// (x86-64's baseline) or, elsewhere, an integer one.
 inline double select_exact(bool c, double if_true, double if_false) {
   const std::uint64_t mask = 0 - static_cast<std::uint64_t>(c);
   return std::bit_cast<double>((std::bit_cast<std::uint64_t>(if_true) & mask) | (std::bit_cast<std::uint64_t>(if_false) & ~mask));
 }
+// a < b ? if_true : if_false
+inline double select_lt(double a, double b, double if_true, double if_false) {
+#if defined(__SSE2__)
+  const __m128d mask = _mm_cmplt_sd(_mm_set_sd(a), _mm_set_sd(b));
+  return _mm_cvtsd_f64(_mm_or_pd(_mm_and_pd(mask, _mm_set_sd(if_true)), _mm_andnot_pd(mask, _mm_set_sd(if_false))));
+#else
+  return select_exact(a < b, if_true, if_false);
+#endif
+}
 
 // floor and round-to-nearest-even without a libm call (x86-64's baseline has no SSE4.1 roundsd, so
 // std::floor / std::nearbyint are calls): the same values as std::floor(x) for |x| < 2^63 and
-// std::nearbyint(x) (default rounding mode) for 0 <= x < 2^52. Without branches (select_exact):
-// x's sign is data, and a mispredicted branch costs more than the whole function.
+// std::nearbyint(x) (default rounding mode) for 0 <= x < 2^52. floor and ceil without a branch (x's
+// sign is data: exp2 of a normal draw); round's x >= 2^52 never happens in practice: a branch.
 inline double floor_fast(double x) {
   const double t = static_cast<double>(static_cast<std::int64_t>(x));  // truncation toward zero
-  return select_exact(t > x, t - 1.0, t);
+  return select_lt(x, t, t - 1.0, t);
 }
 inline double ceil_fast(double x) {
   const double t = static_cast<double>(static_cast<std::int64_t>(x));
-  return select_exact(t < x, t + 1.0, t);
+  return select_lt(t, x, t + 1.0, t);
 }
 inline double round_nonneg_fast(double x) {
   constexpr double k2p52 = 4503599627370496.0;  // adding 2^52 leaves no fraction bits: the FPU rounds half to even
-  return select_exact(x < k2p52, (x + k2p52) - k2p52, x);
+  return x < k2p52 ? (x + k2p52) - k2p52 : x;
 }
 
 // The three tables by raw pointer: what a hot loop hoists out of it (no std::vector indirection per
