@@ -123,8 +123,9 @@ void PassivePositionDrawer::draw(std::size_t first, std::size_t n, PositionRow* 
   // positions' rules each run over their own list: no branch on the margin mode, and no division a
   // position does not need. Arrays are reused in place once their values are no longer read.
   constexpr std::size_t kChunk = 128;
-  double u[9][kChunk], notional[kChunk], ticks0[kChunk], entry0[kChunk], size[kChunk], quote[kChunk], spot[kChunk];
+  double u[9][kChunk], notional[kChunk], ticks0[kChunk], entry0[kChunk], size[kChunk], quote[kChunk], spot[kChunk], limit[kChunk];
   int slot[kChunk], mmr_tier[kChunk];
+  TableMathView::Exp2Step exp2_step[2][kChunk];
   std::uint32_t cross_list[kChunk], isolated_list[kChunk];
   constexpr std::uint64_t kPositionStride = kPassiveDraws * kSplitMixGamma;  // mod 2^64
   for (std::size_t c0 = 0; c0 < n; c0 += kChunk) {
@@ -151,8 +152,14 @@ void PassivePositionDrawer::draw(std::size_t first, std::size_t n, PositionRow* 
       y_entry[k] = dispersion_log2e * z;
       extra[k] = extra_per_log2 * u[6][k];
     }
-    for (std::size_t k = 0; k < m; ++k) notional[k] = std::min(notional_scale * tm.exp2(y_notional[k]), notional_max);
-    for (std::size_t k = 0; k < m; ++k) ticks0[k] = std::max(1.0, round_nonneg_fast(p0 * tm.exp2(y_entry[k]) * inv_tick));
+    for (std::size_t k = 0; k < m; ++k) {
+      exp2_step[0][k] = TableMathView::exp2_start(y_notional[k]);
+      exp2_step[1][k] = TableMathView::exp2_start(y_entry[k]);
+    }
+    for (std::size_t k = 0; k < m; ++k) {
+      notional[k] = std::min(notional_scale * tm.exp2_finish(exp2_step[0][k]), notional_max);
+      ticks0[k] = std::max(1.0, round_nonneg_fast(p0 * tm.exp2_finish(exp2_step[1][k]) * inv_tick));
+    }
 
     std::size_t n_cross = 0, n_isolated = 0;
     for (std::size_t k = 0; k < m; ++k) {
@@ -198,8 +205,11 @@ void PassivePositionDrawer::draw(std::size_t first, std::size_t n, PositionRow* 
     for (std::size_t j = 0; j < n_cross; ++j) {
       const std::size_t k = cross_list[j];
       const double room = (quote[k] + spot[k] * svu) / size[k] - target[mmr_tier[k]];
-      const double limit = select_lt(u[1][k], long_share, p0 + room, p0 - room);
-      const double ticks = health_ticks(u[1][k], long_share, entry0[k], limit, ticks0[k], inv_tick);
+      limit[k] = select_lt(u[1][k], long_share, p0 + room, p0 - room);
+    }
+    for (std::size_t j = 0; j < n_cross; ++j) {
+      const std::size_t k = cross_list[j];
+      const double ticks = health_ticks(u[1][k], long_share, entry0[k], limit[k], ticks0[k], inv_tick);
       PositionRow& r = rows[c0 + k];
       r.line = static_cast<std::int32_t>(first + c0 + k + 1);
       r.asset = 0;
@@ -222,8 +232,11 @@ void PassivePositionDrawer::draw(std::size_t first, std::size_t n, PositionRow* 
       const int s = slot[k], mt = mmr_tier[k];
       const double e = select_lt(us, long_share, p0_minus_target[mt], p0_plus_target[mt]) / select_lt(us, long_share, slot_omi[s], slot_opi[s]);
       // A long at leverage 1 is never moved: its limit is raised to +inf (max with -inf otherwise: e itself).
-      const double limit = std::max(e, select_lt(us, long_share, slot_long_floor[s], -kInf));
-      entry0[k] = health_ticks(us, long_share, entry0[k], limit, ticks0[k], inv_tick) * tick;
+      limit[k] = std::max(e, select_lt(us, long_share, slot_long_floor[s], -kInf));
+    }
+    for (std::size_t j = 0; j < n_isolated; ++j) {
+      const std::size_t k = isolated_list[j];
+      entry0[k] = health_ticks(u[1][k], long_share, entry0[k], limit[k], ticks0[k], inv_tick) * tick;
     }
     for (std::size_t j = 0; j < n_isolated; ++j) {
       const std::size_t k = isolated_list[j];

@@ -74,9 +74,30 @@ struct TableMathView {
   }
   // 2^y for y in [-1022, 1023]: 2^floor(y) exactly (the exponent's bits) times the interpolated 2^frac.
   double exp2(double y) const {
-    const double k = floor_fast(y);
-    const double scale = std::bit_cast<double>(static_cast<std::uint64_t>(static_cast<std::int64_t>(k) + 1023) << 52);
-    return scale * interpolate(exp2_tab, y - k);
+    const Exp2Step step = exp2_start(y);
+    return exp2_finish(step);
+  }
+  // exp2 in two halves, for a loop that runs each half over many values (the whole of it is one
+  // long chain per value, conversions and a table load: few values would be in flight at once).
+  // exp2(y) == exp2_finish(exp2_start(y)): the same operations on the same values.
+  struct Exp2Step {
+    double scale;  // 2^floor(y)
+    double g;      // position within the cell
+    int cell;
+  };
+  static Exp2Step exp2_start(double y) {
+    // k = floor(y) as an integer (truncation, less one below a negative non-integer: floor_fast's
+    // value, kept in the integer unit for the exponent bits) and as a double (exact: |k| <= 1023).
+    const std::int64_t t = static_cast<std::int64_t>(y);
+    const std::int64_t k = t - (y < static_cast<double>(t));
+    const double s = (y - static_cast<double>(k)) * kCells;
+    int i = static_cast<int>(s);
+    if (i >= kCells) i = kCells - 1;  // as interpolate
+    return {std::bit_cast<double>(static_cast<std::uint64_t>(k + 1023) << 52), s - i, i};
+  }
+  double exp2_finish(const Exp2Step& st) const {
+    const double* tab = exp2_tab;
+    return st.scale * (tab[st.cell] + st.g * (tab[st.cell + 1] - tab[st.cell]));
   }
   // cos(2 pi u) for u in [0, 1].
   double cos_2pi(double u) const { return interpolate(cos_tab, u); }
