@@ -203,6 +203,13 @@ TEST_CASE("counter stream: output n is output n of sequential SplitMix64 from th
   // The open interval: the extreme 53-bit values map to 2^-54 and 1 - 2^-54.
   CHECK(counter_open01(0) == 0x1p-54);
   CHECK(counter_open01(~0ULL) == 1.0 - 0x1p-54);
+  // ... except that 1 - 2^-54 is no double: the literal above is 1 itself (the tie between 1 - 2^-53
+  // and 1 rounds to even), and so is the draw: k = 2^53 - 1, k + 0.5 rounds half to even to 2^53.
+  // The top draw is exactly 1 (probability 2^-53). Above 1/2 every tie goes to an even k: k = 2^53 - 2
+  // (x = ~0 - 2048) gives (2^53 - 2) / 2^53 = 1 - 2^-52, and so does k = 2^53 - 3.
+  CHECK(counter_open01(~0ULL) == 1.0);
+  CHECK(counter_open01(~0ULL - 2048) == 1.0 - 0x1p-52);
+  CHECK(counter_open01(~0ULL - 4096) == 1.0 - 0x1p-52);
 }
 
 TEST_CASE("table math: log2, exp2 and cos(2 pi u) within the interpolation bound of libm, on random inputs") {
