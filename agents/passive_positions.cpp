@@ -70,11 +70,12 @@ namespace {
 
 // The new entry in ticks when the health rule moves it to `limit` (a price): a long goes down to
 // floor(limit / tick), at least one tick; a short up to ceil(limit / tick). One truncation serves
-// both; x is clamped to +-2^62 first so the truncation is defined for every limit, +inf included (a
-// moved entry's limit is within a few initial prices, far inside, so the clamp never changes a value
-// used). `u_side` < `long_share`: a long.
+// both. It is computed for every position, moved or not (no branch), so x is first clamped to
+// [-2^63, the largest double below 2^63]: the truncation is then defined for every limit, +inf
+// included, and x is unchanged wherever the one-position code's floor_fast / ceil_fast were defined.
+// `u_side` < `long_share`: a long.
 inline double moved_ticks(double u_side, double long_share, double limit, double inv_tick) {
-  const double x = std::min(std::max(limit * inv_tick, -0x1p62), 0x1p62);
+  const double x = std::min(std::max(limit * inv_tick, -0x1p63), 0x1.fffffffffffffp62);
   const double t = static_cast<double>(static_cast<std::int64_t>(x));  // toward zero
   const double down = select_lt(x, t, t - 1.0, t);                      // floor_fast(x)
   const double up = select_lt(t, x, t + 1.0, t);                        // ceil_fast(x)

@@ -85,6 +85,8 @@ double reference_uniform(std::uint64_t key, std::uint64_t n) {
 struct ReferencePosition {
   PositionRow row;
   double spot = 0;
+  bool moved = false;   // the health rule moved the entry
+  bool capped = false;  // the tier's maximum lowered the drawn leverage
 };
 
 ReferencePosition reference_draw(const ScenarioConfig& sc, std::uint64_t run_seed, std::size_t i, const ReferenceTables& tm) {
@@ -109,6 +111,7 @@ ReferencePosition reference_draw(const ScenarioConfig& sc, std::uint64_t run_see
   const double notional = std::min(cfg.notional_scale * tm.exp2(-tm.log2(u[0]) * inv_alpha), cfg.notional_max);
   const double z = std::sqrt(std::max(0.0, -2.0 * kLn2 * tm.log2(u[2]))) * tm.cos_2pi(u[3]);
   double entry_ticks = std::max(1.0, reference_round(p0 * tm.exp2(cfg.entry_dispersion * kLog2e * z) * inv_tick));
+  const double entry_ticks0 = entry_ticks;
   const double extra = -cfg.cross_extra_margin_mean * kLn2 * tm.log2(u[6]);
   const bool is_long = u[1] < cfg.long_share;
 
@@ -133,6 +136,7 @@ ReferencePosition reference_draw(const ScenarioConfig& sc, std::uint64_t run_see
   double entry = entry_ticks * tick;
   const double lots = std::max(1.0, reference_round(notional * inv_lot / entry));
   const double size = lots * lot;
+  const double drawn_lev = lev;
   lev = std::min(lev, max_leverage(size * entry));
   double quote = 0, spot = 0;
   if (!isolated) {
@@ -163,6 +167,8 @@ ReferencePosition reference_draw(const ScenarioConfig& sc, std::uint64_t run_see
     entry = entry_ticks * tick;
   }
   ReferencePosition out;
+  out.moved = entry != entry_ticks0 * tick;
+  out.capped = lev < drawn_lev;
   out.row.line = static_cast<std::int32_t>(i + 1);
   out.row.asset = 0;
   out.row.is_long = is_long;
@@ -361,7 +367,7 @@ TEST_CASE("passive positions: the draw equals the frozen one-position-at-a-time 
       CAPTURE(seed);
       const PassivePositionDrawer d(sc, seed);
       d.draw(0, n, rows.data(), spot.data());
-      std::size_t mismatches = 0, isolated = 0, with_spot = 0, longs = 0, negative_quote = 0;
+      std::size_t mismatches = 0, isolated = 0, with_spot = 0, longs = 0, negative_quote = 0, moved = 0, capped = 0;
       std::vector<std::size_t> per_tier(sc.perp.margin_tiers.size(), 0);
       for (std::size_t i = 0; i < n; ++i) {
         const ReferencePosition want = reference_draw(sc, seed, i, tm);
@@ -370,6 +376,8 @@ TEST_CASE("passive positions: the draw equals the frozen one-position-at-a-time 
         with_spot += want.spot > 0;
         longs += want.row.is_long;
         negative_quote += want.row.quote_collateral < 0;
+        moved += want.moved;
+        capped += want.capped;
         std::size_t t = 0;
         while (t + 1 < per_tier.size() && want.row.size * want.row.entry_price > sc.perp.margin_tiers[t].max_notional) ++t;
         ++per_tier[t];
@@ -385,9 +393,13 @@ TEST_CASE("passive positions: the draw equals the frozen one-position-at-a-time 
       // The hard config reaches every one of its five tiers (P(notional > 1e7) = (2000 / 1e7)^0.8 =
       // 1.1e-3, about 220 of 200k).
       MESSAGE("config " << c << " seed " << seed << ": positions per tier of size x entry " << per_tier[0] << " ... "
-                        << per_tier.back() << ", quotes below zero " << negative_quote);
-      if (c == 2)
+                        << per_tier.back() << ", quotes below zero " << negative_quote << ", entries moved " << moved
+                        << ", leverages capped " << capped);
+      if (c == 2) {
         for (std::size_t t = 0; t < per_tier.size(); ++t) CHECK(per_tier[t] > 50);
+        CHECK(moved > n / 20);  // the health rule and the tier caps at work
+        CHECK(capped > n / 20);
+      }
       if (c == 3) CHECK(negative_quote > n / 100);
       // Split blocks: [0, k) then [k, n) give the same rows, for odd k across the internal chunking.
       for (const std::size_t k : {1UL, 63UL, 65UL, 12345UL, 199999UL}) {
@@ -400,6 +412,81 @@ TEST_CASE("passive positions: the draw equals the frozen one-position-at-a-time 
       }
     }
   }
+}
+
+TEST_CASE("passive positions: the draw equals the frozen reference for random configs across the allowed ranges") {
+  // Configs drawn over the schema's ranges (the asset's price, tick, lot and haircut; every
+  // agents.passive_positions field; 1-8 margin tiers with increasing max_notional and mmr < imr),
+  // set on a loaded crash.json directly. 60 configs x 3,000 positions, and the same block split at
+  // an odd boundary.
+  const ScenarioConfig base = load_scenario_file(kCrash, {});
+  const ReferenceTables tm;
+  Rng rng(1515);
+  const auto uniform = [&](double lo, double hi) { return lo + (hi - lo) * counter_open01(rng()); };
+  const auto log_uniform = [&](double lo, double hi) { return lo * std::pow(hi / lo, counter_open01(rng())); };
+  const auto micros = [](double x) { return std::max(1e-6, std::round(x * 1e6) * 1e-6); };
+  constexpr std::size_t n = 3000, k_split = 1231;
+  std::vector<PositionRow> rows(n), part(n);
+  std::vector<double> spot(n), part_spot(n);
+  std::size_t compared = 0, moved = 0, capped = 0;
+  for (int c = 0; c < 60; ++c) {
+    CAPTURE(c);
+    ScenarioConfig sc = base;
+    AssetConfig& a = sc.assets[0];
+    a.tick_size = std::pow(10.0, static_cast<double>(static_cast<int>(rng() % 7)) - 4);  // 1e-4 .. 100
+    a.lot_size = std::pow(10.0, static_cast<double>(static_cast<int>(rng() % 6)) - 5);   // 1e-5 .. 1
+    a.initial_price = a.tick_size * std::round(log_uniform(10, 1e7));
+    a.collateral_haircut = rng() % 4 == 0 ? 0.0 : uniform(0, 0.9);
+    PassivePositionsConfig& pp = sc.agents.passive_positions;
+    pp.notional_scale = micros(log_uniform(1, 1e6));
+    pp.notional_tail_alpha = uniform(0.5, 10);
+    pp.notional_max = std::min(1e12, micros(pp.notional_scale * log_uniform(1, 1e5)));
+    const int side_kind = static_cast<int>(rng() % 5);  // the shares' ends (0, 1) as well as inside
+    pp.long_share = side_kind == 0 ? 0.0 : side_kind == 1 ? 1.0 : uniform(0, 1);
+    pp.entry_dispersion = uniform(0, 1);
+    const std::size_t lo = rng() % 11, hi = lo + rng() % (11 - lo);
+    pp.leverage_min = kPassiveLeverageLevels[lo] - (rng() % 2 ? 0.5 : 0.0) * (lo > 0);
+    pp.leverage_max = std::min(125.0, kPassiveLeverageLevels[hi] + (rng() % 2 ? 0.5 : 0.0));
+    pp.isolated_share = rng() % 6 == 0 ? static_cast<double>(rng() % 2) : uniform(0, 1);
+    pp.cross_extra_margin_mean = rng() % 4 == 0 ? 0.0 : log_uniform(1e-3, 100);
+    pp.spot_probability = rng() % 6 == 0 ? static_cast<double>(rng() % 2) : uniform(0, 1);
+    pp.spot_share_min = uniform(0, 1);
+    pp.spot_share_max = uniform(pp.spot_share_min, 1);
+    pp.health_margin = rng() % 4 == 0 ? 0.0 : log_uniform(1e-3, 10);
+    sc.perp.margin_tiers.clear();
+    const int n_tiers = 1 + static_cast<int>(rng() % 8);
+    double max_notional = pp.notional_scale * log_uniform(0.5, 50);
+    for (int t = 0; t < n_tiers; ++t) {
+      MarginTierConfig tier;
+      tier.max_notional = t + 1 == n_tiers ? 1e12 : std::min(1e12 - 1, micros(max_notional));
+      tier.imr_bps = std::round(log_uniform(1, 10000));
+      tier.mmr_bps = tier.imr_bps * uniform(0.05, 0.95);
+      sc.perp.margin_tiers.push_back(tier);
+      max_notional = std::max(max_notional * log_uniform(1.5, 100), tier.max_notional * 2);
+      if (tier.max_notional >= 1e12 - 1) break;
+    }
+    const std::uint64_t seed = rng();
+    const PassivePositionDrawer d(sc, seed);
+    d.draw(0, n, rows.data(), spot.data());
+    d.draw(0, k_split, part.data(), part_spot.data());
+    d.draw(k_split, n - k_split, part.data() + k_split, part_spot.data() + k_split);
+    std::size_t mismatches = 0, split_mismatches = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const ReferencePosition want = reference_draw(sc, seed, i, tm);
+      mismatches += !same_position(rows[i], spot[i], want.row, want.spot);
+      split_mismatches += !same_position(part[i], part_spot[i], rows[i], spot[i]);
+      moved += want.moved;
+      capped += want.capped;
+    }
+    CHECK(mismatches == 0);
+    CHECK(split_mismatches == 0);
+    compared += n;
+  }
+  CHECK(compared == 60 * n);
+  // Not vacuous: the health rule and the tier caps were exercised.
+  MESSAGE("random configs: " << moved << " entries moved by the health rule, " << capped << " leverages capped by the tier");
+  CHECK(moved > 1000);
+  CHECK(capped > 1000);
 }
 
 TEST_CASE("passive positions: leverage within [leverage_min, leverage_max] sets an isolated position's margin") {
