@@ -126,7 +126,6 @@ void PassivePositionDrawer::draw(std::size_t first, std::size_t n, PositionRow* 
   constexpr std::size_t kChunk = 128;
   double u[9][kChunk], notional[kChunk], ticks0[kChunk], entry0[kChunk], size[kChunk], quote[kChunk], spot[kChunk], limit[kChunk];
   int slot[kChunk], mmr_tier[kChunk];
-  TableMathView::Exp2Step exp2_step[2][kChunk];
   std::uint32_t cross_list[kChunk], isolated_list[kChunk];
   constexpr std::uint64_t kPositionStride = kPassiveDraws * kSplitMixGamma;  // mod 2^64
   for (std::size_t c0 = 0; c0 < n; c0 += kChunk) {
@@ -141,25 +140,21 @@ void PassivePositionDrawer::draw(std::size_t first, std::size_t n, PositionRow* 
     double* const y_notional = u[0];  // -log2(u0) / alpha
     double* const y_entry = u[2];     // entry_dispersion x log2 e x z
     double* const extra = u[6];       // the cross extra margin, -mean x ln u6
-    for (std::size_t k = 0; k < m; ++k) {
-      u[0][k] = tm.log2(u[0][k]);
-      u[2][k] = tm.log2(u[2][k]);
-      u[3][k] = tm.cos_2pi(u[3][k]);
-      u[6][k] = tm.log2(u[6][k]);
-    }
+    tm.log2_n(u[0], u[0], m);
+    tm.log2_n(u[2], u[2], m);
+    tm.cos_2pi_n(u[3], u[3], m);
+    tm.log2_n(u[6], u[6], m);
     for (std::size_t k = 0; k < m; ++k) {
       y_notional[k] = -u[0][k] * inv_alpha;
       const double z = std::sqrt(std::max(0.0, -2.0 * kLn2 * u[2][k])) * u[3][k];  // max: rounding at u2 -> 1
       y_entry[k] = dispersion_log2e * z;
       extra[k] = extra_per_log2 * u[6][k];
     }
+    tm.exp2_n(y_notional, notional, m);
+    tm.exp2_n(y_entry, ticks0, m);
     for (std::size_t k = 0; k < m; ++k) {
-      exp2_step[0][k] = TableMathView::exp2_start(y_notional[k]);
-      exp2_step[1][k] = TableMathView::exp2_start(y_entry[k]);
-    }
-    for (std::size_t k = 0; k < m; ++k) {
-      notional[k] = std::min(notional_scale * tm.exp2_finish(exp2_step[0][k]), notional_max);
-      ticks0[k] = std::max(1.0, round_nonneg_fast(p0 * tm.exp2_finish(exp2_step[1][k]) * inv_tick));
+      notional[k] = std::min(notional_scale * notional[k], notional_max);
+      ticks0[k] = std::max(1.0, round_nonneg_fast(p0 * ticks0[k] * inv_tick));
     }
 
     std::size_t n_cross = 0, n_isolated = 0;
