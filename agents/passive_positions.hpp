@@ -55,19 +55,14 @@ class PassivePositionDrawer {
   void draw(std::size_t first, std::size_t n, PositionRow* rows, double* spot_units) const;
 
  private:
-  // The tier of `notional` (the first whose max_notional it does not exceed, else the last), as
-  // MarginEngine::mmr / imr read it: with max_notional strictly increasing (the loader's rule,
-  // checked by the constructor) that is the number of tiers below the last it exceeds, a loop
-  // whose length does not depend on the data.
-  static int tier_of(const double* max_notional, int n_tiers, double notional) {
-    int t = 0;
-    for (int k = 0; k + 1 < n_tiers; ++k) t += notional > max_notional[k];
-    return t;
-  }
   const PassivePositionsConfig& cfg_;
   std::uint64_t key_;
   TableMath math_;  // log2, exp2, cos(2 pi u) by table: no libm call per position
   double p0_, tick_, lot_, spot_value_per_unit_, inv_alpha_, inv_tick_, inv_lot_;
+  // Tiers: the tier of a notional is the first whose max_notional it does not exceed, else the
+  // last, as MarginEngine::mmr / imr read it; with max_notional strictly increasing (the loader's
+  // rule, checked by the constructor) that is the number of tiers below the last whose max_notional
+  // it exceeds: a count over all of them, the same work for every position (no data branch).
   int n_tiers_ = 0;
   // Per tier t: max_notional; floor(10000 / imr_bps), the highest leverage the venue allows; and
   // the health target per unit, target = (1 + health_margin) x p0 x mmr_bps x 1e-4, and p0 -/+ it.
