@@ -94,6 +94,8 @@ inline D2 select_lt2(D2 a, D2 b, D2 if_true, D2 if_false) {  // a < b ? if_true 
 inline D2 count_le2(D2 a, D2 b, D2 count) {  // count + (a <= b ? 1 : 0), per lane
   return {_mm_add_pd(count.v, _mm_and_pd(_mm_cmple_pd(a.v, b.v), _mm_set1_pd(1.0)))};
 }
+inline D2 sqrt2(D2 a) { return {_mm_sqrt_pd(a.v)}; }
+inline D2 neg2(D2 a) { return {_mm_xor_pd(a.v, _mm_set1_pd(-0.0))}; }  // -a: the sign bit flipped
 inline D2 abs2(D2 a) { return {_mm_andnot_pd(_mm_set1_pd(-0.0), a.v)}; }
 inline D2 copysign2(D2 magnitude, D2 sign) {
   return {_mm_or_pd(_mm_andnot_pd(_mm_set1_pd(-0.0), magnitude.v), _mm_and_pd(_mm_set1_pd(-0.0), sign.v))};
@@ -116,6 +118,8 @@ inline D2 min2(D2 x, D2 y) { return {std::min(x.a, y.a), std::min(x.b, y.b)}; }
 inline D2 max2(D2 x, D2 y) { return {std::max(x.a, y.a), std::max(x.b, y.b)}; }
 inline D2 select_lt2(D2 x, D2 y, D2 t, D2 f) { return {x.a < y.a ? t.a : f.a, x.b < y.b ? t.b : f.b}; }
 inline D2 count_le2(D2 x, D2 y, D2 c) { return {c.a + (x.a <= y.a ? 1.0 : 0.0), c.b + (x.b <= y.b ? 1.0 : 0.0)}; }
+inline D2 sqrt2(D2 x) { return {std::sqrt(x.a), std::sqrt(x.b)}; }
+inline D2 neg2(D2 x) { return {-x.a, -x.b}; }
 inline D2 abs2(D2 x) { return {std::fabs(x.a), std::fabs(x.b)}; }
 inline D2 copysign2(D2 m, D2 s) { return {std::copysign(m.a, s.a), std::copysign(m.b, s.b)}; }
 #endif
@@ -206,11 +210,11 @@ void PassivePositionDrawer::draw(std::size_t first, std::size_t n, PositionRow* 
     tm.log2_n(u[2], u[2], m2);
     tm.cos_2pi_n(u[3], u[3], m2);
     tm.log2_n(u[6], u[6], m2);
-    for (std::size_t k = 0; k < m2; ++k) {
-      y_notional[k] = -u[0][k] * inv_alpha;
-      const double z = std::sqrt(std::max(0.0, -2.0 * kLn2 * u[2][k])) * u[3][k];  // max: rounding at u2 -> 1
-      y_entry[k] = dispersion_log2e * z;
-      extra[k] = extra_per_log2 * u[6][k];
+    for (std::size_t k = 0; k < m2; k += 2) {
+      store2(y_notional + k, neg2(load2(u[0] + k)) * d2(inv_alpha));
+      const D2 z = sqrt2(max2(d2(0.0), d2(-2.0 * kLn2) * load2(u[2] + k))) * load2(u[3] + k);  // max: rounding at u2 -> 1
+      store2(y_entry + k, d2(dispersion_log2e) * z);
+      store2(extra + k, d2(extra_per_log2) * load2(u[6] + k));
     }
     tm.exp2_n(y_notional, notional, m2);
     tm.exp2_n(y_entry, ticks0, m2);
