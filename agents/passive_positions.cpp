@@ -96,6 +96,9 @@ inline D2 count_le2(D2 a, D2 b, D2 count) {  // count + (a <= b ? 1 : 0), per la
 }
 inline D2 sqrt2(D2 a) { return {_mm_sqrt_pd(a.v)}; }
 inline D2 neg2(D2 a) { return {_mm_xor_pd(a.v, _mm_set1_pd(-0.0))}; }  // -a: the sign bit flipped
+inline D2 count_lt2(D2 a, D2 b, D2 count) {  // count + (a < b ? 1 : 0), per lane
+  return {_mm_add_pd(count.v, _mm_and_pd(_mm_cmplt_pd(a.v, b.v), _mm_set1_pd(1.0)))};
+}
 inline D2 abs2(D2 a) { return {_mm_andnot_pd(_mm_set1_pd(-0.0), a.v)}; }
 inline D2 copysign2(D2 magnitude, D2 sign) {
   return {_mm_or_pd(_mm_andnot_pd(_mm_set1_pd(-0.0), magnitude.v), _mm_and_pd(_mm_set1_pd(-0.0), sign.v))};
@@ -120,6 +123,7 @@ inline D2 select_lt2(D2 x, D2 y, D2 t, D2 f) { return {x.a < y.a ? t.a : f.a, x.
 inline D2 count_le2(D2 x, D2 y, D2 c) { return {c.a + (x.a <= y.a ? 1.0 : 0.0), c.b + (x.b <= y.b ? 1.0 : 0.0)}; }
 inline D2 sqrt2(D2 x) { return {std::sqrt(x.a), std::sqrt(x.b)}; }
 inline D2 neg2(D2 x) { return {-x.a, -x.b}; }
+inline D2 count_lt2(D2 x, D2 y, D2 c) { return {c.a + (x.a < y.a ? 1.0 : 0.0), c.b + (x.b < y.b ? 1.0 : 0.0)}; }
 inline D2 abs2(D2 x) { return {std::fabs(x.a), std::fabs(x.b)}; }
 inline D2 copysign2(D2 m, D2 s) { return {std::copysign(m.a, s.a), std::copysign(m.b, s.b)}; }
 #endif
@@ -151,7 +155,7 @@ inline D2 ceil2(D2 x) {
 // max_notional below it among all but the last, as a double.
 inline D2 tier2(const double* max_notional, int n_tiers, D2 notional) {
   D2 t = d2(0.0);
-  for (int k = 0; k + 1 < n_tiers; ++k) t = select_lt2(d2(max_notional[k]), notional, t + d2(1.0), t);
+  for (int k = 0; k + 1 < n_tiers; ++k) t = count_lt2(d2(max_notional[k]), notional, t);
   return t;
 }
 
