@@ -5,7 +5,9 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -24,6 +26,159 @@ using namespace sl;
 namespace {
 
 const std::string kCrash = std::string(STRESSLAB_SOURCE_DIR) + "/scenarios/crash.json";
+
+// FROZEN REFERENCE (issue #15, draw15): PassivePositionDrawer::draw as it was before it was made
+// fast, written plainly, one position at a time, with libm's floor / ceil (equal to floor_fast /
+// ceil_fast, tested above) and its own copies of the rounding and of the table interpolation. The
+// production draw must equal it bit for bit.
+
+// Round half to even by adding and subtracting 2^52, as the draw has always rounded. Equal to
+// nearbyint for 0 <= x < 2^52 (tested above), but NOT for negative x: in (-2^51, 0) the sum's last
+// bit is 1/2, so -6674.5 stays -6674.5. A cross position whose spot share is near 1 can round its
+// quote a few micro-units below zero and then keeps such a half micro-unit (the hard config below
+// draws some); kept as it is: the production draw must reproduce today's doubles.
+double reference_round(double x) {
+  constexpr double k2p52 = 4503599627370496.0;
+  return x < k2p52 ? (x + k2p52) - k2p52 : x;
+}
+struct ReferenceTables {
+  static constexpr int kCells = 4096;
+  std::vector<double> log2_tab, exp2_tab, cos_tab;
+  ReferenceTables() {
+    for (int i = 0; i <= kCells; ++i) {
+      const double t = static_cast<double>(i) / kCells;
+      log2_tab.push_back(std::log2(1.0 + t));
+      exp2_tab.push_back(std::exp2(t));
+      cos_tab.push_back(std::cos(6.283185307179586 * t));
+    }
+  }
+  static double interpolate(const std::vector<double>& tab, double t) {
+    const double s = t * kCells;
+    int i = static_cast<int>(s);
+    if (i >= kCells) i = kCells - 1;
+    const double g = s - i;
+    return tab[i] + g * (tab[i + 1] - tab[i]);
+  }
+  double log2(double x) const {
+    const std::uint64_t bits = std::bit_cast<std::uint64_t>(x);
+    const int e = static_cast<int>((bits >> 52) & 0x7FF) - 1023;
+    const double m = std::bit_cast<double>((bits & 0x000FFFFFFFFFFFFFULL) | 0x3FF0000000000000ULL);
+    return e + interpolate(log2_tab, m - 1.0);
+  }
+  double exp2(double y) const {
+    const double k = std::floor(y);
+    const double scale = std::bit_cast<double>(static_cast<std::uint64_t>(static_cast<std::int64_t>(k) + 1023) << 52);
+    return scale * interpolate(exp2_tab, y - k);
+  }
+  double cos_2pi(double u) const { return interpolate(cos_tab, u); }
+};
+
+// Sequential SplitMix64's output n from state `key`, and its top 53 bits centred in (0, 1).
+double reference_uniform(std::uint64_t key, std::uint64_t n) {
+  std::uint64_t z = key + (n + 1) * 0x9E3779B97F4A7C15ULL;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  z ^= z >> 31;
+  return (static_cast<double>(z >> 11) + 0.5) * 0x1p-53;
+}
+
+struct ReferencePosition {
+  PositionRow row;
+  double spot = 0;
+  bool moved = false;   // the health rule moved the entry
+  bool capped = false;  // the tier's maximum lowered the drawn leverage
+};
+
+ReferencePosition reference_draw(const ScenarioConfig& sc, std::uint64_t run_seed, std::size_t i, const ReferenceTables& tm) {
+  const PassivePositionsConfig& cfg = sc.agents.passive_positions;
+  const std::vector<MarginTierConfig>& tiers = sc.perp.margin_tiers;
+  const AssetConfig& a = sc.assets.at(0);
+  const double p0 = a.initial_price, tick = a.tick_size, lot = a.lot_size;
+  const double spot_value_per_unit = a.initial_price * (1.0 - a.collateral_haircut);
+  const double inv_tick = 1.0 / tick, inv_lot = 1.0 / lot, inv_alpha = 1.0 / cfg.notional_tail_alpha;
+  constexpr double kLn2 = 0.6931471805599453, kLog2e = 1.4426950408889634;
+  const auto tier_of = [&](double notional) -> const MarginTierConfig& {
+    for (const MarginTierConfig& t : tiers)
+      if (notional <= t.max_notional) return t;
+    return tiers.back();
+  };
+  const auto max_leverage = [&](double notional) { return std::floor(10000.0 / tier_of(notional).imr_bps); };
+
+  const std::uint64_t key = derive_seed(run_seed, 0, kStreamPassivePositions);
+  double u[9];
+  for (int d = 0; d < 9; ++d) u[d] = reference_uniform(key, i * 16 + static_cast<std::uint64_t>(d));
+
+  const double notional = std::min(cfg.notional_scale * tm.exp2(-tm.log2(u[0]) * inv_alpha), cfg.notional_max);
+  const double z = std::sqrt(std::max(0.0, -2.0 * kLn2 * tm.log2(u[2]))) * tm.cos_2pi(u[3]);
+  double entry_ticks = std::max(1.0, reference_round(p0 * tm.exp2(cfg.entry_dispersion * kLog2e * z) * inv_tick));
+  const double entry_ticks0 = entry_ticks;
+  const double extra = -cfg.cross_extra_margin_mean * kLn2 * tm.log2(u[6]);
+  const bool is_long = u[1] < cfg.long_share;
+
+  // Leverage: the first allowed level whose cumulative weight exceeds u4 x total (else the last).
+  std::vector<double> levels, cumulative;
+  double total = 0;
+  for (std::size_t k = 0; k < std::size(kPassiveLeverageLevels); ++k) {
+    if (kPassiveLeverageLevels[k] < cfg.leverage_min || kPassiveLeverageLevels[k] > cfg.leverage_max) continue;
+    total += kPassiveLeverageWeights[k];
+    levels.push_back(kPassiveLeverageLevels[k]);
+    cumulative.push_back(total);
+  }
+  const double pick = u[4] * total;
+  double lev = levels.back();
+  for (std::size_t k = 0; k < levels.size(); ++k)
+    if (cumulative[k] > pick) {
+      lev = levels[k];
+      break;
+    }
+  const bool isolated = u[5] < cfg.isolated_share;
+
+  double entry = entry_ticks * tick;
+  const double lots = std::max(1.0, reference_round(notional * inv_lot / entry));
+  const double size = lots * lot;
+  const double drawn_lev = lev;
+  lev = std::min(lev, max_leverage(size * entry));
+  double quote = 0, spot = 0;
+  if (!isolated) {
+    quote = size * entry / lev * (1.0 + extra);
+    if (u[7] < cfg.spot_probability) {
+      const double share = cfg.spot_share_min + (cfg.spot_share_max - cfg.spot_share_min) * u[8];
+      spot = reference_round(quote * share / spot_value_per_unit * 1e6) * 1e-6;
+      quote -= spot * spot_value_per_unit;
+    }
+    quote = reference_round(quote * 1e6) * 1e-6;
+  }
+  const double target_per_unit = (1.0 + cfg.health_margin) * p0 * tier_of(size * p0).mmr_bps * 1e-4;
+  if (isolated) {
+    if (is_long && lev > 1.0) {
+      const double e_max = (p0 - target_per_unit) / (1.0 - 1.0 / lev);
+      if (entry > e_max) entry_ticks = std::max(1.0, std::floor(e_max * inv_tick));
+    } else if (!is_long) {
+      const double e_min = (p0 + target_per_unit) / (1.0 + 1.0 / lev);
+      if (entry < e_min) entry_ticks = std::ceil(e_min * inv_tick);
+    }
+    entry = entry_ticks * tick;
+    lev = std::min(lev, max_leverage(size * entry));
+    quote = reference_round(size * entry / lev * 1e6) * 1e-6;
+  } else {
+    const double room = (quote + spot * spot_value_per_unit) / size - target_per_unit;
+    if (is_long && entry > p0 + room) entry_ticks = std::max(1.0, std::floor((p0 + room) * inv_tick));
+    if (!is_long && entry < p0 - room) entry_ticks = std::ceil((p0 - room) * inv_tick);
+    entry = entry_ticks * tick;
+  }
+  ReferencePosition out;
+  out.moved = entry != entry_ticks0 * tick;
+  out.capped = lev < drawn_lev;
+  out.row.line = static_cast<std::int32_t>(i + 1);
+  out.row.asset = 0;
+  out.row.is_long = is_long;
+  out.row.isolated = isolated;
+  out.row.size = size;
+  out.row.entry_price = entry;
+  out.row.quote_collateral = quote;
+  out.spot = spot;
+  return out;
+}
 
 }  // namespace
 
@@ -54,6 +209,13 @@ TEST_CASE("counter stream: output n is output n of sequential SplitMix64 from th
   // The open interval: the extreme 53-bit values map to 2^-54 and 1 - 2^-54.
   CHECK(counter_open01(0) == 0x1p-54);
   CHECK(counter_open01(~0ULL) == 1.0 - 0x1p-54);
+  // ... except that 1 - 2^-54 is no double: the literal above is 1 itself (the tie between 1 - 2^-53
+  // and 1 rounds to even), and so is the draw: k = 2^53 - 1, k + 0.5 rounds half to even to 2^53.
+  // The top draw is exactly 1 (probability 2^-53). Above 1/2 every tie goes to an even k: k = 2^53 - 2
+  // (x = ~0 - 2048) gives (2^53 - 2) / 2^53 = 1 - 2^-52, and so does k = 2^53 - 3.
+  CHECK(counter_open01(~0ULL) == 1.0);
+  CHECK(counter_open01(~0ULL - 2048) == 1.0 - 0x1p-52);
+  CHECK(counter_open01(~0ULL - 4096) == 1.0 - 0x1p-52);
 }
 
 TEST_CASE("table math: log2, exp2 and cos(2 pi u) within the interpolation bound of libm, on random inputs") {
@@ -84,6 +246,40 @@ TEST_CASE("table math: log2, exp2 and cos(2 pi u) within the interpolation bound
   }
   CHECK(tm.cos_2pi(0.0) == 1.0);
   CHECK(tm.cos_2pi(1.0) == 1.0);
+}
+
+TEST_CASE("table math over arrays (two lanes at a time with SSE2) equals the scalar functions bit for bit") {
+  const TableMath math;
+  const TableMathView tm = math.view();
+  Rng rng(4096);
+  constexpr std::size_t n = 100001;  // odd: the last value goes through the scalar tail
+  std::vector<double> u(n), y(n), out(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    u[k] = counter_open01(rng());
+    y[k] = (counter_open01(rng()) - 0.5) * 2044.0;  // [-1022, 1022]
+  }
+  // The edges: u = 1 exactly (the top draw), the smallest draw, node values; y whole, negative
+  // whole, just below a whole number, -0.0 and the ends of the range.
+  const double u_edges[] = {1.0, 0x1p-54, 0.5, 0.25, 1.0 - 0x1p-53, 3.0 / 4096, 0.999755859375};
+  const double y_edges[] = {0.0, -0.0, 1.0, -1.0, -1022.0, 1023.0, 2.5, -2.5, std::nextafter(3.0, 0.0), std::nextafter(-3.0, 0.0), 1e-300, -1e-300};
+  for (std::size_t k = 0; k < std::size(u_edges); ++k) u[k] = u_edges[k];
+  for (std::size_t k = 0; k < std::size(y_edges); ++k) y[k] = y_edges[k];
+  const auto same = [](double a, double b) { return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b); };
+  std::size_t bad_log = 0, bad_exp = 0, bad_cos = 0;
+  tm.log2_n(u.data(), out.data(), n);
+  for (std::size_t k = 0; k < n; ++k) bad_log += !same(out[k], math.log2(u[k]));
+  tm.exp2_n(y.data(), out.data(), n);
+  for (std::size_t k = 0; k < n; ++k) bad_exp += !same(out[k], math.exp2(y[k]));
+  tm.cos_2pi_n(u.data(), out.data(), n);
+  for (std::size_t k = 0; k < n; ++k) bad_cos += !same(out[k], math.cos_2pi(u[k]));
+  CHECK(bad_log == 0);
+  CHECK(bad_exp == 0);
+  CHECK(bad_cos == 0);
+  // In place (out == in), as the draw uses them.
+  std::vector<double> v = u;
+  tm.log2_n(v.data(), v.data(), n);
+  CHECK(same(v[n - 1], math.log2(u[n - 1])));
+  CHECK(same(v[1], math.log2(u[1])));
 }
 
 TEST_CASE("floor_fast, ceil_fast and round_nonneg_fast equal libm's floor, ceil and nearbyint") {
@@ -155,6 +351,176 @@ TEST_CASE("passive positions: a position is a pure function of (seed, index), wi
   CHECK(std::abs(static_cast<double>(with_spot) / static_cast<double>(cross) - 0.25) < 0.01);
   // Half the notionals below the Pareto median (lot rounding of the smallest moves a few).
   CHECK(std::abs(below_median / 1e5 - 0.5) < 0.02);
+}
+
+namespace {
+
+bool same_bits(double a, double b) { return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b); }
+
+// Every field of row k of (rows, spot) equals `want` as doubles, bit for bit.
+bool same_position(const PositionRow& r, double spot, const PositionRow& w, double want_spot) {
+  return r.line == w.line && r.asset == w.asset && r.is_long == w.is_long && r.isolated == w.isolated && same_bits(r.size, w.size) &&
+         same_bits(r.entry_price, w.entry_price) && same_bits(r.quote_collateral, w.quote_collateral) && same_bits(spot, want_spot);
+}
+
+// The config that works every rule hard: notionals across five tiers (Pareto from 2,000 with tail
+// 0.8, cap 5e7), tier leverage caps of 100 / 25 / 10 / 4 / 2 that lower most drawn levels, an entry
+// dispersion of 0.5 with a health margin of 1 (many entries moved on both sides, isolated and
+// cross), spot on 90% of cross positions with shares over all of [0, 1].
+const std::vector<std::string> kHardSets{
+    "agents.passive_positions.notional_scale=2000", "agents.passive_positions.notional_tail_alpha=0.8",
+    "agents.passive_positions.notional_max=5e7", "agents.passive_positions.long_share=0.5",
+    "agents.passive_positions.entry_dispersion=0.5", "agents.passive_positions.isolated_share=0.5",
+    "agents.passive_positions.cross_extra_margin_mean=0.2", "agents.passive_positions.spot_probability=0.9",
+    "agents.passive_positions.spot_share_min=0", "agents.passive_positions.spot_share_max=1",
+    "agents.passive_positions.health_margin=1",
+    R"(perp.margin_tiers=[{"max_notional":1e4,"imr_bps":100,"mmr_bps":50},{"max_notional":1e5,"imr_bps":400,"mmr_bps":200},)"
+    R"({"max_notional":1e6,"imr_bps":1000,"mmr_bps":500},{"max_notional":1e7,"imr_bps":2500,"mmr_bps":1200},)"
+    R"({"max_notional":1e12,"imr_bps":5000,"mmr_bps":2500}])"};
+
+}  // namespace
+
+TEST_CASE("passive positions: the draw equals the frozen one-position-at-a-time reference bit for bit, in any block split") {
+  const std::vector<std::vector<std::string>> configs{
+      {},                                                                                      // the defaults (levels 1-125)
+      {"agents.passive_positions.leverage_min=2", "agents.passive_positions.leverage_max=3"},  // as bench --only scale
+      kHardSets,
+      // Every position cross with nearly all its collateral as spot: the spot units' rounding up
+      // takes the quote below zero for many (the reference_round case for negative x).
+      {"agents.passive_positions.isolated_share=0", "agents.passive_positions.spot_probability=1",
+       "agents.passive_positions.spot_share_min=0.99999", "agents.passive_positions.spot_share_max=1",
+       "agents.passive_positions.cross_extra_margin_mean=0"}};
+  const ReferenceTables tm;
+  constexpr std::size_t n = 200000;
+  std::vector<PositionRow> rows(n), part(n);
+  std::vector<double> spot(n), part_spot(n);
+  for (std::size_t c = 0; c < configs.size(); ++c) {
+    const ScenarioConfig sc = load_scenario_file(kCrash, configs[c]);
+    for (const std::uint64_t seed : {1ULL, 42ULL, 0xFEEDFACECAFEULL}) {
+      CAPTURE(c);
+      CAPTURE(seed);
+      const PassivePositionDrawer d(sc, seed);
+      d.draw(0, n, rows.data(), spot.data());
+      std::size_t mismatches = 0, isolated = 0, with_spot = 0, longs = 0, negative_quote = 0, moved = 0, capped = 0;
+      std::vector<std::size_t> per_tier(sc.perp.margin_tiers.size(), 0);
+      for (std::size_t i = 0; i < n; ++i) {
+        const ReferencePosition want = reference_draw(sc, seed, i, tm);
+        mismatches += !same_position(rows[i], spot[i], want.row, want.spot);
+        isolated += want.row.isolated;
+        with_spot += want.spot > 0;
+        longs += want.row.is_long;
+        negative_quote += want.row.quote_collateral < 0;
+        moved += want.moved;
+        capped += want.capped;
+        std::size_t t = 0;
+        while (t + 1 < per_tier.size() && want.row.size * want.row.entry_price > sc.perp.margin_tiers[t].max_notional) ++t;
+        ++per_tier[t];
+      }
+      CHECK(mismatches == 0);
+      // Not vacuous: both sides, both margin modes and spot collateral are drawn (expected shares
+      // 0.55 / 0.4 / 0.6 x 0.25 = 0.15 for the first two configs, 0.5 / 0.5 / 0.45 for the hard one).
+      CHECK(longs > n / 3);
+      if (c < 3) {
+        CHECK(isolated > n / 4);
+        CHECK(with_spot > n / 10);
+      }
+      // The hard config reaches every one of its five tiers (P(notional > 1e7) = (2000 / 1e7)^0.8 =
+      // 1.1e-3, about 220 of 200k).
+      MESSAGE("config " << c << " seed " << seed << ": positions per tier of size x entry " << per_tier[0] << " ... "
+                        << per_tier.back() << ", quotes below zero " << negative_quote << ", entries moved " << moved
+                        << ", leverages capped " << capped);
+      if (c == 2) {
+        for (std::size_t t = 0; t < per_tier.size(); ++t) CHECK(per_tier[t] > 50);
+        CHECK(moved > n / 20);  // the health rule and the tier caps at work
+        CHECK(capped > n / 20);
+      }
+      if (c == 3) CHECK(negative_quote > n / 100);
+      // Split blocks: [0, k) then [k, n) give the same rows, for odd k across the internal chunking.
+      for (const std::size_t k : {1UL, 63UL, 65UL, 12345UL, 199999UL}) {
+        CAPTURE(k);
+        d.draw(0, k, part.data(), part_spot.data());
+        d.draw(k, n - k, part.data() + k, part_spot.data() + k);
+        std::size_t split_mismatches = 0;
+        for (std::size_t i = 0; i < n; ++i) split_mismatches += !same_position(part[i], part_spot[i], rows[i], spot[i]);
+        CHECK(split_mismatches == 0);
+      }
+    }
+  }
+}
+
+TEST_CASE("passive positions: the draw equals the frozen reference for random configs across the allowed ranges") {
+  // Configs drawn over the schema's ranges (the asset's price, tick, lot and haircut; every
+  // agents.passive_positions field; 1-8 margin tiers with increasing max_notional and mmr < imr),
+  // set on a loaded crash.json directly. 60 configs x 3,000 positions, and the same block split at
+  // an odd boundary.
+  const ScenarioConfig base = load_scenario_file(kCrash, {});
+  const ReferenceTables tm;
+  Rng rng(1515);
+  const auto uniform = [&](double lo, double hi) { return lo + (hi - lo) * counter_open01(rng()); };
+  const auto log_uniform = [&](double lo, double hi) { return lo * std::pow(hi / lo, counter_open01(rng())); };
+  const auto micros = [](double x) { return std::max(1e-6, std::round(x * 1e6) * 1e-6); };
+  constexpr std::size_t n = 3000, k_split = 1231;
+  std::vector<PositionRow> rows(n), part(n);
+  std::vector<double> spot(n), part_spot(n);
+  std::size_t compared = 0, moved = 0, capped = 0;
+  for (int c = 0; c < 60; ++c) {
+    CAPTURE(c);
+    ScenarioConfig sc = base;
+    AssetConfig& a = sc.assets[0];
+    a.tick_size = std::pow(10.0, static_cast<double>(static_cast<int>(rng() % 7)) - 4);  // 1e-4 .. 100
+    a.lot_size = std::pow(10.0, static_cast<double>(static_cast<int>(rng() % 6)) - 5);   // 1e-5 .. 1
+    a.initial_price = a.tick_size * std::round(log_uniform(10, 1e7));
+    a.collateral_haircut = rng() % 4 == 0 ? 0.0 : uniform(0, 0.9);
+    PassivePositionsConfig& pp = sc.agents.passive_positions;
+    pp.notional_scale = micros(log_uniform(1, 1e6));
+    pp.notional_tail_alpha = uniform(0.5, 10);
+    pp.notional_max = std::min(1e12, micros(pp.notional_scale * log_uniform(1, 1e5)));
+    const int side_kind = static_cast<int>(rng() % 5);  // the shares' ends (0, 1) as well as inside
+    pp.long_share = side_kind == 0 ? 0.0 : side_kind == 1 ? 1.0 : uniform(0, 1);
+    pp.entry_dispersion = uniform(0, 1);
+    const std::size_t lo = rng() % 11, hi = lo + rng() % (11 - lo);
+    pp.leverage_min = kPassiveLeverageLevels[lo] - (rng() % 2 ? 0.5 : 0.0) * (lo > 0);
+    pp.leverage_max = std::min(125.0, kPassiveLeverageLevels[hi] + (rng() % 2 ? 0.5 : 0.0));
+    pp.isolated_share = rng() % 6 == 0 ? static_cast<double>(rng() % 2) : uniform(0, 1);
+    pp.cross_extra_margin_mean = rng() % 4 == 0 ? 0.0 : log_uniform(1e-3, 100);
+    pp.spot_probability = rng() % 6 == 0 ? static_cast<double>(rng() % 2) : uniform(0, 1);
+    pp.spot_share_min = uniform(0, 1);
+    pp.spot_share_max = uniform(pp.spot_share_min, 1);
+    pp.health_margin = rng() % 4 == 0 ? 0.0 : log_uniform(1e-3, 10);
+    sc.perp.margin_tiers.clear();
+    const int n_tiers = 1 + static_cast<int>(rng() % 8);
+    double max_notional = pp.notional_scale * log_uniform(0.5, 50);
+    for (int t = 0; t < n_tiers; ++t) {
+      MarginTierConfig tier;
+      tier.max_notional = t + 1 == n_tiers ? 1e12 : std::min(1e12 - 1, micros(max_notional));
+      tier.imr_bps = std::round(log_uniform(1, 10000));
+      tier.mmr_bps = tier.imr_bps * uniform(0.05, 0.95);
+      sc.perp.margin_tiers.push_back(tier);
+      max_notional = std::max(max_notional * log_uniform(1.5, 100), tier.max_notional * 2);
+      if (tier.max_notional >= 1e12 - 1) break;
+    }
+    const std::uint64_t seed = rng();
+    const PassivePositionDrawer d(sc, seed);
+    d.draw(0, n, rows.data(), spot.data());
+    d.draw(0, k_split, part.data(), part_spot.data());
+    d.draw(k_split, n - k_split, part.data() + k_split, part_spot.data() + k_split);
+    std::size_t mismatches = 0, split_mismatches = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const ReferencePosition want = reference_draw(sc, seed, i, tm);
+      mismatches += !same_position(rows[i], spot[i], want.row, want.spot);
+      split_mismatches += !same_position(part[i], part_spot[i], rows[i], spot[i]);
+      moved += want.moved;
+      capped += want.capped;
+    }
+    CHECK(mismatches == 0);
+    CHECK(split_mismatches == 0);
+    compared += n;
+  }
+  CHECK(compared == 60 * n);
+  // Not vacuous: the health rule and the tier caps were exercised.
+  MESSAGE("random configs: " << moved << " entries moved by the health rule, " << capped << " leverages capped by the tier");
+  CHECK(moved > 1000);
+  CHECK(capped > 1000);
 }
 
 TEST_CASE("passive positions: leverage within [leverage_min, leverage_max] sets an isolated position's margin") {

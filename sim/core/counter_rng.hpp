@@ -24,8 +24,14 @@ inline constexpr std::uint64_t kSplitMixGamma = 0x9E3779B97F4A7C15ULL;
 // Output n of the SplitMix64 stream started at `key`.
 inline std::uint64_t counter_u64(std::uint64_t key, std::uint64_t n) { return splitmix64(key + n * kSplitMixGamma); }
 
-// A uniform double in the open interval (0, 1): the top 53 bits, centred in their cell
-// ((k + 0.5) / 2^53, k in [0, 2^53)), so log(u) and 1/u are always finite.
+// For a loop over consecutive outputs: with s = counter_state(key, n), output n + d is
+// splitmix64(s + d x gamma) and the state of output n + m is s + m x gamma (all mod 2^64, so the
+// same integers as counter_u64(key, n + d)); stepping s by an addition saves a multiply per output.
+inline std::uint64_t counter_state(std::uint64_t key, std::uint64_t n) { return key + n * kSplitMixGamma; }
+
+// A uniform double in (0, 1]: the top 53 bits, centred in their cell ((k + 0.5) / 2^53, k in
+// [0, 2^53)), so log(u) and 1/u are always finite. k + 0.5 is rounded to a double (exact below
+// 2^52, half to even above), so k = 2^53 - 1 gives exactly 1 (probability 2^-53).
 inline double counter_open01(std::uint64_t x) { return (static_cast<double>(x >> 11) + 0.5) * 0x1p-53; }
 
 }  // namespace sl

@@ -14,66 +14,161 @@
 #pragma once
 #include <bit>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <vector>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace sl {
 
+// Choices without a branch, for conditions on data (a price's side of a limit, a coin flip) that a
+// branch predictor would miss half the time; the result is exactly one of the two doubles, unchanged.
+// GCC turns `c ? a : b` on doubles back into a branch, so these pick by a mask: the SSE2 compare's
+// (x86-64's baseline) or, elsewhere, an integer one.
+inline double select_exact(bool c, double if_true, double if_false) {
+  const std::uint64_t mask = 0 - static_cast<std::uint64_t>(c);
+  return std::bit_cast<double>((std::bit_cast<std::uint64_t>(if_true) & mask) | (std::bit_cast<std::uint64_t>(if_false) & ~mask));
+}
+// a < b ? if_true : if_false
+inline double select_lt(double a, double b, double if_true, double if_false) {
+#if defined(__SSE2__)
+  const __m128d mask = _mm_cmplt_sd(_mm_set_sd(a), _mm_set_sd(b));
+  return _mm_cvtsd_f64(_mm_or_pd(_mm_and_pd(mask, _mm_set_sd(if_true)), _mm_andnot_pd(mask, _mm_set_sd(if_false))));
+#else
+  return select_exact(a < b, if_true, if_false);
+#endif
+}
+
 // floor and round-to-nearest-even without a libm call (x86-64's baseline has no SSE4.1 roundsd, so
 // std::floor / std::nearbyint are calls): the same values as std::floor(x) for |x| < 2^63 and
-// std::nearbyint(x) (default rounding mode) for 0 <= x < 2^52.
+// std::nearbyint(x) (default rounding mode) for 0 <= x < 2^52. floor and ceil without a branch (x's
+// sign is data: exp2 of a normal draw); round's x >= 2^52 never happens in practice: a branch.
 inline double floor_fast(double x) {
   const double t = static_cast<double>(static_cast<std::int64_t>(x));  // truncation toward zero
-  return t > x ? t - 1.0 : t;
+  return select_lt(x, t, t - 1.0, t);
 }
 inline double ceil_fast(double x) {
   const double t = static_cast<double>(static_cast<std::int64_t>(x));
-  return t < x ? t + 1.0 : t;
+  return select_lt(t, x, t + 1.0, t);
 }
 inline double round_nonneg_fast(double x) {
   constexpr double k2p52 = 4503599627370496.0;  // adding 2^52 leaves no fraction bits: the FPU rounds half to even
   return x < k2p52 ? (x + k2p52) - k2p52 : x;
 }
 
-class TableMath {
- public:
+// The three tables by raw pointer: what a hot loop hoists out of it (no std::vector indirection per
+// call). TableMath's own functions are these, so both give the same doubles.
+struct TableMathView {
   static constexpr int kCells = 4096;  // 2^12 cells per table
-
-  TableMath() : log2_(kCells + 1), exp2_(kCells + 1), cos_(kCells + 1) {
-    for (int i = 0; i <= kCells; ++i) {
-      const double t = static_cast<double>(i) / kCells;
-      log2_[i] = std::log2(1.0 + t);
-      exp2_[i] = std::exp2(t);
-      cos_[i] = std::cos(6.283185307179586 * t);
-    }
-  }
+  const double* log2_tab;  // log2(1 + t) at t = i / kCells, i in [0, kCells]
+  const double* exp2_tab;  // 2^t
+  const double* cos_tab;   // cos(2 pi t)
 
   // log2(x) for a positive normal x: the exponent's bits plus the interpolated log2 of the mantissa.
   double log2(double x) const {
     const std::uint64_t bits = std::bit_cast<std::uint64_t>(x);
     const int e = static_cast<int>((bits >> 52) & 0x7FF) - 1023;
     const double m = std::bit_cast<double>((bits & 0x000FFFFFFFFFFFFFULL) | 0x3FF0000000000000ULL);  // [1, 2)
-    return e + interpolate(log2_, m - 1.0);
+    return e + interpolate(log2_tab, m - 1.0);
   }
   // 2^y for y in [-1022, 1023]: 2^floor(y) exactly (the exponent's bits) times the interpolated 2^frac.
   double exp2(double y) const {
     const double k = floor_fast(y);
     const double scale = std::bit_cast<double>(static_cast<std::uint64_t>(static_cast<std::int64_t>(k) + 1023) << 52);
-    return scale * interpolate(exp2_, y - k);
+    return scale * interpolate(exp2_tab, y - k);
   }
   // cos(2 pi u) for u in [0, 1].
-  double cos_2pi(double u) const { return interpolate(cos_, u); }
+  double cos_2pi(double u) const { return interpolate(cos_tab, u); }
 
- private:
+  // The same functions over arrays (out may be in): out[k] = f(in[k]), the same doubles as the
+  // functions above. With SSE2 (x86-64's baseline) two values at a time: the same IEEE operations
+  // lane by lane (truncation to int32 and back is exact here: cells < 4097, |floor(y)| <= 1023),
+  // half the instructions of two scalar calls.
+  void log2_n(const double* in, double* out, std::size_t n) const {
+    std::size_t k = 0;
+#if defined(__SSE2__)
+    for (; k + 2 <= n; k += 2) _mm_storeu_pd(out + k, log2_2(_mm_loadu_pd(in + k)));
+#endif
+    for (; k < n; ++k) out[k] = log2(in[k]);
+  }
+  void exp2_n(const double* in, double* out, std::size_t n) const {
+    std::size_t k = 0;
+#if defined(__SSE2__)
+    for (; k + 2 <= n; k += 2) _mm_storeu_pd(out + k, exp2_2(_mm_loadu_pd(in + k)));
+#endif
+    for (; k < n; ++k) out[k] = exp2(in[k]);
+  }
+  void cos_2pi_n(const double* in, double* out, std::size_t n) const {
+    std::size_t k = 0;
+#if defined(__SSE2__)
+    for (; k + 2 <= n; k += 2) _mm_storeu_pd(out + k, interpolate_2(cos_tab, _mm_loadu_pd(in + k)));
+#endif
+    for (; k < n; ++k) out[k] = cos_2pi(in[k]);
+  }
+#if defined(__SSE2__)
+  // interpolate on two lanes: i = (int)(t x kCells) at most kCells - 1 (16-bit min: i's high half
+  // is 0), g = s - i, tab[i] + g x (tab[i + 1] - tab[i]).
+  static __m128d interpolate_2(const double* tab, __m128d t) {
+    const __m128d s = _mm_mul_pd(t, _mm_set1_pd(kCells));
+    const __m128i i = _mm_min_epi16(_mm_cvttpd_epi32(s), _mm_set1_epi32(kCells - 1));
+    const __m128d g = _mm_sub_pd(s, _mm_cvtepi32_pd(i));
+    const __m128d v0 = _mm_loadu_pd(tab + _mm_cvtsi128_si32(i));                          // tab[i0], tab[i0 + 1]
+    const __m128d v1 = _mm_loadu_pd(tab + _mm_cvtsi128_si32(_mm_shuffle_epi32(i, 1)));  // tab[i1], tab[i1 + 1]
+    const __m128d a = _mm_unpacklo_pd(v0, v1), b = _mm_unpackhi_pd(v0, v1);
+    return _mm_add_pd(a, _mm_mul_pd(g, _mm_sub_pd(b, a)));
+  }
+  // log2 on two lanes: e = (2^52 + exponent field) - (2^52 + 1023), exact, plus the mantissa's.
+  __m128d log2_2(__m128d x) const {
+    const __m128i bits = _mm_castpd_si128(x);
+    const __m128d m = _mm_castsi128_pd(_mm_or_si128(_mm_and_si128(bits, _mm_set1_epi64x(0x000FFFFFFFFFFFFFLL)),
+                                                    _mm_set1_epi64x(0x3FF0000000000000LL)));  // [1, 2)
+    const __m128i field = _mm_and_si128(_mm_srli_epi64(bits, 52), _mm_set1_epi64x(0x7FF));
+    const __m128d e = _mm_sub_pd(_mm_castsi128_pd(_mm_or_si128(field, _mm_set1_epi64x(0x4330000000000000LL))),
+                                 _mm_set1_pd(0x1p52 + 1023.0));
+    return _mm_add_pd(e, interpolate_2(log2_tab, _mm_sub_pd(m, _mm_set1_pd(1.0))));
+  }
+  // exp2 on two lanes: k = truncation, less one where y is below it (floor_fast); 2^k from the low
+  // bits of k + (2^52 + 1023) (exact) shifted into the exponent.
+  __m128d exp2_2(__m128d y) const {
+    const __m128d t = _mm_cvtepi32_pd(_mm_cvttpd_epi32(y));
+    const __m128d k = _mm_sub_pd(t, _mm_and_pd(_mm_cmplt_pd(y, t), _mm_set1_pd(1.0)));
+    const __m128d scale = _mm_castsi128_pd(_mm_slli_epi64(_mm_castpd_si128(_mm_add_pd(k, _mm_set1_pd(0x1p52 + 1023.0))), 52));
+    return _mm_mul_pd(scale, interpolate_2(exp2_tab, _mm_sub_pd(y, k)));
+  }
+#endif
+
   // Table value at t in [0, 1]: cell i = floor(t x kCells), linear between its two ends.
-  static double interpolate(const std::vector<double>& tab, double t) {
+  static double interpolate(const double* tab, double t) {
     const double s = t * kCells;
     int i = static_cast<int>(s);
     if (i >= kCells) i = kCells - 1;  // t = 1 exactly: the last cell's right end
     const double g = s - i;
-    return tab[static_cast<std::size_t>(i)] + g * (tab[static_cast<std::size_t>(i) + 1] - tab[static_cast<std::size_t>(i)]);
+    return tab[i] + g * (tab[i + 1] - tab[i]);
   }
-  std::vector<double> log2_, exp2_, cos_;
+};
+
+class TableMath {
+ public:
+  static constexpr int kCells = TableMathView::kCells;
+
+  TableMath() : tables_(3 * (kCells + 1)) {
+    for (int i = 0; i <= kCells; ++i) {
+      const double t = static_cast<double>(i) / kCells;
+      tables_[i] = std::log2(1.0 + t);
+      tables_[(kCells + 1) + i] = std::exp2(t);
+      tables_[2 * (kCells + 1) + i] = std::cos(6.283185307179586 * t);
+    }
+  }
+  // Pointers into this object's tables: valid while it lives and is not assigned to.
+  TableMathView view() const { return {tables_.data(), tables_.data() + (kCells + 1), tables_.data() + 2 * (kCells + 1)}; }
+  double log2(double x) const { return view().log2(x); }
+  double exp2(double y) const { return view().exp2(y); }
+  double cos_2pi(double u) const { return view().cos_2pi(u); }
+
+ private:
+  std::vector<double> tables_;  // log2, exp2, cos: kCells + 1 values each
 };
 
 }  // namespace sl
