@@ -18,6 +18,7 @@ MarginEngine::MarginEngine(const PerpConfig& cfg, Market& market)
   order_.reserve(1024);
   scan_ = cfg.margin_scan == "full" ? MarginScan::Full : MarginScan::Index;
   watch_far_ = cfg.watch_far_factor;
+  inv_watch_far_ = 1.0 / watch_far_;
   // The proactive de-risker reads every account's equity / maintenance against its trigger ratio:
   // bands then keep equity above trigger_ratio x maintenance, so a skipped account's last valuation
   // gives it the same answer as a fresh one.
@@ -410,20 +411,23 @@ void MarginEngine::begin_watch(AccountId first, std::size_t n, std::size_t asset
   if (margin_of_.size() < first + n) margin_of_.resize(first + n, kNoMargin);
 }
 
-// Position k valued at marks_ / indices_ and today's haircut (the terms of mark_one's sum for its one
-// asset: the same doubles, the other assets adding nothing) and banded as index_or_keep bands an
-// account (liquidation_bands_one: the same bands for one asset).
+// Position k valued at marks_ / indices_ and today's haircut and banded as index_or_keep bands an
+// account (liquidation_bands_one: the same bands for one asset). The balances are read as micro-units
+// x 1e-6 (not / 1e6 as from_micros: within an ulp, the division being the loop's slowest step): a
+// band needs only to be conservative, and the rounding allowance (1e-9 of the position's gross
+// values) is ten million times any such error, so a position banded here is healthy with its margin
+// to spare, and one that is not is simply added (valued exactly by mark_one from then on).
 bool MarginEngine::band_watched(std::size_t k) {
   const AccountId acc = watch_first_ + static_cast<AccountId>(k);
   const Ledger& L = market_.ledger;
   const std::size_t a = watch_asset_;
   const AssetMarket& am = market_.assets[a];
   AssetExposure x;
-  const double quote = from_micros(L.balance(acc, market_.quote_asset));
-  x.spot = from_micros(L.balance(acc, am.spot_asset));
+  const double quote = static_cast<double>(L.balance(acc, market_.quote_asset)) * 1e-6;
+  x.spot = static_cast<double>(L.balance(acc, am.spot_asset)) * 1e-6;
   x.haircut = am.collateral_haircut;
   x.index = indices_[a];
-  x.contracts = from_micros(L.balance(acc, am.perp_asset));
+  x.contracts = static_cast<double>(L.balance(acc, am.perp_asset)) * 1e-6;
   x.mark = marks_[a];
   double eq = quote;
   if (x.spot != 0) eq += x.spot * x.index * (1.0 - x.haircut);
@@ -441,7 +445,7 @@ bool MarginEngine::band_watched(std::size_t k) {
   // Far edges (beyond watch_far_ times the price, or below it divided by that) are not stored one by
   // one: only the nearest of them, and a price that reaches it rebuilds every band (rewatch_all).
   const auto far = [this](PriceBand& b, double p, double& far_lo, double& far_hi) {
-    if (b.lo < p / watch_far_) {
+    if (b.lo < p * inv_watch_far_) {  // which edges count as far is free: both sides of it are valid
       far_lo = std::max(far_lo, b.lo);
       b.lo = -std::numeric_limits<double>::infinity();
     }

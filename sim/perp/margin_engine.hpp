@@ -242,7 +242,7 @@ class MarginEngine : public FillObserver {
   // Far edges: a watched position's band edge beyond watch_far_ x the price it was computed at (or
   // below that price / watch_far_) is not stored; the nearest such edge per (price, side) is kept
   // here, and a price that reaches it makes every band be computed again at that price.
-  double watch_far_ = 2.0;  // perp.watch_far_factor
+  double watch_far_ = 2.0, inv_watch_far_ = 0.5;  // perp.watch_far_factor
   double far_mark_lo_ = 0, far_mark_hi_ = 0, far_index_lo_ = 0, far_index_hi_ = 0;
   void reset_far_edges() {
     far_mark_lo_ = far_index_lo_ = -std::numeric_limits<double>::infinity();
