@@ -501,6 +501,10 @@ struct PerpConfig {
   // price band was crossed (sim/perp/liquidation_price_index.hpp); "full": every account every
   // step. Same results either way; "full" is kept to check that.
   std::string margin_scan = "index";
+  // Watched passive positions (sim/perp/README.md, "Watched positions"): band edges beyond this
+  // factor of the price (or below the price divided by it) are kept only as the nearest such edge,
+  // whose reach rebuilds every band. Speed only: results do not depend on it.
+  double watch_far_factor = 2.0;
 };
 
 // Scheduled shocks (model.md section 3; semantics in sim/market/shocks.hpp). Each acts over

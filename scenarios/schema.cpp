@@ -527,6 +527,7 @@ const ObjectSchema<PerpConfig>& perp_schema() {
       array_field("margin_tiers", &P::margin_tiers, margin_tier_schema(), {.doc = "margin tiers by position notional", .min_len = 1, .max_len = 16}),
       object_field("liquidation", &P::liquidation, liquidation_schema(), {.doc = "liquidation rules"}),
       field("margin_scan", &P::margin_scan, {.one_of = {"index", "full"}, .doc = "accounts the margin engine values each step: those a liquidation-price index selects, or all (same results)"}),
+      field("watch_far_factor", &P::watch_far_factor, {.range = open_closed(1, 1000), .doc = "a watched passive position's band edge beyond this factor of the price is not stored; the nearest such edge triggers a rebuild (speed only: same results)"}),
   });
   return s;
 }

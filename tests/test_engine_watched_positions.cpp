@@ -82,6 +82,7 @@ TEST_CASE("watched positions: only those a price reaches become margin accounts,
   // No funding settles in 1,200 s (interval 8 h) and no ADL runs under `market`: the positions no
   // price band reached stay watched (the fall is 3%; a 2x position's band is ~45% away).
   CHECK(w.counters.positions_watched_at_end > 1500);
+  CHECK(w.counters.watch_rebuilds == 0);  // with the default factor 2 the 3% fall reaches no far edge
 }
 
 TEST_CASE("watched positions: funding reaches every position (all made margin accounts at the first settlement)") {
@@ -242,4 +243,22 @@ TEST_CASE("watch index: on a random price path every edge is popped exactly at t
   }
   CHECK(w.stored_entries() == edges.size() - popped_total);
   CHECK(popped_total > edges.size() / 3);  // the walk reaches about half of the edges (22,519 of 45,072): not a vacuous check
+}
+
+TEST_CASE("watched positions: far band edges kept only as the nearest one give the same run (perp.watch_far_factor)") {
+  sl::test::TempDir dir("sl_watched_far");
+  // Factor 1.002: every edge more than 0.2% from the price is far, so the fall reaches the nearest
+  // far edge again and again and every band is rebuilt each time; still the accounts' run.
+  const WatchedRun w = check_watched_equals_accounts({"horizon_steps=1200", "perp.watch_far_factor=1.002"}, 3000, "market", 42, dir, "far");
+  CHECK(w.counters.positions_watched_at_end > 1500);
+  MESSAGE("rebuilds " << w.counters.watch_rebuilds);
+  CHECK(w.counters.watch_rebuilds > 10);
+  // Out of range: named with its allowed range.
+  try {
+    (void)load_scenario_file(kCrash, {"perp.watch_far_factor=1"});
+    FAIL("factor 1 accepted");
+  } catch (const std::exception& e) {
+    CHECK(std::string(e.what()).find("perp.watch_far_factor") != std::string::npos);
+    CHECK(std::string(e.what()).find("(1, 1000]") != std::string::npos);
+  }
 }

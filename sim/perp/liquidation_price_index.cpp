@@ -5,25 +5,9 @@
 
 namespace sl {
 
-namespace {
-
+using band_detail::tier_edge;
+using band_detail::tier_of;
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-// First tier whose max_notional covers the notional (the last one beyond it), as MarginEngine::mmr.
-std::size_t tier_of(const std::vector<MarginTierRate>& tiers, double notional) {
-  for (std::size_t t = 0; t < tiers.size(); ++t)
-    if (notional <= tiers[t].max_notional) return t;
-  return tiers.size() - 1;
-}
-
-// Mark at which a position of `units` (> 0) leaves tier t upwards; +inf in the last tier. Lowered
-// by a relative 1e-12 so that a price the valuation would put in the next tier is never inside.
-double tier_edge(const std::vector<MarginTierRate>& tiers, std::size_t t, double units) {
-  if (t + 1 >= tiers.size()) return kInf;
-  return tiers[t].max_notional / units * (1.0 - 1e-12);
-}
-
-}  // namespace
 
 bool liquidation_bands(const std::vector<AssetExposure>& exposures, double h0, double slack, double k,
                        const std::vector<MarginTierRate>& tiers, std::vector<PriceBand>& mark_bands,
@@ -55,36 +39,6 @@ bool liquidation_bands(const std::vector<AssetExposure>& exposures, double h0, d
       }
       if (!(mark_bands[a].hi > x.mark)) return false;  // at a tier edge already: value it every step
     }
-  }
-  return true;
-}
-
-bool liquidation_bands_one(const AssetExposure& x, double h0, double slack, double k, const std::vector<MarginTierRate>& tiers,
-                           PriceBand& mark_band, PriceBand& index_band) {
-  mark_band = PriceBand{};
-  index_band = PriceBand{};
-  const bool spot_term = x.spot != 0 && x.haircut < 1.0;
-  const int terms = spot_term + (x.contracts != 0);
-  if (terms == 0) return h0 >= 0;
-  const double budget = (h0 - slack) / terms;
-  if (!(budget > 0)) return false;
-  if (spot_term) {
-    const double move = budget / (std::abs(x.spot) * (1.0 - x.haircut));
-    if (x.spot > 0) index_band.lo = x.index - move;
-    else index_band.hi = x.index + move;
-  }
-  if (x.contracts != 0) {
-    const double units = std::abs(x.contracts);
-    const std::size_t t = tier_of(tiers, units * x.mark);
-    const double rate = k * tiers[t].mmr;
-    if (x.contracts > 0) {
-      if (!(rate < 1.0)) return false;
-      mark_band.lo = x.mark - budget / (units * (1.0 - rate));
-      mark_band.hi = tier_edge(tiers, t, units);
-    } else {
-      mark_band.hi = std::min(x.mark + budget / (units * (1.0 + rate)), tier_edge(tiers, t, units));
-    }
-    if (!(mark_band.hi > x.mark)) return false;
   }
   return true;
 }

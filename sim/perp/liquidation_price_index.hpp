@@ -25,6 +25,8 @@
 // Within a tier these are exact; across tiers they hold because mmr does not decrease with notional
 // (the engine uses the index only for such tiers; otherwise it values every account every step).
 #pragma once
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -61,10 +63,54 @@ bool liquidation_bands(const std::vector<AssetExposure>& exposures, double h0, d
                        const std::vector<MarginTierRate>& tiers, std::vector<PriceBand>& mark_bands,
                        std::vector<PriceBand>& index_bands);
 
+namespace band_detail {
+// First tier whose max_notional covers the notional (the last one beyond it), as MarginEngine::mmr.
+inline std::size_t tier_of(const std::vector<MarginTierRate>& tiers, double notional) {
+  for (std::size_t t = 0; t < tiers.size(); ++t)
+    if (notional <= tiers[t].max_notional) return t;
+  return tiers.size() - 1;
+}
+// Mark at which a position of `units` (> 0) leaves tier t upwards; +inf in the last tier. Lowered
+// by a relative 1e-12 so that a price the valuation would put in the next tier is never inside.
+inline double tier_edge(const std::vector<MarginTierRate>& tiers, std::size_t t, double units) {
+  if (t + 1 >= tiers.size()) return std::numeric_limits<double>::infinity();
+  return tiers[t].max_notional / units * (1.0 - 1e-12);
+}
+}  // namespace band_detail
+
 // liquidation_bands for an account exposed to one asset only (the others' bands unbounded): the
-// same bands, without the vectors (a million watched positions are banded at set-up).
-bool liquidation_bands_one(const AssetExposure& x, double h0, double slack, double k, const std::vector<MarginTierRate>& tiers,
-                           PriceBand& mark_band, PriceBand& index_band);
+// same bands, without the vectors (a million watched positions are banded at set-up; inline, so
+// that loop keeps several positions in flight).
+inline bool liquidation_bands_one(const AssetExposure& x, double h0, double slack, double k, const std::vector<MarginTierRate>& tiers,
+                           PriceBand& mark_band, PriceBand& index_band) {
+  mark_band = PriceBand{};
+  index_band = PriceBand{};
+  const bool spot_term = x.spot != 0 && x.haircut < 1.0;
+  const int terms = spot_term + (x.contracts != 0);
+  if (terms == 0) return h0 >= 0;
+  const double budget = (h0 - slack) / terms;
+  if (!(budget > 0)) return false;
+  if (spot_term) {
+    const double move = budget / (std::abs(x.spot) * (1.0 - x.haircut));
+    if (x.spot > 0) index_band.lo = x.index - move;
+    else index_band.hi = x.index + move;
+  }
+  if (x.contracts != 0) {
+    const double units = std::abs(x.contracts);
+    const std::size_t t = band_detail::tier_of(tiers, units * x.mark);
+    const double rate = k * tiers[t].mmr;
+    if (x.contracts > 0) {
+      if (!(rate < 1.0)) return false;
+      mark_band.lo = x.mark - budget / (units * (1.0 - rate));
+      mark_band.hi = band_detail::tier_edge(tiers, t, units);
+    } else {
+      mark_band.hi = std::min(x.mark + budget / (units * (1.0 + rate)), band_detail::tier_edge(tiers, t, units));
+    }
+    if (!(mark_band.hi > x.mark)) return false;
+  }
+  return true;
+}
+
 
 class LiquidationPriceIndex {
  public:

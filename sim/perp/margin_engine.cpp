@@ -17,6 +17,8 @@ MarginEngine::MarginEngine(const PerpConfig& cfg, Market& market)
   flagged_.reserve(1024);
   order_.reserve(1024);
   scan_ = cfg.margin_scan == "full" ? MarginScan::Full : MarginScan::Index;
+  watch_far_ = cfg.watch_far_factor;
+  inv_watch_far_ = 1.0 / watch_far_;
   // The proactive de-risker reads every account's equity / maintenance against its trigger ratio:
   // bands then keep equity above trigger_ratio x maintenance, so a skipped account's last valuation
   // gives it the same answer as a fresh one.
@@ -101,10 +103,14 @@ void book_against_counterparty(Market& m, MarginEngine& margin, AccountId trader
   record_counterparty_booking(m, margin, trader, asset, trader_long, contracts, cash);
 }
 
+void add_counterparty_cash(Market& m, std::size_t asset, Micros signed_cash) {
+  if (m.counterparty_perp_cash.size() < m.assets.size()) m.counterparty_perp_cash.resize(m.assets.size(), 0);
+  m.counterparty_perp_cash[asset] += signed_cash;
+}
+
 void record_counterparty_booking(Market& m, MarginEngine& margin, AccountId trader, std::size_t asset, bool trader_long,
                                  Micros contracts, Micros cash) {
-  if (m.counterparty_perp_cash.size() < m.assets.size()) m.counterparty_perp_cash.resize(m.assets.size(), 0);
-  m.counterparty_perp_cash[asset] += trader_long ? cash : -cash;
+  add_counterparty_cash(m, asset, trader_long ? cash : -cash);
   if (contracts > 0) margin.record_fill(trader, asset, trader_long ? contracts : -contracts, from_micros(cash) / from_micros(contracts));
 }
 
@@ -273,7 +279,10 @@ void MarginEngine::mark_indexed(std::int64_t step) {
     if (!prices_ok_) {
       materialise_all_watched();
     } else {
-      if (all && first_marked_) rewatch_all();
+      const std::size_t a = watch_asset_;
+      const bool far_reached = marks_[a] <= far_mark_lo_ || marks_[a] >= far_mark_hi_ || indices_[a] <= far_index_lo_ ||
+                               indices_[a] >= far_index_hi_;
+      if ((all && first_marked_) || far_reached) rewatch_all();
       watch_crossed_.clear();
       watch_index_.crossed(marks_, indices_, watch_crossed_);
       std::sort(watch_crossed_.begin(), watch_crossed_.end());
@@ -384,6 +393,7 @@ void MarginEngine::begin_watch(AccountId first, std::size_t n, std::size_t asset
   watch_first_ = first;
   watch_n_ = n;
   watch_asset_ = asset;
+  reset_far_edges();
   describe_ = std::move(describe);
   watch_index_ = WatchIndex(n_assets);
   watch_index_.reserve(n);
@@ -401,20 +411,23 @@ void MarginEngine::begin_watch(AccountId first, std::size_t n, std::size_t asset
   if (margin_of_.size() < first + n) margin_of_.resize(first + n, kNoMargin);
 }
 
-// Position k valued at marks_ / indices_ and today's haircut (the terms of mark_one's sum for its one
-// asset: the same doubles, the other assets adding nothing) and banded as index_or_keep bands an
-// account (liquidation_bands_one: the same bands for one asset).
+// Position k valued at marks_ / indices_ and today's haircut and banded as index_or_keep bands an
+// account (liquidation_bands_one: the same bands for one asset). The balances are read as micro-units
+// x 1e-6 (not / 1e6 as from_micros: within an ulp, the division being the loop's slowest step): a
+// band needs only to be conservative, and the rounding allowance (1e-9 of the position's gross
+// values) is ten million times any such error, so a position banded here is healthy with its margin
+// to spare, and one that is not is simply added (valued exactly by mark_one from then on).
 bool MarginEngine::band_watched(std::size_t k) {
   const AccountId acc = watch_first_ + static_cast<AccountId>(k);
   const Ledger& L = market_.ledger;
   const std::size_t a = watch_asset_;
   const AssetMarket& am = market_.assets[a];
   AssetExposure x;
-  const double quote = from_micros(L.balance(acc, market_.quote_asset));
-  x.spot = from_micros(L.balance(acc, am.spot_asset));
+  const double quote = static_cast<double>(L.balance(acc, market_.quote_asset)) * 1e-6;
+  x.spot = static_cast<double>(L.balance(acc, am.spot_asset)) * 1e-6;
   x.haircut = am.collateral_haircut;
   x.index = indices_[a];
-  x.contracts = from_micros(L.balance(acc, am.perp_asset));
+  x.contracts = static_cast<double>(L.balance(acc, am.perp_asset)) * 1e-6;
   x.mark = marks_[a];
   double eq = quote;
   if (x.spot != 0) eq += x.spot * x.index * (1.0 - x.haircut);
@@ -429,6 +442,20 @@ bool MarginEngine::band_watched(std::size_t k) {
   const double scale = std::abs(quote) + watch_ratio_ * req + std::abs(x.spot) * x.index + std::abs(x.contracts) * x.mark;
   PriceBand mark_band, index_band;
   if (!liquidation_bands_one(x, eq - watch_ratio_ * req, 1e-9 * scale, watch_ratio_, tier_rates_, mark_band, index_band)) return false;
+  // Far edges (beyond watch_far_ times the price, or below it divided by that) are not stored one by
+  // one: only the nearest of them, and a price that reaches it rebuilds every band (rewatch_all).
+  const auto far = [this](PriceBand& b, double p, double& far_lo, double& far_hi) {
+    if (b.lo < p * inv_watch_far_) {  // which edges count as far is free: both sides of it are valid
+      far_lo = std::max(far_lo, b.lo);
+      b.lo = -std::numeric_limits<double>::infinity();
+    }
+    if (b.hi > p * watch_far_) {
+      far_hi = std::min(far_hi, b.hi);
+      b.hi = std::numeric_limits<double>::infinity();
+    }
+  };
+  far(mark_band, x.mark, far_mark_lo_, far_mark_hi_);
+  far(index_band, x.index, far_index_lo_, far_index_hi_);
   watch_index_.add_one(static_cast<std::uint32_t>(k), a, mark_band, index_band);
   return true;
 }
@@ -478,6 +505,8 @@ void MarginEngine::materialise_all_watched() {
 void MarginEngine::rewatch_all() {
   if (watched_count() == 0) return;
   watch_index_.clear();
+  reset_far_edges();
+  ++watch_rebuilds_;
   for (std::size_t k = 0; k < watch_n_; ++k)
     if (margin_of_[watch_first_ + k] == kNoMargin && !band_watched(k)) materialise(k);
 }

@@ -13,6 +13,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -109,6 +110,8 @@ class MarginEngine : public FillObserver {
   }
   std::size_t watched_count() const { return watch_n_ - watch_materialised_; }
   std::size_t watched_total() const { return watch_n_; }
+  // Rebuilds of every watched position's bands (a haircut change, a far edge reached).
+  std::size_t watch_rebuilds() const { return watch_rebuilds_; }
 
   // Step 4: values the open accounts, sets liquidatable/flagged_since, and lists the flagged ones
   // worst first: ascending margin ratio equity / maintenance (an account without positions and
@@ -233,9 +236,18 @@ class MarginEngine : public FillObserver {
   // Watched positions: ledger accounts [watch_first_, watch_first_ + watch_n_), bands in watch_index_
   // (ids k = account - watch_first_).
   AccountId watch_first_ = 0;
-  std::size_t watch_n_ = 0, watch_materialised_ = 0;
+  std::size_t watch_n_ = 0, watch_materialised_ = 0, watch_rebuilds_ = 0;
   std::function<WatchedPosition(std::size_t)> describe_;
   std::size_t watch_asset_ = 0;
+  // Far edges: a watched position's band edge beyond watch_far_ x the price it was computed at (or
+  // below that price / watch_far_) is not stored; the nearest such edge per (price, side) is kept
+  // here, and a price that reaches it makes every band be computed again at that price.
+  double watch_far_ = 2.0, inv_watch_far_ = 0.5;  // perp.watch_far_factor
+  double far_mark_lo_ = 0, far_mark_hi_ = 0, far_index_lo_ = 0, far_index_hi_ = 0;
+  void reset_far_edges() {
+    far_mark_lo_ = far_index_lo_ = -std::numeric_limits<double>::infinity();
+    far_mark_hi_ = far_index_hi_ = std::numeric_limits<double>::infinity();
+  }
   WatchIndex watch_index_;
   std::vector<std::uint32_t> watch_crossed_;
   // The prices of the first mark (the opening equity of a position added later is its equity then).
@@ -256,5 +268,8 @@ void book_against_counterparty(Market& m, MarginEngine& margin, AccountId trader
 // (sim/run/own_positions.cpp) after its legs, so both record the same.
 void record_counterparty_booking(Market& m, MarginEngine& margin, AccountId trader, std::size_t asset, bool trader_long,
                                  Micros contracts, Micros cash);
+// The counterparty's cash leg per asset alone: `signed_cash` (+cash for each trader long) added
+// (a population of watched positions sums its legs and adds them once).
+void add_counterparty_cash(Market& m, std::size_t asset, Micros signed_cash);
 
 }  // namespace sl

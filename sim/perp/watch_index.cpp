@@ -36,35 +36,6 @@ void WatchIndex::clear() {
   std::fill(window_.begin(), window_.end(), kFirstWindow);
 }
 
-// Edges are positive here (add_one stores no lower edge <= 0: no positive price reaches it, and
-// upper edges lie above a positive price), so the next float up or down is one step of the bits.
-// Branch-free: whether the conversion rounded up or down is a coin toss per edge.
-float WatchIndex::lower_edge(double lo) {
-  const float f = static_cast<float>(std::min(lo, static_cast<double>(std::numeric_limits<float>::max())));
-  return std::bit_cast<float>(std::bit_cast<std::uint32_t>(f) + static_cast<std::uint32_t>(static_cast<double>(f) < lo));
-}
-
-float WatchIndex::upper_edge(double hi) {
-  const float f = static_cast<float>(std::min(hi, static_cast<double>(std::numeric_limits<float>::max())));
-  return std::bit_cast<float>(std::bit_cast<std::uint32_t>(f) - static_cast<std::uint32_t>(static_cast<double>(f) > hi));
-}
-
-void WatchIndex::push(std::size_t heap, float edge, std::uint32_t k) {
-  std::vector<Entry>& h = heaps_[heap];
-  if (h.size() == ordered_[heap]) nearest_[heap] = edge;  // the first entry of the unordered part
-  h.push_back({edge, k});
-  nearest_[heap] = is_lo(heap) ? std::max(nearest_[heap], edge) : std::min(nearest_[heap], edge);
-}
-
-void WatchIndex::add_one(std::uint32_t k, std::size_t asset, const PriceBand& mark_band, const PriceBand& index_band) {
-  // A lower edge <= 0 (or -inf) is never reached by a positive price (prices that are not positive
-  // make every watched position a margin account: MarginEngine::mark_indexed); +inf is no edge.
-  if (mark_band.lo > 0) push(4 * asset + kMarkLo, lower_edge(mark_band.lo), k);
-  if (std::isfinite(mark_band.hi)) push(4 * asset + kMarkHi, upper_edge(mark_band.hi), k);
-  if (index_band.lo > 0) push(4 * asset + kIndexLo, lower_edge(index_band.lo), k);
-  if (std::isfinite(index_band.hi)) push(4 * asset + kIndexHi, upper_edge(index_band.hi), k);
-}
-
 void WatchIndex::add(std::uint32_t k, const std::vector<PriceBand>& mark_bands, const std::vector<PriceBand>& index_bands) {
   for (std::size_t a = 0; a < heaps_.size() / 4; ++a) add_one(k, a, mark_bands[a], index_bands[a]);
 }

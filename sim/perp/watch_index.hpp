@@ -12,7 +12,11 @@
 // entries within a window of the price (1% of it, doubled at each such reach) join the heap part,
 // so a move orders only the edges near it.
 #pragma once
+#include <algorithm>
+#include <bit>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "sim/perp/liquidation_price_index.hpp"
@@ -52,5 +56,34 @@ class WatchIndex {
   std::vector<float> nearest_;        // per heap: the unordered part's edge a price reaches first
   std::vector<double> window_;        // per heap: the next window, a fraction of the price
 };
+
+// Edges are positive here (add_one stores no lower edge <= 0: no positive price reaches it, and
+// upper edges lie above a positive price), so the next float up or down is one step of the bits.
+// Branch-free: whether the conversion rounded up or down is a coin toss per edge.
+inline float WatchIndex::lower_edge(double lo) {
+  const float f = static_cast<float>(std::min(lo, static_cast<double>(std::numeric_limits<float>::max())));
+  return std::bit_cast<float>(std::bit_cast<std::uint32_t>(f) + static_cast<std::uint32_t>(static_cast<double>(f) < lo));
+}
+
+inline float WatchIndex::upper_edge(double hi) {
+  const float f = static_cast<float>(std::min(hi, static_cast<double>(std::numeric_limits<float>::max())));
+  return std::bit_cast<float>(std::bit_cast<std::uint32_t>(f) - static_cast<std::uint32_t>(static_cast<double>(f) > hi));
+}
+
+inline void WatchIndex::push(std::size_t heap, float edge, std::uint32_t k) {
+  std::vector<Entry>& h = heaps_[heap];
+  if (h.size() == ordered_[heap]) nearest_[heap] = edge;  // the first entry of the unordered part
+  h.push_back({edge, k});
+  nearest_[heap] = heap % 2 == 0 ? std::max(nearest_[heap], edge) : std::min(nearest_[heap], edge);
+}
+
+inline void WatchIndex::add_one(std::uint32_t k, std::size_t asset, const PriceBand& mark_band, const PriceBand& index_band) {
+  // A lower edge <= 0 (or -inf) is never reached by a positive price (prices that are not positive
+  // make every watched position a margin account: MarginEngine::mark_indexed); +inf is no edge.
+  if (mark_band.lo > 0) push(4 * asset + kMarkLo, lower_edge(mark_band.lo), k);
+  if (std::isfinite(mark_band.hi)) push(4 * asset + kMarkHi, upper_edge(mark_band.hi), k);
+  if (index_band.lo > 0) push(4 * asset + kIndexLo, lower_edge(index_band.lo), k);
+  if (std::isfinite(index_band.hi)) push(4 * asset + kIndexHi, upper_edge(index_band.hi), k);
+}
 
 }  // namespace sl

@@ -51,14 +51,14 @@ WatchedPosition position_legs(const Market& m, const PositionRow& r) {
 // order, through a bulk opening (Ledger::BulkOpening: the issuers' and the counterparty's sides
 // summed and applied once), which leaves the ledger as the transfers one by one do. The margin
 // side (an account, or a watched position) is the caller's.
-void book_legs(Market& m, MarginEngine& margin, Ledger::BulkOpening& bulk, const PositionHubs& hubs, AccountId acc,
-               const PositionRow& r, const WatchedPosition& p, const double* spot_units) {
+// The counterparty's own record of the booking (record_counterparty_booking) is the caller's.
+void book_legs(const Market& m, Ledger::BulkOpening& bulk, const PositionHubs& hubs, AccountId acc, const PositionRow& r,
+               const WatchedPosition& p, const double* spot_units) {
   bulk.move(hubs.quote_issuer, acc, to_fixed(r.quote_collateral, 1e6), /*to_fresh=*/true);
   for (std::size_t a = 0; a < m.assets.size(); ++a)
     if (spot_units[a] > 0) bulk.move(hubs.spot_issuer[a], acc, to_fixed(spot_units[a], 1e6), true);
   bulk.move(hubs.counterparty_perp[p.asset], acc, p.contracts, /*to_fresh=*/r.is_long);
   bulk.move(hubs.counterparty_quote, acc, p.cash, /*to_fresh=*/!r.is_long);
-  record_counterparty_booking(m, margin, acc, p.asset, r.is_long, p.contracts, p.cash);
 }
 
 }  // namespace
@@ -82,7 +82,8 @@ std::size_t book_own_positions(const ScenarioConfig& sc, Market& m, MarginEngine
     const PositionRow& r = book.rows[k];
     const WatchedPosition p = position_legs(m, r);
     margin.add_account(acc, -1, AgentKind::Position, p.mode);
-    book_legs(m, margin, bulk, hubs, acc, r, p, &book.spot[k * n_assets]);
+    book_legs(m, bulk, hubs, acc, r, p, &book.spot[k * n_assets]);
+    record_counterparty_booking(m, margin, acc, p.asset, r.is_long, p.contracts, p.cash);
   }
   bulk.finish();
   return book.rows.size();
@@ -115,6 +116,7 @@ std::size_t book_passive_positions(const ScenarioConfig& sc, std::uint64_t run_s
   std::vector<double> spot_units(m.assets.size(), 0.0);  // only the first asset's spot is drawn
   Ledger::BulkOpening bulk(L);
   const PositionHubs hubs(m, bulk);
+  Micros counterparty_cash = 0;  // the counterparty's cash leg: the sum record_counterparty_booking keeps per position
   for (std::size_t first = 0; first < n; first += kBlock) {
     const std::size_t b = std::min(kBlock, n - first);
     drawer->draw(first, b, rows.data(), spot.data());
@@ -122,10 +124,12 @@ std::size_t book_passive_positions(const ScenarioConfig& sc, std::uint64_t run_s
     for (std::size_t k = 0; k < b; ++k) {
       spot_units[0] = spot[k];
       const WatchedPosition p = position_legs(m, rows[k]);
-      book_legs(m, margin, bulk, hubs, acc0 + static_cast<AccountId>(k), rows[k], p, spot_units.data());
+      book_legs(m, bulk, hubs, acc0 + static_cast<AccountId>(k), rows[k], p, spot_units.data());
+      counterparty_cash += p.is_long ? p.cash : -p.cash;  // its entry price: recorded when watch() adds it
       margin.watch(first + k, p);
     }
   }
+  add_counterparty_cash(m, 0, counterparty_cash);
   bulk.finish();
   margin.end_watch();
   return n;

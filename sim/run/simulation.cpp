@@ -595,6 +595,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   c.leveraged_entered = static_cast<std::int64_t>(w.passive_leveraged_entered);
   c.positions_watched_at_end = static_cast<std::int64_t>(w.margin.watched_count());
   c.positions_made_accounts = static_cast<std::int64_t>(w.margin.watched_total() - w.margin.watched_count());
+  c.watch_rebuilds = static_cast<std::int64_t>(w.margin.watch_rebuilds());
   for (const LeveragedTrader& t : w.leveraged)
     if (t.entered()) ++c.leveraged_entered;
   if (counters) *counters = c;
