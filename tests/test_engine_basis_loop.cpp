@@ -281,8 +281,14 @@ TEST_CASE("loop chain on a hand world: links need a stress push after an earlier
   CHECK(reach2.links == 7);
   CHECK(reach2.longest == 3);
   // R = lag_steps + window_steps + 1 (basis_loop.json: lag 1, median of 5: 7 steps).
-  CHECK(push_reach_steps(OracleConfig{.window_steps = 5, .lag_steps = 1}) == 7);
-  CHECK(push_reach_steps(OracleConfig{.window_steps = 1, .lag_steps = 0}) == 2);
+  const auto oracle = [](int window, int lag) {
+    OracleConfig o;
+    o.window_steps = window;
+    o.lag_steps = lag;
+    return o;
+  };
+  CHECK(push_reach_steps(oracle(5, 1)) == 7);
+  CHECK(push_reach_steps(oracle(1, 0)) == 2);
   // s itself: 1e4 x (mark - (1 - h) x index) / index: mark 10,100, index 10,000, h 0.05:
   // 1e4 x (10,100 - 9,500) / 10,000 = 600.
   CHECK(hedge_stress_bps(10100.0, 10000.0, 0.05) == doctest::Approx(600.0).epsilon(1e-12));
