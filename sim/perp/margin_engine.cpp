@@ -282,9 +282,11 @@ void MarginEngine::mark_indexed(std::int64_t step) {
       const std::size_t a = watch_asset_;
       const bool far_reached = marks_[a] <= far_mark_lo_ || marks_[a] >= far_mark_hi_ || indices_[a] <= far_index_lo_ ||
                                indices_[a] >= far_index_hi_;
-      if ((all && first_marked_) || far_reached) rewatch_all();
+      if (far_reached) rewatch_all();
+      else if (all && first_marked_) rewatch_spot_holders();  // a haircut moves only what spot collateral is worth
       watch_crossed_.clear();
       watch_index_.crossed(marks_, indices_, watch_crossed_);
+      watch_spot_index_.crossed(marks_, indices_, watch_crossed_);
       std::sort(watch_crossed_.begin(), watch_crossed_.end());
       for (std::size_t j = 0; j < watch_crossed_.size(); ++j)
         if ((j == 0 || watch_crossed_[j] != watch_crossed_[j - 1]) && margin_of_[watch_first_ + watch_crossed_[j]] == kNoMargin)
@@ -397,6 +399,8 @@ void MarginEngine::begin_watch(AccountId first, std::size_t n, std::size_t asset
   describe_ = std::move(describe);
   watch_index_ = WatchIndex(n_assets);
   watch_index_.reserve(n);
+  watch_spot_index_ = WatchIndex(n_assets);
+  watch_spot_.clear();
   // The set-up prices (the reference until the kernel publishes): a band computed at them holds
   // whatever the first mark's prices are, as long as they are inside it (checked then).
   marks_.assign(n_assets, 0.0);
@@ -456,11 +460,13 @@ bool MarginEngine::band_watched(std::size_t k) {
   };
   far(mark_band, x.mark, far_mark_lo_, far_mark_hi_);
   far(index_band, x.index, far_index_lo_, far_index_hi_);
-  watch_index_.add_one(static_cast<std::uint32_t>(k), a, mark_band, index_band);
+  (x.spot != 0 ? watch_spot_index_ : watch_index_).add_one(static_cast<std::uint32_t>(k), a, mark_band, index_band);
   return true;
 }
 
 void MarginEngine::watch(std::size_t k, const WatchedPosition& p) {
+  if (market_.ledger.balance(watch_first_ + static_cast<AccountId>(k), market_.assets[watch_asset_].spot_asset) != 0)
+    watch_spot_.push_back(static_cast<std::uint32_t>(k));
   if (!usable_for_watching() || !watch_prices_ok_ || !band_watched(k)) {
     const AccountId acc = watch_first_ + static_cast<AccountId>(k);
     add_account(acc, -1, AgentKind::Position, p.mode);
@@ -502,9 +508,20 @@ void MarginEngine::materialise_all_watched() {
 }
 
 // A haircut changed (or the first mark): every watched position's bands again at today's prices.
+// A haircut changed: the bands of the positions holding spot are computed again (the others' do
+// not depend on it). Their far edges only add to the kept nearest ones (still conservative).
+void MarginEngine::rewatch_spot_holders() {
+  if (watched_count() == 0) return;
+  watch_spot_index_.clear();
+  ++watch_rebuilds_;
+  for (const std::uint32_t k : watch_spot_)
+    if (margin_of_[watch_first_ + k] == kNoMargin && !band_watched(k)) materialise(k);
+}
+
 void MarginEngine::rewatch_all() {
   if (watched_count() == 0) return;
   watch_index_.clear();
+  watch_spot_index_.clear();
   reset_far_edges();
   ++watch_rebuilds_;
   for (std::size_t k = 0; k < watch_n_; ++k)

@@ -87,7 +87,8 @@ class MarginEngine : public FillObserver {
   // margin account (add_account, its entry price, and the opening equity it had at the first mark)
   // only when something needs one:
   //   - a mark or index price leaves one of its bands (mark_all; then valued that step),
-  //   - a haircut changes (its bands are computed again; a position that cannot keep one is added),
+  //   - a haircut changes and it holds spot collateral (its bands are computed again; a position
+  //     that cannot keep one is added),
   //   - something is about to move its balances or read it as an account: funding, an ADL walk, a
   //     loss haircut of winners, a full scan (materialise_all_watched; the callers do it first).
   // Until then its balances are those it was booked with (a watched position's balance that changes
@@ -213,6 +214,7 @@ class MarginEngine : public FillObserver {
   // false if it must be a margin account.
   bool band_watched(std::size_t k);
   void rewatch_all();
+  void rewatch_spot_holders();
   bool usable_for_watching() const { return scan_ == MarginScan::Index && index_usable_; }
 
   std::vector<double> entry_price_;  // margin id x asset: entry price (quote per unit), 0 if none
@@ -248,7 +250,9 @@ class MarginEngine : public FillObserver {
     far_mark_lo_ = far_index_lo_ = -std::numeric_limits<double>::infinity();
     far_mark_hi_ = far_index_hi_ = std::numeric_limits<double>::infinity();
   }
-  WatchIndex watch_index_;
+  WatchIndex watch_index_;       // positions without spot collateral: a haircut does not move their bands
+  WatchIndex watch_spot_index_;  // positions holding spot: rebuilt when a haircut changes
+  std::vector<std::uint32_t> watch_spot_;  // their numbers k (ascending)
   std::vector<std::uint32_t> watch_crossed_;
   // The prices of the first mark (the opening equity of a position added later is its equity then).
   bool first_marked_ = false;
