@@ -254,12 +254,19 @@ void MarginEngine::mark_indexed(std::int64_t step) {
     all = true;
   }
   prices_ok_ = true;
+  haircut_moved_.assign(n_assets, 0);
+  bool any_haircut_moved = false;
   for (std::size_t i = 0; i < n_assets; ++i) {
     marks_[i] = price(i, PriceBasis::Mark, true);
     indices_[i] = price(i, PriceBasis::Mark, false);
     if (!(marks_[i] > 0 && indices_[i] > 0 && std::isfinite(marks_[i]) && std::isfinite(indices_[i]))) prices_ok_ = false;
+    // A haircut moves the value of every account holding that asset's spot (and nothing else):
+    // those accounts are valued again below; the others' bands hold, having no term in it.
     const double h = market_.assets[i].collateral_haircut;
-    if (h != haircuts_[i]) all = true;  // a haircut moves every collateral value at once
+    if (h != haircuts_[i]) {
+      haircut_moved_[i] = 1;
+      any_haircut_moved = true;
+    }
     haircuts_[i] = h;
   }
   next_every_step_.clear();
@@ -283,7 +290,7 @@ void MarginEngine::mark_indexed(std::int64_t step) {
       const bool far_reached = marks_[a] <= far_mark_lo_ || marks_[a] >= far_mark_hi_ || indices_[a] <= far_index_lo_ ||
                                indices_[a] >= far_index_hi_;
       if (far_reached) rewatch_all();
-      else if (all && first_marked_) rewatch_spot_holders();  // a haircut moves only what spot collateral is worth
+      else if (any_haircut_moved && first_marked_) rewatch_spot_holders();  // a haircut moves only what spot collateral is worth
       watch_crossed_.clear();
       watch_index_.crossed(marks_, indices_, watch_crossed_);
       watch_spot_index_.crossed(marks_, indices_, watch_crossed_);
@@ -317,6 +324,13 @@ void MarginEngine::mark_indexed(std::int64_t step) {
                                " changed before it was made a margin account");
       if (acc < margin_of_.size() && margin_of_[acc] != kNoMargin) candidates_.push_back(margin_of_[acc]);
     }
+    if (any_haircut_moved)
+      for (std::size_t i = 0; i < n_assets; ++i) {
+        if (!haircut_moved_[i]) continue;
+        market_.ledger.for_each_holder(market_.assets[i].spot_asset, [this](AccountId acc) {
+          if (acc < margin_of_.size() && margin_of_[acc] != kNoMargin) candidates_.push_back(margin_of_[acc]);
+        });
+      }
     index_.crossed(marks_, indices_, candidates_);
     for (const std::uint32_t id : candidates_) {
       if (queued_[id]) continue;

@@ -122,8 +122,8 @@ class MarginEngine : public FillObserver {
   //
   // With MarginScan::Index only the accounts that may have changed state are valued: those whose
   // balances changed since the last mark (the ledger's change list), whose price band was left,
-  // those liquidatable, in liquidation or valued_every_step, and every account when a haircut
-  // changed. The others keep their last valuation (equity, maintenance, ...), which still gives
+  // those liquidatable, in liquidation or valued_every_step, and the holders of an asset's spot when
+  // its haircut changed. The others keep their last valuation (equity, maintenance, ...), which still gives
   // the same answer to "liquidatable?" and "below k x maintenance?" (k: the proactive trigger).
   void mark_all(std::int64_t step);
   MarginScan scan() const { return scan_; }
@@ -229,6 +229,7 @@ class MarginEngine : public FillObserver {
   std::vector<std::uint32_t> candidates_;    // this step's accounts to value (may repeat)
   std::vector<std::uint8_t> queued_;         // per margin id: already in this step's candidates
   std::vector<double> marks_, indices_, haircuts_;
+  std::vector<std::uint8_t> haircut_moved_;  // per asset, this mark: its haircut changed since the last
   std::vector<AssetExposure> exposure_;      // scratch of index_or_keep
   std::vector<PriceBand> mark_bands_, index_bands_;
   std::size_t valued_last_ = 0;
