@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <random>
 #include <set>
@@ -36,10 +37,12 @@ struct WatchedRun {
 // The population of `n` positions (watched) against the same positions as an accounts.file (every
 // one a margin account from set-up): the same run. Returns the population's run and counters.
 WatchedRun check_watched_equals_accounts(const std::vector<std::string>& sets, int n, const char* policy, std::uint64_t seed,
-                                         const sl::test::TempDir& dir, const std::string& tag) {
+                                         const sl::test::TempDir& dir, const std::string& tag,
+                                         const std::function<void(ScenarioConfig&)>& edit = {}) {
   std::vector<std::string> with = sets;
   with.push_back("agents.passive_positions.count=" + std::to_string(n));
-  const ScenarioConfig pop = load_scenario_file(kCrash, with);
+  ScenarioConfig pop = load_scenario_file(kCrash, with);
+  if (edit) edit(pop);
   const std::string csv = dir.file("positions_" + tag + ".csv");
   {
     std::ofstream f(csv);
@@ -47,7 +50,8 @@ WatchedRun check_watched_equals_accounts(const std::vector<std::string>& sets, i
   }
   std::vector<std::string> file_sets = sets;
   file_sets.push_back("accounts.file=\"" + csv + "\"");
-  const ScenarioConfig from_file = load_scenario_file(kCrash, file_sets);
+  ScenarioConfig from_file = load_scenario_file(kCrash, file_sets);
+  if (edit) edit(from_file);
   RunOptions ro;
   ro.seed = seed;
   ro.policy = policy;
@@ -261,4 +265,27 @@ TEST_CASE("watched positions: far band edges kept only as the nearest one give t
     CHECK(std::string(e.what()).find("perp.watch_far_factor") != std::string::npos);
     CHECK(std::string(e.what()).find("(1, 1000]") != std::string::npos);
   }
+}
+
+TEST_CASE("watched positions: a haircut moved by a shock at step 0 rebands the spot holders before the first mark reads them") {
+  sl::test::TempDir dir("sl_watched_depeg");
+  // A collateral_depeg on the asset from step 0 to 300 adds 0.5 to its haircut: the bands the spot
+  // holders got at set-up (haircut 0) no longer hold at step 0. They are computed again at the first
+  // mark (a rebuild), and the run is still the accounts' run, in which the haircut flags some spot
+  // holders at step 0 (without the rebuild their set-up bands would never see it).
+  const auto depeg = [](ScenarioConfig& sc) {
+    ShockConfig s;
+    s.type = "collateral_depeg";
+    s.start_step = 0;
+    s.end_step = 300;
+    s.asset_index = 0;
+    s.haircut_add = 0.5;
+    sc.shocks.push_back(s);
+  };
+  const WatchedRun w = check_watched_equals_accounts({"horizon_steps=900"}, 3000, "market", 21, dir, "depeg", depeg);
+  CHECK(w.counters.watch_rebuilds >= 2);  // at step 0 (0 -> 0.5) and at step 300 (back to 0)
+  std::size_t at_step_0 = 0;
+  for (const LiquidationEvent& e : w.run.liquidations) at_step_0 += e.agent_type == "position" && e.step - e.steps_to_complete == 0;
+  MESSAGE("positions flagged at step 0: " << at_step_0 << ", rebuilds " << w.counters.watch_rebuilds);
+  CHECK(at_step_0 > 0);
 }

@@ -290,7 +290,10 @@ void MarginEngine::mark_indexed(std::int64_t step) {
       const bool far_reached = marks_[a] <= far_mark_lo_ || marks_[a] >= far_mark_hi_ || indices_[a] <= far_index_lo_ ||
                                indices_[a] >= far_index_hi_;
       if (far_reached) rewatch_all();
-      else if (any_haircut_moved && first_marked_) rewatch_spot_holders();  // a haircut moves only what spot collateral is worth
+      // A haircut moves only what spot collateral is worth: the spot holders' bands are computed
+      // again when it differs from the one they were computed at (set-up's included: a shock may
+      // move it at step 0).
+      else if (market_.assets[watch_asset_].collateral_haircut != watch_haircut_) rewatch_spot_holders();
       watch_crossed_.clear();
       watch_index_.crossed(marks_, indices_, watch_crossed_);
       watch_spot_index_.crossed(marks_, indices_, watch_crossed_);
@@ -426,6 +429,7 @@ void MarginEngine::begin_watch(AccountId first, std::size_t n, std::size_t asset
     indices_[i] = price(i, PriceBasis::Mark, false);
     if (!(marks_[i] > 0 && indices_[i] > 0 && std::isfinite(marks_[i]) && std::isfinite(indices_[i]))) watch_prices_ok_ = false;
   }
+  watch_haircut_ = market_.assets[asset].collateral_haircut;
   if (margin_of_.size() < first + n) margin_of_.resize(first + n, kNoMargin);
 }
 
@@ -481,22 +485,22 @@ bool MarginEngine::band_watched(std::size_t k) {
 void MarginEngine::watch(std::size_t k, const WatchedPosition& p) {
   if (market_.ledger.balance(watch_first_ + static_cast<AccountId>(k), market_.assets[watch_asset_].spot_asset) != 0)
     watch_spot_.push_back(static_cast<std::uint32_t>(k));
-  if (!usable_for_watching() || !watch_prices_ok_ || !band_watched(k)) {
-    const AccountId acc = watch_first_ + static_cast<AccountId>(k);
-    add_account(acc, -1, AgentKind::Position, p.mode);
-    record_fill(acc, p.asset, p.is_long ? p.contracts : -p.contracts, from_micros(p.cash) / from_micros(p.contracts));
-    ++watch_materialised_;
-  }
+  if (!usable_for_watching() || !watch_prices_ok_ || !band_watched(k)) add_watched(k, p);
 }
 
-void MarginEngine::end_watch() {}
+// Position k as a margin account: its mode, and its entry price as the booking recorded it
+// (record_counterparty_booking).
+std::uint32_t MarginEngine::add_watched(std::size_t k, const WatchedPosition& p) {
+  const AccountId acc = watch_first_ + static_cast<AccountId>(k);
+  const std::uint32_t id = add_account(acc, -1, AgentKind::Position, p.mode);
+  record_fill(acc, p.asset, p.is_long ? p.contracts : -p.contracts, from_micros(p.cash) / from_micros(p.contracts));
+  ++watch_materialised_;  // its entries in the watch indexes are skipped when popped
+  return id;
+}
 
 std::uint32_t MarginEngine::materialise(std::size_t k) {
   const AccountId acc = watch_first_ + static_cast<AccountId>(k);
-  const WatchedPosition p = describe_(k);
-  const std::uint32_t id = add_account(acc, -1, AgentKind::Position, p.mode);
-  // The entry price as the booking recorded it (record_counterparty_booking).
-  record_fill(acc, p.asset, p.is_long ? p.contracts : -p.contracts, from_micros(p.cash) / from_micros(p.contracts));
+  const std::uint32_t id = add_watched(k, describe_(k));
   if (first_marked_) {
     // Its opening equity: its equity at the first mark, which an account added at set-up got then
     // (mark_one's sum, term by term, at that mark's prices; its balances have not moved since).
@@ -511,7 +515,6 @@ std::uint32_t MarginEngine::materialise(std::size_t k) {
     }
     accounts_[id].opening_equity = eq;
   }
-  ++watch_materialised_;  // its entries in watch_index_ are skipped when popped
   return id;
 }
 
@@ -521,10 +524,10 @@ void MarginEngine::materialise_all_watched() {
     if (margin_of_[watch_first_ + k] == kNoMargin) materialise(k);
 }
 
-// A haircut changed (or the first mark): every watched position's bands again at today's prices.
 // A haircut changed: the bands of the positions holding spot are computed again (the others' do
 // not depend on it). Their far edges only add to the kept nearest ones (still conservative).
 void MarginEngine::rewatch_spot_holders() {
+  watch_haircut_ = market_.assets[watch_asset_].collateral_haircut;
   if (watched_count() == 0) return;
   watch_spot_index_.clear();
   ++watch_rebuilds_;
@@ -532,7 +535,9 @@ void MarginEngine::rewatch_spot_holders() {
     if (margin_of_[watch_first_ + k] == kNoMargin && !band_watched(k)) materialise(k);
 }
 
+// A far edge was reached: every watched position's bands again at today's prices.
 void MarginEngine::rewatch_all() {
+  watch_haircut_ = market_.assets[watch_asset_].collateral_haircut;
   if (watched_count() == 0) return;
   watch_index_.clear();
   watch_spot_index_.clear();

@@ -102,7 +102,6 @@ class MarginEngine : public FillObserver {
   // Watches the just-booked account first + k at the current prices; if it cannot have bands (it
   // is liquidatable now, or at a tier edge) it is added at once, as it would be without watching.
   void watch(std::size_t k, const WatchedPosition& p);
-  void end_watch();
   // Adds every watched position that is not a margin account yet (ascending account id).
   void materialise_all_watched();
   // A watched position that is not (yet) a margin account.
@@ -210,6 +209,7 @@ class MarginEngine : public FillObserver {
   Valuation value_of(AccountId acc) const;
   // Watched position k becomes a margin account; returns its margin id.
   std::uint32_t materialise(std::size_t k);
+  std::uint32_t add_watched(std::size_t k, const WatchedPosition& p);
   // Bands of watched position k at the current prices (marks_ / indices_ / haircuts_ filled);
   // false if it must be a margin account.
   bool band_watched(std::size_t k);
@@ -242,6 +242,7 @@ class MarginEngine : public FillObserver {
   std::size_t watch_n_ = 0, watch_materialised_ = 0, watch_rebuilds_ = 0;
   std::function<WatchedPosition(std::size_t)> describe_;
   std::size_t watch_asset_ = 0;
+  double watch_haircut_ = 0;  // the asset's haircut the spot holders' bands were computed at
   // Far edges: a watched position's band edge beyond watch_far_ x the price it was computed at (or
   // below that price / watch_far_) is not stored; the nearest such edge per (price, side) is kept
   // here, and a price that reaches it makes every band be computed again at that price.

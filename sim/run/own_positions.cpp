@@ -131,7 +131,6 @@ std::size_t book_passive_positions(const ScenarioConfig& sc, std::uint64_t run_s
   }
   add_counterparty_cash(m, 0, counterparty_cash);
   bulk.finish();
-  margin.end_watch();
   return n;
 }
 
