@@ -181,9 +181,12 @@ SL_AVX2 inline D4 vexp2(const TableMathView& tm, D4 y) { return D4(tm.exp2_4(y.v
 SL_AVX2 inline D4 vcos_2pi(const TableMathView& tm, D4 u) { return D4(tm.cos_2pi_4(u.v)); }
 #endif
 
+// The helpers below are templates over the lane type, compiled for AVX2 only once inlined into
+// draw_avx2; they take a V by reference, as a function not compiled for AVX cannot pass a 32-byte
+// vector by value the way AVX code does (GCC's psABI note).
 // round_nonneg_fast on every lane: (x + 2^52) - 2^52 below 2^52, else x.
 template <class V>
-V vround_nonneg(V x) {
+V vround_nonneg(const V& x) {
   const V k2p52(0x1p52);
   return vselect_lt(x, k2p52, (x + k2p52) - k2p52, x);
 }
@@ -193,17 +196,17 @@ V vround_nonneg(V x) {
 // floor_fast / ceil_fast (the truncation's) wherever those are defined, and of std::floor /
 // std::ceil for every finite x (but -0.0, which gives +0.0 as floor_fast does).
 template <class V>
-V nearest_below_2p52(V x) {
+V nearest_below_2p52(const V& x) {
   const V magic = vcopysign(V(0x1p52), x);
   return (x + magic) - magic;
 }
 template <class V>
-V vfloor(V x) {
+V vfloor(const V& x) {
   const V r = nearest_below_2p52(x);
   return vselect_lt(vabs(x), V(0x1p52), vselect_lt(x, r, r - V(1.0), r), x);
 }
 template <class V>
-V vceil(V x) {
+V vceil(const V& x) {
   const V r = nearest_below_2p52(x);
   return vselect_lt(vabs(x), V(0x1p52), vselect_lt(r, x, r + V(1.0), r), x);
 }
@@ -211,7 +214,7 @@ V vceil(V x) {
 // The tier of a notional on every lane (agents/passive_positions.hpp, n_tiers_): the number of
 // max_notional below it among all but the last, as a double.
 template <class V>
-V vtier(const double* max_notional, int n_tiers, V notional) {
+V vtier(const double* max_notional, int n_tiers, const V& notional) {
   V t(0.0);
   for (int k = 0; k + 1 < n_tiers; ++k) t = vcount_lt(V(max_notional[k]), notional, t);
   return t;
