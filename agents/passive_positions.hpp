@@ -30,8 +30,14 @@
 // which equity at the initial price >= (1 + health_margin) x maintenance (closed form, below); an
 // isolated position's quote = size x entry / leverage at its final entry, in micro-units.
 // draw() evaluates exactly these formulas, in the same order, in passes over chunks of positions,
-// two at a time, without branches on the data (about 35 ns a position); test_engine_passive_positions
-// holds it equal bit for bit to a frozen one-position-at-a-time copy of the code it replaced.
+// without branches on the data: four positions at a time where the CPU has AVX2 (asked once; the
+// counter's SplitMix64 outputs too), else two (SSE2); the same IEEE operations on every lane, no FMA,
+// so both widths give the same bits. At 1M positions in blocks of 2,048 (bench --only scale's
+// config, AMD EPYC, 2026-12-07, a shared and loaded machine): about 33 ns a position on four lanes,
+// 47 on two (runs in the machine's fast mode; 45 and 71 in its slow one; bench/README.md).
+// test_engine_passive_positions holds both widths equal bit for bit to a frozen
+// one-position-at-a-time copy of the code it replaced, and to each other (sim/core/table_math.hpp:
+// set_simd_double_lanes_for_testing forces a width).
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -27,6 +27,22 @@ namespace {
 
 const std::string kCrash = std::string(STRESSLAB_SOURCE_DIR) + "/scenarios/crash.json";
 
+// The lane widths the draws and the table maths can run on here (sim/core/table_math.hpp): 2
+// everywhere, 4 where the CPU has AVX2. Every test below that compares bits runs each of them.
+std::vector<int> lane_widths() {
+  std::vector<int> widths{2};
+  if (set_simd_double_lanes_for_testing(4)) widths.push_back(4);
+  set_simd_double_lanes_for_testing(0);
+  return widths;
+}
+// Forces a width for its lifetime, then gives the choice back to the CPU.
+struct ForceLanes {
+  explicit ForceLanes(int lanes) { REQUIRE(set_simd_double_lanes_for_testing(lanes)); }
+  ~ForceLanes() { set_simd_double_lanes_for_testing(0); }
+  ForceLanes(const ForceLanes&) = delete;
+  ForceLanes& operator=(const ForceLanes&) = delete;
+};
+
 // FROZEN REFERENCE (issue #15, draw15): PassivePositionDrawer::draw as it was before it was made
 // fast, written plainly, one position at a time, with libm's floor / ceil (equal to floor_fast /
 // ceil_fast, tested above) and its own copies of the rounding and of the table interpolation. The
@@ -248,7 +264,7 @@ TEST_CASE("table math: log2, exp2 and cos(2 pi u) within the interpolation bound
   CHECK(tm.cos_2pi(1.0) == 1.0);
 }
 
-TEST_CASE("table math over arrays (two lanes at a time with SSE2) equals the scalar functions bit for bit") {
+TEST_CASE("table math over arrays (two lanes with SSE2, four with AVX2) equals the scalar functions bit for bit") {
   const TableMath math;
   const TableMathView tm = math.view();
   Rng rng(4096);
@@ -265,21 +281,32 @@ TEST_CASE("table math over arrays (two lanes at a time with SSE2) equals the sca
   for (std::size_t k = 0; k < std::size(u_edges); ++k) u[k] = u_edges[k];
   for (std::size_t k = 0; k < std::size(y_edges); ++k) y[k] = y_edges[k];
   const auto same = [](double a, double b) { return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b); };
-  std::size_t bad_log = 0, bad_exp = 0, bad_cos = 0;
-  tm.log2_n(u.data(), out.data(), n);
-  for (std::size_t k = 0; k < n; ++k) bad_log += !same(out[k], math.log2(u[k]));
-  tm.exp2_n(y.data(), out.data(), n);
-  for (std::size_t k = 0; k < n; ++k) bad_exp += !same(out[k], math.exp2(y[k]));
-  tm.cos_2pi_n(u.data(), out.data(), n);
-  for (std::size_t k = 0; k < n; ++k) bad_cos += !same(out[k], math.cos_2pi(u[k]));
-  CHECK(bad_log == 0);
-  CHECK(bad_exp == 0);
-  CHECK(bad_cos == 0);
-  // In place (out == in), as the draw uses them.
-  std::vector<double> v = u;
-  tm.log2_n(v.data(), v.data(), n);
-  CHECK(same(v[n - 1], math.log2(u[n - 1])));
-  CHECK(same(v[1], math.log2(u[1])));
+  const std::vector<int> widths = lane_widths();
+  MESSAGE("lane widths tested: " << widths.size() << " (2" << (widths.size() > 1 ? " and 4)" : " only: no AVX2 here)"));
+  for (const int lanes : widths) {
+    CAPTURE(lanes);
+    const ForceLanes force(lanes);
+    std::size_t bad_log = 0, bad_exp = 0, bad_cos = 0;
+    // n and n - 1, n - 2, n - 3: every tail length of whole groups of four and two.
+    for (std::size_t len = n; len + 4 > n; --len) {
+      std::fill(out.begin(), out.end(), -7.0);
+      tm.log2_n(u.data(), out.data(), len);
+      for (std::size_t k = 0; k < len; ++k) bad_log += !same(out[k], math.log2(u[k]));
+      if (len < n) bad_log += out[len] != -7.0;  // nothing written past len
+      tm.exp2_n(y.data(), out.data(), len);
+      for (std::size_t k = 0; k < len; ++k) bad_exp += !same(out[k], math.exp2(y[k]));
+      tm.cos_2pi_n(u.data(), out.data(), len);
+      for (std::size_t k = 0; k < len; ++k) bad_cos += !same(out[k], math.cos_2pi(u[k]));
+    }
+    CHECK(bad_log == 0);
+    CHECK(bad_exp == 0);
+    CHECK(bad_cos == 0);
+    // In place (out == in), as the draw uses them.
+    std::vector<double> v = u;
+    tm.log2_n(v.data(), v.data(), n);
+    CHECK(same(v[n - 1], math.log2(u[n - 1])));
+    CHECK(same(v[1], math.log2(u[1])));
+  }
 }
 
 TEST_CASE("floor_fast, ceil_fast and round_nonneg_fast equal libm's floor, ceil and nearbyint") {
@@ -378,34 +405,44 @@ const std::vector<std::string> kHardSets{
     R"({"max_notional":1e6,"imr_bps":1000,"mmr_bps":500},{"max_notional":1e7,"imr_bps":2500,"mmr_bps":1200},)"
     R"({"max_notional":1e12,"imr_bps":5000,"mmr_bps":2500}])"};
 
+// The configs the bit-for-bit tests draw.
+const std::vector<std::vector<std::string>> kRuleConfigs{
+    {},                                                                                      // the defaults (levels 1-125)
+    {"agents.passive_positions.leverage_min=2", "agents.passive_positions.leverage_max=3"},  // as bench --only scale
+    kHardSets,
+    // Every position cross with nearly all its collateral as spot: the spot units' rounding up
+    // takes the quote below zero for many (the reference_round case for negative x).
+    {"agents.passive_positions.isolated_share=0", "agents.passive_positions.spot_probability=1",
+     "agents.passive_positions.spot_share_min=0.99999", "agents.passive_positions.spot_share_max=1",
+     "agents.passive_positions.cross_extra_margin_mean=0"}};
+
 }  // namespace
 
 TEST_CASE("passive positions: the draw equals the frozen one-position-at-a-time reference bit for bit, in any block split") {
-  const std::vector<std::vector<std::string>> configs{
-      {},                                                                                      // the defaults (levels 1-125)
-      {"agents.passive_positions.leverage_min=2", "agents.passive_positions.leverage_max=3"},  // as bench --only scale
-      kHardSets,
-      // Every position cross with nearly all its collateral as spot: the spot units' rounding up
-      // takes the quote below zero for many (the reference_round case for negative x).
-      {"agents.passive_positions.isolated_share=0", "agents.passive_positions.spot_probability=1",
-       "agents.passive_positions.spot_share_min=0.99999", "agents.passive_positions.spot_share_max=1",
-       "agents.passive_positions.cross_extra_margin_mean=0"}};
+  const std::vector<std::vector<std::string>>& configs = kRuleConfigs;
   const ReferenceTables tm;
+  const std::vector<int> widths = lane_widths();  // every width this CPU has, each against the reference
   constexpr std::size_t n = 200000;
-  std::vector<PositionRow> rows(n), part(n);
-  std::vector<double> spot(n), part_spot(n);
+  std::vector<std::vector<PositionRow>> rows_of(widths.size(), std::vector<PositionRow>(n));
+  std::vector<std::vector<double>> spot_of(widths.size(), std::vector<double>(n));
+  std::vector<PositionRow> part(n);
+  std::vector<double> part_spot(n);
   for (std::size_t c = 0; c < configs.size(); ++c) {
     const ScenarioConfig sc = load_scenario_file(kCrash, configs[c]);
     for (const std::uint64_t seed : {1ULL, 42ULL, 0xFEEDFACECAFEULL}) {
       CAPTURE(c);
       CAPTURE(seed);
       const PassivePositionDrawer d(sc, seed);
-      d.draw(0, n, rows.data(), spot.data());
-      std::size_t mismatches = 0, isolated = 0, with_spot = 0, longs = 0, negative_quote = 0, moved = 0, capped = 0;
+      for (std::size_t w = 0; w < widths.size(); ++w) {
+        const ForceLanes force(widths[w]);
+        d.draw(0, n, rows_of[w].data(), spot_of[w].data());
+      }
+      std::vector<std::size_t> mismatches(widths.size(), 0);
+      std::size_t isolated = 0, with_spot = 0, longs = 0, negative_quote = 0, moved = 0, capped = 0;
       std::vector<std::size_t> per_tier(sc.perp.margin_tiers.size(), 0);
       for (std::size_t i = 0; i < n; ++i) {
         const ReferencePosition want = reference_draw(sc, seed, i, tm);
-        mismatches += !same_position(rows[i], spot[i], want.row, want.spot);
+        for (std::size_t w = 0; w < widths.size(); ++w) mismatches[w] += !same_position(rows_of[w][i], spot_of[w][i], want.row, want.spot);
         isolated += want.row.isolated;
         with_spot += want.spot > 0;
         longs += want.row.is_long;
@@ -416,7 +453,10 @@ TEST_CASE("passive positions: the draw equals the frozen one-position-at-a-time 
         while (t + 1 < per_tier.size() && want.row.size * want.row.entry_price > sc.perp.margin_tiers[t].max_notional) ++t;
         ++per_tier[t];
       }
-      CHECK(mismatches == 0);
+      for (std::size_t w = 0; w < widths.size(); ++w) {
+        CAPTURE(widths[w]);
+        CHECK(mismatches[w] == 0);
+      }
       // Not vacuous: both sides, both margin modes and spot collateral are drawn (expected shares
       // 0.55 / 0.4 / 0.6 x 0.25 = 0.15 for the first two configs, 0.5 / 0.5 / 0.45 for the hard one).
       CHECK(longs > n / 3);
@@ -435,14 +475,19 @@ TEST_CASE("passive positions: the draw equals the frozen one-position-at-a-time 
         CHECK(capped > n / 20);
       }
       if (c == 3) CHECK(negative_quote > n / 100);
-      // Split blocks: [0, k) then [k, n) give the same rows, for odd k across the internal chunking.
-      for (const std::size_t k : {1UL, 63UL, 65UL, 12345UL, 199999UL}) {
-        CAPTURE(k);
-        d.draw(0, k, part.data(), part_spot.data());
-        d.draw(k, n - k, part.data() + k, part_spot.data() + k);
-        std::size_t split_mismatches = 0;
-        for (std::size_t i = 0; i < n; ++i) split_mismatches += !same_position(part[i], part_spot[i], rows[i], spot[i]);
-        CHECK(split_mismatches == 0);
+      // Split blocks: [0, k) then [k, n) give the same rows, for k across the internal chunking
+      // and every remainder of two and four lanes.
+      for (std::size_t w = 0; w < widths.size(); ++w) {
+        const ForceLanes force(widths[w]);
+        for (const std::size_t k : {1UL, 2UL, 63UL, 65UL, 12345UL, 199998UL, 199999UL}) {
+          CAPTURE(widths[w]);
+          CAPTURE(k);
+          d.draw(0, k, part.data(), part_spot.data());
+          d.draw(k, n - k, part.data() + k, part_spot.data() + k);
+          std::size_t split_mismatches = 0;
+          for (std::size_t i = 0; i < n; ++i) split_mismatches += !same_position(part[i], part_spot[i], rows_of[w][i], spot_of[w][i]);
+          CHECK(split_mismatches == 0);
+        }
       }
     }
   }
@@ -459,6 +504,7 @@ TEST_CASE("passive positions: the draw equals the frozen reference for random co
   const auto uniform = [&](double lo, double hi) { return lo + (hi - lo) * counter_open01(rng()); };
   const auto log_uniform = [&](double lo, double hi) { return lo * std::pow(hi / lo, counter_open01(rng())); };
   const auto micros = [](double x) { return std::max(1e-6, std::round(x * 1e6) * 1e-6); };
+  const std::vector<int> widths = lane_widths();
   constexpr std::size_t n = 3000, k_split = 1231;
   std::vector<PositionRow> rows(n), part(n);
   std::vector<double> spot(n), part_spot(n);
@@ -501,26 +547,94 @@ TEST_CASE("passive positions: the draw equals the frozen reference for random co
     }
     const std::uint64_t seed = rng();
     const PassivePositionDrawer d(sc, seed);
-    d.draw(0, n, rows.data(), spot.data());
-    d.draw(0, k_split, part.data(), part_spot.data());
-    d.draw(k_split, n - k_split, part.data() + k_split, part_spot.data() + k_split);
-    std::size_t mismatches = 0, split_mismatches = 0;
+    std::vector<ReferencePosition> want(n);
     for (std::size_t i = 0; i < n; ++i) {
-      const ReferencePosition want = reference_draw(sc, seed, i, tm);
-      mismatches += !same_position(rows[i], spot[i], want.row, want.spot);
-      split_mismatches += !same_position(part[i], part_spot[i], rows[i], spot[i]);
-      moved += want.moved;
-      capped += want.capped;
+      want[i] = reference_draw(sc, seed, i, tm);
+      moved += want[i].moved;
+      capped += want[i].capped;
     }
-    CHECK(mismatches == 0);
-    CHECK(split_mismatches == 0);
-    compared += n;
+    for (const int lanes : widths) {
+      CAPTURE(lanes);
+      const ForceLanes force(lanes);
+      d.draw(0, n, rows.data(), spot.data());
+      d.draw(0, k_split, part.data(), part_spot.data());
+      d.draw(k_split, n - k_split, part.data() + k_split, part_spot.data() + k_split);
+      std::size_t mismatches = 0, split_mismatches = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        mismatches += !same_position(rows[i], spot[i], want[i].row, want[i].spot);
+        split_mismatches += !same_position(part[i], part_spot[i], rows[i], spot[i]);
+      }
+      CHECK(mismatches == 0);
+      CHECK(split_mismatches == 0);
+      compared += n;
+    }
   }
-  CHECK(compared == 60 * n);
+  CHECK(compared == 60 * n * widths.size());
   // Not vacuous: the health rule and the tier caps were exercised.
   MESSAGE("random configs: " << moved << " entries moved by the health rule, " << capped << " leverages capped by the tier");
   CHECK(moved > 1000);
   CHECK(capped > 1000);
+}
+
+TEST_CASE("passive positions: four lanes (AVX2) and two lanes (SSE2) draw the same bits, in blocks of any size and offset") {
+#if defined(SL_HAVE_AVX2_LANES)
+  // The CPU's own choice is the wider one where it has AVX2 (the bench machine has).
+  if (__builtin_cpu_supports("avx2")) CHECK(simd_double_lanes() == 4);
+#endif
+  const std::vector<int> widths = lane_widths();
+  if (widths.size() < 2) {
+    MESSAGE("no AVX2 on this CPU: only the two-lane draw runs here");
+    return;
+  }
+  // A large block at an odd offset (1,000,001 positions from 777,777: whole 128-position chunks and
+  // a last one of 1,000,001 mod 128 = 65), then blocks of every length 1 .. 37 at offsets of every
+  // remainder mod 4, for each of the reference test's configs. (Most positions' values end rounded
+  // to lots, ticks and micro-units, which absorb a last-bit difference in a quotient or a table
+  // value: the table maths' own test above compares those unrounded.)
+  const std::vector<std::vector<std::string>>& configs = kRuleConfigs;
+  constexpr std::size_t n = 1000001, first = 777777;
+  std::vector<PositionRow> rows2(n), rows4(n);
+  std::vector<double> spot2(n), spot4(n);
+  for (std::size_t c = 0; c < configs.size(); ++c) {
+    CAPTURE(c);
+    const ScenarioConfig sc = load_scenario_file(kCrash, configs[c]);
+    const PassivePositionDrawer d(sc, 0xA5A5ULL + c);
+    {
+      const ForceLanes force(2);
+      d.draw(first, n, rows2.data(), spot2.data());
+    }
+    {
+      const ForceLanes force(4);
+      d.draw(first, n, rows4.data(), spot4.data());
+    }
+    std::size_t mismatches = 0, lines_right = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      mismatches += !same_position(rows4[i], spot4[i], rows2[i], spot2[i]);
+      lines_right += rows2[i].line == static_cast<std::int32_t>(first + i + 1);
+    }
+    CHECK(mismatches == 0);
+    CHECK(lines_right == n);  // every row written, with its line
+    std::size_t small_mismatches = 0, blocks = 0;
+    for (std::size_t len = 1; len <= 37; ++len)
+      for (std::size_t off = 0; off < 4; ++off) {
+        const std::size_t at = 1 + 97 * len + off;  // within the large block: its rows are the third copy
+        PositionRow r2[37], r4[37];
+        double s2[37], s4[37];
+        {
+          const ForceLanes force(2);
+          d.draw(first + at, len, r2, s2);
+        }
+        {
+          const ForceLanes force(4);
+          d.draw(first + at, len, r4, s4);
+        }
+        for (std::size_t k = 0; k < len; ++k)
+          small_mismatches += !same_position(r4[k], s4[k], r2[k], s2[k]) + !same_position(r4[k], s4[k], rows2[at + k], spot2[at + k]);
+        ++blocks;
+      }
+    CHECK(blocks == 37 * 4);
+    CHECK(small_mismatches == 0);
+  }
 }
 
 TEST_CASE("passive positions: leverage within [leverage_min, leverage_max] sets an isolated position's margin") {

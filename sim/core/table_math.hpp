@@ -20,8 +20,25 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+// Functions on four doubles at a time (AVX2), compiled for AVX2 whatever the build's flags and
+// called only when the CPU has it (simd_double_lanes() == 4). AVX2 alone, never FMA: a * b + c
+// stays a multiply and an add, rounded twice, as on two lanes and in the scalar functions.
+#define SL_HAVE_AVX2_LANES 1
+#define SL_AVX2 __attribute__((target("avx2")))
+#endif
 
 namespace sl {
+
+// How many doubles the lane code (these array functions, agents/passive_positions.cpp's draws) works
+// on at once: 4 where the CPU has AVX2 (asked once), else 2 (SSE2, x86-64's baseline; elsewhere two
+// plain doubles). Every width gives the same doubles: the same IEEE operations lane by lane.
+int simd_double_lanes();
+// For tests: 2 runs the two-lane code on any CPU, 4 the AVX2 code (refused, returning false and
+// changing nothing, where the CPU lacks AVX2), 0 the CPU's own choice again. Not for use while
+// another thread is drawing.
+bool set_simd_double_lanes_for_testing(int lanes);
 
 // Choices without a branch, for conditions on data (a price's side of a limit, a coin flip) that a
 // branch predictor would miss half the time; the result is exactly one of the two doubles, unchanged.
@@ -83,11 +100,14 @@ struct TableMathView {
   double cos_2pi(double u) const { return interpolate(cos_tab, u); }
 
   // The same functions over arrays (out may be in): out[k] = f(in[k]), the same doubles as the
-  // functions above. With SSE2 (x86-64's baseline) two values at a time: the same IEEE operations
-  // lane by lane (truncation to int32 and back is exact here: cells < 4097, |floor(y)| <= 1023),
-  // half the instructions of two scalar calls.
+  // functions above. Four values at a time with AVX2, else two with SSE2 (x86-64's baseline):
+  // the same IEEE operations lane by lane (truncation to int32 and back is exact here: cells <
+  // 4097, |floor(y)| <= 1023), a half or a quarter of the instructions of scalar calls.
   void log2_n(const double* in, double* out, std::size_t n) const {
     std::size_t k = 0;
+#if defined(SL_HAVE_AVX2_LANES)
+    if (simd_double_lanes() == 4) k = log2_n4(in, out, n);
+#endif
 #if defined(__SSE2__)
     for (; k + 2 <= n; k += 2) _mm_storeu_pd(out + k, log2_2(_mm_loadu_pd(in + k)));
 #endif
@@ -95,6 +115,9 @@ struct TableMathView {
   }
   void exp2_n(const double* in, double* out, std::size_t n) const {
     std::size_t k = 0;
+#if defined(SL_HAVE_AVX2_LANES)
+    if (simd_double_lanes() == 4) k = exp2_n4(in, out, n);
+#endif
 #if defined(__SSE2__)
     for (; k + 2 <= n; k += 2) _mm_storeu_pd(out + k, exp2_2(_mm_loadu_pd(in + k)));
 #endif
@@ -102,6 +125,9 @@ struct TableMathView {
   }
   void cos_2pi_n(const double* in, double* out, std::size_t n) const {
     std::size_t k = 0;
+#if defined(SL_HAVE_AVX2_LANES)
+    if (simd_double_lanes() == 4) k = cos_2pi_n4(in, out, n);
+#endif
 #if defined(__SSE2__)
     for (; k + 2 <= n; k += 2) _mm_storeu_pd(out + k, interpolate_2(cos_tab, _mm_loadu_pd(in + k)));
 #endif
@@ -136,6 +162,54 @@ struct TableMathView {
     const __m128d k = _mm_sub_pd(t, _mm_and_pd(_mm_cmplt_pd(y, t), _mm_set1_pd(1.0)));
     const __m128d scale = _mm_castsi128_pd(_mm_slli_epi64(_mm_castpd_si128(_mm_add_pd(k, _mm_set1_pd(0x1p52 + 1023.0))), 52));
     return _mm_mul_pd(scale, interpolate_2(exp2_tab, _mm_sub_pd(y, k)));
+  }
+#endif
+#if defined(SL_HAVE_AVX2_LANES)
+  // The two-lane functions on four lanes, operation for operation. The table's two ends of four
+  // cells are four unaligned pairs (as interpolate_2 loads them), regrouped by two unpacks.
+  SL_AVX2 static __m256d interpolate_4(const double* tab, __m256d t) {
+    const __m256d s = _mm256_mul_pd(t, _mm256_set1_pd(kCells));
+    const __m128i i = _mm_min_epi32(_mm256_cvttpd_epi32(s), _mm_set1_epi32(kCells - 1));
+    const __m256d g = _mm256_sub_pd(s, _mm256_cvtepi32_pd(i));
+    const __m256d v02 = _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_loadu_pd(tab + _mm_cvtsi128_si32(i))),
+                                             _mm_loadu_pd(tab + _mm_extract_epi32(i, 2)), 1);  // tab[i0], tab[i0 + 1], tab[i2], tab[i2 + 1]
+    const __m256d v13 = _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_loadu_pd(tab + _mm_extract_epi32(i, 1))),
+                                             _mm_loadu_pd(tab + _mm_extract_epi32(i, 3)), 1);  // lanes 1 and 3
+    const __m256d a = _mm256_unpacklo_pd(v02, v13), b = _mm256_unpackhi_pd(v02, v13);
+    return _mm256_add_pd(a, _mm256_mul_pd(g, _mm256_sub_pd(b, a)));
+  }
+  SL_AVX2 __m256d log2_4(__m256d x) const {
+    const __m256i bits = _mm256_castpd_si256(x);
+    const __m256d m = _mm256_castsi256_pd(_mm256_or_si256(_mm256_and_si256(bits, _mm256_set1_epi64x(0x000FFFFFFFFFFFFFLL)),
+                                                          _mm256_set1_epi64x(0x3FF0000000000000LL)));  // [1, 2)
+    const __m256i field = _mm256_and_si256(_mm256_srli_epi64(bits, 52), _mm256_set1_epi64x(0x7FF));
+    const __m256d e = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(field, _mm256_set1_epi64x(0x4330000000000000LL))),
+                                    _mm256_set1_pd(0x1p52 + 1023.0));
+    return _mm256_add_pd(e, interpolate_4(log2_tab, _mm256_sub_pd(m, _mm256_set1_pd(1.0))));
+  }
+  SL_AVX2 __m256d exp2_4(__m256d y) const {
+    const __m256d t = _mm256_cvtepi32_pd(_mm256_cvttpd_epi32(y));
+    const __m256d k = _mm256_sub_pd(t, _mm256_and_pd(_mm256_cmp_pd(y, t, _CMP_LT_OS), _mm256_set1_pd(1.0)));
+    const __m256d scale =
+        _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_castpd_si256(_mm256_add_pd(k, _mm256_set1_pd(0x1p52 + 1023.0))), 52));
+    return _mm256_mul_pd(scale, interpolate_4(exp2_tab, _mm256_sub_pd(y, k)));
+  }
+  SL_AVX2 __m256d cos_2pi_4(__m256d u) const { return interpolate_4(cos_tab, u); }
+  // The array functions' whole groups of four; returns how many were done.
+  SL_AVX2 std::size_t log2_n4(const double* in, double* out, std::size_t n) const {
+    std::size_t k = 0;
+    for (; k + 4 <= n; k += 4) _mm256_storeu_pd(out + k, log2_4(_mm256_loadu_pd(in + k)));
+    return k;
+  }
+  SL_AVX2 std::size_t exp2_n4(const double* in, double* out, std::size_t n) const {
+    std::size_t k = 0;
+    for (; k + 4 <= n; k += 4) _mm256_storeu_pd(out + k, exp2_4(_mm256_loadu_pd(in + k)));
+    return k;
+  }
+  SL_AVX2 std::size_t cos_2pi_n4(const double* in, double* out, std::size_t n) const {
+    std::size_t k = 0;
+    for (; k + 4 <= n; k += 4) _mm256_storeu_pd(out + k, cos_2pi_4(_mm256_loadu_pd(in + k)));
+    return k;
   }
 #endif
 
