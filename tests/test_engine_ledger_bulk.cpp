@@ -3,6 +3,9 @@
 // count, conservation), on random legs; and it refuses what transfer() refuses.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -142,4 +145,138 @@ TEST_CASE("open_stem_range opens the accounts open_stem_account opens one by one
   CHECK(range.balance(first_range + 129, 0) == -5);
   CHECK(range.open_stem_range(s2, 1, 0) == range.n_accounts());  // none opened
   CHECK_THROWS_AS(range.open_stem_range(s2, 0xFFFFFFF0u, 100), LedgerError);  // numbers past the last one
+}
+
+namespace {
+
+// `cols` columns of legs over `n` fresh accounts (one leg per account per column): applied as
+// transfers one by one (account by account, its legs in column order) to `seq`, and as move_column
+// to `bulk` in blocks of `block` accounts; both ledgers are then compared in full.
+struct Column {
+  int hub;  // 0: the asset's issuer, 1: the counterparty
+  AssetId asset;
+  std::vector<Micros> amount;
+  std::vector<char> to_fresh;
+};
+
+// Before them, `other` moves `counterparty_contracts` contracts to the counterparty.
+void check_columns_equal_transfers(const std::vector<Column>& cols, std::size_t n, std::size_t block, bool may_go_negative,
+                                   Micros counterparty_contracts = 0) {
+  Ledger seq = make_ledger(), bulk = make_ledger();
+  std::vector<AccountId> cp(2);
+  for (Ledger* L : {&seq, &bulk}) {
+    const AccountId c = L->open_account("counterparty", true);
+    const AccountId other = L->open_account("other");  // the fresh accounts start off a word boundary of the holder bits (id 5)
+    L->transfer(other, c, 2, counterparty_contracts);
+    cp[L == &seq ? 0 : 1] = c;
+  }
+  const std::uint32_t stem_s = seq.name_stem("p:", ""), stem_b = bulk.name_stem("p:", "");
+  const AccountId first = seq.open_stem_range(stem_s, 1, n, may_go_negative);
+  for (std::size_t k = 0; k < n; ++k)
+    for (const Column& c : cols) {
+      const AccountId hub = c.hub == 0 ? seq.issuer(c.asset) : cp[0];
+      if (c.to_fresh[k])
+        seq.transfer(hub, first + static_cast<AccountId>(k), c.asset, c.amount[k]);
+      else
+        seq.transfer(first + static_cast<AccountId>(k), hub, c.asset, c.amount[k]);
+    }
+  Ledger::BulkOpening b(bulk);
+  std::vector<std::size_t> slot;
+  for (const Column& c : cols) slot.push_back(b.hub(c.hub == 0 ? bulk.issuer(c.asset) : cp[1], c.asset));
+  for (std::size_t f = 0; f < n; f += block) {
+    const std::size_t m = std::min(block, n - f);
+    const AccountId acc0 = b.open_range(stem_b, static_cast<std::uint32_t>(f + 1), m, may_go_negative);
+    REQUIRE(acc0 == first + f);
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+      std::vector<bool> dir(cols[i].to_fresh.begin() + static_cast<std::ptrdiff_t>(f), cols[i].to_fresh.begin() + static_cast<std::ptrdiff_t>(f + m));
+      std::unique_ptr<bool[]> to_fresh(new bool[m]);
+      for (std::size_t k = 0; k < m; ++k) to_fresh[k] = dir[k];
+      b.move_column(slot[i], acc0, m, cols[i].amount.data() + f, to_fresh.get());
+    }
+  }
+  b.finish();
+  REQUIRE(seq.n_accounts() == bulk.n_accounts());
+  for (AccountId a = 0; a < seq.n_accounts(); ++a)
+    for (AssetId x = 0; x < 3; ++x) REQUIRE(seq.balance(a, x) == bulk.balance(a, x));
+  for (AssetId x = 0; x < 3; ++x) {
+    CHECK(seq.positive_total(x) == bulk.positive_total(x));
+    CHECK(holders(seq, x) == holders(bulk, x));
+  }
+  CHECK(seq.transfer_count() == bulk.transfer_count());
+  CHECK_NOTHROW(bulk.check_conservation());
+}
+
+}  // namespace
+
+TEST_CASE("bulk opening: legs as columns (move_column) give the ledger the transfers one by one give") {
+  for (std::uint64_t seed = 1; seed <= 8; ++seed) {
+    Rng rng(seed);
+    const std::size_t n = 700;
+    // As passive positions are booked: quote minted (sometimes 0), spot minted for some, contracts
+    // and a cash leg against the counterparty in opposite directions (the side a coin toss), the
+    // cash often above the quote (a long's quote balance below zero).
+    std::vector<Column> cols{{0, 0, {}, {}}, {0, 1, {}, {}}, {1, 2, {}, {}}, {1, 0, {}, {}}};
+    for (std::size_t k = 0; k < n; ++k) {
+      const bool is_long = rng() % 2 == 0;
+      cols[0].amount.push_back(static_cast<Micros>(rng() % 3 == 0 ? 0 : rng() % 1'000'000'000));
+      cols[1].amount.push_back(static_cast<Micros>(rng() % 4 == 0 ? rng() % 5'000'000 : 0));
+      cols[2].amount.push_back(static_cast<Micros>(1 + rng() % 10'000'000));
+      cols[3].amount.push_back(static_cast<Micros>(rng() % 2'000'000'000));
+      cols[0].to_fresh.push_back(1), cols[1].to_fresh.push_back(1);
+      cols[2].to_fresh.push_back(is_long), cols[3].to_fresh.push_back(!is_long);
+    }
+    // Blocks of 64 from account 5 (each block's words split), of 1, 3, 1000 (one block).
+    for (std::size_t block : {64, 1, 3, 1000}) check_columns_equal_transfers(cols, n, block, true);
+  }
+  // Sums beyond int64 within a column (the 128-bit path): the counterparty holds 9e18 contracts and
+  // four accounts get 4e18 each from it (the column's positive total and hub sum: 1.6e19); then
+  // the same, given back.
+  const Micros k4e18 = 4'000'000'000'000'000'000, k9e18 = 9'000'000'000'000'000'000;
+  std::vector<Column> big{{1, 2, std::vector<Micros>(4, k4e18), std::vector<char>(4, 1)}};
+  for (std::size_t block : {4, 3}) check_columns_equal_transfers(big, 4, block, true, k9e18);
+  big.push_back({1, 2, std::vector<Micros>(4, k4e18), std::vector<char>(4, 0)});
+  check_columns_equal_transfers(big, 4, 4, true, k9e18);
+}
+
+TEST_CASE("bulk opening: move_column refuses what move refuses, naming the first faulty leg") {
+  // Each case on a new ledger: four fresh accounts that may not go negative.
+  struct Fresh {
+    Ledger L = make_ledger();
+    Ledger::BulkOpening b{L};
+    AccountId acc0 = b.open_range(L.name_stem("p:", ""), 1, 4, /*may_go_negative=*/false);
+  };
+  const Micros ok[4] = {5, 0, 7, 9};
+  {  // out of an account that may not go negative: InsufficientFunds naming the first (the third)
+    Fresh f;
+    const std::size_t quote = f.b.hub(f.L.issuer(0), 0);
+    f.b.move_column(quote, f.acc0, 4, ok, nullptr);
+    const Micros too_much[4] = {5, 0, 8, 10};
+    const bool out[4] = {false, false, false, false};
+    try {
+      f.b.move_column(quote, f.acc0, 4, too_much, out);
+      FAIL("no throw");
+    } catch (const InsufficientFunds& e) {
+      CHECK(std::string(e.what()) == "ledger: p:3 cannot pay 8 micro-USDT (balance 7)");
+    }
+  }
+  {  // a negative amount
+    Fresh f;
+    const Micros negative[4] = {1, 0, -3, -4};
+    CHECK_THROWS_WITH_AS(f.b.move_column(f.b.hub(f.L.issuer(1), 1), f.acc0, 4, negative, nullptr), "ledger: negative transfer amount",
+                         LedgerError);
+  }
+  {  // a balance beyond int64
+    Fresh f;
+    const std::size_t spot = f.b.hub(f.L.issuer(1), 1);
+    f.b.move_column(spot, f.acc0, 4, ok, nullptr);
+    const Micros huge[4] = {0, 0, std::numeric_limits<Micros>::max(), 0};
+    CHECK_THROWS_AS(f.b.move_column(spot, f.acc0, 4, huge, nullptr), std::overflow_error);
+  }
+  {  // accounts past the last one, and a hub moving with itself
+    Fresh f;
+    CHECK_THROWS_AS(f.b.move_column(f.b.hub(f.L.issuer(0), 0), f.acc0, 5, ok, nullptr), LedgerError);
+    // Contracts: any account may be their hub. A zero leg with itself is no leg (as move()); 7 is refused.
+    CHECK_NOTHROW(f.b.move_column(f.b.hub(f.acc0 + 1, 2), f.acc0, 4, ok, nullptr));
+    CHECK_THROWS_AS(f.b.move_column(f.b.hub(f.acc0 + 2, 2), f.acc0, 4, ok, nullptr), LedgerError);
+  }
 }

@@ -1,5 +1,6 @@
 #include "sim/book/ledger.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <sstream>
 
@@ -158,6 +159,84 @@ void Ledger::BulkOpening::insufficient(AccountId fresh, AssetId asset, Micros am
   os << "ledger: " << ledger_.account_name(fresh) << " cannot pay " << amount << " micro-" << ledger_.asset_names_[asset] << " (balance "
      << balance << ")";
   throw InsufficientFunds(os.str());
+}
+
+void Ledger::BulkOpening::move_column(std::size_t slot, AccountId first, std::size_t count, const Micros* amount,
+                                      const bool* to_fresh) {
+  Ledger& L = ledger_;
+  HubSum& h = hubs_.at(slot);
+  if (count == 0) return;
+  if (static_cast<std::size_t>(first) + count > L.names_.size()) throw LedgerError("ledger: transfer names an unknown account or asset");
+  if (h.hub >= first && h.hub - first < count && amount[h.hub - first] != 0) refuse(slot, h.hub, amount[h.hub - first]);
+  const std::size_t stride = L.asset_names_.size();
+  Micros* const balance = L.balances_.data() + L.index(first, h.asset);
+  std::uint64_t* const holder_words = L.holders_[h.asset].data();
+  // The loop keeps few values live (every one in a register: a sum spilled to the stack is a chain
+  // of dependent memory updates from one leg to the next) and has no branch on the data (a leg's
+  // direction, a position's side, and its amount, zero for a position without spot, are as random
+  // as the draws; a branch on them is mispredicted about half the time). So: the signed amount is
+  // +a or -a by mask; a zero amount changes nothing; the column's sums are int64 while they fit
+  // (else redone in 128 bits below); the holder bits of the block are gathered in a register and
+  // written a word at a time; the rare faults (a negative amount or an overflow, a balance below
+  // zero) are only noted, and looked up after the loop.
+  Micros positive = 0, delta = 0;
+  std::uint64_t legs = 0, held = 0;
+  // slow: a negative amount, an overflow of a balance or of the int64 sums (one flag: fewer values
+  // live in the loop); below_zero: a balance below zero, allowed or not.
+  bool slow = false, below_zero = false;
+  for (std::size_t k = 0; k < count; ++k) {
+    const Micros a = amount[k];
+    const std::uint64_t out_mask = -static_cast<std::uint64_t>(!(to_fresh == nullptr || to_fresh[k]));  // 0: to the account, all ones: back
+    const auto s = static_cast<Micros>((static_cast<std::uint64_t>(a) ^ out_mask) - out_mask);             // +a or -a (two's complement)
+    Micros& b = balance[k * stride];
+    Micros nb;
+    slow |= __builtin_add_overflow(b, s, &nb) | (a < 0) |
+            __builtin_add_overflow(positive, (nb > 0 ? nb : 0) - (b > 0 ? b : 0), &positive) | __builtin_sub_overflow(delta, s, &delta);
+    below_zero |= nb < 0;
+    b = nb;
+    legs += a != 0;
+    const std::size_t bit = (static_cast<std::size_t>(first) + k) % 64;
+    held |= static_cast<std::uint64_t>(nb != 0) << bit;
+    if (bit == 63 || k + 1 == count) {  // the word's accounts in this column: bits lo..bit
+      const std::size_t acc = static_cast<std::size_t>(first) + k, lo = acc - std::min<std::size_t>(k, bit);
+      const std::uint64_t mask = (bit == 63 ? ~std::uint64_t{0} : (std::uint64_t{2} << bit) - 1) & ~((std::uint64_t{1} << (lo % 64)) - 1);
+      std::uint64_t& w = holder_words[acc / 64];
+      w = (w & ~mask) | held;
+      held = 0;
+    }
+  }
+  // The amount moved to leg k's account (+a or -a) and its balance before it (exact: the sum wraps
+  // back, two's complement).
+  const auto signed_amount = [&](std::size_t k) { return to_fresh == nullptr || to_fresh[k] ? amount[k] : -amount[k]; };
+  const auto before = [&](std::size_t k) {
+    return static_cast<Micros>(static_cast<std::uint64_t>(balance[k * stride]) - static_cast<std::uint64_t>(signed_amount(k)));
+  };
+  if (slow)  // the first refused or overflowing leg, in the column's order, raised as move() raises it
+    for (std::size_t k = 0; k < count; ++k) {
+      const Micros a = amount[k];
+      if (a < 0) refuse(slot, first + static_cast<AccountId>(k), a);
+      Micros nb;
+      if (__builtin_add_overflow(before(k), signed_amount(k), &nb)) overflow(h.asset, a);
+    }
+  if (below_zero && !L.asset_negative_[h.asset])  // may each account below zero be there (every rule of may_go_negative)?
+    for (std::size_t k = 0; k < count; ++k) {
+      const AccountId fresh = first + static_cast<AccountId>(k);
+      if ((balance[k * stride] < 0) & !L.may_go_negative(fresh, h.asset)) insufficient(fresh, h.asset, amount[k], before(k));
+    }
+  if (slow) {  // no leg was refused and no balance overflowed: the sums did, and are done again in 128 bits
+    Int128 p = 0, d = 0;
+    for (std::size_t k = 0; k < count; ++k) {
+      const Micros nb = balance[k * stride], b = before(k);
+      p += static_cast<Int128>(nb > 0 ? nb : 0) - static_cast<Int128>(b > 0 ? b : 0);
+      d -= signed_amount(k);
+    }
+    L.positive_[h.asset] += p;
+    h.delta += d;
+  } else {
+    L.positive_[h.asset] += positive;
+    h.delta += delta;
+  }
+  legs_ += legs;
 }
 
 void Ledger::BulkOpening::finish() {

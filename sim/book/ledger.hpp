@@ -145,6 +145,15 @@ class Ledger {
       h.delta += to_fresh ? -static_cast<Int128>(amount) : static_cast<Int128>(amount);
       ++legs_;
     }
+    // A column of legs, one per account of a block opened by this object: for k < count, amount[k]
+    // (>= 0; 0: no leg) of the slot's asset between its hub and account first + k, to the account if
+    // to_fresh[k] (nullptr: every one) else back. The same as move() for each k in turn (the same
+    // checks and errors, the same balances, sums and holder bits), with the hub's and the asset's
+    // sums kept in registers for the column and the block's holder bits written a word at a time:
+    // one move() per leg carries those sums through memory from one position to the next, a chain
+    // of dependent read-modify-writes that kept a million positions' legs at a few instructions a
+    // cycle at best.
+    void move_column(std::size_t slot, AccountId first, std::size_t count, const Micros* amount, const bool* to_fresh);
     // Applies the hubs' sums (std::overflow_error if a hub's balance would leave int64).
     void finish();
 

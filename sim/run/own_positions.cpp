@@ -1,6 +1,7 @@
 #include "sim/run/own_positions.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -30,8 +31,9 @@ struct PositionHubs {
 };
 
 // The contracts and the cash leg of row r (whole lots, checked by the loader; the cash leg at the
-// exact entry price, to the micro-unit).
-WatchedPosition position_legs(const Market& m, const PositionRow& r) {
+// exact entry price, to the micro-unit). Inline: the passive positions' loop computes a block's legs
+// with it, several positions in flight (as a call, one position's chain of conversions at a time).
+[[gnu::always_inline]] inline WatchedPosition position_legs(const Market& m, const PositionRow& r) {
   const std::size_t asset = static_cast<std::size_t>(r.asset);
   const Venue& v = *m.assets[asset].perp;
   const auto lots = static_cast<Micros>(llround_in_range(r.size / v.spec().lot_size));  // a size checked finite and in range by the loader or drawn
@@ -109,11 +111,16 @@ std::size_t book_passive_positions(const ScenarioConfig& sc, std::uint64_t run_s
     drawer->draw(k, 1, &row, &spot);
     return position_legs(m, row);
   });
-  // Drawn a block at a time (a tight loop over the counter stream), then booked.
+  // Drawn a block at a time (a tight loop over the counter stream), then booked: the legs' amounts
+  // per position (position_legs and to_fixed, as book_legs computes them), then each leg of the
+  // block as a column (Ledger::BulkOpening::move_column: the ledger state book_legs leaves, the
+  // legs being those of a mint and of book_against_counterparty), then the bands.
   constexpr std::size_t kBlock = 2048;
   std::vector<PositionRow> rows(kBlock);  // a block's draws stay in the cache until booked
   std::vector<double> spot(kBlock);
-  std::vector<double> spot_units(m.assets.size(), 0.0);  // only the first asset's spot is drawn
+  std::vector<WatchedPosition> legs(kBlock);
+  std::vector<Micros> quote(kBlock), spot_micros(kBlock), contracts(kBlock), cash(kBlock);
+  const std::unique_ptr<bool[]> is_long(new bool[kBlock]), is_short(new bool[kBlock]);
   Ledger::BulkOpening bulk(L);
   const PositionHubs hubs(m, bulk);
   Micros counterparty_cash = 0;  // the counterparty's cash leg: the sum record_counterparty_booking keeps per position
@@ -122,12 +129,27 @@ std::size_t book_passive_positions(const ScenarioConfig& sc, std::uint64_t run_s
     drawer->draw(first, b, rows.data(), spot.data());
     const AccountId acc0 = bulk.open_range(stem, static_cast<std::uint32_t>(first + 1), b, /*may_go_negative=*/true);
     for (std::size_t k = 0; k < b; ++k) {
-      spot_units[0] = spot[k];
-      const WatchedPosition p = position_legs(m, rows[k]);
-      book_legs(m, bulk, hubs, acc0 + static_cast<AccountId>(k), rows[k], p, spot_units.data());
-      counterparty_cash += p.is_long ? p.cash : -p.cash;  // its entry price: recorded when watch() adds it
-      margin.watch(first + k, p);
+      const PositionRow& r = rows[k];
+      const WatchedPosition p = position_legs(m, r);
+      legs[k] = p;
+      quote[k] = to_fixed(r.quote_collateral, 1e6);
+      // Only the first asset's spot is drawn; none (<= 0) is 0, as book_legs moves none. No branch
+      // on the data here (whether a position holds spot, its side: draws, a branch on which is
+      // mispredicted as often as not): the spot is zeroed by mask, the cash leg signed by mask.
+      const std::uint64_t holds = -static_cast<std::uint64_t>(spot[k] > 0);
+      spot_micros[k] = to_fixed(std::bit_cast<double>(std::bit_cast<std::uint64_t>(spot[k]) & holds), 1e6);
+      contracts[k] = p.contracts;
+      cash[k] = p.cash;
+      is_long[k] = r.is_long;
+      is_short[k] = !r.is_long;
+      const std::uint64_t short_mask = -static_cast<std::uint64_t>(!p.is_long);
+      counterparty_cash += static_cast<Micros>((static_cast<std::uint64_t>(p.cash) ^ short_mask) - short_mask);  // +cash long, -cash short (its entry price: recorded when watch() adds it)
     }
+    bulk.move_column(hubs.quote_issuer, acc0, b, quote.data(), nullptr);
+    bulk.move_column(hubs.spot_issuer[0], acc0, b, spot_micros.data(), nullptr);
+    bulk.move_column(hubs.counterparty_perp[0], acc0, b, contracts.data(), is_long.get());
+    bulk.move_column(hubs.counterparty_quote, acc0, b, cash.data(), is_short.get());
+    for (std::size_t k = 0; k < b; ++k) margin.watch(first + k, legs[k]);
   }
   add_counterparty_cash(m, 0, counterparty_cash);
   bulk.finish();
