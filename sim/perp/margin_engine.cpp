@@ -451,11 +451,8 @@ bool MarginEngine::band_watched(std::size_t k) {
   x.index = indices_[a];
   x.contracts = static_cast<double>(L.balance(acc, am.perp_asset)) * 1e-6;
   x.mark = marks_[a];
-  // Whether a position holds spot and its side are draws: the terms below are kept or not by mask,
-  // not by branches that would be mispredicted as often as not (cachegrind's branch simulation).
-  // The spot's term is added as +0 when there is none: the sum is unchanged (quote, an integer's
-  // double, is never -0).
-  double eq = quote + band_detail::select(x.spot != 0, x.spot * x.index * (1.0 - x.haircut), 0.0);
+  double eq = quote;
+  if (x.spot != 0) eq += x.spot * x.index * (1.0 - x.haircut);
   double req = 0;
   if (x.contracts != 0) {
     eq += x.contracts * x.mark;
@@ -469,19 +466,19 @@ bool MarginEngine::band_watched(std::size_t k) {
   if (!liquidation_bands_one(x, eq - watch_ratio_ * req, 1e-9 * scale, watch_ratio_, tier_rates_, mark_band, index_band)) return false;
   // Far edges (beyond watch_far_ times the price, or below it divided by that) are not stored one by
   // one: only the nearest of them, and a price that reaches it rebuilds every band (rewatch_all).
-  // Which edges count as far is free: both sides of the limit are valid.
   const auto far = [this](PriceBand& b, double p, double& far_lo, double& far_hi) {
-    constexpr double kInf = std::numeric_limits<double>::infinity();
-    const bool lo_far = b.lo < p * inv_watch_far_, hi_far = b.hi > p * watch_far_;
-    far_lo = std::max(far_lo, band_detail::select(lo_far, b.lo, -kInf));
-    far_hi = std::min(far_hi, band_detail::select(hi_far, b.hi, kInf));
-    b.lo = band_detail::select(lo_far, -kInf, b.lo);
-    b.hi = band_detail::select(hi_far, kInf, b.hi);
+    if (b.lo < p * inv_watch_far_) {  // which edges count as far is free: both sides of it are valid
+      far_lo = std::max(far_lo, b.lo);
+      b.lo = -std::numeric_limits<double>::infinity();
+    }
+    if (b.hi > p * watch_far_) {
+      far_hi = std::min(far_hi, b.hi);
+      b.hi = std::numeric_limits<double>::infinity();
+    }
   };
   far(mark_band, x.mark, far_mark_lo_, far_mark_hi_);
   far(index_band, x.index, far_index_lo_, far_index_hi_);
-  WatchIndex* const index_of[2] = {&watch_index_, &watch_spot_index_};  // without spot, holding spot
-  index_of[x.spot != 0]->add_one(static_cast<std::uint32_t>(k), a, mark_band, index_band);
+  (x.spot != 0 ? watch_spot_index_ : watch_index_).add_one(static_cast<std::uint32_t>(k), a, mark_band, index_band);
   return true;
 }
 
