@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstdio>
@@ -86,32 +87,45 @@ ScaleResult run_size(const std::string& scenario_path, Population p, int account
 
 }  // namespace
 
-int run_scale_bench(const std::string& scenario_path, std::ostream& out) {
+int run_scale_bench(const std::string& scenario_path, int repeat, std::ostream& out) {
   const int sizes[] = {10'000, 100'000, 1'000'000};
-  char buf[320];
+  constexpr int kSizes = 3;
+  char buf[400];
   for (Population p : {Population::Passive, Population::Leveraged}) {
     const char* what = p == Population::Passive ? "passive_positions" : "leveraged_traders (each its own stream)";
-    out << "scale: " << what << "\n";
-    double first_wall = 0, last_wall = 0;
-    for (int n : sizes) {
-      const ScaleResult r = run_size(scenario_path, p, n);
-      if (!r.ok) {
-        out << "scale: " << n << " accounts: the run failed\n";
-        return 1;
+    out << "scale: " << what << " (" << repeat << (repeat == 1 ? " run" : " runs") << " of each size, in turn; the median run)\n" << std::flush;
+    std::vector<ScaleResult> runs[kSizes];
+    double load_sum = 0;
+    for (int rep = 0; rep < repeat; ++rep)
+      for (int i = 0; i < kSizes; ++i) {
+        const ScaleResult r = run_size(scenario_path, p, sizes[i]);
+        if (!r.ok) {
+          out << "scale: " << sizes[i] << " accounts: the run failed\n";
+          return 1;
+        }
+        runs[i].push_back(r);
+        double load[1] = {-1};
+        getloadavg(load, 1);  // the machine's 1-minute load average (a shared machine's figures move with it)
+        load_sum += load[0];
       }
-      double load[1] = {-1};
-      getloadavg(load, 1);  // the machine's 1-minute load average when the size finished (a shared machine's figures move with it)
+    double median_wall[kSizes] = {0, 0, 0};
+    for (int i = 0; i < kSizes; ++i) {
+      std::vector<ScaleResult>& v = runs[i];
+      std::sort(v.begin(), v.end(), [](const ScaleResult& a, const ScaleResult& b) { return a.wall_s < b.wall_s; });
+      const ScaleResult& r = v[v.size() / 2];  // the median (the upper one of an even count)
+      median_wall[i] = r.wall_s;
+      long peak_kb = 0;
+      for (const ScaleResult& x : v) peak_kb = std::max(peak_kb, x.peak_rss_kb);
       std::snprintf(buf, sizeof buf,
-                    "scale: %9d margined accounts: %7.3f s for 1 h of 1 s steps (set-up %.3f s, step 0 %.3f s, steps 1.. %.3f s; "
-                    "process CPU %.2f s), %.2f M order messages/s, peak RSS %.0f MB, load %.2f\n",
-                    n, r.wall_s, r.setup_s, r.first_step_s, r.wall_s - r.setup_s - r.first_step_s, r.cpu_s,
-                    static_cast<double>(r.messages) / r.wall_s / 1e6, static_cast<double>(r.peak_rss_kb) / 1024.0, load[0]);
-      out << buf << std::flush;
-      if (n == sizes[0]) first_wall = r.wall_s;
-      last_wall = r.wall_s;
+                    "scale: %9d margined accounts: %7.3f s for 1 h of 1 s steps (runs %.3f-%.3f s; set-up %.3f s, step 0 %.3f s, "
+                    "steps 1.. %.3f s; process CPU %.2f s), %.2f M order messages/s, peak RSS %.0f MB\n",
+                    sizes[i], r.wall_s, v.front().wall_s, v.back().wall_s, r.setup_s, r.first_step_s, r.wall_s - r.setup_s - r.first_step_s,
+                    r.cpu_s, static_cast<double>(r.messages) / r.wall_s / 1e6, static_cast<double>(peak_kb) / 1024.0);
+      out << buf;
     }
-    std::snprintf(buf, sizeof buf, "scale: %s: wall-time ratio 1M / 10k accounts = %.1f (target <= 3)\n", what, last_wall / first_wall);
-    out << buf;
+    std::snprintf(buf, sizeof buf, "scale: %s: wall-time ratio 1M / 10k accounts = %.1f (target <= 3; medians; mean load %.2f)\n", what,
+                  median_wall[kSizes - 1] / median_wall[0], load_sum / (repeat * kSizes));
+    out << buf << std::flush;
   }
   return 0;
 }

@@ -10,4 +10,8 @@
 // liquidates none of them. Each size runs in a child process so its peak RSS is its own; prints
 // wall time, order messages/s and peak RSS per size and, per population, the wall-time ratio of
 // the largest to the smallest size (the target: cost follows activity, not accounts).
-int run_scale_bench(const std::string& scenario_path, std::ostream& out);
+// `repeat` runs of each size, taken in turn (10k, 100k, 1M, 10k, ...: a machine that slows down or
+// speeds up meanwhile weighs on every size alike); each size's line is its median run, with the
+// range of the wall times, and the ratio is that of the medians. On a shared machine one run of
+// 0.05 s moves by half its time: single runs made ratios from 2.3 to 3.5 of the same binary.
+int run_scale_bench(const std::string& scenario_path, int repeat, std::ostream& out);

@@ -44,7 +44,7 @@ Usage:
   stresslab validate SCENARIO.json [--set PATH=VALUE ...]
   stresslab calibrate CALIBRATION.json [--out FILE.h5] [--threads N] [--resume] [--quiet]
                       [--format table|csv|json]
-  stresslab bench [--seconds S] [--agents N] [--steps N] [--only book|sim|sweep|scale] [--runs N] [--threads N]
+  stresslab bench [--seconds S] [--agents N] [--steps N] [--only book|sim|sweep|scale] [--runs N] [--repeat N] [--threads N]
   stresslab --help | --version
 
 Examples:
@@ -96,10 +96,11 @@ int cmd_bench(const std::vector<std::string>& args) {
       "scenario", po::value<std::string>(), "scenario for the simulation benchmark (default scenarios/calm.json)")(
       "only", po::value<std::string>(), "book | sim | sweep | scale")(
       "runs", po::value<int>()->default_value(16), "runs of the sweep benchmark (penalty x seeds on crash.json, 900 steps)")(
+      "repeat", po::value<int>()->default_value(5), "runs of each size of the scale benchmark (its lines: the median run)")(
       "threads", po::value<int>()->default_value(0), "worker threads of the sweep benchmark (0: all cores)");
   auto vm = parse(args, opts, po::positional_options_description{});
   if (vm.count("help")) {
-    std::cout << "Usage: stresslab bench [--seconds S] [--agents N] [--steps N] [--only book|sim|sweep|scale] [--runs N] [--threads N]\n"
+    std::cout << "Usage: stresslab bench [--seconds S] [--agents N] [--steps N] [--only book|sim|sweep|scale] [--runs N] [--repeat N] [--threads N]\n"
               << opts;
     return kExitOk;
   }
@@ -112,8 +113,11 @@ int cmd_bench(const std::vector<std::string>& args) {
     std::string path = vm.count("scenario") ? vm["scenario"].as<std::string>() : "scenarios/calm.json";
     rc |= run_sim_bench(path, vm["agents"].as<int>(), vm["steps"].as<std::int64_t>(), std::cout);
   }
-  if (only == "scale")  // not part of the default set: it takes minutes
-    rc |= run_scale_bench(vm.count("scenario") ? vm["scenario"].as<std::string>() : "scenarios/crash.json", std::cout);
+  if (only == "scale") {  // not part of the default set: it takes tens of seconds
+    const int repeat = vm["repeat"].as<int>();
+    if (repeat < 1 || repeat > 1000) throw UsageError("--repeat " + std::to_string(repeat) + ": must be in [1, 1000]");
+    rc |= run_scale_bench(vm.count("scenario") ? vm["scenario"].as<std::string>() : "scenarios/crash.json", repeat, std::cout);
+  }
   if (only == "sweep") {  // not part of the default set: it takes tens of seconds
     const int runs = vm["runs"].as<int>(), threads = threads_option(vm);
     if (runs < 1 || runs > 100000) throw UsageError("--runs " + std::to_string(runs) + ": must be in [1, 100000]");
