@@ -439,7 +439,7 @@ void MarginEngine::begin_watch(AccountId first, std::size_t n, std::size_t asset
 // band needs only to be conservative, and the rounding allowance (1e-9 of the position's gross
 // values) is ten million times any such error, so a position banded here is healthy with its margin
 // to spare, and one that is not is simply added (valued exactly by mark_one from then on).
-bool MarginEngine::band_watched(std::size_t k) {
+[[gnu::always_inline]] inline bool MarginEngine::band_watched(std::size_t k) {
   const AccountId acc = watch_first_ + static_cast<AccountId>(k);
   const Ledger& L = market_.ledger;
   const std::size_t a = watch_asset_;
@@ -482,10 +482,17 @@ bool MarginEngine::band_watched(std::size_t k) {
   return true;
 }
 
-void MarginEngine::watch(std::size_t k, const WatchedPosition& p) {
-  if (market_.ledger.balance(watch_first_ + static_cast<AccountId>(k), market_.assets[watch_asset_].spot_asset) != 0)
-    watch_spot_.push_back(static_cast<std::uint32_t>(k));
-  if (!usable_for_watching() || !watch_prices_ok_ || !band_watched(k)) add_watched(k, p);
+void MarginEngine::watch(std::size_t k, const WatchedPosition& p) { watch_block(k, 1, &p); }
+
+void MarginEngine::watch_block(std::size_t k0, std::size_t count, const WatchedPosition* p) {
+  const Ledger& L = market_.ledger;
+  const AssetId spot_asset = market_.assets[watch_asset_].spot_asset;
+  const bool bands = usable_for_watching() && watch_prices_ok_;
+  for (std::size_t j = 0; j < count; ++j) {
+    const std::size_t k = k0 + j;
+    if (L.balance(watch_first_ + static_cast<AccountId>(k), spot_asset) != 0) watch_spot_.push_back(static_cast<std::uint32_t>(k));
+    if (!bands || !band_watched(k)) add_watched(k, p[j]);
+  }
 }
 
 // Position k as a margin account: its mode, and its entry price as the booking recorded it

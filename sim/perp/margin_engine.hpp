@@ -102,6 +102,8 @@ class MarginEngine : public FillObserver {
   // Watches the just-booked account first + k at the current prices; if it cannot have bands (it
   // is liquidatable now, or at a tier edge) it is added at once, as it would be without watching.
   void watch(std::size_t k, const WatchedPosition& p);
+  // watch(k0 + j, p[j]) for j < count, in that order, in one loop (no call per position).
+  void watch_block(std::size_t k0, std::size_t count, const WatchedPosition* p);
   // Adds every watched position that is not a margin account yet (ascending account id).
   void materialise_all_watched();
   // A watched position that is not (yet) a margin account.

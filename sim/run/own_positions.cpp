@@ -149,7 +149,7 @@ std::size_t book_passive_positions(const ScenarioConfig& sc, std::uint64_t run_s
     bulk.move_column(hubs.spot_issuer[0], acc0, b, spot_micros.data(), nullptr);
     bulk.move_column(hubs.counterparty_perp[0], acc0, b, contracts.data(), is_long.get());
     bulk.move_column(hubs.counterparty_quote, acc0, b, cash.data(), is_short.get());
-    for (std::size_t k = 0; k < b; ++k) margin.watch(first + k, legs[k]);
+    margin.watch_block(first, b, legs.data());
   }
   add_counterparty_cash(m, 0, counterparty_cash);
   bulk.finish();
