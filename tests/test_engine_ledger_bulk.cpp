@@ -32,6 +32,20 @@ std::vector<AccountId> holders(const Ledger& L, AssetId a) {
   return out;
 }
 
+// The bulk-opened ledger is the one the transfers one by one built: every balance, the positive
+// totals, the holders and the transfer count; and it balances.
+void require_same_ledger(const Ledger& seq, const Ledger& bulk) {
+  REQUIRE(seq.n_accounts() == bulk.n_accounts());
+  for (AccountId a = 0; a < seq.n_accounts(); ++a)
+    for (AssetId x = 0; x < 3; ++x) REQUIRE(seq.balance(a, x) == bulk.balance(a, x));
+  for (AssetId x = 0; x < 3; ++x) {
+    CHECK(seq.positive_total(x) == bulk.positive_total(x));
+    CHECK(holders(seq, x) == holders(bulk, x));
+  }
+  CHECK(seq.transfer_count() == bulk.transfer_count());
+  CHECK_NOTHROW(bulk.check_conservation());
+}
+
 }  // namespace
 
 TEST_CASE("bulk opening: the same ledger as the transfers one by one, on random legs") {
@@ -78,17 +92,9 @@ TEST_CASE("bulk opening: the same ledger as the transfers one by one, on random 
       }
     }
     b.finish();
-    REQUIRE(seq.n_accounts() == bulk.n_accounts());
-    for (AccountId a = 0; a < seq.n_accounts(); ++a)
-      for (AssetId x = 0; x < 3; ++x) REQUIRE(seq.balance(a, x) == bulk.balance(a, x));
-    for (AssetId x = 0; x < 3; ++x) {
-      CHECK(seq.positive_total(x) == bulk.positive_total(x));
-      CHECK(holders(seq, x) == holders(bulk, x));
-    }
-    CHECK(seq.transfer_count() == bulk.transfer_count());
+    require_same_ledger(seq, bulk);
     CHECK(seq.transfer_count() > count_before + 3 * n / 2);  // not vacuous: most legs moved something
     CHECK(bulk.account_name(5) == seq.account_name(5));
-    CHECK_NOTHROW(bulk.check_conservation());
   }
 }
 
@@ -195,15 +201,7 @@ void check_columns_equal_transfers(const std::vector<Column>& cols, std::size_t 
     }
   }
   b.finish();
-  REQUIRE(seq.n_accounts() == bulk.n_accounts());
-  for (AccountId a = 0; a < seq.n_accounts(); ++a)
-    for (AssetId x = 0; x < 3; ++x) REQUIRE(seq.balance(a, x) == bulk.balance(a, x));
-  for (AssetId x = 0; x < 3; ++x) {
-    CHECK(seq.positive_total(x) == bulk.positive_total(x));
-    CHECK(holders(seq, x) == holders(bulk, x));
-  }
-  CHECK(seq.transfer_count() == bulk.transfer_count());
-  CHECK_NOTHROW(bulk.check_conservation());
+  require_same_ledger(seq, bulk);
 }
 
 }  // namespace
