@@ -175,7 +175,7 @@ TEST_CASE("watch bands on lanes: the one-position reference's edges, index and f
     REQUIRE(set_simd_double_lanes_for_testing(width));
     std::mt19937_64 g(17);
     std::uniform_real_distribution<double> u(0.0, 1.0);
-    int banded = 0, unbanded = 0, spot_holders = 0, far_edges = 0, stored = 0;
+    int banded = 0, unbanded = 0, spot_holders = 0, far_edges = 0, stored = 0, tier_seen[3] = {0, 0, 0};
     for (int block = 0; block < 400; ++block) {
       WatchBandPrices p;
       p.index = 9000 + 2000 * u(g);
@@ -187,7 +187,7 @@ TEST_CASE("watch bands on lanes: the one-position reference's edges, index and f
       p.inv_far_factor = 1.0 / p.far_factor;
       const std::size_t n = 1 + static_cast<std::size_t>(u(g) * 256) % 256;
       constexpr std::size_t B = kWatchBandBlock;
-      double quote[B], spot[B], contracts[B], mmr[B], cap[B];
+      double quote[B], spot[B], contracts[B];
       for (std::size_t j = 0; j < B; ++j) {
         const bool real = j < n;  // past n: a position of no balances, as the contract asks
         const double r = u(g), c = u(g);
@@ -195,18 +195,16 @@ TEST_CASE("watch bands on lanes: the one-position reference's edges, index and f
         contracts[j] = !real || c < 0.2 ? 0.0 : (c < 0.6 ? 40 * u(g) : -40 * u(g));
         const double notional = std::abs(contracts[j]) * p.mark;
         quote[j] = real ? -notional * 0.9 * u(g) * (contracts[j] > 0 ? 1.0 : 0.0) + 60'000 * u(g) - 2'000 : 0.0;
-        const std::size_t t = band_detail::tier_of(tiers, notional);
-        mmr[j] = real ? tiers[t].mmr : 0.0;
-        cap[j] = real && t + 1 < tiers.size() ? tiers[t].max_notional : std::numeric_limits<double>::infinity();
+        tier_seen[band_detail::tier_of(tiers, notional)] += real;
       }
-      const WatchBandColumns in{quote, spot, contracts, mmr, cap};
+      const WatchBandColumns in{quote, spot, contracts};
       float a_mlo[B], a_mhi[B], a_ilo[B], a_ihi[B], b_mlo[B], b_mhi[B], b_ilo[B], b_ihi[B];
       std::uint8_t a_which[B], b_which[B];
       WatchFarEdges far0{u(g) < 0.5 ? -std::numeric_limits<double>::infinity() : 3000.0, std::numeric_limits<double>::infinity(),
                          -std::numeric_limits<double>::infinity(), u(g) < 0.5 ? std::numeric_limits<double>::infinity() : 30000.0};
       WatchFarEdges fa = far0, fb = far0;
-      band_watched_positions(p, in, n, WatchBandEdges{a_mlo, a_mhi, a_ilo, a_ihi, a_which}, fa);
-      for (std::size_t j = 0; j < n; ++j) band_position_reference(p, in, j, WatchBandEdges{b_mlo, b_mhi, b_ilo, b_ihi, b_which}, fb);
+      band_watched_positions(p, tiers, in, n, WatchBandEdges{a_mlo, a_mhi, a_ilo, a_ihi, a_which}, fa);
+      for (std::size_t j = 0; j < n; ++j) band_position_reference(p, tiers, in, j, WatchBandEdges{b_mlo, b_mhi, b_ilo, b_ihi, b_which}, fb);
       for (std::size_t j = 0; j < n; ++j) {
         INFO("width " << width << " block " << block << " position " << j);
         REQUIRE(a_which[j] == b_which[j]);
@@ -231,6 +229,7 @@ TEST_CASE("watch bands on lanes: the one-position reference's edges, index and f
     CHECK(spot_holders > 5000);
     CHECK(stored > 10000);
     CHECK(far_edges > 100);
+    for (int t = 0; t < 3; ++t) CHECK(tier_seen[t] > 1000);  // every tier
   }
   set_simd_double_lanes_for_testing(0);
 }

@@ -444,7 +444,8 @@ void MarginEngine::begin_watch(AccountId first, std::size_t n, std::size_t asset
 // allowance (1e-9 of the position's gross values) is ten million times any such error, so a
 // position banded here is healthy with its margin to spare, and one that is not is simply added
 // (valued exactly by mark_one from then on).
-std::size_t MarginEngine::band_watched(const std::uint32_t* ks, std::size_t n, std::uint32_t* unbanded) {
+std::size_t MarginEngine::band_watched(const std::uint32_t* ks, std::size_t n, std::uint32_t* unbanded, std::vector<std::uint32_t>* spot_holders) {
+  static_assert(kWatchChunk <= kWatchBandBlock && kWatchChunk % kWatchBandGroup == 0);
   const Ledger& L = market_.ledger;
   const std::size_t a = watch_asset_;
   const AssetMarket& am = market_.assets[a];
@@ -456,28 +457,32 @@ std::size_t MarginEngine::band_watched(const std::uint32_t* ks, std::size_t n, s
   prices.k = watch_ratio_;
   prices.far_factor = watch_far_;
   prices.inv_far_factor = inv_watch_far_;
-  // The positions' balances and tiers (MarginEngine::mmr's tier of |contracts| x mark: tier 0
-  // mostly, a predicted loop), then their bands on SIMD lanes (sim/perp/watch_bands.hpp).
-  double quote[kWatchChunk], spot[kWatchChunk], contracts[kWatchChunk], mmr[kWatchChunk], cap[kWatchChunk];
+  // The positions' balances, then their bands on SIMD lanes (sim/perp/watch_bands.hpp); the rest
+  // of the last group of four: positions of no balances (banded, with no edge).
+  double quote[kWatchChunk], spot[kWatchChunk], contracts[kWatchChunk];
   for (std::size_t j = 0; j < n; ++j) {
     const AccountId acc = watch_first_ + static_cast<AccountId>(ks[j]);
     quote[j] = static_cast<double>(L.balance(acc, quote_asset)) * 1e-6;
     spot[j] = static_cast<double>(L.balance(acc, spot_asset)) * 1e-6;
     contracts[j] = static_cast<double>(L.balance(acc, perp_asset)) * 1e-6;
-    const std::size_t t = band_detail::tier_of(tier_rates_, std::abs(contracts[j]) * prices.mark);
-    mmr[j] = tier_rates_[t].mmr;
-    cap[j] = t + 1 < tier_rates_.size() ? tier_rates_[t].max_notional : std::numeric_limits<double>::infinity();
   }
-  // The rest of the last group of four: positions of no balances (banded, with no edge).
   const std::size_t padded = (n + kWatchBandGroup - 1) / kWatchBandGroup * kWatchBandGroup;
-  for (std::size_t j = n; j < padded; ++j) {
-    quote[j] = spot[j] = contracts[j] = mmr[j] = 0.0;
-    cap[j] = std::numeric_limits<double>::infinity();
+  for (std::size_t j = n; j < padded; ++j) quote[j] = spot[j] = contracts[j] = 0.0;
+  if (spot_holders != nullptr) {  // in order; an entry written for each, kept if it holds spot
+    std::vector<std::uint32_t>& v = *spot_holders;
+    const std::size_t s0 = v.size();
+    v.resize(s0 + n);
+    std::size_t s = s0;
+    for (std::size_t j = 0; j < n; ++j) {
+      v[s] = ks[j];
+      s += spot[j] != 0;
+    }
+    v.resize(s);
   }
   float mark_lo_edge[kWatchChunk], mark_hi_edge[kWatchChunk], index_lo_edge[kWatchChunk], index_hi_edge[kWatchChunk];
   std::uint8_t which[kWatchChunk];  // 0: watch_index_, 1: watch_spot_index_ (rebuilt when a haircut changes), 2: neither
   WatchFarEdges far{far_mark_lo_, far_mark_hi_, far_index_lo_, far_index_hi_};
-  band_watched_positions(prices, WatchBandColumns{quote, spot, contracts, mmr, cap}, n,
+  band_watched_positions(prices, tier_rates_, WatchBandColumns{quote, spot, contracts}, n,
                          WatchBandEdges{mark_lo_edge, mark_hi_edge, index_lo_edge, index_hi_edge, which}, far);
   far_mark_lo_ = far.mark_lo;
   far_mark_hi_ = far.mark_hi;
@@ -497,25 +502,21 @@ std::size_t MarginEngine::band_watched(const std::uint32_t* ks, std::size_t n, s
 void MarginEngine::watch(std::size_t k, const WatchedPosition& p) { watch_block(k, 1, &p); }
 
 void MarginEngine::watch_block(std::size_t k0, std::size_t count, const WatchedPosition* p) {
-  const Ledger& L = market_.ledger;
-  const AssetId spot_asset = market_.assets[watch_asset_].spot_asset;
   const bool bands = usable_for_watching() && watch_prices_ok_;
   std::uint32_t ks[kWatchChunk], unbanded[kWatchChunk];
   for (std::size_t c0 = 0; c0 < count; c0 += kWatchChunk) {
     const std::size_t n = std::min(kWatchChunk, count - c0);
     for (std::size_t j = 0; j < n; ++j) ks[j] = static_cast<std::uint32_t>(k0 + c0 + j);
-    // The spot holders, in order (an entry written for each, kept if it holds spot).
-    const std::size_t s0 = watch_spot_.size();
-    watch_spot_.resize(s0 + n);
-    std::size_t s = s0;
-    for (std::size_t j = 0; j < n; ++j) {
-      watch_spot_[s] = ks[j];
-      s += L.balance(watch_first_ + static_cast<AccountId>(ks[j]), spot_asset) != 0;
-    }
-    watch_spot_.resize(s);
     std::size_t u = n;
-    if (bands) u = band_watched(ks, n, unbanded);
-    else std::copy(ks, ks + n, unbanded);
+    if (bands) {
+      u = band_watched(ks, n, unbanded, &watch_spot_);
+    } else {
+      const Ledger& L = market_.ledger;
+      const AssetId spot_asset = market_.assets[watch_asset_].spot_asset;
+      for (std::size_t j = 0; j < n; ++j)
+        if (L.balance(watch_first_ + static_cast<AccountId>(ks[j]), spot_asset) != 0) watch_spot_.push_back(ks[j]);
+      std::copy(ks, ks + n, unbanded);
+    }
     for (std::size_t i = 0; i < u; ++i) add_watched(unbanded[i], p[unbanded[i] - k0]);
   }
 }
@@ -593,7 +594,7 @@ void MarginEngine::rewatch(const std::uint32_t* ks, std::size_t n) {
       todo[m] = ks[i];
       m += margin_of_[watch_first_ + ks[i]] == kNoMargin;
     }
-    const std::size_t u = band_watched(todo, m, unbanded);
+    const std::size_t u = band_watched(todo, m, unbanded, nullptr);
     for (std::size_t j = 0; j < u; ++j) materialise(unbanded[j]);
   }
 }

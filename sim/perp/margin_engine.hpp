@@ -214,9 +214,10 @@ class MarginEngine : public FillObserver {
   std::uint32_t add_watched(std::size_t k, const WatchedPosition& p);
   // Bands of watched positions ks[0, n) (n <= kWatchChunk) at the current prices (marks_ / indices_
   // filled), stored in the watch indexes; the numbers of those that must be margin accounts are
-  // written to `unbanded` in the order of ks, and their count returned.
+  // written to `unbanded` in the order of ks, and their count returned. Those holding spot are
+  // appended to *spot_holders unless it is null.
   static constexpr std::size_t kWatchChunk = 256;  // = kWatchBandBlock (sim/perp/watch_bands.hpp)
-  std::size_t band_watched(const std::uint32_t* ks, std::size_t n, std::uint32_t* unbanded);
+  std::size_t band_watched(const std::uint32_t* ks, std::size_t n, std::uint32_t* unbanded, std::vector<std::uint32_t>* spot_holders);
   // Bands the positions of ks[0, n) (any n), materialising those that cannot be banded.
   void rewatch(const std::uint32_t* ks, std::size_t n);
   void rewatch_all();

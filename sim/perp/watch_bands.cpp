@@ -101,8 +101,8 @@ template <class M, int W>
 
 // The block on W lanes: band_position_reference's operations, lane by lane, on whole groups.
 template <int W>
-[[gnu::always_inline]] inline void band_lanes(const WatchBandPrices& p, const WatchBandColumns& in, std::size_t n, const WatchBandEdges& out,
-                                              WatchFarEdges& far) {
+[[gnu::always_inline]] inline void band_lanes(const WatchBandPrices& p, const std::vector<MarginTierRate>& tiers, const WatchBandColumns& in,
+                                              std::size_t n, const WatchBandEdges& out, WatchFarEdges& far) {
   using L = Lanes<W>;
   using V = typename L::V;
   using M = typename L::M;
@@ -121,11 +121,20 @@ template <int W>
   V far_mark_lo = minus_inf, far_mark_hi = inf, far_index_lo = minus_inf, far_index_hi = inf;
   for (std::size_t j = 0; j < n; j += W) {
     const V quote = load<V>(in.quote + j), spot = load<V>(in.spot + j), contracts = load<V>(in.contracts + j);
-    const V mmr = load<V>(in.mmr + j), cap = load<V>(in.tier_cap + j);
     const M has_spot = spot != zero, has_contracts = contracts != zero, is_long = contracts > zero;
     // Equity and requirement (mark_one's terms for one asset).
     const V eq_spot = pick<V, M>(has_spot, quote + spot * index * one_minus_haircut, quote);
     const V notional = vabs<V, M>(contracts, sign_bit) * mark;
+    // Its tier (band_detail::tier_of: the first whose max_notional covers it, else the last): the
+    // tiers from the last down, each taken where it covers the notional. Its rate, and its cap
+    // (max_notional; +inf in the last tier, whose edge is none).
+    V mmr = vector_of<V, W>(tiers.back().mmr), cap = inf;
+    for (std::size_t t = tiers.size() - 1; t-- > 0;) {
+      const V max_notional = vector_of<V, W>(tiers[t].max_notional);
+      const M covers = notional <= max_notional;
+      mmr = pick<V, M>(covers, vector_of<V, W>(tiers[t].mmr), mmr);
+      cap = pick<V, M>(covers, max_notional, cap);
+    }
     const V req = pick<V, M>(has_contracts, notional * mmr, zero);
     const V eq = pick<V, M>(has_contracts, eq_spot + contracts * mark, eq_spot);
     const M liquidatable = (has_contracts & (eq < req)) | (eq < zero);
@@ -179,26 +188,27 @@ template <int W>
 }
 
 #if defined(SL_HAVE_AVX2_LANES)
-SL_AVX2 void band_avx2(const WatchBandPrices& p, const WatchBandColumns& in, std::size_t n, const WatchBandEdges& out, WatchFarEdges& far) {
-  band_lanes<4>(p, in, n, out, far);
+SL_AVX2 void band_avx2(const WatchBandPrices& p, const std::vector<MarginTierRate>& tiers, const WatchBandColumns& in, std::size_t n,
+                       const WatchBandEdges& out, WatchFarEdges& far) {
+  band_lanes<4>(p, tiers, in, n, out, far);
 }
 #endif
 
 }  // namespace
 
-void band_watched_positions(const WatchBandPrices& prices, const WatchBandColumns& in, std::size_t n, const WatchBandEdges& out,
-                            WatchFarEdges& far) {
+void band_watched_positions(const WatchBandPrices& prices, const std::vector<MarginTierRate>& tiers, const WatchBandColumns& in,
+                            std::size_t n, const WatchBandEdges& out, WatchFarEdges& far) {
 #if defined(SL_HAVE_AVX2_LANES)
   if (simd_double_lanes() == 4) {
-    band_avx2(prices, in, n, out, far);
+    band_avx2(prices, tiers, in, n, out, far);
     return;
   }
 #endif
-  band_lanes<2>(prices, in, n, out, far);
+  band_lanes<2>(prices, tiers, in, n, out, far);
 }
 
-void band_position_reference(const WatchBandPrices& p, const WatchBandColumns& in, std::size_t j, const WatchBandEdges& out,
-                             WatchFarEdges& far) {
+void band_position_reference(const WatchBandPrices& p, const std::vector<MarginTierRate>& tiers, const WatchBandColumns& in,
+                             std::size_t j, const WatchBandEdges& out, WatchFarEdges& far) {
   out.mark_lo[j] = out.index_lo[j] = -std::numeric_limits<float>::infinity();
   out.mark_hi[j] = out.index_hi[j] = std::numeric_limits<float>::infinity();
   out.which[j] = 2;
@@ -209,16 +219,13 @@ void band_position_reference(const WatchBandPrices& p, const WatchBandColumns& i
   x.index = p.index;
   x.contracts = in.contracts[j];
   x.mark = p.mark;
-  // The position's tier as the only one up to its cap (and one above it, if the cap is finite).
-  std::vector<MarginTierRate> tiers{{in.tier_cap[j], in.mmr[j]}};
-  if (std::isfinite(in.tier_cap[j])) tiers.push_back({kInf, in.mmr[j]});
   double eq = quote;
   if (x.spot != 0) eq += x.spot * x.index * (1.0 - x.haircut);
   double req = 0;
   if (x.contracts != 0) {
     eq += x.contracts * x.mark;
     const double notional = std::abs(x.contracts) * x.mark;
-    req = notional * in.mmr[j];
+    req = notional * tiers[band_detail::tier_of(tiers, notional)].mmr;  // MarginEngine::mmr(notional)
   }
   if ((x.contracts != 0 && eq < req) || eq < 0) return;
   const double scale = std::abs(quote) + p.k * req + std::abs(x.spot) * x.index + std::abs(x.contracts) * x.mark;

@@ -9,6 +9,9 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <vector>
+
+#include "sim/perp/liquidation_price_index.hpp"
 
 namespace sl {
 
@@ -21,15 +24,11 @@ struct WatchBandPrices {
   double inv_far_factor = 0.5;   // 1 / far_factor, as MarginEngine keeps it
 };
 
-// One position's inputs: its balances (micro-units x 1e-6) and its tier at its notional
-// |contracts| x mark (band_detail::tier_of): that tier's maintenance rate and max_notional (+inf in
-// the last tier, whose edge is none).
+// The positions' balances (micro-units x 1e-6), a column each.
 struct WatchBandColumns {
   const double* quote;
   const double* spot;
   const double* contracts;
-  const double* mmr;       // fraction
-  const double* tier_cap;  // quote units
 };
 
 // Outputs per position: its edges as WatchIndex stores them (WatchIndex::lower_edge / upper_edge;
@@ -54,12 +53,14 @@ struct WatchFarEdges {
 // balances, which is banded with no edge and leaves the far edges as they are).
 constexpr std::size_t kWatchBandBlock = 256;  // the most positions per call (a multiple of 4)
 constexpr std::size_t kWatchBandGroup = 4;
-void band_watched_positions(const WatchBandPrices& prices, const WatchBandColumns& in, std::size_t n, const WatchBandEdges& out,
-                            WatchFarEdges& far);
+// tiers: the margin tiers (MarginEngine's tier_rates_), a position's tier that of its notional
+// |contracts| x mark (band_detail::tier_of).
+void band_watched_positions(const WatchBandPrices& prices, const std::vector<MarginTierRate>& tiers, const WatchBandColumns& in,
+                            std::size_t n, const WatchBandEdges& out, WatchFarEdges& far);
 
 // One position, the straightforward way (liquidation_bands_one and MarginEngine's former
 // band_watched): the reference the lane code is tested against.
-void band_position_reference(const WatchBandPrices& prices, const WatchBandColumns& in, std::size_t j, const WatchBandEdges& out,
-                             WatchFarEdges& far);
+void band_position_reference(const WatchBandPrices& prices, const std::vector<MarginTierRate>& tiers, const WatchBandColumns& in,
+                             std::size_t j, const WatchBandEdges& out, WatchFarEdges& far);
 
 }  // namespace sl
