@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <fstream>
 #include <functional>
@@ -17,7 +18,9 @@
 
 #include "agents/passive_positions.hpp"
 #include "scenarios/loader.hpp"
+#include "sim/core/table_math.hpp"
 #include "sim/perp/liquidation_price_index.hpp"
+#include "sim/perp/watch_bands.hpp"
 #include "sim/perp/watch_index.hpp"
 #include "sim/run/simulation.hpp"
 #include "tests/support/same_run.hpp"
@@ -155,6 +158,125 @@ TEST_CASE("liquidation_bands_one gives liquidation_bands' bands for an account e
     CHECK(ib[0].hi == i1.hi);
   }
   CHECK(banded > 5000);
+}
+
+TEST_CASE("watch bands on lanes: the one-position reference's edges, index and far edges, bit for bit, on both widths") {
+  // Blocks of 1-256 random single-asset positions (quote around zero, spot of either sign or none,
+  // long, short or flat, notionals across three tiers), at random prices, haircuts 0, up to 0.2 or
+  // 1, k 1 or 1.5, far factors 2 or 1.05 (many far edges). band_watched_positions on two lanes and
+  // (where the CPU has AVX2) four against band_position_reference one position at a time: the same
+  // float edges (bits), the same index, the same nearest far edges.
+  const std::vector<MarginTierRate> tiers{{50'000, 0.004}, {250'000, 0.005}, {1e300, 0.01}};
+  std::vector<int> widths{2};
+  if (set_simd_double_lanes_for_testing(4)) widths.push_back(4);
+  set_simd_double_lanes_for_testing(0);
+  const float kInfF = std::numeric_limits<float>::infinity();
+  for (const int width : widths) {
+    REQUIRE(set_simd_double_lanes_for_testing(width));
+    std::mt19937_64 g(17);
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    int banded = 0, unbanded = 0, spot_holders = 0, far_edges = 0, stored = 0, tier_seen[3] = {0, 0, 0};
+    for (int block = 0; block < 400; ++block) {
+      WatchBandPrices p;
+      p.index = 9000 + 2000 * u(g);
+      p.mark = p.index * (0.98 + 0.04 * u(g));
+      const double hr = u(g);
+      p.haircut = hr < 0.2 ? 0.0 : (hr < 0.9 ? 0.2 * u(g) : 1.0);
+      p.k = u(g) < 0.5 ? 1.0 : 1.5;
+      p.far_factor = u(g) < 0.5 ? 2.0 : 1.05;
+      p.inv_far_factor = 1.0 / p.far_factor;
+      const std::size_t n = 1 + static_cast<std::size_t>(u(g) * 256) % 256;
+      constexpr std::size_t B = kWatchBandBlock;
+      double quote[B], spot[B], contracts[B];
+      for (std::size_t j = 0; j < B; ++j) {
+        const bool real = j < n;  // past n: a position of no balances, as the contract asks
+        const double r = u(g), c = u(g);
+        spot[j] = !real || r < 0.3 ? 0.0 : (r < 0.9 ? 10 * u(g) : -5 * u(g));
+        contracts[j] = !real || c < 0.2 ? 0.0 : (c < 0.6 ? 40 * u(g) : -40 * u(g));
+        const double notional = std::abs(contracts[j]) * p.mark;
+        quote[j] = real ? -notional * 0.9 * u(g) * (contracts[j] > 0 ? 1.0 : 0.0) + 60'000 * u(g) - 2'000 : 0.0;
+        tier_seen[band_detail::tier_of(tiers, notional)] += real;
+      }
+      const WatchBandColumns in{quote, spot, contracts};
+      float a_mlo[B], a_mhi[B], a_ilo[B], a_ihi[B], b_mlo[B], b_mhi[B], b_ilo[B], b_ihi[B];
+      std::uint8_t a_which[B], b_which[B];
+      WatchFarEdges far0{u(g) < 0.5 ? -std::numeric_limits<double>::infinity() : 3000.0, std::numeric_limits<double>::infinity(),
+                         -std::numeric_limits<double>::infinity(), u(g) < 0.5 ? std::numeric_limits<double>::infinity() : 30000.0};
+      WatchFarEdges fa = far0, fb = far0;
+      band_watched_positions(p, tiers, in, n, WatchBandEdges{a_mlo, a_mhi, a_ilo, a_ihi, a_which}, fa);
+      for (std::size_t j = 0; j < n; ++j) band_position_reference(p, tiers, in, j, WatchBandEdges{b_mlo, b_mhi, b_ilo, b_ihi, b_which}, fb);
+      for (std::size_t j = 0; j < n; ++j) {
+        INFO("width " << width << " block " << block << " position " << j);
+        REQUIRE(a_which[j] == b_which[j]);
+        REQUIRE(std::bit_cast<std::uint32_t>(a_mlo[j]) == std::bit_cast<std::uint32_t>(b_mlo[j]));
+        REQUIRE(std::bit_cast<std::uint32_t>(a_mhi[j]) == std::bit_cast<std::uint32_t>(b_mhi[j]));
+        REQUIRE(std::bit_cast<std::uint32_t>(a_ilo[j]) == std::bit_cast<std::uint32_t>(b_ilo[j]));
+        REQUIRE(std::bit_cast<std::uint32_t>(a_ihi[j]) == std::bit_cast<std::uint32_t>(b_ihi[j]));
+        banded += b_which[j] != 2;
+        unbanded += b_which[j] == 2;
+        spot_holders += b_which[j] == 1;
+        stored += (b_mlo[j] > 0) + (b_mhi[j] < kInfF) + (b_ilo[j] > 0) + (b_ihi[j] < kInfF);
+      }
+      CHECK(fa.mark_lo == fb.mark_lo);
+      CHECK(fa.mark_hi == fb.mark_hi);
+      CHECK(fa.index_lo == fb.index_lo);
+      CHECK(fa.index_hi == fb.index_hi);
+      far_edges += (fb.mark_lo != far0.mark_lo) + (fb.mark_hi != far0.mark_hi) + (fb.index_lo != far0.index_lo) + (fb.index_hi != far0.index_hi);
+    }
+    // Not vacuous: every kind of outcome occurs many times.
+    CHECK(banded > 10000);
+    CHECK(unbanded > 1000);
+    CHECK(spot_holders > 5000);
+    CHECK(stored > 10000);
+    CHECK(far_edges > 100);
+    for (int t = 0; t < 3; ++t) CHECK(tier_seen[t] > 1000);  // every tier
+  }
+  set_simd_double_lanes_for_testing(0);
+}
+
+TEST_CASE("watch index: add_block leaves the heaps as add_one one position at a time") {
+  // 30,000 positions with random bands (some edges none), each for index 0 or 1 or neither, added
+  // in blocks of 1-256 to one index and one at a time to another, with random price moves popping
+  // edges between the blocks (so a block lands on an unordered part that is empty or not): the two
+  // pop the same positions in the same order at every step.
+  std::mt19937_64 g(23);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  const double inf = std::numeric_limits<double>::infinity();
+  WatchIndex by_block(1), one_by_one(1);
+  std::uint32_t next = 0;
+  double mark = 10000, index = 10000;
+  std::size_t popped = 0;
+  while (next < 30000) {
+    const std::size_t n = 1 + static_cast<std::size_t>(u(g) * 256) % 256;
+    constexpr std::size_t B = WatchIndex::kMaxBlock;
+    float mlo[B], mhi[B], ilo[B], ihi[B];
+    std::uint32_t ks[B];
+    std::uint8_t which[B];
+    for (std::size_t j = 0; j < n; ++j) {
+      PriceBand mb{u(g) < 0.2 ? -inf : mark * (0.85 + 0.149 * u(g)), u(g) < 0.3 ? inf : mark * (1.001 + 0.15 * u(g))};
+      PriceBand ib{u(g) < 0.6 ? -inf : index * (0.85 + 0.149 * u(g)), u(g) < 0.8 ? inf : index * (1.001 + 0.15 * u(g))};
+      ks[j] = next++;
+      const double w = u(g);
+      which[j] = static_cast<std::uint8_t>(w < 0.6 ? 0 : (w < 0.9 ? 1 : 2));
+      mlo[j] = mb.lo > 0 ? WatchIndex::lower_edge(mb.lo) : -std::numeric_limits<float>::infinity();
+      mhi[j] = mb.hi < inf ? WatchIndex::upper_edge(mb.hi) : std::numeric_limits<float>::infinity();
+      ilo[j] = ib.lo > 0 ? WatchIndex::lower_edge(ib.lo) : -std::numeric_limits<float>::infinity();
+      ihi[j] = ib.hi < inf ? WatchIndex::upper_edge(ib.hi) : std::numeric_limits<float>::infinity();
+      if (which[j] == 1) one_by_one.add_one(ks[j], 0, mb, ib);
+    }
+    const float* const edges[4] = {mlo, mhi, ilo, ihi};
+    by_block.add_block(0, edges, ks, which, 1, n);
+    REQUIRE(by_block.stored_entries() == one_by_one.stored_entries());
+    mark *= 1.0 + 0.06 * (u(g) - 0.5);
+    index *= 1.0 + 0.06 * (u(g) - 0.5);
+    std::vector<std::uint32_t> a, b;
+    by_block.crossed({mark}, {index}, a);
+    one_by_one.crossed({mark}, {index}, b);
+    REQUIRE(a == b);
+    popped += a.size();
+  }
+  CHECK(popped > 5000);  // not vacuous: many edges were reached, in heap order (9,877)
+  CHECK(by_block.stored_entries() > 5000);
 }
 
 TEST_CASE("watch index: float edges are rounded outward and a price pops exactly the edges it reached") {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "sim/core/huge_pages.hpp"
+#include "sim/perp/watch_bands.hpp"
 
 namespace sl {
 
@@ -433,65 +434,90 @@ void MarginEngine::begin_watch(AccountId first, std::size_t n, std::size_t asset
   if (margin_of_.size() < first + n) margin_of_.resize(first + n, kNoMargin);
 }
 
-// Position k valued at marks_ / indices_ and today's haircut and banded as index_or_keep bands an
-// account (liquidation_bands_one: the same bands for one asset). The balances are read as micro-units
-// x 1e-6 (not / 1e6 as from_micros: within an ulp, the division being the loop's slowest step): a
-// band needs only to be conservative, and the rounding allowance (1e-9 of the position's gross
-// values) is ten million times any such error, so a position banded here is healthy with its margin
-// to spare, and one that is not is simply added (valued exactly by mark_one from then on).
-[[gnu::always_inline]] inline bool MarginEngine::band_watched(std::size_t k) {
-  const AccountId acc = watch_first_ + static_cast<AccountId>(k);
+// Watched positions valued at marks_ / indices_ and today's haircut and banded as index_or_keep bands
+// an account (liquidation_bands_one: the same bands for one asset, the same operations in the same
+// order). A block at a time and without a branch on the data: a position's side, whether it holds
+// spot and whether an edge is far are coin tosses, so each choice is a select between values both
+// computed (a division by zero or an infinity in the branch not taken is computed and discarded).
+// The balances are read as micro-units x 1e-6 (not / 1e6 as from_micros: within an ulp, the
+// division being the loop's slowest step): a band needs only to be conservative, and the rounding
+// allowance (1e-9 of the position's gross values) is ten million times any such error, so a
+// position banded here is healthy with its margin to spare, and one that is not is simply added
+// (valued exactly by mark_one from then on).
+std::size_t MarginEngine::band_watched(const std::uint32_t* ks, std::size_t n, std::uint32_t* unbanded, std::vector<std::uint32_t>* spot_holders) {
+  static_assert(kWatchChunk <= kWatchBandBlock && kWatchChunk % kWatchBandGroup == 0);
   const Ledger& L = market_.ledger;
   const std::size_t a = watch_asset_;
   const AssetMarket& am = market_.assets[a];
-  AssetExposure x;
-  const double quote = static_cast<double>(L.balance(acc, market_.quote_asset)) * 1e-6;
-  x.spot = static_cast<double>(L.balance(acc, am.spot_asset)) * 1e-6;
-  x.haircut = am.collateral_haircut;
-  x.index = indices_[a];
-  x.contracts = static_cast<double>(L.balance(acc, am.perp_asset)) * 1e-6;
-  x.mark = marks_[a];
-  double eq = quote;
-  if (x.spot != 0) eq += x.spot * x.index * (1.0 - x.haircut);
-  double req = 0;
-  if (x.contracts != 0) {
-    eq += x.contracts * x.mark;
-    const double notional = std::abs(x.contracts) * x.mark;
-    req = notional * mmr(notional);
+  const AssetId quote_asset = market_.quote_asset, spot_asset = am.spot_asset, perp_asset = am.perp_asset;
+  WatchBandPrices prices;
+  prices.index = indices_[a];
+  prices.mark = marks_[a];
+  prices.haircut = am.collateral_haircut;
+  prices.k = watch_ratio_;
+  prices.far_factor = watch_far_;
+  prices.inv_far_factor = inv_watch_far_;
+  // The positions' balances, then their bands on SIMD lanes (sim/perp/watch_bands.hpp); the rest
+  // of the last group of four: positions of no balances (banded, with no edge).
+  double quote[kWatchChunk], spot[kWatchChunk], contracts[kWatchChunk];
+  for (std::size_t j = 0; j < n; ++j) {
+    const AccountId acc = watch_first_ + static_cast<AccountId>(ks[j]);
+    quote[j] = static_cast<double>(L.balance(acc, quote_asset)) * 1e-6;
+    spot[j] = static_cast<double>(L.balance(acc, spot_asset)) * 1e-6;
+    contracts[j] = static_cast<double>(L.balance(acc, perp_asset)) * 1e-6;
   }
-  const bool liquidatable = (x.contracts != 0 && eq < req) || eq < 0;
-  if (liquidatable) return false;
-  const double scale = std::abs(quote) + watch_ratio_ * req + std::abs(x.spot) * x.index + std::abs(x.contracts) * x.mark;
-  PriceBand mark_band, index_band;
-  if (!liquidation_bands_one(x, eq - watch_ratio_ * req, 1e-9 * scale, watch_ratio_, tier_rates_, mark_band, index_band)) return false;
-  // Far edges (beyond watch_far_ times the price, or below it divided by that) are not stored one by
-  // one: only the nearest of them, and a price that reaches it rebuilds every band (rewatch_all).
-  const auto far = [this](PriceBand& b, double p, double& far_lo, double& far_hi) {
-    if (b.lo < p * inv_watch_far_) {  // which edges count as far is free: both sides of it are valid
-      far_lo = std::max(far_lo, b.lo);
-      b.lo = -std::numeric_limits<double>::infinity();
+  const std::size_t padded = (n + kWatchBandGroup - 1) / kWatchBandGroup * kWatchBandGroup;
+  for (std::size_t j = n; j < padded; ++j) quote[j] = spot[j] = contracts[j] = 0.0;
+  if (spot_holders != nullptr) {  // in order; an entry written for each, kept if it holds spot
+    std::vector<std::uint32_t>& v = *spot_holders;
+    const std::size_t s0 = v.size();
+    v.resize(s0 + n);
+    std::size_t s = s0;
+    for (std::size_t j = 0; j < n; ++j) {
+      v[s] = ks[j];
+      s += spot[j] != 0;
     }
-    if (b.hi > p * watch_far_) {
-      far_hi = std::min(far_hi, b.hi);
-      b.hi = std::numeric_limits<double>::infinity();
-    }
-  };
-  far(mark_band, x.mark, far_mark_lo_, far_mark_hi_);
-  far(index_band, x.index, far_index_lo_, far_index_hi_);
-  (x.spot != 0 ? watch_spot_index_ : watch_index_).add_one(static_cast<std::uint32_t>(k), a, mark_band, index_band);
-  return true;
+    v.resize(s);
+  }
+  float mark_lo_edge[kWatchChunk], mark_hi_edge[kWatchChunk], index_lo_edge[kWatchChunk], index_hi_edge[kWatchChunk];
+  std::uint8_t which[kWatchChunk];  // 0: watch_index_, 1: watch_spot_index_ (rebuilt when a haircut changes), 2: neither
+  WatchFarEdges far{far_mark_lo_, far_mark_hi_, far_index_lo_, far_index_hi_};
+  band_watched_positions(prices, tier_rates_, WatchBandColumns{quote, spot, contracts}, n,
+                         WatchBandEdges{mark_lo_edge, mark_hi_edge, index_lo_edge, index_hi_edge, which}, far);
+  far_mark_lo_ = far.mark_lo;
+  far_mark_hi_ = far.mark_hi;
+  far_index_lo_ = far.index_lo;
+  far_index_hi_ = far.index_hi;
+  std::size_t m = 0;
+  for (std::size_t j = 0; j < n; ++j) {
+    unbanded[m] = ks[j];
+    m += which[j] == 2;
+  }
+  const float* const edges[4] = {mark_lo_edge, mark_hi_edge, index_lo_edge, index_hi_edge};
+  watch_index_.add_block(a, edges, ks, which, 0, n);
+  watch_spot_index_.add_block(a, edges, ks, which, 1, n);
+  return m;
 }
 
 void MarginEngine::watch(std::size_t k, const WatchedPosition& p) { watch_block(k, 1, &p); }
 
 void MarginEngine::watch_block(std::size_t k0, std::size_t count, const WatchedPosition* p) {
-  const Ledger& L = market_.ledger;
-  const AssetId spot_asset = market_.assets[watch_asset_].spot_asset;
   const bool bands = usable_for_watching() && watch_prices_ok_;
-  for (std::size_t j = 0; j < count; ++j) {
-    const std::size_t k = k0 + j;
-    if (L.balance(watch_first_ + static_cast<AccountId>(k), spot_asset) != 0) watch_spot_.push_back(static_cast<std::uint32_t>(k));
-    if (!bands || !band_watched(k)) add_watched(k, p[j]);
+  std::uint32_t ks[kWatchChunk], unbanded[kWatchChunk];
+  for (std::size_t c0 = 0; c0 < count; c0 += kWatchChunk) {
+    const std::size_t n = std::min(kWatchChunk, count - c0);
+    for (std::size_t j = 0; j < n; ++j) ks[j] = static_cast<std::uint32_t>(k0 + c0 + j);
+    std::size_t u = n;
+    if (bands) {
+      u = band_watched(ks, n, unbanded, &watch_spot_);
+    } else {
+      const Ledger& L = market_.ledger;
+      const AssetId spot_asset = market_.assets[watch_asset_].spot_asset;
+      for (std::size_t j = 0; j < n; ++j)
+        if (L.balance(watch_first_ + static_cast<AccountId>(ks[j]), spot_asset) != 0) watch_spot_.push_back(ks[j]);
+      std::copy(ks, ks + n, unbanded);
+    }
+    for (std::size_t i = 0; i < u; ++i) add_watched(unbanded[i], p[unbanded[i] - k0]);
   }
 }
 
@@ -538,8 +564,7 @@ void MarginEngine::rewatch_spot_holders() {
   if (watched_count() == 0) return;
   watch_spot_index_.clear();
   ++watch_rebuilds_;
-  for (const std::uint32_t k : watch_spot_)
-    if (margin_of_[watch_first_ + k] == kNoMargin && !band_watched(k)) materialise(k);
+  rewatch(watch_spot_.data(), watch_spot_.size());
 }
 
 // A far edge was reached: every watched position's bands again at today's prices.
@@ -550,8 +575,28 @@ void MarginEngine::rewatch_all() {
   watch_spot_index_.clear();
   reset_far_edges();
   ++watch_rebuilds_;
-  for (std::size_t k = 0; k < watch_n_; ++k)
-    if (margin_of_[watch_first_ + k] == kNoMargin && !band_watched(k)) materialise(k);
+  std::uint32_t ks[kWatchChunk];
+  for (std::size_t k0 = 0; k0 < watch_n_; k0 += kWatchChunk) {
+    const std::size_t n = std::min(kWatchChunk, watch_n_ - k0);
+    for (std::size_t j = 0; j < n; ++j) ks[j] = static_cast<std::uint32_t>(k0 + j);
+    rewatch(ks, n);
+  }
+}
+
+// The positions of ks not yet margin accounts banded again, a block at a time; those that cannot be
+// are made margin accounts (in the order of ks).
+void MarginEngine::rewatch(const std::uint32_t* ks, std::size_t n) {
+  std::uint32_t todo[kWatchChunk], unbanded[kWatchChunk];
+  std::size_t i = 0;
+  while (i < n) {
+    std::size_t m = 0;
+    for (; i < n && m < kWatchChunk; ++i) {
+      todo[m] = ks[i];
+      m += margin_of_[watch_first_ + ks[i]] == kNoMargin;
+    }
+    const std::size_t u = band_watched(todo, m, unbanded, nullptr);
+    for (std::size_t j = 0; j < u; ++j) materialise(unbanded[j]);
+  }
 }
 
 void MarginEngine::order_flagged() {

@@ -212,9 +212,14 @@ class MarginEngine : public FillObserver {
   // Watched position k becomes a margin account; returns its margin id.
   std::uint32_t materialise(std::size_t k);
   std::uint32_t add_watched(std::size_t k, const WatchedPosition& p);
-  // Bands of watched position k at the current prices (marks_ / indices_ / haircuts_ filled);
-  // false if it must be a margin account.
-  bool band_watched(std::size_t k);
+  // Bands of watched positions ks[0, n) (n <= kWatchChunk) at the current prices (marks_ / indices_
+  // filled), stored in the watch indexes; the numbers of those that must be margin accounts are
+  // written to `unbanded` in the order of ks, and their count returned. Those holding spot are
+  // appended to *spot_holders unless it is null.
+  static constexpr std::size_t kWatchChunk = 256;  // = kWatchBandBlock (sim/perp/watch_bands.hpp)
+  std::size_t band_watched(const std::uint32_t* ks, std::size_t n, std::uint32_t* unbanded, std::vector<std::uint32_t>* spot_holders);
+  // Bands the positions of ks[0, n) (any n), materialising those that cannot be banded.
+  void rewatch(const std::uint32_t* ks, std::size_t n);
   void rewatch_all();
   void rewatch_spot_holders();
   bool usable_for_watching() const { return scan_ == MarginScan::Index && index_usable_; }

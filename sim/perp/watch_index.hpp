@@ -19,6 +19,7 @@
 #include <limits>
 #include <vector>
 
+#include "sim/core/default_init_allocator.hpp"
 #include "sim/perp/liquidation_price_index.hpp"
 
 namespace sl {
@@ -34,6 +35,14 @@ class WatchIndex {
   void add(std::uint32_t k, const std::vector<PriceBand>& mark_bands, const std::vector<PriceBand>& index_bands);
   // The same for one asset's bands (the others unbounded).
   void add_one(std::uint32_t k, std::size_t asset, const PriceBand& mark_band, const PriceBand& index_band);
+  // A block of positions' edges for one asset, in the order of ks: edges[h][j] is position ks[j]'s
+  // edge in heap h (mark lo, mark hi, index lo, index hi) as lower_edge / upper_edge store it, NaN
+  // if it has none; only the positions with which[j] == want are added. The heaps' entries and
+  // nearest edges end as add_one called for each of them in turn leaves them (without a branch per
+  // position: whether a position has an edge is its side, a coin toss).
+  static constexpr std::size_t kMaxBlock = 256;
+  void add_block(std::size_t asset, const float* const edges[4], const std::uint32_t* ks, const std::uint8_t* which, std::uint8_t want,
+                 std::size_t n);
   // Appends the positions (possibly repeated, possibly already made margin accounts) with an edge
   // the prices reached: mark[a] or index[a] at or beyond it. Their entries are popped.
   void crossed(const std::vector<double>& mark, const std::vector<double>& index, std::vector<std::uint32_t>& out);
@@ -51,7 +60,8 @@ class WatchIndex {
   void push(std::size_t heap, float edge, std::uint32_t k);
   void pop_crossed(std::size_t heap, double price, std::vector<std::uint32_t>& out);
   static constexpr double kFirstWindow = 0.01;
-  std::vector<std::vector<Entry>> heaps_;
+  using Heap = std::vector<Entry, DefaultInitAllocator<Entry>>;  // add_block's resize leaves the room unwritten
+  std::vector<Heap> heaps_;
   std::vector<std::size_t> ordered_;  // per heap: entries [0, ordered_) are in heap order
   std::vector<float> nearest_;        // per heap: the unordered part's edge a price reaches first
   std::vector<double> window_;        // per heap: the next window, a fraction of the price
@@ -71,7 +81,7 @@ inline float WatchIndex::upper_edge(double hi) {
 }
 
 inline void WatchIndex::push(std::size_t heap, float edge, std::uint32_t k) {
-  std::vector<Entry>& h = heaps_[heap];
+  Heap& h = heaps_[heap];
   if (h.size() == ordered_[heap]) nearest_[heap] = edge;  // the first entry of the unordered part
   h.push_back({edge, k});
   nearest_[heap] = heap % 2 == 0 ? std::max(nearest_[heap], edge) : std::min(nearest_[heap], edge);

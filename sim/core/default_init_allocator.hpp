@@ -1,0 +1,31 @@
+// An allocator whose value-less construction default-initialises (for a trivial type: leaves the
+// memory as it is) instead of value-initialising (zeroing): a vector of such elements grown by
+// resize() to be written right after does not write every element twice. Everything else is
+// std::allocator's.
+#pragma once
+#include <memory>
+#include <new>
+#include <utility>
+
+namespace sl {
+
+template <class T>
+struct DefaultInitAllocator : std::allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = DefaultInitAllocator<U>;
+  };
+  DefaultInitAllocator() = default;
+  template <class U>
+  DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}
+  template <class U>
+  void construct(U* p) noexcept(noexcept(::new (static_cast<void*>(p)) U)) {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
+}  // namespace sl
