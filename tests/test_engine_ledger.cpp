@@ -3,9 +3,13 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <vector>
 #include <random>
 
 #include "sim/book/ledger.hpp"
+#include "sim/core/simd_lanes.hpp"
+#include "sim/core/table_math.hpp"
 
 using namespace sl;
 
@@ -170,6 +174,64 @@ TEST_CASE("ledger: for_each_holder lists exactly the accounts with a non-zero ba
   CHECK(listed(0) == std::vector<AccountId>{L.issuer(0), acc[3]});
   L.transfer(acc[3], acc[64], 0, 7);  // acc[3] is flat again: no longer listed
   CHECK(listed(0) == std::vector<AccountId>{L.issuer(0), acc[64]});
+}
+
+namespace {
+
+// simd::round_half_away and to_int64 over an array, W lanes at a time (n a multiple of W).
+template <int W>
+[[gnu::always_inline]] inline void round_on_lanes(const double* x, double* rounded, std::int64_t* as_int, std::size_t n) {
+  using V = simd::Lanes<W>::V;
+  for (std::size_t i = 0; i < n; i += W) {
+    const V r = simd::round_half_away<W>(simd::load<V>(x + i));
+    simd::store(rounded + i, r);
+    simd::store(as_int + i, simd::to_int64<W>(r));
+  }
+}
+void round_on_2(const double* x, double* rounded, std::int64_t* as_int, std::size_t n) { round_on_lanes<2>(x, rounded, as_int, n); }
+#if defined(SL_HAVE_AVX2_LANES)
+SL_AVX2 void round_on_4(const double* x, double* rounded, std::int64_t* as_int, std::size_t n) { round_on_lanes<4>(x, rounded, as_int, n); }
+#endif
+
+}  // namespace
+
+TEST_CASE("fixed point on lanes: round_half_away and to_int64 equal llround_in_range below 2^51, on two lanes and four") {
+  // The set-up's amounts (sim/run/own_positions.cpp) are rounded on lanes where every value is below
+  // 2^51 in magnitude: the same integer as llround_in_range there, for random doubles over many
+  // magnitudes, exact halves k + 0.5 and their neighbours, integers, signed zeros and values next to
+  // 2^51.
+  std::mt19937_64 g(7);
+  std::uniform_real_distribution<double> u(-1.0, 1.0), e(-3.0, 15.3);
+  std::vector<double> x;
+  for (double v : {0.0, -0.0, 0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 0.49999999999999994, -0.49999999999999994, 0x1p51 - 1, -(0x1p51 - 1),
+                   0x1p51 - 0.5, -(0x1p51 - 0.5), 0x1p50 + 0.5, 289999.99999999994})
+    x.push_back(v);
+  for (int n = 0; n < 1'000'000; ++n) {
+    x.push_back(u(g) * std::pow(10.0, e(g)));
+    const double half = static_cast<double>(static_cast<std::int64_t>(u(g) * 1e12)) + (u(g) < 0 ? -0.5 : 0.5);
+    x.push_back(half);
+    x.push_back(std::nextafter(half, 0.0));
+    x.push_back(std::nextafter(half, 1e300 * half));
+  }
+  while (x.size() % 4 != 0) x.push_back(0.25);
+  std::vector<int> widths{2};
+#if defined(SL_HAVE_AVX2_LANES)
+  if (simd_double_lanes() == 4) widths.push_back(4);
+#endif
+  for (const int w : widths) {
+    std::vector<double> r(x.size());
+    std::vector<std::int64_t> k(x.size());
+    if (w == 2) round_on_2(x.data(), r.data(), k.data(), x.size());
+#if defined(SL_HAVE_AVX2_LANES)
+    if (w == 4) round_on_4(x.data(), r.data(), k.data(), x.size());
+#endif
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      REQUIRE(std::abs(x[i]) < 0x1p51);
+      INFO("lanes " << w << ", x = " << x[i]);
+      REQUIRE(k[i] == llround_in_range(x[i]));
+      REQUIRE(r[i] == static_cast<double>(k[i]));
+    }
+  }
 }
 
 TEST_CASE("fixed point: llround_in_range equals std::llround, halves and negatives included") {

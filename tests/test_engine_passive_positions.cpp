@@ -725,8 +725,9 @@ TEST_CASE("passive positions are their own accounts.file: identical runs under m
 TEST_CASE("passive positions are their own accounts.file: funding settled twice") {
   sl::test::TempDir dir("sl_passive_f");
   // Funding every 600 s over 1,800 steps: settlements at steps 600 and 1,200 pay or charge every
-  // passive position (through the ledger, conservation checked inside).
-  const RunResult r = check_population_is_its_file({"horizon_steps=1800", "perp.funding.interval_s=600"}, 2000, "market", 5, dir);
+  // passive position (through the ledger, conservation checked inside). 2,003 positions: the last
+  // three amounts computed one at a time, not on lanes (sim/run/own_positions.cpp).
+  const RunResult r = check_population_is_its_file({"horizon_steps=1800", "perp.funding.interval_s=600"}, 2003, "market", 5, dir);
   bool settled = false;
   for (const SeriesColumn& c : r.series)
     if (c.name == "funding_rate")

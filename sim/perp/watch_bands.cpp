@@ -6,6 +6,7 @@
 #include <limits>
 #include <vector>
 
+#include "sim/core/simd_lanes.hpp"
 #include "sim/core/table_math.hpp"
 #include "sim/perp/liquidation_price_index.hpp"
 #include "sim/perp/watch_index.hpp"
@@ -14,61 +15,10 @@ namespace sl {
 
 namespace {
 
+using namespace simd;
+
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// W doubles (V) and their masks (M: all ones or all zeros per lane), W floats (F) and int32s (I), W
-// bytes (B), as GCC's vector extensions: +, -, *, / and comparisons lane by lane, the same IEEE
-// operations as on one double; __builtin_convertvector converts lane by lane as static_cast does.
-template <int W>
-struct Lanes;
-template <>
-struct Lanes<2> {
-  using V = double __attribute__((vector_size(16)));
-  using M = std::int64_t __attribute__((vector_size(16)));
-  using F = float __attribute__((vector_size(8)));
-  using I = std::int32_t __attribute__((vector_size(8)));
-  using B = std::uint8_t __attribute__((vector_size(2)));
-};
-template <>
-struct Lanes<4> {
-  using V = double __attribute__((vector_size(32)));
-  using M = std::int64_t __attribute__((vector_size(32)));
-  using F = float __attribute__((vector_size(16)));
-  using I = std::int32_t __attribute__((vector_size(16)));
-  using B = std::uint8_t __attribute__((vector_size(4)));
-};
-
-// The helpers take their vectors by reference and are always inlined: in the four-lane code they
-// become AVX2 code inside band_avx2. GCC notes once that a 32-byte vector returned by a function not
-// compiled for AVX would be passed another way than by AVX code; none is ever called (each is inlined
-// into band_avx2 or into the two-lane code), so the note is silenced here.
-#pragma GCC diagnostic ignored "-Wpsabi"
-template <class T, class K>
-[[gnu::always_inline]] inline T pick(const K& c, const T& if_true, const T& if_false) {  // c ? if_true : if_false, per lane
-  return reinterpret_cast<T>((reinterpret_cast<K>(if_true) & c) | (reinterpret_cast<K>(if_false) & ~c));
-}
-template <class V, class M>
-[[gnu::always_inline]] inline V vmax(const V& a, const V& b) {  // std::max(a, b): a < b ? b : a
-  return pick<V, M>(a < b, b, a);
-}
-template <class V, class M>
-[[gnu::always_inline]] inline V vmin(const V& a, const V& b) {  // std::min(a, b): b < a ? b : a
-  return pick<V, M>(b < a, b, a);
-}
-template <class V, class M>
-[[gnu::always_inline]] inline V vabs(const V& a, const M& sign_bit) {  // std::abs: the sign bit cleared
-  return reinterpret_cast<V>(reinterpret_cast<M>(a) & ~sign_bit);
-}
-template <class V>
-[[gnu::always_inline]] inline V load(const double* p) {
-  V v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-template <class T, class E>
-[[gnu::always_inline]] inline void store(E* p, const T& v) {
-  std::memcpy(p, &v, sizeof v);
-}
 // WatchIndex::lower_edge / upper_edge on every lane: the float nearest the double (the double
 // capped at the largest float), one step up if below it (lower) or down if above it (upper).
 template <int W>
@@ -84,19 +34,6 @@ template <int W>
   const typename L::F f = __builtin_convertvector(vmin<typename L::V, typename L::M>(hi, float_max), typename L::F);
   const typename L::I down = __builtin_convertvector(__builtin_convertvector(f, typename L::V) > hi, typename L::I);
   return reinterpret_cast<typename L::F>(reinterpret_cast<typename L::I>(f) + down);
-}
-
-template <class V, int W>
-[[gnu::always_inline]] inline V vector_of(double x) {
-  V v;
-  for (int i = 0; i < W; ++i) v[i] = x;
-  return v;
-}
-template <class M, int W>
-[[gnu::always_inline]] inline M splat_int(std::int64_t x) {
-  M m;
-  for (int i = 0; i < W; ++i) m[i] = x;
-  return m;
 }
 
 // The block on W lanes: band_position_reference's operations, lane by lane, on whole groups.

@@ -9,6 +9,8 @@
 
 #include "agents/passive_positions.hpp"
 #include "scenarios/position_file.hpp"
+#include "sim/core/simd_lanes.hpp"
+#include "sim/core/table_math.hpp"
 
 namespace sl {
 
@@ -61,6 +63,92 @@ void book_legs(const Market& m, Ledger::BulkOpening& bulk, const PositionHubs& h
     if (spot_units[a] > 0) bulk.move(hubs.spot_issuer[a], acc, to_fixed(spot_units[a], 1e6), true);
   bulk.move(hubs.counterparty_perp[p.asset], acc, p.contracts, /*to_fresh=*/r.is_long);
   bulk.move(hubs.counterparty_quote, acc, p.cash, /*to_fresh=*/!r.is_long);
+}
+
+// The fixed-point amounts of a block of drawn positions, as position_legs and to_fixed compute them
+// (book_legs' amounts): contracts, the cash leg, the quote collateral, the spot collateral (none
+// below or at 0). Written per block, not per position: a block's share of the set-up.
+struct BlockAmounts {
+  Micros* contracts;
+  Micros* cash;
+  Micros* quote;
+  Micros* spot;
+};
+
+// Positions [k, k + W) on lanes: each double computed as position_legs / to_fixed compute it, then
+// rounded by simd::round_half_away (llround_in_range's integer). False, writing nothing, if a lane
+// is out of the lanes' range (a value not finite or not below 2^51 in magnitude, lots whose
+// contracts could pass 2^62, a row of another asset than the first): the caller books those
+// positions one at a time, which raises what the original raises for them.
+template <int W>
+[[gnu::always_inline]] inline bool amounts_on_lanes(const PositionRow* rows, const double* spot, double lot_size, Micros lot_micros,
+                                                    double lots_limit, const BlockAmounts& out, std::size_t k) {
+  using namespace simd;
+  using V = typename Lanes<W>::V;
+  using M = typename Lanes<W>::M;
+  V size, entry, collateral, units;
+  bool first_asset = true;
+  for (int i = 0; i < W; ++i) {
+    const PositionRow& r = rows[k + static_cast<std::size_t>(i)];
+    size[i] = r.size;
+    entry[i] = r.entry_price;
+    collateral[i] = r.quote_collateral;
+    units[i] = spot[k + static_cast<std::size_t>(i)];
+    first_asset &= r.asset == 0;
+  }
+  const V zero = vector_of<V, W>(0.0), scale = vector_of<V, W>(1e6), limit = vector_of<V, W>(0x1p51), lot = vector_of<V, W>(lot_size);
+  const M sign_bit = reinterpret_cast<M>(vector_of<V, W>(-0.0));
+  const V x_lots = size / lot;
+  const V lots = round_half_away<W>(x_lots);
+  const V x_cash = lots * lot * entry * scale;  // to_fixed(lots x lot_size x entry_price, 1e6)
+  const V x_quote = collateral * scale;
+  const V x_spot = pick<V, M>(units > zero, units, zero) * scale;
+  const M in_range = (vabs<V, M>(x_lots, sign_bit) < vector_of<V, W>(lots_limit)) & (vabs<V, M>(x_cash, sign_bit) < limit) &
+                     (vabs<V, M>(x_quote, sign_bit) < limit) & (vabs<V, M>(x_spot, sign_bit) < limit);
+  bool all = first_asset;
+  for (int i = 0; i < W; ++i) all &= in_range[i] != 0;
+  if (!all) return false;
+  const M lots_int = to_int64<W>(lots);
+  for (int i = 0; i < W; ++i) out.contracts[k + static_cast<std::size_t>(i)] = lots_int[i] * lot_micros;  // below 2^62 (lots_limit)
+  store(out.cash + k, to_int64<W>(round_half_away<W>(x_cash)));
+  store(out.quote + k, to_int64<W>(round_half_away<W>(x_quote)));
+  store(out.spot + k, to_int64<W>(round_half_away<W>(x_spot)));
+  return true;
+}
+
+template <int W>
+[[gnu::always_inline]] inline void block_amounts_lanes(const Market& m, const PositionRow* rows, const double* spot, std::size_t b,
+                                                       const BlockAmounts& out) {
+  const Venue& v = *m.assets[0].perp;
+  const double lot_size = v.spec().lot_size;
+  const Micros lot_micros = v.spec().lot_micros;
+  const double lots_limit = std::min(0x1p51, 0x1p62 / static_cast<double>(std::max<Micros>(lot_micros, 1)));
+  for (std::size_t k = 0; k < b; k += W) {
+    if (k + W <= b && amounts_on_lanes<W>(rows, spot, lot_size, lot_micros, lots_limit, out, k)) continue;
+    for (std::size_t i = k; i < std::min(k + W, b); ++i) {  // one at a time, as book_legs computes them
+      const WatchedPosition p = position_legs(m, rows[i]);
+      out.contracts[i] = p.contracts;
+      out.cash[i] = p.cash;
+      out.quote[i] = to_fixed(rows[i].quote_collateral, 1e6);
+      out.spot[i] = to_fixed(spot[i] > 0 ? spot[i] : 0.0, 1e6);
+    }
+  }
+}
+
+#if defined(SL_HAVE_AVX2_LANES)
+SL_AVX2 void block_amounts_avx2(const Market& m, const PositionRow* rows, const double* spot, std::size_t b, const BlockAmounts& out) {
+  block_amounts_lanes<4>(m, rows, spot, b, out);
+}
+#endif
+
+void block_amounts(const Market& m, const PositionRow* rows, const double* spot, std::size_t b, const BlockAmounts& out) {
+#if defined(SL_HAVE_AVX2_LANES)
+  if (simd_double_lanes() == 4) {
+    block_amounts_avx2(m, rows, spot, b, out);
+    return;
+  }
+#endif
+  block_amounts_lanes<2>(m, rows, spot, b, out);
 }
 
 }  // namespace
@@ -128,18 +216,15 @@ std::size_t book_passive_positions(const ScenarioConfig& sc, std::uint64_t run_s
     const std::size_t b = std::min(kBlock, n - first);
     drawer->draw(first, b, rows.data(), spot.data());
     const AccountId acc0 = bulk.open_range(stem, static_cast<std::uint32_t>(first + 1), b, /*may_go_negative=*/true);
+    block_amounts(m, rows.data(), spot.data(), b, BlockAmounts{contracts.data(), cash.data(), quote.data(), spot_micros.data()});
     for (std::size_t k = 0; k < b; ++k) {
       const PositionRow& r = rows[k];
-      const WatchedPosition p = position_legs(m, r);
-      legs[k] = p;
-      quote[k] = to_fixed(r.quote_collateral, 1e6);
-      // Only the first asset's spot is drawn; none (<= 0) is 0, as book_legs moves none. No branch
-      // on the data here (whether a position holds spot, its side: draws, a branch on which is
-      // mispredicted as often as not): the spot is zeroed by mask, the cash leg signed by mask.
-      const std::uint64_t holds = -static_cast<std::uint64_t>(spot[k] > 0);
-      spot_micros[k] = to_fixed(std::bit_cast<double>(std::bit_cast<std::uint64_t>(spot[k]) & holds), 1e6);
-      contracts[k] = p.contracts;
-      cash[k] = p.cash;
+      WatchedPosition& p = legs[k];  // position_legs' values
+      p.mode = r.isolated ? MarginMode::Isolated : MarginMode::Cross;
+      p.asset = static_cast<std::size_t>(r.asset);
+      p.is_long = r.is_long;
+      p.contracts = contracts[k];
+      p.cash = cash[k];
       is_long[k] = r.is_long;
       is_short[k] = !r.is_long;
       const std::uint64_t short_mask = -static_cast<std::uint64_t>(!p.is_long);
