@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sim/book/ledger.hpp"
+#include "sim/core/table_math.hpp"
 #include "sim/core/rng.hpp"
 
 using namespace sl;
@@ -165,8 +166,9 @@ struct Column {
   std::vector<char> to_fresh;
 };
 
-// Before them, `other` moves `counterparty_contracts` contracts to the counterparty.
-void check_columns_equal_transfers(const std::vector<Column>& cols, std::size_t n, std::size_t block, bool may_go_negative,
+// Before them, `other` moves `counterparty_contracts` contracts to the counterparty. Returns how
+// many columns were booked four legs at a time (AVX2).
+std::size_t check_columns_equal_transfers(const std::vector<Column>& cols, std::size_t n, std::size_t block, bool may_go_negative,
                                    Micros counterparty_contracts = 0) {
   Ledger seq = make_ledger(), bulk = make_ledger();
   std::vector<AccountId> cp(2);
@@ -202,79 +204,101 @@ void check_columns_equal_transfers(const std::vector<Column>& cols, std::size_t 
   }
   b.finish();
   require_same_ledger(seq, bulk);
+  return b.columns_on_lanes();
 }
 
 }  // namespace
 
 TEST_CASE("bulk opening: legs as columns (move_column) give the ledger the transfers one by one give") {
-  for (std::uint64_t seed = 1; seed <= 8; ++seed) {
-    Rng rng(seed);
-    const std::size_t n = 700;
-    // As passive positions are booked: quote minted (sometimes 0), spot minted for some, contracts
-    // and a cash leg against the counterparty in opposite directions (the side a coin toss), the
-    // cash often above the quote (a long's quote balance below zero).
-    std::vector<Column> cols{{0, 0, {}, {}}, {0, 1, {}, {}}, {1, 2, {}, {}}, {1, 0, {}, {}}};
-    for (std::size_t k = 0; k < n; ++k) {
-      const bool is_long = rng() % 2 == 0;
-      cols[0].amount.push_back(static_cast<Micros>(rng() % 3 == 0 ? 0 : rng() % 1'000'000'000));
-      cols[1].amount.push_back(static_cast<Micros>(rng() % 4 == 0 ? rng() % 5'000'000 : 0));
-      cols[2].amount.push_back(static_cast<Micros>(1 + rng() % 10'000'000));
-      cols[3].amount.push_back(static_cast<Micros>(rng() % 2'000'000'000));
-      cols[0].to_fresh.push_back(1), cols[1].to_fresh.push_back(1);
-      cols[2].to_fresh.push_back(is_long), cols[3].to_fresh.push_back(!is_long);
+  // On the scalar loop (two lanes: no column on lanes) and, where the CPU has AVX2, four legs at a
+  // time (every column of the random legs: amounts below 2^50).
+  std::vector<int> widths{2};
+  if (set_simd_double_lanes_for_testing(4)) widths.push_back(4);
+  for (const int width : widths) {
+    REQUIRE(set_simd_double_lanes_for_testing(width));
+    std::size_t on_lanes = 0, columns = 0;
+    for (std::uint64_t seed = 1; seed <= 8; ++seed) {
+      Rng rng(seed);
+      const std::size_t n = 700;
+      // As passive positions are booked: quote minted (sometimes 0), spot minted for some, contracts
+      // and a cash leg against the counterparty in opposite directions (the side a coin toss), the
+      // cash often above the quote (a long's quote balance below zero).
+      std::vector<Column> cols{{0, 0, {}, {}}, {0, 1, {}, {}}, {1, 2, {}, {}}, {1, 0, {}, {}}};
+      for (std::size_t k = 0; k < n; ++k) {
+        const bool is_long = rng() % 2 == 0;
+        cols[0].amount.push_back(static_cast<Micros>(rng() % 3 == 0 ? 0 : rng() % 1'000'000'000));
+        cols[1].amount.push_back(static_cast<Micros>(rng() % 4 == 0 ? rng() % 5'000'000 : 0));
+        cols[2].amount.push_back(static_cast<Micros>(1 + rng() % 10'000'000));
+        cols[3].amount.push_back(static_cast<Micros>(rng() % 2'000'000'000));
+        cols[0].to_fresh.push_back(1), cols[1].to_fresh.push_back(1);
+        cols[2].to_fresh.push_back(is_long), cols[3].to_fresh.push_back(!is_long);
+      }
+      // Blocks of 64 from account 5 (each block's words split), of 1, 3, 1000 (one block).
+      for (std::size_t block : {64, 1, 3, 1000}) {
+        on_lanes += check_columns_equal_transfers(cols, n, block, true);
+        columns += 4 * ((n + block - 1) / block);
+      }
     }
-    // Blocks of 64 from account 5 (each block's words split), of 1, 3, 1000 (one block).
-    for (std::size_t block : {64, 1, 3, 1000}) check_columns_equal_transfers(cols, n, block, true);
+    CHECK(on_lanes == (width == 4 ? columns : 0));
+    // Sums beyond int64 within a column (the 128-bit path): the counterparty holds 9e18 contracts and
+    // four accounts get 4e18 each from it (the column's positive total and hub sum: 1.6e19); then
+    // the same, given back.
+    const Micros k4e18 = 4'000'000'000'000'000'000, k9e18 = 9'000'000'000'000'000'000;
+    std::vector<Column> big{{1, 2, std::vector<Micros>(4, k4e18), std::vector<char>(4, 1)}};
+    for (std::size_t block : {4, 3}) CHECK(check_columns_equal_transfers(big, 4, block, true, k9e18) == 0);  // past 2^50: the scalar loop
+    big.push_back({1, 2, std::vector<Micros>(4, k4e18), std::vector<char>(4, 0)});
+    CHECK(check_columns_equal_transfers(big, 4, 4, true, k9e18) == 0);
   }
-  // Sums beyond int64 within a column (the 128-bit path): the counterparty holds 9e18 contracts and
-  // four accounts get 4e18 each from it (the column's positive total and hub sum: 1.6e19); then
-  // the same, given back.
-  const Micros k4e18 = 4'000'000'000'000'000'000, k9e18 = 9'000'000'000'000'000'000;
-  std::vector<Column> big{{1, 2, std::vector<Micros>(4, k4e18), std::vector<char>(4, 1)}};
-  for (std::size_t block : {4, 3}) check_columns_equal_transfers(big, 4, block, true, k9e18);
-  big.push_back({1, 2, std::vector<Micros>(4, k4e18), std::vector<char>(4, 0)});
-  check_columns_equal_transfers(big, 4, 4, true, k9e18);
+  set_simd_double_lanes_for_testing(0);
 }
 
 TEST_CASE("bulk opening: move_column refuses what move refuses, naming the first faulty leg") {
-  // Each case on a new ledger: four fresh accounts that may not go negative.
-  struct Fresh {
-    Ledger L = make_ledger();
-    Ledger::BulkOpening b{L};
-    AccountId acc0 = b.open_range(L.name_stem("p:", ""), 1, 4, /*may_go_negative=*/false);
-  };
-  const Micros ok[4] = {5, 0, 7, 9};
-  {  // out of an account that may not go negative: InsufficientFunds naming the first (the third)
-    Fresh f;
-    const std::size_t quote = f.b.hub(f.L.issuer(0), 0);
-    f.b.move_column(quote, f.acc0, 4, ok, nullptr);
-    const Micros too_much[4] = {5, 0, 8, 10};
-    const bool out[4] = {false, false, false, false};
-    try {
-      f.b.move_column(quote, f.acc0, 4, too_much, out);
-      FAIL("no throw");
-    } catch (const InsufficientFunds& e) {
-      CHECK(std::string(e.what()) == "ledger: p:3 cannot pay 8 micro-USDT (balance 7)");
+  // On the scalar loop and, where the CPU has AVX2, four legs at a time (these columns' amounts are
+  // small: a balance below zero is what sends the first case to the check).
+  std::vector<int> widths{2};
+  if (set_simd_double_lanes_for_testing(4)) widths.push_back(4);
+  for (const int width : widths) {
+    REQUIRE(set_simd_double_lanes_for_testing(width));
+    // Each case on a new ledger: four fresh accounts that may not go negative.
+    struct Fresh {
+      Ledger L = make_ledger();
+      Ledger::BulkOpening b{L};
+      AccountId acc0 = b.open_range(L.name_stem("p:", ""), 1, 4, /*may_go_negative=*/false);
+    };
+    const Micros ok[4] = {5, 0, 7, 9};
+    {  // out of an account that may not go negative: InsufficientFunds naming the first (the third)
+      Fresh f;
+      const std::size_t quote = f.b.hub(f.L.issuer(0), 0);
+      f.b.move_column(quote, f.acc0, 4, ok, nullptr);
+      const Micros too_much[4] = {5, 0, 8, 10};
+      const bool out[4] = {false, false, false, false};
+      try {
+        f.b.move_column(quote, f.acc0, 4, too_much, out);
+        FAIL("no throw");
+      } catch (const InsufficientFunds& e) {
+        CHECK(std::string(e.what()) == "ledger: p:3 cannot pay 8 micro-USDT (balance 7)");
+      }
+    }
+    {  // a negative amount
+      Fresh f;
+      const Micros negative[4] = {1, 0, -3, -4};
+      CHECK_THROWS_WITH_AS(f.b.move_column(f.b.hub(f.L.issuer(1), 1), f.acc0, 4, negative, nullptr), "ledger: negative transfer amount",
+                           LedgerError);
+    }
+    {  // a balance beyond int64
+      Fresh f;
+      const std::size_t spot = f.b.hub(f.L.issuer(1), 1);
+      f.b.move_column(spot, f.acc0, 4, ok, nullptr);
+      const Micros huge[4] = {0, 0, std::numeric_limits<Micros>::max(), 0};
+      CHECK_THROWS_AS(f.b.move_column(spot, f.acc0, 4, huge, nullptr), std::overflow_error);
+    }
+    {  // accounts past the last one, and a hub moving with itself
+      Fresh f;
+      CHECK_THROWS_AS(f.b.move_column(f.b.hub(f.L.issuer(0), 0), f.acc0, 5, ok, nullptr), LedgerError);
+      // Contracts: any account may be their hub. A zero leg with itself is no leg (as move()); 7 is refused.
+      CHECK_NOTHROW(f.b.move_column(f.b.hub(f.acc0 + 1, 2), f.acc0, 4, ok, nullptr));
+      CHECK_THROWS_AS(f.b.move_column(f.b.hub(f.acc0 + 2, 2), f.acc0, 4, ok, nullptr), LedgerError);
     }
   }
-  {  // a negative amount
-    Fresh f;
-    const Micros negative[4] = {1, 0, -3, -4};
-    CHECK_THROWS_WITH_AS(f.b.move_column(f.b.hub(f.L.issuer(1), 1), f.acc0, 4, negative, nullptr), "ledger: negative transfer amount",
-                         LedgerError);
-  }
-  {  // a balance beyond int64
-    Fresh f;
-    const std::size_t spot = f.b.hub(f.L.issuer(1), 1);
-    f.b.move_column(spot, f.acc0, 4, ok, nullptr);
-    const Micros huge[4] = {0, 0, std::numeric_limits<Micros>::max(), 0};
-    CHECK_THROWS_AS(f.b.move_column(spot, f.acc0, 4, huge, nullptr), std::overflow_error);
-  }
-  {  // accounts past the last one, and a hub moving with itself
-    Fresh f;
-    CHECK_THROWS_AS(f.b.move_column(f.b.hub(f.L.issuer(0), 0), f.acc0, 5, ok, nullptr), LedgerError);
-    // Contracts: any account may be their hub. A zero leg with itself is no leg (as move()); 7 is refused.
-    CHECK_NOTHROW(f.b.move_column(f.b.hub(f.acc0 + 1, 2), f.acc0, 4, ok, nullptr));
-    CHECK_THROWS_AS(f.b.move_column(f.b.hub(f.acc0 + 2, 2), f.acc0, 4, ok, nullptr), LedgerError);
-  }
+  set_simd_double_lanes_for_testing(0);
 }

@@ -1,10 +1,12 @@
 #include "sim/book/ledger.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <sstream>
 
 #include "sim/core/huge_pages.hpp"
+#include "sim/core/table_math.hpp"
 
 namespace sl {
 
@@ -161,6 +163,107 @@ void Ledger::BulkOpening::insufficient(AccountId fresh, AssetId asset, Micros am
   throw InsufficientFunds(os.str());
 }
 
+#if defined(SL_HAVE_AVX2_LANES)
+namespace {
+
+// A column's sums: the asset's positive total's change, the hub's, the legs moving something, and
+// whether a balance went below zero.
+struct ColumnSums {
+  Micros positive = 0, delta = 0;
+  std::uint64_t legs = 0;
+  bool below_zero = false;
+};
+
+// move_column's loop four legs at a time, for a column in which nothing can overflow: every amount
+// in [0, 2^50) and every balance before it in (-2^50, 2^50), at most 4,096 legs, so that each new
+// balance is below 2^51 in magnitude and each sum below 2^63 (4,096 x 2^51). False, with nothing
+// written, for any other column. The legs as the scalar loop books them: +a or -a by mask, the
+// positive total's change max(nb, 0) - max(b, 0), the holder bits of four accounts at once (the
+// first legs one at a time up to an account number that is a multiple of 4, so a group's bits never
+// straddle a word), each word written when its last account in the column is.
+SL_AVX2 bool move_column_avx2(Micros* balance, std::size_t stride, std::uint64_t* holder_words, std::size_t first, std::size_t count,
+                              const Micros* amount, const bool* to_fresh, ColumnSums& sums) {
+  constexpr std::uint64_t kBound = std::uint64_t{1} << 50;
+  if (count > 4096) return false;
+  std::uint64_t out_of_range = 0;
+  for (std::size_t k = 0; k < count; ++k) {
+    out_of_range |= static_cast<std::uint64_t>(static_cast<std::uint64_t>(amount[k]) >= kBound);  // a negative amount too
+    out_of_range |= static_cast<std::uint64_t>(static_cast<std::uint64_t>(balance[k * stride]) + kBound >= 2 * kBound);
+  }
+  if (out_of_range != 0) return false;
+  Micros positive = 0, delta = 0;
+  std::uint64_t legs = 0, held = 0;
+  bool below_zero = false;
+  const auto flush = [&](std::size_t k) {  // leg k's account's word, if k is its last account here (as the scalar loop)
+    const std::size_t acc = first + k, bit = acc % 64;
+    if (bit != 63 && k + 1 != count) return;
+    const std::size_t lo = acc - std::min<std::size_t>(k, bit);
+    const std::uint64_t mask = (bit == 63 ? ~std::uint64_t{0} : (std::uint64_t{2} << bit) - 1) & ~((std::uint64_t{1} << (lo % 64)) - 1);
+    std::uint64_t& w = holder_words[acc / 64];
+    w = (w & ~mask) | held;
+    held = 0;
+  };
+  const auto one_leg = [&](std::size_t k) {
+    const Micros a = amount[k];
+    const Micros s = to_fresh == nullptr || to_fresh[k] ? a : -a;
+    Micros& b = balance[k * stride];
+    const Micros nb = b + s;
+    positive += (nb > 0 ? nb : 0) - (b > 0 ? b : 0);
+    delta -= s;
+    below_zero |= nb < 0;
+    legs += a != 0;
+    b = nb;
+    held |= static_cast<std::uint64_t>(nb != 0) << ((first + k) % 64);
+    flush(k);
+  };
+  std::size_t k = 0;
+  for (; k < count && (first + k) % 4 != 0; ++k) one_leg(k);
+  const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi64x(1);
+  __m256i positive4 = zero, delta4 = zero, legs4 = zero, below4 = zero;
+  for (; k + 4 <= count; k += 4) {
+    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(amount + k));
+    __m256i back = zero;  // all ones where the leg goes from the account to the hub
+    if (to_fresh != nullptr) {
+      std::uint32_t bytes;
+      std::memcpy(&bytes, to_fresh + k, sizeof bytes);  // four bools, each 0 or 1
+      back = _mm256_cmpeq_epi64(_mm256_cvtepu8_epi64(_mm_cvtsi32_si128(static_cast<int>(bytes))), zero);
+    }
+    const __m256i s = _mm256_sub_epi64(_mm256_xor_si256(a, back), back);  // +a or -a
+    Micros* const p = balance + k * stride;
+    const __m256i b = _mm256_set_epi64x(p[3 * stride], p[2 * stride], p[stride], p[0]);
+    const __m256i nb = _mm256_add_epi64(b, s);
+    p[0] = _mm256_extract_epi64(nb, 0);
+    p[stride] = _mm256_extract_epi64(nb, 1);
+    p[2 * stride] = _mm256_extract_epi64(nb, 2);
+    p[3 * stride] = _mm256_extract_epi64(nb, 3);
+    const __m256i nb_pos = _mm256_and_si256(nb, _mm256_cmpgt_epi64(nb, zero)), b_pos = _mm256_and_si256(b, _mm256_cmpgt_epi64(b, zero));
+    positive4 = _mm256_add_epi64(positive4, _mm256_sub_epi64(nb_pos, b_pos));
+    delta4 = _mm256_sub_epi64(delta4, s);
+    legs4 = _mm256_add_epi64(legs4, _mm256_add_epi64(one, _mm256_cmpeq_epi64(a, zero)));  // 1 unless the amount is 0
+    below4 = _mm256_or_si256(below4, _mm256_cmpgt_epi64(zero, nb));
+    const int zero_bits = _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpeq_epi64(nb, zero)));
+    held |= static_cast<std::uint64_t>(~zero_bits & 0xF) << ((first + k) % 64);
+    flush(k + 3);
+  }
+  for (; k < count; ++k) one_leg(k);
+  alignas(32) std::int64_t lane[4][4];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lane[0]), positive4);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lane[1]), delta4);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lane[2]), legs4);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lane[3]), below4);
+  for (int i = 0; i < 4; ++i) {
+    positive += lane[0][i];
+    delta += lane[1][i];
+    legs += static_cast<std::uint64_t>(lane[2][i]);
+    below_zero |= lane[3][i] != 0;
+  }
+  sums = ColumnSums{positive, delta, legs, below_zero};
+  return true;
+}
+
+}  // namespace
+#endif
+
 void Ledger::BulkOpening::move_column(std::size_t slot, AccountId first, std::size_t count, const Micros* amount,
                                       const bool* to_fresh) {
   Ledger& L = ledger_;
@@ -184,7 +287,18 @@ void Ledger::BulkOpening::move_column(std::size_t slot, AccountId first, std::si
   // slow: a negative amount, an overflow of a balance or of the int64 sums (one flag: fewer values
   // live in the loop); below_zero: a balance below zero, allowed or not.
   bool slow = false, below_zero = false;
-  for (std::size_t k = 0; k < count; ++k) {
+  bool on_lanes = false;
+#if defined(SL_HAVE_AVX2_LANES)
+  if (simd_double_lanes() == 4) {
+    ColumnSums sums;
+    on_lanes = move_column_avx2(balance, stride, holder_words, first, count, amount, to_fresh, sums);
+    if (on_lanes) {
+      positive = sums.positive, delta = sums.delta, legs = sums.legs, below_zero = sums.below_zero;
+      ++columns_on_lanes_;
+    }
+  }
+#endif
+  for (std::size_t k = 0; k < count && !on_lanes; ++k) {
     const Micros a = amount[k];
     const std::uint64_t out_mask = -static_cast<std::uint64_t>(!(to_fresh == nullptr || to_fresh[k]));  // 0: to the account, all ones: back
     const auto s = static_cast<Micros>((static_cast<std::uint64_t>(a) ^ out_mask) - out_mask);             // +a or -a (two's complement)
