@@ -36,8 +36,9 @@ class WatchIndex {
   // The same for one asset's bands (the others unbounded).
   void add_one(std::uint32_t k, std::size_t asset, const PriceBand& mark_band, const PriceBand& index_band);
   // A block of positions' edges for one asset, in the order of ks: edges[h][j] is position ks[j]'s
-  // edge in heap h (mark lo, mark hi, index lo, index hi) as lower_edge / upper_edge store it, NaN
-  // if it has none; only the positions with which[j] == want are added. The heaps' entries and
+  // edge in heap h (mark lo, mark hi, index lo, index hi) as lower_edge / upper_edge store it, or
+  // none: -inf for a lower edge, +inf for an upper one, or NaN; only the positions with
+  // which[j] == want are added (any n; up to kMaxBlock within the room reserve() makes). The heaps' entries and
   // nearest edges end as add_one called for each of them in turn leaves them (without a branch per
   // position: whether a position has an edge is its side, a coin toss).
   static constexpr std::size_t kMaxBlock = 256;
