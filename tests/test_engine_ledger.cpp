@@ -5,7 +5,9 @@
 #include <cmath>
 #include <cstdint>
 #include <vector>
+#include <limits>
 #include <random>
+#include <string>
 
 #include "sim/book/ledger.hpp"
 #include "sim/core/simd_lanes.hpp"
@@ -252,4 +254,83 @@ TEST_CASE("fixed point: llround_in_range equals std::llround, halves and negativ
     const double half = static_cast<double>(static_cast<std::int64_t>(u(g) * 1e12)) + (u(g) < 0 ? -0.5 : 0.5);
     REQUIRE(llround_in_range(half) == std::llround(half));
   }
+}
+
+TEST_CASE("ledger: column_sums (check_conservation's sums) equal 128-bit sums one value at a time, extremes included") {
+  // Tables of 0-13 rows (whole groups of four and a rest) and 1-5 columns: random values over the
+  // whole int64 range, values near its ends (INT64_MIN and INT64_MAX themselves), small values;
+  // every sum against the plain 128-bit loop. Sums far from zero: a result that ignored the inputs
+  // (or dropped the 2^63 bias, or a half of the split) would differ.
+  std::mt19937_64 rng(20261207);
+  const Micros lo = std::numeric_limits<Micros>::min(), hi = std::numeric_limits<Micros>::max();
+  int nonzero = 0, extreme = 0;
+  for (int trial = 0; trial < 3000; ++trial) {
+    const std::size_t n_rows = rng() % 14, n_cols = 1 + rng() % 5;
+    std::vector<Micros> t(n_rows * n_cols);
+    for (Micros& x : t) {
+      switch (rng() % 4) {
+        case 0: x = static_cast<Micros>(rng()); break;
+        case 1: x = lo + static_cast<Micros>(rng() % 3); break;
+        case 2: x = hi - static_cast<Micros>(rng() % 3); break;
+        default: x = static_cast<Micros>(rng() % 2001) - 1000;
+      }
+      extreme += x == lo || x == hi;
+    }
+    const std::vector<__int128> got = column_sums(t.data(), n_rows, n_cols);
+    REQUIRE(got.size() == n_cols);
+    for (std::size_t c = 0; c < n_cols; ++c) {
+      __int128 want = 0;
+      for (std::size_t r = 0; r < n_rows; ++r) want += t[r * n_cols + c];
+      REQUIRE(got[c] == want);
+      nonzero += want != 0;
+    }
+  }
+  CHECK(nonzero > 5000);
+  CHECK(extreme > 1000);
+  CHECK(column_sums(nullptr, 0, 3) == std::vector<__int128>(3, 0));
+}
+
+TEST_CASE("ledger: totals equal total() per asset on a ledger of 4,003 accounts") {
+  Ledger L({"USDT", "BTC", "BTC-PERP"}, {false, false, true});
+  std::mt19937_64 rng(7);
+  const AccountId first = L.open_stem_range(L.name_stem("a", ""), 1, 4000, /*may_go_negative=*/false);
+  std::vector<AccountId> acc;
+  for (AccountId i = 0; i < 4000; ++i) acc.push_back(first + i);
+  for (int i = 0; i < 20000; ++i) {
+    const AssetId asset = static_cast<AssetId>(rng() % 3);
+    L.mint(acc[rng() % acc.size()], asset, static_cast<Micros>(rng() % (Micros{1} << 50)));
+  }
+  const std::vector<Ledger::Int128> sums = L.totals();
+  REQUIRE(sums.size() == 3);
+  for (AssetId a = 0; a < 3; ++a) CHECK(sums[a] == L.total(a));
+  CHECK(L.n_accounts() == 4003);  // the three issuers: 4,003 rows, a rest of three after the groups of four
+  L.check_conservation();
+}
+
+TEST_CASE("huge pages: HugePageAllocator's large blocks start on a 2 MB boundary; a vector on it keeps its contents") {
+  // The allocator serves the ledger's per-account arrays: a block of at least kHugeAllocMin bytes is
+  // 2 MB-aligned (so no 4 KB pages are left at its start), a smaller one is malloc's; growth copies
+  // the elements as std::vector does.
+  HugeVector<std::uint64_t> v;
+  std::uint64_t expect = 0, large_blocks = 0, misaligned = 0;
+  for (std::uint64_t i = 0; i < 600'000; ++i) {  // 4.8 MB: through small blocks, then large ones
+    v.push_back(i * 2654435761u);
+    const bool large = v.capacity() * sizeof(std::uint64_t) >= kHugeAllocMin;
+    large_blocks += large;
+    misaligned += large && reinterpret_cast<std::uintptr_t>(v.data()) % kHugePageBytes != 0;
+  }
+  CHECK(large_blocks > 400'000);
+  CHECK(misaligned == 0);
+  for (std::uint64_t i = 0; i < v.size(); ++i) expect += (v[i] == i * 2654435761u);
+  CHECK(expect == 600'000);
+  HugePageAllocator<std::uint8_t> a;
+  std::uint8_t* small = a.allocate(1000);
+  std::uint8_t* large = a.allocate(kHugeAllocMin);
+  CHECK(reinterpret_cast<std::uintptr_t>(large) % kHugePageBytes == 0);
+  small[999] = 1;
+  large[kHugeAllocMin - 1] = 2;  // the whole block is writable
+  CHECK(small[999] + large[kHugeAllocMin - 1] == 3);
+  a.deallocate(small, 1000);
+  a.deallocate(large, kHugeAllocMin);
+  CHECK_THROWS_AS(a.allocate(static_cast<std::size_t>(-1)), std::bad_array_new_length);
 }

@@ -96,7 +96,7 @@ int cmd_bench(const std::vector<std::string>& args) {
       "scenario", po::value<std::string>(), "scenario for the simulation benchmark (default scenarios/calm.json)")(
       "only", po::value<std::string>(), "book | sim | sweep | scale")(
       "runs", po::value<int>()->default_value(16), "runs of the sweep benchmark (penalty x seeds on crash.json, 900 steps)")(
-      "repeat", po::value<int>()->default_value(5), "runs of each size of the scale benchmark (its lines: the median run)")(
+      "repeat", po::value<int>()->default_value(9), "runs of each size of the scale benchmark (its lines: the median run)")(
       "threads", po::value<int>()->default_value(0), "worker threads of the sweep benchmark (0: all cores)");
   auto vm = parse(args, opts, po::positional_options_description{});
   if (vm.count("help")) {

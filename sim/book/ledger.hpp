@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sim/core/fixed_point.hpp"
+#include "sim/core/huge_pages.hpp"
 
 namespace sl {
 
@@ -31,6 +32,10 @@ struct InsufficientFunds : LedgerError {
 struct ConservationError : LedgerError {
   using LedgerError::LedgerError;
 };
+
+// The exact sum of each column of a row-major n_rows x n_cols table of int64 (fewer than 2^32
+// rows): what Ledger::check_conservation sums, the balances being one row per account.
+std::vector<__int128> column_sums(const Micros* rows, std::size_t n_rows, std::size_t n_cols);
 
 class Ledger {
  public:
@@ -92,6 +97,8 @@ class Ledger {
   // Sum of the positive balances of an asset over all accounts (for contracts: the open interest),
   // kept up to date by every transfer, so reading it costs nothing however many accounts exist.
   Int128 positive_total(AssetId asset) const { return positive_[asset]; }
+  // Every asset's sum over all accounts (total(a) for each a, in one pass: column_sums).
+  std::vector<Int128> totals() const;
   // Throws ConservationError naming the asset and the discrepancy if any asset's sum is not zero.
   void check_conservation() const;
 
@@ -202,7 +209,7 @@ class Ledger {
   static constexpr std::uint32_t kNoNumber = 0xFFFFFFFFu;
   std::vector<std::pair<std::string, std::string>> stems_;  // (prefix, suffix)
   std::unordered_map<std::string, std::uint32_t> stem_ids_;  // prefix + '\0' + suffix -> stem
-  std::vector<PackedName> names_;
+  HugeVector<PackedName> names_;
   std::uint32_t recent_stems_[2] = {0xFFFFFFFFu, 0xFFFFFFFFu};
   std::uint32_t stem_of(std::string_view prefix, std::string_view suffix);
   AccountId add_account(std::uint32_t stem, std::uint32_t number, bool may_go_negative);
@@ -211,7 +218,7 @@ class Ledger {
   static constexpr AssetId kNoAsset = 0xFFFF;
   std::vector<bool> negative_in_;
   AssetId negative_in_asset_ = kNoAsset;
-  std::vector<Micros> balances_;
+  HugeVector<Micros> balances_;
   std::vector<AccountId> issuer_;
   std::vector<Int128> positive_;  // per asset: sum over accounts of max(0, balance)
   std::vector<std::vector<std::uint64_t>> holders_;  // per asset: bit a % 64 of word a / 64 = balance of account a != 0
@@ -222,7 +229,7 @@ class Ledger {
   }
   std::uint64_t transfer_count_ = 0;
   bool track_changes_ = false;
-  std::vector<std::uint8_t> changed_mark_;  // per account: listed in changed_
+  HugeVector<std::uint8_t> changed_mark_;  // per account: listed in changed_
   std::vector<AccountId> changed_;
   void note_change(AccountId a) {
     if (changed_mark_[a]) return;

@@ -19,6 +19,7 @@
 
 #include "agents/agent.hpp"
 #include "scenarios/scenario_config.hpp"
+#include "sim/core/huge_pages.hpp"
 #include "sim/core/rng.hpp"
 #include "sim/market/market.hpp"
 #include "sim/perp/liquidation_price_index.hpp"
@@ -230,7 +231,7 @@ class MarginEngine : public FillObserver {
   double watch_ratio_ = 1.0;             // k: the highest multiple of maintenance anyone reads
   std::vector<MarginTierRate> tier_rates_;
   LiquidationPriceIndex index_;
-  std::vector<std::uint32_t> margin_of_;     // ledger account -> margin id (kNoMargin if none)
+  HugeVector<std::uint32_t> margin_of_;     // ledger account -> margin id (kNoMargin if none)
   std::vector<std::uint32_t> every_step_;    // valued every step (not indexed), rebuilt by mark_all
   std::vector<std::uint32_t> next_every_step_;
   std::vector<std::uint32_t> candidates_;    // this step's accounts to value (may repeat)

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "sim/core/default_init_allocator.hpp"
+#include "sim/core/huge_pages.hpp"
 #include "sim/perp/liquidation_price_index.hpp"
 
 namespace sl {
@@ -61,7 +62,7 @@ class WatchIndex {
   void push(std::size_t heap, float edge, std::uint32_t k);
   void pop_crossed(std::size_t heap, double price, std::vector<std::uint32_t>& out);
   static constexpr double kFirstWindow = 0.01;
-  using Heap = std::vector<Entry, DefaultInitAllocator<Entry>>;  // add_block's resize leaves the room unwritten
+  using Heap = std::vector<Entry, DefaultInitAllocator<Entry, HugePageAllocator>>;  // add_block's resize leaves the room unwritten
   std::vector<Heap> heaps_;
   std::vector<std::size_t> ordered_;  // per heap: entries [0, ordered_) are in heap order
   std::vector<float> nearest_;        // per heap: the unordered part's edge a price reaches first
