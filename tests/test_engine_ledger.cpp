@@ -307,7 +307,7 @@ TEST_CASE("ledger: totals equal total() per asset on a ledger of 4,003 accounts"
   L.check_conservation();
 }
 
-TEST_CASE("huge pages: HugePageAllocator's large blocks start on a 2 MB boundary; a vector on it keeps its contents") {
+TEST_CASE("huge pages: HugePageAllocator's large blocks start on a 2 MB boundary, a vector on it keeps its contents") {
   // The allocator serves the ledger's per-account arrays: a block of at least kHugeAllocMin bytes is
   // 2 MB-aligned (so no 4 KB pages are left at its start), a smaller one is malloc's; growth copies
   // the elements as std::vector does.
