@@ -771,7 +771,7 @@ void run_property(std::uint64_t seed, bool stp, Tick max_tick, Tick center, Tick
     if (rnd(5) == 0) p = s == Side::Buy ? p + spread / 2 : p - spread / 2;
     return std::clamp<Tick>(p, 1, max_tick);
   };
-  int fills_seen = 0;
+  int fills_seen = 0, tracked_moves = 0, tracked_nonzero = 0;
   for (int step = 0; step < ops; ++step) {
     INFO("seed " << seed << " step " << step);
     const int kind = static_cast<int>(rnd(100));
@@ -886,6 +886,17 @@ void run_property(std::uint64_t seed, bool stp, Tick max_tick, Tick center, Tick
     REQUIRE(book.order_count() == ref.where.size());
     REQUIRE(book.depth_between(Side::Buy, 1, max_tick) == ref.total(Side::Buy));
     REQUIRE(book.depth_between(Side::Sell, 1, max_tick) == ref.total(Side::Sell));
+    if (rnd(3) == 0) {  // a tracked depth moved to a new bound (sometimes off the grid), against the model's sum
+      const Side ts = rnd(2) ? Side::Buy : Side::Sell;
+      const int slot = static_cast<int>(rnd(OrderBook::kTrackedDepths));
+      Tick bound = center + rnd(4 * static_cast<std::uint64_t>(spread) + 1) - 2 * spread;
+      if (rnd(20) == 0) bound = rnd(2) ? -rnd(5) : max_tick + rnd(5);
+      Lots want_depth = 0;
+      for (const auto& [px, q] : ref.lvls(ts)) want_depth += (ts == Side::Buy ? px >= bound : px <= bound) ? q : 0;
+      REQUIRE(book.tracked_depth(ts, slot, bound) == want_depth);
+      ++tracked_moves;
+      tracked_nonzero += want_depth != 0;
+    }
     if (step % 16 == 0) {
       REQUIRE(levels(book, Side::Buy, 1u << 30) == ref.lvls(Side::Buy));
       REQUIRE(levels(book, Side::Sell, 1u << 30) == ref.lvls(Side::Sell));
@@ -899,6 +910,7 @@ void run_property(std::uint64_t seed, bool stp, Tick max_tick, Tick center, Tick
     }
   }
   CHECK(fills_seen > ops / 10);  // the test really exercised matching
+  CHECK(tracked_nonzero > tracked_moves / 4);  // the tracked depths were checked on books with orders inside their bounds
 }
 
 }  // namespace

@@ -69,6 +69,7 @@ OrderBook::OrderBook(const BookConfig& cfg) : max_tick_(cfg.max_tick), stp_(cfg.
   static_assert(std::is_trivially_copyable_v<Level> && std::is_trivially_destructible_v<Level>);
   levels_ = LevelMapping(n);
   n_levels_ = n;
+  reset_tracked_depths();
   bits_[0] = detail::LevelBitmap(n);
   bits_[1] = detail::LevelBitmap(n);
   const std::uint32_t cap = std::max<std::uint32_t>(cfg.initial_order_capacity, 1);
@@ -140,6 +141,34 @@ Lots OrderBook::depth_between(Side s, Tick lo, Tick hi) const {
   return sum;
 }
 
+void OrderBook::reset_tracked_depths() {
+  for (int k = 0; k < kTrackedDepths; ++k) {
+    depth_bound_[sidx(Side::Buy)][k] = max_tick_ + 1;
+    depth_bound_[sidx(Side::Sell)][k] = 0;
+    depth_sum_[0][k] = depth_sum_[1][k] = 0;
+  }
+}
+
+Lots OrderBook::tracked_depth(Side s, int slot, Tick bound) const {
+  if (slot < 0 || slot >= kTrackedDepths) throw std::out_of_range("OrderBook::tracked_depth: no such slot");
+  const int si = sidx(s);
+  // Bids count prices >= bound, asks prices <= bound: a bound past the grid counts what its edge
+  // does, so clamping it (to [1, max_tick + 1] / [0, max_tick]) changes nothing and keeps the
+  // ranges below from overflowing.
+  bound = s == Side::Buy ? std::clamp<Tick>(bound, 1, max_tick_ + 1) : std::clamp<Tick>(bound, 0, max_tick_);
+  Tick& old = depth_bound_[si][slot];
+  Lots& sum = depth_sum_[si][slot];
+  if (s == Side::Buy) {
+    if (bound < old) sum += depth_between(s, bound, old - 1);  // levels brought in
+    else if (bound > old) sum -= depth_between(s, old, bound - 1);  // levels taken out
+  } else {
+    if (bound > old) sum += depth_between(s, old + 1, bound);
+    else if (bound < old) sum -= depth_between(s, bound + 1, old);
+  }
+  old = bound;
+  return sum;
+}
+
 const RestingOrder* OrderBook::find(OrderId id) const {
   const std::uint32_t slot = live_slot(id);
   return slot == kNil ? nullptr : &nodes_[slot].o;
@@ -162,6 +191,7 @@ void OrderBook::clear() {
   bits_[0].clear_all();
   bits_[1].clear_all();
   best_[0] = best_[1] = 0;
+  reset_tracked_depths();
   live_ = 0;
 }
 
@@ -199,6 +229,11 @@ bool OrderBook::check_invariants() const {
   if (counted != live_) return false;
   if (best_[0] != highest_bid || best_[1] != lowest_ask) return false;
   if (highest_bid != 0 && lowest_ask != 0 && highest_bid >= lowest_ask) return false;
+  // Tracked depths: each slot's sum is the resting quantity within its bound.
+  for (int k = 0; k < kTrackedDepths; ++k) {
+    if (depth_sum_[sidx(Side::Buy)][k] != depth_between(Side::Buy, depth_bound_[sidx(Side::Buy)][k], max_tick_)) return false;
+    if (depth_sum_[sidx(Side::Sell)][k] != depth_between(Side::Sell, 1, depth_bound_[sidx(Side::Sell)][k])) return false;
+  }
   // Pool: live nodes + free-list length == capacity; free nodes are marked free.
   std::size_t live_nodes = 0;
   for (const Node& nd : nodes_)

@@ -210,6 +210,14 @@ class OrderBook {
   Lots depth_within(Side s, Tick distance_ticks) const;
   // Resting quantity on side s at prices in [lo, hi].
   Lots depth_between(Side s, Tick lo, Tick hi) const;
+  // Resting quantity on side s from its best price out to `bound` inclusive (bids at or above it,
+  // asks at or below it): depth_between(Buy, bound, max_tick) / depth_between(Sell, 1, bound), kept
+  // up to date in tracked slot `slot` (0 .. kTrackedDepths - 1) by every change of a level's
+  // quantity (issue #15 item 3: the recorder's depth within 1% and 5% of the mid, updated on fills
+  // and orders, not recomputed by a walk). A call walks only the levels between the slot's previous
+  // bound and this one: the levels the mid's move brought in or took out.
+  static constexpr int kTrackedDepths = 2;
+  Lots tracked_depth(Side s, int slot, Tick bound) const;
   // Visits price levels from the best outward: f(Tick price, Lots total_qty) -> bool (false = stop).
   template <class F>
   void for_each_level(Side s, std::size_t max_levels, F&& f) const;
@@ -306,6 +314,7 @@ class OrderBook {
     Level& lv = levels_[static_cast<std::size_t>(px)];
     unlink(lv, slot);
     lv.qty -= n.o.qty;
+    level_changed(s, px, -n.o.qty);
     free_node(slot);
     if (lv.head == kNil) level_emptied(s, px);
   }
@@ -323,6 +332,7 @@ class OrderBook {
       n.prev = kNil;
       lv.head = lv.tail = slot;
       lv.qty = qty;
+      level_changed(side, price, qty);
       Tick& best = best_[sidx(side)];
       if (best == 0 || (side == Side::Buy ? price > best : price < best)) best = price;
     } else {
@@ -330,6 +340,7 @@ class OrderBook {
       nodes_[lv.tail].next = slot;
       lv.tail = slot;
       lv.qty += qty;
+      level_changed(side, price, qty);
     }
     return id;
   }
@@ -352,6 +363,7 @@ class OrderBook {
         if (stp_ && n.o.owner == owner) {
           unlink(lv, slot);
           lv.qty -= n.o.qty;
+          level_changed(ms, px, -n.o.qty);
           free_node(slot);
           slot = next;
           continue;
@@ -361,6 +373,7 @@ class OrderBook {
         if (d == FillDecision::Accept) {
           remaining -= q;
           lv.qty -= q;
+          level_changed(ms, px, -q);
           n.o.qty -= q;
           if (n.o.qty == 0) {
             unlink(lv, slot);
@@ -370,6 +383,7 @@ class OrderBook {
         } else if (d == FillDecision::CancelMaker) {
           unlink(lv, slot);
           lv.qty -= n.o.qty;
+          level_changed(ms, px, -n.o.qty);
           free_node(slot);
         } else {
           stopped = true;
@@ -413,6 +427,21 @@ class OrderBook {
   std::uint32_t free_head_ = kNil;
   std::size_t live_ = 0;
   Tick best_[2] = {0, 0};  // [Buy] = best bid, [Sell] = best ask; 0 = side empty
+  // tracked_depth's slots: per side, the bound and the resting quantity from the best price to it
+  // (a bid bound of max_tick + 1 or an ask bound of 0: nothing counted). Mutable: moving a bound is
+  // part of answering the const query; the sum is the book's state either way.
+  mutable Tick depth_bound_[2][kTrackedDepths];
+  mutable Lots depth_sum_[2][kTrackedDepths];
+  void reset_tracked_depths();
+  // A level's quantity changed by delta: counted in each slot whose bound it is within (two
+  // compares, no branch; the book's one cost of tracking).
+  void level_changed(Side s, Tick px, Lots delta) {
+    const int si = sidx(s);
+    for (int k = 0; k < kTrackedDepths; ++k) {
+      const bool in = s == Side::Buy ? px >= depth_bound_[si][k] : px <= depth_bound_[si][k];
+      depth_sum_[si][k] += in ? delta : 0;
+    }
+  }
   Tick max_tick_;
   bool stp_;
 };
@@ -453,6 +482,7 @@ SubmitResult OrderBook::modify(OrderId id, Tick new_price, Lots new_qty, OnFill&
   Node& n = nodes_[slot];
   if (new_price == n.o.price && new_qty <= n.o.qty) {
     levels_[static_cast<std::size_t>(new_price)].qty -= n.o.qty - new_qty;
+    level_changed(n.o.side, new_price, new_qty - n.o.qty);
     n.o.qty = new_qty;
     return SubmitResult{SubmitStatus::Ok, id, 0, new_qty};
   }

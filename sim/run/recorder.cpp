@@ -30,10 +30,12 @@ double spread_bps(const Venue& v) {
   return 2e4 * static_cast<double>(a - b) / static_cast<double>(a + b);
 }
 
-// Resting quantity (asset units) within 1% and within 5% of the mid on one side, in one walk from
-// the best level outward that stops at the first level beyond 5%: the cost is the number of price
-// levels within 5% (what is there to add), not the width of the price grid. The same levels and the
-// same integer sums as summing each band separately (OrderBook::depth_between).
+// Resting quantity (asset units) within 1% and within 5% of the mid on one side: the book's tracked
+// depths (OrderBook::tracked_depth, slot 0 the 1% bound, slot 1 the 5% one), kept by every order,
+// cancel and fill; a recorded step moves the bounds to this mid, walking only the levels the mid's
+// move brought in or took out (issue #15 item 3; before, every recorded step walked every level
+// within 5%: a quarter of a 10k-account run's time). The same bounds and the same integer sums as
+// the walk (OrderBook::depth_between over [bound, best] / [best, bound]).
 struct SideDepth {
   double within_1pct = 0.0;
   double within_5pct = 0.0;
@@ -44,21 +46,13 @@ SideDepth depth(const Venue& v, Side s, double mid_ticks) {
   if (s == Side::Buy) {
     const Tick lo1 = std::max<Tick>(1, static_cast<Tick>(std::ceil(mid_ticks * (1.0 - 0.01))));
     const Tick lo5 = std::max<Tick>(1, static_cast<Tick>(std::ceil(mid_ticks * (1.0 - 0.05))));
-    b.for_each_level(Side::Buy, static_cast<std::size_t>(-1), [&](Tick px, Lots qty) {
-      if (px < lo5) return false;
-      q5 += qty;
-      if (px >= lo1) q1 += qty;
-      return true;
-    });
+    q1 = b.tracked_depth(Side::Buy, 0, lo1);
+    q5 = b.tracked_depth(Side::Buy, 1, lo5);
   } else {
     const Tick hi1 = std::min<Tick>(b.max_tick(), static_cast<Tick>(std::floor(mid_ticks * (1.0 + 0.01))));
     const Tick hi5 = std::min<Tick>(b.max_tick(), static_cast<Tick>(std::floor(mid_ticks * (1.0 + 0.05))));
-    b.for_each_level(Side::Sell, static_cast<std::size_t>(-1), [&](Tick px, Lots qty) {
-      if (px > hi5) return false;
-      q5 += qty;
-      if (px <= hi1) q1 += qty;
-      return true;
-    });
+    q1 = b.tracked_depth(Side::Sell, 0, hi1);
+    q5 = b.tracked_depth(Side::Sell, 1, hi5);
   }
   return {v.lots_to_qty(q1), v.lots_to_qty(q5)};
 }
