@@ -42,6 +42,7 @@ inline constexpr std::size_t kHugeAllocMin = std::size_t{1} << 20;  // below: ma
 
 template <class T>
 struct HugePageAllocator {
+  static_assert(alignof(T) <= alignof(std::max_align_t), "malloc's blocks are aligned for max_align_t only");
   using value_type = T;
   HugePageAllocator() = default;
   template <class U>
