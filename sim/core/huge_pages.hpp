@@ -15,8 +15,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <new>
+#include <type_traits>
 #include <vector>
+
+#include "sim/core/default_init_allocator.hpp"
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -40,32 +44,64 @@ inline void advise_huge_pages(const void* p, std::size_t bytes) {
 inline constexpr std::size_t kHugePageBytes = std::size_t{2} << 20;
 inline constexpr std::size_t kHugeAllocMin = std::size_t{1} << 20;  // below: malloc's usual blocks
 
+// Every block HugePageAllocator returns is zero-filled, without a write: a large block is a fresh
+// anonymous mapping (the kernel's zero pages; a page costs memory and a fault only when first
+// written), a small one comes from calloc. ZeroGrowVector (below) relies on it.
 template <class T>
 struct HugePageAllocator {
-  static_assert(alignof(T) <= alignof(std::max_align_t), "malloc's blocks are aligned for max_align_t only");
+  static_assert(alignof(T) <= alignof(std::max_align_t), "calloc's blocks are aligned for max_align_t only");
   using value_type = T;
   HugePageAllocator() = default;
   template <class U>
   HugePageAllocator(const HugePageAllocator<U>&) noexcept {}
   T* allocate(std::size_t n) {
-    if (n > (static_cast<std::size_t>(-1) - kHugePageBytes) / sizeof(T)) throw std::bad_array_new_length();
+    if (n > (static_cast<std::size_t>(-1) - 2 * kHugePageBytes) / sizeof(T)) throw std::bad_array_new_length();
     const std::size_t bytes = n * sizeof(T);
-    void* p = nullptr;
-    if (bytes >= kHugeAllocMin) {
-      const std::size_t rounded = (bytes + kHugePageBytes - 1) & ~(kHugePageBytes - 1);
-      p = std::aligned_alloc(kHugePageBytes, rounded);
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-      if (p != nullptr) madvise(p, rounded, MADV_HUGEPAGE);  // advice only: a failure changes nothing
-#endif
-    } else {
-      p = std::malloc(bytes == 0 ? 1 : bytes);
-    }
+    void* p = bytes >= kHugeAllocMin ? map_zeroed(rounded(bytes)) : std::calloc(bytes == 0 ? 1 : bytes, 1);
     if (p == nullptr) throw std::bad_alloc();
     return static_cast<T*>(p);
   }
-  void deallocate(T* p, std::size_t) noexcept { std::free(p); }  // both kinds come from malloc's heap or maps
+  void deallocate(T* p, std::size_t n) noexcept {
+    const std::size_t bytes = n * sizeof(T);
+    if (bytes >= kHugeAllocMin)
+      unmap(p, rounded(bytes));
+    else
+      std::free(p);
+  }
   template <class U>
   bool operator==(const HugePageAllocator<U>&) const noexcept { return true; }
+
+ private:
+  static std::size_t rounded(std::size_t bytes) { return (bytes + kHugePageBytes - 1) & ~(kHugePageBytes - 1); }
+  // `size` bytes (whole 2 MB pages) on a 2 MB boundary, zero-filled, advised: a mapping 2 MB longer,
+  // its ends before the boundary and after the block returned to the kernel.
+  static void* map_zeroed(std::size_t size) {
+#if defined(__linux__)
+    void* m = mmap(nullptr, size + kHugePageBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) return nullptr;
+    const auto base = reinterpret_cast<std::uintptr_t>(m);
+    const std::uintptr_t start = (base + kHugePageBytes - 1) & ~(kHugePageBytes - 1);
+    if (start > base) munmap(m, start - base);
+    const std::uintptr_t tail = base + size + kHugePageBytes - (start + size);
+    if (tail > 0) munmap(reinterpret_cast<void*>(start + size), tail);
+#if defined(MADV_HUGEPAGE)
+    madvise(reinterpret_cast<void*>(start), size, MADV_HUGEPAGE);  // advice only: a failure changes nothing
+#endif
+    return reinterpret_cast<void*>(start);
+#else
+    void* p = std::aligned_alloc(kHugePageBytes, size);
+    if (p != nullptr) std::memset(p, 0, size);
+    return p;
+#endif
+  }
+  static void unmap(void* p, std::size_t size) noexcept {
+#if defined(__linux__)
+    munmap(p, size);
+#else
+    (void)size;
+    std::free(p);
+#endif
+  }
 };
 
 // An array that grows with the number of accounts.
@@ -79,5 +115,40 @@ void reserve_huge(std::vector<T, A>& v, std::size_t n) {
   v.reserve(n);
   if (grows) advise_huge_pages(v.data(), v.capacity() * sizeof(T));
 }
+
+// An array that only grows and whose new elements are zero without being written: grow_to(n) leaves
+// elements [size, n) as the zero-filled block left them (HugePageAllocator's), which nothing can
+// have written since, since nothing here shrinks the array (no resize down, no clear, no pop). For
+// the arrays per account that stay zero for most accounts (a million passive positions' margin
+// ids, names kept elsewhere, change marks): their untouched pages are never faulted in, and no
+// array is written twice, once with zeros and once with its values.
+template <class T>
+class ZeroGrowVector {
+  static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_default_constructible_v<T>,
+                "an element is its bytes: all zero is the zero value");
+
+ public:
+  using value_type = T;
+  std::size_t size() const { return v_.size(); }
+  std::size_t capacity() const { return v_.capacity(); }
+  bool empty() const { return v_.empty(); }
+  T* data() { return v_.data(); }
+  const T* data() const { return v_.data(); }
+  T& operator[](std::size_t i) { return v_[i]; }
+  const T& operator[](std::size_t i) const { return v_[i]; }
+  T* begin() { return v_.data(); }
+  T* end() { return v_.data() + v_.size(); }
+  const T* begin() const { return v_.data(); }
+  const T* end() const { return v_.data() + v_.size(); }
+  void push_back(const T& x) { v_.push_back(x); }
+  // Elements [size(), n) appended, all zero (nothing if n <= size()).
+  void grow_to(std::size_t n) {
+    if (n > v_.size()) v_.resize(n);  // default-initialised: not written
+  }
+  void reserve(std::size_t n) { reserve_huge(v_, n); }
+
+ private:
+  std::vector<T, DefaultInitAllocator<T, HugePageAllocator>> v_;
+};
 
 }  // namespace sl
