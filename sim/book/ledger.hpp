@@ -215,7 +215,7 @@ class Ledger {
     AccountId first;
     std::uint32_t count, stem, first_number;
   };
-  ZeroGrowVector<PackedName> names_;
+  ZeroGrowVector<PackedName, /*kHugePages=*/false> names_;  // written here and there: 4 KB pages
   std::vector<NameRun> name_runs_;  // by first account, increasing
   std::uint32_t recent_stems_[2] = {0xFFFFFFFFu, 0xFFFFFFFFu};
   std::uint32_t stem_of(std::string_view prefix, std::string_view suffix);
@@ -236,7 +236,7 @@ class Ledger {
   }
   std::uint64_t transfer_count_ = 0;
   bool track_changes_ = false;
-  ZeroGrowVector<std::uint8_t> changed_mark_;  // per account: listed in changed_
+  ZeroGrowVector<std::uint8_t, false> changed_mark_;  // per account: listed in changed_
   std::vector<AccountId> changed_;
   void note_change(AccountId a) {
     if (changed_mark_[a]) return;

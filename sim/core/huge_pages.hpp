@@ -44,16 +44,23 @@ inline void advise_huge_pages(const void* p, std::size_t bytes) {
 inline constexpr std::size_t kHugePageBytes = std::size_t{2} << 20;
 inline constexpr std::size_t kHugeAllocMin = std::size_t{1} << 20;  // below: malloc's usual blocks
 
-// Every block HugePageAllocator returns is zero-filled, without a write: a large block is a fresh
+// Every block a ZeroedAllocator returns is zero-filled, without a write: a large block is a fresh
 // anonymous mapping (the kernel's zero pages; a page costs memory and a fault only when first
-// written), a small one comes from calloc. ZeroGrowVector (below) relies on it.
-template <class T>
-struct HugePageAllocator {
+// written), a small one comes from calloc. ZeroGrowVector (below) relies on it. With kHugePages
+// (HugePageAllocator) a large block starts on a 2 MB boundary and is whole 2 MB pages, all advised:
+// for arrays written densely. Without (SmallPageAllocator) it keeps 4 KB pages: for arrays written
+// here and there (a touched 2 MB page is 2 MB zeroed and kept).
+template <class T, bool kHugePages>
+struct ZeroedAllocator {
   static_assert(alignof(T) <= alignof(std::max_align_t), "calloc's blocks are aligned for max_align_t only");
   using value_type = T;
-  HugePageAllocator() = default;
   template <class U>
-  HugePageAllocator(const HugePageAllocator<U>&) noexcept {}
+  struct rebind {
+    using other = ZeroedAllocator<U, kHugePages>;
+  };
+  ZeroedAllocator() = default;
+  template <class U>
+  ZeroedAllocator(const ZeroedAllocator<U, kHugePages>&) noexcept {}
   T* allocate(std::size_t n) {
     if (n > (static_cast<std::size_t>(-1) - 2 * kHugePageBytes) / sizeof(T)) throw std::bad_array_new_length();
     const std::size_t bytes = n * sizeof(T);
@@ -69,27 +76,33 @@ struct HugePageAllocator {
       std::free(p);
   }
   template <class U>
-  bool operator==(const HugePageAllocator<U>&) const noexcept { return true; }
+  bool operator==(const ZeroedAllocator<U, kHugePages>&) const noexcept { return true; }
 
  private:
-  static std::size_t rounded(std::size_t bytes) { return (bytes + kHugePageBytes - 1) & ~(kHugePageBytes - 1); }
-  // `size` bytes (whole 2 MB pages) on a 2 MB boundary, zero-filled, advised: a mapping 2 MB longer,
-  // its ends before the boundary and after the block returned to the kernel.
+  static constexpr std::size_t kUnit = kHugePages ? kHugePageBytes : std::size_t{4096};
+  static std::size_t rounded(std::size_t bytes) { return (bytes + kUnit - 1) & ~(kUnit - 1); }
+  // `size` bytes (whole units) zero-filled; with huge pages on a 2 MB boundary and advised: a mapping
+  // 2 MB longer, its ends before the boundary and after the block returned to the kernel.
   static void* map_zeroed(std::size_t size) {
 #if defined(__linux__)
-    void* m = mmap(nullptr, size + kHugePageBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    const std::size_t slack = kHugePages ? kHugePageBytes : 0;
+    void* m = mmap(nullptr, size + slack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED) return nullptr;
-    const auto base = reinterpret_cast<std::uintptr_t>(m);
-    const std::uintptr_t start = (base + kHugePageBytes - 1) & ~(kHugePageBytes - 1);
-    if (start > base) munmap(m, start - base);
-    const std::uintptr_t tail = base + size + kHugePageBytes - (start + size);
-    if (tail > 0) munmap(reinterpret_cast<void*>(start + size), tail);
+    if constexpr (!kHugePages) {
+      return m;
+    } else {
+      const auto base = reinterpret_cast<std::uintptr_t>(m);
+      const std::uintptr_t start = (base + kHugePageBytes - 1) & ~(kHugePageBytes - 1);
+      if (start > base) munmap(m, start - base);
+      const std::uintptr_t tail = base + size + slack - (start + size);
+      if (tail > 0) munmap(reinterpret_cast<void*>(start + size), tail);
 #if defined(MADV_HUGEPAGE)
-    madvise(reinterpret_cast<void*>(start), size, MADV_HUGEPAGE);  // advice only: a failure changes nothing
+      madvise(reinterpret_cast<void*>(start), size, MADV_HUGEPAGE);  // advice only: a failure changes nothing
 #endif
-    return reinterpret_cast<void*>(start);
+      return reinterpret_cast<void*>(start);
+    }
 #else
-    void* p = std::aligned_alloc(kHugePageBytes, size);
+    void* p = std::aligned_alloc(kUnit, size);
     if (p != nullptr) std::memset(p, 0, size);
     return p;
 #endif
@@ -103,6 +116,10 @@ struct HugePageAllocator {
 #endif
   }
 };
+template <class T>
+using HugePageAllocator = ZeroedAllocator<T, true>;
+template <class T>
+using SmallPageAllocator = ZeroedAllocator<T, false>;
 
 // An array that grows with the number of accounts.
 template <class T>
@@ -122,7 +139,7 @@ void reserve_huge(std::vector<T, A>& v, std::size_t n) {
 // the arrays per account that stay zero for most accounts (a million passive positions' margin
 // ids, names kept elsewhere, change marks): their untouched pages are never faulted in, and no
 // array is written twice, once with zeros and once with its values.
-template <class T>
+template <class T, bool kHugePages = true>
 class ZeroGrowVector {
   static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_default_constructible_v<T>,
                 "an element is its bytes: all zero is the zero value");
@@ -145,10 +162,11 @@ class ZeroGrowVector {
   void grow_to(std::size_t n) {
     if (n > v_.size()) v_.resize(n);  // default-initialised: not written
   }
-  void reserve(std::size_t n) { reserve_huge(v_, n); }
+  void reserve(std::size_t n) { v_.reserve(n); }  // the allocator advises (or not) whole blocks
 
  private:
-  std::vector<T, DefaultInitAllocator<T, HugePageAllocator>> v_;
+  using Alloc = std::conditional_t<kHugePages, DefaultInitAllocator<T, HugePageAllocator>, DefaultInitAllocator<T, SmallPageAllocator>>;
+  std::vector<T, Alloc> v_;
 };
 
 }  // namespace sl

@@ -243,7 +243,7 @@ class MarginEngine : public FillObserver {
     void reserve(std::size_t n) { ids_.reserve(n); }
 
    private:
-    ZeroGrowVector<std::uint32_t> ids_;
+    ZeroGrowVector<std::uint32_t, /*kHugePages=*/false> ids_;  // written here and there: 4 KB pages
   };
   MarginIds margin_of_;
   std::vector<std::uint32_t> every_step_;    // valued every step (not indexed), rebuilt by mark_all
