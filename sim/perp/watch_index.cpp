@@ -106,6 +106,11 @@ template <bool kLo, class Heap, class Entry>
 SL_AVX2 void append_edges_avx2(Heap& h, std::size_t ordered, float& nearest, const float* __restrict e, const std::uint32_t* __restrict ks,
                                const std::uint8_t* __restrict which, std::uint8_t want, std::size_t n) {
   static_assert(sizeof(Entry) == 8 && offsetof(Entry, edge) == 0 && offsetof(Entry, k) == 4, "an entry is (edge, k), 8 bytes");
+  // First counted, as append_edges does: a heap no position of the block has an edge in is not
+  // written at all (its pages, as the index heaps' of a population without spot, stay untouched).
+  std::size_t count = 0;
+  for (std::size_t j = 0; j < n; ++j) count += (which[j] == want) & has_edge<kLo>(e[j]);
+  if (count == 0) return;
   const std::size_t old = h.size();
   h.resize(old + n);  // room for every position: a store of four entries at m <= j ends by j + 4 <= n
   Entry* __restrict out = h.data() + old;
@@ -138,10 +143,6 @@ SL_AVX2 void append_edges_avx2(Heap& h, std::size_t ordered, float& nearest, con
   for (; j < n; ++j) {
     out[m] = Entry{e[j], ks[j]};
     m += (which[j] == want) & has_edge<kLo>(e[j]);
-  }
-  if (m == 0) {
-    h.resize(old);
-    return;
   }
   if (m_lanes == 0 && old == ordered) near = out[0].edge;
   for (std::size_t i = m_lanes; i < m; ++i) near = kLo ? std::max(near, out[i].edge) : std::min(near, out[i].edge);
