@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 #include <limits>
 #include <random>
@@ -333,4 +334,66 @@ TEST_CASE("huge pages: HugePageAllocator's large blocks start on a 2 MB boundary
   a.deallocate(small, 1000);
   a.deallocate(large, kHugeAllocMin);
   CHECK_THROWS_AS(a.allocate(static_cast<std::size_t>(-1)), std::bad_array_new_length);
+}
+
+TEST_CASE("huge pages: every ZeroedAllocator block is zero-filled, and ZeroGrowVector's new elements are zero, through growth") {
+  // Blocks of both kinds and sizes (calloc below kHugeAllocMin, fresh mappings from it) read zero
+  // everywhere; a 4 KB-page block is page-aligned. A ZeroGrowVector grown by grow_to and push_back
+  // past several reallocations (small blocks, then large ones) keeps every value written and reads
+  // zero everywhere else: the tail left by grow_to is never written, so only the allocator's zero
+  // fill makes this hold (a block of malloc's, reused, would not).
+  const auto all_zero = [](const std::uint8_t* p, std::size_t n) {
+    std::size_t nonzero = 0;
+    for (std::size_t i = 0; i < n; ++i) nonzero += p[i] != 0;
+    return nonzero == 0;
+  };
+  for (int round = 0; round < 3; ++round) {  // later rounds reuse memory the earlier ones wrote and freed
+    HugePageAllocator<std::uint8_t> huge;
+    SmallPageAllocator<std::uint8_t> small;
+    for (std::size_t n : {std::size_t{1}, std::size_t{5000}, kHugeAllocMin - 1, kHugeAllocMin, 3 * kHugeAllocMin + 17}) {
+      std::uint8_t* h = huge.allocate(n);
+      std::uint8_t* s = small.allocate(n);
+      CHECK(all_zero(h, n));
+      CHECK(all_zero(s, n));
+      if (n >= kHugeAllocMin) {
+        CHECK(reinterpret_cast<std::uintptr_t>(h) % kHugePageBytes == 0);
+        CHECK(reinterpret_cast<std::uintptr_t>(s) % 4096 == 0);
+      }
+      std::memset(h, 0xAB, n);  // dirty, then freed: the next round's blocks may be these
+      std::memset(s, 0xCD, n);
+      huge.deallocate(h, n);
+      small.deallocate(s, n);
+    }
+  }
+  ZeroGrowVector<std::uint64_t> big;
+  ZeroGrowVector<std::uint32_t, false> sparse;
+  std::uint64_t wrong = 0, written = 0;
+  for (std::uint64_t i = 0; big.size() < 900'000; ++i) {  // 7.2 MB: several reallocations, small then large blocks
+    if (i % 3 == 0) {
+      big.grow_to(big.size() + 1 + i % 1000);  // a run of zeros
+      sparse.grow_to(sparse.size() + 1 + i % 1000);
+    } else {
+      big.push_back(i * 2654435761u + 1);  // never zero
+      sparse.push_back(static_cast<std::uint32_t>(i) | 1u);
+      ++written;
+    }
+  }
+  // Replay the same sequence and compare element by element.
+  std::size_t pos = 0, pos32 = 0;
+  for (std::uint64_t i = 0; pos < big.size(); ++i) {
+    if (i % 3 == 0) {
+      for (std::uint64_t k = 0; k < 1 + i % 1000 && pos < big.size(); ++k) wrong += big[pos++] != 0;
+      for (std::uint64_t k = 0; k < 1 + i % 1000 && pos32 < sparse.size(); ++k) wrong += sparse[pos32++] != 0;
+    } else {
+      wrong += big[pos++] != i * 2654435761u + 1;
+      wrong += sparse[pos32++] != (static_cast<std::uint32_t>(i) | 1u);
+    }
+  }
+  CHECK(wrong == 0);
+  CHECK(written > 1000);
+  CHECK(pos32 == sparse.size());
+  CHECK(big.capacity() * sizeof(std::uint64_t) >= kHugeAllocMin);
+  CHECK(reinterpret_cast<std::uintptr_t>(big.data()) % kHugePageBytes == 0);
+  big.grow_to(10);  // never shrinks
+  CHECK(big.size() >= 900'000);
 }

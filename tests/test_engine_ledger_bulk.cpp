@@ -154,6 +154,46 @@ TEST_CASE("open_stem_range opens the accounts open_stem_account opens one by one
   CHECK_THROWS_AS(range.open_stem_range(s2, 0xFFFFFFF0u, 100), LedgerError);  // numbers past the last one
 }
 
+TEST_CASE("open_stem_range: names of ranges and of single accounts between them, as opened one by one") {
+  // A range's names are kept as the range (names_ left zero for it): ranges of different stems and
+  // lengths (1 to 5,000, one empty) with single accounts of other stems before, between and after,
+  // and a range whose first number is not 1; every account's name as the ledger that opened each
+  // account alone gives it, and the balances of the range accounts zero until written.
+  Ledger one = make_ledger(), range = make_ledger();
+  const std::uint32_t pp1 = one.name_stem("passive_position:", ""), pp2 = range.name_stem("passive_position:", "");
+  const std::uint32_t w1 = one.name_stem("pos:", ":w"), w2 = range.name_stem("pos:", ":w");
+  struct Step {
+    int kind;  // 0: a single account, 1: range of passive_position, 2: range of pos:N:w
+    std::uint32_t first, count;
+  };
+  const Step steps[] = {{0, 0, 1}, {1, 1, 5000}, {0, 0, 1}, {2, 40, 3}, {1, 5001, 1}, {2, 1, 0}, {0, 0, 1}, {0, 0, 1}, {2, 900, 777}, {0, 0, 1}};
+  int single = 0;
+  for (const Step& st : steps) {
+    if (st.kind == 0) {
+      const std::string name = "single:" + std::to_string(single++);
+      CHECK(one.open_account(name) == range.open_account(name));
+      continue;
+    }
+    const std::uint32_t s1 = st.kind == 1 ? pp1 : w1, s2 = st.kind == 1 ? pp2 : w2;
+    for (std::uint32_t k = 0; k < st.count; ++k) one.open_stem_account(s1, st.first + k, true);
+    range.open_stem_range(s2, st.first, st.count, true);
+    REQUIRE(one.n_accounts() == range.n_accounts());
+  }
+  std::size_t checked = 0;
+  for (AccountId a = 0; a < one.n_accounts(); ++a) {
+    checked += one.account_name(a) == range.account_name(a);
+    for (AssetId x = 0; x < range.n_assets(); ++x) CHECK(range.balance(a, x) == 0);
+  }
+  CHECK(checked == one.n_accounts());
+  CHECK(one.n_accounts() == 3 + 5 + 5000 + 3 + 1 + 777);
+  CHECK(range.account_name(3) == "single:0");
+  CHECK(range.account_name(4 + 4999) == "passive_position:5000");
+  CHECK(range.account_name(4 + 5000) == "single:1");
+  CHECK(range.account_name(4 + 5001 + 2) == "pos:42:w");
+  CHECK(range.account_name(range.n_accounts() - 2) == "pos:1676:w");
+  CHECK(range.account_name(range.n_accounts() - 1) == "single:4");
+}
+
 namespace {
 
 // `cols` columns of legs over `n` fresh accounts (one leg per account per column): applied as

@@ -238,8 +238,18 @@ TEST_CASE("watch index: add_block leaves the heaps as add_one one position at a 
   // 30,000 positions with random bands (some edges none), each for index 0 or 1 or neither, added
   // in blocks of 1-256 to one index and one at a time to another, with random price moves popping
   // edges between the blocks (so a block lands on an unordered part that is empty or not): the two
-  // pop the same positions in the same order at every step.
-  std::mt19937_64 g(23);
+  // pop the same positions in the same order at every step. On both widths of the block code (two
+  // lanes: one position at a time; four: AVX2, where the CPU has it) and for both indexes' `want`.
+  for (const int want_case : {0, 1})
+    for (const int lanes : {2, 4}) {
+  CAPTURE(want_case);
+  CAPTURE(lanes);
+  if (!set_simd_double_lanes_for_testing(lanes)) {
+    MESSAGE("no AVX2 on this CPU: the four-lane case is the two-lane one");
+    set_simd_double_lanes_for_testing(2);
+  }
+  const auto want = static_cast<std::uint8_t>(want_case);
+  std::mt19937_64 g(23 + static_cast<std::uint64_t>(want_case));
   std::uniform_real_distribution<double> u(0.0, 1.0);
   const double inf = std::numeric_limits<double>::infinity();
   WatchIndex by_block(1), one_by_one(1);
@@ -262,10 +272,10 @@ TEST_CASE("watch index: add_block leaves the heaps as add_one one position at a 
       mhi[j] = mb.hi < inf ? WatchIndex::upper_edge(mb.hi) : std::numeric_limits<float>::infinity();
       ilo[j] = ib.lo > 0 ? WatchIndex::lower_edge(ib.lo) : -std::numeric_limits<float>::infinity();
       ihi[j] = ib.hi < inf ? WatchIndex::upper_edge(ib.hi) : std::numeric_limits<float>::infinity();
-      if (which[j] == 1) one_by_one.add_one(ks[j], 0, mb, ib);
+      if (which[j] == want) one_by_one.add_one(ks[j], 0, mb, ib);
     }
     const float* const edges[4] = {mlo, mhi, ilo, ihi};
-    by_block.add_block(0, edges, ks, which, 1, n);
+    by_block.add_block(0, edges, ks, which, want, n);
     REQUIRE(by_block.stored_entries() == one_by_one.stored_entries());
     mark *= 1.0 + 0.06 * (u(g) - 0.5);
     index *= 1.0 + 0.06 * (u(g) - 0.5);
@@ -277,6 +287,8 @@ TEST_CASE("watch index: add_block leaves the heaps as add_one one position at a 
   }
   CHECK(popped > 5000);  // not vacuous: many edges were reached, in heap order (9,877)
   CHECK(by_block.stored_entries() > 5000);
+    }
+  set_simd_double_lanes_for_testing(0);
 }
 
 TEST_CASE("watch index: float edges are rounded outward and a price pops exactly the edges it reached") {

@@ -64,7 +64,7 @@ AccountId Ledger::add_account(std::uint32_t stem, std::uint32_t number, bool may
   names_.push_back(PackedName{stem, number});
   account_negative_.push_back(may_go_negative);
   changed_mark_.push_back(0);
-  balances_.resize(names_.size() * asset_names_.size(), 0);
+  balances_.grow_to(names_.size() * asset_names_.size());
   if (!holders_.empty() && names_.size() > holders_.front().size() * 64)
     for (auto& bits : holders_) bits.push_back(0);
   return static_cast<AccountId>(names_.size() - 1);
@@ -77,26 +77,30 @@ AccountId Ledger::open_stem_range(std::uint32_t stem, std::uint32_t first_number
     throw LedgerError("ledger: account number out of range");
   const std::size_t first = names_.size(), end = first + count;
   if (end > static_cast<std::size_t>(std::numeric_limits<AccountId>::max())) throw LedgerError("ledger: too many accounts");
-  names_.resize(end);
-  for (std::size_t i = 0; i < count; ++i) names_[first + i] = PackedName{stem, first_number + static_cast<std::uint32_t>(i)};
+  names_.grow_to(end);  // the names: the run's
+  name_runs_.push_back(NameRun{static_cast<AccountId>(first), static_cast<std::uint32_t>(count), stem, first_number});
   account_negative_.resize(end, may_go_negative);
-  changed_mark_.resize(end, 0);
-  balances_.resize(end * asset_names_.size(), 0);
+  changed_mark_.grow_to(end);
+  balances_.grow_to(end * asset_names_.size());
   for (auto& bits : holders_)
     if (bits.size() * 64 < end) bits.resize((end + 63) / 64, 0);
   return static_cast<AccountId>(first);
 }
 
 void Ledger::reserve_accounts(std::size_t n) {
-  reserve_huge(names_, n);
+  names_.reserve(n);
   account_negative_.reserve(n);
-  reserve_huge(changed_mark_, n);
-  reserve_huge(balances_, n * asset_names_.size());
+  changed_mark_.reserve(n);
+  balances_.reserve(n * asset_names_.size());
   for (auto& bits : holders_) bits.reserve((n + 63) / 64);
 }
 
 std::string Ledger::account_name(AccountId a) const {
-  const PackedName& p = names_[a];
+  PackedName p = names_[a];
+  // The run the account was opened in, if any: the last run starting at or before it.
+  const auto run = std::upper_bound(name_runs_.begin(), name_runs_.end(), a, [](AccountId x, const NameRun& r) { return x < r.first; });
+  if (run != name_runs_.begin() && a - std::prev(run)->first < std::prev(run)->count)
+    p = PackedName{std::prev(run)->stem, std::prev(run)->first_number + (a - std::prev(run)->first)};
   const auto& [prefix, suffix] = stems_[p.stem];
   if (p.number == kNoNumber) return prefix;
   return prefix + std::to_string(p.number) + suffix;

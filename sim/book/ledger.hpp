@@ -209,7 +209,14 @@ class Ledger {
   static constexpr std::uint32_t kNoNumber = 0xFFFFFFFFu;
   std::vector<std::pair<std::string, std::string>> stems_;  // (prefix, suffix)
   std::unordered_map<std::string, std::uint32_t> stem_ids_;  // prefix + '\0' + suffix -> stem
-  HugeVector<PackedName> names_;
+  // An account opened in a range (open_stem_range) has its name in names_runs_, not in names_
+  // (left zero, its pages never written): a million passive positions' names cost nothing.
+  struct NameRun {
+    AccountId first;
+    std::uint32_t count, stem, first_number;
+  };
+  ZeroGrowVector<PackedName, /*kHugePages=*/false> names_;  // written here and there: 4 KB pages
+  std::vector<NameRun> name_runs_;  // by first account, increasing
   std::uint32_t recent_stems_[2] = {0xFFFFFFFFu, 0xFFFFFFFFu};
   std::uint32_t stem_of(std::string_view prefix, std::string_view suffix);
   AccountId add_account(std::uint32_t stem, std::uint32_t number, bool may_go_negative);
@@ -218,7 +225,7 @@ class Ledger {
   static constexpr AssetId kNoAsset = 0xFFFF;
   std::vector<bool> negative_in_;
   AssetId negative_in_asset_ = kNoAsset;
-  HugeVector<Micros> balances_;
+  ZeroGrowVector<Micros> balances_;  // a new account's balances: zero, unwritten until it holds something
   std::vector<AccountId> issuer_;
   std::vector<Int128> positive_;  // per asset: sum over accounts of max(0, balance)
   std::vector<std::vector<std::uint64_t>> holders_;  // per asset: bit a % 64 of word a / 64 = balance of account a != 0
@@ -229,7 +236,7 @@ class Ledger {
   }
   std::uint64_t transfer_count_ = 0;
   bool track_changes_ = false;
-  HugeVector<std::uint8_t> changed_mark_;  // per account: listed in changed_
+  ZeroGrowVector<std::uint8_t, false> changed_mark_;  // per account: listed in changed_
   std::vector<AccountId> changed_;
   void note_change(AccountId a) {
     if (changed_mark_[a]) return;

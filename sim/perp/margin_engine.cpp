@@ -32,8 +32,8 @@ MarginEngine::MarginEngine(const PerpConfig& cfg, Market& market)
 
 void MarginEngine::reserve(std::size_t n_accounts, std::size_t n_ledger_accounts) {
   reserve_huge(accounts_, n_accounts);
-  reserve_huge(margin_of_, n_ledger_accounts);
-  if (margin_of_.size() < n_ledger_accounts) margin_of_.resize(n_ledger_accounts, kNoMargin);  // not grown one account at a time
+  margin_of_.reserve(n_ledger_accounts);
+  margin_of_.grow_to(n_ledger_accounts);  // not grown one account at a time
   reserve_huge(queued_, n_accounts);
   reserve_huge(entry_price_, n_accounts * market_.assets.size());
 }
@@ -48,8 +48,8 @@ std::uint32_t MarginEngine::add_account(AccountId account, std::int32_t owner_ag
   a.valued_every_step = valued_every_step;
   accounts_.push_back(a);
   const auto id = static_cast<std::uint32_t>(accounts_.size() - 1);
-  if (margin_of_.size() <= account) margin_of_.resize(account + 1, kNoMargin);
-  margin_of_[account] = id;
+  margin_of_.grow_to(static_cast<std::size_t>(account) + 1);
+  margin_of_.set(account, id);
   if (index_assets_ != kNoAssets) every_step_.push_back(id);  // else the first mark values everyone
   entry_price_.resize(accounts_.size() * market_.assets.size(), 0.0);
   return id;
@@ -431,7 +431,7 @@ void MarginEngine::begin_watch(AccountId first, std::size_t n, std::size_t asset
     if (!(marks_[i] > 0 && indices_[i] > 0 && std::isfinite(marks_[i]) && std::isfinite(indices_[i]))) watch_prices_ok_ = false;
   }
   watch_haircut_ = market_.assets[asset].collateral_haircut;
-  if (margin_of_.size() < first + n) margin_of_.resize(first + n, kNoMargin);
+  margin_of_.grow_to(first + n);
 }
 
 // Watched positions valued at marks_ / indices_ and today's haircut and banded as index_or_keep bands

@@ -231,7 +231,21 @@ class MarginEngine : public FillObserver {
   double watch_ratio_ = 1.0;             // k: the highest multiple of maintenance anyone reads
   std::vector<MarginTierRate> tier_rates_;
   LiquidationPriceIndex index_;
-  HugeVector<std::uint32_t> margin_of_;     // ledger account -> margin id (kNoMargin if none)
+  // Ledger account -> margin id (kNoMargin if none), each stored as its complement: kNoMargin is
+  // then zero, which a ZeroGrowVector's new elements are without being written, so a million
+  // watched positions' ids (none, until one becomes a margin account) cost no memory.
+  class MarginIds {
+   public:
+    std::uint32_t operator[](std::size_t account) const { return ~ids_[account]; }
+    void set(std::size_t account, std::uint32_t id) { ids_[account] = ~id; }
+    std::size_t size() const { return ids_.size(); }
+    void grow_to(std::size_t n) { ids_.grow_to(n); }  // the new accounts: kNoMargin
+    void reserve(std::size_t n) { ids_.reserve(n); }
+
+   private:
+    ZeroGrowVector<std::uint32_t, /*kHugePages=*/false> ids_;  // written here and there: 4 KB pages
+  };
+  MarginIds margin_of_;
   std::vector<std::uint32_t> every_step_;    // valued every step (not indexed), rebuilt by mark_all
   std::vector<std::uint32_t> next_every_step_;
   std::vector<std::uint32_t> candidates_;    // this step's accounts to value (may repeat)
