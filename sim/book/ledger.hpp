@@ -209,7 +209,7 @@ class Ledger {
   static constexpr std::uint32_t kNoNumber = 0xFFFFFFFFu;
   std::vector<std::pair<std::string, std::string>> stems_;  // (prefix, suffix)
   std::unordered_map<std::string, std::uint32_t> stem_ids_;  // prefix + '\0' + suffix -> stem
-  // An account opened in a range (open_stem_range) has its name in names_runs_, not in names_
+  // An account opened in a range (open_stem_range) has its name in name_runs_, not in names_
   // (left zero, its pages never written): a million passive positions' names cost nothing.
   struct NameRun {
     AccountId first;

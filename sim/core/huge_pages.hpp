@@ -51,7 +51,7 @@ inline void advise_huge_pages(const void* p, std::size_t bytes) {
 }
 
 inline constexpr std::size_t kHugePageBytes = std::size_t{2} << 20;
-inline constexpr std::size_t kHugeAllocMin = std::size_t{1} << 20;  // below: malloc's usual blocks
+inline constexpr std::size_t kHugeAllocMin = std::size_t{1} << 20;  // below: calloc's blocks
 
 // Every block a ZeroedAllocator returns is zero-filled, without a write: a large block is a fresh
 // anonymous mapping (the kernel's zero pages; a page costs memory and a fault only when first
@@ -143,7 +143,7 @@ void reserve_huge(std::vector<T, A>& v, std::size_t n) {
 }
 
 // An array that only grows and whose new elements are zero without being written: grow_to(n) leaves
-// elements [size, n) as the zero-filled block left them (HugePageAllocator's), which nothing can
+// elements [size, n) as the zero-filled block left them (ZeroedAllocator's), which nothing can
 // have written since, since nothing here shrinks the array (no resize down, no clear, no pop). For
 // the arrays per account that stay zero for most accounts (a million passive positions' margin
 // ids, names kept elsewhere, change marks): their untouched pages are never faulted in, and no
