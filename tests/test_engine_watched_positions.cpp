@@ -238,16 +238,9 @@ TEST_CASE("watch index: add_block leaves the heaps as add_one one position at a 
   // 30,000 positions with random bands (some edges none), each for index 0 or 1 or neither, added
   // in blocks of 1-256 to one index and one at a time to another, with random price moves popping
   // edges between the blocks (so a block lands on an unordered part that is empty or not): the two
-  // pop the same positions in the same order at every step. On both widths of the block code (two
-  // lanes: one position at a time; four: AVX2, where the CPU has it) and for both indexes' `want`.
-  for (const int want_case : {0, 1})
-    for (const int lanes : {2, 4}) {
+  // pop the same positions in the same order at every step. For both indexes' `want`.
+  for (const int want_case : {0, 1}) {
   CAPTURE(want_case);
-  CAPTURE(lanes);
-  if (!set_simd_double_lanes_for_testing(lanes)) {
-    MESSAGE("no AVX2 on this CPU: the four-lane case is the two-lane one");
-    set_simd_double_lanes_for_testing(2);
-  }
   const auto want = static_cast<std::uint8_t>(want_case);
   std::mt19937_64 g(23 + static_cast<std::uint64_t>(want_case));
   std::uniform_real_distribution<double> u(0.0, 1.0);
@@ -287,8 +280,7 @@ TEST_CASE("watch index: add_block leaves the heaps as add_one one position at a 
   }
   CHECK(popped > 5000);  // not vacuous: many edges were reached, in heap order (9,877)
   CHECK(by_block.stored_entries() > 5000);
-    }
-  set_simd_double_lanes_for_testing(0);
+  }
 }
 
 TEST_CASE("watch index: float edges are rounded outward and a price pops exactly the edges it reached") {
