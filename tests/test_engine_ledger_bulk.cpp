@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <limits>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -341,4 +342,196 @@ TEST_CASE("bulk opening: move_column refuses what move refuses, naming the first
     }
   }
   set_simd_double_lanes_for_testing(0);
+}
+
+// ---- Deferred rows (Ledger::RowFill, BulkOpening::open_deferred_range) ----
+
+namespace {
+
+// Account k of a range as a passive position is booked (sim/run/own_positions.cpp): quote minted
+// (0 for a third), spot minted for a quarter, contracts and a cash leg against the counterparty in
+// opposite directions by the side; all a function of (seed, k), as a drawn position is.
+struct PositionLegs {
+  Micros quote, spot, contracts, cash;
+  bool is_long;
+};
+PositionLegs position_of(std::uint64_t seed, std::size_t k) {
+  std::uint64_t s = splitmix64(seed * 1'000'003 + k);
+  const auto next = [&s] { return s = splitmix64(s); };
+  PositionLegs p;
+  p.quote = next() % 3 == 0 ? 0 : static_cast<Micros>(next() % 1'000'000'000);
+  p.spot = next() % 4 == 0 ? static_cast<Micros>(next() % 5'000'000) : 0;
+  p.contracts = static_cast<Micros>(1 + next() % 10'000'000);
+  p.cash = static_cast<Micros>(next() % 2'000'000'000);  // often above the quote: a long's quote below zero
+  p.is_long = next() % 2 == 0;
+  return p;
+}
+// The row those legs leave (the fill): quote minted -/+ the cash leg, spot, +/- contracts.
+void position_row(std::uint64_t seed, std::size_t k, Micros* row) {
+  const PositionLegs p = position_of(seed, k);
+  row[0] = p.quote + (p.is_long ? -p.cash : p.cash);
+  row[1] = p.spot;
+  row[2] = p.is_long ? p.contracts : -p.contracts;
+}
+
+// Two ledgers with the same accounts: `written` books the range's legs with open_range and
+// move_column (rows written), `deferred` with open_deferred_range and begin_block / end_block
+// (rows kept as sums), in blocks of `block`; a counterparty and a plain account opened before, one
+// account after. `fill` is the deferred range's RowFill.
+struct TwoLedgers {
+  Ledger written = make_ledger(), deferred = make_ledger();
+  AccountId counterparty = 0, other = 0, first = 0, after = 0;
+  std::size_t n = 0;
+  std::vector<Micros> block_rows;  // what end_block returned, block after block
+
+  TwoLedgers(std::uint64_t seed, std::size_t n_accounts, std::size_t block, const Ledger::RowFill& fill) : n(n_accounts) {
+    for (Ledger* L : {&written, &deferred}) {
+      counterparty = L->open_account("counterparty", true);
+      other = L->open_account("other");
+      L->mint(other, 0, 5'000'000'000);
+      L->transfer(other, counterparty, 2, 3'000'000);
+    }
+    std::vector<Micros> quote(n), spot(n), contracts(n), cash(n);
+    std::unique_ptr<bool[]> is_long(new bool[n]), is_short(new bool[n]);
+    for (std::size_t k = 0; k < n; ++k) {
+      const PositionLegs p = position_of(seed, k);
+      quote[k] = p.quote, spot[k] = p.spot, contracts[k] = p.contracts, cash[k] = p.cash;
+      is_long[k] = p.is_long, is_short[k] = !p.is_long;
+    }
+    for (Ledger* L : {&written, &deferred}) {
+      const bool defer = L == &deferred;
+      first = static_cast<AccountId>(L->n_accounts());
+      const std::uint32_t stem = L->name_stem("p:", "");
+      Ledger::BulkOpening b(*L);
+      const std::size_t slots[4] = {b.hub(L->issuer(0), 0), b.hub(L->issuer(1), 1), b.hub(counterparty, 2), b.hub(counterparty, 0)};
+      if (defer) REQUIRE(b.open_deferred_range(stem, 1, n, true, fill) == first);
+      for (std::size_t f = 0; f < n; f += block) {
+        const std::size_t m = std::min(block, n - f);
+        const AccountId acc0 = defer ? first + static_cast<AccountId>(f) : b.open_range(stem, static_cast<std::uint32_t>(f + 1), m, true);
+        REQUIRE(acc0 == first + f);
+        if (defer) b.begin_block(acc0, m);
+        b.move_column(slots[0], acc0, m, quote.data() + f, nullptr);
+        b.move_column(slots[1], acc0, m, spot.data() + f, nullptr);
+        b.move_column(slots[2], acc0, m, contracts.data() + f, is_long.get() + f);
+        b.move_column(slots[3], acc0, m, cash.data() + f, is_short.get() + f);
+        if (defer) {
+          const Micros* rows = b.end_block();
+          block_rows.insert(block_rows.end(), rows, rows + m * 3);
+        }
+      }
+      b.finish();
+      after = L->open_account("after");
+      L->mint(after, 0, 1'000);
+    }
+  }
+};
+
+std::vector<Ledger::Int128> positive_totals(const Ledger& L) { return {L.positive_total(0), L.positive_total(1), L.positive_total(2)}; }
+
+}  // namespace
+
+TEST_CASE("deferred rows: the ledger of the range booked with its rows written, whatever reads or moves them first") {
+  for (std::uint64_t seed = 1; seed <= 6; ++seed)
+    for (const std::size_t block : {std::size_t{64}, std::size_t{1}, std::size_t{3}, std::size_t{1000}}) {
+      const std::size_t n = 700;
+      TwoLedgers t(seed, n, block, [seed](std::size_t k, Micros* row) { position_row(seed, k, row); });
+      Ledger& W = t.written;
+      Ledger& D = t.deferred;
+      REQUIRE(D.has_deferred_rows());
+      REQUIRE_FALSE(W.has_deferred_rows());
+      CHECK_NOTHROW(W.check_deferred_rows());  // no range: nothing to check
+      // Nothing read yet: every row still unwritten, the sums, holders and counts already the same.
+      CHECK(D.deferred_rows_pending() == n);
+      CHECK(D.totals() == W.totals());
+      CHECK(positive_totals(D) == positive_totals(W));
+      for (AssetId x = 0; x < 3; ++x) CHECK(holders(D, x) == holders(W, x));
+      CHECK(D.transfer_count() == W.transfer_count());
+      CHECK_NOTHROW(D.check_conservation());
+      CHECK_NOTHROW(D.check_deferred_rows());
+      // end_block gave the rows the written ledger holds.
+      for (std::size_t k = 0; k < n; ++k)
+        for (AssetId x = 0; x < 3; ++x) REQUIRE(t.block_rows[k * 3 + x] == W.balance(t.first + static_cast<AccountId>(k), x));
+
+      // Some rows read, some moved first (a transfer in and out of rows never read, between two of
+      // them, to accounts outside the range): the same transfers on both ledgers.
+      Rng rng(seed);
+      std::set<AccountId> touched;
+      for (int i = 0; i < 60; ++i) {
+        const AccountId a = t.first + static_cast<AccountId>(rng() % n), b = t.first + static_cast<AccountId>(rng() % n);
+        const AssetId x = static_cast<AssetId>(rng() % 3);
+        switch (i % 4) {
+          case 0:
+            CHECK(D.balance(a, x) == W.balance(a, x));
+            touched.insert(a);
+            break;
+          case 1:
+            for (Ledger* L : {&W, &D}) L->transfer(t.other, a, 0, 1'000 + i);
+            touched.insert(a);
+            break;
+          case 2:  // contracts between two positions (either may go negative)
+            for (Ledger* L : {&W, &D}) L->transfer(a, b, 2, 17);
+            touched.insert(a), touched.insert(b);
+            break;
+          default:
+            for (Ledger* L : {&W, &D}) L->transfer(a, t.after, 2, 5);
+            touched.insert(a);
+        }
+      }
+      CHECK(D.deferred_rows_pending() == n - touched.size());
+      CHECK(D.totals() == W.totals());
+      CHECK(positive_totals(D) == positive_totals(W));
+      CHECK(D.transfer_count() == W.transfer_count());
+      CHECK_NOTHROW(D.check_conservation());
+      CHECK_NOTHROW(D.check_deferred_rows());
+      require_same_ledger(W, D);  // reads every balance: every row written
+      CHECK(D.deferred_rows_pending() == 0);
+      CHECK(D.totals() == W.totals());
+      CHECK(D.account_name(t.first + 5) == "p:6");
+    }
+}
+
+TEST_CASE("deferred rows: a fill that is not what the opening booked is caught") {
+  // Account 5's quote filled one micro-unit high: check_deferred_rows finds it before any read and
+  // after (the range's sums lose what each written row was filled with, so the rows filled and
+  // those not yet sum to what the opening booked only if every fill is right); the ledger's own
+  // sums stay consistent (conservation holds: the unit is in the row, not created by a transfer).
+  const std::uint64_t seed = 3;
+  TwoLedgers t(seed, 100, 64, [seed](std::size_t k, Micros* row) {
+    position_row(seed, k, row);
+    if (k == 5) row[0] += 1;
+  });
+  Ledger& D = t.deferred;
+  CHECK_NOTHROW(D.check_conservation());  // the sums are the booking's
+  CHECK_THROWS_AS(D.check_deferred_rows(), ConservationError);
+  CHECK(D.balance(t.first + 5, 0) == t.written.balance(t.first + 5, 0) + 1);
+  CHECK_NOTHROW(D.check_conservation());
+  CHECK_THROWS_WITH_AS(D.check_deferred_rows(),
+                       "conservation violated: the deferred rows' USDT sums to 23036243588 micro-units, their opening booked 23036243587",
+                       ConservationError);
+}
+
+TEST_CASE("deferred rows: refused outside their block, a second range and a missing fill") {
+  Ledger L = make_ledger();
+  const AccountId before = L.open_account("before");
+  const auto zero_row = [](std::size_t, Micros*) {};
+  Ledger::BulkOpening b(L);
+  const std::size_t quote = b.hub(L.issuer(0), 0);
+  const std::uint32_t stem = L.name_stem("p:", "");
+  CHECK_THROWS_AS(b.open_deferred_range(stem, 1, 4, true, nullptr), LedgerError);
+  const AccountId first = b.open_deferred_range(stem, 1, 8, true, zero_row);
+  CHECK(first == before + 1);
+  CHECK_THROWS_AS(b.open_deferred_range(stem, 9, 4, true, zero_row), LedgerError);
+  const Micros ones[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+  CHECK_THROWS_AS(b.move_column(quote, first, 4, ones, nullptr), LedgerError);  // no block open
+  CHECK_THROWS_AS(b.begin_block(first + 6, 3), LedgerError);                  // past the range
+  CHECK_THROWS_AS(b.begin_block(before, 1), LedgerError);                     // before it
+  b.begin_block(first, 4);
+  CHECK_THROWS_AS(b.move_column(quote, first + 2, 4, ones, nullptr), LedgerError);  // straddles the block's end
+  CHECK_THROWS_AS(b.move(quote, first + 4, 1, true), LedgerError);                   // in the range, outside the block
+  CHECK_NOTHROW(b.move_column(quote, first, 4, ones, nullptr));
+  CHECK_NOTHROW(b.move(quote, before, 1, true));  // outside the range: the ledger's own row
+  b.end_block();
+  b.finish();
+  // The rows' fill writes nothing: the four booked units are in the sums, not in the rows.
+  CHECK_THROWS_AS(L.check_deferred_rows(), ConservationError);
 }

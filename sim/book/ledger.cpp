@@ -111,6 +111,8 @@ void Ledger::transfer(AccountId from, AccountId to, AssetId asset, Micros amount
   if (from >= names_.size() || to >= names_.size() || asset >= asset_names_.size())
     throw LedgerError("ledger: transfer names an unknown account or asset");
   if (amount == 0 || from == to) return;
+  ensure_row(from);
+  ensure_row(to);
   Micros& src = balances_[index(from, asset)];
   Micros& dst = balances_[index(to, asset)];
   Micros new_src, new_dst;
@@ -149,6 +151,40 @@ std::size_t Ledger::BulkOpening::hub(AccountId hub, AssetId asset) {
   hubs_.push_back({hub, asset, 0});
   return hubs_.size() - 1;
 }
+
+AccountId Ledger::BulkOpening::open_deferred_range(std::uint32_t stem, std::uint32_t first_number, std::size_t count, bool may_go_negative,
+                                                   RowFill fill) {
+  Ledger& L = ledger_;
+  if (L.deferred_count_ != 0) throw LedgerError("ledger: one deferred range per ledger");
+  if (!fill) throw LedgerError("ledger: a deferred range needs its rows' fill");
+  const AccountId first = L.open_stem_range(stem, first_number, count, may_go_negative);
+  if (count == 0) return first;
+  L.deferred_first_ = first;
+  L.deferred_count_ = count;
+  L.fill_ = std::move(fill);
+  L.row_written_.grow_to((count + 63) / 64);  // zero: no row written
+  L.pending_.assign(L.asset_names_.size(), 0);
+  return first;
+}
+
+void Ledger::BulkOpening::begin_block(AccountId first, std::size_t count) {
+  const Ledger& L = ledger_;
+  if (first < L.deferred_first_ || first - L.deferred_first_ > L.deferred_count_ || count > L.deferred_count_ - (first - L.deferred_first_))
+    throw LedgerError("ledger: a block of the deferred range outside it");
+  block_first_ = first;
+  block_count_ = count;
+  block_rows_.assign(count * L.asset_names_.size(), 0);
+}
+
+const Micros* Ledger::BulkOpening::end_block() {
+  Ledger& L = ledger_;
+  const std::vector<Int128> sums = column_sums(block_rows_.data(), block_count_, L.asset_names_.size());
+  for (std::size_t a = 0; a < sums.size(); ++a) L.pending_[a] += sums[a];
+  block_count_ = 0;
+  return block_rows_.data();
+}
+
+void Ledger::BulkOpening::outside_block() { throw LedgerError("ledger: a leg to an account of the deferred range outside its open block"); }
 
 void Ledger::BulkOpening::refuse(std::size_t slot, AccountId fresh, Micros amount) const {
   if (amount < 0) throw LedgerError("ledger: negative transfer amount");
@@ -276,7 +312,7 @@ void Ledger::BulkOpening::move_column(std::size_t slot, AccountId first, std::si
   if (static_cast<std::size_t>(first) + count > L.names_.size()) throw LedgerError("ledger: transfer names an unknown account or asset");
   if (h.hub >= first && h.hub - first < count && amount[h.hub - first] != 0) refuse(slot, h.hub, amount[h.hub - first]);
   const std::size_t stride = L.asset_names_.size();
-  Micros* const balance = L.balances_.data() + L.index(first, h.asset);
+  Micros* const balance = row_of(first, count, h.asset);
   std::uint64_t* const holder_words = L.holders_[h.asset].data();
   // The loop keeps few values live (every one in a register: a sum spilled to the stack is a chain
   // of dependent memory updates from one leg to the next) and has no branch on the data (a leg's
@@ -360,6 +396,7 @@ void Ledger::BulkOpening::move_column(std::size_t slot, AccountId first, std::si
 void Ledger::BulkOpening::finish() {
   Ledger& L = ledger_;
   for (const HubSum& s : hubs_) {
+    L.ensure_row(s.hub);
     Micros& b = L.balances_[L.index(s.hub, s.asset)];
     const __int128 nb = static_cast<__int128>(b) + s.delta;
     if (nb > std::numeric_limits<Micros>::max() || nb < std::numeric_limits<Micros>::min())
@@ -374,9 +411,43 @@ void Ledger::BulkOpening::finish() {
 }
 
 __int128 Ledger::total(AssetId asset) const {
+  if (deferred_count_ != 0) return totals().at(asset);
   __int128 sum = 0;
   for (std::size_t acc = 0; acc < names_.size(); ++acc) sum += balances_[index(static_cast<AccountId>(acc), asset)];
   return sum;
+}
+
+void Ledger::write_deferred_row(std::size_t k) const {
+  Micros* const row = balances_.data() + (deferred_first_ + k) * asset_names_.size();  // zero: never written
+  fill_(k, row);
+  for (std::size_t a = 0; a < asset_names_.size(); ++a) pending_[a] -= row[a];
+  row_written_[k / 64] |= std::uint64_t{1} << (k % 64);
+}
+
+std::size_t Ledger::deferred_rows_pending() const {
+  std::size_t written = 0;
+  for (std::size_t w = 0; w < (deferred_count_ + 63) / 64; ++w) written += static_cast<std::size_t>(__builtin_popcountll(row_written_[w]));
+  return deferred_count_ - written;
+}
+
+void Ledger::check_deferred_rows() const {
+  if (deferred_count_ == 0) return;
+  const std::size_t n_cols = asset_names_.size();
+  std::vector<Int128> sums(n_cols, 0);
+  std::vector<Micros> row(n_cols);
+  for (std::size_t k = 0; k < deferred_count_; ++k) {
+    if ((row_written_[k / 64] >> (k % 64)) & 1) continue;
+    std::fill(row.begin(), row.end(), 0);
+    fill_(k, row.data());
+    for (std::size_t a = 0; a < n_cols; ++a) sums[a] += row[a];
+  }
+  for (std::size_t a = 0; a < n_cols; ++a)
+    if (sums[a] != pending_[a]) {
+      std::ostringstream os;
+      os << "conservation violated: the deferred rows' " << asset_names_[a] << " sums to " << static_cast<long long>(sums[a])
+         << " micro-units, their opening booked " << static_cast<long long>(pending_[a]);
+      throw ConservationError(os.str());
+    }
 }
 
 std::vector<__int128> column_sums(const Micros* rows, std::size_t n_rows, std::size_t n_cols) {
@@ -408,7 +479,22 @@ std::vector<__int128> column_sums(const Micros* rows, std::size_t n_rows, std::s
   return sums;
 }
 
-std::vector<Ledger::Int128> Ledger::totals() const { return column_sums(balances_.data(), names_.size(), asset_names_.size()); }
+std::vector<Ledger::Int128> Ledger::totals() const {
+  const std::size_t n = names_.size(), n_cols = asset_names_.size();
+  if (deferred_count_ == 0) return column_sums(balances_.data(), n, n_cols);
+  // The rows outside the deferred range, the range's written rows, and the sums of its others
+  // (their rows read zero: not read, so their pages stay untouched).
+  const std::size_t end = deferred_first_ + deferred_count_;
+  std::vector<Int128> sums = column_sums(balances_.data(), deferred_first_, n_cols);
+  const std::vector<Int128> tail = column_sums(balances_.data() + end * n_cols, n - end, n_cols);
+  for (std::size_t a = 0; a < n_cols; ++a) sums[a] += tail[a] + pending_[a];
+  for (std::size_t w = 0; w < (deferred_count_ + 63) / 64; ++w)
+    for (std::uint64_t b = row_written_[w]; b != 0; b &= b - 1) {
+      const Micros* row = balances_.data() + (deferred_first_ + w * 64 + static_cast<std::size_t>(__builtin_ctzll(b))) * n_cols;
+      for (std::size_t a = 0; a < n_cols; ++a) sums[a] += row[a];
+    }
+  return sums;
+}
 
 void Ledger::check_conservation() const {
   const std::vector<Int128> sums = totals();
