@@ -179,7 +179,7 @@ std::size_t book_own_positions(const ScenarioConfig& sc, Market& m, MarginEngine
   return book.rows.size();
 }
 
-std::size_t book_passive_positions(const ScenarioConfig& sc, std::uint64_t run_seed, Market& m, MarginEngine& margin, PassiveRows rows_kept) {
+std::size_t book_passive_positions(const ScenarioConfig& sc, std::uint64_t run_seed, Market& m, MarginEngine& margin) {
   const std::size_t n = static_cast<std::size_t>(std::max(0, sc.agents.passive_positions.count));
   if (n == 0) return 0;
   Ledger& L = m.ledger;
@@ -211,35 +211,28 @@ std::size_t book_passive_positions(const ScenarioConfig& sc, std::uint64_t run_s
   const std::unique_ptr<bool[]> is_long(new bool[kBlock]), is_short(new bool[kBlock]);
   Ledger::BulkOpening bulk(L);
   const PositionHubs hubs(m, bulk);
-  // Deferred (the default): the positions' ledger rows are not written at set-up but when each is
-  // first touched (Ledger: deferred rows), drawn again then: the row its legs leave (a mint of the
-  // quote and the spot collateral, the contracts and the cash leg against the counterparty).
-  AccountId range_first = 0;
-  const bool deferred = rows_kept == PassiveRows::Deferred;
-  if (deferred) {
-    const std::size_t quote_col = m.quote_asset, spot_col = m.assets[0].spot_asset, perp_col = m.assets[0].perp_asset;
-    const Market* mp = &m;
-    range_first = bulk.open_deferred_range(stem, 1, n, /*may_go_negative=*/true, [drawer, mp, quote_col, spot_col, perp_col](std::size_t k, Micros* row) {
-      PositionRow r;
-      double spot_units = 0;
-      drawer->draw(k, 1, &r, &spot_units);
-      const WatchedPosition p = position_legs(*mp, r);
-      row[quote_col] = to_fixed(r.quote_collateral, 1e6) + (r.is_long ? -p.cash : p.cash);
-      row[spot_col] = to_fixed(spot_units > 0 ? spot_units : 0.0, 1e6);
-      row[perp_col] = r.is_long ? p.contracts : -p.contracts;
-    });
-  }
+  // The positions' ledger rows are not written at set-up but when each is first read or moved
+  // (Ledger: deferred rows), drawn again then: the row its legs leave (a mint of the quote and the
+  // spot collateral, the contracts and the cash leg against the counterparty; integers, so in any
+  // order). The legs are booked a block at a time into the block's scratch rows.
+  const std::size_t quote_col = m.quote_asset, spot_col = m.assets[0].spot_asset, perp_col = m.assets[0].perp_asset;
+  const Market* mp = &m;
+  const AccountId range_first =
+      bulk.open_deferred_range(stem, 1, n, /*may_go_negative=*/true, [drawer, mp, quote_col, spot_col, perp_col](std::size_t k, Micros* row) {
+        PositionRow r;
+        double spot_units = 0;
+        drawer->draw(k, 1, &r, &spot_units);
+        const WatchedPosition p = position_legs(*mp, r);
+        row[quote_col] = to_fixed(r.quote_collateral, 1e6) + (r.is_long ? -p.cash : p.cash);
+        row[spot_col] = to_fixed(spot_units > 0 ? spot_units : 0.0, 1e6);
+        row[perp_col] = r.is_long ? p.contracts : -p.contracts;
+      });
   Micros counterparty_cash = 0;  // the counterparty's cash leg: the sum record_counterparty_booking keeps per position
   for (std::size_t first = 0; first < n; first += kBlock) {
     const std::size_t b = std::min(kBlock, n - first);
     drawer->draw(first, b, rows.data(), spot.data());
-    AccountId acc0;
-    if (deferred) {
-      acc0 = range_first + static_cast<AccountId>(first);
-      bulk.begin_block(acc0, b);
-    } else {
-      acc0 = bulk.open_range(stem, static_cast<std::uint32_t>(first + 1), b, /*may_go_negative=*/true);
-    }
+    const AccountId acc0 = range_first + static_cast<AccountId>(first);
+    bulk.begin_block(acc0, b);
     block_amounts(m, rows.data(), spot.data(), b, BlockAmounts{contracts.data(), cash.data(), quote.data(), spot_micros.data()});
     for (std::size_t k = 0; k < b; ++k) {
       const PositionRow& r = rows[k];
@@ -258,7 +251,7 @@ std::size_t book_passive_positions(const ScenarioConfig& sc, std::uint64_t run_s
     bulk.move_column(hubs.spot_issuer[0], acc0, b, spot_micros.data(), nullptr);
     bulk.move_column(hubs.counterparty_perp[0], acc0, b, contracts.data(), is_long.get());
     bulk.move_column(hubs.counterparty_quote, acc0, b, cash.data(), is_short.get());
-    margin.watch_block(first, b, legs.data(), deferred ? bulk.end_block() : nullptr);
+    margin.watch_block(first, b, legs.data(), bulk.end_block());
   }
   add_counterparty_cash(m, 0, counterparty_cash);
   bulk.finish();
