@@ -155,14 +155,38 @@ class Ledger {
       return ledger_.open_stem_range(stem, first_number, count, may_go_negative);
     }
     // open_range, its rows deferred (Ledger::RowFill above): the ledger's one deferred range. Its
-    // legs are booked a block at a time: begin_block(first, count) gives the block a scratch row
-    // each (zero), in which move() and move_column() book its legs as they would in the ledger
-    // (the same checks, sums, holder bits and transfer count); end_block() adds the block's rows
-    // to the range's sums and returns them (count rows of n_assets() values, valid until the next
-    // begin_block). A leg to an account of the range outside its open block: LedgerError.
+    // legs are booked a block at a time: begin_block(first, count) gives the block scratch rows
+    // (zero), in which move(), move_column() and move_block() book its legs as they would in the
+    // ledger (the same checks, sums, holder bits and transfer count); end_block() adds the block's
+    // rows to the range's sums and returns them (valid until the next begin_block). A leg to an
+    // account of the range outside its open block: LedgerError.
     AccountId open_deferred_range(std::uint32_t stem, std::uint32_t first_number, std::size_t count, bool may_go_negative, RowFill fill);
     void begin_block(AccountId first, std::size_t count);
-    const Micros* end_block();
+    // A block's balances, a column per asset: account first + k's balance of asset a is at(a, k).
+    struct BlockColumns {
+      const Micros* base = nullptr;
+      std::size_t count = 0;
+      Micros at(std::size_t asset, std::size_t k) const { return base[asset * count + k]; }
+    };
+    BlockColumns end_block();
+    // One leg per account of the open block (move_block): amount[k] (>= 0; 0: no leg) of the slot's
+    // asset between its hub and account first + k, to the account if to_fresh[k] (nullptr: every one).
+    struct BlockLeg {
+      std::size_t slot;
+      const Micros* amount;
+      const bool* to_fresh;
+    };
+    // The open block's legs, all of them, on a block nothing was booked into yet: the same as
+    // move_column(leg.slot, first, count, leg.amount, leg.to_fresh) for each leg in turn. The
+    // accounts being fresh (zero), a leg only adds to a balance, and the positive total and the
+    // holder bit a row's legs leave one by one are those of its final balance (the changes
+    // max(0, b') - max(0, b) telescope); so where nothing can overflow or be refused (at most 4 legs,
+    // every amount in [0, 2^50), at most 2,048 accounts, the range opened may_go_negative, no hub in
+    // the block) the legs are added into the columns and each column is read once; else each leg
+    // goes through move_column.
+    void move_block(const BlockLeg* legs, std::size_t n_legs);
+    // Blocks booked by move_block's one pass so far (for tests).
+    std::size_t blocks_fused() const { return blocks_fused_; }
     // The hub side of one (hub account, asset): registered once (LedgerError if the hub may not go
     // negative in that asset), then named by the returned slot.
     std::size_t hub(AccountId hub, AssetId asset);
@@ -174,7 +198,8 @@ class Ledger {
         if (amount == 0) return;
         refuse(slot, fresh, amount);
       }
-      Micros& b = *row_of(fresh, 1, h.asset);
+      std::size_t stride;
+      Micros& b = *row_of(fresh, 1, h.asset, stride);
       Micros nb;
       if (to_fresh ? __builtin_add_overflow(b, amount, &nb) : __builtin_sub_overflow(b, amount, &nb)) overflow(h.asset, amount);
       if (nb < 0 && !L.may_go_negative(fresh, h.asset)) insufficient(fresh, h.asset, amount, b);
@@ -202,15 +227,18 @@ class Ledger {
     void finish();
 
    private:
-    // Where the legs of accounts [first, first + count) are booked: the open block's scratch rows
-    // (the account's column of asset), else the ledger's balances; LedgerError for an account of
-    // the deferred range outside the open block.
-    Micros* row_of(AccountId first, std::size_t count, AssetId asset) {
+    // Where the legs of accounts [first, first + count) are booked: the open block's scratch
+    // column of `asset` (stride 1), else the ledger's balances (stride n_assets); LedgerError for an
+    // account of the deferred range outside the open block.
+    Micros* row_of(AccountId first, std::size_t count, AssetId asset, std::size_t& stride) {
       Ledger& L = ledger_;
-      const std::size_t stride = L.asset_names_.size();
-      if (first - block_first_ < block_count_ && count <= block_count_ - (first - block_first_))
-        return block_rows_.data() + (first - block_first_) * stride + asset;
+      if (first - block_first_ < block_count_ && count <= block_count_ - (first - block_first_)) {
+        stride = 1;
+        block_fresh_ = false;
+        return block_rows_.data() + asset * block_count_ + (first - block_first_);
+      }
       if (L.deferred_count_ != 0 && first < L.deferred_first_ + L.deferred_count_ && first + count > L.deferred_first_) outside_block();
+      stride = L.asset_names_.size();
       return L.balances_.data() + L.index(first, asset);
     }
     [[noreturn]] static void outside_block();
@@ -226,7 +254,10 @@ class Ledger {
     std::vector<HubSum> hubs_;
     AccountId block_first_ = 0;
     std::size_t block_count_ = 0;
-    std::vector<Micros> block_rows_;  // the open block's rows (a deferred range's), in the cache
+    std::vector<Micros> block_rows_;  // the open block's balances (a deferred range's), a column per asset, in the cache
+    bool block_fresh_ = false;        // nothing booked into the open block yet
+    bool range_negative_ = false;     // the deferred range was opened may_go_negative
+    std::size_t blocks_fused_ = 0;
     std::uint64_t legs_ = 0;
     std::size_t columns_on_lanes_ = 0;
   };

@@ -445,7 +445,7 @@ void MarginEngine::begin_watch(AccountId first, std::size_t n, std::size_t asset
 // position banded here is healthy with its margin to spare, and one that is not is simply added
 // (valued exactly by mark_one from then on).
 std::size_t MarginEngine::band_watched(const std::uint32_t* ks, std::size_t n, std::uint32_t* unbanded, std::vector<std::uint32_t>* spot_holders,
-                                       const Micros* rows) {
+                                       const Ledger::BulkOpening::BlockColumns* booked, std::size_t booked_offset) {
   static_assert(kWatchChunk <= kWatchBandBlock && kWatchChunk % kWatchBandGroup == 0);
   const Ledger& L = market_.ledger;
   const std::size_t a = watch_asset_;
@@ -461,13 +461,11 @@ std::size_t MarginEngine::band_watched(const std::uint32_t* ks, std::size_t n, s
   // The positions' balances, then their bands on SIMD lanes (sim/perp/watch_bands.hpp); the rest
   // of the last group of four: positions of no balances (banded, with no edge).
   double quote[kWatchChunk], spot[kWatchChunk], contracts[kWatchChunk];
-  if (rows != nullptr) {
-    const std::size_t stride = L.n_assets();
+  if (booked != nullptr) {
     for (std::size_t j = 0; j < n; ++j) {
-      const Micros* row = rows + j * stride;
-      quote[j] = static_cast<double>(row[quote_asset]) * 1e-6;
-      spot[j] = static_cast<double>(row[spot_asset]) * 1e-6;
-      contracts[j] = static_cast<double>(row[perp_asset]) * 1e-6;
+      quote[j] = static_cast<double>(booked->at(quote_asset, booked_offset + j)) * 1e-6;
+      spot[j] = static_cast<double>(booked->at(spot_asset, booked_offset + j)) * 1e-6;
+      contracts[j] = static_cast<double>(booked->at(perp_asset, booked_offset + j)) * 1e-6;
     }
   } else {
     for (std::size_t j = 0; j < n; ++j) {
@@ -512,22 +510,20 @@ std::size_t MarginEngine::band_watched(const std::uint32_t* ks, std::size_t n, s
 
 void MarginEngine::watch(std::size_t k, const WatchedPosition& p) { watch_block(k, 1, &p); }
 
-void MarginEngine::watch_block(std::size_t k0, std::size_t count, const WatchedPosition* p, const Micros* rows) {
+void MarginEngine::watch_block(std::size_t k0, std::size_t count, const WatchedPosition* p, const Ledger::BulkOpening::BlockColumns* booked) {
   const bool bands = usable_for_watching() && watch_prices_ok_;
-  const std::size_t stride = market_.ledger.n_assets();
   std::uint32_t ks[kWatchChunk], unbanded[kWatchChunk];
   for (std::size_t c0 = 0; c0 < count; c0 += kWatchChunk) {
     const std::size_t n = std::min(kWatchChunk, count - c0);
-    const Micros* const chunk_rows = rows == nullptr ? nullptr : rows + c0 * stride;
     for (std::size_t j = 0; j < n; ++j) ks[j] = static_cast<std::uint32_t>(k0 + c0 + j);
     std::size_t u = n;
     if (bands) {
-      u = band_watched(ks, n, unbanded, &watch_spot_, chunk_rows);
+      u = band_watched(ks, n, unbanded, &watch_spot_, booked, c0);
     } else {
       const Ledger& L = market_.ledger;
       const AssetId spot_asset = market_.assets[watch_asset_].spot_asset;
       for (std::size_t j = 0; j < n; ++j)
-        if ((chunk_rows != nullptr ? chunk_rows[j * stride + spot_asset] : L.balance(watch_first_ + static_cast<AccountId>(ks[j]), spot_asset)) != 0)
+        if ((booked != nullptr ? booked->at(spot_asset, c0 + j) : L.balance(watch_first_ + static_cast<AccountId>(ks[j]), spot_asset)) != 0)
           watch_spot_.push_back(ks[j]);
       std::copy(ks, ks + n, unbanded);
     }

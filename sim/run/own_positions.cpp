@@ -214,7 +214,8 @@ std::size_t book_passive_positions(const ScenarioConfig& sc, std::uint64_t run_s
   // The positions' ledger rows are not written at set-up but when each is first read or moved
   // (Ledger: deferred rows), drawn again then: the row its legs leave (a mint of the quote and the
   // spot collateral, the contracts and the cash leg against the counterparty; integers, so in any
-  // order). The legs are booked a block at a time into the block's scratch rows.
+  // order). The legs are booked a block at a time into the block's scratch columns, the four legs
+  // of a block at once (Ledger::BulkOpening::move_block).
   const std::size_t quote_col = m.quote_asset, spot_col = m.assets[0].spot_asset, perp_col = m.assets[0].perp_asset;
   const Market* mp = &m;
   const AccountId range_first =
@@ -247,11 +248,13 @@ std::size_t book_passive_positions(const ScenarioConfig& sc, std::uint64_t run_s
       const std::uint64_t short_mask = -static_cast<std::uint64_t>(!p.is_long);
       counterparty_cash += static_cast<Micros>((static_cast<std::uint64_t>(p.cash) ^ short_mask) - short_mask);  // +cash long, -cash short (its entry price: recorded when watch() adds it)
     }
-    bulk.move_column(hubs.quote_issuer, acc0, b, quote.data(), nullptr);
-    bulk.move_column(hubs.spot_issuer[0], acc0, b, spot_micros.data(), nullptr);
-    bulk.move_column(hubs.counterparty_perp[0], acc0, b, contracts.data(), is_long.get());
-    bulk.move_column(hubs.counterparty_quote, acc0, b, cash.data(), is_short.get());
-    margin.watch_block(first, b, legs.data(), bulk.end_block());
+    const Ledger::BulkOpening::BlockLeg block_legs[4] = {{hubs.quote_issuer, quote.data(), nullptr},
+                                                         {hubs.spot_issuer[0], spot_micros.data(), nullptr},
+                                                         {hubs.counterparty_perp[0], contracts.data(), is_long.get()},
+                                                         {hubs.counterparty_quote, cash.data(), is_short.get()}};
+    bulk.move_block(block_legs, 4);
+    const Ledger::BulkOpening::BlockColumns booked = bulk.end_block();
+    margin.watch_block(first, b, legs.data(), &booked);
   }
   add_counterparty_cash(m, 0, counterparty_cash);
   bulk.finish();
