@@ -176,32 +176,95 @@ void Ledger::BulkOpening::begin_block(AccountId first, std::size_t count) {
   block_count_ = count;
   block_rows_.assign(count * L.asset_names_.size(), 0);
   block_fresh_ = true;
+  block_totals_known_ = false;
+  block_totals_.assign(L.asset_names_.size(), 0);
 }
 
 Ledger::BulkOpening::BlockColumns Ledger::BulkOpening::end_block() {
   Ledger& L = ledger_;
-  for (std::size_t a = 0; a < L.asset_names_.size(); ++a) L.pending_[a] += column_sums(block_rows_.data() + a * block_count_, block_count_, 1)[0];
+  if (block_totals_known_)  // move_block summed them (the other columns are zero)
+    for (std::size_t a = 0; a < L.asset_names_.size(); ++a) L.pending_[a] += block_totals_[a];
+  else
+    for (std::size_t a = 0; a < L.asset_names_.size(); ++a) L.pending_[a] += column_sums(block_rows_.data() + a * block_count_, block_count_, 1)[0];
   const BlockColumns out{block_rows_.data(), block_count_};
   block_count_ = 0;
   block_fresh_ = false;
+  block_totals_known_ = false;
   return out;
 }
 
 namespace {
 
-// move_block's one pass (see there): the legs added into the block's columns, the hubs' sums and
-// the legs counted; then each touched column read once for its positive total and holder bits.
-// Plain loops over contiguous columns (the compiler vectorises them; compiled for AVX2 too, below).
-// The direction by mask: +a or -a with no branch on a position's side.
+// move_block's one pass (see there): the legs' amounts checked (every one in [0, 2^50), else false
+// with nothing written); the legs added into the block's columns, the hubs' sums and the legs
+// counted; then each touched column read once for its positive total, its total and its holder
+// bits. Plain loops over contiguous columns, which the compiler vectorises (compiled for AVX2 too,
+// below, where the holder bits come four accounts from one compare). The direction by mask: +a or
+// -a with no branch on a position's side.
 struct FusedLeg {
   Micros* column;
   const Micros* amount;
   const bool* to_fresh;
-  Micros delta;  // out: the hub's change
+  Micros delta;        // out: the hub's change
   std::uint64_t legs;  // out: legs moving something
 };
-inline void fused_block_pass(FusedLeg* legs, std::size_t n_legs, Micros* const* touched, std::size_t n_touched, Micros* positive_out,
-                             std::uint64_t* const* holder_words, std::size_t first, std::size_t count) {
+struct FusedColumn {
+  const Micros* column;
+  std::uint64_t* holder_words;
+  Micros positive, total;  // out
+};
+
+// Bits col[k] != 0 of accounts first + k into the holder words (those of accounts outside the block
+// kept), a word at a time: the bits of a word's accounts gathered in `held`, the word written
+// (flush_holder_word) when its last account in the block is.
+inline void flush_holder_word(std::uint64_t& held, std::uint64_t* words, std::size_t first, std::size_t count, std::size_t k) {
+  const std::size_t acc = first + k, bit = acc % 64;
+  if (bit != 63 && k + 1 != count) return;
+  const std::size_t lo = acc - std::min<std::size_t>(k, bit);
+  const std::uint64_t mask = (bit == 63 ? ~std::uint64_t{0} : (std::uint64_t{2} << bit) - 1) & ~((std::uint64_t{1} << (lo % 64)) - 1);
+  std::uint64_t& w = words[acc / 64];
+  w = (w & ~mask) | held;
+  held = 0;
+}
+inline void holder_bits_from(const Micros* col, std::uint64_t* words, std::size_t first, std::size_t count, std::size_t k, std::size_t end,
+                             std::uint64_t& held) {
+  for (; k < end; ++k) {
+    held |= static_cast<std::uint64_t>(col[k] != 0) << ((first + k) % 64);
+    flush_holder_word(held, words, first, count, k);
+  }
+}
+void holder_bits_scalar(const Micros* col, std::uint64_t* words, std::size_t first, std::size_t count) {
+  std::uint64_t held = 0;
+  holder_bits_from(col, words, first, count, 0, count, held);
+}
+#if defined(SL_HAVE_AVX2_LANES)
+// The same, four accounts from one compare: one at a time up to an account number that is a
+// multiple of 4 (a group never straddles a word), then four at a time.
+SL_AVX2 void holder_bits_avx2(const Micros* col, std::uint64_t* words, std::size_t first, std::size_t count) {
+  std::uint64_t held = 0;
+  std::size_t k = std::min(count, (4 - first % 4) % 4);
+  holder_bits_from(col, words, first, count, 0, k, held);
+  const __m256i zero = _mm256_setzero_si256();
+  for (; k + 4 <= count; k += 4) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(col + k));
+    const int zero_bits = _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpeq_epi64(v, zero)));
+    held |= static_cast<std::uint64_t>(~zero_bits & 0xF) << ((first + k) % 64);
+    flush_holder_word(held, words, first, count, k + 3);
+  }
+  holder_bits_from(col, words, first, count, k, count, held);
+}
+#endif
+
+template <bool kAvx2>
+[[gnu::always_inline]] inline bool fused_block_pass(FusedLeg* legs, std::size_t n_legs, FusedColumn* cols, std::size_t n_cols, std::size_t first,
+                                                    std::size_t count) {
+  constexpr std::uint64_t kBound = std::uint64_t{1} << 50;
+  std::uint64_t out_of_range = 0;
+  for (std::size_t i = 0; i < n_legs; ++i) {
+    const Micros* __restrict a = legs[i].amount;
+    for (std::size_t k = 0; k < count; ++k) out_of_range |= static_cast<std::uint64_t>(static_cast<std::uint64_t>(a[k]) >= kBound);  // negative too
+  }
+  if (out_of_range != 0) return false;
   for (std::size_t i = 0; i < n_legs; ++i) {
     FusedLeg& g = legs[i];
     Micros* __restrict col = g.column;
@@ -227,31 +290,33 @@ inline void fused_block_pass(FusedLeg* legs, std::size_t n_legs, Micros* const* 
     g.delta = delta;
     g.legs = moved;
   }
-  for (std::size_t t = 0; t < n_touched; ++t) {
-    const Micros* __restrict col = touched[t];
-    Micros positive = 0;
-    for (std::size_t k = 0; k < count; ++k) positive += col[k] > 0 ? col[k] : 0;
-    positive_out[t] = positive;
-    // The holder bits, a word at a time (the block's first and last words only in part).
-    std::uint64_t* const words = holder_words[t];
-    std::size_t k = 0;
-    while (k < count) {
-      const std::size_t acc = first + k, bit0 = acc % 64, n = std::min<std::size_t>(64 - bit0, count - k);
-      std::uint64_t held = 0;
-      for (std::size_t j = 0; j < n; ++j) held |= static_cast<std::uint64_t>(col[k + j] != 0) << j;
-      const std::uint64_t mask = (n == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1) << bit0;
-      std::uint64_t& w = words[acc / 64];
-      w = (w & ~mask) | (held << bit0);
-      k += n;
+  for (std::size_t t = 0; t < n_cols; ++t) {
+    const Micros* __restrict col = cols[t].column;
+    Micros positive = 0, total = 0;
+    for (std::size_t k = 0; k < count; ++k) {
+      positive += col[k] > 0 ? col[k] : 0;
+      total += col[k];
     }
+    cols[t].positive = positive;
+    cols[t].total = total;
+#if defined(SL_HAVE_AVX2_LANES)
+    if constexpr (kAvx2) {
+      holder_bits_avx2(col, cols[t].holder_words, first, count);
+      continue;
+    }
+#endif
+    holder_bits_scalar(col, cols[t].holder_words, first, count);
   }
+  return true;
 }
 
+bool fused_block_pass_sse2(FusedLeg* legs, std::size_t n_legs, FusedColumn* cols, std::size_t n_cols, std::size_t first, std::size_t count) {
+  return fused_block_pass<false>(legs, n_legs, cols, n_cols, first, count);
+}
 #if defined(SL_HAVE_AVX2_LANES)
-SL_AVX2 __attribute__((flatten)) void fused_block_pass_avx2(FusedLeg* legs, std::size_t n_legs, Micros* const* touched, std::size_t n_touched,
-                                                            Micros* positive_out, std::uint64_t* const* holder_words, std::size_t first,
-                                                            std::size_t count) {
-  fused_block_pass(legs, n_legs, touched, n_touched, positive_out, holder_words, first, count);
+SL_AVX2 __attribute__((flatten)) bool fused_block_pass_avx2(FusedLeg* legs, std::size_t n_legs, FusedColumn* cols, std::size_t n_cols,
+                                                            std::size_t first, std::size_t count) {
+  return fused_block_pass<true>(legs, n_legs, cols, n_cols, first, count);
 }
 #endif
 
@@ -261,51 +326,50 @@ void Ledger::BulkOpening::move_block(const BlockLeg* legs, std::size_t n_legs) {
   Ledger& L = ledger_;
   const std::size_t count = block_count_;
   constexpr std::size_t kMaxLegs = 4, kMaxCount = 2048;
-  constexpr std::uint64_t kBound = std::uint64_t{1} << 50;
   bool fused = block_fresh_ && range_negative_ && n_legs <= kMaxLegs && count <= kMaxCount && count > 0;
   for (std::size_t i = 0; i < n_legs && fused; ++i) {
     const HubSum& h = hubs_.at(legs[i].slot);
     fused = !(h.hub >= block_first_ && h.hub - block_first_ < count);
-    std::uint64_t out_of_range = 0;
-    for (std::size_t k = 0; k < count; ++k) out_of_range |= static_cast<std::uint64_t>(static_cast<std::uint64_t>(legs[i].amount[k]) >= kBound);
-    fused = fused && out_of_range == 0;
+  }
+  // At most 4 legs of amounts below 2^50 (checked by the pass) on zero balances: every balance below
+  // 2^52 in magnitude, every column's sums below 2,048 x 2^52 = 2^63; no balance can be refused (the
+  // accounts may go negative in every asset).
+  FusedLeg fl[kMaxLegs];
+  FusedColumn fc[kMaxLegs];
+  AssetId col_asset[kMaxLegs];
+  std::size_t n_cols = 0;
+  if (fused) {
+    for (std::size_t i = 0; i < n_legs; ++i) {
+      const AssetId a = hubs_[legs[i].slot].asset;
+      fl[i] = FusedLeg{block_rows_.data() + a * count, legs[i].amount, legs[i].to_fresh, 0, 0};
+      bool seen = false;
+      for (std::size_t t = 0; t < n_cols; ++t) seen |= col_asset[t] == a;
+      if (!seen) {
+        col_asset[n_cols] = a;
+        fc[n_cols++] = FusedColumn{fl[i].column, L.holders_[a].data(), 0, 0};
+      }
+    }
+#if defined(SL_HAVE_AVX2_LANES)
+    if (simd_double_lanes() == 4)
+      fused = fused_block_pass_avx2(fl, n_legs, fc, n_cols, block_first_, count);
+    else
+#endif
+      fused = fused_block_pass_sse2(fl, n_legs, fc, n_cols, block_first_, count);
   }
   if (!fused) {  // move_column's checks and errors, leg by leg
     for (std::size_t i = 0; i < n_legs; ++i) move_column(legs[i].slot, block_first_, count, legs[i].amount, legs[i].to_fresh);
     return;
   }
-  // At most 4 legs of amounts below 2^50 on zero balances: every balance below 2^52 in magnitude,
-  // every column's sums below 2,048 x 2^52 = 2^63; no balance can be refused (the accounts may go
-  // negative in every asset).
-  FusedLeg fl[kMaxLegs];
-  Micros* touched[kMaxLegs];
-  std::uint64_t* words[kMaxLegs];
-  AssetId touched_asset[kMaxLegs];
-  std::size_t n_touched = 0;
-  for (std::size_t i = 0; i < n_legs; ++i) {
-    const AssetId a = hubs_[legs[i].slot].asset;
-    fl[i] = FusedLeg{block_rows_.data() + a * count, legs[i].amount, legs[i].to_fresh, 0, 0};
-    bool seen = false;
-    for (std::size_t t = 0; t < n_touched; ++t) seen |= touched_asset[t] == a;
-    if (!seen) {
-      touched_asset[n_touched] = a;
-      touched[n_touched] = fl[i].column;
-      words[n_touched++] = L.holders_[a].data();
-    }
-  }
-  Micros positive[kMaxLegs];
-#if defined(SL_HAVE_AVX2_LANES)
-  if (simd_double_lanes() == 4)
-    fused_block_pass_avx2(fl, n_legs, touched, n_touched, positive, words, block_first_, count);
-  else
-#endif
-    fused_block_pass(fl, n_legs, touched, n_touched, positive, words, block_first_, count);
   for (std::size_t i = 0; i < n_legs; ++i) {
     hubs_[legs[i].slot].delta += fl[i].delta;
     legs_ += fl[i].legs;
   }
-  for (std::size_t t = 0; t < n_touched; ++t) L.positive_[touched_asset[t]] += positive[t];
+  for (std::size_t t = 0; t < n_cols; ++t) {
+    L.positive_[col_asset[t]] += fc[t].positive;
+    block_totals_[col_asset[t]] = fc[t].total;
+  }
   block_fresh_ = false;
+  block_totals_known_ = true;
   ++blocks_fused_;
 }
 

@@ -235,6 +235,7 @@ class Ledger {
       if (first - block_first_ < block_count_ && count <= block_count_ - (first - block_first_)) {
         stride = 1;
         block_fresh_ = false;
+        block_totals_known_ = false;
         return block_rows_.data() + asset * block_count_ + (first - block_first_);
       }
       if (L.deferred_count_ != 0 && first < L.deferred_first_ + L.deferred_count_ && first + count > L.deferred_first_) outside_block();
@@ -256,6 +257,8 @@ class Ledger {
     std::size_t block_count_ = 0;
     std::vector<Micros> block_rows_;  // the open block's balances (a deferred range's), a column per asset, in the cache
     bool block_fresh_ = false;        // nothing booked into the open block yet
+    bool block_totals_known_ = false;  // block_totals_: each column's sum (move_block's pass, nothing booked since)
+    std::vector<Micros> block_totals_;
     bool range_negative_ = false;     // the deferred range was opened may_go_negative
     std::size_t blocks_fused_ = 0;
     std::uint64_t legs_ = 0;
