@@ -527,7 +527,7 @@ void MarginEngine::watch_block(std::size_t k0, std::size_t count, const WatchedP
           watch_spot_.push_back(ks[j]);
       std::copy(ks, ks + n, unbanded);
     }
-    for (std::size_t i = 0; i < u; ++i) add_watched(unbanded[i], p[unbanded[i] - k0]);
+    for (std::size_t i = 0; i < u; ++i) add_watched(unbanded[i], p != nullptr ? p[unbanded[i] - k0] : describe_(unbanded[i]));
   }
 }
 

@@ -103,7 +103,8 @@ class MarginEngine : public FillObserver {
   // Watches the just-booked account first + k at the current prices; if it cannot have bands (it
   // is liquidatable now, or at a tier edge) it is added at once, as it would be without watching.
   void watch(std::size_t k, const WatchedPosition& p);
-  // watch(k0 + j, p[j]) for j < count, in that order, in one loop (no call per position).
+  // watch(k0 + j, p[j]) for j < count, in that order, in one loop (no call per position); p null:
+  // a position that cannot be banded is described by begin_watch's `describe` (drawn again).
   // `booked`: the positions' balances as booked (Ledger::BulkOpening::end_block's columns of a
   // deferred range's block, account first + k0 + j at j), read instead of the ledger's, whose rows
   // then stay unwritten (Ledger: deferred rows); nullptr: read from the ledger.

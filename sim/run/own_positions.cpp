@@ -200,13 +200,13 @@ std::size_t book_passive_positions(const ScenarioConfig& sc, std::uint64_t run_s
     return position_legs(m, row);
   });
   // Drawn a block at a time (a tight loop over the counter stream), then booked: the legs' amounts
-  // per position (position_legs and to_fixed, as book_legs computes them), then each leg of the
-  // block as a column (Ledger::BulkOpening::move_column: the ledger state book_legs leaves, the
-  // legs being those of a mint and of book_against_counterparty), then the bands.
+  // per position (position_legs and to_fixed, as book_legs computes them), then the block's legs
+  // (Ledger::BulkOpening::move_block: the ledger state book_legs leaves, the legs being those of a
+  // mint and of book_against_counterparty), then the bands (a position that cannot be banded is
+  // made a margin account from the description begin_watch draws again).
   constexpr std::size_t kBlock = 2048;
   std::vector<PositionRow> rows(kBlock);  // a block's draws stay in the cache until booked
   std::vector<double> spot(kBlock);
-  std::vector<WatchedPosition> legs(kBlock);
   std::vector<Micros> quote(kBlock), spot_micros(kBlock), contracts(kBlock), cash(kBlock);
   const std::unique_ptr<bool[]> is_long(new bool[kBlock]), is_short(new bool[kBlock]);
   Ledger::BulkOpening bulk(L);
@@ -236,17 +236,11 @@ std::size_t book_passive_positions(const ScenarioConfig& sc, std::uint64_t run_s
     bulk.begin_block(acc0, b);
     block_amounts(m, rows.data(), spot.data(), b, BlockAmounts{contracts.data(), cash.data(), quote.data(), spot_micros.data()});
     for (std::size_t k = 0; k < b; ++k) {
-      const PositionRow& r = rows[k];
-      WatchedPosition& p = legs[k];  // position_legs' values
-      p.mode = r.isolated ? MarginMode::Isolated : MarginMode::Cross;
-      p.asset = static_cast<std::size_t>(r.asset);
-      p.is_long = r.is_long;
-      p.contracts = contracts[k];
-      p.cash = cash[k];
-      is_long[k] = r.is_long;
-      is_short[k] = !r.is_long;
-      const std::uint64_t short_mask = -static_cast<std::uint64_t>(!p.is_long);
-      counterparty_cash += static_cast<Micros>((static_cast<std::uint64_t>(p.cash) ^ short_mask) - short_mask);  // +cash long, -cash short (its entry price: recorded when watch() adds it)
+      const bool long_k = rows[k].is_long;
+      is_long[k] = long_k;
+      is_short[k] = !long_k;
+      const std::uint64_t short_mask = -static_cast<std::uint64_t>(!long_k);
+      counterparty_cash += static_cast<Micros>((static_cast<std::uint64_t>(cash[k]) ^ short_mask) - short_mask);  // +cash long, -cash short (its entry price: recorded when watch() adds it)
     }
     const Ledger::BulkOpening::BlockLeg block_legs[4] = {{hubs.quote_issuer, quote.data(), nullptr},
                                                          {hubs.spot_issuer[0], spot_micros.data(), nullptr},
@@ -254,7 +248,7 @@ std::size_t book_passive_positions(const ScenarioConfig& sc, std::uint64_t run_s
                                                          {hubs.counterparty_quote, cash.data(), is_short.get()}};
     bulk.move_block(block_legs, 4);
     const Ledger::BulkOpening::BlockColumns booked = bulk.end_block();
-    margin.watch_block(first, b, legs.data(), &booked);
+    margin.watch_block(first, b, nullptr, &booked);
   }
   add_counterparty_cash(m, 0, counterparty_cash);
   bulk.finish();
