@@ -255,6 +255,47 @@ SL_AVX2 void holder_bits_avx2(const Micros* col, std::uint64_t* words, std::size
 }
 #endif
 
+// One leg with directions added into its column: col[k] += +a[k] or -a[k] (to[k] or not); the hub's
+// change and the legs moving something returned.
+inline void add_leg_scalar(Micros* __restrict col, const Micros* __restrict a, const bool* __restrict to, std::size_t k, std::size_t count,
+                           Micros& delta, std::uint64_t& moved) {
+  for (; k < count; ++k) {
+    const std::uint64_t back = static_cast<std::uint64_t>(to[k]) - 1;  // 0: to the account, all ones: back
+    const auto s = static_cast<Micros>((static_cast<std::uint64_t>(a[k]) ^ back) - back);
+    col[k] += s;
+    delta -= s;
+    moved += a[k] != 0;
+  }
+}
+#if defined(SL_HAVE_AVX2_LANES)
+// The same four legs at a time (the compiler does not vectorise the bool-to-mask loop above): four
+// bools read as one word, widened to 64-bit lanes, compared with zero for the mask.
+SL_AVX2 void add_leg_avx2(Micros* col, const Micros* a, const bool* to, std::size_t count, Micros& delta, std::uint64_t& moved) {
+  const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi64x(1);
+  __m256i delta4 = zero, moved4 = zero;
+  std::size_t k = 0;
+  for (; k + 4 <= count; k += 4) {
+    std::uint32_t bytes;
+    std::memcpy(&bytes, to + k, sizeof bytes);  // four bools, each 0 or 1
+    const __m256i back = _mm256_cmpeq_epi64(_mm256_cvtepu8_epi64(_mm_cvtsi32_si128(static_cast<int>(bytes))), zero);
+    const __m256i av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + k));
+    const __m256i sv = _mm256_sub_epi64(_mm256_xor_si256(av, back), back);  // +a or -a
+    __m256i* const c = reinterpret_cast<__m256i*>(col + k);
+    _mm256_storeu_si256(c, _mm256_add_epi64(_mm256_loadu_si256(c), sv));
+    delta4 = _mm256_sub_epi64(delta4, sv);
+    moved4 = _mm256_add_epi64(moved4, _mm256_add_epi64(one, _mm256_cmpeq_epi64(av, zero)));  // 1 unless the amount is 0
+  }
+  alignas(32) std::int64_t lane[2][4];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lane[0]), delta4);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lane[1]), moved4);
+  for (int i = 0; i < 4; ++i) {
+    delta += lane[0][i];
+    moved += static_cast<std::uint64_t>(lane[1][i]);
+  }
+  add_leg_scalar(col, a, to, k, count, delta, moved);
+}
+#endif
+
 template <bool kAvx2>
 [[gnu::always_inline]] inline bool fused_block_pass(FusedLeg* legs, std::size_t n_legs, FusedColumn* cols, std::size_t n_cols, std::size_t first,
                                                     std::size_t count) {
@@ -278,14 +319,11 @@ template <bool kAvx2>
         moved += a[k] != 0;
       }
     } else {
-      const bool* __restrict to = g.to_fresh;
-      for (std::size_t k = 0; k < count; ++k) {
-        const std::uint64_t back = static_cast<std::uint64_t>(to[k]) - 1;  // 0: to the account, all ones: back
-        const auto s = static_cast<Micros>((static_cast<std::uint64_t>(a[k]) ^ back) - back);
-        col[k] += s;
-        delta -= s;
-        moved += a[k] != 0;
-      }
+#if defined(SL_HAVE_AVX2_LANES)
+      if constexpr (kAvx2) add_leg_avx2(col, a, g.to_fresh, count, delta, moved);
+      else
+#endif
+        add_leg_scalar(col, a, g.to_fresh, 0, count, delta, moved);
     }
     g.delta = delta;
     g.legs = moved;

@@ -155,11 +155,12 @@ class Ledger {
       return ledger_.open_stem_range(stem, first_number, count, may_go_negative);
     }
     // open_range, its rows deferred (Ledger::RowFill above): the ledger's one deferred range. Its
-    // legs are booked a block at a time: begin_block(first, count) gives the block scratch rows
-    // (zero), in which move(), move_column() and move_block() book its legs as they would in the
-    // ledger (the same checks, sums, holder bits and transfer count); end_block() adds the block's
-    // rows to the range's sums and returns them (valid until the next begin_block). A leg to an
-    // account of the range outside its open block: LedgerError.
+    // legs are booked a block at a time: begin_block(first, count) gives the block scratch
+    // balances (zero, a column per asset, in the cache), in which move(), move_column() and
+    // move_block() book its legs as they would in the ledger (the same checks, sums, holder bits
+    // and transfer count); end_block() adds the block's balances to the range's sums and returns
+    // them (valid until the next begin_block). A leg to an account of the range outside its open
+    // block: LedgerError.
     AccountId open_deferred_range(std::uint32_t stem, std::uint32_t first_number, std::size_t count, bool may_go_negative, RowFill fill);
     void begin_block(AccountId first, std::size_t count);
     // A block's balances, a column per asset: account first + k's balance of asset a is at(a, k).

@@ -35,17 +35,26 @@ struct PositionHubs {
 // The contracts and the cash leg of row r (whole lots, checked by the loader; the cash leg at the
 // exact entry price, to the micro-unit). Inline: the passive positions' loop computes a block's legs
 // with it, several positions in flight (as a call, one position's chain of conversions at a time).
-[[gnu::always_inline]] inline WatchedPosition position_legs(const Market& m, const PositionRow& r) {
-  const std::size_t asset = static_cast<std::size_t>(r.asset);
-  const Venue& v = *m.assets[asset].perp;
-  const auto lots = static_cast<Micros>(llround_in_range(r.size / v.spec().lot_size));  // a size checked finite and in range by the loader or drawn
+// The venue's lot as position_legs reads it (captured by value where a position is described
+// later: the drawn positions' descriptions hold no reference to the market).
+struct PerpLot {
+  double size;
+  Micros micros;
+};
+PerpLot perp_lot(const Market& m, std::size_t asset) { return {m.assets[asset].perp->spec().lot_size, m.assets[asset].perp->spec().lot_micros}; }
+
+[[gnu::always_inline]] inline WatchedPosition position_legs(const PerpLot& lot, const PositionRow& r) {
+  const auto lots = static_cast<Micros>(llround_in_range(r.size / lot.size));  // a size checked finite and in range by the loader or drawn
   WatchedPosition p;
   p.mode = r.isolated ? MarginMode::Isolated : MarginMode::Cross;
-  p.asset = asset;
+  p.asset = static_cast<std::size_t>(r.asset);
   p.is_long = r.is_long;
-  p.contracts = checked_mul(lots, v.spec().lot_micros);
-  p.cash = to_fixed(static_cast<double>(lots) * v.spec().lot_size * r.entry_price, 1e6);
+  p.contracts = checked_mul(lots, lot.micros);
+  p.cash = to_fixed(static_cast<double>(lots) * lot.size * r.entry_price, 1e6);
   return p;
+}
+[[gnu::always_inline]] inline WatchedPosition position_legs(const Market& m, const PositionRow& r) {
+  return position_legs(perp_lot(m, static_cast<std::size_t>(r.asset)), r);
 }
 
 // Books one position's ledger legs into the just-opened account `acc`: the same code for a row of
@@ -193,11 +202,12 @@ std::size_t book_passive_positions(const ScenarioConfig& sc, std::uint64_t run_s
   auto drawer = std::make_shared<const PassivePositionDrawer>(sc, run_seed);
   // A position is a pure function of (seed, k): the margin engine, which keeps only its price bands
   // (MarginEngine::watch), draws it again when it makes it a margin account.
-  margin.begin_watch(static_cast<AccountId>(L.n_accounts()), n, /*asset=*/0, [drawer, &m](std::size_t k) {
+  const PerpLot lot = perp_lot(m, 0);  // every drawn position is of asset 0
+  margin.begin_watch(static_cast<AccountId>(L.n_accounts()), n, /*asset=*/0, [drawer, lot](std::size_t k) {
     PositionRow row;
     double spot = 0;
     drawer->draw(k, 1, &row, &spot);
-    return position_legs(m, row);
+    return position_legs(lot, row);
   });
   // Drawn a block at a time (a tight loop over the counter stream), then booked: the legs' amounts
   // per position (position_legs and to_fixed, as book_legs computes them), then the block's legs
@@ -217,13 +227,12 @@ std::size_t book_passive_positions(const ScenarioConfig& sc, std::uint64_t run_s
   // order). The legs are booked a block at a time into the block's scratch columns, the four legs
   // of a block at once (Ledger::BulkOpening::move_block).
   const std::size_t quote_col = m.quote_asset, spot_col = m.assets[0].spot_asset, perp_col = m.assets[0].perp_asset;
-  const Market* mp = &m;
   const AccountId range_first =
-      bulk.open_deferred_range(stem, 1, n, /*may_go_negative=*/true, [drawer, mp, quote_col, spot_col, perp_col](std::size_t k, Micros* row) {
+      bulk.open_deferred_range(stem, 1, n, /*may_go_negative=*/true, [drawer, lot, quote_col, spot_col, perp_col](std::size_t k, Micros* row) {
         PositionRow r;
         double spot_units = 0;
         drawer->draw(k, 1, &r, &spot_units);
-        const WatchedPosition p = position_legs(*mp, r);
+        const WatchedPosition p = position_legs(lot, r);
         row[quote_col] = to_fixed(r.quote_collateral, 1e6) + (r.is_long ? -p.cash : p.cash);
         row[spot_col] = to_fixed(spot_units > 0 ? spot_units : 0.0, 1e6);
         row[perp_col] = r.is_long ? p.contracts : -p.contracts;
