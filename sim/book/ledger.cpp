@@ -461,15 +461,8 @@ SL_AVX2 bool move_column_avx2(Micros* balance, std::size_t stride, std::uint64_t
   Micros positive = 0, delta = 0;
   std::uint64_t legs = 0, held = 0;
   bool below_zero = false;
-  const auto flush = [&](std::size_t k) {  // leg k's account's word, if k is its last account here (as the scalar loop)
-    const std::size_t acc = first + k, bit = acc % 64;
-    if (bit != 63 && k + 1 != count) return;
-    const std::size_t lo = acc - std::min<std::size_t>(k, bit);
-    const std::uint64_t mask = (bit == 63 ? ~std::uint64_t{0} : (std::uint64_t{2} << bit) - 1) & ~((std::uint64_t{1} << (lo % 64)) - 1);
-    std::uint64_t& w = holder_words[acc / 64];
-    w = (w & ~mask) | held;
-    held = 0;
-  };
+  // Leg k's account's word, if k is its last account here (as the scalar loop).
+  const auto flush = [&](std::size_t k) { flush_holder_word(held, holder_words, first, count, k); };
   const auto one_leg = [&](std::size_t k) {
     const Micros a = amount[k];
     const Micros s = to_fresh == nullptr || to_fresh[k] ? a : -a;
