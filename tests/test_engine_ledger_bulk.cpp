@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <limits>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -341,4 +342,281 @@ TEST_CASE("bulk opening: move_column refuses what move refuses, naming the first
     }
   }
   set_simd_double_lanes_for_testing(0);
+}
+
+// ---- Deferred rows (Ledger::RowFill, BulkOpening::open_deferred_range) ----
+
+namespace {
+
+// Account k of a range as a passive position is booked (sim/run/own_positions.cpp): quote minted
+// (0 for a third), spot minted for a quarter, contracts and a cash leg against the counterparty in
+// opposite directions by the side; all a function of (seed, k), as a drawn position is.
+struct PositionLegs {
+  Micros quote, spot, contracts, cash;
+  bool is_long;
+};
+PositionLegs position_of(std::uint64_t seed, std::size_t k) {
+  std::uint64_t s = splitmix64(seed * 1'000'003 + k);
+  const auto next = [&s] { return s = splitmix64(s); };
+  PositionLegs p;
+  p.quote = next() % 3 == 0 ? 0 : static_cast<Micros>(next() % 1'000'000'000);
+  p.spot = next() % 4 == 0 ? static_cast<Micros>(next() % 5'000'000) : 0;
+  p.contracts = static_cast<Micros>(1 + next() % 10'000'000);
+  p.cash = static_cast<Micros>(next() % 2'000'000'000);  // often above the quote: a long's quote below zero
+  p.is_long = next() % 2 == 0;
+  return p;
+}
+// A range's legs as columns (the Column of the tests above: one leg per account), and the rows
+// they leave (per account, per asset: the sum of its signed legs).
+struct RangeLegs {
+  std::vector<Column> cols;
+  std::vector<Micros> rows;  // account k's balance of asset a at k * 3 + a
+};
+RangeLegs position_legs(std::uint64_t seed, std::size_t n) {
+  RangeLegs r;
+  r.cols = {{0, 0, {}, {}}, {0, 1, {}, {}}, {1, 2, {}, {}}, {1, 0, {}, {}}};
+  for (std::size_t k = 0; k < n; ++k) {
+    const PositionLegs p = position_of(seed, k);
+    r.cols[0].amount.push_back(p.quote), r.cols[0].to_fresh.push_back(1);
+    r.cols[1].amount.push_back(p.spot), r.cols[1].to_fresh.push_back(1);
+    r.cols[2].amount.push_back(p.contracts), r.cols[2].to_fresh.push_back(p.is_long);
+    r.cols[3].amount.push_back(p.cash), r.cols[3].to_fresh.push_back(!p.is_long);
+  }
+  return r;
+}
+void compute_rows(RangeLegs& r, std::size_t n) {
+  r.rows.assign(n * 3, 0);
+  for (const Column& c : r.cols)
+    for (std::size_t k = 0; k < n; ++k) r.rows[k * 3 + c.asset] += c.to_fresh[k] ? c.amount[k] : -c.amount[k];
+}
+
+// How the deferred ledger books a block: each leg by move_column, all by move_block, or the first
+// leg by move_column and then all the others by move_block (a block no longer fresh).
+enum class Booking { Columns, Block, ColumnThenBlock };
+
+// Two ledgers with the same accounts: `written` books the range's legs with open_range and
+// move_column (rows written), `deferred` with open_deferred_range and begin_block / end_block
+// (rows kept as sums), in blocks of `block`; a counterparty and a plain account opened before, one
+// account after. The deferred range's fill reads the rows the legs leave (`wrong_row`: account 5's
+// quote one unit high).
+struct TwoLedgers {
+  Ledger written = make_ledger(), deferred = make_ledger();
+  AccountId counterparty = 0, other = 0, first = 0, after = 0;
+  std::size_t n = 0, blocks = 0, fused = 0;
+  std::vector<Micros> block_rows;  // what end_block returned, block after block, as rows
+
+  TwoLedgers(RangeLegs legs, std::size_t n_accounts, std::size_t block, Booking booking, bool may_go_negative = true, bool wrong_row = false)
+      : n(n_accounts) {
+    compute_rows(legs, n);
+    auto rows = std::make_shared<const std::vector<Micros>>(legs.rows);
+    const Ledger::RowFill fill = [rows, wrong_row](std::size_t k, Micros* row) {
+      for (int a = 0; a < 3; ++a) row[a] = (*rows)[k * 3 + a];
+      if (wrong_row && k == 5) row[0] += 1;
+    };
+    for (Ledger* L : {&written, &deferred}) {
+      counterparty = L->open_account("counterparty", true);
+      other = L->open_account("other");
+      L->mint(other, 0, 5'000'000'000);
+      L->transfer(other, counterparty, 2, 3'000'000);
+    }
+    const std::size_t n_cols = legs.cols.size();
+    std::vector<std::unique_ptr<bool[]>> to_fresh;
+    for (const Column& c : legs.cols) {
+      to_fresh.emplace_back(new bool[n]);
+      for (std::size_t k = 0; k < n; ++k) to_fresh.back()[k] = c.to_fresh[k] != 0;
+    }
+    for (Ledger* L : {&written, &deferred}) {
+      const bool defer = L == &deferred;
+      first = static_cast<AccountId>(L->n_accounts());
+      const std::uint32_t stem = L->name_stem("p:", "");
+      Ledger::BulkOpening b(*L);
+      std::vector<std::size_t> slot;
+      for (const Column& c : legs.cols) slot.push_back(b.hub(c.hub == 0 ? L->issuer(c.asset) : counterparty, c.asset));
+      if (defer) REQUIRE(b.open_deferred_range(stem, 1, n, may_go_negative, fill) == first);
+      for (std::size_t f = 0; f < n; f += block) {
+        const std::size_t m = std::min(block, n - f);
+        const AccountId acc0 =
+            defer ? first + static_cast<AccountId>(f) : b.open_range(stem, static_cast<std::uint32_t>(f + 1), m, may_go_negative);
+        REQUIRE(acc0 == first + f);
+        if (defer) b.begin_block(acc0, m);
+        std::vector<Ledger::BulkOpening::BlockLeg> block_legs;
+        for (std::size_t i = 0; i < n_cols; ++i) block_legs.push_back({slot[i], legs.cols[i].amount.data() + f, to_fresh[i].get() + f});
+        if (!defer || booking == Booking::Columns) {
+          for (const auto& g : block_legs) b.move_column(g.slot, acc0, m, g.amount, g.to_fresh);
+        } else if (booking == Booking::Block) {
+          b.move_block(block_legs.data(), block_legs.size());
+        } else {
+          b.move_column(block_legs[0].slot, acc0, m, block_legs[0].amount, block_legs[0].to_fresh);
+          b.move_block(block_legs.data() + 1, block_legs.size() - 1);
+        }
+        if (defer) {
+          const Ledger::BulkOpening::BlockColumns cols = b.end_block();
+          REQUIRE(cols.count == m);
+          for (std::size_t k = 0; k < m; ++k)
+            for (std::size_t a = 0; a < 3; ++a) block_rows.push_back(cols.at(a, k));
+          ++blocks;
+        }
+      }
+      if (defer) fused = b.blocks_fused();
+      b.finish();
+      after = L->open_account("after");
+      L->mint(after, 0, 1'000);
+    }
+  }
+};
+
+std::vector<Ledger::Int128> positive_totals(const Ledger& L) { return {L.positive_total(0), L.positive_total(1), L.positive_total(2)}; }
+
+}  // namespace
+
+// The deferred ledger against the written one: before any read, after some reads and transfers
+// (the same on both), and after every balance is read.
+void check_deferred_equals_written(TwoLedgers& t, std::uint64_t seed) {
+      const std::size_t n = t.n;
+      Ledger& W = t.written;
+      Ledger& D = t.deferred;
+      REQUIRE(D.has_deferred_rows());
+      REQUIRE_FALSE(W.has_deferred_rows());
+      CHECK_NOTHROW(W.check_deferred_rows());  // no range: nothing to check
+      // Nothing read yet: every row still unwritten, the sums, holders and counts already the same.
+      CHECK(D.deferred_rows_pending() == n);
+      CHECK(D.totals() == W.totals());
+      CHECK(positive_totals(D) == positive_totals(W));
+      for (AssetId x = 0; x < 3; ++x) CHECK(holders(D, x) == holders(W, x));
+      CHECK(D.transfer_count() == W.transfer_count());
+      CHECK_NOTHROW(D.check_conservation());
+      CHECK_NOTHROW(D.check_deferred_rows());
+      // end_block gave the rows the written ledger holds.
+      for (std::size_t k = 0; k < n; ++k)
+        for (AssetId x = 0; x < 3; ++x) REQUIRE(t.block_rows[k * 3 + x] == W.balance(t.first + static_cast<AccountId>(k), x));
+
+      // Some rows read, some moved first (a transfer in and out of rows never read, between two of
+      // them, to accounts outside the range): the same transfers on both ledgers.
+      Rng rng(seed);
+      std::set<AccountId> touched;
+      for (int i = 0; i < 60; ++i) {
+        const AccountId a = t.first + static_cast<AccountId>(rng() % n), b = t.first + static_cast<AccountId>(rng() % n);
+        const AssetId x = static_cast<AssetId>(rng() % 3);
+        switch (i % 4) {
+          case 0:
+            CHECK(D.balance(a, x) == W.balance(a, x));
+            touched.insert(a);
+            break;
+          case 1:
+            for (Ledger* L : {&W, &D}) L->transfer(t.other, a, 0, 1'000 + i);
+            touched.insert(a);
+            break;
+          case 2:  // contracts between two positions (either may go negative)
+            for (Ledger* L : {&W, &D}) L->transfer(a, b, 2, 17);
+            touched.insert(a), touched.insert(b);
+            break;
+          default:
+            for (Ledger* L : {&W, &D}) L->transfer(a, t.after, 2, 5);
+            touched.insert(a);
+        }
+      }
+      CHECK(D.deferred_rows_pending() == n - touched.size());
+      CHECK(D.totals() == W.totals());
+      CHECK(positive_totals(D) == positive_totals(W));
+      CHECK(D.transfer_count() == W.transfer_count());
+      CHECK_NOTHROW(D.check_conservation());
+      CHECK_NOTHROW(D.check_deferred_rows());
+      require_same_ledger(W, D);  // reads every balance: every row written
+      CHECK(D.deferred_rows_pending() == 0);
+      CHECK(D.totals() == W.totals());
+      CHECK(D.account_name(t.first + 5) == "p:6");
+}
+
+TEST_CASE("deferred rows: the ledger of the range booked with its rows written, whatever reads or moves them first") {
+  // Each leg by move_column, or a block's legs at once by move_block (its one pass, on the scalar
+  // loop and, where the CPU has AVX2, compiled for it), in blocks of 64 (from account 2: words
+  // split), 1, 3 and 1,000 (move_block's pass takes at most 2,048).
+  std::vector<int> widths{2};
+  if (set_simd_double_lanes_for_testing(4)) widths.push_back(4);
+  for (const int width : widths) {
+    REQUIRE(set_simd_double_lanes_for_testing(width));
+    for (std::uint64_t seed = 1; seed <= 4; ++seed)
+      for (const std::size_t block : {std::size_t{64}, std::size_t{1}, std::size_t{3}, std::size_t{1000}})
+        for (const Booking booking : {Booking::Columns, Booking::Block}) {
+          TwoLedgers t(position_legs(seed, 700), 700, block, booking);
+          CHECK(t.fused == (booking == Booking::Block ? t.blocks : 0));
+          check_deferred_equals_written(t, seed);
+        }
+  }
+  set_simd_double_lanes_for_testing(0);
+}
+
+TEST_CASE("deferred rows: move_block books through move_column where its one pass does not apply") {
+  // A fifth leg (a second contracts leg); an amount of 2^50 in the second block (the others still
+  // in one pass); a block with a leg already booked; a range whose accounts may not go negative (only
+  // mints and contracts: nothing below zero in quote or spot). Each the written ledger's.
+  const std::size_t n = 300, block = 64, blocks = (n + block - 1) / block;
+  {
+    RangeLegs legs = position_legs(11, n);
+    legs.cols.push_back({1, 2, std::vector<Micros>(n, 3), std::vector<char>(n, 1)});
+    TwoLedgers t(legs, n, block, Booking::Block);
+    CHECK(t.fused == 0);
+    check_deferred_equals_written(t, 11);
+  }
+  {
+    RangeLegs legs = position_legs(12, n);
+    legs.cols[0].amount[70] = Micros{1} << 50;
+    TwoLedgers t(legs, n, block, Booking::Block);
+    CHECK(t.fused == blocks - 1);
+    check_deferred_equals_written(t, 12);
+  }
+  {
+    TwoLedgers t(position_legs(13, n), n, block, Booking::ColumnThenBlock);
+    CHECK(t.fused == 0);
+    check_deferred_equals_written(t, 13);
+  }
+  {
+    RangeLegs legs = position_legs(14, n);
+    legs.cols = {legs.cols[0], legs.cols[1], legs.cols[2]};
+    TwoLedgers t(legs, n, block, Booking::Block, /*may_go_negative=*/false);
+    CHECK(t.fused == 0);
+    check_deferred_equals_written(t, 14);
+  }
+}
+
+TEST_CASE("deferred rows: a fill that is not what the opening booked is caught") {
+  // Account 5's quote filled one micro-unit high: check_deferred_rows finds it before any read and
+  // after (the range's sums lose what each written row was filled with, so the rows filled and
+  // those not yet sum to what the opening booked only if every fill is right); the ledger's own
+  // sums stay consistent (conservation holds: the unit is in the row, not created by a transfer).
+  TwoLedgers t(position_legs(3, 100), 100, 64, Booking::Block, true, /*wrong_row=*/true);
+  Ledger& D = t.deferred;
+  CHECK_NOTHROW(D.check_conservation());  // the sums are the booking's
+  CHECK_THROWS_AS(D.check_deferred_rows(), ConservationError);
+  CHECK(D.balance(t.first + 5, 0) == t.written.balance(t.first + 5, 0) + 1);
+  CHECK_NOTHROW(D.check_conservation());
+  CHECK_THROWS_WITH_AS(D.check_deferred_rows(),
+                       "conservation violated: the deferred rows' USDT sums to 23036243588 micro-units, their opening booked 23036243587",
+                       ConservationError);
+}
+
+TEST_CASE("deferred rows: refused outside their block, a second range and a missing fill") {
+  Ledger L = make_ledger();
+  const AccountId before = L.open_account("before");
+  const auto zero_row = [](std::size_t, Micros*) {};
+  Ledger::BulkOpening b(L);
+  const std::size_t quote = b.hub(L.issuer(0), 0);
+  const std::uint32_t stem = L.name_stem("p:", "");
+  CHECK_THROWS_AS(b.open_deferred_range(stem, 1, 4, true, nullptr), LedgerError);
+  const AccountId first = b.open_deferred_range(stem, 1, 8, true, zero_row);
+  CHECK(first == before + 1);
+  CHECK_THROWS_AS(b.open_deferred_range(stem, 9, 4, true, zero_row), LedgerError);
+  const Micros ones[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+  CHECK_THROWS_AS(b.move_column(quote, first, 4, ones, nullptr), LedgerError);  // no block open
+  CHECK_THROWS_AS(b.begin_block(first + 6, 3), LedgerError);                  // past the range
+  CHECK_THROWS_AS(b.begin_block(before, 1), LedgerError);                     // before it
+  b.begin_block(first, 4);
+  CHECK_THROWS_AS(b.move_column(quote, first + 2, 4, ones, nullptr), LedgerError);  // straddles the block's end
+  CHECK_THROWS_AS(b.move(quote, first + 4, 1, true), LedgerError);                   // in the range, outside the block
+  CHECK_NOTHROW(b.move_column(quote, first, 4, ones, nullptr));
+  CHECK_NOTHROW(b.move(quote, before, 1, true));  // outside the range: the ledger's own row
+  b.end_block();
+  b.finish();
+  // The rows' fill writes nothing: the four booked units are in the sums, not in the rows.
+  CHECK_THROWS_AS(L.check_deferred_rows(), ConservationError);
 }

@@ -90,6 +90,9 @@ TEST_CASE("watched positions: only those a price reaches become margin accounts,
   // price band reached stay watched (the fall is 3%; a 2x position's band is ~45% away).
   CHECK(w.counters.positions_watched_at_end > 1500);
   CHECK(w.counters.watch_rebuilds == 0);  // with the default factor 2 the 3% fall reaches no far edge
+  // Their ledger rows were never written either (Ledger: deferred rows): a position's row is
+  // written when it becomes a margin account (its first valuation reads it), and no other.
+  CHECK(w.counters.position_rows_unwritten_at_end == w.counters.positions_watched_at_end);
 }
 
 TEST_CASE("watched positions: funding reaches every position (all made margin accounts at the first settlement)") {
@@ -97,6 +100,7 @@ TEST_CASE("watched positions: funding reaches every position (all made margin ac
   const WatchedRun w = check_watched_equals_accounts({"horizon_steps=700", "perp.funding.interval_s=600"}, 2000, "market", 5, dir, "funding");
   CHECK(w.counters.positions_watched_at_end == 0);
   CHECK(w.counters.positions_made_accounts == 2000);
+  CHECK(w.counters.position_rows_unwritten_at_end == 0);
 }
 
 TEST_CASE("watched positions: ADL ranks every position (socialized with no fund)") {
@@ -124,6 +128,10 @@ TEST_CASE("watched positions: the proactive de-risker and a volatility-linked ha
                                                       "assets.0.haircut_vol_horizon_s=3600", "assets.0.haircut_vol_window_steps=60"},
                                                      3000, "dutch", 8, dir, "haircut");
   CHECK(h.counters.positions_watched_at_end > 0);
+  // A haircut change bands the spot holders again from their balances: their rows are written
+  // then, made margin accounts or not.
+  CHECK(h.counters.watch_rebuilds > 0);
+  CHECK(h.counters.position_rows_unwritten_at_end < h.counters.positions_watched_at_end);
 }
 
 // ---- The pieces: one-asset bands and the compact index ----

@@ -111,6 +111,8 @@ void Ledger::transfer(AccountId from, AccountId to, AssetId asset, Micros amount
   if (from >= names_.size() || to >= names_.size() || asset >= asset_names_.size())
     throw LedgerError("ledger: transfer names an unknown account or asset");
   if (amount == 0 || from == to) return;
+  ensure_row(from);
+  ensure_row(to);
   Micros& src = balances_[index(from, asset)];
   Micros& dst = balances_[index(to, asset)];
   Micros new_src, new_dst;
@@ -149,6 +151,267 @@ std::size_t Ledger::BulkOpening::hub(AccountId hub, AssetId asset) {
   hubs_.push_back({hub, asset, 0});
   return hubs_.size() - 1;
 }
+
+AccountId Ledger::BulkOpening::open_deferred_range(std::uint32_t stem, std::uint32_t first_number, std::size_t count, bool may_go_negative,
+                                                   RowFill fill) {
+  Ledger& L = ledger_;
+  if (L.deferred_count_ != 0) throw LedgerError("ledger: one deferred range per ledger");
+  if (!fill) throw LedgerError("ledger: a deferred range needs its rows' fill");
+  const AccountId first = L.open_stem_range(stem, first_number, count, may_go_negative);
+  if (count == 0) return first;
+  L.deferred_first_ = first;
+  L.deferred_count_ = count;
+  L.fill_ = std::move(fill);
+  L.row_written_.grow_to((count + 63) / 64);  // zero: no row written
+  L.pending_.assign(L.asset_names_.size(), 0);
+  range_negative_ = may_go_negative;
+  return first;
+}
+
+void Ledger::BulkOpening::begin_block(AccountId first, std::size_t count) {
+  const Ledger& L = ledger_;
+  if (first < L.deferred_first_ || first - L.deferred_first_ > L.deferred_count_ || count > L.deferred_count_ - (first - L.deferred_first_))
+    throw LedgerError("ledger: a block of the deferred range outside it");
+  block_first_ = first;
+  block_count_ = count;
+  block_rows_.assign(count * L.asset_names_.size(), 0);
+  block_fresh_ = true;
+  block_totals_known_ = false;
+  block_totals_.assign(L.asset_names_.size(), 0);
+}
+
+Ledger::BulkOpening::BlockColumns Ledger::BulkOpening::end_block() {
+  Ledger& L = ledger_;
+  if (block_totals_known_)  // move_block summed them (the other columns are zero)
+    for (std::size_t a = 0; a < L.asset_names_.size(); ++a) L.pending_[a] += block_totals_[a];
+  else
+    for (std::size_t a = 0; a < L.asset_names_.size(); ++a) L.pending_[a] += column_sums(block_rows_.data() + a * block_count_, block_count_, 1)[0];
+  const BlockColumns out{block_rows_.data(), block_count_};
+  block_count_ = 0;
+  block_fresh_ = false;
+  block_totals_known_ = false;
+  return out;
+}
+
+namespace {
+
+// move_block's one pass (see there): the legs' amounts checked (every one in [0, 2^50), else false
+// with nothing written); the legs added into the block's columns, the hubs' sums and the legs
+// counted; then each touched column read once for its positive total, its total and its holder
+// bits. Plain loops over contiguous columns, which the compiler vectorises (compiled for AVX2 too,
+// below, where the holder bits come four accounts from one compare). The direction by mask: +a or
+// -a with no branch on a position's side.
+struct FusedLeg {
+  Micros* column;
+  const Micros* amount;
+  const bool* to_fresh;
+  Micros delta;        // out: the hub's change
+  std::uint64_t legs;  // out: legs moving something
+};
+struct FusedColumn {
+  const Micros* column;
+  std::uint64_t* holder_words;
+  Micros positive, total;  // out
+};
+
+// Bits col[k] != 0 of accounts first + k into the holder words (those of accounts outside the block
+// kept), a word at a time: the bits of a word's accounts gathered in `held`, the word written
+// (flush_holder_word) when its last account in the block is.
+inline void flush_holder_word(std::uint64_t& held, std::uint64_t* words, std::size_t first, std::size_t count, std::size_t k) {
+  const std::size_t acc = first + k, bit = acc % 64;
+  if (bit != 63 && k + 1 != count) return;
+  const std::size_t lo = acc - std::min<std::size_t>(k, bit);
+  const std::uint64_t mask = (bit == 63 ? ~std::uint64_t{0} : (std::uint64_t{2} << bit) - 1) & ~((std::uint64_t{1} << (lo % 64)) - 1);
+  std::uint64_t& w = words[acc / 64];
+  w = (w & ~mask) | held;
+  held = 0;
+}
+inline void holder_bits_from(const Micros* col, std::uint64_t* words, std::size_t first, std::size_t count, std::size_t k, std::size_t end,
+                             std::uint64_t& held) {
+  for (; k < end; ++k) {
+    held |= static_cast<std::uint64_t>(col[k] != 0) << ((first + k) % 64);
+    flush_holder_word(held, words, first, count, k);
+  }
+}
+void holder_bits_scalar(const Micros* col, std::uint64_t* words, std::size_t first, std::size_t count) {
+  std::uint64_t held = 0;
+  holder_bits_from(col, words, first, count, 0, count, held);
+}
+#if defined(SL_HAVE_AVX2_LANES)
+// The same, four accounts from one compare: one at a time up to an account number that is a
+// multiple of 4 (a group never straddles a word), then four at a time.
+SL_AVX2 void holder_bits_avx2(const Micros* col, std::uint64_t* words, std::size_t first, std::size_t count) {
+  std::uint64_t held = 0;
+  std::size_t k = std::min(count, (4 - first % 4) % 4);
+  holder_bits_from(col, words, first, count, 0, k, held);
+  const __m256i zero = _mm256_setzero_si256();
+  for (; k + 4 <= count; k += 4) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(col + k));
+    const int zero_bits = _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpeq_epi64(v, zero)));
+    held |= static_cast<std::uint64_t>(~zero_bits & 0xF) << ((first + k) % 64);
+    flush_holder_word(held, words, first, count, k + 3);
+  }
+  holder_bits_from(col, words, first, count, k, count, held);
+}
+#endif
+
+// One leg with directions added into its column: col[k] += +a[k] or -a[k] (to[k] or not); the hub's
+// change and the legs moving something returned.
+inline void add_leg_scalar(Micros* __restrict col, const Micros* __restrict a, const bool* __restrict to, std::size_t k, std::size_t count,
+                           Micros& delta, std::uint64_t& moved) {
+  for (; k < count; ++k) {
+    const std::uint64_t back = static_cast<std::uint64_t>(to[k]) - 1;  // 0: to the account, all ones: back
+    const auto s = static_cast<Micros>((static_cast<std::uint64_t>(a[k]) ^ back) - back);
+    col[k] += s;
+    delta -= s;
+    moved += a[k] != 0;
+  }
+}
+#if defined(SL_HAVE_AVX2_LANES)
+// The same four legs at a time (the compiler does not vectorise the bool-to-mask loop above): four
+// bools read as one word, widened to 64-bit lanes, compared with zero for the mask.
+SL_AVX2 void add_leg_avx2(Micros* col, const Micros* a, const bool* to, std::size_t count, Micros& delta, std::uint64_t& moved) {
+  const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi64x(1);
+  __m256i delta4 = zero, moved4 = zero;
+  std::size_t k = 0;
+  for (; k + 4 <= count; k += 4) {
+    std::uint32_t bytes;
+    std::memcpy(&bytes, to + k, sizeof bytes);  // four bools, each 0 or 1
+    const __m256i back = _mm256_cmpeq_epi64(_mm256_cvtepu8_epi64(_mm_cvtsi32_si128(static_cast<int>(bytes))), zero);
+    const __m256i av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + k));
+    const __m256i sv = _mm256_sub_epi64(_mm256_xor_si256(av, back), back);  // +a or -a
+    __m256i* const c = reinterpret_cast<__m256i*>(col + k);
+    _mm256_storeu_si256(c, _mm256_add_epi64(_mm256_loadu_si256(c), sv));
+    delta4 = _mm256_sub_epi64(delta4, sv);
+    moved4 = _mm256_add_epi64(moved4, _mm256_add_epi64(one, _mm256_cmpeq_epi64(av, zero)));  // 1 unless the amount is 0
+  }
+  alignas(32) std::int64_t lane[2][4];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lane[0]), delta4);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lane[1]), moved4);
+  for (int i = 0; i < 4; ++i) {
+    delta += lane[0][i];
+    moved += static_cast<std::uint64_t>(lane[1][i]);
+  }
+  add_leg_scalar(col, a, to, k, count, delta, moved);
+}
+#endif
+
+template <bool kAvx2>
+[[gnu::always_inline]] inline bool fused_block_pass(FusedLeg* legs, std::size_t n_legs, FusedColumn* cols, std::size_t n_cols, std::size_t first,
+                                                    std::size_t count) {
+  constexpr std::uint64_t kBound = std::uint64_t{1} << 50;
+  std::uint64_t out_of_range = 0;
+  for (std::size_t i = 0; i < n_legs; ++i) {
+    const Micros* __restrict a = legs[i].amount;
+    for (std::size_t k = 0; k < count; ++k) out_of_range |= static_cast<std::uint64_t>(static_cast<std::uint64_t>(a[k]) >= kBound);  // negative too
+  }
+  if (out_of_range != 0) return false;
+  for (std::size_t i = 0; i < n_legs; ++i) {
+    FusedLeg& g = legs[i];
+    Micros* __restrict col = g.column;
+    const Micros* __restrict a = g.amount;
+    Micros delta = 0;
+    std::uint64_t moved = 0;
+    if (g.to_fresh == nullptr) {
+      for (std::size_t k = 0; k < count; ++k) {
+        col[k] += a[k];
+        delta -= a[k];
+        moved += a[k] != 0;
+      }
+    } else {
+#if defined(SL_HAVE_AVX2_LANES)
+      if constexpr (kAvx2) add_leg_avx2(col, a, g.to_fresh, count, delta, moved);
+      else
+#endif
+        add_leg_scalar(col, a, g.to_fresh, 0, count, delta, moved);
+    }
+    g.delta = delta;
+    g.legs = moved;
+  }
+  for (std::size_t t = 0; t < n_cols; ++t) {
+    const Micros* __restrict col = cols[t].column;
+    Micros positive = 0, total = 0;
+    for (std::size_t k = 0; k < count; ++k) {
+      positive += col[k] > 0 ? col[k] : 0;
+      total += col[k];
+    }
+    cols[t].positive = positive;
+    cols[t].total = total;
+#if defined(SL_HAVE_AVX2_LANES)
+    if constexpr (kAvx2) {
+      holder_bits_avx2(col, cols[t].holder_words, first, count);
+      continue;
+    }
+#endif
+    holder_bits_scalar(col, cols[t].holder_words, first, count);
+  }
+  return true;
+}
+
+bool fused_block_pass_sse2(FusedLeg* legs, std::size_t n_legs, FusedColumn* cols, std::size_t n_cols, std::size_t first, std::size_t count) {
+  return fused_block_pass<false>(legs, n_legs, cols, n_cols, first, count);
+}
+#if defined(SL_HAVE_AVX2_LANES)
+SL_AVX2 __attribute__((flatten)) bool fused_block_pass_avx2(FusedLeg* legs, std::size_t n_legs, FusedColumn* cols, std::size_t n_cols,
+                                                            std::size_t first, std::size_t count) {
+  return fused_block_pass<true>(legs, n_legs, cols, n_cols, first, count);
+}
+#endif
+
+}  // namespace
+
+void Ledger::BulkOpening::move_block(const BlockLeg* legs, std::size_t n_legs) {
+  Ledger& L = ledger_;
+  const std::size_t count = block_count_;
+  constexpr std::size_t kMaxLegs = 4, kMaxCount = 2048;
+  bool fused = block_fresh_ && range_negative_ && n_legs <= kMaxLegs && count <= kMaxCount && count > 0;
+  for (std::size_t i = 0; i < n_legs && fused; ++i) {
+    const HubSum& h = hubs_.at(legs[i].slot);
+    fused = !(h.hub >= block_first_ && h.hub - block_first_ < count);
+  }
+  // At most 4 legs of amounts below 2^50 (checked by the pass) on zero balances: every balance below
+  // 2^52 in magnitude, every column's sums below 2,048 x 2^52 = 2^63; no balance can be refused (the
+  // accounts may go negative in every asset).
+  FusedLeg fl[kMaxLegs];
+  FusedColumn fc[kMaxLegs];
+  AssetId col_asset[kMaxLegs];
+  std::size_t n_cols = 0;
+  if (fused) {
+    for (std::size_t i = 0; i < n_legs; ++i) {
+      const AssetId a = hubs_[legs[i].slot].asset;
+      fl[i] = FusedLeg{block_rows_.data() + a * count, legs[i].amount, legs[i].to_fresh, 0, 0};
+      bool seen = false;
+      for (std::size_t t = 0; t < n_cols; ++t) seen |= col_asset[t] == a;
+      if (!seen) {
+        col_asset[n_cols] = a;
+        fc[n_cols++] = FusedColumn{fl[i].column, L.holders_[a].data(), 0, 0};
+      }
+    }
+#if defined(SL_HAVE_AVX2_LANES)
+    if (simd_double_lanes() == 4)
+      fused = fused_block_pass_avx2(fl, n_legs, fc, n_cols, block_first_, count);
+    else
+#endif
+      fused = fused_block_pass_sse2(fl, n_legs, fc, n_cols, block_first_, count);
+  }
+  if (!fused) {  // move_column's checks and errors, leg by leg
+    for (std::size_t i = 0; i < n_legs; ++i) move_column(legs[i].slot, block_first_, count, legs[i].amount, legs[i].to_fresh);
+    return;
+  }
+  for (std::size_t i = 0; i < n_legs; ++i) {
+    hubs_[legs[i].slot].delta += fl[i].delta;
+    legs_ += fl[i].legs;
+  }
+  for (std::size_t t = 0; t < n_cols; ++t) {
+    L.positive_[col_asset[t]] += fc[t].positive;
+    block_totals_[col_asset[t]] = fc[t].total;
+  }
+  block_fresh_ = false;
+  block_totals_known_ = true;
+  ++blocks_fused_;
+}
+
+void Ledger::BulkOpening::outside_block() { throw LedgerError("ledger: a leg to an account of the deferred range outside its open block"); }
 
 void Ledger::BulkOpening::refuse(std::size_t slot, AccountId fresh, Micros amount) const {
   if (amount < 0) throw LedgerError("ledger: negative transfer amount");
@@ -198,15 +461,8 @@ SL_AVX2 bool move_column_avx2(Micros* balance, std::size_t stride, std::uint64_t
   Micros positive = 0, delta = 0;
   std::uint64_t legs = 0, held = 0;
   bool below_zero = false;
-  const auto flush = [&](std::size_t k) {  // leg k's account's word, if k is its last account here (as the scalar loop)
-    const std::size_t acc = first + k, bit = acc % 64;
-    if (bit != 63 && k + 1 != count) return;
-    const std::size_t lo = acc - std::min<std::size_t>(k, bit);
-    const std::uint64_t mask = (bit == 63 ? ~std::uint64_t{0} : (std::uint64_t{2} << bit) - 1) & ~((std::uint64_t{1} << (lo % 64)) - 1);
-    std::uint64_t& w = holder_words[acc / 64];
-    w = (w & ~mask) | held;
-    held = 0;
-  };
+  // Leg k's account's word, if k is its last account here (as the scalar loop).
+  const auto flush = [&](std::size_t k) { flush_holder_word(held, holder_words, first, count, k); };
   const auto one_leg = [&](std::size_t k) {
     const Micros a = amount[k];
     const Micros s = to_fresh == nullptr || to_fresh[k] ? a : -a;
@@ -275,8 +531,8 @@ void Ledger::BulkOpening::move_column(std::size_t slot, AccountId first, std::si
   if (count == 0) return;
   if (static_cast<std::size_t>(first) + count > L.names_.size()) throw LedgerError("ledger: transfer names an unknown account or asset");
   if (h.hub >= first && h.hub - first < count && amount[h.hub - first] != 0) refuse(slot, h.hub, amount[h.hub - first]);
-  const std::size_t stride = L.asset_names_.size();
-  Micros* const balance = L.balances_.data() + L.index(first, h.asset);
+  std::size_t stride;
+  Micros* const balance = row_of(first, count, h.asset, stride);
   std::uint64_t* const holder_words = L.holders_[h.asset].data();
   // The loop keeps few values live (every one in a register: a sum spilled to the stack is a chain
   // of dependent memory updates from one leg to the next) and has no branch on the data (a leg's
@@ -360,6 +616,7 @@ void Ledger::BulkOpening::move_column(std::size_t slot, AccountId first, std::si
 void Ledger::BulkOpening::finish() {
   Ledger& L = ledger_;
   for (const HubSum& s : hubs_) {
+    L.ensure_row(s.hub);
     Micros& b = L.balances_[L.index(s.hub, s.asset)];
     const __int128 nb = static_cast<__int128>(b) + s.delta;
     if (nb > std::numeric_limits<Micros>::max() || nb < std::numeric_limits<Micros>::min())
@@ -374,9 +631,43 @@ void Ledger::BulkOpening::finish() {
 }
 
 __int128 Ledger::total(AssetId asset) const {
+  if (deferred_count_ != 0) return totals().at(asset);
   __int128 sum = 0;
   for (std::size_t acc = 0; acc < names_.size(); ++acc) sum += balances_[index(static_cast<AccountId>(acc), asset)];
   return sum;
+}
+
+void Ledger::write_deferred_row(std::size_t k) const {
+  Micros* const row = balances_.data() + (deferred_first_ + k) * asset_names_.size();  // zero: never written
+  fill_(k, row);
+  for (std::size_t a = 0; a < asset_names_.size(); ++a) pending_[a] -= row[a];
+  row_written_[k / 64] |= std::uint64_t{1} << (k % 64);
+}
+
+std::size_t Ledger::deferred_rows_pending() const {
+  std::size_t written = 0;
+  for (std::size_t w = 0; w < (deferred_count_ + 63) / 64; ++w) written += static_cast<std::size_t>(__builtin_popcountll(row_written_[w]));
+  return deferred_count_ - written;
+}
+
+void Ledger::check_deferred_rows() const {
+  if (deferred_count_ == 0) return;
+  const std::size_t n_cols = asset_names_.size();
+  std::vector<Int128> sums(n_cols, 0);
+  std::vector<Micros> row(n_cols);
+  for (std::size_t k = 0; k < deferred_count_; ++k) {
+    if ((row_written_[k / 64] >> (k % 64)) & 1) continue;
+    std::fill(row.begin(), row.end(), 0);
+    fill_(k, row.data());
+    for (std::size_t a = 0; a < n_cols; ++a) sums[a] += row[a];
+  }
+  for (std::size_t a = 0; a < n_cols; ++a)
+    if (sums[a] != pending_[a]) {
+      std::ostringstream os;
+      os << "conservation violated: the deferred rows' " << asset_names_[a] << " sums to " << static_cast<long long>(sums[a])
+         << " micro-units, their opening booked " << static_cast<long long>(pending_[a]);
+      throw ConservationError(os.str());
+    }
 }
 
 std::vector<__int128> column_sums(const Micros* rows, std::size_t n_rows, std::size_t n_cols) {
@@ -408,7 +699,22 @@ std::vector<__int128> column_sums(const Micros* rows, std::size_t n_rows, std::s
   return sums;
 }
 
-std::vector<Ledger::Int128> Ledger::totals() const { return column_sums(balances_.data(), names_.size(), asset_names_.size()); }
+std::vector<Ledger::Int128> Ledger::totals() const {
+  const std::size_t n = names_.size(), n_cols = asset_names_.size();
+  if (deferred_count_ == 0) return column_sums(balances_.data(), n, n_cols);
+  // The rows outside the deferred range, the range's written rows, and the sums of its others
+  // (their rows read zero: not read, so their pages stay untouched).
+  const std::size_t end = deferred_first_ + deferred_count_;
+  std::vector<Int128> sums = column_sums(balances_.data(), deferred_first_, n_cols);
+  const std::vector<Int128> tail = column_sums(balances_.data() + end * n_cols, n - end, n_cols);
+  for (std::size_t a = 0; a < n_cols; ++a) sums[a] += tail[a] + pending_[a];
+  for (std::size_t w = 0; w < (deferred_count_ + 63) / 64; ++w)
+    for (std::uint64_t b = row_written_[w]; b != 0; b &= b - 1) {
+      const Micros* row = balances_.data() + (deferred_first_ + w * 64 + static_cast<std::size_t>(__builtin_ctzll(b))) * n_cols;
+      for (std::size_t a = 0; a < n_cols; ++a) sums[a] += row[a];
+    }
+  return sums;
+}
 
 void Ledger::check_conservation() const {
   const std::vector<Int128> sums = totals();

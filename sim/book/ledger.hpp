@@ -4,6 +4,7 @@
 // Conservation is therefore an exact integer invariant, checked at the end of every run.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -68,7 +69,10 @@ class Ledger {
   bool can_pay(AccountId from, AssetId asset, Micros amount) const {
     return may_go_negative(from, asset) || balance(from, asset) >= amount;
   }
-  Micros balance(AccountId account, AssetId asset) const { return balances_[index(account, asset)]; }
+  Micros balance(AccountId account, AssetId asset) const {
+    ensure_row(account);
+    return balances_[index(account, asset)];
+  }
   bool may_go_negative(AccountId account, AssetId asset) const {
     return account_negative_[account] || asset_negative_[asset] ||
            (asset == negative_in_asset_ && account < negative_in_.size() && negative_in_[account]);
@@ -90,6 +94,25 @@ class Ledger {
   std::string account_name(AccountId a) const;
   const std::string& asset_name(AssetId a) const { return asset_names_[a]; }
   std::uint64_t transfer_count() const { return transfer_count_; }
+
+  // Deferred rows (issue #15): a range of accounts whose balances at opening are a pure function of
+  // their place in the range (a drawn population's positions, agents/passive_positions.hpp), kept
+  // unwritten until the account is first touched. fill(k, row) writes account first + k's balances
+  // as its opening booked them (n_assets() values, zero on entry). The first read or transfer of such
+  // an account writes its row (fill); until then the ledger holds only the range's column sums, so
+  // totals() and conservation stay exact. Holder bits, positive totals and the transfer count are
+  // booked at opening as for any account (BulkOpening::begin_block). One range per ledger.
+  // A million passive positions cost no balance memory until a price, funding or ADL reaches them.
+  using RowFill = std::function<void(std::size_t k, Micros* row)>;
+  bool has_deferred_rows() const { return deferred_count_ != 0; }
+  // Rows of the range not written yet (for tests and the bench's accounting).
+  std::size_t deferred_rows_pending() const;
+  // Fills every row not written yet into scratch memory and checks that their sums are the range's
+  // (ConservationError otherwise). The range's sums lose what each written row was filled with, so
+  // this holds only if the fills of all rows, written or not, sum to what the opening booked: the
+  // check that fill gives the booked rows (the ledger's totals are consistent either way). O(range);
+  // tests and the end of a run with invariant checks.
+  void check_deferred_rows() const;
 
   // Sum of an asset over all accounts, computed in 128 bits so it cannot overflow silently.
   using Int128 = __int128;  // GCC/Clang extension, only for overflow-proof sums
@@ -131,6 +154,40 @@ class Ledger {
     AccountId open_range(std::uint32_t stem, std::uint32_t first_number, std::size_t count, bool may_go_negative) {
       return ledger_.open_stem_range(stem, first_number, count, may_go_negative);
     }
+    // open_range, its rows deferred (Ledger::RowFill above): the ledger's one deferred range. Its
+    // legs are booked a block at a time: begin_block(first, count) gives the block scratch
+    // balances (zero, a column per asset, in the cache), in which move(), move_column() and
+    // move_block() book its legs as they would in the ledger (the same checks, sums, holder bits
+    // and transfer count); end_block() adds the block's balances to the range's sums and returns
+    // them (valid until the next begin_block). A leg to an account of the range outside its open
+    // block: LedgerError.
+    AccountId open_deferred_range(std::uint32_t stem, std::uint32_t first_number, std::size_t count, bool may_go_negative, RowFill fill);
+    void begin_block(AccountId first, std::size_t count);
+    // A block's balances, a column per asset: account first + k's balance of asset a is at(a, k).
+    struct BlockColumns {
+      const Micros* base = nullptr;
+      std::size_t count = 0;
+      Micros at(std::size_t asset, std::size_t k) const { return base[asset * count + k]; }
+    };
+    BlockColumns end_block();
+    // One leg per account of the open block (move_block): amount[k] (>= 0; 0: no leg) of the slot's
+    // asset between its hub and account first + k, to the account if to_fresh[k] (nullptr: every one).
+    struct BlockLeg {
+      std::size_t slot;
+      const Micros* amount;
+      const bool* to_fresh;
+    };
+    // The open block's legs, all of them, on a block nothing was booked into yet: the same as
+    // move_column(leg.slot, first, count, leg.amount, leg.to_fresh) for each leg in turn. The
+    // accounts being fresh (zero), a leg only adds to a balance, and the positive total and the
+    // holder bit a row's legs leave one by one are those of its final balance (the changes
+    // max(0, b') - max(0, b) telescope); so where nothing can overflow or be refused (at most 4 legs,
+    // every amount in [0, 2^50), at most 2,048 accounts, the range opened may_go_negative, no hub in
+    // the block) the legs are added into the columns and each column is read once; else each leg
+    // goes through move_column.
+    void move_block(const BlockLeg* legs, std::size_t n_legs);
+    // Blocks booked by move_block's one pass so far (for tests).
+    std::size_t blocks_fused() const { return blocks_fused_; }
     // The hub side of one (hub account, asset): registered once (LedgerError if the hub may not go
     // negative in that asset), then named by the returned slot.
     std::size_t hub(AccountId hub, AssetId asset);
@@ -142,7 +199,8 @@ class Ledger {
         if (amount == 0) return;
         refuse(slot, fresh, amount);
       }
-      Micros& b = L.balances_[L.index(fresh, h.asset)];
+      std::size_t stride;
+      Micros& b = *row_of(fresh, 1, h.asset, stride);
       Micros nb;
       if (to_fresh ? __builtin_add_overflow(b, amount, &nb) : __builtin_sub_overflow(b, amount, &nb)) overflow(h.asset, amount);
       if (nb < 0 && !L.may_go_negative(fresh, h.asset)) insufficient(fresh, h.asset, amount, b);
@@ -170,6 +228,22 @@ class Ledger {
     void finish();
 
    private:
+    // Where the legs of accounts [first, first + count) are booked: the open block's scratch
+    // column of `asset` (stride 1), else the ledger's balances (stride n_assets); LedgerError for an
+    // account of the deferred range outside the open block.
+    Micros* row_of(AccountId first, std::size_t count, AssetId asset, std::size_t& stride) {
+      Ledger& L = ledger_;
+      if (first - block_first_ < block_count_ && count <= block_count_ - (first - block_first_)) {
+        stride = 1;
+        block_fresh_ = false;
+        block_totals_known_ = false;
+        return block_rows_.data() + asset * block_count_ + (first - block_first_);
+      }
+      if (L.deferred_count_ != 0 && first < L.deferred_first_ + L.deferred_count_ && first + count > L.deferred_first_) outside_block();
+      stride = L.asset_names_.size();
+      return L.balances_.data() + L.index(first, asset);
+    }
+    [[noreturn]] static void outside_block();
     [[noreturn]] void refuse(std::size_t slot, AccountId fresh, Micros amount) const;
     [[noreturn]] void overflow(AssetId asset, Micros amount) const;
     [[noreturn]] void insufficient(AccountId fresh, AssetId asset, Micros amount, Micros balance) const;
@@ -180,6 +254,14 @@ class Ledger {
       Int128 delta;
     };
     std::vector<HubSum> hubs_;
+    AccountId block_first_ = 0;
+    std::size_t block_count_ = 0;
+    std::vector<Micros> block_rows_;  // the open block's balances (a deferred range's), a column per asset, in the cache
+    bool block_fresh_ = false;        // nothing booked into the open block yet
+    bool block_totals_known_ = false;  // block_totals_: each column's sum (move_block's pass, nothing booked since)
+    std::vector<Micros> block_totals_;
+    bool range_negative_ = false;     // the deferred range was opened may_go_negative
+    std::size_t blocks_fused_ = 0;
     std::uint64_t legs_ = 0;
     std::size_t columns_on_lanes_ = 0;
   };
@@ -225,7 +307,24 @@ class Ledger {
   static constexpr AssetId kNoAsset = 0xFFFF;
   std::vector<bool> negative_in_;
   AssetId negative_in_asset_ = kNoAsset;
-  ZeroGrowVector<Micros> balances_;  // a new account's balances: zero, unwritten until it holds something
+  // A new account's balances: zero, unwritten until it holds something. Mutable for the deferred
+  // rows: a const read of an account whose row is not written yet writes it (ensure_row), the value
+  // read being the same either way (a Ledger is used by one thread).
+  mutable ZeroGrowVector<Micros> balances_;
+  // The deferred range (has_deferred_rows): [deferred_first_, deferred_first_ + deferred_count_).
+  AccountId deferred_first_ = 0;
+  std::size_t deferred_count_ = 0;
+  RowFill fill_;
+  mutable ZeroGrowVector<std::uint64_t, false> row_written_;  // bit k: account deferred_first_ + k's row written
+  mutable std::vector<Int128> pending_;  // per asset: the sum of the range's rows not written yet
+  // Writes account a's row if it is in the deferred range and not written yet: the one check every
+  // read and transfer makes (one subtraction and compare when there is no range).
+  void ensure_row(AccountId a) const {
+    const std::size_t k = static_cast<AccountId>(a - deferred_first_);
+    if (k < deferred_count_ && ((row_written_[k / 64] >> (k % 64)) & 1) == 0) [[unlikely]]
+      write_deferred_row(k);
+  }
+  void write_deferred_row(std::size_t k) const;
   std::vector<AccountId> issuer_;
   std::vector<Int128> positive_;  // per asset: sum over accounts of max(0, balance)
   std::vector<std::vector<std::uint64_t>> holders_;  // per asset: bit a % 64 of word a / 64 = balance of account a != 0

@@ -444,7 +444,8 @@ void MarginEngine::begin_watch(AccountId first, std::size_t n, std::size_t asset
 // allowance (1e-9 of the position's gross values) is ten million times any such error, so a
 // position banded here is healthy with its margin to spare, and one that is not is simply added
 // (valued exactly by mark_one from then on).
-std::size_t MarginEngine::band_watched(const std::uint32_t* ks, std::size_t n, std::uint32_t* unbanded, std::vector<std::uint32_t>* spot_holders) {
+std::size_t MarginEngine::band_watched(const std::uint32_t* ks, std::size_t n, std::uint32_t* unbanded, std::vector<std::uint32_t>* spot_holders,
+                                       const Ledger::BulkOpening::BlockColumns* booked, std::size_t booked_offset) {
   static_assert(kWatchChunk <= kWatchBandBlock && kWatchChunk % kWatchBandGroup == 0);
   const Ledger& L = market_.ledger;
   const std::size_t a = watch_asset_;
@@ -460,11 +461,19 @@ std::size_t MarginEngine::band_watched(const std::uint32_t* ks, std::size_t n, s
   // The positions' balances, then their bands on SIMD lanes (sim/perp/watch_bands.hpp); the rest
   // of the last group of four: positions of no balances (banded, with no edge).
   double quote[kWatchChunk], spot[kWatchChunk], contracts[kWatchChunk];
-  for (std::size_t j = 0; j < n; ++j) {
-    const AccountId acc = watch_first_ + static_cast<AccountId>(ks[j]);
-    quote[j] = static_cast<double>(L.balance(acc, quote_asset)) * 1e-6;
-    spot[j] = static_cast<double>(L.balance(acc, spot_asset)) * 1e-6;
-    contracts[j] = static_cast<double>(L.balance(acc, perp_asset)) * 1e-6;
+  if (booked != nullptr) {
+    for (std::size_t j = 0; j < n; ++j) {
+      quote[j] = static_cast<double>(booked->at(quote_asset, booked_offset + j)) * 1e-6;
+      spot[j] = static_cast<double>(booked->at(spot_asset, booked_offset + j)) * 1e-6;
+      contracts[j] = static_cast<double>(booked->at(perp_asset, booked_offset + j)) * 1e-6;
+    }
+  } else {
+    for (std::size_t j = 0; j < n; ++j) {
+      const AccountId acc = watch_first_ + static_cast<AccountId>(ks[j]);
+      quote[j] = static_cast<double>(L.balance(acc, quote_asset)) * 1e-6;
+      spot[j] = static_cast<double>(L.balance(acc, spot_asset)) * 1e-6;
+      contracts[j] = static_cast<double>(L.balance(acc, perp_asset)) * 1e-6;
+    }
   }
   const std::size_t padded = (n + kWatchBandGroup - 1) / kWatchBandGroup * kWatchBandGroup;
   for (std::size_t j = n; j < padded; ++j) quote[j] = spot[j] = contracts[j] = 0.0;
@@ -501,7 +510,7 @@ std::size_t MarginEngine::band_watched(const std::uint32_t* ks, std::size_t n, s
 
 void MarginEngine::watch(std::size_t k, const WatchedPosition& p) { watch_block(k, 1, &p); }
 
-void MarginEngine::watch_block(std::size_t k0, std::size_t count, const WatchedPosition* p) {
+void MarginEngine::watch_block(std::size_t k0, std::size_t count, const WatchedPosition* p, const Ledger::BulkOpening::BlockColumns* booked) {
   const bool bands = usable_for_watching() && watch_prices_ok_;
   std::uint32_t ks[kWatchChunk], unbanded[kWatchChunk];
   for (std::size_t c0 = 0; c0 < count; c0 += kWatchChunk) {
@@ -509,15 +518,16 @@ void MarginEngine::watch_block(std::size_t k0, std::size_t count, const WatchedP
     for (std::size_t j = 0; j < n; ++j) ks[j] = static_cast<std::uint32_t>(k0 + c0 + j);
     std::size_t u = n;
     if (bands) {
-      u = band_watched(ks, n, unbanded, &watch_spot_);
+      u = band_watched(ks, n, unbanded, &watch_spot_, booked, c0);
     } else {
       const Ledger& L = market_.ledger;
       const AssetId spot_asset = market_.assets[watch_asset_].spot_asset;
       for (std::size_t j = 0; j < n; ++j)
-        if (L.balance(watch_first_ + static_cast<AccountId>(ks[j]), spot_asset) != 0) watch_spot_.push_back(ks[j]);
+        if ((booked != nullptr ? booked->at(spot_asset, c0 + j) : L.balance(watch_first_ + static_cast<AccountId>(ks[j]), spot_asset)) != 0)
+          watch_spot_.push_back(ks[j]);
       std::copy(ks, ks + n, unbanded);
     }
-    for (std::size_t i = 0; i < u; ++i) add_watched(unbanded[i], p[unbanded[i] - k0]);
+    for (std::size_t i = 0; i < u; ++i) add_watched(unbanded[i], p != nullptr ? p[unbanded[i] - k0] : describe_(unbanded[i]));
   }
 }
 

@@ -103,8 +103,12 @@ class MarginEngine : public FillObserver {
   // Watches the just-booked account first + k at the current prices; if it cannot have bands (it
   // is liquidatable now, or at a tier edge) it is added at once, as it would be without watching.
   void watch(std::size_t k, const WatchedPosition& p);
-  // watch(k0 + j, p[j]) for j < count, in that order, in one loop (no call per position).
-  void watch_block(std::size_t k0, std::size_t count, const WatchedPosition* p);
+  // watch(k0 + j, p[j]) for j < count, in that order, in one loop (no call per position); p null:
+  // a position that cannot be banded is described by begin_watch's `describe` (drawn again).
+  // `booked`: the positions' balances as booked (Ledger::BulkOpening::end_block's columns of a
+  // deferred range's block, account first + k0 + j at j), read instead of the ledger's, whose rows
+  // then stay unwritten (Ledger: deferred rows); nullptr: read from the ledger.
+  void watch_block(std::size_t k0, std::size_t count, const WatchedPosition* p, const Ledger::BulkOpening::BlockColumns* booked = nullptr);
   // Adds every watched position that is not a margin account yet (ascending account id).
   void materialise_all_watched();
   // A watched position that is not (yet) a margin account.
@@ -216,9 +220,11 @@ class MarginEngine : public FillObserver {
   // Bands of watched positions ks[0, n) (n <= kWatchChunk) at the current prices (marks_ / indices_
   // filled), stored in the watch indexes; the numbers of those that must be margin accounts are
   // written to `unbanded` in the order of ks, and their count returned. Those holding spot are
-  // appended to *spot_holders unless it is null.
+  // appended to *spot_holders unless it is null. Their balances from `booked` (ks[j]'s at
+  // booked_offset + j) if given, else from the ledger.
   static constexpr std::size_t kWatchChunk = 256;  // = kWatchBandBlock (sim/perp/watch_bands.hpp)
-  std::size_t band_watched(const std::uint32_t* ks, std::size_t n, std::uint32_t* unbanded, std::vector<std::uint32_t>* spot_holders);
+  std::size_t band_watched(const std::uint32_t* ks, std::size_t n, std::uint32_t* unbanded, std::vector<std::uint32_t>* spot_holders,
+                           const Ledger::BulkOpening::BlockColumns* booked = nullptr, std::size_t booked_offset = 0);
   // Bands the positions of ks[0, n) (any n), materialising those that cannot be banded.
   void rewatch(const std::uint32_t* ks, std::size_t n);
   void rewatch_all();

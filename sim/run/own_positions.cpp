@@ -35,17 +35,26 @@ struct PositionHubs {
 // The contracts and the cash leg of row r (whole lots, checked by the loader; the cash leg at the
 // exact entry price, to the micro-unit). Inline: the passive positions' loop computes a block's legs
 // with it, several positions in flight (as a call, one position's chain of conversions at a time).
-[[gnu::always_inline]] inline WatchedPosition position_legs(const Market& m, const PositionRow& r) {
-  const std::size_t asset = static_cast<std::size_t>(r.asset);
-  const Venue& v = *m.assets[asset].perp;
-  const auto lots = static_cast<Micros>(llround_in_range(r.size / v.spec().lot_size));  // a size checked finite and in range by the loader or drawn
+// The venue's lot as position_legs reads it (captured by value where a position is described
+// later: the drawn positions' descriptions hold no reference to the market).
+struct PerpLot {
+  double size;
+  Micros micros;
+};
+PerpLot perp_lot(const Market& m, std::size_t asset) { return {m.assets[asset].perp->spec().lot_size, m.assets[asset].perp->spec().lot_micros}; }
+
+[[gnu::always_inline]] inline WatchedPosition position_legs(const PerpLot& lot, const PositionRow& r) {
+  const auto lots = static_cast<Micros>(llround_in_range(r.size / lot.size));  // a size checked finite and in range by the loader or drawn
   WatchedPosition p;
   p.mode = r.isolated ? MarginMode::Isolated : MarginMode::Cross;
-  p.asset = asset;
+  p.asset = static_cast<std::size_t>(r.asset);
   p.is_long = r.is_long;
-  p.contracts = checked_mul(lots, v.spec().lot_micros);
-  p.cash = to_fixed(static_cast<double>(lots) * v.spec().lot_size * r.entry_price, 1e6);
+  p.contracts = checked_mul(lots, lot.micros);
+  p.cash = to_fixed(static_cast<double>(lots) * lot.size * r.entry_price, 1e6);
   return p;
+}
+[[gnu::always_inline]] inline WatchedPosition position_legs(const Market& m, const PositionRow& r) {
+  return position_legs(perp_lot(m, static_cast<std::size_t>(r.asset)), r);
 }
 
 // Books one position's ledger legs into the just-opened account `acc`: the same code for a row of
@@ -193,48 +202,62 @@ std::size_t book_passive_positions(const ScenarioConfig& sc, std::uint64_t run_s
   auto drawer = std::make_shared<const PassivePositionDrawer>(sc, run_seed);
   // A position is a pure function of (seed, k): the margin engine, which keeps only its price bands
   // (MarginEngine::watch), draws it again when it makes it a margin account.
-  margin.begin_watch(static_cast<AccountId>(L.n_accounts()), n, /*asset=*/0, [drawer, &m](std::size_t k) {
+  const PerpLot lot = perp_lot(m, 0);  // every drawn position is of asset 0
+  margin.begin_watch(static_cast<AccountId>(L.n_accounts()), n, /*asset=*/0, [drawer, lot](std::size_t k) {
     PositionRow row;
     double spot = 0;
     drawer->draw(k, 1, &row, &spot);
-    return position_legs(m, row);
+    return position_legs(lot, row);
   });
   // Drawn a block at a time (a tight loop over the counter stream), then booked: the legs' amounts
-  // per position (position_legs and to_fixed, as book_legs computes them), then each leg of the
-  // block as a column (Ledger::BulkOpening::move_column: the ledger state book_legs leaves, the
-  // legs being those of a mint and of book_against_counterparty), then the bands.
+  // per position (position_legs and to_fixed, as book_legs computes them), then the block's legs
+  // (Ledger::BulkOpening::move_block: the ledger state book_legs leaves, the legs being those of a
+  // mint and of book_against_counterparty), then the bands (a position that cannot be banded is
+  // made a margin account from the description begin_watch draws again).
   constexpr std::size_t kBlock = 2048;
   std::vector<PositionRow> rows(kBlock);  // a block's draws stay in the cache until booked
   std::vector<double> spot(kBlock);
-  std::vector<WatchedPosition> legs(kBlock);
   std::vector<Micros> quote(kBlock), spot_micros(kBlock), contracts(kBlock), cash(kBlock);
   const std::unique_ptr<bool[]> is_long(new bool[kBlock]), is_short(new bool[kBlock]);
   Ledger::BulkOpening bulk(L);
   const PositionHubs hubs(m, bulk);
+  // The positions' ledger rows are not written at set-up but when each is first read or moved
+  // (Ledger: deferred rows), drawn again then: the row its legs leave (a mint of the quote and the
+  // spot collateral, the contracts and the cash leg against the counterparty; integers, so in any
+  // order). The legs are booked a block at a time into the block's scratch columns, the four legs
+  // of a block at once (Ledger::BulkOpening::move_block).
+  const std::size_t quote_col = m.quote_asset, spot_col = m.assets[0].spot_asset, perp_col = m.assets[0].perp_asset;
+  const AccountId range_first =
+      bulk.open_deferred_range(stem, 1, n, /*may_go_negative=*/true, [drawer, lot, quote_col, spot_col, perp_col](std::size_t k, Micros* row) {
+        PositionRow r;
+        double spot_units = 0;
+        drawer->draw(k, 1, &r, &spot_units);
+        const WatchedPosition p = position_legs(lot, r);
+        row[quote_col] = to_fixed(r.quote_collateral, 1e6) + (r.is_long ? -p.cash : p.cash);
+        row[spot_col] = to_fixed(spot_units > 0 ? spot_units : 0.0, 1e6);
+        row[perp_col] = r.is_long ? p.contracts : -p.contracts;
+      });
   Micros counterparty_cash = 0;  // the counterparty's cash leg: the sum record_counterparty_booking keeps per position
   for (std::size_t first = 0; first < n; first += kBlock) {
     const std::size_t b = std::min(kBlock, n - first);
     drawer->draw(first, b, rows.data(), spot.data());
-    const AccountId acc0 = bulk.open_range(stem, static_cast<std::uint32_t>(first + 1), b, /*may_go_negative=*/true);
+    const AccountId acc0 = range_first + static_cast<AccountId>(first);
+    bulk.begin_block(acc0, b);
     block_amounts(m, rows.data(), spot.data(), b, BlockAmounts{contracts.data(), cash.data(), quote.data(), spot_micros.data()});
     for (std::size_t k = 0; k < b; ++k) {
-      const PositionRow& r = rows[k];
-      WatchedPosition& p = legs[k];  // position_legs' values
-      p.mode = r.isolated ? MarginMode::Isolated : MarginMode::Cross;
-      p.asset = static_cast<std::size_t>(r.asset);
-      p.is_long = r.is_long;
-      p.contracts = contracts[k];
-      p.cash = cash[k];
-      is_long[k] = r.is_long;
-      is_short[k] = !r.is_long;
-      const std::uint64_t short_mask = -static_cast<std::uint64_t>(!p.is_long);
-      counterparty_cash += static_cast<Micros>((static_cast<std::uint64_t>(p.cash) ^ short_mask) - short_mask);  // +cash long, -cash short (its entry price: recorded when watch() adds it)
+      const bool long_k = rows[k].is_long;
+      is_long[k] = long_k;
+      is_short[k] = !long_k;
+      const std::uint64_t short_mask = -static_cast<std::uint64_t>(!long_k);
+      counterparty_cash += static_cast<Micros>((static_cast<std::uint64_t>(cash[k]) ^ short_mask) - short_mask);  // +cash long, -cash short (its entry price: recorded when watch() adds it)
     }
-    bulk.move_column(hubs.quote_issuer, acc0, b, quote.data(), nullptr);
-    bulk.move_column(hubs.spot_issuer[0], acc0, b, spot_micros.data(), nullptr);
-    bulk.move_column(hubs.counterparty_perp[0], acc0, b, contracts.data(), is_long.get());
-    bulk.move_column(hubs.counterparty_quote, acc0, b, cash.data(), is_short.get());
-    margin.watch_block(first, b, legs.data());
+    const Ledger::BulkOpening::BlockLeg block_legs[4] = {{hubs.quote_issuer, quote.data(), nullptr},
+                                                         {hubs.spot_issuer[0], spot_micros.data(), nullptr},
+                                                         {hubs.counterparty_perp[0], contracts.data(), is_long.get()},
+                                                         {hubs.counterparty_quote, cash.data(), is_short.get()}};
+    bulk.move_block(block_legs, 4);
+    const Ledger::BulkOpening::BlockColumns booked = bulk.end_block();
+    margin.watch_block(first, b, nullptr, &booked);
   }
   add_counterparty_cash(m, 0, counterparty_cash);
   bulk.finish();

@@ -21,6 +21,9 @@ std::size_t book_own_positions(const ScenarioConfig& sc, Market& m, MarginEngine
 // Books agents.passive_positions (agents/passive_positions.hpp) the same way, one account per
 // position, named "passive_position:K" (K = 1, 2, ...), owner kind Position, drawn from the run
 // seed's kStreamPassivePositions stream. Returns the number opened.
+// Their ledger rows are the ledger's deferred range (Ledger: deferred rows): written when each
+// position is first read or moved, drawn again then (tests: the same runs as the same positions
+// loaded from a CSV, whose rows are written at set-up).
 std::size_t book_passive_positions(const ScenarioConfig& sc, std::uint64_t run_seed, Market& m, MarginEngine& margin);
 
 }  // namespace sl

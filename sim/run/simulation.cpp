@@ -578,6 +578,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   }
 
   w.ledger.check_conservation();
+  if (opt.check_invariants) w.ledger.check_deferred_rows();  // the rows not written yet sum to what was booked (O(range))
   c.steps = sc.horizon_steps;
   for (const Venue& v : m.venues) {
     c.messages += v.total_messages();
@@ -595,6 +596,7 @@ RunResult run_simulation(const ScenarioConfig& sc, const RunOptions& opt, RunCou
   c.leveraged_entered = static_cast<std::int64_t>(w.passive_leveraged_entered);
   c.positions_watched_at_end = static_cast<std::int64_t>(w.margin.watched_count());
   c.positions_made_accounts = static_cast<std::int64_t>(w.margin.watched_total() - w.margin.watched_count());
+  c.position_rows_unwritten_at_end = static_cast<std::int64_t>(w.ledger.deferred_rows_pending());
   c.watch_rebuilds = static_cast<std::int64_t>(w.margin.watch_rebuilds());
   for (const LeveragedTrader& t : w.leveraged)
     if (t.entered()) ++c.leveraged_entered;

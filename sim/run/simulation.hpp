@@ -48,6 +48,8 @@ struct RunCounters {
   // MarginEngine::watch), and those it made margin accounts during the run or at set-up.
   std::int64_t positions_watched_at_end = 0;
   std::int64_t positions_made_accounts = 0;
+  // Passive positions' ledger rows never written (Ledger: deferred rows): never read or moved.
+  std::int64_t position_rows_unwritten_at_end = 0;
   std::int64_t watch_rebuilds = 0;  // rebuilds of every watched position's bands (haircut change, far edge reached)
   // Wall seconds (for the benches): building the world before step 0 (accounts, agents, the
   // recorder), and step 0 alone (its mark values and indexes every margined account).
